@@ -1,0 +1,108 @@
+//! The command line (contract §4). Parsing errors become one `cordon: ` line
+//! and exit 125; each subcommand lives in its own module.
+
+mod policy_args;
+mod profiles;
+mod run;
+
+use std::ffi::OsString;
+use std::io::Write;
+
+use clap::{Args, Parser, Subcommand};
+
+pub use policy_args::PolicyArgs;
+
+use crate::error::{EXIT_CORDON, Result};
+
+#[derive(Parser)]
+#[command(
+    name = "cordon",
+    version,
+    about = "Run a command inside the host's native sandbox (Landlock + seccomp, or Seatbelt).",
+    disable_help_subcommand = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run CMD under a sandbox built from the policy, by exec.
+    Run(Box<RunArgs>),
+    /// List the built-in profiles, or print one.
+    Profiles(ProfilesArgs),
+}
+
+#[derive(Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// Print the plan and the compiled sandbox; run nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Run even where this host cannot enforce part of the policy, with one
+    /// warning per gap.
+    #[arg(long)]
+    pub best_effort: bool,
+    /// Use at most this Landlock ABI (1-7), for reproducible behaviour across
+    /// kernels.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=7))]
+    pub landlock_abi: Option<u8>,
+    /// The command and its arguments (after `--`).
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "CMD"
+    )]
+    pub command: Vec<OsString>,
+}
+
+#[derive(Args)]
+pub struct ProfilesArgs {
+    /// A built-in profile to print as TOML.
+    pub name: Option<String>,
+}
+
+/// One line out of clap's multi-line error, in cordon's format.
+fn clap_error_line(err: &clap::Error) -> String {
+    let rendered = err.render().to_string();
+    let first = rendered
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("invalid arguments");
+    let first = first.trim_start_matches("error: ");
+    format!("{first}; see `cordon --help`")
+}
+
+fn dispatch(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Command::Run(args) => run::run(*args),
+        Command::Profiles(args) => profiles::profiles(args),
+    }
+}
+
+/// Entry point: never returns.
+pub fn main() -> ! {
+    let code = match Cli::try_parse() {
+        Ok(cli) => match dispatch(cli) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("cordon: {}", e.message);
+                e.exit
+            }
+        },
+        Err(e) => match e.kind() {
+            clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                let _ = e.print();
+                0
+            }
+            _ => {
+                eprintln!("cordon: {}", clap_error_line(&e));
+                EXIT_CORDON
+            }
+        },
+    };
+    let _ = std::io::stdout().flush();
+    std::process::exit(code)
+}

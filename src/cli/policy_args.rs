@@ -1,0 +1,152 @@
+//! The POLICY options shared by every subcommand, turned into a [`Policy`].
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::error::{Error, Result};
+use crate::policy::{
+    self, Automation, PathSpec, Policy, Preferences, merge_permissions, parse_permission_profile,
+};
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct PolicyArgs {
+    /// Built-in profile name (read-only, workspace-write, full-access) or a
+    /// profile TOML file. Default: workspace-write.
+    #[arg(short = 'p', long = "profile", value_name = "NAME|FILE")]
+    pub profile: Option<String>,
+    /// A policy as JSON: `{"type":"workspace-write",...}` or a permission profile.
+    #[arg(long, value_name = "JSON", conflicts_with = "profile")]
+    pub policy_json: Option<String>,
+    /// The policy's working directory (`:cwd`); the command runs there.
+    #[arg(short = 'C', long = "cwd", value_name = "DIR")]
+    pub cwd: Option<PathBuf>,
+    /// Add a writable root (repeatable).
+    #[arg(short = 'w', long = "writable-root", value_name = "PATH")]
+    pub writable_root: Vec<String>,
+    /// Add a readable path when reads are restricted (repeatable).
+    #[arg(long, value_name = "PATH")]
+    pub allow_read: Vec<String>,
+    /// Add a writable path (repeatable).
+    #[arg(long, value_name = "PATH")]
+    pub allow_write: Vec<String>,
+    /// Turn the network on.
+    #[arg(long, conflicts_with = "no_network")]
+    pub network: bool,
+    /// Turn the network off.
+    #[arg(long)]
+    pub no_network: bool,
+    /// Do not make $TMPDIR writable.
+    #[arg(long)]
+    pub exclude_tmpdir_env_var: bool,
+    /// Do not make /tmp writable.
+    #[arg(long)]
+    pub exclude_slash_tmp: bool,
+    /// Additional grants: a permission profile as JSON text or a file.
+    #[arg(long, value_name = "FILE|JSON")]
+    pub permissions: Option<String>,
+    /// macOS: none, read-only or read-write.
+    #[arg(long, value_name = "MODE")]
+    pub macos_preferences: Option<String>,
+    /// macOS: none, all, or comma-separated bundle ids.
+    #[arg(long, value_name = "none|all|IDS")]
+    pub macos_automation: Option<String>,
+    /// macOS: allow accessibility APIs.
+    #[arg(long)]
+    pub macos_accessibility: bool,
+    /// macOS: allow calendar access.
+    #[arg(long)]
+    pub macos_calendar: bool,
+}
+
+fn spec(text: &str, flag: &str) -> Result<PathSpec> {
+    PathSpec::parse(text).map_err(|e| Error::new(format!("{flag} {}: {e}", text.escape_debug())))
+}
+
+/// Reads `--permissions`: inline JSON when it starts with `{`, else a file.
+fn permissions(arg: &str) -> Result<policy::PermissionProfile> {
+    if arg.trim_start().starts_with('{') {
+        return parse_permission_profile(arg, "--permissions");
+    }
+    let text = std::fs::read_to_string(arg).map_err(|e| {
+        Error::new(format!(
+            "--permissions {}: {e}; give a JSON file or inline JSON starting with `{{`",
+            arg.escape_debug()
+        ))
+    })?;
+    parse_permission_profile(&text, arg)
+}
+
+impl PolicyArgs {
+    /// The working directory: `--cwd` (relative to ours) or ours.
+    pub fn cwd(&self) -> Result<PathBuf> {
+        let here = std::env::current_dir().map_err(|e| {
+            Error::new(format!(
+                "cannot read the current directory: {e}; pass -C DIR"
+            ))
+        })?;
+        let Some(dir) = &self.cwd else {
+            return Ok(here);
+        };
+        let dir = here.join(dir);
+        if !dir.is_dir() {
+            return Err(Error::new(format!(
+                "--cwd {}: not a directory; pass an existing directory",
+                dir.display()
+            )));
+        }
+        Ok(dir)
+    }
+
+    /// The policy these options describe.
+    pub fn policy(&self) -> Result<Policy> {
+        let mut p = match &self.policy_json {
+            Some(json) => policy::parse_policy_json(json, "--policy-json")?,
+            None => {
+                policy::load_profile(self.profile.as_deref().unwrap_or(policy::DEFAULT_PROFILE))?
+            }
+        };
+        for w in &self.writable_root {
+            p.add_write(spec(w, "--writable-root")?, "--writable-root");
+        }
+        for w in &self.allow_write {
+            p.add_write(spec(w, "--allow-write")?, "--allow-write");
+        }
+        for r in &self.allow_read {
+            let s = spec(r, "--allow-read")?;
+            if p.restricts_reads() {
+                p.add_read(s, "--allow-read");
+            }
+        }
+        if self.network {
+            p.network.enabled = true;
+        }
+        if self.no_network {
+            p.network.enabled = false;
+        }
+        if self.exclude_tmpdir_env_var {
+            p.remove_write(&PathSpec::Tmpdir);
+        }
+        if self.exclude_slash_tmp {
+            p.remove_write(&PathSpec::SlashTmp);
+        }
+        if let Some(arg) = &self.permissions {
+            p = merge_permissions(&p, &permissions(arg)?);
+        }
+        if let Some(m) = &self.macos_preferences {
+            p.macos.preferences = Preferences::parse(m).ok_or_else(|| {
+                Error::new(format!(
+                    "--macos-preferences {}: use none, read-only or read-write",
+                    m.escape_debug()
+                ))
+            })?;
+        }
+        if let Some(a) = &self.macos_automation {
+            p.macos.automation = Automation::parse_flag(a)
+                .map_err(|e| Error::new(format!("--macos-automation: {e}")))?;
+        }
+        p.macos.accessibility |= self.macos_accessibility;
+        p.macos.calendar |= self.macos_calendar;
+        Ok(p)
+    }
+}

@@ -1,0 +1,119 @@
+//! exec in place, with `execvp`'s PATH search and the contract's exit codes
+//! (126 not executable, 127 not found). Returns only on failure.
+
+use std::ffi::{CString, OsStr, OsString};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+
+use crate::error::{EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, Error};
+
+/// The child's environment: ours, minus `unset`, plus `set`.
+pub fn child_env(set: &[(&str, &str)], unset: &[&str]) -> Vec<CString> {
+    let mut out: Vec<CString> = std::env::vars_os()
+        .filter(|(k, _)| {
+            let k = k.as_bytes();
+            !set.iter().any(|(s, _)| s.as_bytes() == k) && !unset.iter().any(|u| u.as_bytes() == k)
+        })
+        .filter_map(|(k, v)| {
+            let mut kv = k.into_vec();
+            kv.push(b'=');
+            kv.extend(v.into_vec());
+            CString::new(kv).ok()
+        })
+        .collect();
+    for (k, v) in set {
+        if let Ok(c) = CString::new(format!("{k}={v}")) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn cstring(arg: &OsStr) -> Result<CString, Error> {
+    CString::new(arg.as_bytes()).map_err(|_| {
+        Error::new(format!(
+            "argument {:?} contains a NUL byte; remove it",
+            arg.to_string_lossy()
+        ))
+    })
+}
+
+fn ptrs(v: &[CString]) -> Vec<*const libc::c_char> {
+    v.iter()
+        .map(|c| c.as_ptr())
+        .chain(std::iter::once(std::ptr::null()))
+        .collect()
+}
+
+/// Replaces this process with `argv[0]`, searching `PATH` like `execvp`.
+pub fn exec(argv: &[OsString], env: Vec<CString>) -> Error {
+    let Some(program) = argv.first() else {
+        return Error::new("no command given; put it after `--`");
+    };
+    let args: Vec<CString> = match argv.iter().map(|a| cstring(a)).collect() {
+        Ok(a) => a,
+        Err(e) => return e,
+    };
+    let argp = ptrs(&args);
+    let envp = ptrs(&env);
+    let name = program.to_string_lossy();
+    let try_exec = |path: &CString| -> i32 {
+        // SAFETY: path, argv and envp are NUL-terminated arrays of C strings
+        // that outlive the call.
+        unsafe { libc::execve(path.as_ptr(), argp.as_ptr(), envp.as_ptr()) };
+        std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
+    };
+
+    if program.as_bytes().contains(&b'/') {
+        let errno = try_exec(&args[0]);
+        return exec_error(&name, errno);
+    }
+    let path_var = env
+        .iter()
+        .find_map(|kv| kv.as_bytes().strip_prefix(b"PATH=").map(<[u8]>::to_vec))
+        .unwrap_or_else(|| b"/usr/local/bin:/usr/bin:/bin".to_vec());
+    let mut seen_eacces = false;
+    for dir in path_var.split(|&b| b == b':') {
+        let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
+        let mut full = dir.to_vec();
+        full.push(b'/');
+        full.extend_from_slice(program.as_bytes());
+        let Ok(full) = CString::new(full) else {
+            continue;
+        };
+        match try_exec(&full) {
+            libc::EACCES => seen_eacces = true,
+            libc::ENOENT | libc::ENOTDIR | libc::ESTALE | libc::ELOOP | libc::ENAMETOOLONG => {}
+            errno => return exec_error(&name, errno),
+        }
+    }
+    exec_error(
+        &name,
+        if seen_eacces {
+            libc::EACCES
+        } else {
+            libc::ENOENT
+        },
+    )
+}
+
+fn exec_error(name: &str, errno: i32) -> Error {
+    let err = std::io::Error::from_raw_os_error(errno);
+    match errno {
+        libc::ENOENT => Error::with_exit(
+            format!("{name}: command not found; check the name and PATH"),
+            EXIT_NOT_FOUND,
+        ),
+        libc::EACCES | libc::EPERM | libc::ENOEXEC | libc::EISDIR | libc::ETXTBSY => {
+            Error::with_exit(
+                format!(
+                    "{name}: cannot execute: {err} (run `cordon explain {name}` to see the sandbox's verdict)"
+                ),
+                EXIT_NOT_EXECUTABLE,
+            )
+        }
+        _ => Error::with_exit(
+            format!("{name}: cannot execute: {err}"),
+            EXIT_NOT_EXECUTABLE,
+        ),
+    }
+}

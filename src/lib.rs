@@ -1,0 +1,12 @@
+//! cordon: a permission profile turned into the host's native sandbox, then
+//! exec. The pipeline (contract §1), one module per stage:
+//! [`policy`] (parse) -> [`plan`] (resolve) -> backends [`linux`] /
+//! [`seatbelt`] (compile, then apply) -> [`sandbox`] (the apply edge) -> [`cli`].
+
+pub mod cli;
+pub mod error;
+pub mod exec;
+pub mod linux;
+pub mod plan;
+pub mod policy;
+pub mod sandbox;

@@ -1,0 +1,248 @@
+//! Landlock: the plan compiled to a ruleset description (pure, every OS).
+//! The bits equal the kernel's `LANDLOCK_ACCESS_FS_*` values, so the apply
+//! step hands them to the `landlock` crate unchanged.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::plan::{Plan, ReadScope};
+
+/// A set of Landlock filesystem rights (kernel bit values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FsRights(pub u64);
+
+/// Every filesystem right with its name and the ABI that introduced it.
+pub const FS_RIGHTS: [(&str, u64, u8); 16] = [
+    ("execute", 1 << 0, 1),
+    ("write_file", 1 << 1, 1),
+    ("read_file", 1 << 2, 1),
+    ("read_dir", 1 << 3, 1),
+    ("remove_dir", 1 << 4, 1),
+    ("remove_file", 1 << 5, 1),
+    ("make_char", 1 << 6, 1),
+    ("make_dir", 1 << 7, 1),
+    ("make_reg", 1 << 8, 1),
+    ("make_sock", 1 << 9, 1),
+    ("make_fifo", 1 << 10, 1),
+    ("make_block", 1 << 11, 1),
+    ("make_sym", 1 << 12, 1),
+    ("refer", 1 << 13, 2),
+    ("truncate", 1 << 14, 3),
+    ("ioctl_dev", 1 << 15, 5),
+];
+
+/// The highest ABI cordon knows how to use (Linux 6.15).
+pub const MAX_ABI: u8 = 7;
+
+const fn bits(names: &[&str]) -> u64 {
+    let mut out = 0;
+    let mut i = 0;
+    while i < names.len() {
+        let mut j = 0;
+        while j < FS_RIGHTS.len() {
+            if const_eq(FS_RIGHTS[j].0, names[i]) {
+                out |= FS_RIGHTS[j].1;
+            }
+            j += 1;
+        }
+        i += 1;
+    }
+    out
+}
+
+const fn const_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Reading and running files.
+pub const READ: FsRights = FsRights(bits(&["execute", "read_file", "read_dir"]));
+/// Rights that make sense on a non-directory (the kernel rejects the rest).
+pub const FILE_ONLY: FsRights = FsRights(bits(&[
+    "execute",
+    "write_file",
+    "read_file",
+    "truncate",
+    "ioctl_dev",
+]));
+/// Devices: everything but executing them or creating device nodes.
+pub const DEVICE: FsRights = FsRights(!bits(&["execute", "make_char", "make_block"]));
+
+impl FsRights {
+    /// All rights the given ABI knows.
+    pub fn all(abi: u8) -> FsRights {
+        FsRights(
+            FS_RIGHTS
+                .iter()
+                .filter(|(_, _, since)| *since <= abi)
+                .fold(0, |acc, (_, bit, _)| acc | bit),
+        )
+    }
+    pub fn and(self, other: FsRights) -> FsRights {
+        FsRights(self.0 & other.0)
+    }
+    pub fn contains(self, other: FsRights) -> bool {
+        self.0 & other.0 == other.0
+    }
+    pub fn names(self) -> Vec<&'static str> {
+        FS_RIGHTS
+            .iter()
+            .filter(|(_, bit, _)| self.0 & bit != 0)
+            .map(|(name, _, _)| *name)
+            .collect()
+    }
+}
+
+impl fmt::Display for FsRights {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.names().join(","))
+    }
+}
+
+/// One `landlock_add_rule(LANDLOCK_RULE_PATH_BENEATH)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    pub path: PathBuf,
+    pub rights: FsRights,
+    /// Which part of the plan asked for it.
+    pub why: String,
+}
+
+/// The whole ruleset, ready to apply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ruleset {
+    pub abi: u8,
+    pub handled_fs: FsRights,
+    /// TCP bind/connect are handled (with no rules: denied) when the network
+    /// is off and the ABI has them (4+).
+    pub handle_tcp: bool,
+    /// Abstract-unix-socket and signal scopes (ABI 6+).
+    pub scopes: bool,
+    pub rules: Vec<Rule>,
+}
+
+/// The Linux `:minimal` read set: loader, libraries, `/usr`, `/bin`, the
+/// `/etc` files ordinary programs read at start-up, `/proc`, CPU topology.
+/// Missing entries are skipped (distributions differ).
+pub const MINIMAL: [&str; 29] = [
+    "/bin",
+    "/sbin",
+    "/usr",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/libx32",
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/alternatives",
+    "/etc/passwd",
+    "/etc/group",
+    "/etc/nsswitch.conf",
+    "/etc/localtime",
+    "/etc/timezone",
+    "/etc/hosts",
+    "/etc/resolv.conf",
+    "/etc/host.conf",
+    "/etc/gai.conf",
+    "/etc/ssl",
+    "/etc/ca-certificates",
+    "/etc/terminfo",
+    "/etc/locale.alias",
+    "/etc/mime.types",
+    "/etc/os-release",
+    "/proc",
+    "/sys/devices/system/cpu",
+    "/sys/fs/cgroup",
+];
+
+fn rule(path: PathBuf, is_dir: bool, rights: FsRights, why: String) -> Rule {
+    let rights = if is_dir {
+        rights
+    } else {
+        rights.and(FILE_ONLY)
+    };
+    Rule { path, rights, why }
+}
+
+/// Compiles the plan's filesystem and network parts for Landlock `abi`.
+pub fn compile(plan: &Plan, abi: u8) -> Ruleset {
+    let all = FsRights::all(abi);
+    let read = READ.and(all);
+    let mut rules = Vec::new();
+    match &plan.read {
+        ReadScope::All => rules.push(rule("/".into(), true, read, "read scope :root".into())),
+        ReadScope::Restricted { minimal, roots } => {
+            if *minimal {
+                for p in MINIMAL {
+                    // One stat per entry; the list is fixed and short.
+                    if let Ok(meta) = std::fs::metadata(p) {
+                        rules.push(rule(
+                            p.into(),
+                            meta.is_dir(),
+                            read,
+                            "read scope :minimal".into(),
+                        ));
+                    }
+                }
+            }
+            for r in roots {
+                let why = format!("readable path from {}", r.origin);
+                rules.push(rule(r.path.clone(), r.is_dir, read, why));
+            }
+        }
+    }
+    for w in &plan.writable {
+        let why = format!("writable root from {}", w.root.origin);
+        rules.push(rule(w.root.path.clone(), w.root.is_dir, all, why));
+    }
+    for (dev, is_dir) in &plan.devices {
+        rules.push(rule(
+            dev.clone(),
+            *is_dir,
+            DEVICE.and(all),
+            "always-usable device".into(),
+        ));
+    }
+    Ruleset {
+        abi,
+        handled_fs: all,
+        handle_tcp: !plan.network.enabled && abi >= 4,
+        scopes: abi >= 6,
+        rules,
+    }
+}
+
+impl fmt::Display for Ruleset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "landlock:")?;
+        writeln!(f, "  abi: {}", self.abi)?;
+        writeln!(f, "  handled_fs: {}", self.handled_fs)?;
+        let net = if self.handle_tcp {
+            "bind_tcp,connect_tcp (no rules: denied)"
+        } else {
+            "none"
+        };
+        writeln!(f, "  handled_net: {net}")?;
+        let scopes = if self.scopes {
+            "abstract_unix_socket,signal"
+        } else {
+            "none"
+        };
+        writeln!(f, "  scopes: {scopes}")?;
+        for r in &self.rules {
+            writeln!(f, "  rule {}: {}  # {}", r.path.display(), r.rights, r.why)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,110 @@
+//! The Linux backend: compile (pure: plan -> Landlock ruleset, seccomp filter,
+//! gaps) and apply (this process, then exec).
+
+pub mod host;
+pub mod landlock;
+pub mod seccomp;
+
+#[cfg(target_os = "linux")]
+mod apply;
+#[cfg(target_os = "linux")]
+pub use apply::apply;
+
+use std::fmt;
+
+use crate::error::Result;
+use crate::plan::Plan;
+
+/// A feature of the plan this kernel cannot enforce, and how it shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gap {
+    /// Short name (`landlock`, `truncate`, `signal-scope`, ...).
+    pub feature: &'static str,
+    /// What is not enforced, and what would enforce it.
+    pub detail: String,
+}
+
+impl fmt::Display for Gap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.feature, self.detail)
+    }
+}
+
+/// Everything the apply step needs, computed ahead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Artifacts {
+    /// The ABI used: the kernel's, capped by `--landlock-abi`.
+    pub abi: u8,
+    /// `None` when Landlock is unavailable (only with `--best-effort`).
+    pub landlock: Option<landlock::Ruleset>,
+    pub seccomp: seccomp::Filter,
+    pub gaps: Vec<Gap>,
+}
+
+fn gap(feature: &'static str, detail: impl Into<String>) -> Gap {
+    Gap {
+        feature,
+        detail: detail.into(),
+    }
+}
+
+/// What a Landlock ABI below 6 leaves open. Network (ABI 4) is not a gap:
+/// the seccomp socket filter covers it on every ABI.
+pub fn gaps_for_abi(abi: u8) -> Vec<Gap> {
+    if abi == 0 {
+        return vec![gap(
+            "landlock",
+            "Landlock is unavailable, so filesystem access is not restricted \
+             (needs Linux 5.13+ with `landlock` in the lsm= boot list)",
+        )];
+    }
+    let mut gaps = Vec::new();
+    if abi < 3 {
+        gaps.push(gap(
+            "truncate",
+            format!("truncate(2) outside writable roots is not restricted (Landlock ABI {abi} < 3, needs Linux 6.2)"),
+        ));
+    }
+    if abi < 5 {
+        gaps.push(gap(
+            "ioctl-dev",
+            format!("device ioctls are not restricted beyond seccomp's TIOCSTI/TIOCLINUX rule (Landlock ABI {abi} < 5, needs Linux 6.10)"),
+        ));
+    }
+    if abi < 6 {
+        gaps.push(gap(
+            "signal-scope",
+            format!("signals to processes outside the sandbox are not blocked (Landlock ABI {abi} < 6, needs Linux 6.12)"),
+        ));
+        gaps.push(gap(
+            "abstract-unix-scope",
+            format!("abstract unix sockets outside the sandbox are reachable (Landlock ABI {abi} < 6, needs Linux 6.12)"),
+        ));
+    }
+    gaps
+}
+
+/// Compiles `plan` for a kernel offering Landlock `abi` (already capped).
+pub fn compile(plan: &Plan, abi: u8) -> Result<Artifacts> {
+    let abi = abi.min(landlock::MAX_ABI);
+    Ok(Artifacts {
+        abi,
+        landlock: (abi > 0).then(|| landlock::compile(plan, abi)),
+        seccomp: seccomp::compile(plan)?,
+        gaps: gaps_for_abi(abi),
+    })
+}
+
+impl fmt::Display for Artifacts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.landlock {
+            Some(rs) => write!(f, "{rs}")?,
+            None => writeln!(f, "landlock: unavailable")?,
+        }
+        write!(f, "{}", self.seccomp)?;
+        for g in &self.gaps {
+            writeln!(f, "gap: {g}")?;
+        }
+        Ok(())
+    }
+}

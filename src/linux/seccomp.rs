@@ -1,0 +1,254 @@
+//! seccomp: the plan compiled to a list of deny rules (pure, every OS), and on
+//! Linux to BPF with `seccompiler`. Every rule returns an errno (EPERM); the
+//! filter never kills, so a denied call is an ordinary error for the command.
+
+use std::fmt;
+
+use crate::plan::Plan;
+
+pub const AF_UNIX: u64 = 1;
+pub const IPPROTO_MPTCP: u64 = 262;
+pub const TIOCSTI: u64 = 0x5412;
+pub const TIOCLINUX: u64 = 0x541C;
+pub const EPERM: i32 = 1;
+
+/// When a rule matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cond {
+    Always,
+    /// 32-bit argument `index` equals the value.
+    ArgEq(u8, u64),
+    /// 32-bit argument `index` differs from the value.
+    ArgNe(u8, u64),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    pub syscall: &'static str,
+    pub cond: Cond,
+    pub errno: i32,
+    pub why: &'static str,
+}
+
+/// The filter: rules plus the fixed prologue (foreign-arch and x32 checks).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filter {
+    pub rules: Vec<Rule>,
+    /// The BPF program as `(code, jt, jf, k)`; empty off Linux, where
+    /// seccompiler does not build.
+    pub bpf: Vec<(u16, u8, u8, u32)>,
+}
+
+fn deny(syscall: &'static str, cond: Cond, why: &'static str) -> Rule {
+    Rule {
+        syscall,
+        cond,
+        errno: EPERM,
+        why,
+    }
+}
+
+pub fn compile(plan: &Plan) -> crate::error::Result<Filter> {
+    let mut rules = Vec::new();
+    if !plan.network.enabled {
+        if plan.network.unix_sockets {
+            rules.push(deny(
+                "socket",
+                Cond::ArgNe(0, AF_UNIX),
+                "network off: only AF_UNIX sockets",
+            ));
+        } else {
+            rules.push(deny(
+                "socket",
+                Cond::Always,
+                "network off, unix_sockets = false",
+            ));
+        }
+        // MPTCP is IPPROTO_MPTCP on an inet socket; denied on any family.
+        rules.push(deny(
+            "socket",
+            Cond::ArgEq(2, IPPROTO_MPTCP),
+            "network off: MPTCP on any family",
+        ));
+    }
+    // io_uring performs socket and file operations without the syscalls
+    // above, so it is off whatever the network says.
+    for s in ["io_uring_setup", "io_uring_enter", "io_uring_register"] {
+        rules.push(deny(s, Cond::Always, "io_uring bypasses syscall filtering"));
+    }
+    rules.push(deny(
+        "ioctl",
+        Cond::ArgEq(1, TIOCSTI),
+        "TIOCSTI would push keystrokes into the caller's terminal",
+    ));
+    rules.push(deny(
+        "ioctl",
+        Cond::ArgEq(1, TIOCLINUX),
+        "TIOCLINUX can push keystrokes into the console",
+    ));
+    #[cfg(target_os = "linux")]
+    let bpf = bpf::to_bpf(&rules)?;
+    #[cfg(not(target_os = "linux"))]
+    let bpf = Vec::new();
+    Ok(Filter { rules, bpf })
+}
+
+impl fmt::Display for Filter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "seccomp:")?;
+        writeln!(f, "  default: allow")?;
+        writeln!(
+            f,
+            "  prologue: non-native arch -> EPERM (exit, exit_group allowed)"
+        )?;
+        writeln!(f, "  prologue: x32 syscall numbers -> EPERM")?;
+        if !self.bpf.is_empty() {
+            writeln!(f, "  bpf_instructions: {}", self.bpf.len())?;
+        }
+        for r in &self.rules {
+            let cond = match r.cond {
+                Cond::Always => String::new(),
+                Cond::ArgEq(i, v) => format!(" if arg{i} == {v:#x}"),
+                Cond::ArgNe(i, v) => format!(" if arg{i} != {v:#x}"),
+            };
+            writeln!(
+                f,
+                "  rule {}{cond} -> errno {}  # {}",
+                r.syscall, r.errno, r.why
+            )?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(target_os = "linux")]
+mod bpf {
+    use std::collections::BTreeMap;
+
+    use seccompiler::{
+        BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
+        SeccompRule, TargetArch, sock_filter,
+    };
+
+    use super::{Cond, Rule};
+    use crate::error::{Error, Result};
+
+    // Classic BPF opcodes and seccomp constants for the hand-written prologue.
+    const LD_W_ABS: u16 = 0x20;
+    const JEQ_K: u16 = 0x15;
+    const JGE_K: u16 = 0x35;
+    const RET_K: u16 = 0x06;
+    const SECCOMP_RET_ALLOW: u32 = 0x7fff_0000;
+    const SECCOMP_RET_ERRNO: u32 = 0x0005_0000;
+    const OFFSET_NR: u32 = 0;
+    const OFFSET_ARCH: u32 = 4;
+
+    #[cfg(target_arch = "x86_64")]
+    mod arch {
+        pub const NATIVE: seccompiler::TargetArch = seccompiler::TargetArch::x86_64;
+        pub const AUDIT_ARCH: u32 = 0xC000_003E;
+        /// i386 `exit` and `exit_group`: a 32-bit program may still end.
+        pub const FOREIGN_EXITS: [u32; 2] = [1, 252];
+        /// x32 syscalls are native-arch calls with this bit set.
+        pub const X32_BIT: Option<u32> = Some(0x4000_0000);
+    }
+    #[cfg(target_arch = "aarch64")]
+    mod arch {
+        pub const NATIVE: seccompiler::TargetArch = seccompiler::TargetArch::aarch64;
+        pub const AUDIT_ARCH: u32 = 0xC000_00B7;
+        /// arm32 `exit` and `exit_group`.
+        pub const FOREIGN_EXITS: [u32; 2] = [1, 248];
+        pub const X32_BIT: Option<u32> = None;
+    }
+
+    fn stmt(code: u16, k: u32) -> sock_filter {
+        sock_filter {
+            code,
+            jt: 0,
+            jf: 0,
+            k,
+        }
+    }
+    fn jump(code: u16, k: u32, jt: u8, jf: u8) -> sock_filter {
+        sock_filter { code, jt, jf, k }
+    }
+
+    fn nr(name: &str) -> Result<i64> {
+        Ok(match name {
+            "socket" => libc::SYS_socket,
+            "ioctl" => libc::SYS_ioctl,
+            "io_uring_setup" => libc::SYS_io_uring_setup,
+            "io_uring_enter" => libc::SYS_io_uring_enter,
+            "io_uring_register" => libc::SYS_io_uring_register,
+            other => {
+                return Err(Error::new(format!(
+                    "internal: no syscall number for {other}"
+                )));
+            }
+        })
+    }
+
+    fn cond(c: Cond) -> Result<Vec<SeccompCondition>> {
+        let mk = |i: u8, op, v| {
+            SeccompCondition::new(i, SeccompCmpArgLen::Dword, op, v)
+                .map_err(|e| Error::new(format!("internal: seccomp condition: {e}")))
+        };
+        Ok(match c {
+            Cond::Always => vec![],
+            Cond::ArgEq(i, v) => vec![mk(i, SeccompCmpOp::Eq, v)?],
+            Cond::ArgNe(i, v) => vec![mk(i, SeccompCmpOp::Ne, v)?],
+        })
+    }
+
+    /// Compiles the rules to BPF. seccompiler checks the architecture but
+    /// kills on a mismatch and knows nothing of x32, so its three-instruction
+    /// arch prologue is replaced by ours: foreign-arch calls (i386 `int 0x80`)
+    /// get EPERM except exit, and x32 numbers get EPERM.
+    pub fn to_bpf(rules: &[Rule]) -> Result<Vec<(u16, u8, u8, u32)>> {
+        // An empty rule list means "match unconditionally" in seccompiler.
+        let mut map: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
+        let mut always = Vec::new();
+        for r in rules {
+            let n = nr(r.syscall)?;
+            if r.cond == Cond::Always {
+                always.push(n);
+                map.insert(n, Vec::new());
+            } else if !always.contains(&n) {
+                let rule = SeccompRule::new(cond(r.cond)?)
+                    .map_err(|e| Error::new(format!("internal: seccomp rule: {e}")))?;
+                map.entry(n).or_default().push(rule);
+            }
+        }
+        let errno = rules.first().map_or(1, |r| r.errno) as u32;
+        let compiled = SeccompFilter::new(
+            map,
+            SeccompAction::Allow,
+            SeccompAction::Errno(errno),
+            arch::NATIVE as TargetArch,
+        )
+        .and_then(BpfProgram::try_from)
+        .map_err(|e| Error::new(format!("internal: seccomp compile: {e}")))?;
+        // seccompiler's layout: [ld arch, jeq arch, ret kill, ld nr, ...].
+        debug_assert_eq!(compiled[3].code, LD_W_ABS);
+        let eperm = SECCOMP_RET_ERRNO | errno;
+        let mut prog = vec![
+            stmt(LD_W_ABS, OFFSET_ARCH),
+            jump(JEQ_K, arch::AUDIT_ARCH, 5, 0),
+            // Foreign architecture.
+            stmt(LD_W_ABS, OFFSET_NR),
+            jump(JEQ_K, arch::FOREIGN_EXITS[0], 2, 0),
+            jump(JEQ_K, arch::FOREIGN_EXITS[1], 1, 0),
+            stmt(RET_K, eperm),
+            stmt(RET_K, SECCOMP_RET_ALLOW),
+            // Native architecture.
+            stmt(LD_W_ABS, OFFSET_NR),
+        ];
+        debug_assert_eq!(prog[1].jt as usize, prog.len() - 3);
+        if let Some(bit) = arch::X32_BIT {
+            prog.push(jump(JGE_K, bit, 0, 1));
+            prog.push(stmt(RET_K, eperm));
+        }
+        prog.extend_from_slice(&compiled[4..]);
+        Ok(prog.iter().map(|i| (i.code, i.jt, i.jf, i.k)).collect())
+    }
+}

@@ -1,0 +1,129 @@
+//! macOS turn extensions: carried on every OS, enforced only by Seatbelt.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Preferences {
+    None,
+    #[default]
+    ReadOnly,
+    ReadWrite,
+}
+
+impl Preferences {
+    pub fn parse(s: &str) -> Option<Preferences> {
+        match s {
+            "none" => Some(Preferences::None),
+            "read-only" => Some(Preferences::ReadOnly),
+            "read-write" => Some(Preferences::ReadWrite),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Preferences::None => "none",
+            Preferences::ReadOnly => "read-only",
+            Preferences::ReadWrite => "read-write",
+        }
+    }
+}
+
+/// Apple Events the command may send.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Automation {
+    #[default]
+    None,
+    All,
+    /// Only these bundle ids (validated: `[A-Za-z0-9._-]+`).
+    BundleIds(Vec<String>),
+}
+
+impl Automation {
+    /// Parses `none`, `all` or a comma-separated list of bundle ids.
+    pub fn parse_flag(s: &str) -> Result<Automation, String> {
+        match s {
+            "none" => Ok(Automation::None),
+            "all" => Ok(Automation::All),
+            list => {
+                Automation::from_ids(list.split(',').map(str::trim).map(String::from).collect())
+            }
+        }
+    }
+
+    pub fn from_ids(ids: Vec<String>) -> Result<Automation, String> {
+        for id in &ids {
+            let ok = !id.is_empty()
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+            if !ok {
+                return Err(format!(
+                    "automation bundle id `{}` is invalid: use only letters, digits, `.`, `_` and `-` (e.g. com.apple.Terminal)",
+                    id.escape_debug()
+                ));
+            }
+        }
+        let mut ids = ids;
+        ids.sort();
+        ids.dedup();
+        Ok(if ids.is_empty() {
+            Automation::None
+        } else {
+            Automation::BundleIds(ids)
+        })
+    }
+}
+
+/// The raw shape of `automation` in TOML/JSON: `"none"`, `"all"` or a list.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum AutomationRaw {
+    Word(String),
+    Ids(Vec<String>),
+}
+
+impl AutomationRaw {
+    pub(crate) fn resolve(self) -> Result<Automation, String> {
+        match self {
+            AutomationRaw::Word(w) if w == "none" => Ok(Automation::None),
+            AutomationRaw::Word(w) if w == "all" => Ok(Automation::All),
+            AutomationRaw::Word(w) => Err(format!(
+                "automation `{}` is not `none`, `all` or a list of bundle ids",
+                w.escape_debug()
+            )),
+            AutomationRaw::Ids(ids) => Automation::from_ids(ids),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MacosExtensions {
+    pub preferences: Preferences,
+    pub automation: Automation,
+    pub accessibility: bool,
+    pub calendar: bool,
+}
+
+impl MacosExtensions {
+    /// Union: each extension is granted if either side grants it.
+    pub fn union(&self, other: &MacosExtensions) -> MacosExtensions {
+        let automation = match (&self.automation, &other.automation) {
+            (Automation::All, _) | (_, Automation::All) => Automation::All,
+            (Automation::None, x) | (x, Automation::None) => x.clone(),
+            (Automation::BundleIds(a), Automation::BundleIds(b)) => {
+                let mut ids = a.clone();
+                ids.extend(b.iter().cloned());
+                ids.sort();
+                ids.dedup();
+                Automation::BundleIds(ids)
+            }
+        };
+        MacosExtensions {
+            preferences: self.preferences.max(other.preferences),
+            automation,
+            accessibility: self.accessibility || other.accessibility,
+            calendar: self.calendar || other.calendar,
+        }
+    }
+}

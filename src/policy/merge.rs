@@ -1,0 +1,39 @@
+//! The one merge: a policy widened by a permission profile's grants. Serves
+//! `cordon run --permissions` and `rerun` with `additional` alike.
+
+use super::{PathSpec, PermissionProfile, Policy};
+
+/// Returns `base` plus exactly `extra`'s grants: read and write lists are
+/// unioned, the network is on if either side turns it on, and the macOS
+/// extensions are unioned. Protections are never removed by a grant.
+pub fn merge_permissions(base: &Policy, extra: &PermissionProfile) -> Policy {
+    let mut out = base.clone();
+    if let Some(read) = &extra.read {
+        // An unrestricted base already reads everything; adding paths to it
+        // would turn "everything" into a list.
+        if out.restricts_reads() {
+            for g in read {
+                out.add_read(g.spec.clone(), &g.origin);
+            }
+        }
+    }
+    for g in &extra.write {
+        out.add_write(g.spec.clone(), &g.origin);
+    }
+    if let Some(protected) = &extra.protected {
+        for name in protected {
+            if !out.protected.contains(name) {
+                out.protected.push(name.clone());
+            }
+        }
+    }
+    out.network.enabled |= extra.network.unwrap_or(false);
+    out.network.unix_sockets |= extra.unix_sockets.unwrap_or(false);
+    if let Some(m) = &extra.macos {
+        out.macos = out.macos.union(m);
+    }
+    if out.writes(&PathSpec::Root) && !base.writes(&PathSpec::Root) {
+        out.description = format!("{} (widened to write everywhere)", out.description);
+    }
+    out
+}

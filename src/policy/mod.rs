@@ -1,0 +1,182 @@
+//! Policy: the vocabulary of the contract (§2), parsed and validated, with no
+//! paths resolved yet. Every input shape (built-in TOML, user TOML, the agent
+//! harness JSON shapes, CLI flags) ends up as one [`Policy`].
+
+mod builtin;
+mod macos;
+mod merge;
+mod source;
+
+pub use builtin::{BUILTIN_NAMES, DEFAULT_PROFILE, builtin_text};
+pub use macos::{Automation, MacosExtensions, Preferences};
+pub use merge::merge_permissions;
+pub use source::{
+    PermissionProfile, SandboxPolicy, load_profile, parse_permission_profile, parse_policy_json,
+    parse_profile_toml,
+};
+
+use crate::error::Result;
+
+/// One entry of a `read` or `write` list: a special name (starting with `:`)
+/// or a path as the user wrote it (absolute, cwd-relative or `~/...`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PathSpec {
+    /// `:root`: the whole filesystem.
+    Root,
+    /// `:cwd`: the policy's working directory.
+    Cwd,
+    /// `:tmpdir`: `$TMPDIR`, when set.
+    Tmpdir,
+    /// `:slash_tmp`: `/tmp`.
+    SlashTmp,
+    /// `:minimal`: the platform's runtime set (reads only).
+    Minimal,
+    /// A path as written.
+    Path(String),
+}
+
+impl PathSpec {
+    pub fn parse(text: &str) -> std::result::Result<PathSpec, String> {
+        Ok(match text {
+            ":root" => PathSpec::Root,
+            ":cwd" => PathSpec::Cwd,
+            ":tmpdir" => PathSpec::Tmpdir,
+            ":slash_tmp" => PathSpec::SlashTmp,
+            ":minimal" => PathSpec::Minimal,
+            "" => return Err("an empty path".into()),
+            s if s.starts_with(':') => {
+                return Err(format!(
+                    "unknown special name `{s}` (known: :root, :cwd, :tmpdir, :slash_tmp, :minimal)"
+                ));
+            }
+            s if s.contains('\0') => return Err("a path containing a NUL byte".into()),
+            s => PathSpec::Path(s.to_string()),
+        })
+    }
+
+    pub fn as_text(&self) -> &str {
+        match self {
+            PathSpec::Root => ":root",
+            PathSpec::Cwd => ":cwd",
+            PathSpec::Tmpdir => ":tmpdir",
+            PathSpec::SlashTmp => ":slash_tmp",
+            PathSpec::Minimal => ":minimal",
+            PathSpec::Path(p) => p,
+        }
+    }
+}
+
+/// Network section of a policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Network {
+    pub enabled: bool,
+    /// Whether `socket(AF_UNIX)` may be created.
+    pub unix_sockets: bool,
+}
+
+/// Where a list entry came from, so errors and `explain` can name the rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub spec: PathSpec,
+    pub origin: String,
+}
+
+/// A validated policy: what the user asked for, before resolution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    /// Human name of where the policy came from (`profile workspace-write`,
+    /// `/home/me/p.toml`, `--policy-json`).
+    pub name: String,
+    pub description: String,
+    /// Read scope; contains `:root` for "everything".
+    pub read: Vec<Grant>,
+    /// Writable roots; `:root` means no filesystem sandbox.
+    pub write: Vec<Grant>,
+    /// Subpath names kept read-only inside every writable root.
+    pub protected: Vec<String>,
+    pub network: Network,
+    pub macos: MacosExtensions,
+}
+
+impl Policy {
+    /// `danger-full-access`: write everywhere with the network on means no
+    /// sandbox at all (contract §2).
+    pub fn is_full_access(&self) -> bool {
+        self.writes(&PathSpec::Root) && self.network.enabled
+    }
+
+    /// Reads are restricted when `:root` is not in the read list.
+    pub fn restricts_reads(&self) -> bool {
+        !self.read.iter().any(|g| g.spec == PathSpec::Root)
+    }
+
+    pub fn writes(&self, spec: &PathSpec) -> bool {
+        self.write.iter().any(|g| &g.spec == spec)
+    }
+
+    pub fn add_write(&mut self, spec: PathSpec, origin: &str) {
+        if !self.writes(&spec) {
+            self.write.push(Grant {
+                spec,
+                origin: origin.to_string(),
+            });
+        }
+    }
+
+    pub fn add_read(&mut self, spec: PathSpec, origin: &str) {
+        if !self.read.iter().any(|g| g.spec == spec) {
+            self.read.push(Grant {
+                spec,
+                origin: origin.to_string(),
+            });
+        }
+    }
+
+    pub fn remove_write(&mut self, spec: &PathSpec) {
+        self.write.retain(|g| &g.spec != spec);
+    }
+
+    /// The default profile (`workspace-write`).
+    pub fn default_profile() -> Result<Policy> {
+        load_profile(DEFAULT_PROFILE)
+    }
+}
+
+/// Turns a list of strings into grants, naming the list in errors.
+pub(crate) fn grants(
+    items: &[String],
+    origin: &str,
+    allow_minimal: bool,
+) -> std::result::Result<Vec<Grant>, String> {
+    let mut out: Vec<Grant> = Vec::with_capacity(items.len());
+    for item in items {
+        let spec = PathSpec::parse(item).map_err(|e| format!("{origin}: {e}"))?;
+        if spec == PathSpec::Minimal && !allow_minimal {
+            return Err(format!(
+                "{origin}: `:minimal` is a read scope and cannot be written; remove it from the write list"
+            ));
+        }
+        if !out.iter().any(|g| g.spec == spec) {
+            out.push(Grant {
+                spec,
+                origin: origin.to_string(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Validates one protected subpath name: relative, no `..`, not empty.
+pub(crate) fn check_protected(name: &str, origin: &str) -> std::result::Result<(), String> {
+    let bad = name.is_empty()
+        || name.starts_with('/')
+        || name.contains('\0')
+        || name.split('/').any(|c| c == ".." || c == ".");
+    if bad {
+        return Err(format!(
+            "{origin}: protected entry `{}` must be a relative subpath such as `.git` (no `/` prefix, `.` or `..`)",
+            name.escape_debug()
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,260 @@
+//! Parsing every input shape into a [`Policy`]: profile TOML (built-in or a
+//! user file), the agent-harness `SandboxPolicy` JSON (`{"type": ...}`), and
+//! `PermissionProfile` JSON. Unknown keys are errors naming key and file.
+
+use serde::Deserialize;
+
+use super::macos::{AutomationRaw, MacosExtensions, Preferences};
+use super::{Grant, Network, PathSpec, Policy, builtin, check_protected, grants};
+use crate::error::{Error, Result};
+
+pub(crate) const DEFAULT_PROTECTED: [&str; 3] = [".git", ".cordon", ".agents"];
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProfile {
+    description: Option<String>,
+    file_system: Option<RawFileSystem>,
+    network: Option<RawNetwork>,
+    macos: Option<RawMacos>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFileSystem {
+    read: Option<Vec<String>>,
+    write: Option<Vec<String>>,
+    protected: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNetwork {
+    enabled: Option<bool>,
+    unix_sockets: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMacos {
+    preferences: Option<Preferences>,
+    automation: Option<AutomationRaw>,
+    accessibility: Option<bool>,
+    calendar: Option<bool>,
+}
+
+/// A permission profile as declared: only what it names is set, so it can be
+/// used both as a whole sandbox (`exact`) and as grants (`additional`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PermissionProfile {
+    pub description: Option<String>,
+    pub read: Option<Vec<Grant>>,
+    pub write: Vec<Grant>,
+    pub protected: Option<Vec<String>>,
+    pub network: Option<bool>,
+    pub unix_sockets: Option<bool>,
+    /// `Some` only when the profile names a `macos` section.
+    pub macos: Option<MacosExtensions>,
+}
+
+impl PermissionProfile {
+    /// The profile as a whole sandbox: a read-only base plus its grants.
+    pub fn into_policy(self, name: &str) -> Policy {
+        let origin = name.to_string();
+        Policy {
+            name: origin.clone(),
+            description: self.description.unwrap_or_default(),
+            read: self.read.unwrap_or_else(|| {
+                vec![Grant {
+                    spec: PathSpec::Root,
+                    origin: origin.clone(),
+                }]
+            }),
+            write: self.write,
+            protected: self
+                .protected
+                .unwrap_or_else(|| DEFAULT_PROTECTED.iter().map(|s| s.to_string()).collect()),
+            network: Network {
+                enabled: self.network.unwrap_or(false),
+                unix_sockets: self.unix_sockets.unwrap_or(true),
+            },
+            macos: self.macos.unwrap_or_default(),
+        }
+    }
+}
+
+fn from_raw(raw: RawProfile, origin: &str) -> std::result::Result<PermissionProfile, String> {
+    let fs = raw.file_system.unwrap_or_default();
+    let read = match fs.read {
+        Some(items) => Some(grants(
+            &items,
+            &format!("{origin}: file_system.read"),
+            true,
+        )?),
+        None => None,
+    };
+    let write = grants(
+        &fs.write.unwrap_or_default(),
+        &format!("{origin}: file_system.write"),
+        false,
+    )?;
+    if let Some(list) = &fs.protected {
+        for name in list {
+            check_protected(name, origin)?;
+        }
+    }
+    let net = raw.network.unwrap_or_default();
+    let macos = match raw.macos {
+        None => None,
+        Some(m) => Some(MacosExtensions {
+            preferences: m.preferences.unwrap_or_default(),
+            automation: match m.automation {
+                Some(a) => a.resolve().map_err(|e| format!("{origin}: macos.{e}"))?,
+                None => Default::default(),
+            },
+            accessibility: m.accessibility.unwrap_or(false),
+            calendar: m.calendar.unwrap_or(false),
+        }),
+    };
+    Ok(PermissionProfile {
+        description: raw.description,
+        read,
+        write,
+        protected: fs.protected,
+        network: net.enabled,
+        unix_sockets: net.unix_sockets,
+        macos,
+    })
+}
+
+/// 1-based line and column of a byte offset, for error messages.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    (line, col)
+}
+
+/// Parses a profile TOML document; `origin` names the file in errors.
+pub fn parse_profile_toml(text: &str, origin: &str) -> Result<Policy> {
+    let raw: RawProfile = toml::from_str(text).map_err(|e| {
+        let at = e
+            .span()
+            .map(|s| {
+                let (l, c) = line_col(text, s.start);
+                format!(" at line {l}, column {c}")
+            })
+            .unwrap_or_default();
+        let msg = e.message().replace('\n', " ");
+        Error::new(format!(
+            "{origin}: invalid profile{at}: {msg}; fix the TOML (see `cordon profiles workspace-write` for the format)"
+        ))
+    })?;
+    Ok(from_raw(raw, origin)
+        .map_err(Error::new)?
+        .into_policy(origin))
+}
+
+/// The harness `SandboxPolicy` shapes (`{"type": ...}`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum SandboxPolicy {
+    ReadOnly {},
+    WorkspaceWrite {
+        #[serde(default)]
+        writable_roots: Vec<String>,
+        #[serde(default)]
+        network_access: bool,
+        #[serde(default)]
+        exclude_tmpdir_env_var: bool,
+        #[serde(default)]
+        exclude_slash_tmp: bool,
+    },
+    DangerFullAccess {},
+}
+
+impl SandboxPolicy {
+    /// Maps the turn policy onto the built-in profiles, one to one (§2).
+    pub fn to_policy(&self, origin: &str) -> Result<Policy> {
+        let mut policy = match self {
+            SandboxPolicy::ReadOnly {} => builtin::load("read-only")?,
+            SandboxPolicy::DangerFullAccess {} => builtin::load("full-access")?,
+            SandboxPolicy::WorkspaceWrite {
+                writable_roots,
+                network_access,
+                exclude_tmpdir_env_var,
+                exclude_slash_tmp,
+            } => {
+                let mut p = builtin::load("workspace-write")?;
+                // Order as in the contract: :cwd, writable_roots, :tmpdir, :slash_tmp.
+                let extra = grants(writable_roots, &format!("{origin}: writable_roots"), false)
+                    .map_err(Error::new)?;
+                let mut write = vec![p.write[0].clone()];
+                write.extend(extra);
+                write.extend(p.write.iter().skip(1).cloned());
+                p.write = write;
+                p.network.enabled = *network_access;
+                if *exclude_tmpdir_env_var {
+                    p.remove_write(&PathSpec::Tmpdir);
+                }
+                if *exclude_slash_tmp {
+                    p.remove_write(&PathSpec::SlashTmp);
+                }
+                p
+            }
+        };
+        policy.name = origin.to_string();
+        Ok(policy)
+    }
+}
+
+fn json_error(e: serde_json::Error, origin: &str) -> Error {
+    Error::new(format!("{origin}: invalid policy JSON: {e}"))
+}
+
+/// Parses a `PermissionProfile` JSON document (no `type` key).
+pub fn parse_permission_profile(text: &str, origin: &str) -> Result<PermissionProfile> {
+    let raw: RawProfile = serde_json::from_str(text).map_err(|e| json_error(e, origin))?;
+    from_raw(raw, origin).map_err(Error::new)
+}
+
+/// Parses either JSON shape: a `SandboxPolicy` when the object has `type`,
+/// otherwise a `PermissionProfile` (a read-only base plus its grants).
+pub fn parse_policy_json(text: &str, origin: &str) -> Result<Policy> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| json_error(e, origin))?;
+    if value.get("type").is_some() {
+        // Parse the text again (not the Value) so errors keep line and column.
+        let sp: SandboxPolicy = serde_json::from_str(text).map_err(|e| json_error(e, origin))?;
+        sp.to_policy(origin)
+    } else {
+        Ok(parse_permission_profile(text, origin)?.into_policy(origin))
+    }
+}
+
+/// `-p NAME|FILE`: a built-in name, or a TOML (or JSON) file.
+pub fn load_profile(name_or_path: &str) -> Result<Policy> {
+    if let Some(p) = builtin::try_load(name_or_path)? {
+        return Ok(p);
+    }
+    let looks_like_path = name_or_path.contains('/')
+        || name_or_path.ends_with(".toml")
+        || name_or_path.ends_with(".json");
+    if !looks_like_path {
+        return Err(Error::new(format!(
+            "unknown profile `{}`: use one of {} or a path to a profile TOML file",
+            name_or_path.escape_debug(),
+            builtin::BUILTIN_NAMES.join(", ")
+        )));
+    }
+    let text = std::fs::read_to_string(name_or_path).map_err(|e| {
+        Error::new(format!(
+            "profile file {}: {e}; give an existing TOML file or a built-in name",
+            name_or_path.escape_debug()
+        ))
+    })?;
+    if name_or_path.ends_with(".json") {
+        parse_policy_json(&text, name_or_path)
+    } else {
+        parse_profile_toml(&text, name_or_path)
+    }
+}
