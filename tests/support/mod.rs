@@ -1,0 +1,301 @@
+//! Shared by the integration tests: run the built `cordon` and `cordon-probe`
+//! as root and as an unprivileged user, in throw-away workspaces, and read
+//! the probe's one-line JSON verdict.
+#![allow(dead_code)]
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+pub const NOBODY: u32 = 65534;
+
+/// Who runs the command under test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum User {
+    Root,
+    Nobody,
+}
+
+impl User {
+    pub fn uid(self) -> u32 {
+        match self {
+            User::Root => 0,
+            User::Nobody => NOBODY,
+        }
+    }
+}
+
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// Root and an unprivileged user when we are root (root hides bugs, so both
+/// run); as an ordinary user, the tests run as that user only.
+pub fn users() -> Vec<User> {
+    if is_root() {
+        vec![User::Root, User::Nobody]
+    } else {
+        eprintln!("note: not root, so the root half of this test is skipped");
+        vec![User::Nobody]
+    }
+}
+
+/// Copies of the binaries in a world-readable directory, so an unprivileged
+/// user can run them wherever the checkout lives.
+struct Bins {
+    _dir: tempfile::TempDir,
+    cordon: PathBuf,
+    probe: PathBuf,
+}
+
+fn bins() -> &'static Bins {
+    static BINS: OnceLock<Bins> = OnceLock::new();
+    BINS.get_or_init(|| {
+        let dir = tempfile::Builder::new()
+            .prefix("cordon-bins-")
+            .tempdir()
+            .expect("tempdir");
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let copy = |src: &str, name: &str| {
+            let dst = dir.path().join(name);
+            std::fs::copy(src, &dst).expect("copy binary");
+            std::fs::set_permissions(&dst, std::fs::Permissions::from_mode(0o755)).unwrap();
+            dst
+        };
+        let cordon = copy(env!("CARGO_BIN_EXE_cordon"), "cordon");
+        let probe = copy(env!("CARGO_BIN_EXE_cordon-probe"), "cordon-probe");
+        Bins {
+            _dir: dir,
+            cordon,
+            probe,
+        }
+    })
+}
+
+pub fn cordon_bin() -> &'static Path {
+    &bins().cordon
+}
+
+pub fn probe_bin() -> &'static Path {
+    &bins().probe
+}
+
+/// A temporary directory owned by `user` with `work/` (the cwd: the
+/// workspace), `tmp/` (TMPDIR), `home/` (HOME) and `outside/` (writable by the
+/// user, but in no writable root of any profile), side by side.
+pub struct Ws {
+    dir: tempfile::TempDir,
+    pub user: User,
+}
+
+impl Ws {
+    pub fn new(user: User) -> Ws {
+        let dir = tempfile::Builder::new()
+            .prefix("cordon-ws-")
+            .tempdir_in(scratch_root())
+            .expect("tempdir");
+        let ws = Ws { dir, user };
+        std::fs::set_permissions(ws.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        for d in ["work", "tmp", "home", "outside"] {
+            ws.mkdir(d);
+        }
+        ws
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The workspace: commands run here.
+    pub fn work(&self) -> PathBuf {
+        self.join("work")
+    }
+
+    pub fn join(&self, rel: &str) -> PathBuf {
+        self.path().join(rel)
+    }
+
+    pub fn s(&self, rel: &str) -> String {
+        self.join(rel).to_str().unwrap().to_string()
+    }
+
+    /// Creates a directory owned by the workspace's user.
+    pub fn mkdir(&self, rel: &str) -> PathBuf {
+        let p = self.join(rel);
+        std::fs::create_dir_all(&p).unwrap();
+        self.chown_tree(&p);
+        p
+    }
+
+    /// Writes a file owned by the workspace's user.
+    pub fn write(&self, rel: &str, text: &str) -> PathBuf {
+        let p = self.join(rel);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(&p, text).unwrap();
+        self.chown_tree(self.path());
+        p
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.join(rel)).unwrap_or_default()
+    }
+
+    /// Gives `p` (recursively) to the workspace's user.
+    pub fn chown_tree(&self, p: &Path) {
+        if self.user == User::Nobody && is_root() {
+            let status = Command::new("chown")
+                .args(["-R", &format!("{NOBODY}:{NOBODY}")])
+                .arg(p)
+                .status()
+                .unwrap();
+            assert!(status.success());
+        }
+    }
+
+    /// The environment every test command gets: nothing inherited.
+    pub fn env(&self) -> Vec<(String, String)> {
+        vec![
+            ("PATH".into(), "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin".into()),
+            ("HOME".into(), self.s("home")),
+            ("TMPDIR".into(), self.s("tmp")),
+            ("LANG".into(), "C".into()),
+        ]
+    }
+}
+
+/// Where workspaces live: not under /tmp, which the default profile makes
+/// writable and would hide denials. `CORDON_TEST_SCRATCH` overrides.
+pub fn scratch_root() -> PathBuf {
+    let root = std::env::var_os("CORDON_TEST_SCRATCH")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/var/tmp/cordon-tests"));
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755)).unwrap();
+    root
+}
+
+/// What a command did.
+#[derive(Debug)]
+pub struct Outcome {
+    /// Exit status, or 128+N after death by signal N (as a shell reports it).
+    pub status: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Outcome {
+    /// The probe's JSON line (the last non-empty stdout line).
+    pub fn json(&self) -> serde_json::Value {
+        let line = self.stdout.lines().rev().find(|l| !l.trim().is_empty());
+        line.and_then(|l| serde_json::from_str(l).ok())
+            .unwrap_or_else(|| panic!("no probe JSON in output: {self:?}"))
+    }
+
+    pub fn errno(&self) -> Option<String> {
+        self.json()["error"].as_str().map(String::from)
+    }
+
+    #[track_caller]
+    pub fn assert_ok(&self) -> &Self {
+        let j = self.json();
+        assert_eq!(j["ok"], true, "expected success: {self:?}");
+        assert_eq!(self.status, 0, "{self:?}");
+        self
+    }
+
+    #[track_caller]
+    pub fn assert_errno(&self, errno: &str) -> &Self {
+        let j = self.json();
+        assert_eq!(j["ok"], false, "expected {errno}: {self:?}");
+        assert_eq!(j["error"].as_str(), Some(errno), "{self:?}");
+        self
+    }
+
+    #[track_caller]
+    pub fn assert_errno_in(&self, errnos: &[&str]) -> &Self {
+        let j = self.json();
+        assert_eq!(j["ok"], false, "expected one of {errnos:?}: {self:?}");
+        let e = j["error"].as_str().unwrap_or("");
+        assert!(errnos.contains(&e), "expected one of {errnos:?}: {self:?}");
+        self
+    }
+
+    /// A cordon failure: exit 125 and exactly one `cordon: ` line naming `needle`.
+    #[track_caller]
+    pub fn assert_refused(&self, needle: &str) -> &Self {
+        assert_eq!(self.status, 125, "{self:?}");
+        let lines: Vec<&str> = self.stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "want one stderr line: {self:?}");
+        assert!(lines[0].starts_with("cordon: "), "{self:?}");
+        assert!(
+            lines[0].contains(needle),
+            "stderr should name {needle:?}: {self:?}"
+        );
+        self
+    }
+}
+
+/// Runs `argv` as `user` in `cwd` with exactly `env`.
+pub fn run_as(user: User, cwd: &Path, env: &[(String, String)], argv: &[&str]) -> Outcome {
+    let mut cmd = match user {
+        User::Nobody if is_root() => {
+            let mut c = Command::new("setpriv");
+            c.args([
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                "--",
+            ]);
+            c.args(argv);
+            c
+        }
+        _ => {
+            let mut c = Command::new(argv[0]);
+            c.args(&argv[1..]);
+            c
+        }
+    };
+    cmd.current_dir(cwd)
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null());
+    let out = cmd.output().expect("spawn");
+    use std::os::unix::process::ExitStatusExt;
+    let status = out
+        .status
+        .code()
+        .unwrap_or_else(|| 128 + out.status.signal().unwrap_or(0));
+    Outcome {
+        status,
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// `cordon ARGS...` as the workspace's user, in the workspace.
+pub fn cordon(ws: &Ws, args: &[&str]) -> Outcome {
+    let mut argv = vec![cordon_bin().to_str().unwrap()];
+    argv.extend_from_slice(args);
+    run_as(ws.user, &ws.work(), &ws.env(), &argv)
+}
+
+/// The probe without a sandbox: the control run.
+pub fn control(ws: &Ws, op: &[&str]) -> Outcome {
+    let mut argv = vec![probe_bin().to_str().unwrap()];
+    argv.extend_from_slice(op);
+    run_as(ws.user, &ws.work(), &ws.env(), &argv)
+}
+
+/// The probe under `cordon run FLAGS... -- cordon-probe OP...`.
+pub fn sandboxed(ws: &Ws, flags: &[&str], op: &[&str]) -> Outcome {
+    let mut argv = vec![cordon_bin().to_str().unwrap(), "run"];
+    argv.extend_from_slice(flags);
+    argv.push("--");
+    argv.push(probe_bin().to_str().unwrap());
+    argv.extend_from_slice(op);
+    run_as(ws.user, &ws.work(), &ws.env(), &argv)
+}
