@@ -37,7 +37,10 @@ fn workspace_write_allows_its_roots_and_denies_the_rest() {
         control(&ws, &write_op(&outside)).assert_ok();
         std::fs::remove_file(&outside).unwrap();
         sandboxed(&ws, &["-w", extra], &write_op(&outside)).assert_errno("EACCES");
-        assert!(!ws.join("outside/x").exists(), "{user:?}: denied write left a file");
+        assert!(
+            !ws.join("outside/x").exists(),
+            "{user:?}: denied write left a file"
+        );
     }
 }
 
@@ -49,8 +52,12 @@ fn exclude_slash_tmp_and_tmpdir_take_them_out() {
         control(&ws, &write_op(&slash_tmp)).assert_ok();
         std::fs::remove_file(&slash_tmp).unwrap();
         sandboxed(&ws, &["--exclude-slash-tmp"], &write_op(&slash_tmp)).assert_errno("EACCES");
-        sandboxed(&ws, &["--exclude-tmpdir-env-var"], &write_op(&ws.s("tmp/a")))
-            .assert_errno("EACCES");
+        sandboxed(
+            &ws,
+            &["--exclude-tmpdir-env-var"],
+            &write_op(&ws.s("tmp/a")),
+        )
+        .assert_errno("EACCES");
         sandboxed(&ws, &[], &write_op(&ws.s("tmp/a"))).assert_ok();
     }
 }
@@ -85,16 +92,26 @@ fn restricted_read_hides_files_outside_the_list_and_programs_still_start() {
         let profile = profile.to_str().unwrap();
         let secret = ws.s("outside/secret");
         control(&ws, &["read", &secret]).assert_ok();
-        sandboxed(&ws, &["-p", profile], &["read", &secret]).assert_errno("EACCES");
-        // The probe itself lives outside the read list: allow it explicitly.
+        // The probe itself lives outside the read list, so it cannot even start...
+        let out = sandboxed(&ws, &["-p", profile], &["read", &secret]);
+        assert_eq!(out.status, 126, "{out:?}");
+        // ...until its directory is allowed.
         let bins = probe_bin().parent().unwrap().to_str().unwrap().to_string();
-        sandboxed(&ws, &["-p", profile, "--allow-read", &bins], &["read", &secret])
-            .assert_errno("EACCES");
+        sandboxed(
+            &ws,
+            &["-p", profile, "--allow-read", &bins],
+            &["read", &secret],
+        )
+        .assert_errno("EACCES");
         let out = cordon(&ws, &["run", "-p", profile, "--", "/bin/sh", "-c", "true"]);
         assert_eq!(out.status, 0, "{out:?}");
         // The workspace stays readable and writable.
-        sandboxed(&ws, &["-p", profile, "--allow-read", &bins], &write_op(&ws.s("work/a")))
-            .assert_ok();
+        sandboxed(
+            &ws,
+            &["-p", profile, "--allow-read", &bins],
+            &write_op(&ws.s("work/a")),
+        )
+        .assert_ok();
     }
 }
 
@@ -154,7 +171,10 @@ fn network_off_denies_inet_sockets_and_keeps_unix_ipc() {
         }
         if user == User::Root {
             // Raw and packet sockets need CAP_NET_RAW, so only root has a control.
-            for sock in [&["socket", "inet", "raw", "icmp"][..], &["socket", "packet", "raw"]] {
+            for sock in [
+                &["socket", "inet", "raw", "icmp"][..],
+                &["socket", "packet", "raw"],
+            ] {
                 control(&ws, sock).assert_ok();
                 sandboxed(&ws, &[], sock).assert_errno("EPERM");
             }
@@ -206,7 +226,10 @@ fn exit_status_passes_through() {
     assert!(out.stdout.contains("status=143"), "{out:?}");
     let out = cordon(&ws, &["run", "--", "no-such-command-xyz"]);
     assert_eq!(out.status, 127, "{out:?}");
-    assert!(out.stderr.starts_with("cordon: no-such-command-xyz: command not found"));
+    assert!(
+        out.stderr
+            .starts_with("cordon: no-such-command-xyz: command not found")
+    );
     let out = cordon(&ws, &["run", "--", ws.s("outside").as_str()]);
     assert_eq!(out.status, 126, "{out:?}");
 }
@@ -219,7 +242,11 @@ fn child_sees_cordon_environment() {
         assert_eq!(out.json()["value"], "landlock", "{out:?}");
         let out = sandboxed(&ws, &[], &["env", "CORDON_SANDBOX_NETWORK_DISABLED"]);
         assert_eq!(out.json()["value"], "1", "{out:?}");
-        let out = sandboxed(&ws, &["--network"], &["env", "CORDON_SANDBOX_NETWORK_DISABLED"]);
+        let out = sandboxed(
+            &ws,
+            &["--network"],
+            &["env", "CORDON_SANDBOX_NETWORK_DISABLED"],
+        );
         assert!(out.json()["value"].is_null(), "{out:?}");
         let out = sandboxed(&ws, &["-p", "full-access"], &["env", "CORDON_SANDBOX"]);
         assert_eq!(out.json()["value"], "none", "{out:?}");
@@ -236,8 +263,18 @@ fn dry_run_prints_the_plan_and_runs_nothing() {
     let out = sandboxed(&ws, &["--dry-run"], &["create", &marker]);
     assert_eq!(out.status, 0, "{out:?}");
     assert!(!ws.join("work/marker").exists());
-    for needle in ["landlock:", "handled_fs:", "seccomp:", "bpf_instructions:", "rule socket"] {
-        assert!(out.stdout.contains(needle), "missing {needle}: {}", out.stdout);
+    for needle in [
+        "landlock:",
+        "handled_fs:",
+        "seccomp:",
+        "bpf_instructions:",
+        "rule socket",
+    ] {
+        assert!(
+            out.stdout.contains(needle),
+            "missing {needle}: {}",
+            out.stdout
+        );
     }
 }
 
@@ -257,16 +294,33 @@ fn older_landlock_abis_refuse_or_warn_per_gap() {
         assert!(out.stderr.contains("signals"), "{out:?}");
         assert!(!ws.join("work/m").exists());
         // With --best-effort: one warning per gap, and the filesystem rules hold.
-        let out = sandboxed(&ws, &["--landlock-abi", "2", "--best-effort"], &write_op(&outside));
+        let out = sandboxed(
+            &ws,
+            &["--landlock-abi", "2", "--best-effort"],
+            &write_op(&outside),
+        );
         out.assert_errno("EACCES");
-        let warnings = out.stderr.lines().filter(|l| l.starts_with("cordon: warning:")).count();
+        let warnings = out
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("cordon: warning:"))
+            .count();
         assert_eq!(warnings, 4, "{out:?}");
         // ABI 2 cannot restrict truncate: the gap is real, which is why it warns.
         ws.write("outside/t", "data");
         let t = ws.s("outside/t");
-        sandboxed(&ws, &["--landlock-abi", "3", "--best-effort"], &["truncate", &t])
-            .assert_errno("EACCES");
-        sandboxed(&ws, &["--landlock-abi", "2", "--best-effort"], &["truncate", &t]).assert_ok();
+        sandboxed(
+            &ws,
+            &["--landlock-abi", "3", "--best-effort"],
+            &["truncate", &t],
+        )
+        .assert_errno("EACCES");
+        sandboxed(
+            &ws,
+            &["--landlock-abi", "2", "--best-effort"],
+            &["truncate", &t],
+        )
+        .assert_ok();
     }
 }
 
@@ -277,7 +331,14 @@ fn missing_landlock_is_refused_unless_best_effort() {
         let p = probe_bin().to_str().unwrap();
         let c = cordon_bin().to_str().unwrap();
         let outside = ws.s("outside/x");
-        let deny = [p, "deny-syscall", "landlock_create_ruleset=ENOSYS", "--", c, "run"];
+        let deny = [
+            p,
+            "deny-syscall",
+            "landlock_create_ruleset=ENOSYS",
+            "--",
+            c,
+            "run",
+        ];
         let mut argv = deny.to_vec();
         argv.extend(["--", p, "write", &outside]);
         let out = run_as(user, &ws.work(), &ws.env(), &argv);
@@ -288,7 +349,11 @@ fn missing_landlock_is_refused_unless_best_effort() {
         let mut argv = deny.to_vec();
         argv.extend(["--best-effort", "--", p, "env", "CORDON_SANDBOX"]);
         let out = run_as(user, &ws.work(), &ws.env(), &argv);
-        assert!(out.stderr.contains("cordon: warning: not enforced: landlock"), "{out:?}");
+        assert!(
+            out.stderr
+                .contains("cordon: warning: not enforced: landlock"),
+            "{out:?}"
+        );
         assert_eq!(out.json()["value"], "none", "{out:?}");
         // The network filter still holds without Landlock.
         let mut argv = deny.to_vec();
@@ -301,7 +366,10 @@ fn missing_landlock_is_refused_unless_best_effort() {
 fn bad_input_is_refused_with_one_line_and_runs_nothing() {
     let ws = Ws::new(User::Root);
     ws.write("outside/bad.toml", "[file_system]\nread = [\":root\"\n");
-    ws.write("outside/unknown.toml", "[file_system]\nwrite = []\nwrtie = [\"x\"]\n");
+    ws.write(
+        "outside/unknown.toml",
+        "[file_system]\nwrite = []\nwrtie = [\"x\"]\n",
+    );
     let marker = ws.s("work/marker");
     let p = probe_bin().to_str().unwrap();
     let cases: Vec<(Vec<String>, &str)> = vec![
@@ -309,10 +377,22 @@ fn bad_input_is_refused_with_one_line_and_runs_nothing() {
         (vec!["-p".into(), ws.s("outside/bad.toml")], "line 2"),
         (vec!["-p".into(), ws.s("outside/unknown.toml")], "wrtie"),
         (vec!["-w".into(), ws.s("missing")], "does not exist"),
-        (vec!["--network".into(), "--no-network".into()], "--no-network"),
+        (
+            vec!["--network".into(), "--no-network".into()],
+            "--no-network",
+        ),
         (vec!["-C".into(), ws.s("work/nofile")], "--cwd"),
-        (vec!["--policy-json".into(), "{\"type\":\"nope\"}".into()], "--policy-json"),
-        (vec!["--policy-json".into(), "{\"type\":\"read-only\",\"x\":1}".into()], "`x`"),
+        (
+            vec!["--policy-json".into(), "{\"type\":\"nope\"}".into()],
+            "--policy-json",
+        ),
+        (
+            vec![
+                "--policy-json".into(),
+                "{\"type\":\"read-only\",\"x\":1}".into(),
+            ],
+            "`x`",
+        ),
         (vec!["-w".into(), ":bogus".into()], ":bogus"),
     ];
     for (flags, needle) in cases {
@@ -324,7 +404,10 @@ fn bad_input_is_refused_with_one_line_and_runs_nothing() {
         assert!(!ws.join("work/marker").exists(), "ran despite {flags:?}");
     }
     // The file is named too.
-    let out = cordon(&ws, &["run", "-p", &ws.s("outside/unknown.toml"), "--", "true"]);
+    let out = cordon(
+        &ws,
+        &["run", "-p", &ws.s("outside/unknown.toml"), "--", "true"],
+    );
     assert!(out.stderr.contains("unknown.toml"), "{out:?}");
     // An empty command.
     cordon(&ws, &["run"]).assert_refused("no command");
@@ -334,7 +417,12 @@ fn bad_input_is_refused_with_one_line_and_runs_nothing() {
     env.retain(|(k, _)| k != "TMPDIR");
     env.push(("TMPDIR".into(), "relative/tmp".into()));
     let c = cordon_bin().to_str().unwrap();
-    let out = run_as(User::Root, &ws.work(), &env, &[c, "run", "--", p, "create", &marker]);
+    let out = run_as(
+        User::Root,
+        &ws.work(),
+        &env,
+        &[c, "run", "--", p, "create", &marker],
+    );
     out.assert_refused("TMPDIR");
     assert!(!ws.join("work/marker").exists());
 }
@@ -348,6 +436,9 @@ fn profiles_lists_and_prints_builtins() {
         assert!(out.stdout.contains(name), "{out:?}");
     }
     let out = cordon(&ws, &["profiles", "workspace-write"]);
-    assert!(out.stdout.contains("write = [\":cwd\", \":tmpdir\", \":slash_tmp\"]"));
+    assert!(
+        out.stdout
+            .contains("write = [\":cwd\", \":tmpdir\", \":slash_tmp\"]")
+    );
     cordon(&ws, &["profiles", "nope"]).assert_refused("nope");
 }

@@ -159,7 +159,10 @@ impl Ws {
     /// The environment every test command gets: nothing inherited.
     pub fn env(&self) -> Vec<(String, String)> {
         vec![
-            ("PATH".into(), "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin".into()),
+            (
+                "PATH".into(),
+                "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin".into(),
+            ),
             ("HOME".into(), self.s("home")),
             ("TMPDIR".into(), self.s("tmp")),
             ("LANG".into(), "C".into()),
@@ -244,12 +247,7 @@ pub fn run_as(user: User, cwd: &Path, env: &[(String, String)], argv: &[&str]) -
     let mut cmd = match user {
         User::Nobody if is_root() => {
             let mut c = Command::new("setpriv");
-            c.args([
-                "--reuid=65534",
-                "--regid=65534",
-                "--clear-groups",
-                "--",
-            ]);
+            c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]);
             c.args(argv);
             c
         }
