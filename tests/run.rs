@@ -442,3 +442,34 @@ fn profiles_lists_and_prints_builtins() {
     );
     cordon(&ws, &["profiles", "nope"]).assert_refused("nope");
 }
+
+/// cordon's own runtime must not leak into the command: signal dispositions
+/// (SIGPIPE above all) and the signal mask are the caller's.
+#[test]
+fn signal_dispositions_pass_through_unchanged() {
+    let ws = Ws::new(User::Root);
+    let script = "grep -E '^Sig(Ign|Blk)' /proc/self/status";
+    let c = cordon_bin().to_str().unwrap();
+    let control = run_as(User::Root, &ws.work(), &ws.env(), &["sh", "-c", script]);
+    let inside = run_as(
+        User::Root,
+        &ws.work(),
+        &ws.env(),
+        &[c, "run", "--", "sh", "-c", script],
+    );
+    assert_eq!(control.status, 0, "{control:?}");
+    assert_eq!(inside.stdout, control.stdout, "{inside:?}");
+    // And the ordinary consequence: `yes` dies of SIGPIPE when `head` exits.
+    let out = cordon(
+        &ws,
+        &[
+            "run",
+            "--",
+            "sh",
+            "-c",
+            "yes | head -n 1 >/dev/null; echo done",
+        ],
+    );
+    assert_eq!(out.stdout, "done\n", "{out:?}");
+    assert_eq!(out.stderr, "", "{out:?}");
+}
