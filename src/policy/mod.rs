@@ -149,6 +149,8 @@ pub(crate) fn grants(
     allow_minimal: bool,
 ) -> std::result::Result<Vec<Grant>, String> {
     let mut out: Vec<Grant> = Vec::with_capacity(items.len());
+    // A set, not a scan of `out`: lists of 10,000 roots must stay linear.
+    let mut seen = std::collections::HashSet::with_capacity(items.len());
     for item in items {
         let spec = PathSpec::parse(item).map_err(|e| format!("{origin}: {e}"))?;
         if spec == PathSpec::Minimal && !allow_minimal {
@@ -156,7 +158,7 @@ pub(crate) fn grants(
                 "{origin}: `:minimal` is a read scope and cannot be written; remove it from the write list"
             ));
         }
-        if !out.iter().any(|g| g.spec == spec) {
+        if seen.insert(spec.clone()) {
             out.push(Grant {
                 spec,
                 origin: origin.to_string(),

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Startup cost of cordon, measured with hyperfine (installed if missing).
+#   bench/bench.sh            # launchers: bare, read-only, workspace-write (plain and git), bwrap
+#   bench/bench.sh scaling    # cost vs number of writable roots (10 .. 10000)
+# Prints medians and ratios to bare /bin/true; writes markdown to bench/out/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode=${1:-launchers}
+runs=${RUNS:-1000}
+
+if ! command -v hyperfine >/dev/null; then
+  echo "installing hyperfine..." >&2
+  if command -v apt-get >/dev/null; then
+    (apt-get update -qq && apt-get install -y -qq hyperfine) >/dev/null 2>&1 || cargo install --locked hyperfine
+  else
+    cargo install --locked hyperfine
+  fi
+fi
+
+cargo build --release --quiet
+host=$(rustc -vV | sed -n 's/^host: //p')
+cordon=$PWD/target/$host/release/cordon
+[ -x "$cordon" ] || cordon=$PWD/target/release/cordon
+mkdir -p bench/out
+scratch=$(mktemp -d /var/tmp/cordon-bench-XXXXXX)
+trap 'rm -rf "$scratch"' EXIT
+
+# Medians and ratios from hyperfine's JSON; first command is the baseline.
+report() { # json markdown-out
+  python3 - "$1" "$2" <<'PY'
+import json, sys
+res = json.load(open(sys.argv[1]))["results"]
+base = res[0]["median"]
+rows = ["| command | median | ratio to bare |", "|---|---|---|"]
+for r in res:
+    rows.append(f"| `{r['command']}` | {r['median']*1000:.3f} ms | {r['median']/base:.2f}x |")
+text = "\n".join(rows)
+print(text)
+open(sys.argv[2], "w").write(text + "\n")
+PY
+}
+
+machine() {
+  echo "Machine: $(nproc) cores, $(uname -sr), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+}
+
+if [ "$mode" = launchers ]; then
+  mkdir -p "$scratch/plain" "$scratch/git"
+  git -C "$scratch/git" init -q
+  short=${cordon/#$PWD\//}
+  cmds=(
+    "/bin/true"
+    "$cordon run -p read-only -- /bin/true"
+    "$cordon run -p workspace-write -C $scratch/plain -- /bin/true"
+    "$cordon run -p workspace-write -C $scratch/git -- /bin/true"
+  )
+  names=(
+    "bare /bin/true"
+    "cordon run -p read-only -- /bin/true"
+    "cordon run -p workspace-write -- /bin/true (no .git)"
+    "cordon run -p workspace-write -- /bin/true (.git: mount namespace)"
+  )
+  if command -v bwrap >/dev/null; then
+    cmds+=("bwrap --ro-bind / / --dev /dev /bin/true")
+    names+=("bwrap --ro-bind / / --dev /dev /bin/true")
+  fi
+  args=()
+  for i in "${!cmds[@]}"; do args+=(-n "${names[$i]}" "${cmds[$i]}"); done
+  hyperfine -N --warmup 200 --runs "$runs" --style basic --export-json bench/out/launchers.json "${args[@]}" >&2
+  machine
+  report bench/out/launchers.json bench/out/launchers.md
+  echo "(cordon binary: $short, $(stat -c %s "$cordon") bytes)"
+elif [ "$mode" = scaling ]; then
+  rows=("| roots | \`run --dry-run\` median | \`run\` median |" "|---|---|---|")
+  for n in 10 100 1000 10000; do
+    dir="$scratch/roots$n"
+    mkdir -p "$dir"
+    profile="$dir/profile.toml"
+    {
+      echo '[file_system]'
+      echo 'read = [":root"]'
+      printf 'write = [":cwd"'
+      for i in $(seq 1 "$n"); do printf ', "%s/r%d"' "$dir" "$i"; done
+      echo ']'
+    } >"$profile"
+    # Each root holds a .git directory: a protected subpath to find and pin.
+    for i in $(seq 1 "$n"); do mkdir -p "$dir/r$i/.git"; done
+    hyperfine -N --warmup 5 --runs "${SCALE_RUNS:-30}" --style none --export-json "$dir/h.json" \
+      "$cordon run -p $profile -C $dir --dry-run -- /bin/true" \
+      "$cordon run -p $profile -C $dir -- /bin/true" >/dev/null 2>&1 || {
+        echo "roots=$n: cordon failed:" >&2
+        "$cordon" run -p "$profile" -C "$dir" -- /bin/true >&2 || true
+        continue
+      }
+    row=$(python3 -c "
+import json,sys
+r=json.load(open('$dir/h.json'))['results']
+print(f'| $n | {r[0][\"median\"]*1000:.2f} ms | {r[1][\"median\"]*1000:.2f} ms |')")
+    rows+=("$row")
+  done
+  machine
+  printf '%s\n' "${rows[@]}" | tee bench/out/scaling.md
+else
+  echo "usage: bench/bench.sh [launchers|scaling]" >&2
+  exit 2
+fi
