@@ -4,7 +4,7 @@
 use std::ffi::OsString;
 
 use super::RerunArgs;
-use crate::error::{Error, Result};
+use crate::error::{EXIT_CORDON, Error, Result};
 use crate::plan::{self, Env};
 use crate::policy::{read_request, request_policy};
 use crate::sandbox::{self, Launch};
@@ -42,8 +42,12 @@ pub fn rerun(args: RerunArgs) -> Result<i32> {
             kind.as_str()
         )));
     }
-    let plan = plan::resolve(&policy, &cwd, &Env::from_process())
-        .map_err(|e| Error::new(format!("{}: {}", req.source, e.message)))?;
+    // cordon's own failures name the request; the command's 126/127 do not.
+    let named = |e: Error| match e.exit {
+        EXIT_CORDON => Error::new(format!("{}: {}", req.source, e.message)),
+        _ => e,
+    };
+    let plan = plan::resolve(&policy, &cwd, &Env::from_process()).map_err(named)?;
     let argv: Vec<OsString> = req.command.iter().map(OsString::from).collect();
     sandbox::launch(
         &plan,
@@ -56,4 +60,5 @@ pub fn rerun(args: RerunArgs) -> Result<i32> {
             bounded: kind.bounded(),
         },
     )
+    .map_err(named)
 }
