@@ -17,6 +17,10 @@ pub struct Launch {
     pub landlock_abi: Option<u8>,
     /// Directory to change into before exec (`-C`).
     pub chdir: Option<PathBuf>,
+    /// Bounded (an approved `permissions` rerun): run with the whole sandbox
+    /// or not at all. Gaps refuse even with `best_effort`, dry run included,
+    /// and a plan without a sandbox is refused.
+    pub bounded: bool,
 }
 
 pub const ENV_SANDBOX: &str = "CORDON_SANDBOX";
@@ -48,6 +52,11 @@ fn print_dry_run(plan: &Plan, argv: &[OsString], artifacts: &dyn std::fmt::Displ
 /// error, or with 0 after a dry run.
 pub fn launch(plan: &Plan, argv: &[OsString], opts: &Launch) -> Result<i32> {
     if !plan.sandboxed {
+        if opts.bounded {
+            return Err(Error::new(
+                "a bounded execution never runs without a sandbox, and this plan has none; nothing ran",
+            ));
+        }
         if opts.dry_run {
             print_dry_run(plan, argv, &"");
             return Ok(0);
@@ -66,6 +75,13 @@ fn launch_native(plan: &Plan, argv: &[OsString], opts: &Launch) -> Result<i32> {
         .landlock_abi
         .map_or(kernel_abi, |cap| cap.min(kernel_abi));
     let art = linux::compile(plan, abi)?;
+    if opts.bounded && !art.gaps.is_empty() {
+        let gaps: Vec<String> = art.gaps.iter().map(|g| g.detail.clone()).collect();
+        return Err(Error::new(format!(
+            "this host cannot enforce the approved sandbox: {}; a permissions execution runs bounded or not at all, so nothing ran",
+            gaps.join("; ")
+        )));
+    }
     if opts.dry_run {
         print_dry_run(plan, argv, &art);
         return Ok(0);

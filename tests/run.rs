@@ -201,7 +201,14 @@ fn signals_reach_own_children_but_not_outside_processes() {
             })
             .arg(probe_bin())
             .args(["sleep", "30"])
+            .stdout(Stdio::piped())
             .spawn()
+            .unwrap();
+        // Wait for the probe's announcement: until then the victim may still
+        // be setpriv running as root, which nobody cannot signal.
+        let mut line = String::new();
+        BufReader::new(victim.stdout.take().unwrap())
+            .read_line(&mut line)
             .unwrap();
         let pid = victim.id().to_string();
         // Signal 0 only checks permission: the control may signal it.

@@ -3,6 +3,7 @@
 
 mod policy_args;
 mod profiles;
+mod rerun;
 mod run;
 
 use std::ffi::OsString;
@@ -30,8 +31,30 @@ struct Cli {
 enum Command {
     /// Run CMD under a sandbox built from the policy, by exec.
     Run(Box<RunArgs>),
+    /// Rerun an approved command from an escalation request (JSON), under
+    /// exactly the sandbox it asks for.
+    #[command(long_about = rerun::LONG_ABOUT)]
+    Rerun(RerunArgs),
     /// List the built-in profiles, or print one.
     Profiles(ProfilesArgs),
+}
+
+#[derive(Args)]
+pub struct RerunArgs {
+    /// The escalation request: a JSON file, or `-` to read it from stdin.
+    #[arg(long, value_name = "FILE|-")]
+    pub request: String,
+    /// Print the plan and the compiled sandbox; run nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// For "turn_default" only: run even where this host cannot enforce part
+    /// of the turn's policy, with one warning per gap. Refused for
+    /// `permissions` executions, which run bounded or not at all.
+    #[arg(long)]
+    pub best_effort: bool,
+    /// Use at most this Landlock ABI (1-7).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=7))]
+    pub landlock_abi: Option<u8>,
 }
 
 #[derive(Args)]
@@ -67,17 +90,23 @@ pub struct ProfilesArgs {
 /// One line out of clap's multi-line error, in cordon's format.
 fn clap_error_line(err: &clap::Error) -> String {
     let rendered = err.render().to_string();
-    let first = rendered
-        .lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("invalid arguments");
-    let first = first.trim_start_matches("error: ");
+    let mut lines = rendered.lines().filter(|l| !l.trim().is_empty());
+    let first = lines.next().unwrap_or("invalid arguments");
+    let mut first = first.trim_start_matches("error: ").to_string();
+    // "the following required arguments were not provided:" names them on
+    // the next line.
+    if first.ends_with(':')
+        && let Some(next) = lines.next()
+    {
+        first = format!("{first} {}", next.trim());
+    }
     format!("{first}; see `cordon --help`")
 }
 
 fn dispatch(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Run(args) => run::run(*args),
+        Command::Rerun(args) => rerun::rerun(args),
         Command::Profiles(args) => profiles::profiles(args),
     }
 }

@@ -22,6 +22,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
             best_effort: args.best_effort,
             landlock_abi: args.landlock_abi,
             chdir: args.policy.cwd.is_some().then(|| plan.cwd.clone()),
+            bounded: false,
         },
     )
 }

@@ -5,14 +5,16 @@
 mod builtin;
 mod macos;
 mod merge;
+mod request;
 mod source;
 
 pub use builtin::{BUILTIN_NAMES, DEFAULT_PROFILE, builtin_text};
 pub use macos::{Automation, MacosExtensions, Preferences};
 pub use merge::merge_permissions;
+pub use request::{Execution, ExecutionKind, Request, parse_request, read_request, request_policy};
 pub use source::{
-    PermissionProfile, SandboxPolicy, load_profile, parse_permission_profile, parse_policy_json,
-    parse_profile_toml,
+    PermissionProfile, SandboxPolicy, load_profile, macos_from_value, parse_permission_profile,
+    parse_policy_json, parse_profile_toml, permission_profile_from_value, policy_from_value,
 };
 
 use crate::error::Result;

@@ -83,6 +83,18 @@ impl PermissionProfile {
     }
 }
 
+fn macos_from_raw(m: RawMacos, origin: &str) -> std::result::Result<MacosExtensions, String> {
+    Ok(MacosExtensions {
+        preferences: m.preferences.unwrap_or_default(),
+        automation: match m.automation {
+            Some(a) => a.resolve().map_err(|e| format!("{origin}: macos.{e}"))?,
+            None => Default::default(),
+        },
+        accessibility: m.accessibility.unwrap_or(false),
+        calendar: m.calendar.unwrap_or(false),
+    })
+}
+
 fn from_raw(raw: RawProfile, origin: &str) -> std::result::Result<PermissionProfile, String> {
     let fs = raw.file_system.unwrap_or_default();
     let read = match fs.read {
@@ -106,15 +118,7 @@ fn from_raw(raw: RawProfile, origin: &str) -> std::result::Result<PermissionProf
     let net = raw.network.unwrap_or_default();
     let macos = match raw.macos {
         None => None,
-        Some(m) => Some(MacosExtensions {
-            preferences: m.preferences.unwrap_or_default(),
-            automation: match m.automation {
-                Some(a) => a.resolve().map_err(|e| format!("{origin}: macos.{e}"))?,
-                None => Default::default(),
-            },
-            accessibility: m.accessibility.unwrap_or(false),
-            calendar: m.calendar.unwrap_or(false),
-        }),
+        Some(m) => Some(macos_from_raw(m, origin)?),
     };
     Ok(PermissionProfile {
         description: raw.description,
@@ -229,6 +233,34 @@ pub fn parse_policy_json(text: &str, origin: &str) -> Result<Policy> {
     } else {
         Ok(parse_permission_profile(text, origin)?.into_policy(origin))
     }
+}
+
+/// The JSON shapes again, from an already parsed value (a field of a larger
+/// document, such as an escalation request). `origin` names the field.
+pub fn permission_profile_from_value(
+    value: &serde_json::Value,
+    origin: &str,
+) -> Result<PermissionProfile> {
+    let raw = RawProfile::deserialize(value).map_err(|e| json_error(e, origin))?;
+    from_raw(raw, origin).map_err(Error::new)
+}
+
+/// Either JSON shape from a parsed value; see [`parse_policy_json`].
+pub fn policy_from_value(value: &serde_json::Value, origin: &str) -> Result<Policy> {
+    if value.get("type").is_some() {
+        let sp = SandboxPolicy::deserialize(value).map_err(|e| json_error(e, origin))?;
+        sp.to_policy(origin)
+    } else {
+        Ok(permission_profile_from_value(value, origin)?.into_policy(origin))
+    }
+}
+
+/// The `macos` extensions object (`{"preferences": ..., "automation": ...}`)
+/// of the object `origin` names.
+pub fn macos_from_value(value: &serde_json::Value, origin: &str) -> Result<MacosExtensions> {
+    let raw =
+        RawMacos::deserialize(value).map_err(|e| Error::new(format!("{origin}: macos: {e}")))?;
+    macos_from_raw(raw, origin).map_err(Error::new)
 }
 
 /// `-p NAME|FILE`: a built-in name, or a TOML (or JSON) file.

@@ -1,0 +1,64 @@
+//! `cordon rerun --request FILE|-`: an approved escalation request (contract
+//! §3) -> policy -> plan (resolved now, in the rerun's environment) -> launch.
+
+use std::ffi::OsString;
+
+use super::RerunArgs;
+use crate::error::{EXIT_CORDON, Error, Result};
+use crate::plan::{self, Env};
+use crate::policy::{read_request, request_policy};
+use crate::sandbox::{self, Launch};
+
+pub const LONG_ABOUT: &str = r#"Rerun an approved command from an escalation request (JSON), under exactly the sandbox it asks for.
+
+The request:
+  {
+    "command": ["make", "deploy"],            required, non-empty
+    "cwd": "/repo",                           required, absolute
+    "turn": {                                 optional; default: the workspace-write profile
+      "sandbox_policy": {"type": "workspace-write", ...} or a permission profile,
+      "macos": {"preferences": "read-only", ...}
+    },
+    "execution": ...                          optional; default "turn_default"
+  }
+
+execution:
+  "turn_default"                          the turn's policy, resolved now (cwd, $TMPDIR of this rerun)
+  {"permissions": {"additional": P}}      the turn's policy plus exactly P's grants
+  {"permissions": {"exact": P}}           exactly P (a permission profile or {"type": ...})
+  "unsandboxed"                           no sandbox; refused when the turn restricts reads
+
+A permissions execution runs bounded or not at all: if this host cannot enforce
+its whole sandbox, cordon exits 125 and runs nothing (--best-effort is refused).
+Unknown fields are errors."#;
+
+pub fn rerun(args: RerunArgs) -> Result<i32> {
+    let req = read_request(&args.request)?;
+    let (policy, cwd, kind) = request_policy(&req)?;
+    if kind.bounded() && args.best_effort {
+        return Err(Error::new(format!(
+            "{}: --best-effort does not apply to execution {}: it runs bounded or not at all; remove --best-effort",
+            req.source,
+            kind.as_str()
+        )));
+    }
+    // cordon's own failures name the request; the command's 126/127 do not.
+    let named = |e: Error| match e.exit {
+        EXIT_CORDON => Error::new(format!("{}: {}", req.source, e.message)),
+        _ => e,
+    };
+    let plan = plan::resolve(&policy, &cwd, &Env::from_process()).map_err(named)?;
+    let argv: Vec<OsString> = req.command.iter().map(OsString::from).collect();
+    sandbox::launch(
+        &plan,
+        &argv,
+        &Launch {
+            dry_run: args.dry_run,
+            best_effort: args.best_effort,
+            landlock_abi: args.landlock_abi,
+            chdir: Some(plan.cwd.clone()),
+            bounded: kind.bounded(),
+        },
+    )
+    .map_err(named)
+}

@@ -1,0 +1,643 @@
+//! Escalation requests (contract §3): one JSON document naming a command, its
+//! cwd, the sandbox of the turn that asked, and how the approved rerun runs.
+//! [`parse_request`] validates all of it up front; [`request_policy`] turns it
+//! into the one [`Policy`] the rerun gets. Nothing here depends on where the
+//! request was read from, so the same request always gives the same policy.
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{
+    DEFAULT_PROFILE, PermissionProfile, Policy, builtin, macos_from_value, merge_permissions,
+    permission_profile_from_value, policy_from_value,
+};
+use crate::error::{Error, Result};
+
+const EXECUTIONS: &str = r#"use "turn_default", "unsandboxed", {"permissions":{"additional":P}} or {"permissions":{"exact":P}}"#;
+const FORMAT_HINT: &str = "see `cordon rerun --help` for the request format";
+
+#[derive(Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "an escalation request object {\"command\", \"cwd\", \"turn\", \"execution\"}"
+)]
+struct RawRequest {
+    command: Value,
+    cwd: Value,
+    #[serde(default)]
+    turn: Option<Value>,
+    #[serde(default)]
+    execution: Option<Value>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "an object {\"sandbox_policy\", \"macos\"}"
+)]
+struct RawTurn {
+    #[serde(default)]
+    sandbox_policy: Option<Value>,
+    #[serde(default)]
+    macos: Option<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum RawExecution {
+    TurnDefault,
+    Unsandboxed,
+    Permissions(RawPermissions),
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum RawPermissions {
+    Additional(Value),
+    Exact(Value),
+}
+
+/// How the approved command runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Execution {
+    /// The turn's own policy, resolved at rerun time.
+    TurnDefault,
+    /// No sandbox (refused when the turn restricts reads).
+    Unsandboxed,
+    /// The turn's policy widened by exactly these grants.
+    Additional(PermissionProfile),
+    /// Exactly this sandbox; `own_macos` when it names its own `macos`.
+    Exact { policy: Policy, own_macos: bool },
+}
+
+/// [`Execution`] without its data, for callers that branch on the kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExecutionKind {
+    TurnDefault,
+    Unsandboxed,
+    Additional,
+    Exact,
+}
+
+impl ExecutionKind {
+    /// `permissions` executions run bounded or not at all: no `--best-effort`,
+    /// no gaps, never without a sandbox.
+    pub fn bounded(self) -> bool {
+        matches!(self, ExecutionKind::Additional | ExecutionKind::Exact)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExecutionKind::TurnDefault => "turn_default",
+            ExecutionKind::Unsandboxed => "unsandboxed",
+            ExecutionKind::Additional => "permissions.additional",
+            ExecutionKind::Exact => "permissions.exact",
+        }
+    }
+}
+
+impl Execution {
+    pub fn kind(&self) -> ExecutionKind {
+        match self {
+            Execution::TurnDefault => ExecutionKind::TurnDefault,
+            Execution::Unsandboxed => ExecutionKind::Unsandboxed,
+            Execution::Additional(_) => ExecutionKind::Additional,
+            Execution::Exact { .. } => ExecutionKind::Exact,
+        }
+    }
+}
+
+/// A validated escalation request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// Where it was read from (`request FILE`), for error messages only.
+    pub source: String,
+    pub command: Vec<String>,
+    /// Absolute, as given.
+    pub cwd: PathBuf,
+    /// The turn's policy, its macOS extensions included. `name` is the turn's
+    /// label (`workspace-write`, `permission profile`, ...).
+    pub turn: Policy,
+    pub execution: Execution,
+}
+
+fn parse_command(value: &Value) -> std::result::Result<Vec<String>, String> {
+    let command = Vec::<String>::deserialize(value)
+        .map_err(|e| format!("command: {e}; give a non-empty array of strings"))?;
+    match command.first() {
+        None => {
+            return Err(
+                "command: is empty; give the program and its arguments, e.g. [\"make\", \"test\"]"
+                    .into(),
+            );
+        }
+        Some(p) if p.is_empty() => {
+            return Err("command[0]: the program name is empty; name a program".into());
+        }
+        Some(_) => {}
+    }
+    if let Some(i) = command.iter().position(|a| a.contains('\0')) {
+        return Err(format!("command[{i}]: contains a NUL byte; remove it"));
+    }
+    Ok(command)
+}
+
+fn parse_cwd(value: &Value) -> std::result::Result<PathBuf, String> {
+    let cwd = String::deserialize(value)
+        .map_err(|e| format!("cwd: {e}; give the absolute directory the command runs in"))?;
+    if cwd.contains('\0') {
+        return Err("cwd: contains a NUL byte; remove it".into());
+    }
+    let path = PathBuf::from(&cwd);
+    if !path.is_absolute() {
+        return Err(format!(
+            "cwd: `{}` is not an absolute path; give the absolute directory the command runs in",
+            cwd.escape_debug()
+        ));
+    }
+    Ok(path)
+}
+
+/// The turn: its `sandbox_policy` (default: the default profile) with its
+/// `macos` extensions.
+fn parse_turn(value: Option<&Value>) -> Result<Policy> {
+    let raw = match value {
+        None | Some(Value::Null) => RawTurn::default(),
+        Some(v) => RawTurn::deserialize(v).map_err(|e| Error::new(format!("turn: {e}")))?,
+    };
+    let mut policy = match &raw.sandbox_policy {
+        None => {
+            let mut p = Policy::default_profile()?;
+            p.name = format!("{DEFAULT_PROFILE} (default)");
+            p
+        }
+        Some(v) => {
+            let mut p = policy_from_value(v, "turn.sandbox_policy")?;
+            p.name = v
+                .get("type")
+                .and_then(Value::as_str)
+                .unwrap_or("permission profile")
+                .to_string();
+            p
+        }
+    };
+    if let Some(m) = &raw.macos {
+        if raw
+            .sandbox_policy
+            .as_ref()
+            .is_some_and(|v| v.get("macos").is_some())
+        {
+            return Err(Error::new(
+                "turn: both turn.macos and turn.sandbox_policy.macos are given; keep one",
+            ));
+        }
+        policy.macos = macos_from_value(m, "turn")?;
+    }
+    Ok(policy)
+}
+
+fn parse_execution(value: Option<&Value>) -> Result<Execution> {
+    let Some(value) = value.filter(|v| !v.is_null()) else {
+        return Ok(Execution::TurnDefault);
+    };
+    if let Some(p) = value.get("permissions").and_then(Value::as_object)
+        && p.len() != 1
+    {
+        return Err(Error::new(format!(
+            "execution.permissions: give exactly one of `additional` or `exact` (found {})",
+            p.len()
+        )));
+    }
+    let raw = RawExecution::deserialize(value)
+        .map_err(|e| Error::new(format!("execution: {e}; {EXECUTIONS}")))?;
+    Ok(match raw {
+        RawExecution::TurnDefault => Execution::TurnDefault,
+        RawExecution::Unsandboxed => Execution::Unsandboxed,
+        RawExecution::Permissions(RawPermissions::Additional(p)) => Execution::Additional(
+            permission_profile_from_value(&p, "execution.permissions.additional")?,
+        ),
+        RawExecution::Permissions(RawPermissions::Exact(p)) => Execution::Exact {
+            own_macos: p.get("macos").is_some(),
+            policy: policy_from_value(&p, "execution.permissions.exact")?,
+        },
+    })
+}
+
+/// Parses one request document. `source` (e.g. `request req.json`) prefixes
+/// every error; it is not part of the result's policy.
+pub fn parse_request(text: &str, source: &str) -> Result<Request> {
+    let prefix = |e: Error| Error::new(format!("{source}: {}", e.message));
+    let raw: RawRequest = serde_json::from_str(text).map_err(|e| {
+        let what = if e.is_data() {
+            "invalid request"
+        } else {
+            "not valid JSON"
+        };
+        Error::new(format!("{source}: {what}: {e}; {FORMAT_HINT}"))
+    })?;
+    let command = parse_command(&raw.command).map_err(|m| prefix(Error::new(m)))?;
+    let cwd = parse_cwd(&raw.cwd).map_err(|m| prefix(Error::new(m)))?;
+    let turn = parse_turn(raw.turn.as_ref()).map_err(prefix)?;
+    let execution = parse_execution(raw.execution.as_ref()).map_err(prefix)?;
+    Ok(Request {
+        source: source.to_string(),
+        command,
+        cwd,
+        turn,
+        execution,
+    })
+}
+
+/// Reads and parses a request from a file, or from stdin for `-`.
+pub fn read_request(arg: &str) -> Result<Request> {
+    if arg == "-" {
+        let source = "request (stdin)";
+        let text = std::io::read_to_string(std::io::stdin()).map_err(|e| {
+            Error::new(format!(
+                "{source}: cannot read: {e}; pipe one JSON request to stdin"
+            ))
+        })?;
+        return parse_request(&text, source);
+    }
+    let source = format!("request {}", arg.escape_debug());
+    let text = std::fs::read_to_string(arg).map_err(|e| {
+        Error::new(format!(
+            "{source}: cannot read: {e}; give a readable JSON file, or `-` for stdin"
+        ))
+    })?;
+    parse_request(&text, &source)
+}
+
+fn read_list(p: &Policy) -> String {
+    let items: Vec<&str> = p.read.iter().map(|g| g.spec.as_text()).collect();
+    items.join(", ")
+}
+
+/// The policy the request's execution gets, the directory it runs in, and
+/// the execution's kind. Resolve the policy with `plan::resolve(&policy,
+/// &cwd, &Env::from_process())` at rerun time, so `$TMPDIR` and `$HOME` are
+/// the rerun's.
+pub fn request_policy(req: &Request) -> Result<(Policy, PathBuf, ExecutionKind)> {
+    let kind = req.execution.kind();
+    let fail = |m: String| Error::new(format!("{}: {m}", req.source));
+    let mut policy = match &req.execution {
+        Execution::TurnDefault => req.turn.clone(),
+        Execution::Unsandboxed => {
+            if req.turn.restricts_reads() {
+                return Err(fail(format!(
+                    "execution \"unsandboxed\" would lift the turn's read restriction (reads only {}); \
+                     ask for {{\"permissions\":{{\"additional\":...}}}} with the paths it needs instead",
+                    read_list(&req.turn)
+                )));
+            }
+            builtin::load("full-access")?
+        }
+        Execution::Additional(extra) => merge_permissions(&req.turn, extra),
+        Execution::Exact { policy, own_macos } => {
+            let mut p = policy.clone();
+            if !own_macos {
+                p.macos = req.turn.macos.clone();
+            }
+            p
+        }
+    };
+    if kind.bounded() && policy.is_full_access() {
+        return Err(fail(format!(
+            "execution {} leaves no sandbox (write :root with the network on), and a permissions \
+             execution runs bounded or not at all; ask for \"unsandboxed\" instead",
+            kind.as_str()
+        )));
+    }
+    policy.name = format!("request {} (turn: {})", kind.as_str(), req.turn.name);
+    match std::fs::metadata(&req.cwd) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => {
+            return Err(fail(format!(
+                "cwd {} is not a directory; give the directory the command runs in",
+                req.cwd.display()
+            )));
+        }
+        Err(e) => {
+            return Err(fail(format!(
+                "cwd {}: {e}; give an existing directory",
+                req.cwd.display()
+            )));
+        }
+    }
+    Ok((policy, req.cwd.clone(), kind))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{self, Env};
+    use crate::policy::{Automation, PathSpec, Preferences};
+
+    fn dir() -> tempfile::TempDir {
+        tempfile::tempdir().unwrap()
+    }
+
+    fn request(cwd: &std::path::Path, turn: &str, execution: &str) -> String {
+        format!(
+            r#"{{"command":["true"],"cwd":{:?},"turn":{turn},"execution":{execution}}}"#,
+            cwd.to_str().unwrap()
+        )
+    }
+
+    fn policy_of(text: &str) -> Result<(Policy, PathBuf, ExecutionKind)> {
+        request_policy(&parse_request(text, "request t.json")?)
+    }
+
+    fn err(text: &str) -> String {
+        match parse_request(text, "request t.json").and_then(|r| request_policy(&r)) {
+            Ok(_) => panic!("accepted: {text}"),
+            Err(e) => {
+                assert_eq!(e.exit, 125);
+                assert!(!e.message.contains('\n'), "{}", e.message);
+                assert!(e.message.starts_with("request t.json: "), "{}", e.message);
+                e.message
+            }
+        }
+    }
+
+    const TURN_MACOS: &str = r#"{"sandbox_policy":{"type":"workspace-write"},"macos":{"preferences":"read-write","automation":["com.apple.Terminal"],"calendar":true}}"#;
+
+    fn turn_macos() -> crate::policy::MacosExtensions {
+        crate::policy::MacosExtensions {
+            preferences: Preferences::ReadWrite,
+            automation: Automation::BundleIds(vec!["com.apple.Terminal".into()]),
+            accessibility: false,
+            calendar: true,
+        }
+    }
+
+    #[test]
+    fn minimal_request_is_the_default_profile_under_turn_default() {
+        let d = dir();
+        let text = format!(r#"{{"command":["ls","-l"],"cwd":{:?}}}"#, d.path());
+        let req = parse_request(&text, "request t.json").unwrap();
+        assert_eq!(req.command, ["ls", "-l"]);
+        assert_eq!(req.execution, Execution::TurnDefault);
+        let (p, cwd, kind) = request_policy(&req).unwrap();
+        assert_eq!(kind, ExecutionKind::TurnDefault);
+        assert_eq!(cwd, d.path());
+        assert!(p.writes(&PathSpec::Cwd) && p.writes(&PathSpec::Tmpdir));
+        assert!(!p.network.enabled);
+        assert_eq!(
+            p.name,
+            "request turn_default (turn: workspace-write (default))"
+        );
+    }
+
+    #[test]
+    fn macos_extensions_survive_turn_default() {
+        let d = dir();
+        let (p, _, _) = policy_of(&request(d.path(), TURN_MACOS, r#""turn_default""#)).unwrap();
+        assert_eq!(p.macos, turn_macos());
+    }
+
+    #[test]
+    fn macos_extensions_are_unioned_for_additional() {
+        let d = dir();
+        let (p, _, _) = policy_of(&request(
+            d.path(),
+            TURN_MACOS,
+            r#"{"permissions":{"additional":{"file_system":{"write":["/x"]}}}}"#,
+        ))
+        .unwrap();
+        assert_eq!(p.macos, turn_macos());
+        let (p, _, _) = policy_of(&request(
+            d.path(),
+            TURN_MACOS,
+            r#"{"permissions":{"additional":{"macos":{"preferences":"none","automation":["com.apple.Notes"],"accessibility":true}}}}"#,
+        ))
+        .unwrap();
+        assert_eq!(p.macos.preferences, Preferences::ReadWrite);
+        assert_eq!(
+            p.macos.automation,
+            Automation::BundleIds(vec!["com.apple.Notes".into(), "com.apple.Terminal".into()])
+        );
+        assert!(p.macos.accessibility && p.macos.calendar);
+    }
+
+    #[test]
+    fn exact_keeps_turn_macos_unless_it_names_its_own() {
+        let d = dir();
+        for exact in [
+            r#"{"permissions":{"exact":{"file_system":{"write":[":cwd"]}}}}"#,
+            r#"{"permissions":{"exact":{"type":"read-only"}}}"#,
+        ] {
+            let (p, _, kind) = policy_of(&request(d.path(), TURN_MACOS, exact)).unwrap();
+            assert_eq!(kind, ExecutionKind::Exact);
+            assert_eq!(p.macos, turn_macos(), "{exact}");
+        }
+        let (p, _, _) = policy_of(&request(
+            d.path(),
+            TURN_MACOS,
+            r#"{"permissions":{"exact":{"macos":{"preferences":"none"}}}}"#,
+        ))
+        .unwrap();
+        assert_eq!(
+            p.macos,
+            crate::policy::MacosExtensions {
+                preferences: Preferences::None,
+                ..Default::default()
+            }
+        );
+    }
+
+    #[test]
+    fn additional_unions_grants_and_network_exact_replaces() {
+        let d = dir();
+        let turn = r#"{"sandbox_policy":{"type":"workspace-write","writable_roots":["/w"]}}"#;
+        let (p, _, kind) = policy_of(&request(
+            d.path(),
+            turn,
+            r#"{"permissions":{"additional":{"file_system":{"write":["/x"]}}}}"#,
+        ))
+        .unwrap();
+        assert_eq!(kind, ExecutionKind::Additional);
+        let specs: Vec<&str> = p.write.iter().map(|g| g.spec.as_text()).collect();
+        assert_eq!(specs, [":cwd", "/w", ":tmpdir", ":slash_tmp", "/x"]);
+        assert!(!p.network.enabled);
+        let (p, _, _) = policy_of(&request(
+            d.path(),
+            turn,
+            r#"{"permissions":{"additional":{"network":{"enabled":true}}}}"#,
+        ))
+        .unwrap();
+        assert!(p.network.enabled);
+        // Exact: narrower than the turn.
+        let (p, _, _) = policy_of(&request(
+            d.path(),
+            turn,
+            r#"{"permissions":{"exact":{"file_system":{"read":[":minimal"]}}}}"#,
+        ))
+        .unwrap();
+        assert!(p.write.is_empty() && p.restricts_reads() && !p.network.enabled);
+    }
+
+    #[test]
+    fn unsandboxed_is_full_access_unless_the_turn_restricts_reads() {
+        let d = dir();
+        let (p, _, kind) = policy_of(&request(d.path(), "{}", r#""unsandboxed""#)).unwrap();
+        assert_eq!(kind, ExecutionKind::Unsandboxed);
+        assert!(p.is_full_access());
+        let m = err(&request(
+            d.path(),
+            r#"{"sandbox_policy":{"file_system":{"read":[":minimal","/opt"],"write":[":cwd"]}}}"#,
+            r#""unsandboxed""#,
+        ));
+        assert!(
+            m.contains("unsandboxed") && m.contains(":minimal, /opt"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn permissions_that_amount_to_no_sandbox_are_refused() {
+        let d = dir();
+        let m = err(&request(
+            d.path(),
+            "{}",
+            r#"{"permissions":{"exact":{"type":"danger-full-access"}}}"#,
+        ));
+        assert!(m.contains("bounded"), "{m}");
+        let m = err(&request(
+            d.path(),
+            r#"{"sandbox_policy":{"type":"danger-full-access"}}"#,
+            r#"{"permissions":{"additional":{}}}"#,
+        ));
+        assert!(m.contains("bounded"), "{m}");
+        // A full-access turn under turn_default is what the turn is.
+        let (p, _, _) = policy_of(&request(
+            d.path(),
+            r#"{"sandbox_policy":{"type":"danger-full-access"}}"#,
+            r#""turn_default""#,
+        ))
+        .unwrap();
+        assert!(p.is_full_access());
+    }
+
+    #[test]
+    fn malformed_requests_name_the_field() {
+        let d = dir();
+        let cwd = d.path().to_str().unwrap();
+        let cases: Vec<(String, &str)> = vec![
+            (format!(r#"{{"cwd":"{cwd}"}}"#), "missing field `command`"),
+            (r#"{"command":["ls"]}"#.into(), "missing field `cwd`"),
+            (
+                format!(r#"{{"command":[],"cwd":"{cwd}"}}"#),
+                "command: is empty",
+            ),
+            (
+                format!(r#"{{"command":"ls","cwd":"{cwd}"}}"#),
+                "command: invalid type",
+            ),
+            (format!(r#"{{"command":[""],"cwd":"{cwd}"}}"#), "command[0]"),
+            (
+                r#"{"command":["ls"],"cwd":"rel/dir"}"#.into(),
+                "cwd: `rel/dir` is not an absolute path",
+            ),
+            (
+                r#"{"command":["ls"],"cwd":"/no/such/dir/x"}"#.into(),
+                "cwd /no/such/dir/x",
+            ),
+            (
+                format!(r#"{{"command":["ls"],"cwd":"{cwd}","extra":1}}"#),
+                "unknown field `extra`",
+            ),
+            (
+                format!(r#"{{"command":["ls"],"cwd":"{cwd}","turn":{{"sandbox":1}}}}"#),
+                "turn: unknown field `sandbox`",
+            ),
+            (
+                format!(
+                    r#"{{"command":["ls"],"cwd":"{cwd}","turn":{{"sandbox_policy":{{"type":"nope"}}}}}}"#
+                ),
+                "turn.sandbox_policy",
+            ),
+            (
+                format!(r#"{{"command":["ls"],"cwd":"{cwd}","turn":{{"macos":{{"prefs":1}}}}}}"#),
+                "turn: macos: unknown field `prefs`",
+            ),
+            (
+                format!(
+                    r#"{{"command":["ls"],"cwd":"{cwd}","turn":{{"sandbox_policy":{{"macos":{{}}}},"macos":{{}}}}}}"#
+                ),
+                "keep one",
+            ),
+            (
+                format!(r#"{{"command":["ls"],"cwd":"{cwd}","execution":"sandboxed"}}"#),
+                "execution: unknown variant `sandboxed`",
+            ),
+            (
+                format!(
+                    r#"{{"command":["ls"],"cwd":"{cwd}","execution":{{"permissions":{{"extra":{{}}}}}}}}"#
+                ),
+                "execution: unknown variant `extra`",
+            ),
+            (
+                format!(
+                    r#"{{"command":["ls"],"cwd":"{cwd}","execution":{{"permissions":{{"additional":{{}},"exact":{{}}}}}}}}"#
+                ),
+                "exactly one of `additional` or `exact`",
+            ),
+            (
+                format!(r#"{{"command":["ls"],"cwd":"{cwd}","execution":{{"permissions":{{}}}}}}"#),
+                "exactly one of",
+            ),
+            (
+                format!(
+                    r#"{{"command":["ls"],"cwd":"{cwd}","execution":{{"permissions":{{"additional":{{"file_sytem":{{}}}}}}}}}}"#
+                ),
+                "execution.permissions.additional: invalid policy JSON: unknown field `file_sytem`",
+            ),
+            (
+                format!(
+                    r#"{{"command":["ls"],"cwd":"{cwd}","execution":{{"permissions":{{"exact":{{"type":"read-only","network_access":true}}}}}}}}"#
+                ),
+                "execution.permissions.exact",
+            ),
+            (
+                format!(
+                    r#"{{"command":["ls"],"cwd":"{cwd}","execution":{{"permissions":{{"additional":{{"file_system":{{"write":[":bogus"]}}}}}}}}}}"#
+                ),
+                ":bogus",
+            ),
+            (
+                format!(r#"{{"command":["ls"],"cwd":"{cwd}""#),
+                "not valid JSON",
+            ),
+            ("".into(), "not valid JSON"),
+            ("[1]".into(), "escalation request object"),
+        ];
+        for (text, needle) in cases {
+            let m = err(&text);
+            assert!(m.contains(needle), "{text}\n  gave: {m}\n  want: {needle}");
+        }
+    }
+
+    #[test]
+    fn same_request_gives_equal_policy_and_plan_wherever_it_was_read_from() {
+        let d = dir();
+        let text = request(
+            d.path(),
+            TURN_MACOS,
+            r#"{"permissions":{"additional":{"file_system":{"write":[":tmpdir"],"read":["~/x"]},"network":{"enabled":true}}}}"#,
+        );
+        let a = request_policy(&parse_request(&text, "request a.json").unwrap()).unwrap();
+        let b = request_policy(&parse_request(&text, "request (stdin)").unwrap()).unwrap();
+        assert_eq!(a, b);
+        let env = Env {
+            tmpdir: Some(d.path().into()),
+            home: None,
+        };
+        let pa = plan::resolve(&a.0, &a.1, &env).unwrap();
+        let pb = plan::resolve(&b.0, &b.1, &env).unwrap();
+        assert_eq!(pa, pb);
+        assert_eq!(pa.to_string(), pb.to_string());
+    }
+}
