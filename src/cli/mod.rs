@@ -89,6 +89,10 @@ pub struct ProfilesArgs {
 
 /// One line out of clap's multi-line error, in cordon's format.
 fn clap_error_line(err: &clap::Error) -> String {
+    if err.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        return "no subcommand given (run, rerun, explain, seatbelt, doctor, profiles); see `cordon --help`"
+            .to_string();
+    }
     let rendered = err.render().to_string();
     let mut lines = rendered.lines().filter(|l| !l.trim().is_empty());
     let first = lines.next().unwrap_or("invalid arguments");

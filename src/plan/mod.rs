@@ -3,6 +3,7 @@
 //! protected subpaths) but changes nothing, so every OS can compute it.
 
 mod display;
+mod fs;
 mod roots;
 
 pub use roots::merge_nested;
@@ -143,9 +144,9 @@ pub fn absolute(path: &str, cwd: &Path, env: &Env) -> std::result::Result<PathBu
     })
 }
 
-/// Canonicalizes `path`, reporting the origin in the error.
-fn canonical(path: &Path, origin: &str, what: &str) -> Result<PathBuf> {
-    std::fs::canonicalize(path).map_err(|e| {
+/// Resolves `path`, reporting the origin in the error.
+fn canonical(path: &Path, origin: &str, what: &str) -> Result<fs::Resolved> {
+    fs::resolve(path).map_err(|e| {
         let why = match e.kind() {
             std::io::ErrorKind::NotFound => "does not exist".to_string(),
             _ => format!("cannot be resolved ({e})"),
@@ -163,7 +164,7 @@ fn root_for(
     cwd: &Path,
     env: &Env,
     what: &str,
-) -> Result<Option<Root>> {
+) -> Result<Option<(Root, fs::Resolved)>> {
     let given: PathBuf = match spec {
         PathSpec::Root => PathBuf::from("/"),
         PathSpec::Cwd => cwd.to_path_buf(),
@@ -195,22 +196,23 @@ fn root_for(
         PathSpec::Path(_) => origin.to_string(),
         special => special.as_text().to_string(),
     };
-    let path = canonical(&given, &origin, what).map_err(|e| {
+    let resolved = canonical(&given, &origin, what).map_err(|e| {
         if *spec == PathSpec::Tmpdir {
             Error::new(format!("{}; or pass --exclude-tmpdir-env-var", e.message))
         } else {
             e
         }
     })?;
+    let path = resolved.path.clone();
     let spelled = (path != given).then_some(given);
-    let is_dir = path.is_dir();
-    Ok(Some(Root {
+    let root = Root {
         path,
         spelled,
         origin,
         nested: Vec::new(),
-        is_dir,
-    }))
+        is_dir: resolved.is_dir,
+    };
+    Ok(Some((root, resolved)))
 }
 
 /// Reads `gitdir: X` from a `.git` pointer file, resolved against `dir`.
@@ -223,11 +225,12 @@ fn gitdir_target(file: &Path, dir: &Path) -> Option<PathBuf> {
     std::fs::canonicalize(dir.join(target)).ok()
 }
 
-/// Finds the protected entries of one writable root (one `lstat` per name).
-fn protected_in(root: &Path, names: &[String]) -> Vec<Protected> {
+/// Finds the protected entries of one writable root (one `lstat` per name,
+/// relative to the open root).
+fn protected_in(root: &fs::Resolved, names: &[String]) -> Vec<Protected> {
     let mut out = Vec::new();
     for name in names {
-        let path = root.join(name);
+        let path = root.path.join(name);
         let entry = |target: PathBuf, exists: bool, via: ProtectedVia| Protected {
             name: name.clone(),
             path: path.clone(),
@@ -235,18 +238,18 @@ fn protected_in(root: &Path, names: &[String]) -> Vec<Protected> {
             exists,
             via,
         };
-        match std::fs::symlink_metadata(&path) {
-            Err(_) => out.push(entry(path.clone(), false, ProtectedVia::Direct)),
-            Ok(meta) if meta.file_type().is_symlink() => match std::fs::canonicalize(&path) {
+        match root.entry(name) {
+            fs::Entry::Missing => out.push(entry(path.clone(), false, ProtectedVia::Direct)),
+            fs::Entry::Symlink => match std::fs::canonicalize(&path) {
                 Ok(target) => out.push(entry(target, true, ProtectedVia::Symlink)),
                 // A dangling link cannot be pinned; it is reported as missing.
                 Err(_) => out.push(entry(path.clone(), false, ProtectedVia::Symlink)),
             },
-            Ok(meta) => {
+            kind => {
                 out.push(entry(path.clone(), true, ProtectedVia::Direct));
                 if name == ".git"
-                    && meta.is_file()
-                    && let Some(target) = gitdir_target(&path, root)
+                    && kind == fs::Entry::File
+                    && let Some(target) = gitdir_target(&path, &root.path)
                 {
                     out.push(entry(target, true, ProtectedVia::Gitdir));
                 }
@@ -258,19 +261,20 @@ fn protected_in(root: &Path, names: &[String]) -> Vec<Protected> {
 
 /// Resolves `policy` against `cwd` (must be absolute) and `env`.
 pub fn resolve(policy: &Policy, cwd: &Path, env: &Env) -> Result<Plan> {
-    let cwd = canonical(cwd, "--cwd", "working directory")?;
-    if !cwd.is_dir() {
+    let cwd_dir = canonical(cwd, "--cwd", "working directory")?;
+    if !cwd_dir.is_dir {
         return Err(Error::new(format!(
             "working directory {} is not a directory; pass -C with a directory",
-            cwd.display()
+            cwd_dir.path.display()
         )));
     }
+    let cwd = cwd_dir.path.clone();
     let sandboxed = !policy.is_full_access();
 
     let mut writable = Vec::with_capacity(policy.write.len());
     for g in &policy.write {
-        if let Some(root) = root_for(&g.spec, &g.origin, &cwd, env, "writable root")? {
-            let protected = protected_in(&root.path, &policy.protected);
+        if let Some((root, resolved)) = root_for(&g.spec, &g.origin, &cwd, env, "writable root")? {
+            let protected = protected_in(&resolved, &policy.protected);
             writable.push(WritableRoot { root, protected });
         }
     }
@@ -284,7 +288,7 @@ pub fn resolve(policy: &Policy, cwd: &Path, env: &Env) -> Result<Plan> {
         let minimal = policy.read.iter().any(|g| g.spec == PathSpec::Minimal);
         let mut roots = Vec::new();
         for g in &policy.read {
-            if let Some(root) = root_for(&g.spec, &g.origin, &cwd, env, "readable path")? {
+            if let Some((root, _)) = root_for(&g.spec, &g.origin, &cwd, env, "readable path")? {
                 roots.push(root);
             }
         }
@@ -296,14 +300,14 @@ pub fn resolve(policy: &Policy, cwd: &Path, env: &Env) -> Result<Plan> {
         ReadScope::All
     };
 
+    // Fixed paths: one stat each, no canonicalization (Landlock pins the
+    // inode the path reaches, symlink or not).
     let devices = DEVICES
         .iter()
-        .map(Path::new)
-        .filter(|p| std::fs::symlink_metadata(p).is_ok())
-        .filter_map(|p| std::fs::canonicalize(p).ok())
-        .map(|p| {
-            let is_dir = p.is_dir();
-            (p, is_dir)
+        .filter_map(|p| {
+            std::fs::metadata(p)
+                .ok()
+                .map(|m| (PathBuf::from(p), m.is_dir()))
         })
         .collect();
 
