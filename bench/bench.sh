@@ -74,7 +74,7 @@ elif [ "$mode" = scaling ]; then
   rows=("| roots | \`run --dry-run\` median | \`run\` median |" "|---|---|---|")
   for n in 10 100 1000 10000; do
     dir="$scratch/roots$n"
-    mkdir -p "$dir"
+    mkdir -p "$dir/cwd"
     profile="$dir/profile.toml"
     {
       echo '[file_system]'
@@ -86,10 +86,10 @@ elif [ "$mode" = scaling ]; then
     # Each root holds a .git directory: a protected subpath to find and pin.
     for i in $(seq 1 "$n"); do mkdir -p "$dir/r$i/.git"; done
     hyperfine -N --warmup 5 --runs "${SCALE_RUNS:-30}" --style none --export-json "$dir/h.json" \
-      "$cordon run -p $profile -C $dir --dry-run -- /bin/true" \
-      "$cordon run -p $profile -C $dir -- /bin/true" >/dev/null 2>&1 || {
+      "$cordon run -p $profile -C $dir/cwd --dry-run -- /bin/true" \
+      "$cordon run -p $profile -C $dir/cwd -- /bin/true" >/dev/null 2>&1 || {
         echo "roots=$n: cordon failed:" >&2
-        "$cordon" run -p "$profile" -C "$dir" -- /bin/true >&2 || true
+        "$cordon" run -p "$profile" -C "$dir/cwd" -- /bin/true >&2 || true
         continue
       }
     row=$(python3 -c "

@@ -1,7 +1,7 @@
-//! Merging nested and duplicate roots in O(n log n): sort by path components,
-//! then every root nested in a kept root directly follows it.
+//! Merging nested and duplicate roots in O(n log n): sort so that every root
+//! nested in another directly follows it, then one linear pass.
 
-use std::path::PathBuf;
+use std::os::unix::ffi::OsStrExt;
 
 use super::Root;
 
@@ -13,33 +13,54 @@ pub fn merge_nested<T>(
     root: impl Fn(&mut T) -> &mut Root,
     mut absorb: impl FnMut(&mut T, T),
 ) -> Vec<T> {
-    // Stable sort keeps the first-declared of two equal roots (and its origin).
-    let mut keyed: Vec<(PathBuf, T)> = items
+    // Sort key: the path's bytes with `/` mapped to 0, below every other byte
+    // (canonical paths hold no NUL), so `/a/b/c` sorts right after `/a/b` and
+    // before `/a/b-x`; plain byte order would put `/a/b-x` in between. A
+    // memcmp key is also far cheaper than comparing path components.
+    let mut keyed: Vec<(Vec<u8>, T)> = items
         .drain(..)
-        .map(|mut item| (root(&mut item).path.clone(), item))
+        .map(|mut item| {
+            let key = root(&mut item)
+                .path
+                .as_os_str()
+                .as_bytes()
+                .iter()
+                .map(|&b| if b == b'/' { 0 } else { b })
+                .collect();
+            (key, item)
+        })
         .collect();
+    // Stable: of two equal roots the first declared (and its origin) stays.
     keyed.sort_by(|a, b| a.0.cmp(&b.0));
     let mut out: Vec<T> = Vec::with_capacity(keyed.len());
-    let mut last_path: Option<PathBuf> = None;
-    for (path, item) in keyed {
-        if let (Some(outer), Some(last)) = (&last_path, out.last_mut())
-            && path.starts_with(outer)
+    let mut last_key: Vec<u8> = Vec::new();
+    for (key, mut item) in keyed {
+        if let Some(last) = out.last_mut()
+            && is_within(&key, &last_key)
         {
-            if &path != outer {
-                root(last).nested.push(path);
+            if key != last_key {
+                let nested = root(&mut item).path.clone();
+                root(last).nested.push(nested);
             }
             absorb(last, item);
             continue;
         }
-        last_path = Some(path);
+        last_key = key;
         out.push(item);
     }
     out
 }
 
+/// `inner` equals `outer` or lies below it (both keys with `/` as 0).
+fn is_within(inner: &[u8], outer: &[u8]) -> bool {
+    inner.starts_with(outer)
+        && (inner.len() == outer.len() || outer == [0] || inner[outer.len()] == 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
     fn r(p: &str) -> Root {
         Root {
@@ -58,6 +79,20 @@ mod tests {
         let paths: Vec<_> = merged.iter().map(|x| x.path.to_str().unwrap()).collect();
         assert_eq!(paths, ["/a/b", "/a/bc", "/x"]);
         assert_eq!(merged[0].nested, [PathBuf::from("/a/b/c")]);
+    }
+
+    #[test]
+    fn byte_neighbours_do_not_break_nesting() {
+        let roots = vec![
+            r("/a/b-x"),
+            r("/a/b/c"),
+            r("/a/b"),
+            r("/a/b.d/e"),
+            r("/a/b.d"),
+        ];
+        let merged = merge_nested(roots, |x| x, |_, _| {});
+        let paths: Vec<_> = merged.iter().map(|x| x.path.to_str().unwrap()).collect();
+        assert_eq!(paths, ["/a/b", "/a/b-x", "/a/b.d"]);
     }
 
     #[test]
