@@ -43,9 +43,12 @@ fn exec_with(argv: &[OsString], kind: &str, network_off: bool) -> Error {
 }
 
 fn print_dry_run(plan: &Plan, argv: &[OsString], artifacts: &dyn std::fmt::Display) {
+    use std::io::Write;
     let cmd: Vec<_> = argv.iter().map(|a| a.to_string_lossy()).collect();
-    print!("{plan}{artifacts}");
-    println!("command: {}", cmd.join(" "));
+    // One write, not one per line: stdout is line-buffered, and a plan with
+    // thousands of roots would otherwise cost thousands of syscalls.
+    let text = format!("{plan}{artifacts}command: {}\n", cmd.join(" "));
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
 /// Builds the sandbox for `plan` and execs `argv` in it. Returns only on
