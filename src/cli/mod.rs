@@ -4,6 +4,7 @@
 mod policy_args;
 mod profiles;
 mod run;
+mod seatbelt;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -30,6 +31,8 @@ struct Cli {
 enum Command {
     /// Run CMD under a sandbox built from the policy, by exec.
     Run(Box<RunArgs>),
+    /// Print the Seatbelt (macOS) profile and sandbox-exec argv, on any OS.
+    Seatbelt(Box<seatbelt::SeatbeltArgs>),
     /// List the built-in profiles, or print one.
     Profiles(ProfilesArgs),
 }
@@ -78,6 +81,7 @@ fn clap_error_line(err: &clap::Error) -> String {
 fn dispatch(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Run(args) => run::run(*args),
+        Command::Seatbelt(args) => seatbelt::seatbelt(*args),
         Command::Profiles(args) => profiles::profiles(args),
     }
 }

@@ -8,7 +8,7 @@ mod merge;
 mod source;
 
 pub use builtin::{BUILTIN_NAMES, DEFAULT_PROFILE, builtin_text};
-pub use macos::{Automation, MacosExtensions, Preferences};
+pub use macos::{Automation, MacosExtensions, Preferences, valid_bundle_id};
 pub use merge::merge_permissions;
 pub use source::{
     PermissionProfile, SandboxPolicy, load_profile, parse_permission_profile, parse_policy_json,
