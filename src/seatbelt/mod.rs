@@ -199,7 +199,7 @@ fn writes(plan: &Plan, b: &mut Builder) -> Result<()> {
 pub fn compile(plan: &Plan) -> Result<Profile> {
     if !plan.sandboxed {
         return Err(Error::new(format!(
-            "{} applies no sandbox (full access), so there is no Seatbelt profile; cordon runs such commands directly",
+            "policy {} applies no sandbox (full access), so there is no Seatbelt profile; `cordon run` execs such commands directly",
             plan.policy_name
         )));
     }
