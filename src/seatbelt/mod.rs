@@ -124,8 +124,8 @@ fn reads(plan: &Plan, b: &mut Builder) -> Result<()> {
             b.param(format!("R{i}"), &r.path, "readable path")?
         ));
     }
-    // Writable roots are readable too, as on Linux; their parameters are
-    // defined by `writes`, which runs next.
+    // Writable roots are readable too, as on Linux; their W* parameters are
+    // defined by `writes` (`compile` runs it first, emits it after).
     for i in 0..plan.writable.len() {
         filters.push(format!("(subpath (param \"W{i}\"))"));
     }
