@@ -67,12 +67,8 @@ pub fn exec(argv: &[OsString], env: Vec<CString>) -> Error {
         let errno = try_exec(&args[0]);
         return exec_error(&name, errno);
     }
-    let path_var = env
-        .iter()
-        .find_map(|kv| kv.as_bytes().strip_prefix(b"PATH=").map(<[u8]>::to_vec))
-        .unwrap_or_else(|| b"/usr/local/bin:/usr/bin:/bin".to_vec());
     let mut seen_eacces = false;
-    for dir in path_var.split(|&b| b == b':') {
+    for dir in path_var(&env).split(|&b| b == b':') {
         let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
         let mut full = dir.to_vec();
         full.push(b'/');
@@ -96,6 +92,58 @@ pub fn exec(argv: &[OsString], env: Vec<CString>) -> Error {
     )
 }
 
+/// Where `exec` would find `program`, without running it: for launchers that
+/// exec a wrapper (`sandbox-exec`) which then execs the command and would
+/// report "not found" with its own exit status instead of 126/127.
+pub fn check_command(program: &OsStr, env: &[CString]) -> Result<(), Error> {
+    let name = program.to_string_lossy();
+    let runnable = |path: &[u8]| -> i32 {
+        let Ok(c) = CString::new(path) else {
+            return libc::ENOENT;
+        };
+        match std::fs::metadata(OsStr::from_bytes(path)) {
+            Err(e) => e.raw_os_error().unwrap_or(libc::ENOENT),
+            Ok(m) if m.is_dir() => libc::EACCES,
+            // SAFETY: access(2) on a NUL-terminated path.
+            Ok(_) if unsafe { libc::access(c.as_ptr(), libc::X_OK) } != 0 => libc::EACCES,
+            Ok(_) => 0,
+        }
+    };
+    if program.as_bytes().contains(&b'/') {
+        return match runnable(program.as_bytes()) {
+            0 => Ok(()),
+            errno => Err(exec_error(&name, errno)),
+        };
+    }
+    let mut seen_eacces = false;
+    for dir in path_var(env).split(|&b| b == b':') {
+        let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
+        let mut full = dir.to_vec();
+        full.push(b'/');
+        full.extend_from_slice(program.as_bytes());
+        match runnable(&full) {
+            0 => return Ok(()),
+            libc::EACCES => seen_eacces = true,
+            _ => {}
+        }
+    }
+    Err(exec_error(
+        &name,
+        if seen_eacces {
+            libc::EACCES
+        } else {
+            libc::ENOENT
+        },
+    ))
+}
+
+/// `PATH` from `env`, or execvp's default.
+fn path_var(env: &[CString]) -> Vec<u8> {
+    env.iter()
+        .find_map(|kv| kv.as_bytes().strip_prefix(b"PATH=").map(<[u8]>::to_vec))
+        .unwrap_or_else(|| b"/usr/local/bin:/usr/bin:/bin".to_vec())
+}
+
 fn exec_error(name: &str, errno: i32) -> Error {
     let err = std::io::Error::from_raw_os_error(errno);
     match errno {
@@ -115,5 +163,29 @@ fn exec_error(name: &str, errno: i32) -> Error {
             format!("{name}: cannot execute: {err}"),
             EXIT_NOT_EXECUTABLE,
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(path: &str) -> Vec<CString> {
+        vec![CString::new(format!("PATH={path}")).unwrap()]
+    }
+
+    #[test]
+    fn check_command_reports_126_and_127_like_exec() {
+        let status = |prog: &str, path: &str| {
+            check_command(OsStr::new(prog), &env(path)).map_err(|e| e.exit)
+        };
+        assert_eq!(status("sh", "/nonexistent:/bin:/usr/bin"), Ok(()));
+        assert_eq!(status("/bin/sh", ""), Ok(()));
+        assert_eq!(status("no-such-command-xyz", "/bin:/usr/bin"), Err(127));
+        assert_eq!(status("/no/such/file", "/bin"), Err(127));
+        assert_eq!(status("/etc/passwd", "/bin"), Err(126));
+        assert_eq!(status("/", "/bin"), Err(126));
+        // Found only as a non-executable file on PATH: 126, as execvp says.
+        assert_eq!(status("passwd", "/etc"), Err(126));
     }
 }

@@ -111,7 +111,34 @@ fn launch_native(plan: &Plan, argv: &[OsString], opts: &Launch) -> Result<i32> {
     Err(exec_with(argv, kind, !plan.network.enabled))
 }
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(target_os = "macos")]
+fn launch_native(plan: &Plan, argv: &[OsString], opts: &Launch) -> Result<i32> {
+    use crate::seatbelt;
+    let profile = seatbelt::compile(plan)?;
+    if opts.dry_run {
+        print_dry_run(plan, argv, &profile);
+        return Ok(0);
+    }
+    if seatbelt::apply::already_sandboxed() {
+        return Err(Error::new(
+            "cordon is already running inside a Seatbelt sandbox, and Seatbelt profiles cannot nest; run cordon outside the sandbox (or run the command without cordon: the outer sandbox applies)",
+        ));
+    }
+    chdir(&opts.chdir)?;
+    // sandbox-exec would report a missing command with its own status.
+    let program = argv.first().map(OsString::as_os_str).unwrap_or_default();
+    exec::check_command(program, &exec::child_env(&[], &[]))?;
+    let full = seatbelt::argv(&profile, argv);
+    let e = exec_with(&full, "seatbelt", !plan.network.enabled);
+    // Only sandbox-exec itself failing gets here: that is cordon's failure.
+    Err(Error::new(format!(
+        "{}; Seatbelt needs {} (part of macOS)",
+        e.message,
+        seatbelt::SANDBOX_EXEC
+    )))
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
 fn launch_native(_plan: &Plan, _argv: &[OsString], _opts: &Launch) -> Result<i32> {
     Err(Error::new(
         "this OS has no sandbox backend yet; cordon refuses to run unsandboxed",

@@ -9,6 +9,7 @@ use sbpl::{Action, Regex, Sexp, allows, lint, parse};
 const BASE: &str = include_str!("../seatbelt/base.sb");
 const NETWORK: &str = include_str!("../seatbelt/network.sb");
 const MINIMAL_READ: &str = include_str!("../seatbelt/minimal_read.sb");
+const FINAL: &str = include_str!("../seatbelt/final.sb");
 
 fn p(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs
@@ -749,7 +750,7 @@ fn regex_engine() {
 // ---------------------------------------------------------------------------
 
 fn fragments() -> String {
-    format!("{BASE}\n{NETWORK}\n{MINIMAL_READ}")
+    format!("{BASE}\n{NETWORK}\n{MINIMAL_READ}\n{FINAL}")
 }
 
 #[test]
@@ -772,7 +773,11 @@ fn fragments_are_shaped_for_concatenation() {
     let base = parse(BASE).unwrap();
     assert_eq!(base[1].head(), Some("deny"));
     assert_eq!(base[1].as_list().unwrap()[1].as_symbol(), Some("default"));
-    for (name, text) in [("network.sb", NETWORK), ("minimal_read.sb", MINIMAL_READ)] {
+    for (name, text) in [
+        ("network.sb", NETWORK),
+        ("minimal_read.sb", MINIMAL_READ),
+        ("final.sb", FINAL),
+    ] {
         for form in parse(text).unwrap() {
             assert!(
                 matches!(form.head(), Some("allow" | "deny")),
@@ -787,6 +792,7 @@ fn fragments_are_shaped_for_concatenation() {
         ("base.sb", BASE.to_string()),
         ("network.sb", format!("(version 1)\n{NETWORK}")),
         ("minimal_read.sb", format!("(version 1)\n{MINIMAL_READ}")),
+        ("final.sb", format!("(version 1)\n{FINAL}")),
     ] {
         let prof = lint(&text, &[]).unwrap_or_else(|e| panic!("{name}: {e:?}"));
         assert!(
@@ -930,8 +936,14 @@ fn base_fragment_semantics() {
     assert!(base.rules_naming("file-read-metadata").is_empty());
     assert_eq!(base.rules_naming("ipc-posix-sem").len(), 1);
     assert_eq!(base.rules_naming("ipc-posix-shm*").len(), 1);
-    // TIOCSTI is denied after the terminal ioctl allows.
-    let ioctl_rules: Vec<_> = base
+    // TIOCSTI is denied by final.sb, after the terminal ioctl allows.
+    assert!(
+        base.rules_naming("file-ioctl")
+            .iter()
+            .all(|r| r.action == Action::Allow)
+    );
+    let with_final = lint(&format!("{BASE}\n{FINAL}"), &[]).unwrap();
+    let ioctl_rules: Vec<_> = with_final
         .rules
         .iter()
         .enumerate()

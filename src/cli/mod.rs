@@ -5,6 +5,7 @@ mod policy_args;
 mod profiles;
 mod rerun;
 mod run;
+mod seatbelt;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -35,6 +36,8 @@ enum Command {
     /// exactly the sandbox it asks for.
     #[command(long_about = rerun::LONG_ABOUT)]
     Rerun(RerunArgs),
+    /// Print the Seatbelt (macOS) profile and sandbox-exec argv, on any OS.
+    Seatbelt(Box<seatbelt::SeatbeltArgs>),
     /// List the built-in profiles, or print one.
     Profiles(ProfilesArgs),
 }
@@ -111,6 +114,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Run(args) => run::run(*args),
         Command::Rerun(args) => rerun::rerun(args),
+        Command::Seatbelt(args) => seatbelt::seatbelt(*args),
         Command::Profiles(args) => profiles::profiles(args),
     }
 }

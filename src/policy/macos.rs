@@ -53,11 +53,7 @@ impl Automation {
 
     pub fn from_ids(ids: Vec<String>) -> Result<Automation, String> {
         for id in &ids {
-            let ok = !id.is_empty()
-                && id
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-            if !ok {
+            if !valid_bundle_id(id) {
                 return Err(format!(
                     "automation bundle id `{}` is invalid: use only letters, digits, `.`, `_` and `-` (e.g. com.apple.Terminal)",
                     id.escape_debug()
@@ -73,6 +69,16 @@ impl Automation {
             Automation::BundleIds(ids)
         })
     }
+}
+
+/// A bundle id as cordon accepts it: `[A-Za-z0-9._-]+`. Ids are written into
+/// the Seatbelt profile as string literals, and these characters cannot end
+/// a literal or start an escape.
+pub fn valid_bundle_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
 /// The raw shape of `automation` in TOML/JSON: `"none"`, `"all"` or a list.
@@ -125,5 +131,121 @@ impl MacosExtensions {
             accessibility: self.accessibility || other.accessibility,
             calendar: self.calendar || other.calendar,
         }
+    }
+
+    /// Intersection: each extension is granted only if both sides grant it.
+    /// For narrowing merges; `merge_permissions` (grants added to a turn)
+    /// uses [`MacosExtensions::union`], as contract section 3 asks.
+    pub fn intersect(&self, other: &MacosExtensions) -> MacosExtensions {
+        let automation = match (&self.automation, &other.automation) {
+            (Automation::None, _) | (_, Automation::None) => Automation::None,
+            (Automation::All, x) | (x, Automation::All) => x.clone(),
+            (Automation::BundleIds(a), Automation::BundleIds(b)) => {
+                let ids: Vec<String> = a.iter().filter(|id| b.contains(id)).cloned().collect();
+                if ids.is_empty() {
+                    Automation::None
+                } else {
+                    Automation::BundleIds(ids)
+                }
+            }
+        };
+        MacosExtensions {
+            preferences: self.preferences.min(other.preferences),
+            automation,
+            accessibility: self.accessibility && other.accessibility,
+            calendar: self.calendar && other.calendar,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ext(p: Preferences, a: Automation, acc: bool, cal: bool) -> MacosExtensions {
+        MacosExtensions {
+            preferences: p,
+            automation: a,
+            accessibility: acc,
+            calendar: cal,
+        }
+    }
+
+    fn ids(list: &[&str]) -> Automation {
+        Automation::BundleIds(list.iter().map(|s| s.to_string()).collect())
+    }
+
+    #[test]
+    fn bundle_ids_are_validated() {
+        for ok in ["com.apple.Terminal", "a", "org.x-y_z.9"] {
+            assert!(valid_bundle_id(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "com.apple\\\"x",
+            "a b",
+            "a\\b",
+            "a\nb",
+            "caf\u{e9}",
+            "a/b",
+            "a)",
+        ] {
+            assert!(!valid_bundle_id(bad), "{bad:?}");
+            assert!(
+                Automation::from_ids(vec![bad.to_string()]).is_err(),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn intersect_keeps_what_both_grant() {
+        let wide = ext(Preferences::ReadWrite, Automation::All, true, true);
+        let narrow = ext(
+            Preferences::ReadOnly,
+            ids(&["com.apple.Notes", "com.apple.Terminal"]),
+            false,
+            true,
+        );
+        let got = wide.intersect(&narrow);
+        assert_eq!(got, narrow);
+        assert_eq!(narrow.intersect(&wide), narrow);
+        let other = ext(
+            Preferences::None,
+            ids(&["com.apple.Terminal", "x.y"]),
+            true,
+            false,
+        );
+        assert_eq!(
+            narrow.intersect(&other),
+            ext(
+                Preferences::None,
+                ids(&["com.apple.Terminal"]),
+                false,
+                false
+            )
+        );
+        let disjoint = ext(Preferences::ReadOnly, ids(&["x.y"]), false, false);
+        assert_eq!(narrow.intersect(&disjoint).automation, Automation::None);
+        assert_eq!(
+            wide.intersect(&MacosExtensions::default()),
+            MacosExtensions::default()
+        );
+    }
+
+    #[test]
+    fn union_and_intersect_bound_both_sides() {
+        let a = ext(Preferences::ReadOnly, ids(&["a.b", "c.d"]), true, false);
+        let b = ext(Preferences::None, ids(&["c.d", "e.f"]), false, true);
+        let u = a.union(&b);
+        let i = a.intersect(&b);
+        assert_eq!(u.automation, ids(&["a.b", "c.d", "e.f"]));
+        assert_eq!(i.automation, ids(&["c.d"]));
+        assert_eq!(
+            (u.preferences, i.preferences),
+            (Preferences::ReadOnly, Preferences::None)
+        );
+        assert_eq!((u.accessibility, i.accessibility), (true, false));
+        assert_eq!((u.calendar, i.calendar), (true, false));
     }
 }

@@ -9,7 +9,7 @@ mod request;
 mod source;
 
 pub use builtin::{BUILTIN_NAMES, DEFAULT_PROFILE, builtin_text};
-pub use macos::{Automation, MacosExtensions, Preferences};
+pub use macos::{Automation, MacosExtensions, Preferences, valid_bundle_id};
 pub use merge::merge_permissions;
 pub use request::{Execution, ExecutionKind, Request, parse_request, read_request, request_policy};
 pub use source::{

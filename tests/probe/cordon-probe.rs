@@ -188,7 +188,7 @@ impl Args {
     }
 }
 
-fn main() {
+pub fn main() {
     let mut argv = std::env::args_os().skip(1);
     let Some(op) = argv.next() else {
         eprintln!("{USAGE}");

@@ -1,0 +1,89 @@
+//! The macOS turn extensions as the profile's last section (before the final
+//! denies). None of them touches files, so they cannot widen what the write
+//! rules above allow.
+
+use std::fmt::Write;
+
+use crate::error::{Error, Result};
+use crate::policy::{Automation, MacosExtensions, Preferences, valid_bundle_id};
+
+/// cfprefsd serves every CFPreferences/NSUserDefaults read and write; the
+/// agent is per user (looked up as a local name on newer releases).
+const CFPREFSD: &str = r#"(allow mach-lookup
+  (global-name "com.apple.cfprefsd.daemon")
+  (global-name "com.apple.cfprefsd.agent")
+  (local-name "com.apple.cfprefsd.agent"))
+"#;
+
+/// Apple Events travel through the appleeventsd service.
+const APPLEEVENTS: &str = r#"(allow mach-lookup
+  (global-name "com.apple.coreservices.appleevents"))
+"#;
+
+/// Appends the extensions section to `out`. Bundle ids are checked again
+/// here (the policy parsers already refuse bad ones) because they are the
+/// one user string written into the profile itself rather than a parameter:
+/// `[A-Za-z0-9._-]` cannot close a string or start an escape.
+pub fn section(m: &MacosExtensions, out: &mut String) -> Result<()> {
+    let automation = match &m.automation {
+        Automation::None => "none".to_string(),
+        Automation::All => "all".to_string(),
+        Automation::BundleIds(ids) => {
+            if let Some(bad) = ids.iter().find(|id| !valid_bundle_id(id)) {
+                return Err(Error::new(format!(
+                    "automation bundle id `{}` is invalid: use only letters, digits, `.`, `_` and `-` (e.g. com.apple.Terminal)",
+                    bad.escape_debug()
+                )));
+            }
+            ids.join(",")
+        }
+    };
+    // Infallible: writing to a String.
+    let _ = writeln!(
+        out,
+        ";; ===== macOS extensions: preferences={} automation={automation} accessibility={} calendar={} =====",
+        m.preferences.as_str(),
+        m.accessibility,
+        m.calendar
+    );
+    match m.preferences {
+        Preferences::None => out.push_str(";; Preferences: none.\n"),
+        Preferences::ReadOnly => {
+            out.push_str(";; Preferences: read (cfprefs).\n(allow user-preference-read)\n");
+            out.push_str(CFPREFSD);
+        }
+        Preferences::ReadWrite => {
+            out.push_str(";; Preferences: read and write (cfprefs).\n");
+            out.push_str("(allow user-preference-read user-preference-write)\n");
+            out.push_str(CFPREFSD);
+        }
+    }
+    match &m.automation {
+        Automation::None => out.push_str(";; Automation: none.\n"),
+        Automation::All => {
+            out.push_str(";; Automation: Apple Events to any application.\n");
+            out.push_str("(allow appleevent-send)\n");
+            out.push_str(APPLEEVENTS);
+        }
+        Automation::BundleIds(ids) => {
+            out.push_str(";; Automation: Apple Events to these applications only.\n");
+            out.push_str("(allow appleevent-send");
+            for id in ids {
+                let _ = write!(out, "\n  (appleevent-destination \"{id}\")");
+            }
+            out.push_str(")\n");
+            out.push_str(APPLEEVENTS);
+        }
+    }
+    if m.accessibility {
+        out.push_str(";; Accessibility: the AX server (per-session service).\n");
+        out.push_str(
+            "(allow mach-lookup\n  (local-name \"com.apple.axserver\")\n  (global-name \"com.apple.axserver\"))\n",
+        );
+    }
+    if m.calendar {
+        out.push_str(";; Calendar: EventKit's calendar agent.\n");
+        out.push_str("(allow mach-lookup\n  (global-name \"com.apple.CalendarAgent\"))\n");
+    }
+    Ok(())
+}

@@ -1,0 +1,270 @@
+//! The Seatbelt backend: a plan compiled to an SBPL profile plus its `-D`
+//! parameters (pure, every OS, so it is tested on Linux), and the
+//! `sandbox-exec` argv that applies it. Only `sandbox.rs` execs it, on macOS.
+//!
+//! Every path enters the profile as a parameter referenced with
+//! `(param "K")`, never as text, so a path with quotes, backslashes or
+//! spaces cannot change the profile's meaning. The profile is laid out for
+//! SBPL's last-match-wins rule: constant base, reads, writes, network,
+//! extensions, then the final denies, which nothing after them can undo.
+
+#[cfg(target_os = "macos")]
+pub mod apply;
+mod extensions;
+mod paths;
+
+pub use paths::macos_path;
+
+use std::collections::BTreeSet;
+use std::ffi::OsString;
+use std::fmt::{self, Write};
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::plan::{Plan, ReadScope};
+
+/// Hard-coded so that a `sandbox-exec` earlier on PATH cannot stand in.
+pub const SANDBOX_EXEC: &str = "/usr/bin/sandbox-exec";
+
+/// Constant fragments (no user paths), reviewed as SBPL files.
+pub const BASE: &str = include_str!("../../seatbelt/base.sb");
+pub const NETWORK: &str = include_str!("../../seatbelt/network.sb");
+pub const MINIMAL_READ: &str = include_str!("../../seatbelt/minimal_read.sb");
+pub const FINAL: &str = include_str!("../../seatbelt/final.sb");
+
+/// Longest parameter value accepted. Seatbelt substitutes values into its
+/// filters as string literals; cordon keeps them well under the 1024-byte
+/// macOS path limit and rejects anything longer rather than guess.
+pub const MAX_VALUE_BYTES: usize = 900;
+
+/// A compiled profile: the SBPL text and the `-D KEY=VALUE` definitions it
+/// references, in emission order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    pub text: String,
+    pub params: Vec<(String, String)>,
+}
+
+/// Collects the text and hands out parameter names.
+struct Builder {
+    text: String,
+    params: Vec<(String, String)>,
+}
+
+impl Builder {
+    /// Defines parameter `key` as `path` (mapped the macOS way) and returns
+    /// the expression that references it.
+    fn param(&mut self, key: String, path: &Path, what: &str) -> Result<String> {
+        let value = value(&macos_path(path), what)?;
+        let expr = format!("(param \"{key}\")");
+        self.params.push((key, value));
+        Ok(expr)
+    }
+
+    fn line(&mut self, s: &str) {
+        self.text.push_str(s);
+        self.text.push('\n');
+    }
+}
+
+/// A path as a parameter value: UTF-8, no control characters (a newline in a
+/// `-D` value would be a newline in a literal), bounded length.
+fn value(path: &Path, what: &str) -> Result<String> {
+    let refuse = |why: &str| {
+        Error::new(format!(
+            "{what} {} {why}, so it cannot go into a Seatbelt profile; rename it or remove it from the policy",
+            path.to_string_lossy().escape_debug()
+        ))
+    };
+    let s = path.to_str().ok_or_else(|| refuse("is not valid UTF-8"))?;
+    if s.chars().any(char::is_control) {
+        return Err(refuse("contains a control character"));
+    }
+    if s.len() > MAX_VALUE_BYTES {
+        return Err(refuse(&format!("is longer than {MAX_VALUE_BYTES} bytes")));
+    }
+    Ok(s.to_string())
+}
+
+/// The paths that must stay read-only inside `root`: every protected path
+/// of every writable root (the spelled `root/name` and its symlink or gitdir
+/// target) that lies in `root`. Across roots because a `.git` symlink or
+/// gitdir pointer may lead into another writable root. Missing ones are
+/// included: Seatbelt then refuses to create them.
+fn protected_inside(plan: &Plan, root: &Path) -> Vec<PathBuf> {
+    let mut out = BTreeSet::new();
+    for (_, p) in plan.protected() {
+        for path in [&p.path, &p.target] {
+            let path = macos_path(path);
+            if path.starts_with(root) {
+                out.insert(path);
+            }
+        }
+    }
+    out.into_iter().collect()
+}
+
+fn reads(plan: &Plan, b: &mut Builder) -> Result<()> {
+    let (minimal, roots) = match &plan.read {
+        ReadScope::All => {
+            b.line(";; ===== Reads: everything (read scope :root); code may be mapped from anywhere =====");
+            b.line("(allow file-read* file-map-executable)");
+            return Ok(());
+        }
+        ReadScope::Restricted { minimal, roots } => (*minimal, roots),
+    };
+    b.line(";; ===== Reads: restricted =====");
+    if minimal {
+        b.text.push_str(MINIMAL_READ);
+    }
+    let mut filters = Vec::new();
+    for (i, r) in roots.iter().enumerate() {
+        filters.push(format!(
+            "(subpath {})",
+            b.param(format!("R{i}"), &r.path, "readable path")?
+        ));
+    }
+    // Writable roots are readable too, as on Linux; their W* parameters are
+    // defined by `writes` (`compile` runs it first, emits it after).
+    for i in 0..plan.writable.len() {
+        filters.push(format!("(subpath (param \"W{i}\"))"));
+    }
+    // Never emit a filterless allow: it would grant reads of everything.
+    if filters.is_empty() {
+        b.line(";; No readable roots beyond the platform set.");
+        return Ok(());
+    }
+    b.line(";; The readable roots (R*) and writable roots (W*); code may be mapped from them.");
+    b.line(&format!(
+        "(allow file-read* file-map-executable\n  {})",
+        filters.join("\n  ")
+    ));
+    // stat/realpath/getcwd walk the ancestors: metadata only, never listing.
+    let mut ancestors = BTreeSet::new();
+    for path in roots
+        .iter()
+        .map(|r| &r.path)
+        .chain(plan.writable.iter().map(|w| &w.root.path))
+    {
+        ancestors.extend(macos_path(path).ancestors().skip(1).map(Path::to_path_buf));
+    }
+    let mut filters = Vec::new();
+    for (i, a) in ancestors.iter().enumerate() {
+        filters.push(format!(
+            "(literal {})",
+            b.param(format!("A{i}"), a, "ancestor directory")?
+        ));
+    }
+    if !filters.is_empty() {
+        b.line(";; Metadata (stat, readlink) of their ancestor directories (A*).");
+        b.line(&format!(
+            "(allow file-read-metadata\n  {})",
+            filters.join("\n  ")
+        ));
+    }
+    Ok(())
+}
+
+fn writes(plan: &Plan, b: &mut Builder) -> Result<()> {
+    if plan.writable.is_empty() {
+        b.line(";; ===== Writes: none (beyond the device files of the base policy) =====");
+        return Ok(());
+    }
+    b.line(";; ===== Writes: each writable root (W*) minus its protected subpaths (W*_P*) =====");
+    b.line(";; Protected subpaths stay read-only and cannot be created, even when missing.");
+    for (i, w) in plan.writable.iter().enumerate() {
+        let root = macos_path(&w.root.path);
+        let root_expr = b.param(format!("W{i}"), &root, "writable root")?;
+        let protected = protected_inside(plan, &root);
+        if protected.is_empty() {
+            b.line(&format!("(allow file-write* (subpath {root_expr}))"));
+            continue;
+        }
+        let mut rule = format!("(allow file-write*\n  (require-all\n    (subpath {root_expr})");
+        for (j, p) in protected.iter().enumerate() {
+            let e = b.param(format!("W{i}_P{j}"), p, "protected path")?;
+            let _ = write!(
+                rule,
+                "\n    (require-not (literal {e}))\n    (require-not (subpath {e}))"
+            );
+        }
+        rule.push_str("))");
+        b.line(&rule);
+    }
+    Ok(())
+}
+
+/// Compiles `plan` into a Seatbelt profile. Refuses (exit 125) a plan with no
+/// sandbox, and paths or bundle ids that cannot be expressed safely.
+pub fn compile(plan: &Plan) -> Result<Profile> {
+    if !plan.sandboxed {
+        return Err(Error::new(format!(
+            "policy {} applies no sandbox (full access), so there is no Seatbelt profile; `cordon run` execs such commands directly",
+            plan.policy_name
+        )));
+    }
+    let mut b = Builder {
+        text: String::with_capacity(BASE.len() + MINIMAL_READ.len() + NETWORK.len() + 4096),
+        params: Vec::new(),
+    };
+    b.text.push_str(BASE);
+    b.line("");
+    // Writes first into a side builder so their W* parameters exist before
+    // the read section (emitted first) references them.
+    let mut w = Builder {
+        text: String::new(),
+        params: Vec::new(),
+    };
+    writes(plan, &mut w)?;
+    reads(plan, &mut b)?;
+    b.line("");
+    b.text.push_str(&w.text);
+    b.params.extend(w.params);
+    b.line("");
+    if plan.network.enabled {
+        b.line(";; ===== Network: on =====");
+        b.text.push_str(NETWORK);
+    } else {
+        b.line(";; ===== Network: off (no rule: denied by default) =====");
+    }
+    b.line("");
+    extensions::section(&plan.macos, &mut b.text)?;
+    b.line("");
+    b.line(";; ===== Final denies =====");
+    b.text.push_str(FINAL);
+    Ok(Profile {
+        text: b.text,
+        params: b.params,
+    })
+}
+
+/// `/usr/bin/sandbox-exec -p PROFILE -DK=V... -- CMD...`.
+pub fn argv(profile: &Profile, command: &[OsString]) -> Vec<OsString> {
+    let mut out: Vec<OsString> = Vec::with_capacity(profile.params.len() + command.len() + 4);
+    out.push(SANDBOX_EXEC.into());
+    out.push("-p".into());
+    out.push(profile.text.clone().into());
+    for (k, v) in &profile.params {
+        out.push(format!("-D{k}={v}").into());
+    }
+    out.push("--".into());
+    out.extend(command.iter().cloned());
+    out
+}
+
+/// The profile text followed by its parameters as comments, so the whole
+/// stays a valid profile (`run --dry-run` on macOS prints this).
+impl fmt::Display for Profile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)?;
+        if !self.text.ends_with('\n') {
+            f.write_str("\n")?;
+        }
+        for (k, v) in &self.params {
+            // Values hold no control characters (see `value`), so each
+            // stays on its comment line.
+            writeln!(f, ";; -D {k}={v}")?;
+        }
+        Ok(())
+    }
+}
