@@ -536,3 +536,66 @@ fn request_from_stdin_runs() {
         assert!(ws.join("work/f").exists());
     }
 }
+
+/// The turn's macOS extensions survive into the SBPL of `turn_default` and
+/// `additional` (unioned with P's), as `cordon seatbelt --request` shows.
+#[test]
+fn macos_extensions_of_the_turn_survive_into_the_seatbelt_profile() {
+    let ws = Ws::new(User::Root);
+    let turn = json!({
+        "sandbox_policy": {"type": "workspace-write"},
+        "macos": {"preferences": "read-write", "calendar": true}
+    });
+    let calendar = "com.apple.CalendarAgent";
+    let prefs_write = "user-preference-write";
+    let accessibility = "com.apple.axserver";
+    let seatbelt = |req: &Value| {
+        let file = save(&ws, "request.json", req);
+        let out = cordon(&ws, &["seatbelt", "--json", "--request", &file]);
+        assert_eq!(out.status, 0, "{out:?}");
+        let v: Value = serde_json::from_str(&out.stdout).unwrap();
+        assert_eq!(v["argv"][0], "/usr/bin/sandbox-exec");
+        assert!(
+            v["argv"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a == probe_bin().to_str().unwrap())
+        );
+        v["profile"].as_str().unwrap().to_string()
+    };
+    let sbpl = seatbelt(&request(
+        &ws,
+        turn.clone(),
+        json!("turn_default"),
+        &["getuid"],
+    ));
+    assert!(
+        sbpl.contains(calendar) && sbpl.contains(prefs_write),
+        "{sbpl}"
+    );
+    assert!(!sbpl.contains(accessibility), "{sbpl}");
+
+    let additional = json!({"permissions": {"additional": {"macos": {"accessibility": true}}}});
+    let sbpl = seatbelt(&request(&ws, turn.clone(), additional, &["getuid"]));
+    assert!(
+        sbpl.contains(calendar) && sbpl.contains(prefs_write),
+        "{sbpl}"
+    );
+    assert!(
+        sbpl.contains(accessibility),
+        "P's extension is unioned in: {sbpl}"
+    );
+
+    // A plain turn carries none of them: the clauses above come from the turn.
+    let sbpl = seatbelt(&request(
+        &ws,
+        workspace_write(),
+        json!("turn_default"),
+        &["getuid"],
+    ));
+    assert!(
+        !sbpl.contains(calendar) && !sbpl.contains(prefs_write),
+        "{sbpl}"
+    );
+}

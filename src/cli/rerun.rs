@@ -5,8 +5,8 @@ use std::ffi::OsString;
 
 use super::RerunArgs;
 use crate::error::{EXIT_CORDON, Error, Result};
-use crate::plan::{self, Env};
-use crate::policy::{read_request, request_policy};
+use crate::plan::{self, Env, Plan};
+use crate::policy::{ExecutionKind, Request, read_request, request_policy};
 use crate::sandbox::{self, Launch};
 
 pub const LONG_ABOUT: &str = r#"Rerun an approved command from an escalation request (JSON), under exactly the sandbox it asks for.
@@ -32,9 +32,19 @@ A permissions execution runs bounded or not at all: if this host cannot enforce
 its whole sandbox, cordon exits 125 and runs nothing (--best-effort is refused).
 Unknown fields are errors."#;
 
-pub fn rerun(args: RerunArgs) -> Result<i32> {
-    let req = read_request(&args.request)?;
+/// The plan an escalation request gets, resolved now, and its command: what
+/// `rerun` runs and what `explain --request` / `seatbelt --request` show.
+pub(super) fn request_plan(arg: &str) -> Result<(Plan, Vec<OsString>, Request, ExecutionKind)> {
+    let req = read_request(arg)?;
     let (policy, cwd, kind) = request_policy(&req)?;
+    let plan = plan::resolve(&policy, &cwd, &Env::from_process())
+        .map_err(|e| Error::new(format!("{}: {}", req.source, e.message)))?;
+    let argv: Vec<OsString> = req.command.iter().map(OsString::from).collect();
+    Ok((plan, argv, req, kind))
+}
+
+pub fn rerun(args: RerunArgs) -> Result<i32> {
+    let (plan, argv, req, kind) = request_plan(&args.request)?;
     if kind.bounded() && args.best_effort {
         return Err(Error::new(format!(
             "{}: --best-effort does not apply to execution {}: it runs bounded or not at all; remove --best-effort",
@@ -47,8 +57,6 @@ pub fn rerun(args: RerunArgs) -> Result<i32> {
         EXIT_CORDON => Error::new(format!("{}: {}", req.source, e.message)),
         _ => e,
     };
-    let plan = plan::resolve(&policy, &cwd, &Env::from_process()).map_err(named)?;
-    let argv: Vec<OsString> = req.command.iter().map(OsString::from).collect();
     sandbox::launch(
         &plan,
         &argv,

@@ -17,6 +17,10 @@ pub struct SeatbeltArgs {
     /// Print {"profile", "params", "argv"} as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Show the sandbox an escalation request (JSON file, or - for stdin)
+    /// would get, and its command.
+    #[arg(long, value_name = "FILE|-", conflicts_with_all = ["profile", "policy_json"])]
+    pub request: Option<String>,
     /// The command the argv should run (after `--`).
     #[arg(
         trailing_var_arg = true,
@@ -26,18 +30,30 @@ pub struct SeatbeltArgs {
     pub command: Vec<OsString>,
 }
 
-/// The plan to compile. (An escalation request, `--request`, would resolve
-/// its own plan here.)
-fn plan_for(args: &SeatbeltArgs) -> Result<Plan> {
+/// The plan to compile and the command: from the POLICY options, or from an
+/// escalation request (its command unless one is given after `--`).
+fn plan_for(args: &SeatbeltArgs) -> Result<(Plan, Vec<OsString>)> {
+    if let Some(request) = &args.request {
+        let (plan, argv, _, _) = super::rerun::request_plan(request)?;
+        let argv = if args.command.is_empty() {
+            argv
+        } else {
+            args.command.clone()
+        };
+        return Ok((plan, argv));
+    }
     let policy = args.policy.policy()?;
     let cwd = args.policy.cwd()?;
-    plan::resolve(&policy, &cwd, &Env::from_process())
+    Ok((
+        plan::resolve(&policy, &cwd, &Env::from_process())?,
+        args.command.clone(),
+    ))
 }
 
 pub fn seatbelt(args: SeatbeltArgs) -> Result<i32> {
-    let plan = plan_for(&args)?;
+    let (plan, command) = plan_for(&args)?;
     let profile = seatbelt::compile(&plan)?;
-    let argv = seatbelt::argv(&profile, &args.command);
+    let argv = seatbelt::argv(&profile, &command);
     if args.json {
         println!("{}", json(&profile, &argv));
     } else {
