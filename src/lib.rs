@@ -10,3 +10,4 @@ pub mod linux;
 pub mod plan;
 pub mod policy;
 pub mod sandbox;
+pub mod view;

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use crate::error::{Error, Result};
 use crate::exec;
 use crate::plan::Plan;
+use crate::view;
 
 /// How to launch: options that are not part of the policy.
 #[derive(Debug, Clone, Default)]
@@ -30,28 +31,29 @@ fn chdir(dir: &Option<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-fn exec_with(argv: &[OsString], kind: &str, network_off: bool) -> Error {
+/// The variables cordon sets for the command (contract §4); `explain`
+/// prints the same list.
+pub fn sandbox_vars(kind: &'static str, network_off: bool) -> Vec<(&'static str, &'static str)> {
     let mut set = vec![(ENV_SANDBOX, kind)];
     if network_off {
         set.push((ENV_NETWORK_DISABLED, "1"));
     }
-    exec::exec(argv, exec::child_env(&set, &[]))
+    set
 }
 
-fn print_dry_run(plan: &Plan, argv: &[OsString], artifacts: &dyn std::fmt::Display) {
-    let cmd: Vec<_> = argv.iter().map(|a| a.to_string_lossy()).collect();
-    print!("{plan}{artifacts}");
-    println!("command: {}", cmd.join(" "));
+fn exec_with(argv: &[OsString], kind: &'static str, network_off: bool) -> Error {
+    exec::exec(argv, exec::child_env(&sandbox_vars(kind, network_off), &[]))
 }
 
 /// Builds the sandbox for `plan` and execs `argv` in it. Returns only on
 /// error, or with 0 after a dry run.
 pub fn launch(plan: &Plan, argv: &[OsString], opts: &Launch) -> Result<i32> {
+    if opts.dry_run {
+        let view = view::platform_view(plan, view::Platform::host(), opts.landlock_abi)?;
+        print!("{}", view.dry_run_text(plan, argv));
+        return Ok(0);
+    }
     if !plan.sandboxed {
-        if opts.dry_run {
-            print_dry_run(plan, argv, &"");
-            return Ok(0);
-        }
         chdir(&opts.chdir)?;
         return Err(exec_with(argv, "none", false));
     }
@@ -61,15 +63,7 @@ pub fn launch(plan: &Plan, argv: &[OsString], opts: &Launch) -> Result<i32> {
 #[cfg(target_os = "linux")]
 fn launch_native(plan: &Plan, argv: &[OsString], opts: &Launch) -> Result<i32> {
     use crate::linux;
-    let kernel_abi = linux::host::landlock_abi();
-    let abi = opts
-        .landlock_abi
-        .map_or(kernel_abi, |cap| cap.min(kernel_abi));
-    let art = linux::compile(plan, abi)?;
-    if opts.dry_run {
-        print_dry_run(plan, argv, &art);
-        return Ok(0);
-    }
+    let art = linux::compile(plan, linux::host_abi(opts.landlock_abi))?;
     if !art.gaps.is_empty() {
         if !opts.best_effort {
             let gaps: Vec<String> = art.gaps.iter().map(|g| g.detail.clone()).collect();
@@ -84,12 +78,7 @@ fn launch_native(plan: &Plan, argv: &[OsString], opts: &Launch) -> Result<i32> {
     }
     chdir(&opts.chdir)?;
     linux::apply(&art)?;
-    let kind = if art.landlock.is_some() {
-        "landlock"
-    } else {
-        "none"
-    };
-    Err(exec_with(argv, kind, !plan.network.enabled))
+    Err(exec_with(argv, art.sandbox_kind(), !plan.network.enabled))
 }
 
 #[cfg(not(target_os = "linux"))]

@@ -1,6 +1,7 @@
 //! The command line (contract §4). Parsing errors become one `cordon: ` line
 //! and exit 125; each subcommand lives in its own module.
 
+mod explain;
 mod policy_args;
 mod profiles;
 mod run;
@@ -12,7 +13,8 @@ use clap::{Args, Parser, Subcommand};
 
 pub use policy_args::PolicyArgs;
 
-use crate::error::{EXIT_CORDON, Result};
+use crate::error::{EXIT_CORDON, Error, Result};
+use crate::view::Platform;
 
 #[derive(Parser)]
 #[command(
@@ -32,6 +34,9 @@ enum Command {
     Run(Box<RunArgs>),
     /// List the built-in profiles, or print one.
     Profiles(ProfilesArgs),
+    /// Show the resolved plan, what enforces each part of it on this host,
+    /// and read/write/execute verdicts for paths.
+    Explain(Box<explain::ExplainArgs>),
 }
 
 #[derive(Args)]
@@ -41,6 +46,12 @@ pub struct RunArgs {
     /// Print the plan and the compiled sandbox; run nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// With --dry-run: print JSON (documented in docs/explain-doctor.md).
+    #[arg(long, requires = "dry_run")]
+    pub json: bool,
+    /// With --dry-run: show what this platform would compile (linux, macos).
+    #[arg(long, value_enum, value_name = "PLATFORM", requires = "dry_run")]
+    pub platform: Option<Platform>,
     /// Run even where this host cannot enforce part of the policy, with one
     /// warning per gap.
     #[arg(long)]
@@ -64,6 +75,17 @@ pub struct ProfilesArgs {
     pub name: Option<String>,
 }
 
+/// Prints `value` as one line of JSON.
+pub(crate) fn print_json(value: &impl serde::Serialize) -> Result<()> {
+    let text = serde_json::to_string(value).map_err(|e| {
+        Error::new(format!(
+            "cannot print JSON: {e}; a path that is not UTF-8 cannot be shown as JSON, use the text output"
+        ))
+    })?;
+    println!("{text}");
+    Ok(())
+}
+
 /// One line out of clap's multi-line error, in cordon's format.
 fn clap_error_line(err: &clap::Error) -> String {
     let rendered = err.render().to_string();
@@ -79,6 +101,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Run(args) => run::run(*args),
         Command::Profiles(args) => profiles::profiles(args),
+        Command::Explain(args) => explain::explain(*args),
     }
 }
 

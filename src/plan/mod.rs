@@ -3,12 +3,18 @@
 //! protected subpaths) but changes nothing, so every OS can compute it.
 
 mod display;
+mod lookup;
 mod roots;
+mod verdict;
 
+pub use lookup::{Link, Lookup, lookup};
 pub use roots::merge_nested;
+pub use verdict::{Access, PathVerdict, describe_protected};
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+
+use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::policy::{MacosExtensions, Network, PathSpec, Policy};
@@ -31,7 +37,7 @@ impl Env {
 }
 
 /// A granted tree: its canonical path plus how the user spelled it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Root {
     /// Canonical (symlink-free) path: what the kernel will check.
     pub path: PathBuf,
@@ -46,7 +52,8 @@ pub struct Root {
 }
 
 /// How a protected subpath was found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ProtectedVia {
     /// `root/name` itself.
     Direct,
@@ -56,7 +63,7 @@ pub enum ProtectedVia {
     Gitdir,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Protected {
     /// The protected name, e.g. `.git`.
     pub name: String,
@@ -68,13 +75,15 @@ pub struct Protected {
     pub via: ProtectedVia,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WritableRoot {
+    #[serde(flatten)]
     pub root: Root,
     pub protected: Vec<Protected>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "scope", rename_all = "lowercase")]
 pub enum ReadScope {
     /// Read everything (`:root`).
     All,
@@ -96,9 +105,12 @@ pub const DEVICES: [&str; 9] = [
     "/dev/shm",
 ];
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The JSON shape (`explain --json`, `run --dry-run --json`) is documented in
+/// `docs/explain-doctor.md`; field order is the output order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Plan {
     /// Where the policy came from.
+    #[serde(rename = "policy")]
     pub policy_name: String,
     pub cwd: PathBuf,
     /// `false` for danger-full-access: no sandbox is applied.
@@ -106,10 +118,27 @@ pub struct Plan {
     pub read: ReadScope,
     pub writable: Vec<WritableRoot>,
     /// Existing device paths from [`DEVICES`], canonical, with `is_dir`.
+    #[serde(serialize_with = "devices_json")]
     pub devices: Vec<(PathBuf, bool)>,
     pub network: Network,
     pub protected_names: Vec<String>,
     pub macos: MacosExtensions,
+}
+
+/// Devices as `[{"path": ..., "is_dir": ...}]` rather than pairs.
+fn devices_json<S: serde::Serializer>(
+    devices: &[(PathBuf, bool)],
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct Device<'a> {
+        path: &'a Path,
+        is_dir: bool,
+    }
+    s.collect_seq(devices.iter().map(|(path, is_dir)| Device {
+        path,
+        is_dir: *is_dir,
+    }))
 }
 
 impl Plan {
