@@ -1,6 +1,7 @@
 //! The command line (contract §4). Parsing errors become one `cordon: ` line
 //! and exit 125; each subcommand lives in its own module.
 
+mod doctor;
 mod explain;
 mod policy_args;
 mod profiles;
@@ -37,6 +38,9 @@ enum Command {
     /// Show the resolved plan, what enforces each part of it on this host,
     /// and read/write/execute verdicts for paths.
     Explain(Box<explain::ExplainArgs>),
+    /// Probe what this host can enforce, feature by feature; exit 0 when
+    /// the default profile is fully enforced, 1 otherwise.
+    Doctor(doctor::DoctorArgs),
 }
 
 #[derive(Args)]
@@ -102,6 +106,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Command::Run(args) => run::run(*args),
         Command::Profiles(args) => profiles::profiles(args),
         Command::Explain(args) => explain::explain(*args),
+        Command::Doctor(args) => doctor::doctor(args),
     }
 }
 

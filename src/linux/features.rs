@@ -15,7 +15,8 @@ use crate::plan::{Plan, ReadScope, describe_protected};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Feature {
     /// A stable token: `filesystem`, `read-scope`, `readable-path`,
-    /// `writable-root`, `protected`, `reads-elsewhere`, `writes-elsewhere`,
+    /// `writable-root`, `protected`, `protected-missing` (cannot be pinned
+    /// on Linux, by design), `reads-elsewhere`, `writes-elsewhere`,
     /// `network`, `unix-sockets`, `io-uring`, `terminal-injection`,
     /// `truncate`, `ioctl-dev`, `signal-scope`, `abstract-unix-scope`, `macos`.
     pub kind: &'static str,
@@ -146,7 +147,7 @@ fn filesystem(plan: &Plan, art: &Artifacts, rs: &Ruleset, out: &mut Vec<Feature>
             let outside = !landlock(rs, &p.target, FsRights::named("make_reg"), "").allowed;
             let f = if !p.exists {
                 no(
-                    "protected",
+                    "protected-missing",
                     what,
                     "does not exist, and Linux cannot pin a missing path",
                 )
