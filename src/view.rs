@@ -117,13 +117,25 @@ impl View {
         }
     }
 
-    /// The compiled sandbox as `--dry-run` prints it (after the plan).
+    /// The compiled sandbox as `--dry-run` prints it (after the plan), then
+    /// the protected paths it leaves writable (the plan lists them as
+    /// read-only; this says what is actually enforced).
     pub fn artifacts_text(&self) -> String {
         match self {
-            View::Linux(v) => v
-                .artifacts
-                .as_ref()
-                .map_or(String::new(), |a| a.to_string()),
+            View::Linux(v) => {
+                let mut out = v
+                    .artifacts
+                    .as_ref()
+                    .map_or(String::new(), |a| a.to_string());
+                for f in v
+                    .features
+                    .iter()
+                    .filter(|f| f.kind == "protected" && !f.enforced)
+                {
+                    let _ = writeln!(out, "not enforced: {}: {}", f.feature, f.mechanism);
+                }
+                out
+            }
             View::Macos(v) => format!("seatbelt: {}\n", v.note),
         }
     }

@@ -90,15 +90,26 @@ pub(crate) fn print_json(value: &impl serde::Serialize) -> Result<()> {
     Ok(())
 }
 
-/// One line out of clap's multi-line error, in cordon's format.
+/// One line out of clap's multi-line error, in cordon's format: the message
+/// plus the indented lines that name the arguments, up to the usage.
 fn clap_error_line(err: &clap::Error) -> String {
     let rendered = err.render().to_string();
-    let first = rendered
+    let mut parts: Vec<&str> = rendered
         .lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("invalid arguments");
-    let first = first.trim_start_matches("error: ");
-    format!("{first}; see `cordon --help`")
+        .skip_while(|l| l.trim().is_empty())
+        .take_while(|l| !l.trim().is_empty() && !l.starts_with("Usage:"))
+        .map(str::trim)
+        .collect();
+    if parts.is_empty() {
+        parts.push("invalid arguments");
+    }
+    let first = parts[0].trim_start_matches("error: ");
+    let mut line = first.to_string();
+    for p in &parts[1..] {
+        line.push(' ');
+        line.push_str(p);
+    }
+    format!("{line}; see `cordon --help`")
 }
 
 fn dispatch(cli: Cli) -> Result<i32> {
