@@ -271,7 +271,7 @@ fn explain_verdicts_agree_with_reality_under_restricted_reads() {
 fn explain_json_is_stable_and_shaped_as_documented() {
     let ws = Ws::new(User::Root);
     ws.mkdir("work/.git");
-    let paths = vec![ws.s("work/.git/config"), ws.s("outside/x")];
+    let paths = [ws.s("work/.git/config"), ws.s("outside/x")];
     let a = cordon(&ws, &["explain", "--json", &paths[0], &paths[1]]);
     let b = cordon(&ws, &["explain", "--json", &paths[0], &paths[1]]);
     assert_eq!(a.status, 0, "{a:?}");
