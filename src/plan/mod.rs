@@ -220,11 +220,16 @@ fn root_for(
             absolute(p, cwd, env).map_err(|e| Error::new(format!("{e} (from {origin})")))?
         }
     };
-    let origin = match spec {
-        PathSpec::Path(_) => origin.to_string(),
-        special => special.as_text().to_string(),
+    // Errors name the special and the list that held it, e.g. `:tmpdir in
+    // profile workspace-write: file_system.write`; the plan keeps `:tmpdir`.
+    let (origin, err_origin) = match spec {
+        PathSpec::Path(_) => (origin.to_string(), origin.to_string()),
+        special => (
+            special.as_text().to_string(),
+            format!("{} in {origin}", special.as_text()),
+        ),
     };
-    let path = canonical(&given, &origin, what).map_err(|e| {
+    let path = canonical(&given, &err_origin, what).map_err(|e| {
         if *spec == PathSpec::Tmpdir {
             Error::new(format!("{}; or pass --exclude-tmpdir-env-var", e.message))
         } else {
@@ -287,7 +292,11 @@ fn protected_in(root: &Path, names: &[String]) -> Vec<Protected> {
 
 /// Resolves `policy` against `cwd` (must be absolute) and `env`.
 pub fn resolve(policy: &Policy, cwd: &Path, env: &Env) -> Result<Plan> {
-    let cwd = canonical(cwd, "--cwd", "working directory")?;
+    let cwd = canonical(
+        cwd,
+        "-C/--cwd or the current directory",
+        "working directory",
+    )?;
     if !cwd.is_dir() {
         return Err(Error::new(format!(
             "working directory {} is not a directory; pass -C with a directory",
