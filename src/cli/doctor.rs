@@ -67,7 +67,8 @@ struct Seccomp {
 #[derive(Serialize)]
 struct Probe {
     available: bool,
-    /// How the namespace was had: `cap_sys_admin` or `user_namespace`.
+    /// Mount namespace only: how it was had, `cap_sys_admin` (directly) or
+    /// `user_namespace` (inside a new user namespace).
     via: Option<&'static str>,
     error: Option<String>,
 }
@@ -162,18 +163,18 @@ fn landlock() -> Landlock {
     }
 }
 
-fn probe(r: std::result::Result<&'static str, i32>) -> Probe {
+fn probe(r: std::result::Result<Option<&'static str>, i32>) -> Probe {
     Probe {
         available: r.is_ok(),
-        via: r.ok(),
+        via: r.ok().flatten(),
         error: r.err().map(errno_name),
     }
 }
 
 fn namespaces() -> Namespaces {
     Namespaces {
-        user: probe(host::user_namespace().map(|()| "user_namespace")),
-        mount: probe(host::mount_namespace()),
+        user: probe(host::user_namespace().map(|()| None)),
+        mount: probe(host::mount_namespace().map(Some)),
         restrictions: host::userns_restrictions(),
     }
 }
@@ -307,7 +308,8 @@ fn probe_text(p: &Probe) -> String {
     match (&p.via, &p.error) {
         (Some("cap_sys_admin"), _) => "available (directly, with CAP_SYS_ADMIN)".into(),
         (Some(_), _) => "available (inside a new user namespace)".into(),
-        (None, e) => format!("unavailable ({})", e.as_deref().unwrap_or("unknown error")),
+        (None, None) => "available".into(),
+        (None, Some(e)) => format!("unavailable ({e})"),
     }
 }
 
