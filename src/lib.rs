@@ -11,3 +11,4 @@ pub mod plan;
 pub mod policy;
 pub mod sandbox;
 pub mod seatbelt;
+pub mod view;

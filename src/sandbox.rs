@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use crate::error::{Error, Result};
 use crate::exec;
 use crate::plan::Plan;
+use crate::view;
 
 /// How to launch: options that are not part of the policy.
 #[derive(Debug, Clone, Default)]
@@ -34,36 +35,50 @@ fn chdir(dir: &Option<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-fn exec_with(argv: &[OsString], kind: &str, network_off: bool) -> Error {
+/// The variables cordon sets for the command (contract §4); `explain`
+/// prints the same list.
+pub fn sandbox_vars(kind: &'static str, network_off: bool) -> Vec<(&'static str, &'static str)> {
     let mut set = vec![(ENV_SANDBOX, kind)];
     if network_off {
         set.push((ENV_NETWORK_DISABLED, "1"));
     }
-    exec::exec(argv, exec::child_env(&set, &[]))
+    set
 }
 
-fn print_dry_run(plan: &Plan, argv: &[OsString], artifacts: &dyn std::fmt::Display) {
-    use std::io::Write;
-    let cmd: Vec<_> = argv.iter().map(|a| a.to_string_lossy()).collect();
-    // One write, not one per line: stdout is line-buffered, and a plan with
-    // thousands of roots would otherwise cost thousands of syscalls.
-    let text = format!("{plan}{artifacts}command: {}\n", cmd.join(" "));
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+fn exec_with(argv: &[OsString], kind: &'static str, network_off: bool) -> Error {
+    exec::exec(argv, exec::child_env(&sandbox_vars(kind, network_off), &[]))
+}
+
+/// A bounded (`permissions`) execution runs with its whole sandbox or not at
+/// all: any gap refuses, whatever `--best-effort` says.
+fn refuse_bounded_gaps(gaps: &[crate::linux::Gap]) -> Result<()> {
+    if gaps.is_empty() {
+        return Ok(());
+    }
+    let gaps: Vec<String> = gaps.iter().map(|g| g.detail.clone()).collect();
+    Err(Error::new(format!(
+        "this host cannot enforce the approved sandbox: {}; a permissions execution runs bounded or not at all, so nothing ran",
+        gaps.join("; ")
+    )))
 }
 
 /// Builds the sandbox for `plan` and execs `argv` in it. Returns only on
 /// error, or with 0 after a dry run.
 pub fn launch(plan: &Plan, argv: &[OsString], opts: &Launch) -> Result<i32> {
-    if !plan.sandboxed {
+    if opts.bounded && !plan.sandboxed {
+        return Err(Error::new(
+            "a bounded execution never runs without a sandbox, and this plan has none; nothing ran",
+        ));
+    }
+    if opts.dry_run {
+        let view = view::platform_view(plan, view::Platform::host(), opts.landlock_abi)?;
         if opts.bounded {
-            return Err(Error::new(
-                "a bounded execution never runs without a sandbox, and this plan has none; nothing ran",
-            ));
+            refuse_bounded_gaps(view.gaps())?;
         }
-        if opts.dry_run {
-            print_dry_run(plan, argv, &"");
-            return Ok(0);
-        }
+        print!("{}", view.dry_run_text(plan, argv));
+        return Ok(0);
+    }
+    if !plan.sandboxed {
         chdir(&opts.chdir)?;
         return Err(exec_with(argv, "none", false));
     }
@@ -73,21 +88,9 @@ pub fn launch(plan: &Plan, argv: &[OsString], opts: &Launch) -> Result<i32> {
 #[cfg(target_os = "linux")]
 fn launch_native(plan: &Plan, argv: &[OsString], opts: &Launch) -> Result<i32> {
     use crate::linux;
-    let kernel_abi = linux::host::landlock_abi();
-    let abi = opts
-        .landlock_abi
-        .map_or(kernel_abi, |cap| cap.min(kernel_abi));
-    let art = linux::compile(plan, abi)?;
-    if opts.bounded && !art.gaps.is_empty() {
-        let gaps: Vec<String> = art.gaps.iter().map(|g| g.detail.clone()).collect();
-        return Err(Error::new(format!(
-            "this host cannot enforce the approved sandbox: {}; a permissions execution runs bounded or not at all, so nothing ran",
-            gaps.join("; ")
-        )));
-    }
-    if opts.dry_run {
-        print_dry_run(plan, argv, &art);
-        return Ok(0);
+    let art = linux::compile(plan, linux::host_abi(opts.landlock_abi))?;
+    if opts.bounded {
+        refuse_bounded_gaps(&art.gaps)?;
     }
     if !art.gaps.is_empty() {
         if !opts.best_effort {
@@ -103,22 +106,13 @@ fn launch_native(plan: &Plan, argv: &[OsString], opts: &Launch) -> Result<i32> {
     }
     chdir(&opts.chdir)?;
     linux::apply(&art)?;
-    let kind = if art.landlock.is_some() {
-        "landlock"
-    } else {
-        "none"
-    };
-    Err(exec_with(argv, kind, !plan.network.enabled))
+    Err(exec_with(argv, art.sandbox_kind(), !plan.network.enabled))
 }
 
 #[cfg(target_os = "macos")]
 fn launch_native(plan: &Plan, argv: &[OsString], opts: &Launch) -> Result<i32> {
     use crate::seatbelt;
     let profile = seatbelt::compile(plan)?;
-    if opts.dry_run {
-        print_dry_run(plan, argv, &profile);
-        return Ok(0);
-    }
     if seatbelt::apply::already_sandboxed() {
         return Err(Error::new(
             "cordon is already running inside a Seatbelt sandbox, and Seatbelt profiles cannot nest; run cordon outside the sandbox (or run the command without cordon: the outer sandbox applies)",

@@ -1,6 +1,8 @@
 //! The command line (contract §4). Parsing errors become one `cordon: ` line
 //! and exit 125; each subcommand lives in its own module.
 
+mod doctor;
+mod explain;
 mod policy_args;
 mod profiles;
 mod rerun;
@@ -14,7 +16,8 @@ use clap::{Args, Parser, Subcommand};
 
 pub use policy_args::PolicyArgs;
 
-use crate::error::{EXIT_CORDON, Result};
+use crate::error::{EXIT_CORDON, Error, Result};
+use crate::view::Platform;
 
 #[derive(Parser)]
 #[command(
@@ -40,6 +43,12 @@ enum Command {
     Seatbelt(Box<seatbelt::SeatbeltArgs>),
     /// List the built-in profiles, or print one.
     Profiles(ProfilesArgs),
+    /// Show the resolved plan, what enforces each part of it on this host,
+    /// and read/write/execute verdicts for paths.
+    Explain(Box<explain::ExplainArgs>),
+    /// Probe what this host can enforce, feature by feature; exit 0 when
+    /// the default profile is fully enforced, 1 otherwise.
+    Doctor(doctor::DoctorArgs),
 }
 
 #[derive(Args)]
@@ -67,6 +76,12 @@ pub struct RunArgs {
     /// Print the plan and the compiled sandbox; run nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// With --dry-run: print JSON (documented in docs/explain-doctor.md).
+    #[arg(long, requires = "dry_run")]
+    pub json: bool,
+    /// With --dry-run: show what this platform would compile (linux, macos).
+    #[arg(long, value_enum, value_name = "PLATFORM", requires = "dry_run")]
+    pub platform: Option<Platform>,
     /// Run even where this host cannot enforce part of the policy, with one
     /// warning per gap.
     #[arg(long)]
@@ -90,24 +105,41 @@ pub struct ProfilesArgs {
     pub name: Option<String>,
 }
 
-/// One line out of clap's multi-line error, in cordon's format.
+/// Prints `value` as one line of JSON.
+pub(crate) fn print_json(value: &impl serde::Serialize) -> Result<()> {
+    let text = serde_json::to_string(value).map_err(|e| {
+        Error::new(format!(
+            "cannot print JSON: {e}; a path that is not UTF-8 cannot be shown as JSON, use the text output"
+        ))
+    })?;
+    println!("{text}");
+    Ok(())
+}
+
+/// One line out of clap's multi-line error, in cordon's format: the message
+/// plus the indented lines that name the arguments, up to the usage.
 fn clap_error_line(err: &clap::Error) -> String {
     if err.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
         return "no subcommand given (run, rerun, explain, seatbelt, doctor, profiles); see `cordon --help`"
             .to_string();
     }
     let rendered = err.render().to_string();
-    let mut lines = rendered.lines().filter(|l| !l.trim().is_empty());
-    let first = lines.next().unwrap_or("invalid arguments");
-    let mut first = first.trim_start_matches("error: ").to_string();
-    // "the following required arguments were not provided:" names them on
-    // the next line.
-    if first.ends_with(':')
-        && let Some(next) = lines.next()
-    {
-        first = format!("{first} {}", next.trim());
+    let mut parts: Vec<&str> = rendered
+        .lines()
+        .skip_while(|l| l.trim().is_empty())
+        .take_while(|l| !l.trim().is_empty() && !l.starts_with("Usage:"))
+        .map(str::trim)
+        .collect();
+    if parts.is_empty() {
+        parts.push("invalid arguments");
     }
-    format!("{first}; see `cordon --help`")
+    let first = parts[0].trim_start_matches("error: ");
+    let mut line = first.to_string();
+    for p in &parts[1..] {
+        line.push(' ');
+        line.push_str(p);
+    }
+    format!("{line}; see `cordon --help`")
 }
 
 fn dispatch(cli: Cli) -> Result<i32> {
@@ -116,6 +148,8 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Command::Rerun(args) => rerun::rerun(args),
         Command::Seatbelt(args) => seatbelt::seatbelt(*args),
         Command::Profiles(args) => profiles::profiles(args),
+        Command::Explain(args) => explain::explain(*args),
+        Command::Doctor(args) => doctor::doctor(args),
     }
 }
 

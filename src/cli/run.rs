@@ -1,9 +1,42 @@
 //! `cordon run`: policy -> plan -> launch.
 
-use super::RunArgs;
+use std::ffi::OsString;
+
+use serde::Serialize;
+
+use super::{RunArgs, print_json};
 use crate::error::{Error, Result};
-use crate::plan::{self, Env};
+use crate::plan::{self, Env, Plan};
 use crate::sandbox::{self, Launch};
+use crate::view::{Platform, View, platform_view};
+
+/// `run --dry-run --json`.
+#[derive(Serialize)]
+struct DryRun<'a> {
+    plan: &'a Plan,
+    sandbox: &'a View,
+    command: Vec<String>,
+}
+
+fn dry_run(plan: &Plan, args: &RunArgs) -> Result<i32> {
+    let platform = args.platform.unwrap_or_else(Platform::host);
+    let view = platform_view(plan, platform, args.landlock_abi)?;
+    if args.json {
+        let command = args
+            .command
+            .iter()
+            .map(|a: &OsString| a.to_string_lossy().into_owned())
+            .collect();
+        print_json(&DryRun {
+            plan,
+            sandbox: &view,
+            command,
+        })?;
+    } else {
+        print!("{}", view.dry_run_text(plan, &args.command));
+    }
+    Ok(0)
+}
 
 pub fn run(args: RunArgs) -> Result<i32> {
     if args.command.is_empty() && !args.dry_run {
@@ -14,6 +47,9 @@ pub fn run(args: RunArgs) -> Result<i32> {
     let policy = args.policy.policy()?;
     let cwd = args.policy.cwd()?;
     let plan = plan::resolve(&policy, &cwd, &Env::from_process())?;
+    if args.dry_run {
+        return dry_run(&plan, &args);
+    }
     sandbox::launch(
         &plan,
         &args.command,

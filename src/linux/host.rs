@@ -1,12 +1,16 @@
-//! What this kernel offers, probed with one syscall each.
+//! What this kernel offers, probed with one syscall each (or, for
+//! namespaces, in a throw-away child). `run` asks only the Landlock ABI;
+//! `doctor` asks everything.
 
-/// The kernel's Landlock ABI version, 0 when Landlock is missing or disabled.
+/// The kernel's answer to the Landlock version query: the ABI, or the errno
+/// (`ENOSYS`: no Landlock in this kernel, or a filter hides it;
+/// `EOPNOTSUPP`: built in but not enabled at boot).
 ///
 /// The `landlock` crate deliberately keeps runtime ABI detection private; cordon
 /// needs the number up front to refuse or report gaps before running anything,
 /// so it asks the kernel directly (LANDLOCK_CREATE_RULESET_VERSION).
 #[cfg(target_os = "linux")]
-pub fn landlock_abi() -> u8 {
+pub fn landlock_version() -> Result<u8, i32> {
     const LANDLOCK_CREATE_RULESET_VERSION: libc::c_uint = 1;
     // SAFETY: a NULL attr with size 0 and the VERSION flag only queries.
     let v = unsafe {
@@ -17,10 +21,217 @@ pub fn landlock_abi() -> u8 {
             LANDLOCK_CREATE_RULESET_VERSION,
         )
     };
-    if v < 0 { 0 } else { v.min(255) as u8 }
+    if v < 0 {
+        Err(last_errno())
+    } else {
+        Ok(v.min(255) as u8)
+    }
 }
 
 #[cfg(not(target_os = "linux"))]
+pub fn landlock_version() -> Result<u8, i32> {
+    Err(libc::ENOSYS)
+}
+
+/// The kernel's Landlock ABI version, 0 when Landlock is missing or disabled.
 pub fn landlock_abi() -> u8 {
-    0
+    landlock_version().unwrap_or(0)
+}
+
+#[cfg(target_os = "linux")]
+fn last_errno() -> i32 {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
+}
+
+/// The symbolic name of the errnos these probes meet.
+pub fn errno_name(errno: i32) -> String {
+    let known = [
+        (libc::EPERM, "EPERM"),
+        (libc::ENOENT, "ENOENT"),
+        (libc::EACCES, "EACCES"),
+        (libc::EINVAL, "EINVAL"),
+        (libc::ENOSPC, "ENOSPC"),
+        (libc::ENOSYS, "ENOSYS"),
+        (libc::EOPNOTSUPP, "EOPNOTSUPP"),
+        (libc::EUSERS, "EUSERS"),
+        (libc::ENOMEM, "ENOMEM"),
+    ];
+    known
+        .iter()
+        .find(|(n, _)| *n == errno)
+        .map_or_else(|| format!("errno {errno}"), |(_, s)| s.to_string())
+}
+
+/// Whether seccomp filters returning an errno can be installed here.
+#[cfg(target_os = "linux")]
+pub fn seccomp_filters() -> Result<(), i32> {
+    const SECCOMP_GET_ACTION_AVAIL: libc::c_uint = 2;
+    const SECCOMP_RET_ERRNO: u32 = 0x0005_0000;
+    let action = SECCOMP_RET_ERRNO;
+    // Raw syscall: libc has no seccomp() wrapper. The op only reads `action`.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_seccomp,
+            SECCOMP_GET_ACTION_AVAIL,
+            0 as libc::c_uint,
+            &action as *const u32,
+        )
+    };
+    if r == 0 {
+        return Ok(());
+    }
+    let errno = last_errno();
+    if errno == libc::EINVAL {
+        // Kernels before 4.14 lack the query; PR_GET_SECCOMP answers
+        // whether seccomp exists at all.
+        // SAFETY: plain prctl with constant arguments.
+        if unsafe { libc::prctl(libc::PR_GET_SECCOMP, 0, 0, 0, 0) } >= 0 {
+            return Ok(());
+        }
+        return Err(last_errno());
+    }
+    Err(errno)
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn seccomp_filters() -> Result<(), i32> {
+    Err(libc::ENOSYS)
+}
+
+/// This process's seccomp mode from `/proc/self/status` (0 none, 1 strict,
+/// 2 filter): a filter here is inherited by everything cordon runs.
+pub fn seccomp_mode() -> Option<u32> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Seccomp:"))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// Whether `unshare(flags)` succeeds, tried in a forked child so this
+/// process keeps its namespaces. The child reports the errno as its exit
+/// status.
+#[cfg(target_os = "linux")]
+fn can_unshare(flags: libc::c_int) -> Result<(), i32> {
+    // SAFETY: the child only calls unshare and _exit (async-signal-safe).
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(last_errno());
+    }
+    if pid == 0 {
+        let code = if unsafe { libc::unshare(flags) } == 0 {
+            0
+        } else {
+            last_errno().clamp(1, 255)
+        };
+        unsafe { libc::_exit(code) };
+    }
+    let mut status = 0;
+    // SAFETY: waiting for our own child.
+    if unsafe { libc::waitpid(pid, &mut status, 0) } < 0 {
+        return Err(last_errno());
+    }
+    match (libc::WIFEXITED(status), libc::WEXITSTATUS(status)) {
+        (true, 0) => Ok(()),
+        (true, errno) => Err(errno),
+        // Killed (e.g. a seccomp filter that kills): report EPERM.
+        _ => Err(libc::EPERM),
+    }
+}
+
+/// Whether a user namespace can be created.
+#[cfg(target_os = "linux")]
+pub fn user_namespace() -> Result<(), i32> {
+    can_unshare(libc::CLONE_NEWUSER)
+}
+
+/// Whether a mount namespace can be created, and how: `cap_sys_admin`
+/// (directly) or `user_namespace` (inside a new user namespace, as an
+/// unprivileged caller must).
+#[cfg(target_os = "linux")]
+pub fn mount_namespace() -> Result<&'static str, i32> {
+    can_unshare(libc::CLONE_NEWNS)
+        .map(|()| "cap_sys_admin")
+        .or_else(|_| {
+            can_unshare(libc::CLONE_NEWUSER | libc::CLONE_NEWNS).map(|()| "user_namespace")
+        })
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn user_namespace() -> Result<(), i32> {
+    Err(libc::ENOSYS)
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn mount_namespace() -> Result<&'static str, i32> {
+    Err(libc::ENOSYS)
+}
+
+/// A sysctl that is set to `bad`, as `name=value` text.
+fn sysctl_is(path: &str, name: &str, bad: &str) -> Option<String> {
+    let v = std::fs::read_to_string(path).ok()?;
+    (v.trim() == bad).then(|| format!("{name}={bad}"))
+}
+
+/// Host settings known to forbid unprivileged user namespaces.
+pub fn userns_restrictions() -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(s) = sysctl_is(
+        "/proc/sys/kernel/apparmor_restrict_unprivileged_userns",
+        "kernel.apparmor_restrict_unprivileged_userns",
+        "1",
+    ) {
+        out.push(format!(
+            "{s}: AppArmor denies user namespaces to unconfined programs"
+        ));
+    }
+    if let Some(s) = sysctl_is(
+        "/proc/sys/user/max_user_namespaces",
+        "user.max_user_namespaces",
+        "0",
+    ) {
+        out.push(format!("{s}: user namespaces are disabled"));
+    }
+    if let Some(s) = sysctl_is(
+        "/proc/sys/kernel/unprivileged_userns_clone",
+        "kernel.unprivileged_userns_clone",
+        "0",
+    ) {
+        out.push(format!("{s}: unprivileged user namespaces are disabled"));
+    }
+    if seccomp_mode() == Some(2) {
+        out.push(
+            "cordon itself runs under a seccomp filter (a container runtime's or a wrapper's), which may deny unshare"
+                .into(),
+        );
+    }
+    out
+}
+
+/// The container runtime this process seems to run in, and the evidence.
+pub fn container() -> Option<String> {
+    if std::path::Path::new("/.dockerenv").exists() {
+        return Some("docker (/.dockerenv)".into());
+    }
+    if std::path::Path::new("/run/.containerenv").exists() {
+        return Some("podman (/run/.containerenv)".into());
+    }
+    if let Ok(cg) = std::fs::read_to_string("/proc/1/cgroup") {
+        for name in ["docker", "kubepods", "containerd", "lxc", "libpod"] {
+            if cg.contains(name) {
+                return Some(format!("{name} (/proc/1/cgroup)"));
+            }
+        }
+    }
+    std::env::var("container")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .map(|v| format!("{v} ($container)"))
+}
+
+/// The boot LSM list (`lsm=`), when securityfs shows it.
+pub fn lsm_list() -> Option<String> {
+    std::fs::read_to_string("/sys/kernel/security/lsm")
+        .ok()
+        .map(|s| s.trim().to_string())
 }

@@ -5,6 +5,8 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use serde::Serialize;
+
 use crate::plan::{Plan, ReadScope};
 
 /// A set of Landlock filesystem rights (kernel bit values).
@@ -88,6 +90,15 @@ impl FsRights {
                 .fold(0, |acc, (_, bit, _)| acc | bit),
         )
     }
+    /// The one right called `name` (empty for an unknown name).
+    pub fn named(name: &str) -> FsRights {
+        FsRights(
+            FS_RIGHTS
+                .iter()
+                .find(|(n, _, _)| *n == name)
+                .map_or(0, |(_, bit, _)| *bit),
+        )
+    }
     pub fn and(self, other: FsRights) -> FsRights {
         FsRights(self.0 & other.0)
     }
@@ -103,6 +114,13 @@ impl FsRights {
     }
 }
 
+/// As the list of right names, e.g. `["execute", "read_file"]`.
+impl Serialize for FsRights {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.names().serialize(s)
+    }
+}
+
 impl fmt::Display for FsRights {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.names().join(","))
@@ -110,16 +128,17 @@ impl fmt::Display for FsRights {
 }
 
 /// One `landlock_add_rule(LANDLOCK_RULE_PATH_BENEATH)`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Rule {
     pub path: PathBuf,
     pub rights: FsRights,
-    /// Which part of the plan asked for it.
+    /// Which part of the plan asked for it, naming the path (e.g. `writable
+    /// root /repo from :cwd`): `explain` quotes it as the deciding rule.
     pub why: String,
 }
 
 /// The whole ruleset, ready to apply.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Ruleset {
     pub abi: u8,
     pub handled_fs: FsRights,
@@ -181,7 +200,7 @@ pub fn compile(plan: &Plan, abi: u8) -> Ruleset {
     let read = READ.and(all);
     let mut rules = Vec::new();
     match &plan.read {
-        ReadScope::All => rules.push(rule("/".into(), true, read, "read scope :root".into())),
+        ReadScope::All => rules.push(rule("/".into(), true, read, "read scope :root (/)".into())),
         ReadScope::Restricted { minimal, roots } => {
             if *minimal {
                 for p in MINIMAL {
@@ -191,19 +210,23 @@ pub fn compile(plan: &Plan, abi: u8) -> Ruleset {
                             p.into(),
                             meta.is_dir(),
                             read,
-                            "read scope :minimal".into(),
+                            format!("read scope :minimal ({p})"),
                         ));
                     }
                 }
             }
             for r in roots {
-                let why = format!("readable path from {}", r.origin);
+                let why = format!("readable path {} from {}", r.path.display(), r.origin);
                 rules.push(rule(r.path.clone(), r.is_dir, read, why));
             }
         }
     }
     for w in &plan.writable {
-        let why = format!("writable root from {}", w.root.origin);
+        let why = format!(
+            "writable root {} from {}",
+            w.root.path.display(),
+            w.root.origin
+        );
         rules.push(rule(w.root.path.clone(), w.root.is_dir, all, why));
     }
     for (dev, is_dir) in &plan.devices {
@@ -211,7 +234,7 @@ pub fn compile(plan: &Plan, abi: u8) -> Ruleset {
             dev.clone(),
             *is_dir,
             DEVICE.and(all),
-            "always-usable device".into(),
+            format!("always-usable device {}", dev.display()),
         ));
     }
     Ruleset {

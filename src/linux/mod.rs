@@ -1,9 +1,11 @@
 //! The Linux backend: compile (pure: plan -> Landlock ruleset, seccomp filter,
 //! gaps) and apply (this process, then exec).
 
+mod features;
 pub mod host;
 pub mod landlock;
 pub mod seccomp;
+mod verdict;
 
 #[cfg(target_os = "linux")]
 mod apply;
@@ -12,11 +14,16 @@ pub use apply::apply;
 
 use std::fmt;
 
+use serde::Serialize;
+
+pub use features::{Feature, features};
+pub use verdict::verdict;
+
 use crate::error::Result;
 use crate::plan::Plan;
 
 /// A feature of the plan this kernel cannot enforce, and how it shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Gap {
     /// Short name (`landlock`, `truncate`, `signal-scope`, ...).
     pub feature: &'static str,
@@ -30,8 +37,9 @@ impl fmt::Display for Gap {
     }
 }
 
-/// Everything the apply step needs, computed ahead.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Everything the apply step needs, computed ahead. Its JSON shape is
+/// documented in `docs/explain-doctor.md`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Artifacts {
     /// The ABI used: the kernel's, capped by `--landlock-abi`.
     pub abi: u8,
@@ -82,6 +90,13 @@ pub fn gaps_for_abi(abi: u8) -> Vec<Gap> {
         ));
     }
     gaps
+}
+
+/// The Landlock ABI to compile for: this kernel's, capped by
+/// `--landlock-abi`. The one choice `run`, `explain` and `doctor` share.
+pub fn host_abi(cap: Option<u8>) -> u8 {
+    let kernel = host::landlock_abi();
+    cap.map_or(kernel, |cap| cap.min(kernel))
 }
 
 /// Compiles `plan` for a kernel offering Landlock `abi` (already capped).

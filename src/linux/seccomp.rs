@@ -4,6 +4,9 @@
 
 use std::fmt;
 
+use serde::Serialize;
+use serde::ser::SerializeStruct;
+
 use crate::plan::Plan;
 
 pub const AF_UNIX: u64 = 1;
@@ -22,7 +25,7 @@ pub enum Cond {
     ArgNe(u8, u64),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Rule {
     pub syscall: &'static str,
     pub cond: Cond,
@@ -37,6 +40,33 @@ pub struct Filter {
     /// The BPF program as `(code, jt, jf, k)`; empty off Linux, where
     /// seccompiler does not build.
     pub bpf: Vec<(u16, u8, u8, u32)>,
+}
+
+/// `null` for always, else `{"arg": N, "op": "eq"|"ne", "value": V}`.
+impl Serialize for Cond {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (arg, op, value) = match *self {
+            Cond::Always => return s.serialize_none(),
+            Cond::ArgEq(i, v) => (i, "eq", v),
+            Cond::ArgNe(i, v) => (i, "ne", v),
+        };
+        let mut st = s.serialize_struct("Cond", 3)?;
+        st.serialize_field("arg", &arg)?;
+        st.serialize_field("op", op)?;
+        st.serialize_field("value", &value)?;
+        st.end()
+    }
+}
+
+/// The instruction count stands for the program, as in the text form.
+impl Serialize for Filter {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("Filter", 3)?;
+        st.serialize_field("default", "allow")?;
+        st.serialize_field("bpf_instructions", &self.bpf.len())?;
+        st.serialize_field("rules", &self.rules)?;
+        st.end()
+    }
 }
 
 fn deny(syscall: &'static str, cond: Cond, why: &'static str) -> Rule {

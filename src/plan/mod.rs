@@ -4,12 +4,18 @@
 
 mod display;
 mod fs;
+mod lookup;
 mod roots;
+mod verdict;
 
+pub use lookup::{Link, Lookup, lookup};
 pub use roots::merge_nested;
+pub use verdict::{Access, PathVerdict, describe_protected};
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+
+use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::policy::{MacosExtensions, Network, PathSpec, Policy};
@@ -32,7 +38,7 @@ impl Env {
 }
 
 /// A granted tree: its canonical path plus how the user spelled it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Root {
     /// Canonical (symlink-free) path: what the kernel will check.
     pub path: PathBuf,
@@ -47,7 +53,8 @@ pub struct Root {
 }
 
 /// How a protected subpath was found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ProtectedVia {
     /// `root/name` itself.
     Direct,
@@ -57,7 +64,7 @@ pub enum ProtectedVia {
     Gitdir,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Protected {
     /// The protected name, e.g. `.git`.
     pub name: String,
@@ -69,13 +76,15 @@ pub struct Protected {
     pub via: ProtectedVia,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WritableRoot {
+    #[serde(flatten)]
     pub root: Root,
     pub protected: Vec<Protected>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "scope", rename_all = "lowercase")]
 pub enum ReadScope {
     /// Read everything (`:root`).
     All,
@@ -97,9 +106,12 @@ pub const DEVICES: [&str; 9] = [
     "/dev/shm",
 ];
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The JSON shape (`explain --json`, `run --dry-run --json`) is documented in
+/// `docs/explain-doctor.md`; field order is the output order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Plan {
     /// Where the policy came from.
+    #[serde(rename = "policy")]
     pub policy_name: String,
     pub cwd: PathBuf,
     /// `false` for danger-full-access: no sandbox is applied.
@@ -107,10 +119,27 @@ pub struct Plan {
     pub read: ReadScope,
     pub writable: Vec<WritableRoot>,
     /// Existing device paths from [`DEVICES`], canonical, with `is_dir`.
+    #[serde(serialize_with = "devices_json")]
     pub devices: Vec<(PathBuf, bool)>,
     pub network: Network,
     pub protected_names: Vec<String>,
     pub macos: MacosExtensions,
+}
+
+/// Devices as `[{"path": ..., "is_dir": ...}]` rather than pairs.
+fn devices_json<S: serde::Serializer>(
+    devices: &[(PathBuf, bool)],
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct Device<'a> {
+        path: &'a Path,
+        is_dir: bool,
+    }
+    s.collect_seq(devices.iter().map(|(path, is_dir)| Device {
+        path,
+        is_dir: *is_dir,
+    }))
 }
 
 impl Plan {
@@ -192,11 +221,16 @@ fn root_for(
             absolute(p, cwd, env).map_err(|e| Error::new(format!("{e} (from {origin})")))?
         }
     };
-    let origin = match spec {
-        PathSpec::Path(_) => origin.to_string(),
-        special => special.as_text().to_string(),
+    // Errors name the special and the list that held it, e.g. `:tmpdir in
+    // profile workspace-write: file_system.write`; the plan keeps `:tmpdir`.
+    let (origin, err_origin) = match spec {
+        PathSpec::Path(_) => (origin.to_string(), origin.to_string()),
+        special => (
+            special.as_text().to_string(),
+            format!("{} in {origin}", special.as_text()),
+        ),
     };
-    let resolved = canonical(&given, &origin, what).map_err(|e| {
+    let resolved = canonical(&given, &err_origin, what).map_err(|e| {
         if *spec == PathSpec::Tmpdir {
             Error::new(format!("{}; or pass --exclude-tmpdir-env-var", e.message))
         } else {
@@ -261,7 +295,11 @@ fn protected_in(root: &fs::Resolved, names: &[String]) -> Vec<Protected> {
 
 /// Resolves `policy` against `cwd` (must be absolute) and `env`.
 pub fn resolve(policy: &Policy, cwd: &Path, env: &Env) -> Result<Plan> {
-    let cwd_dir = canonical(cwd, "--cwd", "working directory")?;
+    let cwd_dir = canonical(
+        cwd,
+        "-C/--cwd or the current directory",
+        "working directory",
+    )?;
     if !cwd_dir.is_dir {
         return Err(Error::new(format!(
             "working directory {} is not a directory; pass -C with a directory",

@@ -81,6 +81,17 @@ pub fn valid_bundle_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
+/// As in the profile: `"none"`, `"all"` or the list of bundle ids.
+impl Serialize for Automation {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Automation::None => s.serialize_str("none"),
+            Automation::All => s.serialize_str("all"),
+            Automation::BundleIds(ids) => ids.serialize(s),
+        }
+    }
+}
+
 /// The raw shape of `automation` in TOML/JSON: `"none"`, `"all"` or a list.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
@@ -103,7 +114,7 @@ impl AutomationRaw {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct MacosExtensions {
     pub preferences: Preferences,
     pub automation: Automation,

@@ -69,7 +69,7 @@ impl PathSpec {
 }
 
 /// Network section of a policy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Network {
     pub enabled: bool,
     /// Whether `socket(AF_UNIX)` may be created.

@@ -1,0 +1,415 @@
+//! `cordon doctor [--json]`: what this host can enforce, feature by feature,
+//! ending with one line per built-in profile. Profiles go through the same
+//! resolve and compile as `cordon run` here, so a profile doctor calls
+//! fully enforced is one `run` applies whole. Exit 0 when the default
+//! profile is fully enforced, 1 otherwise.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use clap::Args;
+use serde::Serialize;
+
+use super::{PolicyArgs, print_json};
+use crate::error::Result;
+use crate::linux::host::{self, errno_name};
+use crate::plan::{self, Env};
+use crate::policy::{BUILTIN_NAMES, DEFAULT_PROFILE, load_profile};
+use crate::view::{Platform, View, platform_view};
+
+#[derive(Args)]
+pub struct DoctorArgs {
+    /// Print JSON (the shape is documented in docs/explain-doctor.md).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Landlock features by the ABI that introduced them.
+const LANDLOCK_FEATURES: [(&str, u8); 7] = [
+    ("filesystem", 1),
+    ("refer", 2),
+    ("truncate", 3),
+    ("tcp", 4),
+    ("ioctl_dev", 5),
+    ("scopes", 6),
+    ("logging", 7),
+];
+
+#[derive(Serialize)]
+struct Supported {
+    name: &'static str,
+    abi: u8,
+    supported: bool,
+}
+
+#[derive(Serialize)]
+struct Landlock {
+    /// 0 when Landlock is unavailable.
+    abi: u8,
+    /// The errno of the version query, when it failed.
+    error: Option<String>,
+    /// `listed`, `not-listed`, or `unknown` (no readable
+    /// /sys/kernel/security/lsm).
+    lsm: &'static str,
+    features: Vec<Supported>,
+    /// One sentence for people.
+    summary: String,
+}
+
+#[derive(Serialize)]
+struct Seccomp {
+    filters: bool,
+    error: Option<String>,
+    /// cordon's own seccomp mode (0 none, 2 filter), when readable.
+    mode: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct Probe {
+    available: bool,
+    /// Mount namespace only: how it was had, `cap_sys_admin` (directly) or
+    /// `user_namespace` (inside a new user namespace).
+    via: Option<&'static str>,
+    error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Namespaces {
+    user: Probe,
+    mount: Probe,
+    /// Host settings that can forbid namespaces (AppArmor, sysctls, a
+    /// seccomp filter on cordon), present whether or not the probes failed.
+    restrictions: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct Macos {
+    sandbox_exec: bool,
+    /// `None` where it cannot be told.
+    already_sandboxed: Option<bool>,
+}
+
+#[derive(Serialize)]
+struct Gap {
+    feature: String,
+    detail: String,
+}
+
+#[derive(Serialize)]
+struct Profile {
+    name: &'static str,
+    default: bool,
+    /// `enforced`, `gaps`, `refused`, `unsandboxed`, `unknown` or `error`.
+    status: &'static str,
+    /// Whether `cordon run` refuses it here without `--best-effort`.
+    run_refuses: bool,
+    gaps: Vec<Gap>,
+    error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Report {
+    cordon: &'static str,
+    os: &'static str,
+    arch: &'static str,
+    kernel: Option<String>,
+    landlock: Landlock,
+    seccomp: Seccomp,
+    namespaces: Namespaces,
+    container: Option<String>,
+    macos: Option<Macos>,
+    /// Profiles are resolved in this directory, as `run` would here.
+    cwd: String,
+    profiles: Vec<Profile>,
+    default_profile_enforced: bool,
+}
+
+fn landlock() -> Landlock {
+    let version = host::landlock_version();
+    let abi = version.unwrap_or(0);
+    let lsm = match host::lsm_list() {
+        Some(list) if list.split(',').any(|m| m == "landlock") => "listed",
+        Some(_) => "not-listed",
+        None => "unknown",
+    };
+    let summary = match version {
+        Ok(v) => format!("Landlock ABI {v}"),
+        Err(e) if e == libc::EOPNOTSUPP => "Landlock is built into this kernel but not enabled: \
+             add `landlock` to the lsm= boot parameter"
+            .into(),
+        Err(e) if e == libc::ENOSYS && host::seccomp_mode() == Some(2) => {
+            "Landlock is unavailable (ENOSYS): this kernel lacks it, or the seccomp filter cordon \
+             runs under hides it"
+                .into()
+        }
+        Err(e) if e == libc::ENOSYS => {
+            "Landlock is unavailable (ENOSYS): needs Linux 5.13+ built with Landlock".into()
+        }
+        Err(e) => format!("Landlock is unavailable ({})", errno_name(e)),
+    };
+    Landlock {
+        abi,
+        error: version.err().map(errno_name),
+        lsm,
+        features: LANDLOCK_FEATURES
+            .iter()
+            .map(|&(name, since)| Supported {
+                name,
+                abi: since,
+                supported: abi >= since,
+            })
+            .collect(),
+        summary,
+    }
+}
+
+fn probe(r: std::result::Result<Option<&'static str>, i32>) -> Probe {
+    Probe {
+        available: r.is_ok(),
+        via: r.ok().flatten(),
+        error: r.err().map(errno_name),
+    }
+}
+
+fn namespaces() -> Namespaces {
+    Namespaces {
+        user: probe(host::user_namespace().map(|()| None)),
+        mount: probe(host::mount_namespace().map(Some)),
+        restrictions: host::userns_restrictions(),
+    }
+}
+
+fn macos() -> Option<Macos> {
+    if !cfg!(target_os = "macos") {
+        return None;
+    }
+    Some(Macos {
+        sandbox_exec: Path::new("/usr/bin/sandbox-exec").exists(),
+        already_sandboxed: already_sandboxed(),
+    })
+}
+
+#[cfg(target_os = "macos")]
+fn already_sandboxed() -> Option<bool> {
+    unsafe extern "C" {
+        // libsandbox (linked into libSystem): non-zero when `pid` is sandboxed.
+        fn sandbox_check(
+            pid: libc::pid_t,
+            operation: *const libc::c_char,
+            kind: libc::c_int,
+            ...
+        ) -> libc::c_int;
+    }
+    // SAFETY: a NULL operation with type 0 (SANDBOX_FILTER_NONE) only asks
+    // whether the process is sandboxed at all.
+    Some(unsafe { sandbox_check(libc::getpid(), std::ptr::null(), 0) } != 0)
+}
+
+#[cfg(not(target_os = "macos"))]
+fn already_sandboxed() -> Option<bool> {
+    None
+}
+
+/// One built-in profile, resolved here and compiled as `run` would.
+fn profile(name: &'static str, cwd: &Path) -> Profile {
+    let mut out = Profile {
+        name,
+        default: name == DEFAULT_PROFILE,
+        status: "enforced",
+        run_refuses: false,
+        gaps: Vec::new(),
+        error: None,
+    };
+    let view = load_profile(name)
+        .and_then(|p| plan::resolve(&p, cwd, &Env::from_process()))
+        .and_then(|plan| platform_view(&plan, Platform::host(), None));
+    let view = match view {
+        Ok(v) => v,
+        Err(e) => {
+            out.status = "error";
+            out.run_refuses = true;
+            out.error = Some(e.message);
+            return out;
+        }
+    };
+    let linux = match view {
+        View::Linux(v) => v,
+        View::Macos(m) => {
+            out.status = if m.sbpl.is_some() {
+                "enforced"
+            } else {
+                "unsandboxed"
+            };
+            return out;
+        }
+    };
+    let Some(art) = &linux.artifacts else {
+        out.status = "unsandboxed";
+        return out;
+    };
+    // `run` refuses exactly on the compile's gaps; the protected paths it
+    // cannot pin are listed too, since nothing enforces them.
+    for g in &art.gaps {
+        out.gaps.push(Gap {
+            feature: g.feature.to_string(),
+            detail: g.detail.clone(),
+        });
+    }
+    out.run_refuses = !art.gaps.is_empty();
+    for f in linux
+        .features
+        .iter()
+        .filter(|f| f.kind == "protected" && !f.enforced)
+    {
+        out.gaps.push(Gap {
+            feature: "protected".into(),
+            detail: format!("{}: {}", f.feature, f.mechanism),
+        });
+    }
+    out.status = if art.landlock.is_none() {
+        "refused"
+    } else if out.gaps.is_empty() {
+        "enforced"
+    } else {
+        "gaps"
+    };
+    out
+}
+
+fn report() -> Result<Report> {
+    let cwd = PolicyArgs::default().cwd()?;
+    let profiles: Vec<Profile> = BUILTIN_NAMES.iter().map(|n| profile(n, &cwd)).collect();
+    let default_profile_enforced = profiles.iter().any(|p| p.default && p.status == "enforced");
+    let seccomp = host::seccomp_filters();
+    Ok(Report {
+        cordon: env!("CARGO_PKG_VERSION"),
+        os: std::env::consts::OS,
+        arch: std::env::consts::ARCH,
+        kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease")
+            .ok()
+            .map(|s| s.trim().to_string()),
+        landlock: landlock(),
+        seccomp: Seccomp {
+            filters: seccomp.is_ok(),
+            error: seccomp.err().map(errno_name),
+            mode: host::seccomp_mode(),
+        },
+        namespaces: namespaces(),
+        container: host::container(),
+        macos: macos(),
+        cwd: cwd.display().to_string(),
+        profiles,
+        default_profile_enforced,
+    })
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b { "supported" } else { "not supported" }
+}
+
+fn probe_text(p: &Probe) -> String {
+    match (&p.via, &p.error) {
+        (Some("cap_sys_admin"), _) => "available (directly, with CAP_SYS_ADMIN)".into(),
+        (Some(_), _) => "available (inside a new user namespace)".into(),
+        (None, None) => "available".into(),
+        (None, Some(e)) => format!("unavailable ({e})"),
+    }
+}
+
+fn text(r: &Report) -> String {
+    let mut o = String::new();
+    let kernel = r.kernel.as_deref().unwrap_or("unknown");
+    let _ = writeln!(
+        o,
+        "cordon {} on {} {} (kernel {kernel})",
+        r.cordon, r.os, r.arch
+    );
+    let l = &r.landlock;
+    let _ = writeln!(o, "landlock: {}", l.summary);
+    for f in &l.features {
+        let _ = writeln!(o, "  {} (ABI {}): {}", f.name, f.abi, yes_no(f.supported));
+    }
+    let lsm = match l.lsm {
+        "listed" => "landlock is listed",
+        "not-listed" => "landlock is NOT listed",
+        _ => "unknown (/sys/kernel/security/lsm is not readable)",
+    };
+    let _ = writeln!(o, "  boot lsm= list: {lsm}");
+    let s = &r.seccomp;
+    let own = match s.mode {
+        Some(0) => "cordon itself runs under no filter",
+        Some(2) => "cordon itself already runs under a filter",
+        Some(_) => "cordon itself runs in seccomp strict mode",
+        None => "cordon's own mode is unknown",
+    };
+    match &s.error {
+        None => {
+            let _ = writeln!(o, "seccomp: filters supported ({own})");
+        }
+        Some(e) => {
+            let _ = writeln!(o, "seccomp: filters NOT supported ({e}; {own})");
+        }
+    }
+    let n = &r.namespaces;
+    let _ = writeln!(o, "namespaces:");
+    let _ = writeln!(o, "  user namespace: {}", probe_text(&n.user));
+    let _ = writeln!(o, "  mount namespace: {}", probe_text(&n.mount));
+    if !(n.user.available && n.mount.available) {
+        for why in &n.restrictions {
+            let _ = writeln!(o, "  likely cause: {why}");
+        }
+    }
+    let _ = writeln!(
+        o,
+        "container: {}",
+        r.container.as_deref().unwrap_or("none detected")
+    );
+    if let Some(m) = &r.macos {
+        let sandboxed = match m.already_sandboxed {
+            Some(true) => "yes",
+            Some(false) => "no",
+            None => "unknown",
+        };
+        let _ = writeln!(
+            o,
+            "macos: /usr/bin/sandbox-exec {}; already sandboxed: {sandboxed}",
+            if m.sandbox_exec { "present" } else { "MISSING" }
+        );
+    }
+    let _ = writeln!(o, "profiles (resolved in {}):", r.cwd);
+    for p in &r.profiles {
+        let default = if p.default { " (default)" } else { "" };
+        let mut names: Vec<&str> = p.gaps.iter().map(|g| g.feature.as_str()).collect();
+        names.dedup();
+        let line = match p.status {
+            "enforced" => "fully enforced".to_string(),
+            "unsandboxed" => "no sandbox (full access by design)".to_string(),
+            "refused" => {
+                "refused: Landlock is unavailable, so the filesystem cannot be confined".to_string()
+            }
+            "gaps" => format!("enforced with gaps: {}", names.join(", ")),
+            other => format!("{other}: {}", p.error.as_deref().unwrap_or("")),
+        };
+        let _ = writeln!(o, "  {}{default}: {line}", p.name);
+        for g in &p.gaps {
+            let _ = writeln!(o, "    {}: {}", g.feature, g.detail);
+        }
+        if p.run_refuses && p.status != "error" {
+            let _ = writeln!(
+                o,
+                "    `cordon run` refuses it without --best-effort (which warns once per gap)"
+            );
+        }
+    }
+    o
+}
+
+pub fn doctor(args: DoctorArgs) -> Result<i32> {
+    let r = report()?;
+    if args.json {
+        print_json(&r)?;
+    } else {
+        print!("{}", text(&r));
+    }
+    Ok(if r.default_profile_enforced { 0 } else { 1 })
+}

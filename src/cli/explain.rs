@@ -1,0 +1,80 @@
+//! `cordon explain [POLICY] [--json] [--platform P] [PATH...]`: the resolved
+//! plan, what enforces each of its features, and per-path verdicts with the
+//! deciding rule. Everything is read off the same plan and compiled
+//! artifacts `cordon run` uses.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use serde::Serialize;
+
+use super::{PolicyArgs, print_json};
+use crate::error::Result;
+use crate::plan::{self, Env, PathVerdict, Plan};
+use crate::view::{Platform, View, platform_view};
+
+#[derive(Args)]
+pub struct ExplainArgs {
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// Print JSON (the shape is documented in docs/explain-doctor.md).
+    #[arg(long)]
+    pub json: bool,
+    /// Whose view to explain: linux or macos. Default: this host's.
+    #[arg(long, value_enum, value_name = "PLATFORM")]
+    pub platform: Option<Platform>,
+    /// Explain for at most this Landlock ABI (1-7), as `run --landlock-abi`.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=7))]
+    pub landlock_abi: Option<u8>,
+    /// Paths to give read / write / execute verdicts for (relative to the
+    /// policy's cwd).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+}
+
+/// `explain --json`: deterministic for the same inputs (no time, no pid).
+#[derive(Serialize)]
+struct Report<'a> {
+    plan: &'a Plan,
+    sandbox: &'a View,
+    paths: Vec<PathVerdict>,
+}
+
+pub fn explain(args: ExplainArgs) -> Result<i32> {
+    let policy = args.policy.policy()?;
+    let cwd = args.policy.cwd()?;
+    let plan = plan::resolve(&policy, &cwd, &Env::from_process())?;
+    let platform = args.platform.unwrap_or_else(Platform::host);
+    let view = platform_view(&plan, platform, args.landlock_abi)?;
+    let lookups: Vec<_> = args
+        .paths
+        .iter()
+        .map(|p| plan::lookup(p, &plan.cwd))
+        .collect();
+    let verdicts: Vec<PathVerdict> = lookups
+        .iter()
+        .filter_map(|l| view.verdict(&plan, l))
+        .collect();
+    if args.json {
+        print_json(&Report {
+            plan: &plan,
+            sandbox: &view,
+            paths: verdicts,
+        })?;
+        return Ok(0);
+    }
+    if lookups.is_empty() {
+        print!("{plan}{}", view.enforcement_text());
+        return Ok(0);
+    }
+    if verdicts.len() < lookups.len() {
+        for l in &lookups {
+            println!("{}: no verdict (see below)", l.path.display());
+        }
+        print!("{}", view.enforcement_text());
+    }
+    for v in &verdicts {
+        print!("{v}");
+    }
+    Ok(0)
+}

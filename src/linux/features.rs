@@ -1,0 +1,277 @@
+//! Each feature of the plan next to the part of the compiled artifacts that
+//! enforces it (a Landlock rule, right or scope, a seccomp rule), or the gap
+//! that says it is not enforced. Read off `Artifacts`; decides nothing new.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::Artifacts;
+use super::landlock::{FsRights, Ruleset};
+use super::seccomp::{self, Cond};
+use super::verdict::landlock;
+use crate::plan::{Plan, ReadScope, describe_protected};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Feature {
+    /// A stable token: `filesystem`, `read-scope`, `readable-path`,
+    /// `writable-root`, `protected`, `protected-missing` (cannot be pinned
+    /// on Linux, by design), `reads-elsewhere`, `writes-elsewhere`,
+    /// `network`, `unix-sockets`, `io-uring`, `terminal-injection`,
+    /// `truncate`, `ioctl-dev`, `signal-scope`, `abstract-unix-scope`, `macos`.
+    pub kind: &'static str,
+    /// The plan element in words, e.g. `writable root /repo from :cwd`.
+    pub feature: String,
+    /// The path it is about, for the path-shaped kinds.
+    pub path: Option<PathBuf>,
+    pub enforced: bool,
+    /// What enforces it, or why nothing does.
+    pub mechanism: String,
+}
+
+fn yes(kind: &'static str, feature: impl Into<String>, mechanism: impl Into<String>) -> Feature {
+    Feature {
+        kind,
+        feature: feature.into(),
+        path: None,
+        enforced: true,
+        mechanism: mechanism.into(),
+    }
+}
+
+fn no(kind: &'static str, feature: impl Into<String>, why: impl Into<String>) -> Feature {
+    Feature {
+        enforced: false,
+        ..yes(kind, feature, why)
+    }
+}
+
+impl Feature {
+    fn at(mut self, path: &Path) -> Feature {
+        self.path = Some(path.to_path_buf());
+        self
+    }
+}
+
+/// The Landlock rule on exactly `path` that grants `want`.
+fn rule_on(rs: &Ruleset, path: &Path, want: FsRights) -> Option<String> {
+    rs.rules
+        .iter()
+        .find(|r| r.path == path && r.rights.contains(want))
+        .map(|r| {
+            let rights = if r.rights == rs.handled_fs {
+                "all handled rights".to_string()
+            } else {
+                r.rights.to_string()
+            };
+            format!("landlock rule {} ({rights})", r.path.display())
+        })
+}
+
+/// The seccomp rules on `syscall`, as `--dry-run` prints them.
+fn seccomp_rules(art: &Artifacts, syscalls: &[&str]) -> Option<String> {
+    let rules: Vec<String> = art
+        .seccomp
+        .rules
+        .iter()
+        .filter(|r| syscalls.contains(&r.syscall))
+        .map(|r| {
+            let cond = match r.cond {
+                Cond::Always => String::new(),
+                Cond::ArgEq(i, v) => format!(" if arg{i} == {v:#x}"),
+                Cond::ArgNe(i, v) => format!(" if arg{i} != {v:#x}"),
+            };
+            format!("seccomp {}{cond} -> errno {}", r.syscall, r.errno)
+        })
+        .collect();
+    (!rules.is_empty()).then(|| rules.join("; "))
+}
+
+fn filesystem(plan: &Plan, art: &Artifacts, rs: &Ruleset, out: &mut Vec<Feature>) {
+    let read = super::landlock::READ.and(rs.handled_fs);
+    let missing = |what: &str| format!("internal: no Landlock rule for {what}");
+    match &plan.read {
+        ReadScope::All => out.push(
+            match rule_on(rs, Path::new("/"), read) {
+                Some(m) => yes("read-scope", "read scope :root (/)", m),
+                None => no("read-scope", "read scope :root (/)", missing("/")),
+            }
+            .at(Path::new("/")),
+        ),
+        ReadScope::Restricted { minimal, roots } => {
+            if *minimal {
+                let n = rs
+                    .rules
+                    .iter()
+                    .filter(|r| r.why.starts_with("read scope :minimal"))
+                    .count();
+                out.push(yes(
+                    "read-scope",
+                    "read scope :minimal",
+                    format!("{n} landlock rules (see --dry-run)"),
+                ));
+            }
+            for r in roots {
+                let what = format!("readable path {} from {}", r.path.display(), r.origin);
+                let f = match rule_on(rs, &r.path, read.and(super::landlock::FILE_ONLY)) {
+                    Some(m) => yes("readable-path", what, m),
+                    None => no("readable-path", what, missing(&r.path.to_string_lossy())),
+                };
+                out.push(f.at(&r.path));
+            }
+            out.push(yes(
+                "reads-elsewhere",
+                "reads elsewhere",
+                "denied by landlock (no rule grants read_file or read_dir there)",
+            ));
+        }
+    }
+    let write = FsRights::named("write_file");
+    for w in &plan.writable {
+        let what = format!(
+            "writable root {} from {}",
+            w.root.path.display(),
+            w.root.origin
+        );
+        let f = match rule_on(rs, &w.root.path, write) {
+            Some(m) => yes("writable-root", what, m),
+            None => no(
+                "writable-root",
+                what,
+                missing(&w.root.path.to_string_lossy()),
+            ),
+        };
+        out.push(f.at(&w.root.path));
+        for p in &w.protected {
+            let what = describe_protected(w, p);
+            let outside = !landlock(rs, &p.target, FsRights::named("make_reg"), "").allowed;
+            let f = if !p.exists {
+                no(
+                    "protected-missing",
+                    what,
+                    "does not exist, and Linux cannot pin a missing path",
+                )
+            } else if outside {
+                // e.g. a worktree's gitdir in the main repository.
+                yes("protected", what, "landlock (outside every writable root)")
+            } else {
+                match art.protection(p) {
+                    Ok(m) => yes("protected", what, m),
+                    Err(why) => no("protected", what, why),
+                }
+            };
+            out.push(f.at(&p.target));
+        }
+    }
+    out.push(yes(
+        "writes-elsewhere",
+        "writes elsewhere",
+        "denied by landlock (no rule grants write outside the writable roots and devices)",
+    ));
+}
+
+/// A Landlock feature that is a gap below some ABI: enforced unless
+/// `compile` reported the gap.
+fn abi_feature(art: &Artifacts, gap: &'static str, what: &str, mechanism: &str) -> Feature {
+    match art.gaps.iter().find(|g| g.feature == gap) {
+        Some(g) => no(gap, what, g.detail.clone()),
+        None => yes(gap, what, mechanism),
+    }
+}
+
+/// Every feature of `plan` with its mechanism under `art`.
+pub fn features(plan: &Plan, art: &Artifacts) -> Vec<Feature> {
+    let mut out = Vec::new();
+    match &art.landlock {
+        Some(rs) => filesystem(plan, art, rs, &mut out),
+        None => out.push(no(
+            "filesystem",
+            "filesystem",
+            art.gaps
+                .iter()
+                .find(|g| g.feature == "landlock")
+                .map_or("Landlock is unavailable".into(), |g| g.detail.clone()),
+        )),
+    }
+    let tcp = art
+        .landlock
+        .as_ref()
+        .filter(|rs| rs.handle_tcp)
+        .map_or(String::new(), |_| {
+            "; landlock handles bind_tcp,connect_tcp with no rule".into()
+        });
+    if plan.network.enabled {
+        out.push(yes("network", "network on", "nothing to enforce"));
+    } else {
+        out.push(match seccomp_rules(art, &["socket"]) {
+            Some(m) => yes("network", "network off", format!("{m}{tcp}")),
+            None => no("network", "network off", "internal: no seccomp socket rule"),
+        });
+    }
+    out.push(if plan.network.unix_sockets {
+        yes("unix-sockets", "unix sockets allowed", "nothing to enforce")
+    } else {
+        yes(
+            "unix-sockets",
+            "unix sockets denied",
+            "seccomp socket -> errno 1",
+        )
+    });
+    let uring = ["io_uring_setup", "io_uring_enter", "io_uring_register"];
+    out.push(match seccomp_rules(art, &uring) {
+        Some(m) => yes("io-uring", "io_uring off", m),
+        None => no(
+            "io-uring",
+            "io_uring off",
+            "internal: no seccomp io_uring rule",
+        ),
+    });
+    out.push(match seccomp_rules(art, &["ioctl"]) {
+        Some(m) => yes(
+            "terminal-injection",
+            format!(
+                "terminal injection (TIOCSTI {:#x}, TIOCLINUX {:#x})",
+                seccomp::TIOCSTI,
+                seccomp::TIOCLINUX
+            ),
+            m,
+        ),
+        None => no(
+            "terminal-injection",
+            "terminal injection",
+            "internal: no seccomp ioctl rule",
+        ),
+    });
+    if art.landlock.is_some() {
+        out.push(abi_feature(
+            art,
+            "truncate",
+            "truncate outside writable roots",
+            "landlock right truncate",
+        ));
+        out.push(abi_feature(
+            art,
+            "ioctl-dev",
+            "device ioctls",
+            "landlock right ioctl_dev",
+        ));
+        out.push(abi_feature(
+            art,
+            "signal-scope",
+            "signals to processes outside the sandbox",
+            "landlock scope signal",
+        ));
+        out.push(abi_feature(
+            art,
+            "abstract-unix-scope",
+            "abstract unix sockets outside the sandbox",
+            "landlock scope abstract_unix_socket",
+        ));
+    }
+    out.push(no(
+        "macos",
+        "macos extensions",
+        "carried for Seatbelt; nothing on Linux enforces them",
+    ));
+    out
+}

@@ -1,0 +1,201 @@
+//! A path looked up the way the kernel will when the command opens it:
+//! every symlink followed (the last one too, as `open` does), `..` taken
+//! after following, and a missing tail kept as spelled. `explain` checks the
+//! result against the rules, since the kernel checks the target, not the
+//! spelling. Reads the filesystem (`lstat`, `readlink`), changes nothing.
+
+use std::collections::VecDeque;
+use std::ffi::OsString;
+use std::path::{Component, Path, PathBuf};
+
+use serde::Serialize;
+
+use super::Plan;
+
+/// The kernel's limit on symlinks followed in one lookup (ELOOP after it).
+const MAX_LINKS: usize = 40;
+
+/// One symlink met on the way.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Link {
+    /// Where the link is (its directory resolved).
+    pub at: PathBuf,
+    /// The link's text, as `readlink` gives it.
+    pub text: PathBuf,
+    /// Where it leads, resolved the same way.
+    pub target: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Lookup {
+    /// The path as given, made absolute against the plan's cwd.
+    pub path: PathBuf,
+    /// What the kernel will check: symlink-free up to the first missing
+    /// component, then as spelled.
+    pub resolved: PathBuf,
+    pub exists: bool,
+    pub is_dir: bool,
+    pub symlinks: Vec<Link>,
+    /// Why the lookup stopped early (`ELOOP`, a permission error), if it did.
+    pub error: Option<String>,
+}
+
+/// The walk itself: resolved path, whether it exists, links as (at, text).
+struct Walk {
+    resolved: PathBuf,
+    exists: bool,
+    links: Vec<(PathBuf, PathBuf)>,
+    error: Option<String>,
+}
+
+fn components(p: &Path) -> impl Iterator<Item = OsString> + '_ {
+    p.components().filter_map(|c| match c {
+        Component::Normal(n) => Some(n.to_os_string()),
+        Component::ParentDir => Some("..".into()),
+        _ => None,
+    })
+}
+
+fn walk(path: &Path) -> Walk {
+    let mut pending: VecDeque<OsString> = components(path).collect();
+    let mut cur = PathBuf::from("/");
+    let mut links = Vec::new();
+    let mut missing = false;
+    let mut error = None;
+    while let Some(name) = pending.pop_front() {
+        if name == ".." {
+            cur.pop();
+            continue;
+        }
+        let next = cur.join(&name);
+        if missing {
+            cur = next;
+            continue;
+        }
+        match std::fs::symlink_metadata(&next) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                if links.len() == MAX_LINKS {
+                    error = Some(format!("more than {MAX_LINKS} symlinks (ELOOP)"));
+                    missing = true;
+                    cur = next;
+                    continue;
+                }
+                let text = match std::fs::read_link(&next) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        error = Some(format!("cannot read symlink {}: {e}", next.display()));
+                        missing = true;
+                        cur = next;
+                        continue;
+                    }
+                };
+                if text.is_absolute() {
+                    cur = PathBuf::from("/");
+                }
+                for c in components(&text).collect::<Vec<_>>().into_iter().rev() {
+                    pending.push_front(c);
+                }
+                links.push((next, text));
+            }
+            Ok(_) => cur = next,
+            Err(e) => {
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    error = Some(format!("cannot look up {}: {e}", next.display()));
+                }
+                missing = true;
+                cur = next;
+            }
+        }
+    }
+    Walk {
+        resolved: cur,
+        exists: !missing,
+        links,
+        error,
+    }
+}
+
+/// Looks `path` up (relative paths against `cwd`).
+pub fn lookup(path: &Path, cwd: &Path) -> Lookup {
+    let path = cwd.join(path);
+    let w = walk(&path);
+    let symlinks = w
+        .links
+        .into_iter()
+        .map(|(at, text)| {
+            let base = at.parent().unwrap_or(Path::new("/"));
+            let target = walk(&base.join(&text)).resolved;
+            Link { at, text, target }
+        })
+        .collect();
+    let is_dir = w.exists && w.resolved.is_dir();
+    Lookup {
+        path,
+        resolved: w.resolved,
+        exists: w.exists,
+        is_dir,
+        symlinks,
+        error: w.error,
+    }
+}
+
+impl Plan {
+    /// Warnings for symlinks inside a writable root that lead out of it:
+    /// writing through them writes where the link points, not in the root.
+    pub fn symlink_warnings(&self, l: &Lookup) -> Vec<String> {
+        let mut out = Vec::new();
+        for link in &l.symlinks {
+            for w in &self.writable {
+                let root = &w.root.path;
+                if link.at.starts_with(root) && !link.target.starts_with(root) {
+                    out.push(format!(
+                        "symlink {} in writable root {} points outside it, to {}: the sandbox checks {}",
+                        link.at.display(),
+                        root.display(),
+                        link.target.display(),
+                        link.target.display()
+                    ));
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    #[test]
+    fn follows_links_like_the_kernel_and_keeps_missing_tails() {
+        let d = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(d.path()).unwrap();
+        std::fs::create_dir_all(root.join("a/b")).unwrap();
+        std::fs::write(root.join("a/b/f"), "x").unwrap();
+        symlink("a/b", root.join("lb")).unwrap();
+        symlink(root.join("a/b/f"), root.join("lf")).unwrap();
+        symlink("../nowhere/x", root.join("a/dangling")).unwrap();
+        symlink("loop", root.join("loop")).unwrap();
+
+        // `lb/..` is a/b/.. = a, not the link's own directory.
+        let l = lookup(Path::new("lb/../b/f"), &root);
+        assert_eq!(l.resolved, root.join("a/b/f"));
+        assert!(l.exists);
+
+        let l = lookup(Path::new("lb/f"), &root);
+        assert_eq!(l.resolved, root.join("a/b/f"));
+        assert!(l.exists && !l.is_dir);
+        assert_eq!(l.symlinks[0].target, root.join("a/b"));
+
+        let l = lookup(&root.join("lf"), Path::new("/"));
+        assert_eq!(l.resolved, root.join("a/b/f"));
+
+        let l = lookup(&root.join("a/dangling"), Path::new("/"));
+        assert_eq!(l.resolved, root.join("nowhere/x"));
+        assert!(!l.exists && l.error.is_none());
+
+        let l = lookup(&root.join("loop"), Path::new("/"));
+        assert!(l.error.as_deref().unwrap_or("").contains("ELOOP"), "{l:?}");
+    }
+}

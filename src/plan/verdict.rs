@@ -1,0 +1,112 @@
+//! The shape of a per-path verdict (`explain PATH`), shared by the backends:
+//! each backend decides read / write / execute from its own compiled
+//! artifacts; the plan only says which protected subpath a path falls under.
+
+use std::fmt;
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::{Lookup, Plan, Protected, ProtectedVia, WritableRoot};
+
+/// One access (read, write or execute) to one path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Access {
+    pub allowed: bool,
+    /// What decides it: `landlock`, `mount`, `seatbelt`, or `none` when
+    /// nothing in the sandbox restricts it.
+    pub mechanism: String,
+    /// The deciding rule, e.g. `writable root /repo from :cwd`.
+    pub rule: String,
+}
+
+impl Access {
+    pub fn allow(mechanism: &str, rule: impl Into<String>) -> Access {
+        Access {
+            allowed: true,
+            mechanism: mechanism.into(),
+            rule: rule.into(),
+        }
+    }
+    pub fn deny(mechanism: &str, rule: impl Into<String>) -> Access {
+        Access {
+            allowed: false,
+            mechanism: mechanism.into(),
+            rule: rule.into(),
+        }
+    }
+}
+
+impl fmt::Display for Access {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let word = if self.allowed { "allowed" } else { "denied" };
+        write!(f, "{word} ({})", self.rule)
+    }
+}
+
+/// Everything `explain` says about one path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PathVerdict {
+    #[serde(flatten)]
+    pub lookup: Lookup,
+    pub read: Access,
+    pub write: Access,
+    pub execute: Access,
+    pub warnings: Vec<String>,
+}
+
+impl fmt::Display for PathVerdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let l = &self.lookup;
+        let p = l.path.display();
+        if l.resolved != l.path {
+            writeln!(f, "{p}: resolves to {}", l.resolved.display())?;
+        }
+        if !l.exists {
+            writeln!(f, "{p}: does not exist (verdicts are for creating it)")?;
+        }
+        if let Some(e) = &l.error {
+            writeln!(f, "{p}: lookup stopped: {e}")?;
+        }
+        writeln!(f, "read {p}: {}", self.read)?;
+        writeln!(f, "write {p}: {}", self.write)?;
+        writeln!(f, "execute {p}: {}", self.execute)?;
+        for w in &self.warnings {
+            writeln!(f, "warning: {w}")?;
+        }
+        Ok(())
+    }
+}
+
+/// How a protected entry is named in verdicts and errors.
+pub fn describe_protected(w: &WritableRoot, p: &Protected) -> String {
+    let root = w.root.path.display();
+    match p.via {
+        ProtectedVia::Direct => format!("protected subpath {} of writable root {root}", p.name),
+        ProtectedVia::Symlink if p.exists => format!(
+            "protected subpath {} of writable root {root}, a symlink protected at its target {}",
+            p.name,
+            p.target.display()
+        ),
+        ProtectedVia::Symlink => format!(
+            "protected subpath {} of writable root {root}, a dangling symlink",
+            p.name
+        ),
+        ProtectedVia::Gitdir => format!(
+            "gitdir {} named by {} of writable root {root}",
+            p.target.display(),
+            p.path.display()
+        ),
+    }
+}
+
+impl Plan {
+    /// The protected entry `resolved` (a looked-up path) falls under, if
+    /// any: an existing one by its target, a missing one by its spelling.
+    pub fn protection_for(&self, resolved: &Path) -> Option<(&WritableRoot, &Protected)> {
+        self.protected().find(|(_, p)| {
+            let at = if p.exists { &p.target } else { &p.path };
+            resolved.starts_with(at)
+        })
+    }
+}
