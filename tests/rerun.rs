@@ -599,3 +599,46 @@ fn macos_extensions_of_the_turn_survive_into_the_seatbelt_profile() {
         "{sbpl}"
     );
 }
+
+/// `explain --json --request` shows the plan a request gets, byte for byte
+/// the same when the same request is replayed (from another file or stdin),
+/// so a cached approval provably reuses the same bounded sandbox.
+#[test]
+fn explain_request_json_is_byte_identical_when_replayed() {
+    let ws = Ws::new(User::Root);
+    let req = request(
+        &ws,
+        workspace_write(),
+        json!({"permissions": {"additional": {"file_system": {"write": [ws.s("outside")]}}}}),
+        &["getuid"],
+    );
+    let a = save(&ws, "a.json", &req);
+    let b = save(&ws, "b.json", &req);
+    let first = cordon(&ws, &["explain", "--json", "--request", &a]);
+    assert_eq!(first.status, 0, "{first:?}");
+    let again = cordon(&ws, &["explain", "--json", "--request", &b]);
+    assert_eq!(first.stdout, again.stdout);
+    let piped = run_as(
+        User::Root,
+        &ws.work(),
+        &ws.env(),
+        &[
+            "sh",
+            "-c",
+            &format!(
+                "{} explain --json --request - < {a}",
+                cordon_bin().display()
+            ),
+        ],
+    );
+    assert_eq!(first.stdout, piped.stdout, "{piped:?}");
+    // And it is the plan rerun would run: the granted root is writable.
+    let v: Value = serde_json::from_str(&first.stdout).unwrap();
+    let roots: Vec<&str> = v["plan"]["writable"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["path"].as_str().unwrap())
+        .collect();
+    assert!(roots.contains(&ws.s("outside").as_str()), "{roots:?}");
+}

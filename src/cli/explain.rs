@@ -23,6 +23,10 @@ pub struct ExplainArgs {
     /// Whose view to explain: linux or macos. Default: this host's.
     #[arg(long, value_enum, value_name = "PLATFORM")]
     pub platform: Option<Platform>,
+    /// Explain the sandbox an escalation request (JSON file, or - for stdin)
+    /// would get, as `cordon rerun` resolves it now.
+    #[arg(long, value_name = "FILE|-", conflicts_with_all = ["profile", "policy_json"])]
+    pub request: Option<String>,
     /// Explain for at most this Landlock ABI (1-7), as `run --landlock-abi`.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=7))]
     pub landlock_abi: Option<u8>,
@@ -41,9 +45,14 @@ struct Report<'a> {
 }
 
 pub fn explain(args: ExplainArgs) -> Result<i32> {
-    let policy = args.policy.policy()?;
-    let cwd = args.policy.cwd()?;
-    let plan = plan::resolve(&policy, &cwd, &Env::from_process())?;
+    let plan = match &args.request {
+        Some(request) => super::rerun::request_plan(request)?.0,
+        None => {
+            let policy = args.policy.policy()?;
+            let cwd = args.policy.cwd()?;
+            plan::resolve(&policy, &cwd, &Env::from_process())?
+        }
+    };
     let platform = args.platform.unwrap_or_else(Platform::host);
     let view = platform_view(&plan, platform, args.landlock_abi)?;
     let lookups: Vec<_> = args
