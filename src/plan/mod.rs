@@ -223,6 +223,17 @@ fn gitdir_target(file: &Path, dir: &Path) -> Option<PathBuf> {
     std::fs::canonicalize(dir.join(target)).ok()
 }
 
+/// A linked worktree's gitdir holds a `commondir` file naming the main
+/// repository's git directory, where its config and hooks live.
+fn commondir_target(gitdir: &Path) -> Option<PathBuf> {
+    let text = std::fs::read_to_string(gitdir.join("commondir")).ok()?;
+    let target = text.lines().next()?.trim();
+    if target.is_empty() {
+        return None;
+    }
+    std::fs::canonicalize(gitdir.join(target)).ok()
+}
+
 /// Finds the protected entries of one writable root (one `lstat` per name).
 fn protected_in(root: &Path, names: &[String]) -> Vec<Protected> {
     let mut out = Vec::new();
@@ -248,7 +259,13 @@ fn protected_in(root: &Path, names: &[String]) -> Vec<Protected> {
                     && meta.is_file()
                     && let Some(target) = gitdir_target(&path, root)
                 {
-                    out.push(entry(target, true, ProtectedVia::Gitdir));
+                    let common = commondir_target(&target);
+                    out.push(entry(target.clone(), true, ProtectedVia::Gitdir));
+                    // The main repository's config and hooks are as much an
+                    // escape as the worktree's own gitdir.
+                    if let Some(common) = common.filter(|c| *c != target) {
+                        out.push(entry(common, true, ProtectedVia::Gitdir));
+                    }
                 }
             }
         }
