@@ -131,7 +131,7 @@ fn enter_namespace(mounts: &crate::linux::mounts::Plan, best_effort: bool) -> Re
             ", or use a profile with protected = []"
         };
         Error::new(format!(
-            "no private mount namespace on this host ({e}), so cordon cannot protect: {}; pass --best-effort to run anyway with a warning per unprotected path{way_out}",
+            "no private mount namespace on this host ({e}), which this plan needs; without it {}; pass --best-effort to run anyway with a warning per unprotected path{way_out}",
             gaps.join("; ")
         ))
     })?;

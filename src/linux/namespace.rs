@@ -29,7 +29,10 @@ pub struct NsError {
 
 impl fmt::Display for NsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.step, self.err)
+        // The errno's text without io::Error's " (os error N)" suffix.
+        let err = self.err.to_string();
+        let err = err.split(" (os error").next().unwrap_or(&err);
+        write!(f, "{}: {err}", self.step)
     }
 }
 
