@@ -239,6 +239,28 @@ fn metadata_outside_the_roots_cannot_change() {
 }
 
 #[test]
+fn device_nodes_made_in_a_writable_root_cannot_be_opened() {
+    // Only root can make device nodes; as root, Landlock lets it make one
+    // in a writable root, and the nodev bind keeps it inert.
+    if !is_root() {
+        return eprintln!("note: not root, so this test is skipped");
+    }
+    let ws = Ws::new(User::Root);
+    let node = ws.s("work/null");
+    control(&ws, &["mknod", &node]).assert_ok();
+    control(&ws, &["write", &node]).assert_ok();
+    std::fs::remove_file(&node).unwrap();
+    let out = sandboxed_sh(&ws, &[], "$P mknod null; $P write null");
+    let got: Vec<_> = lines(&out)
+        .iter()
+        .map(|v| errno_of(v).to_string())
+        .collect();
+    assert_eq!(got, ["ok", "EACCES"], "{out:?}");
+    // The always-usable devices still work.
+    sandboxed(&ws, &[], &["write", "/dev/null"]).assert_ok();
+}
+
+#[test]
 fn mounts_cannot_be_undone_from_inside() {
     for user in users() {
         let ws = Ws::new(user);
@@ -253,6 +275,16 @@ fn mounts_cannot_be_undone_from_inside() {
             sandboxed(&ws, &[], &["mount-setattr-rw", &target]).assert_errno("EPERM");
         }
         sandboxed(&ws, &[], &["mount-tmpfs", &ws.s("work/.git")]).assert_errno("EPERM");
+        // Root's open_by_handle_at would open .git/config through the
+        // writable workspace mount: the syscall is denied.
+        let config = ws.s("work/.git/config");
+        let by_handle = ["open-by-handle", &config, &ws.s("work")];
+        if user == User::Root {
+            control(&ws, &by_handle).assert_ok();
+        }
+        let out = sandboxed(&ws, &[], &by_handle);
+        out.assert_errno("EPERM");
+        assert_eq!(out.json()["step"], "open_by_handle_at", "{out:?}");
         sandboxed(&ws, &[], &["write", &ws.s("work/.git/config")]).assert_errno("EROFS");
     }
 }
@@ -418,7 +450,7 @@ fn dry_run_shows_mount_ops_and_each_mechanism() {
             unshare,
             "op make-private / (recursive)".into(),
             "op read-only / (recursive)".into(),
-            format!("op bind-rw {w}"),
+            format!("op bind-rw {w} (nodev)"),
             format!("op bind-ro {w}/.git"),
             "op tmpfs /dev/shm (private)".into(),
             format!("protected {w}/.git: read-only bind mount"),

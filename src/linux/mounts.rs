@@ -31,8 +31,10 @@ pub enum MountOp {
     Snapshot(PathBuf),
     /// Every mount read-only, recursively.
     ReadOnlyWorld,
-    /// Attach a writable root's snapshot on top of itself.
-    BindRw(PathBuf),
+    /// Attach a writable root's snapshot on top of itself; `nodev` unless
+    /// the root holds the device files, so a device node made there (as
+    /// root) cannot be opened.
+    BindRw { path: PathBuf, nodev: bool },
     /// Bind a directory on the way to a protected path onto itself, with its
     /// writability unchanged: it can no longer be renamed or removed (EBUSY),
     /// so the protected path cannot be swapped out from under its mount.
@@ -64,7 +66,13 @@ impl fmt::Display for MountOp {
             MountOp::MakePrivate => write!(f, "make-private / (recursive)"),
             MountOp::Snapshot(p) => write!(f, "snapshot {} (while still writable)", p.display()),
             MountOp::ReadOnlyWorld => write!(f, "read-only / (recursive)"),
-            MountOp::BindRw(p) => write!(f, "bind-rw {}", p.display()),
+            MountOp::BindRw { path, nodev } => {
+                write!(f, "bind-rw {}", path.display())?;
+                if *nodev {
+                    write!(f, " (nodev)")?;
+                }
+                Ok(())
+            }
             MountOp::Pin(p) => write!(f, "pin {} (cannot be renamed or removed)", p.display()),
             MountOp::BindRo(p) => write!(f, "bind-ro {}", p.display()),
             MountOp::PinLink(p) => write!(f, "bind-ro {} (the symlink itself)", p.display()),
@@ -95,6 +103,9 @@ pub struct Protection {
     pub target: PathBuf,
     pub via: ProtectedVia,
     pub mechanism: Mechanism,
+    /// `path` is a symlink bound onto itself, so it cannot be removed or
+    /// pointed elsewhere.
+    pub link_pinned: bool,
 }
 
 /// The compiled namespace: `ops` is empty when none is needed.
@@ -125,15 +136,20 @@ impl Plan {
     /// protected path that needed a mount, the read-only world of a
     /// privileged caller, and the Landlock gaps it backfilled.
     pub fn gaps_without_namespace(&self) -> Vec<Gap> {
-        let mut gaps: Vec<Gap> = self
-            .protections
-            .iter()
-            .filter(|p| p.mechanism == Mechanism::BindRo)
-            .map(|p| Gap {
-                feature: "protected",
-                detail: format!("{} stays writable", shown(p)),
-            })
-            .collect();
+        let mut gaps = Vec::new();
+        for p in &self.protections {
+            if p.mechanism == Mechanism::BindRo {
+                gaps.push(Gap {
+                    feature: "protected",
+                    detail: format!("{} stays writable", shown(p)),
+                });
+            } else if p.link_pinned {
+                gaps.push(Gap {
+                    feature: "protected",
+                    detail: format!("the symlink {} can be replaced", p.path.display()),
+                });
+            }
+        }
         if self.privileged && self.read_only_world() {
             gaps.push(Gap {
                 feature: "read-only-world",
@@ -205,7 +221,13 @@ pub fn compile(plan: &plan::Plan, id: Identity) -> Plan {
                 None => Mechanism::BindRo, // unreachable: every such target is kept or covered
             }
         };
-        if p.exists && p.via == ProtectedVia::Symlink && covering(&p.path).is_none() {
+        // The link itself too: replacing it would move the protected name
+        // off the pinned target.
+        let link_pinned = p.exists
+            && p.via == ProtectedVia::Symlink
+            && root_of(&roots, &p.path).is_some()
+            && covering(&p.path).is_none();
+        if link_pinned {
             links.push(p.path.clone());
         }
         protections.push(Protection {
@@ -213,14 +235,18 @@ pub fn compile(plan: &plan::Plan, id: Identity) -> Plan {
             target: p.target.clone(),
             via: p.via,
             mechanism,
+            link_pinned,
         });
     }
 
     let mut reasons = Vec::new();
     let pinned: Vec<String> = protections
         .iter()
-        .filter(|p| p.mechanism == Mechanism::BindRo)
-        .map(|p| p.target.display().to_string())
+        .filter_map(|p| match (&p.mechanism, p.link_pinned) {
+            (Mechanism::BindRo, _) => Some(p.target.display().to_string()),
+            (_, true) => Some(format!("the symlink {}", p.path.display())),
+            _ => None,
+        })
         .collect();
     if !pinned.is_empty() {
         reasons.push(format!(
@@ -258,7 +284,10 @@ pub fn compile(plan: &plan::Plan, id: Identity) -> Plan {
     if !roots.iter().any(|r| r.as_os_str() == "/") {
         ops.extend(roots.iter().cloned().map(MountOp::Snapshot));
         ops.push(MountOp::ReadOnlyWorld);
-        ops.extend(roots.iter().cloned().map(MountOp::BindRw));
+        ops.extend(roots.iter().map(|r| MountOp::BindRw {
+            path: r.clone(),
+            nodev: !plan.devices.iter().any(|(d, _)| d.starts_with(r)),
+        }));
     }
     // Directories on the way to a pinned path, parents first.
     let mut pins: Vec<PathBuf> = kept
@@ -328,7 +357,11 @@ impl fmt::Display for Plan {
                 Mechanism::OutsideRoots => "outside every writable root: Landlock".to_string(),
                 Mechanism::Missing => "missing: cannot be pinned on Linux".to_string(),
             };
-            writeln!(f, "  protected {}: {how}", shown(p))?;
+            let link = match (&p.mechanism, p.link_pinned) {
+                (Mechanism::BindRo, _) | (_, false) => "",
+                (_, true) => "; the symlink is pinned",
+            };
+            writeln!(f, "  protected {}: {how}{link}", shown(p))?;
         }
         Ok(())
     }
@@ -392,7 +425,7 @@ mod tests {
             format!("snapshot {} (while still writable)", w.display())
         );
         assert_eq!(ops[3], "read-only / (recursive)");
-        assert_eq!(ops[4], format!("bind-rw {}", w.display()));
+        assert_eq!(ops[4], format!("bind-rw {} (nodev)", w.display()));
         assert!(!ops.contains(&"drop-capabilities".to_string()));
         let gaps = m.gaps_without_namespace();
         assert_eq!(gaps.len(), 1);
@@ -432,6 +465,23 @@ mod tests {
         let details: Vec<_> = gaps.iter().map(|g| g.detail.clone()).collect();
         assert_eq!(gaps.len(), 2, "{details:?}");
         assert!(details[1].contains(".cordon -> "), "{details:?}");
+    }
+
+    #[test]
+    fn a_symlink_to_outside_the_roots_is_still_pinned() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().canonicalize().unwrap();
+        let (w, elsewhere) = (base.join("w"), base.join("elsewhere"));
+        std::fs::create_dir_all(&w).unwrap();
+        std::fs::create_dir_all(&elsewhere).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, w.join(".agents")).unwrap();
+        let m = compile(&plan_in(&w), NOBODY);
+        assert!(m.needs_namespace());
+        let link = w.join(".agents");
+        assert!(ops(&m).contains(&format!("bind-ro {} (the symlink itself)", link.display())));
+        let gaps = m.gaps_without_namespace();
+        assert_eq!(gaps.len(), 1);
+        assert!(gaps[0].detail.contains("can be replaced"), "{gaps:?}");
     }
 
     #[test]

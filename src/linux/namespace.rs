@@ -275,11 +275,16 @@ pub fn enter(plan: &Plan) -> Result<()> {
                 let rc = setattr(libc::AT_FDCWD, c"/", 0, &attr(libc::MOUNT_ATTR_RDONLY, 0));
                 check(rc, || "make every mount read-only".into())?;
             }
-            MountOp::BindRw(p) => {
+            MountOp::BindRw { path: p, nodev } => {
                 let (fd, tree) = snapshots.remove(p).ok_or_else(|| NsError {
                     step: format!("internal: no snapshot of {}", p.display()),
                     err: std::io::Error::from_raw_os_error(libc::EINVAL),
                 })?;
+                if *nodev {
+                    let a = attr(libc::MOUNT_ATTR_NODEV, 0);
+                    let rc = setattr(tree.as_raw_fd(), c"", libc::AT_EMPTY_PATH, &a);
+                    check(rc, || format!("make {} nodev", p.display()))?;
+                }
                 // `fd` still names the root in the now read-only mount
                 // below, which is where the writable copy goes.
                 attach(&tree, &fd, p)?;

@@ -101,6 +101,13 @@ pub fn compile(plan: &Plan) -> crate::error::Result<Filter> {
             "mount changes could undo the read-only mounts",
         ));
     }
+    // With CAP_DAC_READ_SEARCH (root) it opens any file of a filesystem
+    // through a writable mount of it, past read-only binds and Landlock.
+    rules.push(deny(
+        "open_by_handle_at",
+        Cond::Always,
+        "opens files past read-only binds and Landlock",
+    ));
     rules.push(deny(
         "ioctl",
         Cond::ArgEq(1, TIOCSTI),
@@ -215,6 +222,7 @@ mod bpf {
             "fsmount" => libc::SYS_fsmount,
             "fspick" => libc::SYS_fspick,
             "pivot_root" => libc::SYS_pivot_root,
+            "open_by_handle_at" => libc::SYS_open_by_handle_at,
             other => {
                 return Err(Error::new(format!(
                     "internal: no syscall number for {other}"
