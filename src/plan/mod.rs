@@ -294,7 +294,14 @@ pub fn resolve(policy: &Policy, cwd: &Path, env: &Env) -> Result<Plan> {
     let writable = merge_nested(
         writable,
         |w| &mut w.root,
-        |outer, inner| outer.protected.extend(inner.protected),
+        |outer, inner| {
+            // The same root given twice ($TMPDIR=/tmp) has the same entries.
+            for p in inner.protected {
+                if !outer.protected.contains(&p) {
+                    outer.protected.push(p);
+                }
+            }
+        },
     );
 
     let read = if policy.restricts_reads() {
