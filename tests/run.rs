@@ -202,9 +202,17 @@ fn signals_reach_own_children_but_not_outside_processes() {
             })
             .arg(probe_bin())
             .args(["sleep", "30"])
+            .stdout(Stdio::piped())
             .spawn()
             .unwrap();
         let pid = victim.id().to_string();
+        // Wait for its announcement: before it, setpriv may not have
+        // switched to the user yet, and the control would get EPERM.
+        let mut line = String::new();
+        BufReader::new(victim.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(line.contains(&pid), "{line:?}");
         // Signal 0 only checks permission: the control may signal it.
         control(&ws, &["kill", &pid, "0"]).assert_ok();
         sandboxed(&ws, &[], &["kill", &pid, "15"]).assert_errno("EPERM");
