@@ -104,7 +104,15 @@ fn launch_native(plan: &Plan, argv: &[OsString], opts: &Launch) -> Result<i32> {
             eprintln!("cordon: warning: not enforced: {g}");
         }
     }
-    chdir(&opts.chdir)?;
+    let in_namespace = enter_namespace(&art.mounts, opts.best_effort)?;
+    if in_namespace {
+        // The cwd still points into the mount below the new ones; entering
+        // it again by path picks up the writable (or read-only) bind on top.
+        let dir = opts.chdir.clone().unwrap_or_else(|| plan.cwd.clone());
+        chdir(&Some(dir))?;
+    } else {
+        chdir(&opts.chdir)?;
+    }
     linux::apply(&art)?;
     Err(exec_with(argv, art.sandbox_kind(), !plan.network.enabled))
 }
@@ -130,6 +138,44 @@ fn launch_native(plan: &Plan, argv: &[OsString], opts: &Launch) -> Result<i32> {
         e.message,
         seatbelt::SANDBOX_EXEC
     )))
+}
+
+/// Enters the private mount namespace when the plan needs one. Without it:
+/// refused (exit 125), or with `--best-effort` one warning per path left
+/// unprotected. Returns whether the namespace was entered.
+#[cfg(target_os = "linux")]
+fn enter_namespace(mounts: &crate::linux::mounts::Plan, best_effort: bool) -> Result<bool> {
+    use crate::linux::namespace;
+    if !mounts.needs_namespace() {
+        return Ok(false);
+    }
+    if best_effort {
+        // Probe in a child first: a failure after unshare would leave this
+        // process half set up, with no way back.
+        if let Err(why) = namespace::probe(mounts) {
+            for g in mounts.gaps_without_namespace() {
+                eprintln!("cordon: warning: not enforced: {g} (no private mount namespace: {why})");
+            }
+            return Ok(false);
+        }
+    }
+    namespace::enter(mounts).map_err(|e| {
+        let gaps: Vec<String> = mounts
+            .gaps_without_namespace()
+            .iter()
+            .map(|g| g.detail.clone())
+            .collect();
+        let way_out = if mounts.privileged {
+            "; as root a profile with protected = [] still needs the namespace for the read-only world"
+        } else {
+            ", or use a profile with protected = []"
+        };
+        Error::new(format!(
+            "no private mount namespace on this host ({e}), which this plan needs; without it {}; pass --best-effort to run anyway with a warning per unprotected path{way_out}",
+            gaps.join("; ")
+        ))
+    })?;
+    Ok(true)
 }
 
 #[cfg(not(any(target_os = "linux", target_os = "macos")))]

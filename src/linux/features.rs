@@ -173,6 +173,14 @@ fn filesystem(plan: &Plan, art: &Artifacts, rs: &Ruleset, out: &mut Vec<Feature>
 /// A Landlock feature that is a gap below some ABI: enforced unless
 /// `compile` reported the gap.
 fn abi_feature(art: &Artifacts, gap: &'static str, what: &str, mechanism: &str) -> Feature {
+    if art.mounts.backfills.iter().any(|g| g.feature == gap) {
+        // Closed by the read-only world of the mount namespace instead.
+        return yes(
+            gap,
+            what,
+            "mount (read-only / in a private mount namespace)",
+        );
+    }
     match art.gaps.iter().find(|g| g.feature == gap) {
         Some(g) => no(gap, what, g.detail.clone()),
         None => yes(gap, what, mechanism),

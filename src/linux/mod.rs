@@ -4,6 +4,7 @@
 mod features;
 pub mod host;
 pub mod landlock;
+pub mod mounts;
 pub mod seccomp;
 mod verdict;
 
@@ -11,6 +12,8 @@ mod verdict;
 mod apply;
 #[cfg(target_os = "linux")]
 pub use apply::apply;
+#[cfg(target_os = "linux")]
+pub mod namespace;
 
 use std::fmt;
 
@@ -46,6 +49,8 @@ pub struct Artifacts {
     /// `None` when Landlock is unavailable (only with `--best-effort`).
     pub landlock: Option<landlock::Ruleset>,
     pub seccomp: seccomp::Filter,
+    /// The private mount namespace (empty ops when none is needed).
+    pub mounts: mounts::Plan,
     pub gaps: Vec<Gap>,
 }
 
@@ -99,14 +104,30 @@ pub fn host_abi(cap: Option<u8>) -> u8 {
     cap.map_or(kernel, |cap| cap.min(kernel))
 }
 
-/// Compiles `plan` for a kernel offering Landlock `abi` (already capped).
+/// Compiles `plan` for a kernel offering Landlock `abi` (already capped),
+/// for the caller this process runs as.
 pub fn compile(plan: &Plan, abi: u8) -> Result<Artifacts> {
+    compile_for(plan, abi, host::identity())
+}
+
+/// [`compile`] for a given caller (pure).
+pub fn compile_for(plan: &Plan, abi: u8, id: host::Identity) -> Result<Artifacts> {
     let abi = abi.min(landlock::MAX_ABI);
+    let mut mounts = mounts::compile(plan, id);
+    let mut gaps = gaps_for_abi(abi);
+    if mounts.read_only_world() {
+        // truncate(2) outside the roots meets a read-only mount: closed, as
+        // long as the namespace can be had.
+        let (closed, open) = gaps.into_iter().partition(|g| g.feature == "truncate");
+        mounts.backfills = closed;
+        gaps = open;
+    }
     Ok(Artifacts {
         abi,
         landlock: (abi > 0).then(|| landlock::compile(plan, abi)),
         seccomp: seccomp::compile(plan)?,
-        gaps: gaps_for_abi(abi),
+        mounts,
+        gaps,
     })
 }
 
@@ -117,6 +138,7 @@ impl fmt::Display for Artifacts {
             None => writeln!(f, "landlock: unavailable")?,
         }
         write!(f, "{}", self.seccomp)?;
+        write!(f, "{}", self.mounts)?;
         for g in &self.gaps {
             writeln!(f, "gap: {g}")?;
         }

@@ -15,6 +15,20 @@ pub const TIOCSTI: u64 = 0x5412;
 pub const TIOCLINUX: u64 = 0x541C;
 pub const EPERM: i32 = 1;
 
+/// Every syscall that changes the mount tree or its flags.
+pub const MOUNT_API: [&str; 10] = [
+    "mount",
+    "umount2",
+    "mount_setattr",
+    "move_mount",
+    "open_tree",
+    "fsopen",
+    "fsconfig",
+    "fsmount",
+    "fspick",
+    "pivot_root",
+];
+
 /// When a rule matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cond {
@@ -106,6 +120,24 @@ pub fn compile(plan: &Plan) -> crate::error::Result<Filter> {
     for s in ["io_uring_setup", "io_uring_enter", "io_uring_register"] {
         rules.push(deny(s, Cond::Always, "io_uring bypasses syscall filtering"));
     }
+    // Landlock forbids mount, umount, move_mount and pivot_root, but not
+    // mount_setattr, with which a root command could turn the read-only
+    // world (mounts.rs) writable again. The whole mount API is denied, which
+    // also covers hosts without Landlock.
+    for s in MOUNT_API {
+        rules.push(deny(
+            s,
+            Cond::Always,
+            "mount changes could undo the read-only mounts",
+        ));
+    }
+    // With CAP_DAC_READ_SEARCH (root) it opens any file of a filesystem
+    // through a writable mount of it, past read-only binds and Landlock.
+    rules.push(deny(
+        "open_by_handle_at",
+        Cond::Always,
+        "opens files past read-only binds and Landlock",
+    ));
     rules.push(deny(
         "ioctl",
         Cond::ArgEq(1, TIOCSTI),
@@ -210,6 +242,17 @@ mod bpf {
             "io_uring_setup" => libc::SYS_io_uring_setup,
             "io_uring_enter" => libc::SYS_io_uring_enter,
             "io_uring_register" => libc::SYS_io_uring_register,
+            "mount" => libc::SYS_mount,
+            "umount2" => libc::SYS_umount2,
+            "mount_setattr" => libc::SYS_mount_setattr,
+            "move_mount" => libc::SYS_move_mount,
+            "open_tree" => libc::SYS_open_tree,
+            "fsopen" => libc::SYS_fsopen,
+            "fsconfig" => libc::SYS_fsconfig,
+            "fsmount" => libc::SYS_fsmount,
+            "fspick" => libc::SYS_fspick,
+            "pivot_root" => libc::SYS_pivot_root,
+            "open_by_handle_at" => libc::SYS_open_by_handle_at,
             other => {
                 return Err(Error::new(format!(
                     "internal: no syscall number for {other}"

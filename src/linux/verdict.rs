@@ -19,12 +19,33 @@ impl Artifacts {
     /// Landlock alone cannot: it only adds rights, so nothing inside a
     /// writable root can be taken away again.
     pub fn protection(&self, p: &Protected) -> Result<String, String> {
-        let _ = p;
-        Err(
-            "Landlock cannot take write access away inside a writable root, \
-             and this build has no read-only bind mount for it"
-                .into(),
-        )
+        use super::mounts::Mechanism;
+        let found = self
+            .mounts
+            .protections
+            .iter()
+            .find(|m| m.target == p.target && m.path == p.path);
+        match found.map(|m| &m.mechanism) {
+            Some(Mechanism::BindRo) if self.mounts.needs_namespace() => Ok(format!(
+                "mount (read-only bind of {} in a private mount namespace)",
+                p.target.display()
+            )),
+            Some(Mechanism::Inside(outer)) if self.mounts.needs_namespace() => Ok(format!(
+                "mount (inside the read-only bind of {})",
+                outer.display()
+            )),
+            Some(Mechanism::OutsideRoots) => {
+                Ok("landlock (outside every writable root)".to_string())
+            }
+            Some(Mechanism::Missing) => {
+                Err("it does not exist, and Linux cannot pin a missing path".into())
+            }
+            _ => Err(
+                "Landlock cannot take write access away inside a writable root, \
+                 and no read-only bind mount is planned for it"
+                    .into(),
+            ),
+        }
     }
 
     /// `CORDON_SANDBOX` for a command run under these artifacts.

@@ -259,6 +259,17 @@ fn gitdir_target(file: &Path, dir: &Path) -> Option<PathBuf> {
     std::fs::canonicalize(dir.join(target)).ok()
 }
 
+/// A linked worktree's gitdir holds a `commondir` file naming the main
+/// repository's git directory, where its config and hooks live.
+fn commondir_target(gitdir: &Path) -> Option<PathBuf> {
+    let text = std::fs::read_to_string(gitdir.join("commondir")).ok()?;
+    let target = text.lines().next()?.trim();
+    if target.is_empty() {
+        return None;
+    }
+    std::fs::canonicalize(gitdir.join(target)).ok()
+}
+
 /// Finds the protected entries of one writable root (one `lstat` per name,
 /// relative to the open root).
 fn protected_in(root: &fs::Resolved, names: &[String]) -> Vec<Protected> {
@@ -285,7 +296,13 @@ fn protected_in(root: &fs::Resolved, names: &[String]) -> Vec<Protected> {
                     && kind == fs::Entry::File
                     && let Some(target) = gitdir_target(&path, &root.path)
                 {
-                    out.push(entry(target, true, ProtectedVia::Gitdir));
+                    let common = commondir_target(&target);
+                    out.push(entry(target.clone(), true, ProtectedVia::Gitdir));
+                    // The main repository's config and hooks are as much an
+                    // escape as the worktree's own gitdir.
+                    if let Some(common) = common.filter(|c| *c != target) {
+                        out.push(entry(common, true, ProtectedVia::Gitdir));
+                    }
                 }
             }
         }
@@ -319,7 +336,14 @@ pub fn resolve(policy: &Policy, cwd: &Path, env: &Env) -> Result<Plan> {
     let writable = merge_nested(
         writable,
         |w| &mut w.root,
-        |outer, inner| outer.protected.extend(inner.protected),
+        |outer, inner| {
+            // The same root given twice ($TMPDIR=/tmp) has the same entries.
+            for p in inner.protected {
+                if !outer.protected.contains(&p) {
+                    outer.protected.push(p);
+                }
+            }
+        },
     );
 
     let read = if policy.restricts_reads() {

@@ -33,7 +33,7 @@ ops: read PATH | write PATH [DATA] | create PATH | overwrite PATH | truncate PAT
      socket FAMILY TYPE [PROTO] | connect-tcp HOST PORT | connect-udp HOST PORT
      bind-tcp HOST PORT | connect-unix PATH | connect-abstract NAME | socketpair
      kill PID SIG | kill-child | io-uring-setup | unshare-user | unshare-mount
-     unshare-net | mount-tmpfs PATH | chroot PATH | pivot-root NEW OLD
+     unshare-net | mount-tmpfs PATH | mount-setattr-rw PATH | chroot PATH | pivot-root NEW OLD
      ptrace-attach PID | process-vm-readv PID ADDR_HEX | open-by-handle PATH [MOUNTDIR]
      tiocsti | tioclinux | list-fds | env NAME | getuid | sleep SECONDS
      listen-tcp HOST PORT SECONDS | listen-unix PATH SECONDS | listen-abstract NAME SECONDS
@@ -343,6 +343,29 @@ fn run(a: &Args) -> Outcome {
             let unmounted = unsafe { libc::umount2(p.as_ptr(), libc::MNT_DETACH) } == 0;
             Ok(vec![("unmounted", json!(unmounted))])
         }
+        "mount-setattr-rw" => path_op(a, |p| {
+            // Clears the read-only flag of the mounts at PATH, recursively:
+            // what would undo cordon's read-only world. Raw syscall: no
+            // wrapper exists. Only ever run it in a private namespace.
+            let attr = libc::mount_attr {
+                attr_set: 0,
+                attr_clr: libc::MOUNT_ATTR_RDONLY,
+                propagation: 0,
+                userns_fd: 0,
+            };
+            let size = std::mem::size_of::<libc::mount_attr>();
+            let flags = libc::AT_RECURSIVE;
+            (unsafe {
+                libc::syscall(
+                    libc::SYS_mount_setattr,
+                    libc::AT_FDCWD,
+                    p,
+                    flags,
+                    &attr,
+                    size,
+                )
+            }) as c_int
+        }),
         "ptrace-attach" => {
             a.count(1, 1)?;
             let pid: pid_t = a.num(0, "PID")?;

@@ -170,6 +170,18 @@ impl Ws {
     }
 }
 
+/// The errno of a write outside every writable root, in a workspace with no
+/// protected path to pin. As root cordon always makes the rest of the
+/// filesystem read-only in a private mount namespace (Landlock does not stop
+/// root's chmod or chown), and the kernel checks the read-only mount before
+/// Landlock: EROFS. Otherwise Landlock denies it: EACCES.
+pub fn denied_write(user: User) -> &'static str {
+    match user {
+        User::Root => "EROFS",
+        User::Nobody => "EACCES",
+    }
+}
+
 /// Where workspaces live: not under /tmp, which the default profile makes
 /// writable and would hide denials. `CORDON_TEST_SCRATCH` overrides.
 pub fn scratch_root() -> PathBuf {

@@ -1,0 +1,347 @@
+//! Applies a compiled mount plan (`mounts.rs`) to this process: a private
+//! mount namespace where the world is read-only, writable roots are bound
+//! back read-write and protected paths are bound read-only. Runs before
+//! Landlock (which forbids mount changes) and before exec; no process is
+//! left behind.
+//!
+//! Raw syscalls: `open_tree`, `move_mount`, `mount_setattr` and `openat2`
+//! have no wrapper in libc or nix. They are what makes the setup both fast
+//! (one `mount_setattr` turns the whole tree read-only) and race-free (every
+//! path is opened once with `RESOLVE_NO_SYMLINKS`, and the mount is cloned
+//! from and attached to that same descriptor, so swapping in a symlink
+//! between lookup and mount cannot redirect it).
+
+use std::collections::HashMap;
+use std::ffi::CString;
+use std::fmt;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use super::mounts::{MountOp, Plan};
+
+/// A failed step: which one, on what, and the errno.
+#[derive(Debug)]
+pub struct NsError {
+    pub step: String,
+    pub err: std::io::Error,
+}
+
+impl fmt::Display for NsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The errno's text without io::Error's " (os error N)" suffix.
+        let err = self.err.to_string();
+        let err = err.split(" (os error").next().unwrap_or(&err);
+        write!(f, "{}: {err}", self.step)
+    }
+}
+
+type Result<T> = std::result::Result<T, NsError>;
+
+fn fail(step: impl Into<String>) -> NsError {
+    NsError {
+        step: step.into(),
+        err: std::io::Error::last_os_error(),
+    }
+}
+
+fn check(rc: libc::c_long, step: impl FnOnce() -> String) -> Result<libc::c_long> {
+    if rc < 0 { Err(fail(step())) } else { Ok(rc) }
+}
+
+fn cpath(p: &Path) -> Result<CString> {
+    CString::new(p.as_os_str().as_bytes()).map_err(|_| NsError {
+        step: format!("path {}", p.display()),
+        err: std::io::Error::from_raw_os_error(libc::EINVAL),
+    })
+}
+
+fn fd_from(rc: libc::c_long) -> OwnedFd {
+    // SAFETY: rc is a fresh descriptor returned by the kernel.
+    unsafe { OwnedFd::from_raw_fd(rc as RawFd) }
+}
+
+/// `openat2(O_PATH | O_NOFOLLOW, RESOLVE_NO_SYMLINKS)`: the path exactly as
+/// planned (canonical), or an error if a symlink appeared on the way. A
+/// trailing symlink is returned as itself.
+fn open_path(p: &Path) -> Result<OwnedFd> {
+    let c = cpath(p)?;
+    // SAFETY: open_how is plain data; zero is a valid start.
+    let mut how: libc::open_how = unsafe { std::mem::zeroed() };
+    how.flags = (libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC) as u64;
+    how.resolve = libc::RESOLVE_NO_SYMLINKS;
+    // SAFETY: valid C string and open_how of the size passed.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_openat2,
+            libc::AT_FDCWD,
+            c.as_ptr(),
+            &how,
+            std::mem::size_of::<libc::open_how>(),
+        )
+    };
+    check(rc, || format!("open {}", p.display())).map(fd_from)
+}
+
+fn is_symlink(fd: &OwnedFd, p: &Path) -> Result<bool> {
+    // SAFETY: stat is plain data, filled by fstat.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: valid fd and stat buffer.
+    let rc = unsafe { libc::fstat(fd.as_raw_fd(), &mut st) };
+    check(rc.into(), || format!("stat {}", p.display()))?;
+    Ok(st.st_mode & libc::S_IFMT == libc::S_IFLNK)
+}
+
+/// A detached copy of the mount tree at `fd` (with its submounts).
+fn clone_tree(fd: &OwnedFd, p: &Path) -> Result<OwnedFd> {
+    let flags = libc::OPEN_TREE_CLONE | libc::OPEN_TREE_CLOEXEC | libc::AT_RECURSIVE as u32;
+    // SAFETY: empty path relative to a valid fd.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_open_tree,
+            fd.as_raw_fd(),
+            c"".as_ptr(),
+            flags | libc::AT_EMPTY_PATH as u32,
+        )
+    };
+    check(rc, || format!("clone the mounts at {}", p.display())).map(fd_from)
+}
+
+fn setattr(dfd: RawFd, path: &std::ffi::CStr, flags: libc::c_int, attr: &libc::mount_attr) -> i64 {
+    // SAFETY: valid path and mount_attr of the size passed.
+    unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            dfd,
+            path.as_ptr(),
+            flags | libc::AT_RECURSIVE,
+            attr,
+            std::mem::size_of::<libc::mount_attr>(),
+        )
+    }
+}
+
+fn attr(set: u64, propagation: u64) -> libc::mount_attr {
+    libc::mount_attr {
+        attr_set: set,
+        attr_clr: 0,
+        propagation,
+        userns_fd: 0,
+    }
+}
+
+/// Attaches the detached tree `tree` on top of the object `at` refers to.
+fn attach(tree: &OwnedFd, at: &OwnedFd, p: &Path) -> Result<()> {
+    let flags = libc::MOVE_MOUNT_F_EMPTY_PATH | libc::MOVE_MOUNT_T_EMPTY_PATH;
+    // SAFETY: empty paths relative to valid fds.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            tree.as_raw_fd(),
+            c"".as_ptr(),
+            at.as_raw_fd(),
+            c"".as_ptr(),
+            flags,
+        )
+    };
+    check(rc, || format!("mount onto {}", p.display())).map(drop)
+}
+
+/// Binds `p` onto itself, read-only if asked. `symlink` says what `p` must
+/// be: a path that turned into (or out of) a symlink since the plan changed
+/// under cordon's feet, and is refused.
+fn bind_self(p: &Path, read_only: bool, symlink: bool) -> Result<()> {
+    let fd = open_path(p)?;
+    if is_symlink(&fd, p)? != symlink {
+        return Err(NsError {
+            step: format!("{} changed while the sandbox was set up", p.display()),
+            err: std::io::Error::from_raw_os_error(libc::ELOOP),
+        });
+    }
+    let tree = clone_tree(&fd, p)?;
+    if read_only {
+        let rc = setattr(
+            tree.as_raw_fd(),
+            c"",
+            libc::AT_EMPTY_PATH,
+            &attr(libc::MOUNT_ATTR_RDONLY, 0),
+        );
+        check(rc, || format!("make {} read-only", p.display()))?;
+    }
+    attach(&tree, &fd, p)
+}
+
+fn write_file(path: &str, text: &str) -> Result<()> {
+    std::fs::write(path, text).map_err(|err| NsError {
+        step: format!("write {path}"),
+        err,
+    })
+}
+
+fn unshare(user: bool, uid: u32, gid: u32) -> Result<()> {
+    let flags = if user {
+        libc::CLONE_NEWUSER | libc::CLONE_NEWNS
+    } else {
+        libc::CLONE_NEWNS
+    };
+    // SAFETY: plain syscall; cordon is single-threaded here.
+    let rc = unsafe { libc::unshare(flags) };
+    let what = if user {
+        "unshare(CLONE_NEWUSER|CLONE_NEWNS)"
+    } else {
+        "unshare(CLONE_NEWNS)"
+    };
+    check(rc.into(), || what.to_string())?;
+    if user {
+        // An unprivileged gid map needs setgroups denied first.
+        write_file("/proc/self/setgroups", "deny")?;
+        write_file("/proc/self/uid_map", &format!("{uid} {uid} 1"))?;
+        write_file("/proc/self/gid_map", &format!("{gid} {gid} 1"))?;
+    }
+    Ok(())
+}
+
+fn tmpfs(p: &Path) -> Result<()> {
+    use nix::mount::{MsFlags, mount};
+    mount(
+        Some("tmpfs"),
+        p,
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+        Some("mode=1777"),
+    )
+    .map_err(|e| NsError {
+        step: format!("mount a tmpfs on {}", p.display()),
+        err: std::io::Error::from_raw_os_error(e as i32),
+    })
+}
+
+/// Drops every capability: the bounding set (needs CAP_SETPCAP, so first),
+/// the ambient set, then effective, permitted and inheritable via capset.
+fn drop_caps() -> Result<()> {
+    for cap in 0..64 {
+        // SAFETY: plain prctl; EINVAL past the last capability ends the loop.
+        if unsafe { libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0) } != 0 {
+            if std::io::Error::last_os_error().raw_os_error() == Some(libc::EINVAL) {
+                break;
+            }
+            return Err(fail("drop the capability bounding set"));
+        }
+    }
+    // SAFETY: plain prctl.
+    let rc = unsafe {
+        libc::prctl(
+            libc::PR_CAP_AMBIENT,
+            libc::PR_CAP_AMBIENT_CLEAR_ALL,
+            0,
+            0,
+            0,
+        )
+    };
+    check(rc.into(), || "clear ambient capabilities".into())?;
+    #[repr(C)]
+    struct Header {
+        version: u32,
+        pid: i32,
+    }
+    let header = Header {
+        version: 0x2008_0522, // _LINUX_CAPABILITY_VERSION_3
+        pid: 0,
+    };
+    let data = [0u32; 6]; // two empty {effective, permitted, inheritable}
+    // SAFETY: capset(2) with a version-3 header and two data structs. Raw
+    // syscall: neither libc nor nix wraps it.
+    let rc = unsafe { libc::syscall(libc::SYS_capset, &header, data.as_ptr()) };
+    check(rc, || "drop capabilities".into()).map(drop)
+}
+
+/// Runs every op of `plan` in order. On error the process may be half set
+/// up: the caller must not run the command (or must have probed first).
+pub fn enter(plan: &Plan) -> Result<()> {
+    let mut snapshots: HashMap<&PathBuf, (OwnedFd, OwnedFd)> = HashMap::new();
+    for op in &plan.ops {
+        match op {
+            MountOp::Unshare { user, uid, gid } => unshare(*user, *uid, *gid)?,
+            MountOp::MakePrivate => {
+                let rc = setattr(libc::AT_FDCWD, c"/", 0, &attr(0, libc::MS_PRIVATE));
+                check(rc, || "make every mount private".into())?;
+            }
+            MountOp::Snapshot(p) => {
+                let fd = open_path(p)?;
+                let tree = clone_tree(&fd, p)?;
+                snapshots.insert(p, (fd, tree));
+            }
+            MountOp::ReadOnlyWorld => {
+                let rc = setattr(libc::AT_FDCWD, c"/", 0, &attr(libc::MOUNT_ATTR_RDONLY, 0));
+                check(rc, || "make every mount read-only".into())?;
+            }
+            MountOp::BindRw { path: p, nodev } => {
+                let (fd, tree) = snapshots.remove(p).ok_or_else(|| NsError {
+                    step: format!("internal: no snapshot of {}", p.display()),
+                    err: std::io::Error::from_raw_os_error(libc::EINVAL),
+                })?;
+                if *nodev {
+                    let a = attr(libc::MOUNT_ATTR_NODEV, 0);
+                    let rc = setattr(tree.as_raw_fd(), c"", libc::AT_EMPTY_PATH, &a);
+                    check(rc, || format!("make {} nodev", p.display()))?;
+                }
+                // `fd` still names the root in the now read-only mount
+                // below, which is where the writable copy goes.
+                attach(&tree, &fd, p)?;
+            }
+            MountOp::Pin(p) => bind_self(p, false, false)?,
+            MountOp::BindRo(p) => bind_self(p, true, false)?,
+            MountOp::PinLink(p) => bind_self(p, true, true)?,
+            MountOp::Tmpfs(p) => tmpfs(p)?,
+            MountOp::DropCaps => drop_caps()?,
+        }
+    }
+    Ok(())
+}
+
+/// Tries `enter` in a throw-away child, so a host that lets `unshare`
+/// succeed and then refuses the rest (Ubuntu's AppArmor userns restriction)
+/// can be detected without leaving this process half set up. Used only with
+/// `--best-effort`; costs one fork.
+pub fn probe(plan: &Plan) -> std::result::Result<(), String> {
+    let mut fds = [0; 2];
+    // SAFETY: a pipe for the child's error message.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(format!("pipe: {}", std::io::Error::last_os_error()));
+    }
+    // SAFETY: the two fds were just created.
+    let (r, w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    // SAFETY: cordon is single-threaded, so the child may allocate.
+    match unsafe { libc::fork() } {
+        -1 => Err(format!("fork: {}", std::io::Error::last_os_error())),
+        0 => {
+            drop(r);
+            let code = match enter(plan) {
+                Ok(()) => 0,
+                Err(e) => {
+                    let msg = e.to_string();
+                    // SAFETY: writing a buffer to our pipe end.
+                    unsafe { libc::write(w.as_raw_fd(), msg.as_ptr().cast(), msg.len()) };
+                    1
+                }
+            };
+            // SAFETY: leave without running the parent's exit handlers.
+            unsafe { libc::_exit(code) }
+        }
+        pid => {
+            drop(w);
+            let mut msg = String::new();
+            let _ = std::io::Read::read_to_string(&mut std::fs::File::from(r), &mut msg);
+            let mut status = 0;
+            // SAFETY: waiting for our own child.
+            unsafe { libc::waitpid(pid, &mut status, 0) };
+            if libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0 {
+                Ok(())
+            } else if msg.is_empty() {
+                Err("the namespace setup failed in a test child".into())
+            } else {
+                Err(msg)
+            }
+        }
+    }
+}

@@ -1,0 +1,468 @@
+//! Protected paths and the read-only world (issue: the private mount
+//! namespace). Every denial is checked beside a control run without cordon
+//! that succeeds, as root and as an unprivileged user, and the files are
+//! checked unchanged afterwards.
+
+mod support;
+
+use std::path::Path;
+
+use support::*;
+
+/// `git ARGS...` as the workspace's user in `dir`, with a fixed identity.
+fn git(ws: &Ws, dir: &Path, args: &[&str]) -> Outcome {
+    let mut argv = vec![
+        "git",
+        "-c",
+        "user.name=cordon",
+        "-c",
+        "user.email=cordon@example.invalid",
+        "-c",
+        "init.defaultBranch=main",
+    ];
+    argv.extend_from_slice(args);
+    let out = run_as(ws.user, dir, &ws.env(), &argv);
+    assert_eq!(out.status, 0, "git {args:?}: {out:?}");
+    out
+}
+
+/// A repository with one commit ("init") in `rel`.
+fn repo(ws: &Ws, rel: &str) {
+    let dir = ws.mkdir(rel);
+    ws.write(&format!("{rel}/README"), "hello\n");
+    git(ws, &dir, &["init", "-q"]);
+    git(ws, &dir, &["add", "README"]);
+    git(ws, &dir, &["commit", "-q", "-m", "init"]);
+}
+
+/// Every probe JSON line of a run (a shell running several probes).
+fn lines(out: &Outcome) -> Vec<serde_json::Value> {
+    out.stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+fn errno_of(v: &serde_json::Value) -> &str {
+    v["error"].as_str().unwrap_or("ok")
+}
+
+/// `cordon run FLAGS -- sh -c SCRIPT`, with `$P` the probe.
+fn sandboxed_sh(ws: &Ws, flags: &[&str], script: &str) -> Outcome {
+    let mut args = vec!["run"];
+    args.extend_from_slice(flags);
+    let script = format!("P={}; {script}", probe_bin().display());
+    args.extend(["--", "sh", "-c", &script]);
+    cordon(ws, &args)
+}
+
+fn mount_ns_of(out: &Outcome) -> String {
+    assert_eq!(out.status, 0, "{out:?}");
+    out.stdout.trim().to_string()
+}
+
+fn host_mountinfo() -> String {
+    std::fs::read_to_string("/proc/self/mountinfo").unwrap()
+}
+
+#[test]
+fn git_repository_stays_read_only_and_git_still_works() {
+    for user in users() {
+        let ws = Ws::new(user);
+        repo(&ws, "work");
+        // A new file in the workspace: allowed.
+        sandboxed(&ws, &[], &["create", &ws.s("work/new")]).assert_ok();
+
+        // .git/config: the user may append to it, the sandbox may not.
+        let config = ws.s("work/.git/config");
+        let before = ws.read("work/.git/config");
+        control(&ws, &["write", &config]).assert_ok();
+        std::fs::write(&config, &before).unwrap();
+        sandboxed(&ws, &[], &["write", &config]).assert_errno("EROFS");
+        assert_eq!(ws.read("work/.git/config"), before, "{user:?}");
+
+        // A new hook: same.
+        let hook = ws.s("work/.git/hooks/pre-commit");
+        control(&ws, &["create", &hook]).assert_ok();
+        std::fs::remove_file(&hook).unwrap();
+        sandboxed(&ws, &[], &["create", &hook]).assert_errno("EROFS");
+        assert!(!Path::new(&hook).exists(), "{user:?}: hook created");
+
+        // Nor can .git be moved aside and replaced.
+        let out = sandboxed(&ws, &[], &["rename", &ws.s("work/.git"), &ws.s("work/g")]);
+        out.assert_errno("EBUSY");
+
+        // git reads the repository as usual.
+        let out = cordon(&ws, &["run", "--", "git", "status", "--porcelain"]);
+        assert_eq!(out.status, 0, "{user:?}: {out:?}");
+        assert!(out.stdout.contains("?? new"), "{out:?}");
+        let out = cordon(&ws, &["run", "--", "git", "log", "--oneline"]);
+        assert_eq!(out.status, 0, "{user:?}: {out:?}");
+        assert!(out.stdout.contains("init"), "{out:?}");
+    }
+}
+
+#[test]
+fn linked_worktree_gitdir_and_its_main_repository_are_read_only() {
+    for user in users() {
+        let ws = Ws::new(user);
+        repo(&ws, "outside/main");
+        let wt = ws.s("work/wt");
+        git(
+            &ws,
+            &ws.join("outside/main"),
+            &["worktree", "add", "-q", &wt],
+        );
+        let pointer = ws.read("work/wt/.git");
+        assert!(pointer.starts_with("gitdir:"), "{pointer:?}");
+        let gitdir = ws.s("outside/main/.git/worktrees/wt");
+        let marker = format!("{gitdir}/cordon-marker");
+        let config = ws.s("outside/main/.git/config");
+        let config_before = ws.read("outside/main/.git/config");
+        control(&ws, &["create", &marker]).assert_ok();
+        std::fs::remove_file(&marker).unwrap();
+        control(&ws, &["write", &config]).assert_ok();
+        std::fs::write(&config, &config_before).unwrap();
+
+        // The worktree alone is writable: the main repository lies outside
+        // every root. Then with it writable too: the gitdir and the main
+        // repository's git directory are pinned read-only inside it.
+        for flags in [vec!["-C", "wt"], vec!["-C", "wt", "-w", &ws.s("outside")]] {
+            sandboxed(&ws, &flags, &["create", &ws.s("work/wt/new")]).assert_ok();
+            std::fs::remove_file(ws.join("work/wt/new")).unwrap();
+            sandboxed(&ws, &flags, &["create", &marker]).assert_errno_in(&["EROFS", "EACCES"]);
+            sandboxed(&ws, &flags, &["write", &config]).assert_errno_in(&["EROFS", "EACCES"]);
+            sandboxed(&ws, &flags, &["write", &ws.s("work/wt/.git")]).assert_errno("EROFS");
+            let args = [&["run"][..], &flags, &["--", "git", "status"]].concat();
+            let out = cordon(&ws, &args);
+            assert_eq!(out.status, 0, "{user:?} {flags:?}: {out:?}");
+        }
+        // With `outside` writable, the main checkout itself is writable and
+        // only its git directory is pinned.
+        let flags = ["-C", "wt", "-w", &ws.s("outside")];
+        sandboxed(&ws, &flags, &["create", &ws.s("outside/main/new")]).assert_ok();
+        sandboxed(&ws, &flags, &["create", &marker]).assert_errno("EROFS");
+        assert!(!Path::new(&marker).exists());
+        assert_eq!(ws.read("outside/main/.git/config"), config_before);
+        assert_eq!(ws.read("work/wt/.git"), pointer);
+    }
+}
+
+#[test]
+fn symlinked_protected_path_cannot_be_written_or_swapped() {
+    for user in users() {
+        let ws = Ws::new(user);
+        ws.mkdir("work/decoy");
+        std::os::unix::fs::symlink("decoy", ws.join("work/.cordon")).unwrap();
+        // The user can write through the link and replace it.
+        control(&ws, &["write", &ws.s("work/.cordon/x")]).assert_ok();
+        std::fs::remove_file(ws.join("work/decoy/x")).unwrap();
+
+        // In one sandboxed session: write through the link, remove it, put
+        // a directory in its place, write again, move the target aside.
+        let script = "$P write .cordon/x; $P unlink .cordon; $P mkdir .cordon; \
+                      $P write .cordon/x; $P rename decoy decoy2; $P write decoy/y";
+        let out = sandboxed_sh(&ws, &[], script);
+        let got: Vec<_> = lines(&out)
+            .iter()
+            .map(|v| errno_of(v).to_string())
+            .collect();
+        assert_eq!(
+            got,
+            ["EROFS", "EBUSY", "EEXIST", "EROFS", "EBUSY", "EROFS"],
+            "{user:?}: {out:?}"
+        );
+        // Nothing landed anywhere, and the link is as it was.
+        assert_eq!(std::fs::read_dir(ws.join("work/decoy")).unwrap().count(), 0);
+        let link = std::fs::read_link(ws.join("work/.cordon")).unwrap();
+        assert_eq!(link, Path::new("decoy"));
+        assert!(!ws.join("work/decoy2").exists());
+    }
+}
+
+/// Mode, owner and mtime of a file, as the host sees them.
+fn meta(p: &Path) -> (u32, u32, u32, i64) {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(p).unwrap();
+    (m.mode(), m.uid(), m.gid(), m.mtime())
+}
+
+fn has_xattr(p: &Path) -> bool {
+    let c = std::ffi::CString::new(p.to_str().unwrap()).unwrap();
+    // SAFETY: a size query with a NULL buffer.
+    let n = unsafe { libc::getxattr(c.as_ptr(), c"user.cordon".as_ptr(), std::ptr::null_mut(), 0) };
+    n >= 0
+}
+
+#[test]
+fn metadata_outside_the_roots_cannot_change() {
+    // Root: always (plain workspace and git workspace). An unprivileged user:
+    // in a git workspace, where the namespace exists anyway.
+    let mut cases = vec![];
+    for user in users() {
+        if user == User::Root {
+            cases.push((user, false));
+        }
+        cases.push((user, true));
+    }
+    for (user, with_git) in cases {
+        let ws = Ws::new(user);
+        if with_git {
+            repo(&ws, "work");
+        }
+        let (c, t) = (ws.write("outside/c", "c"), ws.write("outside/t", "t"));
+        let (cs, ts) = (ws.s("outside/c"), ws.s("outside/t"));
+        // Root gives the file away; the user "gives" it to itself.
+        let owner = "65534";
+        let ops: [Vec<&str>; 4] = [
+            vec!["chmod", &cs, "777"],
+            vec!["chown", &cs, owner, owner],
+            vec!["utime", &cs],
+            vec!["setxattr", &cs],
+        ];
+        let before = meta(&t);
+        for op in &ops {
+            control(&ws, op).assert_ok();
+            let mut op = op.clone();
+            op[1] = &ts;
+            sandboxed(&ws, &[], &op).assert_errno("EROFS");
+        }
+        assert_ne!(meta(&c), meta(&t), "{user:?}: the control changed nothing?");
+        assert!(has_xattr(&c));
+        assert_eq!(
+            meta(&t),
+            before,
+            "{user:?} git={with_git}: metadata changed"
+        );
+        assert!(!has_xattr(&t), "{user:?}: xattr set");
+    }
+}
+
+#[test]
+fn device_nodes_made_in_a_writable_root_cannot_be_opened() {
+    // Only root can make device nodes; as root, Landlock lets it make one
+    // in a writable root, and the nodev bind keeps it inert.
+    if !is_root() {
+        return eprintln!("note: not root, so this test is skipped");
+    }
+    let ws = Ws::new(User::Root);
+    let node = ws.s("work/null");
+    control(&ws, &["mknod", &node]).assert_ok();
+    control(&ws, &["write", &node]).assert_ok();
+    std::fs::remove_file(&node).unwrap();
+    let out = sandboxed_sh(&ws, &[], "$P mknod null; $P write null");
+    let got: Vec<_> = lines(&out)
+        .iter()
+        .map(|v| errno_of(v).to_string())
+        .collect();
+    assert_eq!(got, ["ok", "EACCES"], "{out:?}");
+    // The always-usable devices still work.
+    sandboxed(&ws, &[], &["write", "/dev/null"]).assert_ok();
+}
+
+#[test]
+fn mounts_cannot_be_undone_from_inside() {
+    for user in users() {
+        let ws = Ws::new(user);
+        repo(&ws, "work");
+        // In a throw-away namespace the probe can clear a read-only flag...
+        let p = probe_bin().to_str().unwrap();
+        let ns = if user == User::Root { "-m" } else { "-Urm" };
+        let argv = ["unshare", ns, p, "mount-setattr-rw", "/dev/shm"];
+        run_as(user, &ws.work(), &ws.env(), &argv).assert_ok();
+        // ...but not under cordon, whatever it aims at.
+        for target in [ws.s("work/.git"), "/".to_string()] {
+            sandboxed(&ws, &[], &["mount-setattr-rw", &target]).assert_errno("EPERM");
+        }
+        sandboxed(&ws, &[], &["mount-tmpfs", &ws.s("work/.git")]).assert_errno("EPERM");
+        // Root's open_by_handle_at would open .git/config through the
+        // writable workspace mount: the syscall is denied.
+        let config = ws.s("work/.git/config");
+        let by_handle = ["open-by-handle", &config, &ws.s("work")];
+        if user == User::Root {
+            control(&ws, &by_handle).assert_ok();
+        }
+        let out = sandboxed(&ws, &[], &by_handle);
+        out.assert_errno("EPERM");
+        assert_eq!(out.json()["step"], "open_by_handle_at", "{out:?}");
+        sandboxed(&ws, &[], &["write", &ws.s("work/.git/config")]).assert_errno("EROFS");
+    }
+}
+
+#[test]
+fn no_namespace_is_refused_unless_best_effort() {
+    for user in users() {
+        let ws = Ws::new(user);
+        repo(&ws, "work");
+        let (p, c) = (
+            probe_bin().to_str().unwrap(),
+            cordon_bin().to_str().unwrap(),
+        );
+        let config = ws.s("work/.git/config");
+        let config_before = ws.read("work/.git/config");
+        let git_dir = ws.s("work/.git");
+        // unshare denied outright (Docker's default profile, a sysctl), and
+        // unshare allowed but the next step refused (AppArmor's userns
+        // restriction lets unshare succeed and denies what follows).
+        for (deny, step) in [
+            ("unshare=EPERM", "unshare"),
+            ("mount_setattr=EPERM", "make every mount private"),
+        ] {
+            let run = |extra: &[&str], op: &[&str]| {
+                let mut argv = vec![p, "deny-syscall", deny, "--", c, "run"];
+                argv.extend_from_slice(extra);
+                argv.push("--");
+                argv.extend_from_slice(op);
+                run_as(user, &ws.work(), &ws.env(), &argv)
+            };
+            let marker = ws.s("work/marker");
+            let out = run(&[], &[p, "create", &marker]);
+            out.assert_refused("no private mount namespace");
+            for needle in [step, &git_dir, "--best-effort"] {
+                assert!(out.stderr.contains(needle), "{needle}: {out:?}");
+            }
+            match user {
+                User::Nobody => assert!(out.stderr.contains("protected = []"), "{out:?}"),
+                User::Root => assert!(out.stderr.contains("chmod, chown"), "{out:?}"),
+            }
+            assert!(
+                !ws.join("work/marker").exists(),
+                "{user:?}: the command ran"
+            );
+
+            // --best-effort: a warning per unprotected path, then the run.
+            let out = run(&["--best-effort"], &[p, "write", &config]);
+            let warnings: Vec<&str> = out
+                .stderr
+                .lines()
+                .filter(|l| l.starts_with("cordon: warning: not enforced:"))
+                .collect();
+            let want = if user == User::Root { 2 } else { 1 };
+            assert_eq!(warnings.len(), want, "{out:?}");
+            assert!(warnings[0].contains(&format!("{git_dir} stays writable")));
+            // The warning is true: without the namespace .git is writable.
+            out.assert_ok();
+            std::fs::write(&config, &config_before).unwrap();
+            // And this process never entered a namespace half-way.
+            let out = run(&["--best-effort"], &["readlink", "/proc/self/ns/mnt"]);
+            let host = std::fs::read_link("/proc/self/ns/mnt").unwrap();
+            assert_eq!(out.stdout.trim(), host.to_str().unwrap(), "{out:?}");
+        }
+    }
+}
+
+#[test]
+fn ids_stay_the_same_and_capabilities_are_dropped() {
+    for user in users() {
+        let ws = Ws::new(user);
+        repo(&ws, "work");
+        let outside = control(&ws, &["getuid"]).json();
+        let inside = sandboxed(&ws, &[], &["getuid"]).json();
+        for k in ["uid", "gid", "euid", "egid"] {
+            assert_eq!(inside[k], outside[k], "{user:?} {k}");
+        }
+        let id_out = run_as(user, &ws.work(), &ws.env(), &["id", "-u"]);
+        let id_in = cordon(&ws, &["run", "--", "id", "-u"]);
+        assert_eq!(id_in.status, 0, "{id_in:?}");
+        assert_eq!(id_in.stdout, id_out.stdout, "{user:?}");
+
+        let caps = |out: Outcome| -> Vec<String> {
+            out.stdout
+                .lines()
+                .filter(|l| l.starts_with("Cap"))
+                .map(String::from)
+                .collect()
+        };
+        let status = ["cat", "/proc/self/status"];
+        let inside = caps(cordon(&ws, &[&["run", "--"][..], &status].concat()));
+        let outside = caps(run_as(user, &ws.work(), &ws.env(), &status));
+        match user {
+            // Root entered only a mount namespace: it gained nothing.
+            User::Root => assert_eq!(inside, outside),
+            // The user namespace's capabilities are all gone, bounding set too.
+            User::Nobody => {
+                assert_eq!(inside.len(), 5, "{inside:?}");
+                for l in &inside {
+                    assert!(l.ends_with("\t0000000000000000"), "{inside:?}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_namespace_is_used_only_when_needed() {
+    let host = std::fs::read_link("/proc/self/ns/mnt").unwrap();
+    let host = host.to_str().unwrap();
+    for user in users() {
+        let plain = Ws::new(user);
+        let with_git = Ws::new(user);
+        repo(&with_git, "work");
+        let ns =
+            |ws: &Ws| mount_ns_of(&cordon(ws, &["run", "--", "readlink", "/proc/self/ns/mnt"]));
+        assert_ne!(ns(&with_git), host, "{user:?}: a .git needs the namespace");
+        match user {
+            User::Root => assert_ne!(ns(&plain), host, "root always gets the read-only world"),
+            User::Nobody => assert_eq!(ns(&plain), host, "nothing to pin: no namespace"),
+        }
+    }
+}
+
+#[test]
+fn dev_shm_is_private_and_the_host_mount_table_unchanged() {
+    let before = host_mountinfo();
+    for user in users() {
+        let ws = Ws::new(user);
+        repo(&ws, "work");
+        let shm = format!(
+            "/dev/shm/cordon-mounts-test-{}-{user:?}",
+            std::process::id()
+        );
+        control(&ws, &["write", &shm]).assert_ok();
+        std::fs::remove_file(&shm).unwrap();
+        sandboxed(&ws, &[], &["write", &shm]).assert_ok();
+        assert!(
+            !Path::new(&shm).exists(),
+            "{user:?}: /dev/shm write reached the host"
+        );
+        sandboxed(&ws, &[], &["write", &ws.s("work/.git/config")]).assert_errno("EROFS");
+    }
+    assert_eq!(host_mountinfo(), before, "a mount leaked to the host");
+}
+
+#[test]
+fn dry_run_shows_mount_ops_and_each_mechanism() {
+    for user in users() {
+        let ws = Ws::new(user);
+        repo(&ws, "work");
+        let out = cordon(&ws, &["run", "--dry-run", "--", "true"]);
+        assert_eq!(out.status, 0, "{out:?}");
+        let w = ws.work().canonicalize().unwrap();
+        let w = w.display();
+        let unshare = match user {
+            User::Root => "op unshare mount namespace".to_string(),
+            User::Nobody => format!(
+                "op unshare user+mount namespace (uid {NOBODY} and gid {NOBODY} mapped to themselves)"
+            ),
+        };
+        for needle in [
+            "mounts: private mount namespace".to_string(),
+            unshare,
+            "op make-private / (recursive)".into(),
+            "op read-only / (recursive)".into(),
+            format!("op bind-rw {w} (nodev)"),
+            format!("op bind-ro {w}/.git"),
+            "op tmpfs /dev/shm (private)".into(),
+            format!("protected {w}/.git: read-only bind mount"),
+            format!("protected {w}/.agents: missing: cannot be pinned on Linux"),
+        ] {
+            assert!(out.stdout.contains(&needle), "{needle}: {}", out.stdout);
+        }
+        // Without a .git an unprivileged user needs no namespace.
+        if user == User::Nobody {
+            let plain = Ws::new(user);
+            let out = cordon(&plain, &["run", "--dry-run", "--", "true"]);
+            assert!(out.stdout.contains("mounts: none"), "{}", out.stdout);
+        }
+    }
+}
