@@ -36,7 +36,9 @@ fn corpus(ws: &Ws) -> Vec<String> {
         std::fs::copy("/bin/true", &exe).unwrap();
     }
     ws.chown_tree(ws.path());
-    let slash_tmp = format!("/tmp/cordon-explain-{}-{:?}", std::process::id(), ws.user);
+    // Unique per workspace: tests run in parallel threads of one process.
+    let ws_name = ws.path().file_name().unwrap().to_string_lossy().into_owned();
+    let slash_tmp = format!("/tmp/cordon-explain-{ws_name}");
     let _ = std::fs::remove_file(&slash_tmp);
     let mut paths: Vec<String> = [
         "work/file",
