@@ -37,7 +37,12 @@ fn corpus(ws: &Ws) -> Vec<String> {
     }
     ws.chown_tree(ws.path());
     // Unique per workspace: tests run in parallel threads of one process.
-    let ws_name = ws.path().file_name().unwrap().to_string_lossy().into_owned();
+    let ws_name = ws
+        .path()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
     let slash_tmp = format!("/tmp/cordon-explain-{ws_name}");
     let _ = std::fs::remove_file(&slash_tmp);
     let mut paths: Vec<String> = [

@@ -410,6 +410,7 @@ fn bad_input_is_refused_with_one_line_and_runs_nothing() {
             "`x`",
         ),
         (vec!["-w".into(), ":bogus".into()], ":bogus"),
+        (vec!["--bogus".into()], "unexpected argument '--bogus'"),
     ];
     for (flags, needle) in cases {
         let mut argv: Vec<&str> = vec!["run"];

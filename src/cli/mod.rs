@@ -91,11 +91,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=7))]
     pub landlock_abi: Option<u8>,
     /// The command and its arguments (after `--`).
-    #[arg(
-        trailing_var_arg = true,
-        allow_hyphen_values = true,
-        value_name = "CMD"
-    )]
+    #[arg(trailing_var_arg = true, value_name = "CMD")]
     pub command: Vec<OsString>,
 }
 
@@ -154,8 +150,33 @@ fn dispatch(cli: Cli) -> Result<i32> {
 }
 
 /// Entry point: never returns.
+/// `cordon run` wraps every command an agent runs, so its parse is the hot
+/// path: build only the `run` parser for it (the full tree of subcommands is
+/// most of clap's start-up cost), and never free what is about to be
+/// replaced by exec.
+fn parse() -> std::result::Result<Cli, clap::Error> {
+    use clap::{CommandFactory, FromArgMatches};
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let mut cmd = if args.get(1).is_some_and(|a| a == "run") {
+        let full = clap::Command::new("cordon");
+        let run = RunArgs::augment_args(clap::Command::new("run").about(RUN_ABOUT));
+        full.subcommand_required(true)
+            .disable_help_subcommand(true)
+            .subcommand(run)
+    } else {
+        Cli::command()
+    };
+    let matches = cmd.try_get_matches_from_mut(args)?;
+    let cli = Cli::from_arg_matches(&matches);
+    std::mem::forget(matches);
+    std::mem::forget(cmd);
+    cli
+}
+
+const RUN_ABOUT: &str = "Run CMD under a sandbox built from the policy, by exec.";
+
 pub fn main() -> ! {
-    let code = match Cli::try_parse() {
+    let code = match parse() {
         Ok(cli) => match dispatch(cli) {
             Ok(code) => code,
             Err(e) => {

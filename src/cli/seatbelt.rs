@@ -22,11 +22,7 @@ pub struct SeatbeltArgs {
     #[arg(long, value_name = "FILE|-", conflicts_with_all = ["profile", "policy_json"])]
     pub request: Option<String>,
     /// The command the argv should run (after `--`).
-    #[arg(
-        trailing_var_arg = true,
-        allow_hyphen_values = true,
-        value_name = "CMD"
-    )]
+    #[arg(trailing_var_arg = true, value_name = "CMD")]
     pub command: Vec<OsString>,
 }
 
