@@ -47,29 +47,41 @@ machine() {
 if [ "$mode" = launchers ]; then
   mkdir -p "$scratch/plain" "$scratch/git"
   git -C "$scratch/git" init -q
-  short=${cordon/#$PWD\//}
-  cmds=(
-    "/bin/true"
-    "$cordon run -p read-only -- /bin/true"
-    "$cordon run -p workspace-write -C $scratch/plain -- /bin/true"
-    "$cordon run -p workspace-write -C $scratch/git -- /bin/true"
-  )
-  names=(
-    "bare /bin/true"
-    "cordon run -p read-only -- /bin/true"
-    "cordon run -p workspace-write -- /bin/true (no .git)"
-    "cordon run -p workspace-write -- /bin/true (.git: mount namespace)"
-  )
-  if command -v bwrap >/dev/null; then
-    cmds+=("bwrap --ro-bind / / --dev /dev /bin/true")
-    names+=("bwrap --ro-bind / / --dev /dev /bin/true")
-  fi
-  args=()
-  for i in "${!cmds[@]}"; do args+=(-n "${names[$i]}" "${cmds[$i]}"); done
-  hyperfine -N --warmup 200 --runs "$runs" --style basic --export-json bench/out/launchers.json "${args[@]}" >&2
+  # A copy anyone can run: the checkout may not be readable by nobody.
+  cp "$cordon" "$scratch/cordon"
+  chmod 755 "$scratch" "$scratch/cordon"
+  bin=$scratch/cordon
+  # One hyperfine run per user: root gets a read-only world through the mount
+  # namespace on every sandboxed run; an ordinary user only when a protected
+  # path (.git) is there. Agents usually run as an ordinary user.
+  launchers() { # label runner...
+    local label=$1; shift
+    local json=$scratch/$label.json
+    local cmds=(
+      -n "bare /bin/true" "/bin/true"
+      -n "cordon run -p read-only" "$bin run -p read-only -C $scratch/plain -- /bin/true"
+      -n "cordon run -p workspace-write (no .git)" "$bin run -p workspace-write -C $scratch/plain -- /bin/true"
+      -n "cordon run -p workspace-write (.git)" "$bin run -p workspace-write -C $scratch/git -- /bin/true"
+    )
+    if command -v bwrap >/dev/null; then
+      cmds+=(-n "bwrap --ro-bind / / --dev /dev /bin/true" "bwrap --ro-bind / / --dev /dev /bin/true")
+    fi
+    "$@" hyperfine -N --warmup 200 --runs "$runs" --style basic --export-json "$json" "${cmds[@]}" >&2
+    echo "As $label:"
+    report "$json" "bench/out/launchers-$label.md"
+    echo
+  }
   machine
-  report bench/out/launchers.json bench/out/launchers.md
-  echo "(cordon binary: $short, $(stat -c %s "$cordon") bytes)"
+  echo "(cordon binary: $(stat -c %s "$cordon") bytes)"
+  echo
+  if [ "$(id -u)" = 0 ]; then
+    launchers root env
+    chown -R 65534:65534 "$scratch"
+    launchers nobody setpriv --reuid=65534 --regid=65534 --clear-groups --
+    chown -R 0:0 "$scratch"
+  else
+    launchers "$(id -un)" env
+  fi
 elif [ "$mode" = scaling ]; then
   rows=("| roots | \`run --dry-run\` median | \`run\` median |" "|---|---|---|")
   for n in 10 100 1000 10000; do

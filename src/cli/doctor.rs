@@ -210,6 +210,16 @@ fn already_sandboxed() -> Option<bool> {
     None
 }
 
+#[cfg(target_os = "linux")]
+fn namespace_probe(mounts: &crate::linux::mounts::Plan) -> std::result::Result<(), String> {
+    crate::linux::namespace::probe(mounts)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn namespace_probe(_: &crate::linux::mounts::Plan) -> std::result::Result<(), String> {
+    Ok(())
+}
+
 /// One built-in profile, resolved here and compiled as `run` would.
 fn profile(name: &'static str, cwd: &Path) -> Profile {
     let mut out = Profile {
@@ -256,6 +266,19 @@ fn profile(name: &'static str, cwd: &Path) -> Profile {
         });
     }
     out.run_refuses = !art.gaps.is_empty();
+    // The namespace is tried for real (in a throw-away child), exactly as
+    // `run --best-effort` does: without it `run` refuses this profile.
+    if art.mounts.needs_namespace()
+        && let Err(why) = namespace_probe(&art.mounts)
+    {
+        for g in art.mounts.gaps_without_namespace() {
+            out.gaps.push(Gap {
+                feature: g.feature.to_string(),
+                detail: format!("{} (no private mount namespace: {why})", g.detail),
+            });
+        }
+        out.run_refuses = true;
+    }
     for f in linux
         .features
         .iter()
