@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::Artifacts;
-use super::landlock::{FsRights, Ruleset};
+use super::landlock::{FsRights, RuleIndex, Ruleset};
 use super::seccomp::{self, Cond};
 use super::verdict::landlock;
 use crate::plan::{Plan, ReadScope, describe_protected};
@@ -54,18 +54,15 @@ impl Feature {
 }
 
 /// The Landlock rule on exactly `path` that grants `want`.
-fn rule_on(rs: &Ruleset, path: &Path, want: FsRights) -> Option<String> {
-    rs.rules
-        .iter()
-        .find(|r| r.path == path && r.rights.contains(want))
-        .map(|r| {
-            let rights = if r.rights == rs.handled_fs {
-                "all handled rights".to_string()
-            } else {
-                r.rights.to_string()
-            };
-            format!("landlock rule {} ({rights})", r.path.display())
-        })
+fn rule_on(rs: &Ruleset, idx: &RuleIndex, path: &Path, want: FsRights) -> Option<String> {
+    idx.on(path, want).map(|r| {
+        let rights = if r.rights == rs.handled_fs {
+            "all handled rights".to_string()
+        } else {
+            r.rights.to_string()
+        };
+        format!("landlock rule {} ({rights})", r.path.display())
+    })
 }
 
 /// The seccomp rules on `syscall`, as `--dry-run` prints them.
@@ -88,11 +85,14 @@ fn seccomp_rules(art: &Artifacts, syscalls: &[&str]) -> Option<String> {
 }
 
 fn filesystem(plan: &Plan, art: &Artifacts, rs: &Ruleset, out: &mut Vec<Feature>) {
+    let idx = RuleIndex::new(rs);
+    // The mount plan holds one entry per protected path, in plan order.
+    let mut protections = art.mounts.protections.iter();
     let read = super::landlock::READ.and(rs.handled_fs);
     let missing = |what: &str| format!("internal: no Landlock rule for {what}");
     match &plan.read {
         ReadScope::All => out.push(
-            match rule_on(rs, Path::new("/"), read) {
+            match rule_on(rs, &idx, Path::new("/"), read) {
                 Some(m) => yes("read-scope", "read scope :root (/)", m),
                 None => no("read-scope", "read scope :root (/)", missing("/")),
             }
@@ -113,7 +113,7 @@ fn filesystem(plan: &Plan, art: &Artifacts, rs: &Ruleset, out: &mut Vec<Feature>
             }
             for r in roots {
                 let what = format!("readable path {} from {}", r.path.display(), r.origin);
-                let f = match rule_on(rs, &r.path, read.and(super::landlock::FILE_ONLY)) {
+                let f = match rule_on(rs, &idx, &r.path, read.and(super::landlock::FILE_ONLY)) {
                     Some(m) => yes("readable-path", what, m),
                     None => no("readable-path", what, missing(&r.path.to_string_lossy())),
                 };
@@ -133,7 +133,7 @@ fn filesystem(plan: &Plan, art: &Artifacts, rs: &Ruleset, out: &mut Vec<Feature>
             w.root.path.display(),
             w.root.origin
         );
-        let f = match rule_on(rs, &w.root.path, write) {
+        let f = match rule_on(rs, &idx, &w.root.path, write) {
             Some(m) => yes("writable-root", what, m),
             None => no(
                 "writable-root",
@@ -144,7 +144,9 @@ fn filesystem(plan: &Plan, art: &Artifacts, rs: &Ruleset, out: &mut Vec<Feature>
         out.push(f.at(&w.root.path));
         for p in &w.protected {
             let what = describe_protected(w, p);
-            let outside = !landlock(rs, &p.target, FsRights::named("make_reg"), "").allowed;
+            let found = protections.next();
+            debug_assert!(found.is_some_and(|m| m.path == p.path && m.target == p.target));
+            let outside = !landlock(rs, &idx, &p.target, FsRights::named("make_reg"), "").allowed;
             let f = if !p.exists {
                 no(
                     "protected-missing",
@@ -155,7 +157,7 @@ fn filesystem(plan: &Plan, art: &Artifacts, rs: &Ruleset, out: &mut Vec<Feature>
                 // e.g. a worktree's gitdir in the main repository.
                 yes("protected", what, "landlock (outside every writable root)")
             } else {
-                match art.protection(p) {
+                match art.protection_of(found) {
                     Ok(m) => yes("protected", what, m),
                     Err(why) => no("protected", what, why),
                 }

@@ -269,3 +269,36 @@ impl fmt::Display for Ruleset {
         Ok(())
     }
 }
+
+/// Rules by path, so "which rule grants this right here?" costs one lookup
+/// per ancestor instead of a scan of every rule (plans may hold 10,000 roots).
+pub struct RuleIndex<'a> {
+    by_path: std::collections::HashMap<&'a std::path::Path, Vec<&'a Rule>>,
+}
+
+impl<'a> RuleIndex<'a> {
+    pub fn new(rs: &'a Ruleset) -> RuleIndex<'a> {
+        let mut by_path: std::collections::HashMap<&std::path::Path, Vec<&Rule>> =
+            std::collections::HashMap::with_capacity(rs.rules.len());
+        for r in &rs.rules {
+            by_path.entry(r.path.as_path()).or_default().push(r);
+        }
+        RuleIndex { by_path }
+    }
+
+    /// The rule on exactly `path` that grants `want`.
+    pub fn on(&self, path: &std::path::Path, want: FsRights) -> Option<&'a Rule> {
+        self.by_path
+            .get(path)?
+            .iter()
+            .copied()
+            .find(|r| r.rights.contains(want))
+    }
+
+    /// The deepest rule on `path` or a directory above it that grants
+    /// `want`: Landlock unions the rights of every rule on the way down, so
+    /// the right is granted exactly when such a rule exists.
+    pub fn deepest(&self, path: &std::path::Path, want: FsRights) -> Option<&'a Rule> {
+        path.ancestors().find_map(|a| self.on(a, want))
+    }
+}

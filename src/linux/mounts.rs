@@ -12,6 +12,7 @@
 //! budget matters. What that leaves open (metadata of the caller's own files
 //! outside the roots, the host's /dev/shm) is printed by `--dry-run`.
 
+use std::collections::HashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -180,9 +181,10 @@ fn shown(p: &Protection) -> String {
     }
 }
 
-/// The writable root that contains `path`, if any.
-fn root_of<'a>(roots: &'a [PathBuf], path: &Path) -> Option<&'a PathBuf> {
-    roots.iter().find(|r| path.starts_with(r))
+/// The nearest of `set` at or above `path`: one hash lookup per ancestor,
+/// where a scan of every root per protected path would be quadratic.
+fn nearest<'a>(set: &HashSet<&'a Path>, path: &Path) -> Option<&'a Path> {
+    path.ancestors().find_map(|a| set.get(a).copied())
 }
 
 /// The directories strictly between `root` and `path`.
@@ -197,30 +199,41 @@ fn between(root: &Path, path: &Path) -> Vec<PathBuf> {
 /// Compiles the plan's mount namespace for a caller `id`.
 pub fn compile(plan: &plan::Plan, id: Identity) -> Plan {
     let roots: Vec<PathBuf> = plan.writable.iter().map(|w| w.root.path.clone()).collect();
+    // Merged by the plan: no root lies inside another, so the nearest is the
+    // one containing a path.
+    let root_set: HashSet<&Path> = roots.iter().map(PathBuf::as_path).collect();
+    let root_of = |p: &Path| nearest(&root_set, p);
 
     // Targets that need a read-only mount, outermost first; a target inside
     // another is covered by it.
     let mut bind_ro: Vec<PathBuf> = plan
         .protected()
-        .filter(|(_, p)| p.exists && root_of(&roots, &p.target).is_some())
+        .filter(|(_, p)| p.exists && root_of(&p.target).is_some())
         .map(|(_, p)| p.target.clone())
         .collect();
+    // Sorted by components, an ancestor comes before what lies inside it.
     bind_ro.sort();
     bind_ro.dedup();
     let mut kept: Vec<PathBuf> = Vec::with_capacity(bind_ro.len());
+    let mut kept_set: HashSet<PathBuf> = HashSet::with_capacity(bind_ro.len());
     for t in bind_ro {
-        if !kept.iter().any(|k| t.starts_with(k)) {
+        if !t.ancestors().any(|a| kept_set.contains(a)) {
+            kept_set.insert(t.clone());
             kept.push(t);
         }
     }
-    let covering = |p: &Path| kept.iter().find(|k| p.starts_with(k)).cloned();
+    let covering = |p: &Path| {
+        p.ancestors()
+            .find(|a| kept_set.contains(*a))
+            .map(Path::to_path_buf)
+    };
 
     let mut protections = Vec::new();
     let mut links = Vec::new();
     for (_, p) in plan.protected() {
         let mechanism = if !p.exists {
             Mechanism::Missing
-        } else if root_of(&roots, &p.target).is_none() {
+        } else if root_of(&p.target).is_none() {
             Mechanism::OutsideRoots
         } else {
             match covering(&p.target) {
@@ -233,7 +246,7 @@ pub fn compile(plan: &plan::Plan, id: Identity) -> Plan {
         // off the pinned target.
         let link_pinned = p.exists
             && p.via == ProtectedVia::Symlink
-            && root_of(&roots, &p.path).is_some()
+            && root_of(&p.path).is_some()
             && covering(&p.path).is_none();
         if link_pinned {
             links.push(p.path.clone());
@@ -301,7 +314,7 @@ pub fn compile(plan: &plan::Plan, id: Identity) -> Plan {
     let mut pins: Vec<PathBuf> = kept
         .iter()
         .chain(&links)
-        .filter_map(|t| root_of(&roots, t).map(|r| between(r, t)))
+        .filter_map(|t| root_of(t).map(|r| between(r, t)))
         .flatten()
         .filter(|d| covering(d).is_none())
         .collect();

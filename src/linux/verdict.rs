@@ -7,7 +7,8 @@
 use std::path::Path;
 
 use super::Artifacts;
-use super::landlock::{FsRights, Ruleset};
+use super::landlock::{FsRights, RuleIndex};
+use super::mounts::Protection;
 use crate::plan::{Access, Lookup, PathVerdict, Plan, Protected, describe_protected};
 
 impl Artifacts {
@@ -19,16 +20,21 @@ impl Artifacts {
     /// Landlock alone cannot: it only adds rights, so nothing inside a
     /// writable root can be taken away again.
     pub fn protection(&self, p: &Protected) -> Result<String, String> {
-        use super::mounts::Mechanism;
         let found = self
             .mounts
             .protections
             .iter()
             .find(|m| m.target == p.target && m.path == p.path);
+        self.protection_of(found)
+    }
+
+    /// [`Self::protection`] for the mount plan's own entry (`None`: none).
+    pub fn protection_of(&self, found: Option<&Protection>) -> Result<String, String> {
+        use super::mounts::Mechanism;
         match found.map(|m| &m.mechanism) {
             Some(Mechanism::BindRo) if self.mounts.needs_namespace() => Ok(format!(
                 "mount (read-only bind of {} in a private mount namespace)",
-                p.target.display()
+                found.map_or_else(String::new, |m| m.target.display().to_string())
             )),
             Some(Mechanism::Inside(outer)) if self.mounts.needs_namespace() => Ok(format!(
                 "mount (inside the read-only bind of {})",
@@ -60,25 +66,33 @@ impl Artifacts {
 
 /// The deepest rule on `path` or a parent that grants `want`, as Landlock
 /// unions the rights of every rule on the way down.
-pub(super) fn landlock(rs: &Ruleset, path: &Path, want: FsRights, outside: &str) -> Access {
+pub(super) fn landlock(
+    rs: &super::landlock::Ruleset,
+    idx: &RuleIndex,
+    path: &Path,
+    want: FsRights,
+    outside: &str,
+) -> Access {
     if !rs.handled_fs.contains(want) {
         return Access::allow(
             "none",
             format!("{want} is not handled by Landlock ABI {}", rs.abi),
         );
     }
-    rs.rules
-        .iter()
-        .filter(|r| path.starts_with(&r.path) && r.rights.contains(want))
-        .max_by_key(|r| r.path.components().count())
-        .map_or_else(
-            || Access::deny("landlock", outside),
-            |r| Access::allow("landlock", r.why.clone()),
-        )
+    idx.deepest(path, want).map_or_else(
+        || Access::deny("landlock", outside),
+        |r| Access::allow("landlock", r.why.clone()),
+    )
 }
 
 /// Write access: Landlock first, then the protected subpath it falls under.
-fn write(plan: &Plan, art: &Artifacts, rs: &Ruleset, l: &Lookup) -> Access {
+fn write(
+    plan: &Plan,
+    art: &Artifacts,
+    rs: &super::landlock::Ruleset,
+    idx: &RuleIndex,
+    l: &Lookup,
+) -> Access {
     // Writing an existing file needs write_file on it; anything else
     // (a new file, or into a directory) needs make_reg where it is created.
     let want = if l.exists && !l.is_dir {
@@ -86,7 +100,7 @@ fn write(plan: &Plan, art: &Artifacts, rs: &Ruleset, l: &Lookup) -> Access {
     } else {
         FsRights::named("make_reg")
     };
-    let granted = landlock(rs, &l.resolved, want, "outside every writable root");
+    let granted = landlock(rs, idx, &l.resolved, want, "outside every writable root");
     let Some((w, p)) = plan.protection_for(&l.resolved) else {
         return granted;
     };
@@ -127,17 +141,20 @@ pub fn verdict(plan: &Plan, art: Option<&Artifacts>, l: &Lookup) -> PathVerdict 
                 "Landlock is unavailable on this host, so nothing restricts the filesystem",
             )),
             Some(rs) => {
+                let idx = RuleIndex::new(rs);
                 let read_right = if l.is_dir { "read_dir" } else { "read_file" };
                 (
                     landlock(
                         rs,
+                        &idx,
                         &l.resolved,
                         FsRights::named(read_right),
                         "outside the read scope",
                     ),
-                    write(plan, art, rs, l),
+                    write(plan, art, rs, &idx, l),
                     landlock(
                         rs,
+                        &idx,
                         &l.resolved,
                         FsRights::named("execute"),
                         "outside the read scope",

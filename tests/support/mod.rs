@@ -42,32 +42,58 @@ pub fn users() -> Vec<User> {
     }
 }
 
-/// Copies of the binaries in a world-readable directory, so an unprivileged
-/// user can run them wherever the checkout lives.
+/// The binaries, where an unprivileged user can run them: in place when
+/// every directory above them is world-searchable, else copies in a
+/// world-readable temp dir.
 struct Bins {
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
     cordon: PathBuf,
     probe: PathBuf,
+}
+
+/// Others may run `path`: it and every directory above it allow them.
+fn world_runnable(path: &Path) -> bool {
+    let mode = |p: &Path| {
+        std::fs::metadata(p)
+            .map(|m| m.permissions().mode())
+            .unwrap_or(0)
+    };
+    mode(path) & 0o005 == 0o005 && path.ancestors().skip(1).all(|d| mode(d) & 0o001 != 0)
 }
 
 fn bins() -> &'static Bins {
     static BINS: OnceLock<Bins> = OnceLock::new();
     BINS.get_or_init(|| {
+        let (cordon, probe) = (
+            Path::new(env!("CARGO_BIN_EXE_cordon")),
+            Path::new(env!("CARGO_BIN_EXE_cordon-probe")),
+        );
+        if world_runnable(cordon) && world_runnable(probe) {
+            return Bins {
+                _dir: None,
+                cordon: cordon.to_path_buf(),
+                probe: probe.to_path_buf(),
+            };
+        }
         let dir = tempfile::Builder::new()
             .prefix("cordon-bins-")
             .tempdir()
             .expect("tempdir");
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-        let copy = |src: &str, name: &str| {
+        let copy = |src: &Path, name: &str| {
             let dst = dir.path().join(name);
             std::fs::copy(src, &dst).expect("copy binary");
             std::fs::set_permissions(&dst, std::fs::Permissions::from_mode(0o755)).unwrap();
             dst
         };
-        let cordon = copy(env!("CARGO_BIN_EXE_cordon"), "cordon");
-        let probe = copy(env!("CARGO_BIN_EXE_cordon-probe"), "cordon-probe");
+        let cordon = copy(cordon, "cordon");
+        let probe = copy(probe, "cordon-probe");
+        // A child another test thread forked during the copy holds the write
+        // fd until its exec (microseconds); executing the copy meanwhile
+        // fails with ETXTBSY. Let those execs happen first.
+        std::thread::sleep(std::time::Duration::from_millis(100));
         Bins {
-            _dir: dir,
+            _dir: Some(dir),
             cordon,
             probe,
         }
@@ -273,7 +299,19 @@ pub fn run_as(user: User, cwd: &Path, env: &[(String, String)], argv: &[&str]) -
         .env_clear()
         .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null());
-    let out = cmd.output().expect("spawn");
+    // ETXTBSY: a test thread forked while another was still writing the
+    // binaries' copies, and that child holds the write fd until its exec.
+    // It passes in microseconds; retry rather than fail.
+    let mut tries = 0;
+    let out = loop {
+        match cmd.output() {
+            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) && tries < 100 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            other => break other.expect("spawn"),
+        }
+    };
     use std::os::unix::process::ExitStatusExt;
     let status = out
         .status
