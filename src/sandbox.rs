@@ -49,6 +49,25 @@ fn exec_with(argv: &[OsString], kind: &'static str, network_off: bool) -> Error 
     exec::exec(argv, exec::child_env(&sandbox_vars(kind, network_off), &[]))
 }
 
+/// A list for a one-line message: a plan with thousands of roots must not
+/// print thousands of items.
+fn summarize(items: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let mut out = items
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("; ");
+    if items.len() > SHOWN {
+        out.push_str(&format!(
+            "; and {} more (`cordon run --dry-run` lists them)",
+            items.len() - SHOWN
+        ));
+    }
+    out
+}
+
 /// A bounded (`permissions`) execution runs with its whole sandbox or not at
 /// all: any gap refuses, whatever `--best-effort` says.
 fn refuse_bounded_gaps(gaps: &[crate::linux::Gap]) -> Result<()> {
@@ -58,7 +77,7 @@ fn refuse_bounded_gaps(gaps: &[crate::linux::Gap]) -> Result<()> {
     let gaps: Vec<String> = gaps.iter().map(|g| g.detail.clone()).collect();
     Err(Error::new(format!(
         "this host cannot enforce the approved sandbox: {}; a permissions execution runs bounded or not at all, so nothing ran",
-        gaps.join("; ")
+        summarize(&gaps)
     )))
 }
 
@@ -97,7 +116,7 @@ fn launch_native(plan: &Plan, argv: &[OsString], opts: &Launch) -> Result<i32> {
             let gaps: Vec<String> = art.gaps.iter().map(|g| g.detail.clone()).collect();
             return Err(Error::new(format!(
                 "this host cannot enforce the policy: {}; pass --best-effort to run anyway with a warning per gap",
-                gaps.join("; ")
+                summarize(&gaps)
             )));
         }
         for g in &art.gaps {
@@ -172,7 +191,7 @@ fn enter_namespace(mounts: &crate::linux::mounts::Plan, best_effort: bool) -> Re
         };
         Error::new(format!(
             "no private mount namespace on this host ({e}), which this plan needs; without it {}; pass --best-effort to run anyway with a warning per unprotected path{way_out}",
-            gaps.join("; ")
+            summarize(&gaps)
         ))
     })?;
     Ok(true)

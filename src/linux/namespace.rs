@@ -257,8 +257,53 @@ fn drop_caps() -> Result<()> {
 
 /// Runs every op of `plan` in order. On error the process may be half set
 /// up: the caller must not run the command (or must have probed first).
+/// Each snapshot holds an fd until the read-only world is in place, and
+/// 10,000 roots outgrow the usual soft limit of 1,024 open files. The soft
+/// limit is raised (up to the hard one) for the setup only: dropping the
+/// guard puts the caller's limit back, so the command sees its own.
+struct NofileGuard(Option<libc::rlimit>);
+
+impl NofileGuard {
+    fn raise(need: usize) -> NofileGuard {
+        let mut old = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit writes into `old`.
+        if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut old) } != 0
+            || old.rlim_cur >= need as libc::rlim_t
+        {
+            return NofileGuard(None);
+        }
+        let new = libc::rlimit {
+            rlim_cur: (need as libc::rlim_t).min(old.rlim_max),
+            rlim_max: old.rlim_max,
+        };
+        // SAFETY: a valid rlimit; on failure nothing changed.
+        let raised = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &new) } == 0;
+        NofileGuard(raised.then_some(old))
+    }
+}
+
+impl Drop for NofileGuard {
+    fn drop(&mut self) {
+        if let Some(old) = self.0 {
+            // SAFETY: restoring the limit read before; lowering the soft
+            // limit below open fds is allowed (it only affects new ones).
+            unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &old) };
+        }
+    }
+}
+
 pub fn enter(plan: &Plan) -> Result<()> {
-    let mut snapshots: HashMap<&PathBuf, (OwnedFd, OwnedFd)> = HashMap::new();
+    let snapshots_needed = plan
+        .ops
+        .iter()
+        .filter(|op| matches!(op, MountOp::Snapshot(_)))
+        .count();
+    let _nofile = NofileGuard::raise(snapshots_needed + 64);
+    // One fd per writable root (its cloned tree) until it is attached back.
+    let mut snapshots: HashMap<&PathBuf, OwnedFd> = HashMap::new();
     for op in &plan.ops {
         match op {
             MountOp::Unshare { user, uid, gid } => unshare(*user, *uid, *gid)?,
@@ -267,16 +312,15 @@ pub fn enter(plan: &Plan) -> Result<()> {
                 check(rc, || "make every mount private".into())?;
             }
             MountOp::Snapshot(p) => {
-                let fd = open_path(p)?;
-                let tree = clone_tree(&fd, p)?;
-                snapshots.insert(p, (fd, tree));
+                let tree = clone_tree(&open_path(p)?, p)?;
+                snapshots.insert(p, tree);
             }
             MountOp::ReadOnlyWorld => {
                 let rc = setattr(libc::AT_FDCWD, c"/", 0, &attr(libc::MOUNT_ATTR_RDONLY, 0));
                 check(rc, || "make every mount read-only".into())?;
             }
             MountOp::BindRw { path: p, nodev } => {
-                let (fd, tree) = snapshots.remove(p).ok_or_else(|| NsError {
+                let tree = snapshots.remove(p).ok_or_else(|| NsError {
                     step: format!("internal: no snapshot of {}", p.display()),
                     err: std::io::Error::from_raw_os_error(libc::EINVAL),
                 })?;
@@ -285,9 +329,10 @@ pub fn enter(plan: &Plan) -> Result<()> {
                     let rc = setattr(tree.as_raw_fd(), c"", libc::AT_EMPTY_PATH, &a);
                     check(rc, || format!("make {} nodev", p.display()))?;
                 }
-                // `fd` still names the root in the now read-only mount
-                // below, which is where the writable copy goes.
-                attach(&tree, &fd, p)?;
+                // Opened again (no symlink on the way, as before): the path
+                // now names the root in the read-only mount, which is where
+                // the writable copy goes.
+                attach(&tree, &open_path(p)?, p)?;
             }
             MountOp::Pin(p) => bind_self(p, false, false)?,
             MountOp::BindRo(p) => bind_self(p, true, false)?,
