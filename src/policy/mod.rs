@@ -17,6 +17,11 @@ pub use source::{
     parse_policy_json, parse_profile_toml, permission_profile_from_value, policy_from_value,
 };
 
+use std::borrow::Cow;
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
+
 use crate::error::Result;
 
 /// One entry of a `read` or `write` list: a special name (starting with `:`)
@@ -33,11 +38,26 @@ pub enum PathSpec {
     SlashTmp,
     /// `:minimal`: the platform's runtime set (reads only).
     Minimal,
-    /// A path as written.
-    Path(String),
+    /// A path as written: bytes, as on the command line (a `-w` path need
+    /// not be UTF-8; TOML and JSON paths always are).
+    Path(PathBuf),
 }
 
 impl PathSpec {
+    /// A list entry or flag value that may not be UTF-8 (`-w`, `--allow-*`).
+    /// Special names are ASCII, so a non-UTF-8 value can only be a path.
+    pub fn parse_os(text: &OsStr) -> std::result::Result<PathSpec, String> {
+        match text.to_str() {
+            Some(s) => PathSpec::parse(s),
+            None if text.as_bytes().starts_with(b":") => Err(format!(
+                "unknown special name `{}` (known: :root, :cwd, :tmpdir, :slash_tmp, :minimal)",
+                text.to_string_lossy()
+            )),
+            None if text.as_bytes().contains(&0) => Err("a path containing a NUL byte".into()),
+            None => Ok(PathSpec::Path(PathBuf::from(text))),
+        }
+    }
+
     pub fn parse(text: &str) -> std::result::Result<PathSpec, String> {
         Ok(match text {
             ":root" => PathSpec::Root,
@@ -52,19 +72,20 @@ impl PathSpec {
                 ));
             }
             s if s.contains('\0') => return Err("a path containing a NUL byte".into()),
-            s => PathSpec::Path(s.to_string()),
+            s => PathSpec::Path(PathBuf::from(s)),
         })
     }
 
-    pub fn as_text(&self) -> &str {
-        match self {
+    /// The entry as written, for messages (a non-UTF-8 path lossily).
+    pub fn as_text(&self) -> Cow<'_, str> {
+        Cow::Borrowed(match self {
             PathSpec::Root => ":root",
             PathSpec::Cwd => ":cwd",
             PathSpec::Tmpdir => ":tmpdir",
             PathSpec::SlashTmp => ":slash_tmp",
             PathSpec::Minimal => ":minimal",
-            PathSpec::Path(p) => p,
-        }
+            PathSpec::Path(p) => return p.to_string_lossy(),
+        })
     }
 }
 
