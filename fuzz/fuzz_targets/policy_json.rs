@@ -22,6 +22,9 @@ fuzz_target!(|data: &[u8]| {
         let base = cordon::policy::Policy::default_profile().expect("built-in profile");
         let merged = cordon::policy::merge_permissions(&base, &extra);
         common::stages(&merged, std::path::Path::new("/"));
-        common::stages(&extra.into_policy("--permissions"), std::path::Path::new("/"));
+        common::stages(
+            &extra.into_policy("--permissions"),
+            std::path::Path::new("/"),
+        );
     }
 });

@@ -43,6 +43,8 @@ pub enum PathSpec {
     Path(PathBuf),
 }
 
+const NUL_PATH: &str = "a path containing a NUL byte, which no file name can hold; remove it";
+
 impl PathSpec {
     /// A list entry or flag value that may not be UTF-8 (`-w`, `--allow-*`).
     /// Special names are ASCII, so a non-UTF-8 value can only be a path.
@@ -53,7 +55,7 @@ impl PathSpec {
                 "unknown special name `{}` (known: :root, :cwd, :tmpdir, :slash_tmp, :minimal)",
                 text.to_string_lossy()
             )),
-            None if text.as_bytes().contains(&0) => Err("a path containing a NUL byte".into()),
+            None if text.as_bytes().contains(&0) => Err(NUL_PATH.into()),
             None => Ok(PathSpec::Path(PathBuf::from(text))),
         }
     }
@@ -71,7 +73,7 @@ impl PathSpec {
                     "unknown special name `{s}` (known: :root, :cwd, :tmpdir, :slash_tmp, :minimal)"
                 ));
             }
-            s if s.contains('\0') => return Err("a path containing a NUL byte".into()),
+            s if s.contains('\0') => return Err(NUL_PATH.into()),
             s => PathSpec::Path(PathBuf::from(s)),
         })
     }
@@ -193,10 +195,14 @@ pub(crate) fn grants(
 
 /// Validates one protected subpath name: relative, no `..`, not empty.
 pub(crate) fn check_protected(name: &str, origin: &str) -> std::result::Result<(), String> {
-    let bad = name.is_empty()
-        || name.starts_with('/')
-        || name.contains('\0')
-        || name.split('/').any(|c| c == ".." || c == ".");
+    if name.contains('\0') {
+        return Err(format!(
+            "{origin}: protected entry `{}` contains a NUL byte, which no file name can hold; remove it",
+            name.escape_debug()
+        ));
+    }
+    let bad =
+        name.is_empty() || name.starts_with('/') || name.split('/').any(|c| c == ".." || c == ".");
     if bad {
         return Err(format!(
             "{origin}: protected entry `{}` must be a relative subpath such as `.git` (no `/` prefix, `.` or `..`)",
