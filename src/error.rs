@@ -16,18 +16,37 @@ pub struct Error {
     pub exit: i32,
 }
 
+/// The message as one line: control characters (a newline in a path, in a
+/// JSON key echoed back by serde, ...) are written as escapes such as `\n`.
+/// Done here, where every error is built, so no message can break the
+/// one-`cordon: `-line rule whatever user text it quotes.
+fn one_line(message: String) -> String {
+    if !message.chars().any(char::is_control) {
+        return message;
+    }
+    let mut out = String::with_capacity(message.len() + 8);
+    for c in message.chars() {
+        if c.is_control() {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 impl Error {
     /// A failure of cordon's input or host: exit 125.
     pub fn new(message: impl Into<String>) -> Self {
         Error {
-            message: message.into(),
+            message: one_line(message.into()),
             exit: EXIT_CORDON,
         }
     }
 
     pub fn with_exit(message: impl Into<String>, exit: i32) -> Self {
         Error {
-            message: message.into(),
+            message: one_line(message.into()),
             exit,
         }
     }
@@ -47,4 +66,17 @@ pub type Result<T> = std::result::Result<T, Error>;
 #[macro_export]
 macro_rules! bail {
     ($($arg:tt)*) => { return Err($crate::error::Error::new(format!($($arg)*))) };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_are_one_line_with_control_characters_escaped() {
+        let e = Error::new("unknown field `a\nb\r\t\0\u{1b}`, é");
+        assert_eq!(e.message, "unknown field `a\\nb\\r\\t\\0\\u{1b}`, é");
+        assert_eq!(Error::with_exit("x\ny", 127).message, "x\\ny");
+        assert_eq!(Error::new("plain `x`").message, "plain `x`");
+    }
 }

@@ -1,5 +1,6 @@
 //! The POLICY options shared by every subcommand, turned into a [`Policy`].
 
+use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 
 use clap::Args;
@@ -23,13 +24,13 @@ pub struct PolicyArgs {
     pub cwd: Option<PathBuf>,
     /// Add a writable root (repeatable).
     #[arg(short = 'w', long = "writable-root", value_name = "PATH")]
-    pub writable_root: Vec<String>,
+    pub writable_root: Vec<OsString>,
     /// Add a readable path when reads are restricted (repeatable).
     #[arg(long, value_name = "PATH")]
-    pub allow_read: Vec<String>,
+    pub allow_read: Vec<OsString>,
     /// Add a writable path (repeatable).
     #[arg(long, value_name = "PATH")]
-    pub allow_write: Vec<String>,
+    pub allow_write: Vec<OsString>,
     /// Turn the network on.
     #[arg(long, conflicts_with = "no_network")]
     pub network: bool,
@@ -59,8 +60,15 @@ pub struct PolicyArgs {
     pub macos_calendar: bool,
 }
 
-fn spec(text: &str, flag: &str) -> Result<PathSpec> {
-    PathSpec::parse(text).map_err(|e| Error::new(format!("{flag} {}: {e}", text.escape_debug())))
+/// A path flag's value. OsString, not String: a path on the command line is
+/// bytes, and a directory whose name is not UTF-8 is still a directory.
+fn spec(text: &OsStr, flag: &str) -> Result<PathSpec> {
+    PathSpec::parse_os(text).map_err(|e| {
+        Error::new(format!(
+            "{flag} {}: {e}",
+            text.to_string_lossy().escape_debug()
+        ))
+    })
 }
 
 /// Reads `--permissions`: inline JSON when it starts with `{`, else a file.

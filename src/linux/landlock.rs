@@ -264,7 +264,13 @@ impl fmt::Display for Ruleset {
         };
         writeln!(f, "  scopes: {scopes}")?;
         for r in &self.rules {
-            writeln!(f, "  rule {}: {}  # {}", r.path.display(), r.rights, r.why)?;
+            writeln!(
+                f,
+                "  rule {}: {}  # {}",
+                crate::plan::shown(&r.path),
+                r.rights,
+                r.why
+            )?;
         }
         Ok(())
     }

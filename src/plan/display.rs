@@ -1,24 +1,46 @@
 //! The plan as stable plain text (for `--dry-run` and `explain`).
 
 use std::fmt;
+use std::path::Path;
 
 use super::{Plan, ProtectedVia, ReadScope, Root};
 
+/// A path (or name) for line-oriented output: lossy UTF-8 with control
+/// characters escaped (`\n`), so a root named `a\nb` stays on its line.
+pub struct Shown<'a>(&'a Path);
+
+pub fn shown(p: &(impl AsRef<Path> + ?Sized)) -> Shown<'_> {
+    Shown(p.as_ref())
+}
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in self.0.to_string_lossy().chars() {
+            if c.is_control() {
+                write!(f, "{}", c.escape_debug())?;
+            } else {
+                write!(f, "{c}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
 fn root_line(f: &mut fmt::Formatter<'_>, kind: &str, r: &Root) -> fmt::Result {
-    write!(f, "{kind} {}  (from {}", r.path.display(), r.origin)?;
+    write!(f, "{kind} {}  (from {}", shown(&r.path), shown(&r.origin))?;
     if let Some(s) = &r.spelled {
-        write!(f, "; given as {}", s.display())?;
+        write!(f, "; given as {}", shown(s))?;
     }
     for n in &r.nested {
-        write!(f, "; includes {}", n.display())?;
+        write!(f, "; includes {}", shown(n))?;
     }
     writeln!(f, ")")
 }
 
 impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "policy: {}", self.policy_name)?;
-        writeln!(f, "cwd: {}", self.cwd.display())?;
+        writeln!(f, "policy: {}", shown(&self.policy_name))?;
+        writeln!(f, "cwd: {}", shown(&self.cwd))?;
         if !self.sandboxed {
             return writeln!(f, "sandbox: none (full access)");
         }
@@ -45,17 +67,17 @@ impl fmt::Display for Plan {
                     (false, _) => "missing: cannot be pinned on Linux".to_string(),
                     (true, ProtectedVia::Direct) => "read-only".to_string(),
                     (true, ProtectedVia::Symlink) => {
-                        format!("symlink, read-only at {}", p.target.display())
+                        format!("symlink, read-only at {}", shown(&p.target))
                     }
                     (true, ProtectedVia::Gitdir) => {
-                        format!("gitdir pointer, read-only at {}", p.target.display())
+                        format!("gitdir pointer, read-only at {}", shown(&p.target))
                     }
                 };
-                writeln!(f, "  protected {} ({state})", p.path.display())?;
+                writeln!(f, "  protected {} ({state})", shown(&p.path))?;
             }
         }
         for (d, _) in &self.devices {
-            writeln!(f, "device {}", d.display())?;
+            writeln!(f, "device {}", shown(d))?;
         }
         let unix = if self.network.unix_sockets {
             "allowed"

@@ -8,6 +8,7 @@ mod lookup;
 mod roots;
 mod verdict;
 
+pub use display::shown;
 pub use lookup::{Link, Lookup, lookup};
 pub use roots::merge_nested;
 pub use verdict::{Access, PathVerdict, describe_protected};
@@ -152,19 +153,22 @@ impl Plan {
 }
 
 /// Expands `~`, joins relative paths onto `cwd`. No filesystem access.
-pub fn absolute(path: &str, cwd: &Path, env: &Env) -> std::result::Result<PathBuf, String> {
-    let expanded = if path == "~" || path.starts_with("~/") {
-        let home = env
-            .home
-            .as_ref()
-            .ok_or_else(|| format!("`{path}` uses ~ but $HOME is not set"))?;
+pub fn absolute(path: &Path, cwd: &Path, env: &Env) -> std::result::Result<PathBuf, String> {
+    // `~` and `~/...` only (a whole first component): `~user` is a name.
+    let expanded = if let Ok(rest) = path.strip_prefix("~") {
+        let home = env.home.as_ref().ok_or_else(|| {
+            format!(
+                "`{}` uses ~ but $HOME is not set",
+                path.to_string_lossy().escape_debug()
+            )
+        })?;
         let mut p = PathBuf::from(home);
-        if let Some(rest) = path.strip_prefix("~/") {
+        if !rest.as_os_str().is_empty() {
             p.push(rest);
         }
         p
     } else {
-        PathBuf::from(path)
+        path.to_path_buf()
     };
     Ok(if expanded.is_absolute() {
         expanded

@@ -17,6 +17,11 @@ pub use source::{
     parse_policy_json, parse_profile_toml, permission_profile_from_value, policy_from_value,
 };
 
+use std::borrow::Cow;
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
+
 use crate::error::Result;
 
 /// One entry of a `read` or `write` list: a special name (starting with `:`)
@@ -33,11 +38,28 @@ pub enum PathSpec {
     SlashTmp,
     /// `:minimal`: the platform's runtime set (reads only).
     Minimal,
-    /// A path as written.
-    Path(String),
+    /// A path as written: bytes, as on the command line (a `-w` path need
+    /// not be UTF-8; TOML and JSON paths always are).
+    Path(PathBuf),
 }
 
+const NUL_PATH: &str = "a path containing a NUL byte, which no file name can hold; remove it";
+
 impl PathSpec {
+    /// A list entry or flag value that may not be UTF-8 (`-w`, `--allow-*`).
+    /// Special names are ASCII, so a non-UTF-8 value can only be a path.
+    pub fn parse_os(text: &OsStr) -> std::result::Result<PathSpec, String> {
+        match text.to_str() {
+            Some(s) => PathSpec::parse(s),
+            None if text.as_bytes().starts_with(b":") => Err(format!(
+                "unknown special name `{}` (known: :root, :cwd, :tmpdir, :slash_tmp, :minimal)",
+                text.to_string_lossy()
+            )),
+            None if text.as_bytes().contains(&0) => Err(NUL_PATH.into()),
+            None => Ok(PathSpec::Path(PathBuf::from(text))),
+        }
+    }
+
     pub fn parse(text: &str) -> std::result::Result<PathSpec, String> {
         Ok(match text {
             ":root" => PathSpec::Root,
@@ -51,20 +73,21 @@ impl PathSpec {
                     "unknown special name `{s}` (known: :root, :cwd, :tmpdir, :slash_tmp, :minimal)"
                 ));
             }
-            s if s.contains('\0') => return Err("a path containing a NUL byte".into()),
-            s => PathSpec::Path(s.to_string()),
+            s if s.contains('\0') => return Err(NUL_PATH.into()),
+            s => PathSpec::Path(PathBuf::from(s)),
         })
     }
 
-    pub fn as_text(&self) -> &str {
-        match self {
+    /// The entry as written, for messages (a non-UTF-8 path lossily).
+    pub fn as_text(&self) -> Cow<'_, str> {
+        Cow::Borrowed(match self {
             PathSpec::Root => ":root",
             PathSpec::Cwd => ":cwd",
             PathSpec::Tmpdir => ":tmpdir",
             PathSpec::SlashTmp => ":slash_tmp",
             PathSpec::Minimal => ":minimal",
-            PathSpec::Path(p) => p,
-        }
+            PathSpec::Path(p) => return p.to_string_lossy(),
+        })
     }
 }
 
@@ -172,10 +195,14 @@ pub(crate) fn grants(
 
 /// Validates one protected subpath name: relative, no `..`, not empty.
 pub(crate) fn check_protected(name: &str, origin: &str) -> std::result::Result<(), String> {
-    let bad = name.is_empty()
-        || name.starts_with('/')
-        || name.contains('\0')
-        || name.split('/').any(|c| c == ".." || c == ".");
+    if name.contains('\0') {
+        return Err(format!(
+            "{origin}: protected entry `{}` contains a NUL byte, which no file name can hold; remove it",
+            name.escape_debug()
+        ));
+    }
+    let bad =
+        name.is_empty() || name.starts_with('/') || name.split('/').any(|c| c == ".." || c == ".");
     if bad {
         return Err(format!(
             "{origin}: protected entry `{}` must be a relative subpath such as `.git` (no `/` prefix, `.` or `..`)",

@@ -271,7 +271,7 @@ pub fn read_request(arg: &str) -> Result<Request> {
 }
 
 fn read_list(p: &Policy) -> String {
-    let items: Vec<&str> = p.read.iter().map(|g| g.spec.as_text()).collect();
+    let items: Vec<_> = p.read.iter().map(|g| g.spec.as_text()).collect();
     items.join(", ")
 }
 
@@ -459,7 +459,7 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(kind, ExecutionKind::Additional);
-        let specs: Vec<&str> = p.write.iter().map(|g| g.spec.as_text()).collect();
+        let specs: Vec<_> = p.write.iter().map(|g| g.spec.as_text()).collect();
         assert_eq!(specs, [":cwd", "/w", ":tmpdir", ":slash_tmp", "/x"]);
         assert!(!p.network.enabled);
         let (p, _, _) = policy_of(&request(

@@ -133,7 +133,12 @@ fn from_raw(raw: RawProfile, origin: &str) -> std::result::Result<PermissionProf
 
 /// 1-based line and column of a byte offset, for error messages.
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
+    // Never slice inside a character, whatever offset the parser reports.
+    let mut end = offset.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let before = &text[..end];
     let line = before.matches('\n').count() + 1;
     let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
     (line, col)
@@ -288,5 +293,19 @@ pub fn load_profile(name_or_path: &str) -> Result<Policy> {
         parse_policy_json(&text, name_or_path)
     } else {
         parse_profile_toml(&text, name_or_path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_never_splits_a_character() {
+        let text = "a = 1\nb = \"é\"\n";
+        let e = text.find('é').unwrap();
+        assert_eq!(line_col(text, e), (2, 6));
+        assert_eq!(line_col(text, e + 1), (2, 6));
+        assert_eq!(line_col(text, usize::MAX), (3, 1));
     }
 }

@@ -381,8 +381,16 @@ fn run(a: &Args) -> Outcome {
         "list-fds" => op_list_fds(a),
         "env" => {
             a.count(1, 1)?;
-            let value = std::env::var_os(&a.rest[0]).map(|v| v.to_string_lossy().into_owned());
-            Ok(vec![("value", json!(value))])
+            let raw = std::env::var_os(&a.rest[0]);
+            let value = raw.as_ref().map(|v| v.to_string_lossy().into_owned());
+            // The exact bytes too: a non-UTF-8 value must arrive unchanged.
+            let hex = raw.map(|v| {
+                v.as_bytes()
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<String>()
+            });
+            Ok(vec![("value", json!(value)), ("hex", json!(hex))])
         }
         "getuid" => {
             a.count(0, 0)?;

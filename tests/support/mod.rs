@@ -3,6 +3,7 @@
 //! the probe's one-line JSON verdict.
 #![allow(dead_code)]
 
+use std::ffi::OsString;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -282,6 +283,18 @@ impl Outcome {
 
 /// Runs `argv` as `user` in `cwd` with exactly `env`.
 pub fn run_as(user: User, cwd: &Path, env: &[(String, String)], argv: &[&str]) -> Outcome {
+    let env: Vec<(OsString, OsString)> = env.iter().map(|(k, v)| (k.into(), v.into())).collect();
+    let argv: Vec<OsString> = argv.iter().map(OsString::from).collect();
+    run_as_os(user, cwd, &env, &argv)
+}
+
+/// [`run_as`] with arguments and environment that need not be UTF-8.
+pub fn run_as_os(
+    user: User,
+    cwd: &Path,
+    env: &[(OsString, OsString)],
+    argv: &[OsString],
+) -> Outcome {
     let mut cmd = match user {
         User::Nobody if is_root() => {
             let mut c = Command::new("setpriv");
@@ -290,7 +303,7 @@ pub fn run_as(user: User, cwd: &Path, env: &[(String, String)], argv: &[&str]) -
             c
         }
         _ => {
-            let mut c = Command::new(argv[0]);
+            let mut c = Command::new(&argv[0]);
             c.args(&argv[1..]);
             c
         }
