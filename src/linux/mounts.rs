@@ -65,19 +65,21 @@ impl fmt::Display for MountOp {
             ),
             MountOp::Unshare { user: false, .. } => write!(f, "unshare mount namespace"),
             MountOp::MakePrivate => write!(f, "make-private / (recursive)"),
-            MountOp::Snapshot(p) => write!(f, "snapshot {} (while still writable)", p.display()),
+            MountOp::Snapshot(p) => {
+                write!(f, "snapshot {} (while still writable)", plan::shown(&p))
+            }
             MountOp::ReadOnlyWorld => write!(f, "read-only / (recursive)"),
             MountOp::BindRw { path, nodev } => {
-                write!(f, "bind-rw {}", path.display())?;
+                write!(f, "bind-rw {}", plan::shown(&path))?;
                 if *nodev {
                     write!(f, " (nodev)")?;
                 }
                 Ok(())
             }
-            MountOp::Pin(p) => write!(f, "pin {} (cannot be renamed or removed)", p.display()),
-            MountOp::BindRo(p) => write!(f, "bind-ro {}", p.display()),
-            MountOp::PinLink(p) => write!(f, "bind-ro {} (the symlink itself)", p.display()),
-            MountOp::Tmpfs(p) => write!(f, "tmpfs {} (private)", p.display()),
+            MountOp::Pin(p) => write!(f, "pin {} (cannot be renamed or removed)", plan::shown(&p)),
+            MountOp::BindRo(p) => write!(f, "bind-ro {}", plan::shown(&p)),
+            MountOp::PinLink(p) => write!(f, "bind-ro {} (the symlink itself)", plan::shown(&p)),
+            MountOp::Tmpfs(p) => write!(f, "tmpfs {} (private)", plan::shown(&p)),
             MountOp::DropCaps => write!(f, "drop-capabilities"),
         }
     }
@@ -155,7 +157,7 @@ impl Plan {
             } else if p.link_pinned {
                 gaps.push(Gap {
                     feature: "protected",
-                    detail: format!("the symlink {} can be replaced", p.path.display()),
+                    detail: format!("the symlink {} can be replaced", plan::shown(&p.path)),
                 });
             }
         }
@@ -175,9 +177,9 @@ impl Plan {
 /// `root/.cordon -> /target` or `root/.git`.
 fn shown(p: &Protection) -> String {
     if p.target == p.path {
-        p.path.display().to_string()
+        plan::shown(&p.path).to_string()
     } else {
-        format!("{} -> {}", p.path.display(), p.target.display())
+        format!("{} -> {}", plan::shown(&p.path), plan::shown(&p.target))
     }
 }
 
@@ -264,8 +266,8 @@ pub fn compile(plan: &plan::Plan, id: Identity) -> Plan {
     let pinned: Vec<String> = protections
         .iter()
         .filter_map(|p| match (&p.mechanism, p.link_pinned) {
-            (Mechanism::BindRo, _) => Some(p.target.display().to_string()),
-            (_, true) => Some(format!("the symlink {}", p.path.display())),
+            (Mechanism::BindRo, _) => Some(plan::shown(&p.target).to_string()),
+            (_, true) => Some(format!("the symlink {}", plan::shown(&p.path))),
             _ => None,
         })
         .collect();
@@ -371,7 +373,9 @@ impl fmt::Display for Plan {
                     "read-only bind mount (writes fail with EROFS, rename and removal with EBUSY)"
                         .to_string()
                 }
-                Mechanism::Inside(k) => format!("inside {}, a read-only bind mount", k.display()),
+                Mechanism::Inside(k) => {
+                    format!("inside {}, a read-only bind mount", plan::shown(&k))
+                }
                 Mechanism::OutsideRoots if world => {
                     "outside every writable root: Landlock and the read-only world".to_string()
                 }
@@ -443,10 +447,10 @@ mod tests {
         assert_eq!(ops[1], "make-private / (recursive)");
         assert_eq!(
             ops[2],
-            format!("snapshot {} (while still writable)", w.display())
+            format!("snapshot {} (while still writable)", plan::shown(&w))
         );
         assert_eq!(ops[3], "read-only / (recursive)");
-        assert_eq!(ops[4], format!("bind-rw {} (nodev)", w.display()));
+        assert_eq!(ops[4], format!("bind-rw {} (nodev)", plan::shown(&w)));
         assert!(!ops.contains(&"drop-capabilities".to_string()));
         let gaps = m.gaps_without_namespace();
         assert_eq!(gaps.len(), 1);
@@ -499,7 +503,10 @@ mod tests {
         let m = compile(&plan_in(&w), NOBODY);
         assert!(m.needs_namespace());
         let link = w.join(".agents");
-        assert!(ops(&m).contains(&format!("bind-ro {} (the symlink itself)", link.display())));
+        assert!(ops(&m).contains(&format!(
+            "bind-ro {} (the symlink itself)",
+            plan::shown(&link)
+        )));
         let gaps = m.gaps_without_namespace();
         assert_eq!(gaps.len(), 1);
         assert!(gaps[0].detail.contains("can be replaced"), "{gaps:?}");
@@ -512,7 +519,7 @@ mod tests {
         let (w, gd) = (base.join("w"), base.join("elsewhere/gd"));
         std::fs::create_dir_all(&w).unwrap();
         std::fs::create_dir_all(&gd).unwrap();
-        std::fs::write(w.join(".git"), format!("gitdir: {}\n", gd.display())).unwrap();
+        std::fs::write(w.join(".git"), format!("gitdir: {}\n", plan::shown(&gd))).unwrap();
         let m = compile(&plan_in(&w), NOBODY);
         let by_target = |t: &Path| {
             m.protections

@@ -58,9 +58,9 @@ pub struct PathVerdict {
 impl fmt::Display for PathVerdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let l = &self.lookup;
-        let p = l.path.display();
+        let p = super::shown(&l.path);
         if l.resolved != l.path {
-            writeln!(f, "{p}: resolves to {}", l.resolved.display())?;
+            writeln!(f, "{p}: resolves to {}", super::shown(&l.resolved))?;
         }
         if !l.exists {
             writeln!(f, "{p}: does not exist (verdicts are for creating it)")?;
@@ -80,13 +80,13 @@ impl fmt::Display for PathVerdict {
 
 /// How a protected entry is named in verdicts and errors.
 pub fn describe_protected(w: &WritableRoot, p: &Protected) -> String {
-    let root = w.root.path.display();
+    let root = super::shown(&w.root.path);
     match p.via {
         ProtectedVia::Direct => format!("protected subpath {} of writable root {root}", p.name),
         ProtectedVia::Symlink if p.exists => format!(
             "protected subpath {} of writable root {root}, a symlink protected at its target {}",
             p.name,
-            p.target.display()
+            super::shown(&p.target)
         ),
         ProtectedVia::Symlink => format!(
             "protected subpath {} of writable root {root}, a dangling symlink",
@@ -94,8 +94,8 @@ pub fn describe_protected(w: &WritableRoot, p: &Protected) -> String {
         ),
         ProtectedVia::Gitdir => format!(
             "gitdir {} named by {} of writable root {root}",
-            p.target.display(),
-            p.path.display()
+            super::shown(&p.target),
+            super::shown(&p.path)
         ),
     }
 }
