@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::Artifacts;
 use super::landlock::{FsRights, Ruleset};
-use super::seccomp::{self, Cond};
+use super::seccomp;
 use super::verdict::landlock;
 use crate::plan::{Plan, ReadScope, describe_protected};
 
@@ -18,6 +18,7 @@ pub struct Feature {
     /// `writable-root`, `protected`, `protected-missing` (cannot be pinned
     /// on Linux, by design), `reads-elsewhere`, `writes-elsewhere`,
     /// `network`, `unix-sockets`, `io-uring`, `terminal-injection`,
+    /// `mount-changes`, `user-namespaces`,
     /// `truncate`, `ioctl-dev`, `signal-scope`, `abstract-unix-scope`, `macos`.
     pub kind: &'static str,
     /// The plan element in words, e.g. `writable root /repo from :cwd`.
@@ -75,14 +76,7 @@ fn seccomp_rules(art: &Artifacts, syscalls: &[&str]) -> Option<String> {
         .rules
         .iter()
         .filter(|r| syscalls.contains(&r.syscall))
-        .map(|r| {
-            let cond = match r.cond {
-                Cond::Always => String::new(),
-                Cond::ArgEq(i, v) => format!(" if arg{i} == {v:#x}"),
-                Cond::ArgNe(i, v) => format!(" if arg{i} != {v:#x}"),
-            };
-            format!("seccomp {}{cond} -> errno {}", r.syscall, r.errno)
-        })
+        .map(|r| format!("seccomp {}{} -> errno {}", r.syscall, r.cond, r.errno))
         .collect();
     (!rules.is_empty()).then(|| rules.join("; "))
 }
@@ -170,6 +164,24 @@ fn filesystem(plan: &Plan, art: &Artifacts, rs: &Ruleset, out: &mut Vec<Feature>
     ));
 }
 
+/// `seccomp a, b, c -> errno 1` when every one of `syscalls` is denied
+/// unconditionally (a long list reads better this way than rule by rule).
+fn seccomp_denied(art: &Artifacts, syscalls: &[&str]) -> Option<String> {
+    let rule = |s: &str| {
+        art.seccomp
+            .rules
+            .iter()
+            .find(|r| r.syscall == s && r.cond == seccomp::Cond::Always)
+    };
+    let errnos: Option<Vec<i32>> = syscalls.iter().map(|s| rule(s).map(|r| r.errno)).collect();
+    let errnos = errnos?;
+    let errno = *errnos.first()?;
+    errnos
+        .iter()
+        .all(|e| *e == errno)
+        .then(|| format!("seccomp {} -> errno {errno}", syscalls.join(", ")))
+}
+
 /// A Landlock feature that is a gap below some ABI: enforced unless
 /// `compile` reported the gap.
 fn abi_feature(art: &Artifacts, gap: &'static str, what: &str, mechanism: &str) -> Feature {
@@ -248,6 +260,31 @@ pub fn features(plan: &Plan, art: &Artifacts) -> Vec<Feature> {
             "terminal-injection",
             "terminal injection",
             "internal: no seccomp ioctl rule",
+        ),
+    });
+    let view: Vec<&str> = seccomp::MOUNT_API
+        .iter()
+        .chain(&seccomp::VIEW_CHANGES)
+        .copied()
+        .collect();
+    out.push(match seccomp_denied(art, &view) {
+        Some(m) => yes(
+            "mount-changes",
+            "mount, chroot and setns (the filesystem view stays as set up)",
+            m,
+        ),
+        None => no(
+            "mount-changes",
+            "mount, chroot and setns",
+            "internal: no seccomp mount rule",
+        ),
+    });
+    out.push(match seccomp_rules(art, &seccomp::USER_NS) {
+        Some(m) => yes("user-namespaces", "nested user namespaces", m),
+        None => no(
+            "user-namespaces",
+            "nested user namespaces",
+            "internal: no seccomp user namespace rule",
         ),
     });
     if art.landlock.is_some() {
