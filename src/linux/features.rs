@@ -60,8 +60,11 @@ fn rule_on(rs: &Ruleset, path: &Path, want: FsRights) -> Option<String> {
         .iter()
         .find(|r| r.path == path && r.rights.contains(want))
         .map(|r| {
-            let rights = if r.rights == rs.handled_fs {
+            let missing = FsRights(rs.handled_fs.0 & !r.rights.0);
+            let rights = if missing.0 == 0 {
                 "all handled rights".to_string()
+            } else if missing.names().len() <= 2 {
+                format!("all handled rights but {missing}")
             } else {
                 r.rights.to_string()
             };
