@@ -18,7 +18,8 @@ pub struct Feature {
     /// `writable-root`, `protected`, `protected-missing` (cannot be pinned
     /// on Linux, by design), `reads-elsewhere`, `writes-elsewhere`,
     /// `network`, `unix-sockets`, `io-uring`, `terminal-injection`,
-    /// `mount-changes`, `user-namespaces`,
+    /// `mount-changes`, `user-namespaces`, `daemon-socket`, `unix-connect`
+    /// (not enforced: pathname sockets outside the masked list),
     /// `truncate`, `ioctl-dev`, `signal-scope`, `abstract-unix-scope`, `macos`.
     pub kind: &'static str,
     /// The plan element in words, e.g. `writable root /repo from :cwd`.
@@ -240,6 +241,32 @@ pub fn features(plan: &Plan, art: &Artifacts) -> Vec<Feature> {
             "seccomp socket -> errno 1",
         )
     });
+    for d in &art.mounts.daemon_sockets {
+        let what = format!("host daemon socket {}", d.path.display());
+        let f = match &d.allowed_by {
+            Some(root) => yes(
+                "daemon-socket",
+                what,
+                format!("allowed: inside the writable root {}", root.display()),
+            ),
+            None => yes(
+                "daemon-socket",
+                what,
+                "mount (/dev/null bound over it in a private mount namespace: connect fails \
+                 with ECONNREFUSED)",
+            ),
+        };
+        out.push(f.at(&d.path));
+    }
+    if plan.network.unix_sockets {
+        out.push(no(
+            "unix-connect",
+            "connect(2) to other pathname unix sockets",
+            "Landlock has no right for it: the well-known host daemon sockets are masked \
+             (daemon-socket), but others the command can reach, such as an ssh-agent or X11 \
+             socket under a writable /tmp, stay reachable",
+        ));
+    }
     let uring = ["io_uring_setup", "io_uring_enter", "io_uring_register"];
     out.push(match seccomp_rules(art, &uring) {
         Some(m) => yes("io-uring", "io_uring off", m),

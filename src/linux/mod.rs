@@ -107,13 +107,20 @@ pub fn host_abi(cap: Option<u8>) -> u8 {
 /// Compiles `plan` for a kernel offering Landlock `abi` (already capped),
 /// for the caller this process runs as.
 pub fn compile(plan: &Plan, abi: u8) -> Result<Artifacts> {
-    compile_for(plan, abi, host::identity())
+    let id = host::identity();
+    compile_for(plan, abi, id, &host::daemon_sockets(id.uid))
 }
 
-/// [`compile`] for a given caller (pure).
-pub fn compile_for(plan: &Plan, abi: u8, id: host::Identity) -> Result<Artifacts> {
+/// [`compile`] for a given caller, who could connect to the host daemon
+/// sockets `sockets` (pure).
+pub fn compile_for(
+    plan: &Plan,
+    abi: u8,
+    id: host::Identity,
+    sockets: &[std::path::PathBuf],
+) -> Result<Artifacts> {
     let abi = abi.min(landlock::MAX_ABI);
-    let mut mounts = mounts::compile(plan, id);
+    let mut mounts = mounts::compile(plan, id, sockets);
     let mut gaps = gaps_for_abi(abi);
     if mounts.read_only_world() {
         // truncate(2) outside the roots meets a read-only mount: closed, as
