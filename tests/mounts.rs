@@ -377,8 +377,19 @@ fn ids_stay_the_same_and_capabilities_are_dropped() {
         let inside = caps(cordon(&ws, &[&["run", "--"][..], &status].concat()));
         let outside = caps(run_as(user, &ws.work(), &ws.env(), &status));
         match user {
-            // Root entered only a mount namespace: it gained nothing.
-            User::Root => assert_eq!(inside, outside),
+            // Root entered only a mount namespace: it gained nothing, and
+            // kept only Docker's default set (0xa80425fb; see SECURITY.md).
+            User::Root => {
+                assert_ne!(inside, outside);
+                let want = [
+                    "CapInh:\t0000000000000000",
+                    "CapPrm:\t00000000a80425fb",
+                    "CapEff:\t00000000a80425fb",
+                    "CapBnd:\t00000000a80425fb",
+                    "CapAmb:\t0000000000000000",
+                ];
+                assert_eq!(inside, want, "{outside:?}");
+            }
             // The user namespace's capabilities are all gone, bounding set too.
             User::Nobody => {
                 assert_eq!(inside.len(), 5, "{inside:?}");

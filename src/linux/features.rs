@@ -18,7 +18,8 @@ pub struct Feature {
     /// `writable-root`, `protected`, `protected-missing` (cannot be pinned
     /// on Linux, by design), `reads-elsewhere`, `writes-elsewhere`,
     /// `network`, `unix-sockets`, `io-uring`, `terminal-injection`,
-    /// `mount-changes`, `user-namespaces`, `daemon-socket`, `unix-connect`
+    /// `mount-changes`, `user-namespaces`, `capabilities`, `daemon-socket`,
+    /// `unix-connect`
     /// (not enforced: pathname sockets outside the masked list),
     /// `truncate`, `ioctl-dev`, `signal-scope`, `abstract-unix-scope`, `macos`.
     pub kind: &'static str,
@@ -292,6 +293,17 @@ pub fn features(plan: &Plan, art: &Artifacts) -> Vec<Feature> {
             "internal: no seccomp ioctl rule",
         ),
     });
+    if let Some(keep) = art.caps {
+        out.push(yes(
+            "capabilities",
+            "capabilities of a privileged caller (reboot, kernel modules, clock, host name, \
+             network admin, other processes' memory maps...)",
+            format!(
+                "PR_CAPBSET_DROP and capset: only {} are kept",
+                keep.names().join(",")
+            ),
+        ));
+    }
     let view: Vec<&str> = seccomp::MOUNT_API
         .iter()
         .chain(&seccomp::VIEW_CHANGES)

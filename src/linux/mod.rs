@@ -1,6 +1,7 @@
 //! The Linux backend: compile (pure: plan -> Landlock ruleset, seccomp filter,
 //! gaps) and apply (this process, then exec).
 
+pub mod caps;
 mod features;
 pub mod host;
 pub mod landlock;
@@ -51,6 +52,9 @@ pub struct Artifacts {
     pub seccomp: seccomp::Filter,
     /// The private mount namespace (empty ops when none is needed).
     pub mounts: mounts::Plan,
+    /// The capabilities a privileged caller keeps; `None` for an
+    /// unprivileged one, who has none to drop.
+    pub caps: Option<caps::Keep>,
     pub gaps: Vec<Gap>,
 }
 
@@ -134,6 +138,7 @@ pub fn compile_for(
         landlock: (abi > 0).then(|| landlock::compile(plan, abi)),
         seccomp: seccomp::compile(plan)?,
         mounts,
+        caps: caps::Keep::for_caller(id.privileged),
         gaps,
     })
 }
@@ -146,6 +151,9 @@ impl fmt::Display for Artifacts {
         }
         write!(f, "{}", self.seccomp)?;
         write!(f, "{}", self.mounts)?;
+        if let Some(keep) = self.caps {
+            write!(f, "{keep}")?;
+        }
         for g in &self.gaps {
             writeln!(f, "gap: {g}")?;
         }

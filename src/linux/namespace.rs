@@ -247,43 +247,12 @@ fn mask(p: &Path) -> Result<()> {
     attach(&tree, &at, p)
 }
 
-/// Drops every capability: the bounding set (needs CAP_SETPCAP, so first),
-/// the ambient set, then effective, permitted and inheritable via capset.
+/// Drops every capability the user namespace gave.
 fn drop_caps() -> Result<()> {
-    for cap in 0..64 {
-        // SAFETY: plain prctl; EINVAL past the last capability ends the loop.
-        if unsafe { libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0) } != 0 {
-            if std::io::Error::last_os_error().raw_os_error() == Some(libc::EINVAL) {
-                break;
-            }
-            return Err(fail("drop the capability bounding set"));
-        }
-    }
-    // SAFETY: plain prctl.
-    let rc = unsafe {
-        libc::prctl(
-            libc::PR_CAP_AMBIENT,
-            libc::PR_CAP_AMBIENT_CLEAR_ALL,
-            0,
-            0,
-            0,
-        )
-    };
-    check(rc.into(), || "clear ambient capabilities".into())?;
-    #[repr(C)]
-    struct Header {
-        version: u32,
-        pid: i32,
-    }
-    let header = Header {
-        version: 0x2008_0522, // _LINUX_CAPABILITY_VERSION_3
-        pid: 0,
-    };
-    let data = [0u32; 6]; // two empty {effective, permitted, inheritable}
-    // SAFETY: capset(2) with a version-3 header and two data structs. Raw
-    // syscall: neither libc nor nix wraps it.
-    let rc = unsafe { libc::syscall(libc::SYS_capset, &header, data.as_ptr()) };
-    check(rc, || "drop capabilities".into()).map(drop)
+    super::caps::restrict(super::caps::Keep(0)).map_err(|err| NsError {
+        step: "drop capabilities".into(),
+        err,
+    })
 }
 
 /// Runs every op of `plan` in order. On error the process may be half set

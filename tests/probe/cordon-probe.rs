@@ -30,14 +30,15 @@ ops: read PATH | write PATH [DATA] | create PATH | overwrite PATH | truncate PAT
      mkdir PATH | rmdir PATH | unlink PATH | rename FROM TO | link FROM TO
      symlink TARGET LINKPATH | chmod PATH OCTAL | chown PATH UID GID | utime PATH
      setxattr PATH | mknod PATH | mkfifo PATH | stat PATH | exec PATH [ARGS...]
-     socket FAMILY TYPE [PROTO] | connect-tcp HOST PORT | connect-udp HOST PORT
+     socket FAMILY TYPE [PROTO] | socket-nr FAMILY_HEX TYPE PROTO | connect-tcp HOST PORT | connect-udp HOST PORT
      bind-tcp HOST PORT | connect-unix PATH | connect-abstract NAME | socketpair
      kill PID SIG | kill-child | io-uring-setup | unshare-user | unshare-mount
      unshare-net | mount-tmpfs PATH | mount-setattr-rw PATH | chroot PATH | pivot-root NEW OLD
      ptrace-attach PID | process-vm-readv PID ADDR_HEX | open-by-handle PATH [MOUNTDIR]
      tiocsti | tioclinux [TTY] | ioctl-stdin CMD_HEX | list-fds | env NAME | getuid
      sleep SECONDS | read-at PATH OFFSET_HEX | create-at DIRFD NAME | pidfd-kill PID SIG
-     setns PATH | clone-user | clone3 | thread | io-uring-enter
+     setns PATH | clone-user | clone3 | thread | io-uring-enter | reboot-bad-magic
+     sethostname-same | finit-module PATH
      listen-tcp HOST PORT SECONDS | listen-unix PATH SECONDS | listen-abstract NAME SECONDS
      deny-syscall NAME=ERRNO[,NAME=ERRNO...] -- CMD [ARGS...]";
 
@@ -306,6 +307,19 @@ fn run(a: &Args) -> Outcome {
             Ok(vec![])
         }
         "socket" => op_socket(a),
+        "socket-nr" => {
+            // socket(2) with all 64 bits of FAMILY as given (the kernel reads
+            // an int): a filter must compare the low 32 bits only.
+            a.count(3, 3)?;
+            let hex = a.text(0)?;
+            let bad = || usage(format!("socket-nr: bad FAMILY_HEX {hex:?}"));
+            let family =
+                u64::from_str_radix(hex.trim_start_matches("0x"), 16).or_else(|_| bad())?;
+            let (kind, proto): (u64, u64) = (a.num(1, "TYPE")?, a.num(2, "PROTO")?);
+            let fd = sys(unsafe { libc::syscall(libc::SYS_socket, family, kind, proto) })?;
+            drop(owned(fd as RawFd));
+            Ok(vec![])
+        }
         "connect-tcp" | "connect-udp" | "bind-tcp" | "listen-tcp" => op_inet(a),
         "connect-unix" | "connect-abstract" | "listen-unix" | "listen-abstract" => op_unix(a),
         "socketpair" => op_socketpair(a),
@@ -346,6 +360,36 @@ fn run(a: &Args) -> Outcome {
             Ok(vec![])
         }
         "read-at" => op_read_at(a),
+        // Host-wide powers of root's capabilities, each tried so that it
+        // changes nothing even when allowed.
+        "reboot-bad-magic" => no_arg_op(a, || {
+            // The capability is checked before the magic numbers: EPERM
+            // without CAP_SYS_BOOT, EINVAL with it. Raw: glibc's reboot()
+            // fills in the right magic.
+            (unsafe { libc::syscall(libc::SYS_reboot, 0, 0, 0, null::<c_void>()) }) as c_int
+        }),
+        "sethostname-same" => no_arg_op(a, || {
+            let mut name = [0u8; 256];
+            if unsafe { libc::gethostname(name.as_mut_ptr().cast(), name.len()) } != 0 {
+                return -1;
+            }
+            let len = name.iter().position(|b| *b == 0).unwrap_or(name.len());
+            unsafe { libc::sethostname(name.as_ptr().cast(), len) }
+        }),
+        "finit-module" => {
+            // With CAP_SYS_MODULE the kernel reads PATH as a module (an
+            // empty or non-module file is refused: ENOEXEC/EINVAL);
+            // without it, EPERM first.
+            a.count(1, 1)?;
+            let p = a.cstr(0)?;
+            let fd = owned(step("open", unsafe {
+                libc::open(p.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC)
+            })?);
+            step("finit_module", unsafe {
+                libc::syscall(libc::SYS_finit_module, fd.as_raw_fd(), c"".as_ptr(), 0)
+            })?;
+            Ok(vec![])
+        }
         "create-at" => {
             a.count(2, 2)?;
             let dirfd: RawFd = a.num(0, "DIRFD")?;
