@@ -729,6 +729,15 @@ fn proc_capabilities_of_root_are_cut_to_dockers_set() {
 }
 
 #[test]
+fn proc_the_session_keyring_is_out_of_reach() {
+    for user in users() {
+        let ws = Ws::new(user);
+        control(&ws, &["keyctl-session"]).assert_ok();
+        sandboxed(&ws, &[], &["keyctl-session"]).assert_errno("EPERM");
+    }
+}
+
+#[test]
 fn proc_terminal_injection_tiocsti_and_tioclinux() {
     for user in users() {
         let ws = Ws::new(user);

@@ -18,7 +18,7 @@ pub struct Feature {
     /// `writable-root`, `protected`, `protected-missing` (cannot be pinned
     /// on Linux, by design), `reads-elsewhere`, `writes-elsewhere`,
     /// `network`, `unix-sockets`, `io-uring`, `terminal-injection`,
-    /// `mount-changes`, `user-namespaces`, `capabilities`, `daemon-socket`,
+    /// `mount-changes`, `user-namespaces`, `keyrings`, `capabilities`, `daemon-socket`,
     /// `unix-connect`
     /// (not enforced: pathname sockets outside the masked list),
     /// `truncate`, `ioctl-dev`, `signal-scope`, `abstract-unix-scope`, `macos`.
@@ -327,6 +327,14 @@ pub fn features(plan: &Plan, art: &Artifacts) -> Vec<Feature> {
             "user-namespaces",
             "nested user namespaces",
             "internal: no seccomp user namespace rule",
+        ),
+    });
+    out.push(match seccomp_denied(art, &seccomp::KEYRING) {
+        Some(m) => yes("keyrings", "the kernel keyrings (session, user)", m),
+        None => no(
+            "keyrings",
+            "the kernel keyrings",
+            "internal: no seccomp keyring rule",
         ),
     });
     if art.landlock.is_some() {

@@ -34,6 +34,9 @@ pub const MOUNT_API: [&str; 10] = [
 /// The other calls that change what the filesystem looks like.
 pub const VIEW_CHANGES: [&str; 2] = ["chroot", "setns"];
 
+/// The kernel keyring calls.
+pub const KEYRING: [&str; 3] = ["add_key", "keyctl", "request_key"];
+
 /// The calls that can make a user namespace.
 pub const USER_NS: [&str; 3] = ["unshare", "clone", "clone3"];
 
@@ -187,6 +190,17 @@ pub fn compile(plan: &Plan) -> crate::error::Result<Filter> {
             "a nested user namespace regains capabilities",
         ));
     }
+    // The kernel keyrings are not namespaced: the caller's session keyring
+    // (Kerberos tickets, ecryptfs and other secrets) and the user's
+    // persistent keyring are shared with everything the user runs. Docker's
+    // filter denies these too.
+    for s in KEYRING {
+        rules.push(deny(
+            s,
+            Cond::Always,
+            "the kernel keyrings are shared with processes outside",
+        ));
+    }
     rules.push(Rule {
         syscall: "clone3",
         cond: Cond::Always,
@@ -305,6 +319,9 @@ mod bpf {
             "open_by_handle_at" => libc::SYS_open_by_handle_at,
             "chroot" => libc::SYS_chroot,
             "setns" => libc::SYS_setns,
+            "add_key" => libc::SYS_add_key,
+            "keyctl" => libc::SYS_keyctl,
+            "request_key" => libc::SYS_request_key,
             "unshare" => libc::SYS_unshare,
             "clone" => libc::SYS_clone,
             "clone3" => libc::SYS_clone3,

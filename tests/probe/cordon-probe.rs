@@ -38,7 +38,7 @@ ops: read PATH | write PATH [DATA] | create PATH | overwrite PATH | truncate PAT
      tiocsti | tioclinux [TTY] | ioctl-stdin CMD_HEX | list-fds | env NAME | getuid
      sleep SECONDS | read-at PATH OFFSET_HEX | create-at DIRFD NAME | pidfd-kill PID SIG
      setns PATH | clone-user | clone3 | thread | io-uring-enter | reboot-bad-magic
-     sethostname-same | finit-module PATH
+     sethostname-same | finit-module PATH | keyctl-session
      listen-tcp HOST PORT SECONDS | listen-unix PATH SECONDS | listen-abstract NAME SECONDS
      deny-syscall NAME=ERRNO[,NAME=ERRNO...] -- CMD [ARGS...]";
 
@@ -360,6 +360,13 @@ fn run(a: &Args) -> Outcome {
             Ok(vec![])
         }
         "read-at" => op_read_at(a),
+        "keyctl-session" => {
+            // keyctl(KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 0):
+            // the caller's session keyring, shared with the whole session.
+            a.count(0, 0)?;
+            let id = sys(unsafe { libc::syscall(libc::SYS_keyctl, 0, -3, 0) })?;
+            Ok(vec![("id", json!(id))])
+        }
         // Host-wide powers of root's capabilities, each tried so that it
         // changes nothing even when allowed.
         "reboot-bad-magic" => no_arg_op(a, || {
