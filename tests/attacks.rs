@@ -229,10 +229,20 @@ fn unique(what: &str, user: User) -> String {
     format!("cordon-attack-{what}-{}-{user:?}", std::process::id())
 }
 
+/// The host's daemon sockets decide whether an unprivileged caller gets a
+/// mount namespace, and so some errnos. The test that plants a fake daemon
+/// socket holds this exclusively; every other test shares it.
+static HOST_SOCKETS: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+fn host_sockets_unchanged() -> std::sync::RwLockReadGuard<'static, ()> {
+    HOST_SOCKETS.read().unwrap_or_else(|e| e.into_inner())
+}
+
 // ------------------------------------------------------------- filesystem
 
 #[test]
 fn fs_symlink_to_home_or_etc_then_write_through_it() {
+    let _host = host_sockets_unchanged();
     for user in users() {
         let ws = Ws::new(user);
         let roots = outside_of(&ws);
@@ -273,6 +283,7 @@ fn fs_symlink_to_home_or_etc_then_write_through_it() {
 
 #[test]
 fn fs_hard_link_to_an_outside_file_then_write() {
+    let _host = host_sockets_unchanged();
     for user in users() {
         let ws = Ws::new(user);
         let roots = outside_of(&ws);
@@ -296,6 +307,7 @@ fn fs_hard_link_to_an_outside_file_then_write() {
 
 #[test]
 fn fs_rename_and_link_into_and_out_of_the_workspace() {
+    let _host = host_sockets_unchanged();
     for user in users() {
         let ws = Ws::new(user);
         let roots = outside_of(&ws);
@@ -335,6 +347,7 @@ fn fs_rename_and_link_into_and_out_of_the_workspace() {
 
 #[test]
 fn fs_proc_self_root_and_an_outside_process_cwd_and_root() {
+    let _host = host_sockets_unchanged();
     for user in users() {
         let ws = Ws::new(user);
         // A .git to pin: the sandbox gets a private mount namespace as
@@ -372,6 +385,7 @@ fn fs_proc_self_root_and_an_outside_process_cwd_and_root() {
 
 #[test]
 fn fs_open_by_handle_at() {
+    let _host = host_sockets_unchanged();
     for user in users() {
         let ws = Ws::new(user);
         ws.write("outside/f", "secret\n");
@@ -389,6 +403,7 @@ fn fs_open_by_handle_at() {
 
 #[test]
 fn fs_write_through_proc_self_fd_of_an_inherited_read_only_fd() {
+    let _host = host_sockets_unchanged();
     for user in users() {
         let ws = Ws::new(user);
         let roots = outside_of(&ws);
@@ -422,6 +437,7 @@ fn fs_write_through_proc_self_fd_of_an_inherited_read_only_fd() {
 
 #[test]
 fn fs_truncate_an_outside_file() {
+    let _host = host_sockets_unchanged();
     for user in users() {
         let ws = Ws::new(user);
         let roots = outside_of(&ws);
@@ -441,6 +457,7 @@ fn fs_truncate_an_outside_file() {
 
 #[test]
 fn fs_dev_shm_writes_do_not_reach_the_host() {
+    let _host = host_sockets_unchanged();
     for user in users() {
         let ws = Ws::new(user);
         let name = format!("/dev/shm/{}", unique("shm", user));
@@ -475,6 +492,7 @@ fn fs_dev_shm_writes_do_not_reach_the_host() {
 
 #[test]
 fn fs_mknod_mount_pivot_root_chroot_setns() {
+    let _host = host_sockets_unchanged();
     for user in users() {
         let ws = Ws::new(user);
         let roots = outside_of(&ws);
@@ -534,6 +552,7 @@ fn fs_mknod_mount_pivot_root_chroot_setns() {
 
 #[test]
 fn fs_setuid_files_do_not_raise_privileges() {
+    let _host = host_sockets_unchanged();
     // A setuid-root program in the workspace: it runs as root without
     // cordon, and as the caller with it (no_new_privs; the workspace is
     // also bound nosuid). Only root can make one.
@@ -564,6 +583,7 @@ fn fs_setuid_files_do_not_raise_privileges() {
 
 #[test]
 fn proc_ptrace_of_an_outside_process() {
+    let _host = host_sockets_unchanged();
     for user in users() {
         let ws = Ws::new(user);
         let mut victim = Victim::start(&ws);
@@ -577,6 +597,7 @@ fn proc_ptrace_of_an_outside_process() {
 
 #[test]
 fn proc_environ_and_mem_of_an_outside_process() {
+    let _host = host_sockets_unchanged();
     for user in users() {
         let ws = Ws::new(user);
         let victim = Victim::start(&ws);
@@ -602,6 +623,7 @@ fn proc_environ_and_mem_of_an_outside_process() {
 
 #[test]
 fn proc_process_vm_readv_of_an_outside_process() {
+    let _host = host_sockets_unchanged();
     for user in users() {
         let ws = Ws::new(user);
         let victim = Victim::start(&ws);
@@ -615,6 +637,7 @@ fn proc_process_vm_readv_of_an_outside_process() {
 
 #[test]
 fn proc_signals_to_outside_processes() {
+    let _host = host_sockets_unchanged();
     for user in users() {
         let ws = Ws::new(user);
         let mut victim = Victim::start(&ws);
@@ -634,6 +657,7 @@ fn proc_signals_to_outside_processes() {
 
 #[test]
 fn proc_kill_minus_one_spares_outside_processes() {
+    let _host = host_sockets_unchanged();
     // kill(-1, SIGKILL) signals every process the caller may signal. It is
     // tried in a throw-away PID namespace, so a failure here could only
     // kill the processes of this test.
@@ -678,6 +702,7 @@ fn proc_kill_minus_one_spares_outside_processes() {
 
 #[test]
 fn proc_capabilities_of_root_are_cut_to_dockers_set() {
+    let _host = host_sockets_unchanged();
     for user in users() {
         let ws = Ws::new(user);
         // Each call changes nothing even when it is allowed (a bad reboot
@@ -730,6 +755,7 @@ fn proc_capabilities_of_root_are_cut_to_dockers_set() {
 
 #[test]
 fn proc_the_session_keyring_is_out_of_reach() {
+    let _host = host_sockets_unchanged();
     for user in users() {
         let ws = Ws::new(user);
         control(&ws, &["keyctl-session"]).assert_ok();
@@ -739,6 +765,7 @@ fn proc_the_session_keyring_is_out_of_reach() {
 
 #[test]
 fn proc_terminal_injection_tiocsti_and_tioclinux() {
+    let _host = host_sockets_unchanged();
     for user in users() {
         let ws = Ws::new(user);
         let (c, p) = (cordon_bin().display(), probe_bin().display());
@@ -791,6 +818,7 @@ fn proc_terminal_injection_tiocsti_and_tioclinux() {
 
 #[test]
 fn proc_nested_user_namespace_is_denied_and_gains_nothing() {
+    let _host = host_sockets_unchanged();
     for user in users() {
         let ws = Ws::new(user);
         let roots = outside_of(&ws);
@@ -863,6 +891,7 @@ impl Drop for Listener {
 
 #[test]
 fn net_tcp_and_udp_over_ipv4_and_ipv6() {
+    let _host = host_sockets_unchanged();
     for user in users() {
         let ws = Ws::new(user);
         for host in ["127.0.0.1", "::1"] {
@@ -884,6 +913,7 @@ fn net_tcp_and_udp_over_ipv4_and_ipv6() {
 
 #[test]
 fn net_raw_packet_netlink_vsock_and_mptcp_sockets() {
+    let _host = host_sockets_unchanged();
     for user in users() {
         let ws = Ws::new(user);
         let everyone: &[&[&str]] = &[
@@ -935,6 +965,7 @@ fn net_raw_packet_netlink_vsock_and_mptcp_sockets() {
 
 #[test]
 fn net_io_uring_is_off_whatever_the_network() {
+    let _host = host_sockets_unchanged();
     for user in users() {
         let ws = Ws::new(user);
         control(&ws, &["io-uring-setup"]).assert_ok();
@@ -998,6 +1029,7 @@ fn entry_programs() -> Option<(PathBuf, Option<PathBuf>)> {
 
 #[test]
 fn net_i386_and_x32_syscall_entry() {
+    let _host = host_sockets_unchanged();
     if !cfg!(target_arch = "x86_64") {
         return eprintln!("note: i386 and x32 entry exist on x86_64 only: skipped");
     }
@@ -1049,6 +1081,7 @@ fn net_i386_and_x32_syscall_entry() {
 
 #[test]
 fn net_abstract_unix_sockets_of_the_host() {
+    let _host = host_sockets_unchanged();
     for user in users() {
         let ws = Ws::new(user);
         let name = unique("abstract", user);
@@ -1130,6 +1163,7 @@ impl Drop for FakeDaemon {
 
 #[test]
 fn net_pathname_socket_of_a_host_daemon_is_masked() {
+    let _host = HOST_SOCKETS.write().unwrap_or_else(|e| e.into_inner());
     if !is_root() {
         return eprintln!("note: not root, so this test is skipped (it makes a socket in /run)");
     }
@@ -1175,6 +1209,7 @@ fn net_pathname_socket_of_a_host_daemon_is_masked() {
 
 #[test]
 fn fds_only_the_callers_descriptors_reach_the_command() {
+    let _host = host_sockets_unchanged();
     for user in users() {
         let ws = Ws::new(user);
         ws.write("outside/passed", "x");
