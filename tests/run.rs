@@ -315,8 +315,10 @@ fn older_landlock_abis_refuse_or_warn_per_gap() {
             .lines()
             .filter(|l| l.starts_with("cordon: warning:"))
             .count();
-        // As root the read-only world backfills truncate: one gap fewer.
-        let want = if user == User::Root { 3 } else { 4 };
+        // As root (or with a daemon socket to mask) the read-only world
+        // backfills truncate: one gap fewer.
+        let namespaced = user == User::Root || nobody_gets_a_namespace();
+        let want = if namespaced { 3 } else { 4 };
         assert_eq!(warnings, want, "{out:?}");
         // ABI 2 cannot restrict truncate: the gap is real, which is why it
         // warns (as root, the read-only mount closes it).
@@ -333,10 +335,11 @@ fn older_landlock_abis_refuse_or_warn_per_gap() {
             &["--landlock-abi", "2", "--best-effort"],
             &["truncate", &t],
         );
-        match user {
-            User::Root => out.assert_errno("EROFS"),
-            User::Nobody => out.assert_ok(),
-        };
+        if namespaced {
+            out.assert_errno("EROFS");
+        } else {
+            out.assert_ok();
+        }
     }
 }
 
