@@ -678,8 +678,10 @@ fn proc_kill_minus_one_spares_outside_processes() {
             User::Root => "",
             User::Nobody => "setpriv --reuid=65534 --regid=65534 --clear-groups --",
         };
-        // In the namespace: a victim, then the attack, then is the victim
-        // alive? (`kill -0` by the shell, root, outside any sandbox.)
+        // In the namespace: a victim (announced once it runs as the user),
+        // the attack, then the shell (root, outside any sandbox) sends the
+        // victim SIGTERM and reads how it died: 137 (SIGKILL) if the attack
+        // got it, 143 (SIGTERM) if it was still alive.
         let script = |sandboxed: bool| {
             let wrap = if sandboxed {
                 format!("{c} run --")
@@ -687,10 +689,10 @@ fn proc_kill_minus_one_spares_outside_processes() {
                 String::new()
             };
             format!(
-                "{setpriv} {p} sleep 30 >/dev/null & v=$!; sleep 0.2; \
+                "rm -f ready; {setpriv} {p} sleep 30 > ready & v=$!; \
+                 until [ -s ready ]; do sleep 0.01; done; \
                  {setpriv} {wrap} {p} kill -1 9; \
-                 sleep 0.2; if kill -0 $v 2>/dev/null; then echo victim=alive; kill $v; \
-                 else echo victim=dead; fi"
+                 kill $v 2>/dev/null; wait $v; echo victim=$?"
             )
         };
         let run = |sandboxed: bool| {
@@ -699,11 +701,11 @@ fn proc_kill_minus_one_spares_outside_processes() {
             run_as(User::Root, &ws.work(), &ws.env(), &argv)
         };
         let out = run(false);
-        assert!(out.stdout.contains("victim=dead"), "control: {out:?}");
+        assert!(out.stdout.contains("victim=137"), "control: {out:?}");
         let out = run(true);
         // Landlock refuses each outside process; kill(-1) reports success
         // when it found any process at all, so the victim is the evidence.
-        assert!(out.stdout.contains("victim=alive"), "{user:?}: {out:?}");
+        assert!(out.stdout.contains("victim=143"), "{user:?}: {out:?}");
     }
 }
 
@@ -1103,8 +1105,10 @@ fn net_abstract_unix_sockets_of_the_host() {
             &ws,
             &[],
             &format!(
-                "$P listen-abstract {inner} 5 & $P listen-unix s.sock 5 & sleep 0.3; \
-                 $P connect-abstract {inner}; $P connect-unix s.sock; kill %1 %2"
+                "$P listen-abstract {inner} 5 > a.ready & a=$!; \
+                 $P listen-unix s.sock 5 > u.ready & u=$!; \
+                 until [ -s a.ready ] && [ -s u.ready ]; do sleep 0.01; done; \
+                 $P connect-abstract {inner}; $P connect-unix s.sock; kill $a $u"
             ),
         );
         let connects: Vec<String> = json_lines(&out)
