@@ -5,6 +5,9 @@
 //! means anything without cordon, a control run that succeeds. SECURITY.md
 //! lists every test here with the mechanism that stops the attack.
 
+// Linux only: the battery drives Landlock, seccomp and the mount namespace.
+#![cfg(target_os = "linux")]
+
 mod support;
 
 use std::collections::BTreeMap;

@@ -3,6 +3,9 @@
 //! that succeeds, as root and as an unprivileged user, and the files are
 //! checked unchanged afterwards.
 
+// Linux only: mount namespaces (and Linux xattr calls).
+#![cfg(target_os = "linux")]
+
 mod support;
 
 use std::path::Path;

@@ -2,6 +2,9 @@
 //! place, so its exit status, signals, terminal and standard streams are the
 //! command's own. Each test runs as root and as an unprivileged user.
 
+// Linux only: it runs users through setpriv and terminals through tmux.
+#![cfg(target_os = "linux")]
+
 mod support;
 
 use std::io::{Read, Write};
