@@ -197,8 +197,11 @@ fn signals_reach_own_children_but_not_outside_processes() {
         let ws = Ws::new(user);
         let mut victim = Command::new("setpriv")
             .args(match user {
-                User::Root => vec!["--"],
-                User::Nobody => vec!["--reuid=65534", "--regid=65534", "--clear-groups", "--"],
+                // Not root: we are the unprivileged user already.
+                User::Nobody if is_root() => {
+                    vec!["--reuid=65534", "--regid=65534", "--clear-groups", "--"]
+                }
+                _ => vec!["--"],
             })
             .arg(probe_bin())
             .args(["sleep", "30"])
