@@ -56,6 +56,9 @@ pub struct MacosView {
     pub env: BTreeMap<&'static str, &'static str>,
 }
 
+// One view is built per command and never copied around: boxing the larger
+// variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "platform", rename_all = "lowercase")]
 pub enum View {

@@ -59,8 +59,9 @@ fn apply_landlock(plan: &Plan) -> Result<()> {
     Ok(())
 }
 
-/// Sets `no_new_privs`, applies Landlock (when available) and the seccomp
-/// filter, in that order: seccomp last so nothing it denies is needed after.
+/// Sets `no_new_privs`, cuts a privileged caller's capabilities, applies
+/// Landlock (when available) and the seccomp filter, in that order: seccomp
+/// last so nothing it denies is needed after.
 pub fn apply(art: &Artifacts) -> Result<()> {
     // SAFETY: plain prctl with constant arguments.
     if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
@@ -68,6 +69,10 @@ pub fn apply(art: &Artifacts) -> Result<()> {
             "prctl(PR_SET_NO_NEW_PRIVS) failed: {}",
             std::io::Error::last_os_error()
         )));
+    }
+    if let Some(keep) = art.caps {
+        super::caps::restrict(keep)
+            .map_err(|e| Error::new(format!("dropping capabilities failed: {e}; nothing ran")))?;
     }
     if let Some(rs) = &art.landlock {
         apply_landlock(rs)?;

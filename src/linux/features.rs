@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::Artifacts;
 use super::landlock::{FsRights, RuleIndex, Ruleset};
-use super::seccomp::{self, Cond};
+use super::seccomp;
 use super::verdict::landlock;
 use crate::plan::{Plan, ReadScope, describe_protected};
 
@@ -18,6 +18,9 @@ pub struct Feature {
     /// `writable-root`, `protected`, `protected-missing` (cannot be pinned
     /// on Linux, by design), `reads-elsewhere`, `writes-elsewhere`,
     /// `network`, `unix-sockets`, `io-uring`, `terminal-injection`,
+    /// `mount-changes`, `user-namespaces`, `keyrings`, `capabilities`, `daemon-socket`,
+    /// `unix-connect`
+    /// (not enforced: pathname sockets outside the masked list),
     /// `truncate`, `ioctl-dev`, `signal-scope`, `abstract-unix-scope`, `macos`.
     pub kind: &'static str,
     /// The plan element in words, e.g. `writable root /repo from :cwd`.
@@ -56,8 +59,11 @@ impl Feature {
 /// The Landlock rule on exactly `path` that grants `want`.
 fn rule_on(rs: &Ruleset, idx: &RuleIndex, path: &Path, want: FsRights) -> Option<String> {
     idx.on(path, want).map(|r| {
-        let rights = if r.rights == rs.handled_fs {
+        let missing = FsRights(rs.handled_fs.0 & !r.rights.0);
+        let rights = if missing.0 == 0 {
             "all handled rights".to_string()
+        } else if missing.names().len() <= 2 {
+            format!("all handled rights but {missing}")
         } else {
             r.rights.to_string()
         };
@@ -72,14 +78,7 @@ fn seccomp_rules(art: &Artifacts, syscalls: &[&str]) -> Option<String> {
         .rules
         .iter()
         .filter(|r| syscalls.contains(&r.syscall))
-        .map(|r| {
-            let cond = match r.cond {
-                Cond::Always => String::new(),
-                Cond::ArgEq(i, v) => format!(" if arg{i} == {v:#x}"),
-                Cond::ArgNe(i, v) => format!(" if arg{i} != {v:#x}"),
-            };
-            format!("seccomp {}{cond} -> errno {}", r.syscall, r.errno)
-        })
+        .map(|r| format!("seccomp {}{} -> errno {}", r.syscall, r.cond, r.errno))
         .collect();
     (!rules.is_empty()).then(|| rules.join("; "))
 }
@@ -172,6 +171,24 @@ fn filesystem(plan: &Plan, art: &Artifacts, rs: &Ruleset, out: &mut Vec<Feature>
     ));
 }
 
+/// `seccomp a, b, c -> errno 1` when every one of `syscalls` is denied
+/// unconditionally (a long list reads better this way than rule by rule).
+fn seccomp_denied(art: &Artifacts, syscalls: &[&str]) -> Option<String> {
+    let rule = |s: &str| {
+        art.seccomp
+            .rules
+            .iter()
+            .find(|r| r.syscall == s && r.cond == seccomp::Cond::Always)
+    };
+    let errnos: Option<Vec<i32>> = syscalls.iter().map(|s| rule(s).map(|r| r.errno)).collect();
+    let errnos = errnos?;
+    let errno = *errnos.first()?;
+    errnos
+        .iter()
+        .all(|e| *e == errno)
+        .then(|| format!("seccomp {} -> errno {errno}", syscalls.join(", ")))
+}
+
 /// A Landlock feature that is a gap below some ABI: enforced unless
 /// `compile` reported the gap.
 fn abi_feature(art: &Artifacts, gap: &'static str, what: &str, mechanism: &str) -> Feature {
@@ -227,6 +244,32 @@ pub fn features(plan: &Plan, art: &Artifacts) -> Vec<Feature> {
             "seccomp socket -> errno 1",
         )
     });
+    for d in &art.mounts.daemon_sockets {
+        let what = format!("host daemon socket {}", d.path.display());
+        let f = match &d.allowed_by {
+            Some(root) => yes(
+                "daemon-socket",
+                what,
+                format!("allowed: inside the writable root {}", root.display()),
+            ),
+            None => yes(
+                "daemon-socket",
+                what,
+                "mount (/dev/null bound over it in a private mount namespace: connect fails \
+                 with ECONNREFUSED)",
+            ),
+        };
+        out.push(f.at(&d.path));
+    }
+    if plan.network.unix_sockets {
+        out.push(no(
+            "unix-connect",
+            "connect(2) to other pathname unix sockets",
+            "Landlock has no right for it: the well-known host daemon sockets are masked \
+             (daemon-socket), but others the command can reach, such as an ssh-agent or X11 \
+             socket under a writable /tmp, stay reachable",
+        ));
+    }
     let uring = ["io_uring_setup", "io_uring_enter", "io_uring_register"];
     out.push(match seccomp_rules(art, &uring) {
         Some(m) => yes("io-uring", "io_uring off", m),
@@ -250,6 +293,50 @@ pub fn features(plan: &Plan, art: &Artifacts) -> Vec<Feature> {
             "terminal-injection",
             "terminal injection",
             "internal: no seccomp ioctl rule",
+        ),
+    });
+    if let Some(keep) = art.caps {
+        out.push(yes(
+            "capabilities",
+            "capabilities of a privileged caller (reboot, kernel modules, clock, host name, \
+             network admin, other processes' memory maps...)",
+            format!(
+                "PR_CAPBSET_DROP and capset: only {} are kept",
+                keep.names().join(",")
+            ),
+        ));
+    }
+    let view: Vec<&str> = seccomp::MOUNT_API
+        .iter()
+        .chain(&seccomp::VIEW_CHANGES)
+        .copied()
+        .collect();
+    out.push(match seccomp_denied(art, &view) {
+        Some(m) => yes(
+            "mount-changes",
+            "mount, chroot and setns (the filesystem view stays as set up)",
+            m,
+        ),
+        None => no(
+            "mount-changes",
+            "mount, chroot and setns",
+            "internal: no seccomp mount rule",
+        ),
+    });
+    out.push(match seccomp_rules(art, &seccomp::USER_NS) {
+        Some(m) => yes("user-namespaces", "nested user namespaces", m),
+        None => no(
+            "user-namespaces",
+            "nested user namespaces",
+            "internal: no seccomp user namespace rule",
+        ),
+    });
+    out.push(match seccomp_denied(art, &seccomp::KEYRING) {
+        Some(m) => yes("keyrings", "the kernel keyrings (session, user)", m),
+        None => no(
+            "keyrings",
+            "the kernel keyrings",
+            "internal: no seccomp keyring rule",
         ),
     });
     if art.landlock.is_some() {

@@ -236,6 +236,82 @@ pub fn lsm_list() -> Option<String> {
         .map(|s| s.trim().to_string())
 }
 
+/// Sockets of host daemons that act on a client's behalf outside any
+/// sandbox: container engines (a container with the host's `/` mounted),
+/// the system bus and systemd (start units, reconfigure the network, mount
+/// disks), snapd. Landlock has no right for connect(2) on a pathname
+/// socket, so only a mount over them keeps a command away.
+pub const DAEMON_SOCKETS: [&str; 12] = [
+    "/run/docker.sock",
+    "/var/run/docker.sock",
+    "/run/containerd/containerd.sock",
+    "/run/podman/podman.sock",
+    "/run/crio/crio.sock",
+    "/run/dbus/system_bus_socket",
+    "/var/run/dbus/system_bus_socket",
+    "/run/systemd/private",
+    "/run/snapd.socket",
+    "/var/snap/lxd/common/lxd/unix.socket",
+    "/var/lib/lxd/unix.socket",
+    "/var/lib/incus/unix.socket",
+];
+
+/// The same in a user's runtime directory (`/run/user/UID`): the session
+/// bus and the user's systemd (`systemd-run --user` runs anything, outside
+/// the sandbox), rootless docker and podman.
+pub const USER_DAEMON_SOCKETS: [&str; 4] = [
+    "bus",
+    "systemd/private",
+    "docker.sock",
+    "podman/podman.sock",
+];
+
+/// The daemon sockets of [`DAEMON_SOCKETS`] and [`USER_DAEMON_SOCKETS`]
+/// that exist and that the caller `uid` may connect to (write permission on
+/// the socket, search on the way), canonical and sorted. Root looks in every
+/// user's runtime directory, anyone else in their own. A few stat calls, no
+/// scan.
+#[cfg(target_os = "linux")]
+pub fn daemon_sockets(uid: u32) -> Vec<std::path::PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::FileTypeExt;
+    use std::path::PathBuf;
+    let runtime_dirs: Vec<PathBuf> = if uid == 0 {
+        std::fs::read_dir("/run/user")
+            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default()
+    } else {
+        vec![PathBuf::from(format!("/run/user/{uid}"))]
+    };
+    let candidates = DAEMON_SOCKETS.iter().map(PathBuf::from).chain(
+        runtime_dirs
+            .iter()
+            .flat_map(|d| USER_DAEMON_SOCKETS.iter().map(move |n| d.join(n))),
+    );
+    let mut out: Vec<PathBuf> = candidates
+        .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.file_type().is_socket()))
+        .filter(|p| {
+            let Ok(c) = std::ffi::CString::new(p.as_os_str().as_bytes()) else {
+                return false;
+            };
+            // SAFETY: faccessat on a NUL-terminated path.
+            let rc = unsafe {
+                libc::faccessat(libc::AT_FDCWD, c.as_ptr(), libc::W_OK, libc::AT_EACCESS)
+            };
+            rc == 0
+        })
+        .filter_map(|p| std::fs::canonicalize(p).ok())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn daemon_sockets(_uid: u32) -> Vec<std::path::PathBuf> {
+    Vec::new()
+}
+
 /// Who cordon runs as, as far as the mount namespace cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Identity {

@@ -77,8 +77,16 @@ pub const FILE_ONLY: FsRights = FsRights(bits(&[
     "truncate",
     "ioctl_dev",
 ]));
+/// Creating device nodes.
+pub const MAKE_DEVICE: FsRights = FsRights(bits(&["make_char", "make_block"]));
 /// Devices: everything but executing them or creating device nodes.
 pub const DEVICE: FsRights = FsRights(!bits(&["execute", "make_char", "make_block"]));
+/// Writable roots: everything but creating device nodes. Only root can make
+/// one, and a node made in a writable root would open the disk or memory
+/// behind it wherever the root is not mounted `nodev` (no private mount
+/// namespace, or later outside the sandbox). Creating files, directories,
+/// fifos, sockets and symlinks stays allowed.
+pub const WRITABLE_ROOT: FsRights = FsRights(!MAKE_DEVICE.0);
 
 impl FsRights {
     /// All rights the given ABI knows.
@@ -227,7 +235,12 @@ pub fn compile(plan: &Plan, abi: u8) -> Ruleset {
             w.root.path.display(),
             w.root.origin
         );
-        rules.push(rule(w.root.path.clone(), w.root.is_dir, all, why));
+        rules.push(rule(
+            w.root.path.clone(),
+            w.root.is_dir,
+            WRITABLE_ROOT.and(all),
+            why,
+        ));
     }
     for (dev, is_dir) in &plan.devices {
         rules.push(rule(

@@ -1,6 +1,7 @@
 //! The Linux backend: compile (pure: plan -> Landlock ruleset, seccomp filter,
 //! gaps) and apply (this process, then exec).
 
+pub mod caps;
 mod features;
 pub mod host;
 pub mod landlock;
@@ -51,6 +52,9 @@ pub struct Artifacts {
     pub seccomp: seccomp::Filter,
     /// The private mount namespace (empty ops when none is needed).
     pub mounts: mounts::Plan,
+    /// The capabilities a privileged caller keeps; `None` for an
+    /// unprivileged one, who has none to drop.
+    pub caps: Option<caps::Keep>,
     pub gaps: Vec<Gap>,
 }
 
@@ -107,13 +111,20 @@ pub fn host_abi(cap: Option<u8>) -> u8 {
 /// Compiles `plan` for a kernel offering Landlock `abi` (already capped),
 /// for the caller this process runs as.
 pub fn compile(plan: &Plan, abi: u8) -> Result<Artifacts> {
-    compile_for(plan, abi, host::identity())
+    let id = host::identity();
+    compile_for(plan, abi, id, &host::daemon_sockets(id.uid))
 }
 
-/// [`compile`] for a given caller (pure).
-pub fn compile_for(plan: &Plan, abi: u8, id: host::Identity) -> Result<Artifacts> {
+/// [`compile`] for a given caller, who could connect to the host daemon
+/// sockets `sockets` (pure).
+pub fn compile_for(
+    plan: &Plan,
+    abi: u8,
+    id: host::Identity,
+    sockets: &[std::path::PathBuf],
+) -> Result<Artifacts> {
     let abi = abi.min(landlock::MAX_ABI);
-    let mut mounts = mounts::compile(plan, id);
+    let mut mounts = mounts::compile(plan, id, sockets);
     let mut gaps = gaps_for_abi(abi);
     if mounts.read_only_world() {
         // truncate(2) outside the roots meets a read-only mount: closed, as
@@ -127,6 +138,7 @@ pub fn compile_for(plan: &Plan, abi: u8, id: host::Identity) -> Result<Artifacts
         landlock: (abi > 0).then(|| landlock::compile(plan, abi)),
         seccomp: seccomp::compile(plan)?,
         mounts,
+        caps: caps::Keep::for_caller(id.privileged),
         gaps,
     })
 }
@@ -139,6 +151,9 @@ impl fmt::Display for Artifacts {
         }
         write!(f, "{}", self.seccomp)?;
         write!(f, "{}", self.mounts)?;
+        if let Some(keep) = self.caps {
+            write!(f, "{keep}")?;
+        }
         for g in &self.gaps {
             writeln!(f, "gap: {g}")?;
         }

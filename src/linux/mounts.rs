@@ -32,9 +32,10 @@ pub enum MountOp {
     Snapshot(PathBuf),
     /// Every mount read-only, recursively.
     ReadOnlyWorld,
-    /// Attach a writable root's snapshot on top of itself; `nodev` unless
-    /// the root holds the device files, so a device node made there (as
-    /// root) cannot be opened.
+    /// Attach a writable root's snapshot on top of itself, `nosuid`, and
+    /// `nodev` unless the root holds the device files, so a device node
+    /// there cannot be opened. (`no_new_privs` already keeps setuid files
+    /// from raising privileges; `nosuid` says so at the mount too.)
     BindRw { path: PathBuf, nodev: bool },
     /// Bind a directory on the way to a protected path onto itself, with its
     /// writability unchanged: it can no longer be renamed or removed (EBUSY),
@@ -48,6 +49,9 @@ pub enum MountOp {
     PinLink(PathBuf),
     /// A private tmpfs (for /dev/shm).
     Tmpfs(PathBuf),
+    /// Bind /dev/null (read-only, nodev) over a host daemon's socket:
+    /// connect(2) then fails with ECONNREFUSED.
+    Mask(PathBuf),
     /// Drop every capability the user namespace gave.
     DropCaps,
 }
@@ -70,16 +74,18 @@ impl fmt::Display for MountOp {
             }
             MountOp::ReadOnlyWorld => write!(f, "read-only / (recursive)"),
             MountOp::BindRw { path, nodev } => {
-                write!(f, "bind-rw {}", plan::shown(&path))?;
-                if *nodev {
-                    write!(f, " (nodev)")?;
-                }
-                Ok(())
+                let nodev = if *nodev { ",nodev" } else { "" };
+                write!(f, "bind-rw {} (nosuid{nodev})", plan::shown(&path))
             }
             MountOp::Pin(p) => write!(f, "pin {} (cannot be renamed or removed)", plan::shown(&p)),
             MountOp::BindRo(p) => write!(f, "bind-ro {}", plan::shown(&p)),
             MountOp::PinLink(p) => write!(f, "bind-ro {} (the symlink itself)", plan::shown(&p)),
             MountOp::Tmpfs(p) => write!(f, "tmpfs {} (private)", plan::shown(&p)),
+            MountOp::Mask(p) => write!(
+                f,
+                "mask {} (host daemon socket: /dev/null bound over it)",
+                plan::shown(&p)
+            ),
             MountOp::DropCaps => write!(f, "drop-capabilities"),
         }
     }
@@ -119,6 +125,15 @@ pub struct Protection {
     pub link_pinned: bool,
 }
 
+/// A host daemon's socket the caller could connect to (`host::daemon_sockets`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DaemonSocket {
+    pub path: PathBuf,
+    /// The writable root that holds it: writing a socket is connecting to
+    /// it, so the profile allowed it and it is not masked.
+    pub allowed_by: Option<PathBuf>,
+}
+
 /// The compiled namespace: `ops` is empty when none is needed.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Plan {
@@ -126,6 +141,8 @@ pub struct Plan {
     pub reasons: Vec<String>,
     pub ops: Vec<MountOp>,
     pub protections: Vec<Protection>,
+    /// Host daemon sockets: masked, or allowed by a writable root.
+    pub daemon_sockets: Vec<DaemonSocket>,
     /// The caller is privileged (the read-only world is its only limit on
     /// metadata changes).
     pub privileged: bool,
@@ -160,6 +177,19 @@ impl Plan {
                     detail: format!("the symlink {} can be replaced", plan::shown(&p.path)),
                 });
             }
+        }
+        for d in self
+            .daemon_sockets
+            .iter()
+            .filter(|d| d.allowed_by.is_none())
+        {
+            gaps.push(Gap {
+                feature: "daemon-socket",
+                detail: format!(
+                    "the host daemon socket {} stays reachable",
+                    d.path.display()
+                ),
+            });
         }
         if self.privileged && self.read_only_world() {
             gaps.push(Gap {
@@ -198,8 +228,9 @@ fn between(root: &Path, path: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-/// Compiles the plan's mount namespace for a caller `id`.
-pub fn compile(plan: &plan::Plan, id: Identity) -> Plan {
+/// Compiles the plan's mount namespace for a caller `id` who could connect
+/// to the host daemon sockets `sockets`.
+pub fn compile(plan: &plan::Plan, id: Identity, sockets: &[PathBuf]) -> Plan {
     let roots: Vec<PathBuf> = plan.writable.iter().map(|w| w.root.path.clone()).collect();
     // Merged by the plan: no root lies inside another, so the nearest is the
     // one containing a path.
@@ -277,6 +308,26 @@ pub fn compile(plan: &plan::Plan, id: Identity) -> Plan {
             pinned.join(", ")
         ));
     }
+    let daemon_sockets: Vec<DaemonSocket> = sockets
+        .iter()
+        .map(|p| DaemonSocket {
+            path: p.clone(),
+            allowed_by: root_of(p).map(Path::to_path_buf),
+        })
+        .collect();
+    let masked: Vec<PathBuf> = daemon_sockets
+        .iter()
+        .filter(|d| d.allowed_by.is_none())
+        .map(|d| d.path.clone())
+        .collect();
+    if !masked.is_empty() {
+        let names: Vec<String> = masked.iter().map(|p| p.display().to_string()).collect();
+        reasons.push(format!(
+            "host daemon sockets {}: Landlock does not restrict connect(2), only a mount can \
+             keep the command from asking them to act outside the sandbox",
+            names.join(", ")
+        ));
+    }
     if id.privileged {
         reasons.push(
             "running as root or with capabilities: Landlock does not stop chmod, chown, \
@@ -288,6 +339,7 @@ pub fn compile(plan: &plan::Plan, id: Identity) -> Plan {
         reasons,
         ops: Vec::new(),
         protections,
+        daemon_sockets,
         privileged: id.privileged,
         backfills: Vec::new(),
     };
@@ -325,6 +377,7 @@ pub fn compile(plan: &plan::Plan, id: Identity) -> Plan {
     ops.extend(pins.into_iter().map(MountOp::Pin));
     ops.extend(links.into_iter().map(MountOp::PinLink));
     ops.extend(kept.iter().cloned().map(MountOp::BindRo));
+    ops.extend(masked.into_iter().map(MountOp::Mask));
     // The device list holds /dev/shm canonical (it may be /run/shm). A
     // writable root inside it keeps the host's, as the user asked.
     let shm = plan
@@ -355,13 +408,29 @@ impl fmt::Display for Plan {
         } else {
             writeln!(
                 f,
-                "mounts: none (nothing to pin inside a writable root, and not privileged)"
+                "mounts: none (nothing to pin inside a writable root, no host daemon socket to \
+                 mask, and not privileged)"
             )?;
             writeln!(
                 f,
                 "  residual: chmod, utime and xattr changes to your own files outside the \
                  writable roots are not restricted; /dev/shm is the host's"
             )?;
+        }
+        for d in &self.daemon_sockets {
+            match &d.allowed_by {
+                Some(root) => writeln!(
+                    f,
+                    "  daemon socket {}: allowed (inside the writable root {})",
+                    d.path.display(),
+                    root.display()
+                )?,
+                None => writeln!(
+                    f,
+                    "  daemon socket {}: masked (connect fails with ECONNREFUSED)",
+                    d.path.display()
+                )?,
+            }
         }
         let world = self.read_only_world();
         for p in &self.protections {
@@ -427,7 +496,7 @@ mod tests {
     #[test]
     fn unprivileged_without_anything_to_pin_needs_no_namespace() {
         let dir = tempfile::tempdir().unwrap();
-        let m = compile(&plan_in(dir.path()), NOBODY);
+        let m = compile(&plan_in(dir.path()), NOBODY, &[]);
         assert!(!m.needs_namespace());
         assert!(m.gaps_without_namespace().is_empty());
         assert!(
@@ -441,7 +510,7 @@ mod tests {
     fn root_always_gets_the_read_only_world() {
         let dir = tempfile::tempdir().unwrap();
         let w = dir.path().canonicalize().unwrap();
-        let m = compile(&plan_in(&w), ROOT);
+        let m = compile(&plan_in(&w), ROOT, &[]);
         let ops = ops(&m);
         assert_eq!(ops[0], "unshare mount namespace");
         assert_eq!(ops[1], "make-private / (recursive)");
@@ -450,7 +519,10 @@ mod tests {
             format!("snapshot {} (while still writable)", plan::shown(&w))
         );
         assert_eq!(ops[3], "read-only / (recursive)");
-        assert_eq!(ops[4], format!("bind-rw {} (nodev)", plan::shown(&w)));
+        assert_eq!(
+            ops[4],
+            format!("bind-rw {} (nosuid,nodev)", plan::shown(&w))
+        );
         assert!(!ops.contains(&"drop-capabilities".to_string()));
         let gaps = m.gaps_without_namespace();
         assert_eq!(gaps.len(), 1);
@@ -464,7 +536,7 @@ mod tests {
         std::fs::create_dir_all(w.join(".git/hooks")).unwrap();
         std::fs::create_dir_all(w.join("sub/decoy")).unwrap();
         std::os::unix::fs::symlink("sub/decoy", w.join(".cordon")).unwrap();
-        let m = compile(&plan_in(&w), NOBODY);
+        let m = compile(&plan_in(&w), NOBODY, &[]);
         let ops = ops(&m);
         assert_eq!(
             ops[0],
@@ -493,6 +565,29 @@ mod tests {
     }
 
     #[test]
+    fn daemon_sockets_are_masked_unless_a_writable_root_holds_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let w = dir.path().canonicalize().unwrap();
+        let inside = w.join("agent.sock");
+        let host = PathBuf::from("/run/docker.sock");
+        let m = compile(&plan_in(&w), NOBODY, &[host.clone(), inside.clone()]);
+        assert!(m.needs_namespace());
+        let ops = ops(&m);
+        let mask = format!(
+            "mask {} (host daemon socket: /dev/null bound over it)",
+            host.display()
+        );
+        assert!(ops.contains(&mask), "{ops:?}");
+        assert!(!ops.iter().any(|o| o.contains("agent.sock")), "{ops:?}");
+        assert_eq!(m.daemon_sockets[1].allowed_by.as_deref(), Some(w.as_path()));
+        let gaps = m.gaps_without_namespace();
+        assert_eq!(gaps.len(), 1, "{gaps:?}");
+        assert_eq!(gaps[0].feature, "daemon-socket");
+        // Nothing reachable: no namespace, as before.
+        assert!(!compile(&plan_in(&w), NOBODY, &[inside]).needs_namespace());
+    }
+
+    #[test]
     fn a_symlink_to_outside_the_roots_is_still_pinned() {
         let dir = tempfile::tempdir().unwrap();
         let base = dir.path().canonicalize().unwrap();
@@ -500,7 +595,7 @@ mod tests {
         std::fs::create_dir_all(&w).unwrap();
         std::fs::create_dir_all(&elsewhere).unwrap();
         std::os::unix::fs::symlink(&elsewhere, w.join(".agents")).unwrap();
-        let m = compile(&plan_in(&w), NOBODY);
+        let m = compile(&plan_in(&w), NOBODY, &[]);
         assert!(m.needs_namespace());
         let link = w.join(".agents");
         assert!(ops(&m).contains(&format!(
@@ -519,8 +614,8 @@ mod tests {
         let (w, gd) = (base.join("w"), base.join("elsewhere/gd"));
         std::fs::create_dir_all(&w).unwrap();
         std::fs::create_dir_all(&gd).unwrap();
-        std::fs::write(w.join(".git"), format!("gitdir: {}\n", plan::shown(&gd))).unwrap();
-        let m = compile(&plan_in(&w), NOBODY);
+        std::fs::write(w.join(".git"), format!("gitdir: {}\n", gd.display())).unwrap();
+        let m = compile(&plan_in(&w), NOBODY, &[]);
         let by_target = |t: &Path| {
             m.protections
                 .iter()

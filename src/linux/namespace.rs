@@ -216,43 +216,43 @@ fn tmpfs(p: &Path) -> Result<()> {
     })
 }
 
-/// Drops every capability: the bounding set (needs CAP_SETPCAP, so first),
-/// the ambient set, then effective, permitted and inheritable via capset.
+/// Binds /dev/null over the socket `p`, read-only and inert, so connecting
+/// to `p` fails with ECONNREFUSED. A socket that went away since the plan
+/// (its daemon stopped) is left alone: there is nothing to connect to.
+fn mask(p: &Path) -> Result<()> {
+    let at = match open_path(p) {
+        Ok(fd) => fd,
+        Err(e) if e.err.raw_os_error() == Some(libc::ENOENT) => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    // SAFETY: stat is plain data, filled by fstat.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: valid fd and stat buffer.
+    let rc = unsafe { libc::fstat(at.as_raw_fd(), &mut st) };
+    check(rc.into(), || format!("stat {}", p.display()))?;
+    if st.st_mode & libc::S_IFMT != libc::S_IFSOCK {
+        return Err(NsError {
+            step: format!("{} changed while the sandbox was set up", p.display()),
+            err: std::io::Error::from_raw_os_error(libc::ENOTSOCK),
+        });
+    }
+    let null = Path::new("/dev/null");
+    let tree = clone_tree(&open_path(null)?, null)?;
+    let flags = libc::MOUNT_ATTR_RDONLY
+        | libc::MOUNT_ATTR_NOSUID
+        | libc::MOUNT_ATTR_NODEV
+        | libc::MOUNT_ATTR_NOEXEC;
+    let rc = setattr(tree.as_raw_fd(), c"", libc::AT_EMPTY_PATH, &attr(flags, 0));
+    check(rc, || format!("make the mask of {} inert", p.display()))?;
+    attach(&tree, &at, p)
+}
+
+/// Drops every capability the user namespace gave.
 fn drop_caps() -> Result<()> {
-    for cap in 0..64 {
-        // SAFETY: plain prctl; EINVAL past the last capability ends the loop.
-        if unsafe { libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0) } != 0 {
-            if std::io::Error::last_os_error().raw_os_error() == Some(libc::EINVAL) {
-                break;
-            }
-            return Err(fail("drop the capability bounding set"));
-        }
-    }
-    // SAFETY: plain prctl.
-    let rc = unsafe {
-        libc::prctl(
-            libc::PR_CAP_AMBIENT,
-            libc::PR_CAP_AMBIENT_CLEAR_ALL,
-            0,
-            0,
-            0,
-        )
-    };
-    check(rc.into(), || "clear ambient capabilities".into())?;
-    #[repr(C)]
-    struct Header {
-        version: u32,
-        pid: i32,
-    }
-    let header = Header {
-        version: 0x2008_0522, // _LINUX_CAPABILITY_VERSION_3
-        pid: 0,
-    };
-    let data = [0u32; 6]; // two empty {effective, permitted, inheritable}
-    // SAFETY: capset(2) with a version-3 header and two data structs. Raw
-    // syscall: neither libc nor nix wraps it.
-    let rc = unsafe { libc::syscall(libc::SYS_capset, &header, data.as_ptr()) };
-    check(rc, || "drop capabilities".into()).map(drop)
+    super::caps::restrict(super::caps::Keep(0)).map_err(|err| NsError {
+        step: "drop capabilities".into(),
+        err,
+    })
 }
 
 /// Runs every op of `plan` in order. On error the process may be half set
@@ -324,11 +324,12 @@ pub fn enter(plan: &Plan) -> Result<()> {
                     step: format!("internal: no snapshot of {}", p.display()),
                     err: std::io::Error::from_raw_os_error(libc::EINVAL),
                 })?;
+                let mut flags = libc::MOUNT_ATTR_NOSUID;
                 if *nodev {
-                    let a = attr(libc::MOUNT_ATTR_NODEV, 0);
-                    let rc = setattr(tree.as_raw_fd(), c"", libc::AT_EMPTY_PATH, &a);
-                    check(rc, || format!("make {} nodev", p.display()))?;
+                    flags |= libc::MOUNT_ATTR_NODEV;
                 }
+                let rc = setattr(tree.as_raw_fd(), c"", libc::AT_EMPTY_PATH, &attr(flags, 0));
+                check(rc, || format!("make {} nosuid and nodev", p.display()))?;
                 // Opened again (no symlink on the way, as before): the path
                 // now names the root in the read-only mount, which is where
                 // the writable copy goes.
@@ -338,6 +339,7 @@ pub fn enter(plan: &Plan) -> Result<()> {
             MountOp::BindRo(p) => bind_self(p, true, false)?,
             MountOp::PinLink(p) => bind_self(p, true, true)?,
             MountOp::Tmpfs(p) => tmpfs(p)?,
+            MountOp::Mask(p) => mask(p)?,
             MountOp::DropCaps => drop_caps()?,
         }
     }

@@ -13,7 +13,9 @@ pub const AF_UNIX: u64 = 1;
 pub const IPPROTO_MPTCP: u64 = 262;
 pub const TIOCSTI: u64 = 0x5412;
 pub const TIOCLINUX: u64 = 0x541C;
+pub const CLONE_NEWUSER: u64 = 0x1000_0000;
 pub const EPERM: i32 = 1;
+pub const ENOSYS: i32 = 38;
 
 /// Every syscall that changes the mount tree or its flags.
 pub const MOUNT_API: [&str; 10] = [
@@ -29,6 +31,15 @@ pub const MOUNT_API: [&str; 10] = [
     "pivot_root",
 ];
 
+/// The other calls that change what the filesystem looks like.
+pub const VIEW_CHANGES: [&str; 2] = ["chroot", "setns"];
+
+/// The kernel keyring calls.
+pub const KEYRING: [&str; 3] = ["add_key", "keyctl", "request_key"];
+
+/// The calls that can make a user namespace.
+pub const USER_NS: [&str; 3] = ["unshare", "clone", "clone3"];
+
 /// When a rule matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cond {
@@ -37,6 +48,21 @@ pub enum Cond {
     ArgEq(u8, u64),
     /// 32-bit argument `index` differs from the value.
     ArgNe(u8, u64),
+    /// 32-bit argument `index` has every bit of the mask set.
+    ArgHasBits(u8, u64),
+}
+
+/// ` if arg1 == 0x5412`, as `--dry-run` and `explain` print it; empty for
+/// `Always`.
+impl fmt::Display for Cond {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Cond::Always => Ok(()),
+            Cond::ArgEq(i, v) => write!(f, " if arg{i} == {v:#x}"),
+            Cond::ArgNe(i, v) => write!(f, " if arg{i} != {v:#x}"),
+            Cond::ArgHasBits(i, v) => write!(f, " if arg{i} & {v:#x}"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -56,13 +82,14 @@ pub struct Filter {
     pub bpf: Vec<(u16, u8, u8, u32)>,
 }
 
-/// `null` for always, else `{"arg": N, "op": "eq"|"ne", "value": V}`.
+/// `null` for always, else `{"arg": N, "op": "eq"|"ne"|"has_bits", "value": V}`.
 impl Serialize for Cond {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let (arg, op, value) = match *self {
             Cond::Always => return s.serialize_none(),
             Cond::ArgEq(i, v) => (i, "eq", v),
             Cond::ArgNe(i, v) => (i, "ne", v),
+            Cond::ArgHasBits(i, v) => (i, "has_bits", v),
         };
         let mut st = s.serialize_struct("Cond", 3)?;
         st.serialize_field("arg", &arg)?;
@@ -138,6 +165,48 @@ pub fn compile(plan: &Plan) -> crate::error::Result<Filter> {
         Cond::Always,
         "opens files past read-only binds and Landlock",
     ));
+    // chroot (root only: it needs CAP_SYS_CHROOT) and setns gain nothing
+    // past Landlock, which checks real paths and keeps the namespace files
+    // of outside processes out of reach. They are the remaining calls that
+    // change the process's view of the filesystem, and nothing a command
+    // needs under a sandbox: denied with the mount API.
+    for s in VIEW_CHANGES {
+        rules.push(deny(
+            s,
+            Cond::Always,
+            "changes the root directory or namespaces, like the mount API",
+        ));
+    }
+    // A nested user namespace gives every capability again, over namespaces
+    // it then creates: Landlock and this filter still hold, but the kernel
+    // code reachable with those capabilities is the usual first step of a
+    // kernel exploit. Docker's and Flatpak's filters deny it too. clone3
+    // passes its flags in memory a filter cannot read, so it answers ENOSYS
+    // and the C libraries fall back to clone, whose flags are checked.
+    for s in &USER_NS[..2] {
+        rules.push(deny(
+            s,
+            Cond::ArgHasBits(0, CLONE_NEWUSER),
+            "a nested user namespace regains capabilities",
+        ));
+    }
+    // The kernel keyrings are not namespaced: the caller's session keyring
+    // (Kerberos tickets, ecryptfs and other secrets) and the user's
+    // persistent keyring are shared with everything the user runs. Docker's
+    // filter denies these too.
+    for s in KEYRING {
+        rules.push(deny(
+            s,
+            Cond::Always,
+            "the kernel keyrings are shared with processes outside",
+        ));
+    }
+    rules.push(Rule {
+        syscall: "clone3",
+        cond: Cond::Always,
+        errno: ENOSYS,
+        why: "its flags cannot be checked; libc falls back to clone",
+    });
     rules.push(deny(
         "ioctl",
         Cond::ArgEq(1, TIOCSTI),
@@ -168,15 +237,10 @@ impl fmt::Display for Filter {
             writeln!(f, "  bpf_instructions: {}", self.bpf.len())?;
         }
         for r in &self.rules {
-            let cond = match r.cond {
-                Cond::Always => String::new(),
-                Cond::ArgEq(i, v) => format!(" if arg{i} == {v:#x}"),
-                Cond::ArgNe(i, v) => format!(" if arg{i} != {v:#x}"),
-            };
             writeln!(
                 f,
-                "  rule {}{cond} -> errno {}  # {}",
-                r.syscall, r.errno, r.why
+                "  rule {}{} -> errno {}  # {}",
+                r.syscall, r.cond, r.errno, r.why
             )?;
         }
         Ok(())
@@ -253,6 +317,14 @@ mod bpf {
             "fspick" => libc::SYS_fspick,
             "pivot_root" => libc::SYS_pivot_root,
             "open_by_handle_at" => libc::SYS_open_by_handle_at,
+            "chroot" => libc::SYS_chroot,
+            "setns" => libc::SYS_setns,
+            "add_key" => libc::SYS_add_key,
+            "keyctl" => libc::SYS_keyctl,
+            "request_key" => libc::SYS_request_key,
+            "unshare" => libc::SYS_unshare,
+            "clone" => libc::SYS_clone,
+            "clone3" => libc::SYS_clone3,
             other => {
                 return Err(Error::new(format!(
                     "internal: no syscall number for {other}"
@@ -270,20 +342,32 @@ mod bpf {
             Cond::Always => vec![],
             Cond::ArgEq(i, v) => vec![mk(i, SeccompCmpOp::Eq, v)?],
             Cond::ArgNe(i, v) => vec![mk(i, SeccompCmpOp::Ne, v)?],
+            Cond::ArgHasBits(i, v) => vec![mk(i, SeccompCmpOp::MaskedEq(v), v)?],
         })
     }
 
     /// Compiles the rules to BPF. seccompiler checks the architecture but
     /// kills on a mismatch and knows nothing of x32, so its three-instruction
     /// arch prologue is replaced by ours: foreign-arch calls (i386 `int 0x80`)
-    /// get EPERM except exit, and x32 numbers get EPERM.
+    /// get EPERM except exit, and x32 numbers get EPERM. seccompiler has one
+    /// errno per filter: unconditional rules with another errno (clone3's
+    /// ENOSYS) become checks in the prologue.
     pub fn to_bpf(rules: &[Rule]) -> Result<Vec<(u16, u8, u8, u32)>> {
         // An empty rule list means "match unconditionally" in seccompiler.
         let mut map: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
         let mut always = Vec::new();
+        let mut other_errno = Vec::new();
         for r in rules {
             let n = nr(r.syscall)?;
-            if r.cond == Cond::Always {
+            if r.errno != super::EPERM {
+                if r.cond != Cond::Always {
+                    return Err(Error::new(format!(
+                        "internal: seccomp rule on {} with errno {} must be unconditional",
+                        r.syscall, r.errno
+                    )));
+                }
+                other_errno.push((n as u32, r.errno as u32));
+            } else if r.cond == Cond::Always {
                 always.push(n);
                 map.insert(n, Vec::new());
             } else if !always.contains(&n) {
@@ -292,7 +376,7 @@ mod bpf {
                 map.entry(n).or_default().push(rule);
             }
         }
-        let errno = rules.first().map_or(1, |r| r.errno) as u32;
+        let errno = super::EPERM as u32;
         let compiled = SeccompFilter::new(
             map,
             SeccompAction::Allow,
@@ -320,6 +404,10 @@ mod bpf {
         if let Some(bit) = arch::X32_BIT {
             prog.push(jump(JGE_K, bit, 0, 1));
             prog.push(stmt(RET_K, eperm));
+        }
+        for (n, e) in other_errno {
+            prog.push(jump(JEQ_K, n, 0, 1));
+            prog.push(stmt(RET_K, SECCOMP_RET_ERRNO | e));
         }
         prog.extend_from_slice(&compiled[4..]);
         Ok(prog.iter().map(|i| (i.code, i.jt, i.jf, i.k)).collect())

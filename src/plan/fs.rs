@@ -36,11 +36,10 @@ pub fn resolve(path: &Path) -> io::Result<Resolved> {
     }
     // SAFETY: raw is a fresh fd nobody else owns.
     let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+    // The file type is a field, not a set of bits: S_IFSOCK and S_IFBLK
+    // contain S_IFDIR's bit, so it is compared under S_IFMT.
     let is_dir = nix::sys::stat::fstat(&fd)
-        .map(|st| {
-            nix::sys::stat::SFlag::from_bits_truncate(st.st_mode)
-                .contains(nix::sys::stat::SFlag::S_IFDIR)
-        })
+        .map(|st| st.st_mode & libc::S_IFMT == libc::S_IFDIR)
         .map_err(io::Error::from)?;
     // The kernel's own name for the open file: the canonical path in one
     // readlink, where realpath(3) walks and readlinks every component.

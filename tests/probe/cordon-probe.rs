@@ -30,12 +30,15 @@ ops: read PATH | write PATH [DATA] | create PATH | overwrite PATH | truncate PAT
      mkdir PATH | rmdir PATH | unlink PATH | rename FROM TO | link FROM TO
      symlink TARGET LINKPATH | chmod PATH OCTAL | chown PATH UID GID | utime PATH
      setxattr PATH | mknod PATH | mkfifo PATH | stat PATH | exec PATH [ARGS...]
-     socket FAMILY TYPE [PROTO] | connect-tcp HOST PORT | connect-udp HOST PORT
+     socket FAMILY TYPE [PROTO] | socket-nr FAMILY_HEX TYPE PROTO | connect-tcp HOST PORT | connect-udp HOST PORT
      bind-tcp HOST PORT | connect-unix PATH | connect-abstract NAME | socketpair
      kill PID SIG | kill-child | io-uring-setup | unshare-user | unshare-mount
      unshare-net | mount-tmpfs PATH | mount-setattr-rw PATH | chroot PATH | pivot-root NEW OLD
      ptrace-attach PID | process-vm-readv PID ADDR_HEX | open-by-handle PATH [MOUNTDIR]
-     tiocsti | tioclinux | list-fds | env NAME | getuid | sleep SECONDS
+     tiocsti | tioclinux [TTY] | ioctl-stdin CMD_HEX | list-fds | env NAME | getuid
+     sleep SECONDS | read-at PATH OFFSET_HEX | create-at DIRFD NAME | pidfd-kill PID SIG
+     setns PATH | clone-user | clone3 | thread | io-uring-enter | reboot-bad-magic
+     sethostname-same | finit-module PATH | keyctl-session
      listen-tcp HOST PORT SECONDS | listen-unix PATH SECONDS | listen-abstract NAME SECONDS
      deny-syscall NAME=ERRNO[,NAME=ERRNO...] -- CMD [ARGS...]";
 
@@ -304,6 +307,19 @@ fn run(a: &Args) -> Outcome {
             Ok(vec![])
         }
         "socket" => op_socket(a),
+        "socket-nr" => {
+            // socket(2) with all 64 bits of FAMILY as given (the kernel reads
+            // an int): a filter must compare the low 32 bits only.
+            a.count(3, 3)?;
+            let hex = a.text(0)?;
+            let bad = || usage(format!("socket-nr: bad FAMILY_HEX {hex:?}"));
+            let family =
+                u64::from_str_radix(hex.trim_start_matches("0x"), 16).or_else(|_| bad())?;
+            let (kind, proto): (u64, u64) = (a.num(1, "TYPE")?, a.num(2, "PROTO")?);
+            let fd = sys(unsafe { libc::syscall(libc::SYS_socket, family, kind, proto) })?;
+            drop(owned(fd as RawFd));
+            Ok(vec![])
+        }
         "connect-tcp" | "connect-udp" | "bind-tcp" | "listen-tcp" => op_inet(a),
         "connect-unix" | "connect-abstract" | "listen-unix" | "listen-abstract" => op_unix(a),
         "socketpair" => op_socketpair(a),
@@ -330,9 +346,145 @@ fn run(a: &Args) -> Outcome {
             let c = b'x' as c_char;
             unsafe { libc::ioctl(0, libc::TIOCSTI, &c) }
         }),
-        "tioclinux" => no_arg_op(a, || {
-            let subcode: u8 = 6;
-            unsafe { libc::ioctl(0, libc::TIOCLINUX, &subcode) }
+        "tioclinux" => op_tioclinux(a),
+        "ioctl-stdin" => {
+            // ioctl(0, CMD, &byte) with all 64 bits of CMD as given: the
+            // kernel reads the command as 32 bits, so a filter comparing
+            // more than those would miss 0x1_0000_5412 (TIOCSTI).
+            a.count(1, 1)?;
+            let hex = a.text(0)?;
+            let bad = || usage(format!("ioctl-stdin: bad CMD_HEX {hex:?}"));
+            let cmd = u64::from_str_radix(hex.trim_start_matches("0x"), 16).or_else(|_| bad())?;
+            let c = b'x';
+            sys(unsafe { libc::syscall(libc::SYS_ioctl, 0, cmd, &c) })?;
+            Ok(vec![])
+        }
+        "read-at" => op_read_at(a),
+        "keyctl-session" => {
+            // keyctl(KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 0):
+            // the caller's session keyring, shared with the whole session.
+            a.count(0, 0)?;
+            let id = sys(unsafe { libc::syscall(libc::SYS_keyctl, 0, -3, 0) })?;
+            Ok(vec![("id", json!(id))])
+        }
+        // Host-wide powers of root's capabilities, each tried so that it
+        // changes nothing even when allowed.
+        "reboot-bad-magic" => no_arg_op(a, || {
+            // The capability is checked before the magic numbers: EPERM
+            // without CAP_SYS_BOOT, EINVAL with it. Raw: glibc's reboot()
+            // fills in the right magic.
+            (unsafe { libc::syscall(libc::SYS_reboot, 0, 0, 0, null::<c_void>()) }) as c_int
+        }),
+        "sethostname-same" => no_arg_op(a, || {
+            let mut name = [0u8; 256];
+            if unsafe { libc::gethostname(name.as_mut_ptr().cast(), name.len()) } != 0 {
+                return -1;
+            }
+            let len = name.iter().position(|b| *b == 0).unwrap_or(name.len());
+            unsafe { libc::sethostname(name.as_ptr().cast(), len) }
+        }),
+        "finit-module" => {
+            // With CAP_SYS_MODULE the kernel reads PATH as a module (an
+            // empty or non-module file is refused: ENOEXEC/EINVAL);
+            // without it, EPERM first.
+            a.count(1, 1)?;
+            let p = a.cstr(0)?;
+            let fd = owned(step("open", unsafe {
+                libc::open(p.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC)
+            })?);
+            step("finit_module", unsafe {
+                libc::syscall(libc::SYS_finit_module, fd.as_raw_fd(), c"".as_ptr(), 0)
+            })?;
+            Ok(vec![])
+        }
+        "create-at" => {
+            a.count(2, 2)?;
+            let dirfd: RawFd = a.num(0, "DIRFD")?;
+            let name = a.cstr(1)?;
+            let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_CLOEXEC;
+            let fd = sys(unsafe { libc::openat(dirfd, name.as_ptr(), flags, 0o644) })?;
+            drop(owned(fd));
+            Ok(vec![])
+        }
+        "pidfd-kill" => {
+            a.count(2, 2)?;
+            let pid: pid_t = a.num(0, "PID")?;
+            let sig: c_int = a.num(1, "SIG")?;
+            // Raw syscalls: the pidfd calls have no libc wrapper here.
+            let fd = step("pidfd_open", unsafe {
+                libc::syscall(libc::SYS_pidfd_open, pid, 0)
+            })?;
+            let fd = owned(fd as RawFd);
+            step("pidfd_send_signal", unsafe {
+                libc::syscall(
+                    libc::SYS_pidfd_send_signal,
+                    fd.as_raw_fd(),
+                    sig,
+                    null::<c_void>(),
+                    0,
+                )
+            })?;
+            Ok(vec![])
+        }
+        "setns" => {
+            a.count(1, 1)?;
+            let p = a.cstr(0)?;
+            let fd = step("open", unsafe {
+                libc::open(p.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC)
+            })?;
+            let fd = owned(fd);
+            step("setns", unsafe { libc::setns(fd.as_raw_fd(), 0) })?;
+            Ok(vec![])
+        }
+        "clone-user" => no_arg_op(a, || {
+            // Raw clone(2), as a program would call it to get a nested user
+            // namespace without unshare; the child exits at once.
+            let flags = (libc::CLONE_NEWUSER | libc::SIGCHLD) as libc::c_ulong;
+            let none = null_mut::<c_void>();
+            let pid = unsafe { libc::syscall(libc::SYS_clone, flags, none, none, none, 0) };
+            reap(pid)
+        }),
+        "clone3" => no_arg_op(a, || {
+            // clone3 with no flags: a plain fork through the new entry point.
+            #[repr(C)]
+            struct CloneArgs {
+                flags: u64,
+                pidfd: u64,
+                child_tid: u64,
+                parent_tid: u64,
+                exit_signal: u64,
+                stack: u64,
+                stack_size: u64,
+                tls: u64,
+            }
+            let args = CloneArgs {
+                flags: 0,
+                pidfd: 0,
+                child_tid: 0,
+                parent_tid: 0,
+                exit_signal: libc::SIGCHLD as u64,
+                stack: 0,
+                stack_size: 0,
+                tls: 0,
+            };
+            let size = std::mem::size_of::<CloneArgs>();
+            let pid = unsafe { libc::syscall(libc::SYS_clone3, &args, size) };
+            reap(pid)
+        }),
+        "thread" => {
+            a.count(0, 0)?;
+            // std::thread goes through pthread_create, which tries clone3
+            // first and falls back to clone.
+            match std::thread::spawn(|| 42).join() {
+                Ok(42) => Ok(vec![]),
+                _ => Err(Fail::Sys(libc::EIO, Some("join"))),
+            }
+        }
+        "io-uring-enter" => no_arg_op(a, || {
+            // On no ring at all (fd -1): EBADF from the kernel, or the
+            // filter's errno before the kernel looks.
+            let none = null::<c_void>();
+            (unsafe { libc::syscall(libc::SYS_io_uring_enter, -1, 0, 0, 0, none, 0) }) as c_int
         }),
         "mount-tmpfs" => {
             a.count(1, 1)?;
@@ -410,6 +562,58 @@ fn run(a: &Args) -> Outcome {
         "deny-syscall" => op_deny_syscall(a),
         _ => usage(format!("unknown operation {:?}", a.op)),
     }
+}
+
+/// In the child of a raw clone (`pid == 0`): exit at once. In the parent:
+/// wait for it. Returns the clone's result for `sys`.
+fn reap(pid: libc::c_long) -> c_int {
+    if pid == 0 {
+        unsafe { libc::_exit(0) };
+    }
+    if pid > 0 {
+        unsafe { libc::waitpid(pid as pid_t, null_mut(), 0) };
+        return 0;
+    }
+    -1
+}
+
+/// tioclinux [TTY]: TIOCLINUX subcode 6 (read the shift state: harmless) on
+/// stdin or on TTY (a virtual console, where the kernel answers it).
+fn op_tioclinux(a: &Args) -> Outcome {
+    a.count(0, 1)?;
+    let fd = if a.rest.is_empty() {
+        None
+    } else {
+        let p = a.cstr(0)?;
+        let flags = libc::O_RDONLY | libc::O_NOCTTY | libc::O_CLOEXEC;
+        Some(owned(step("open", unsafe {
+            libc::open(p.as_ptr(), flags)
+        })?))
+    };
+    let raw = fd.as_ref().map_or(0, |f| f.as_raw_fd());
+    let mut subcode: u8 = 6;
+    step("ioctl", unsafe {
+        libc::ioctl(raw, libc::TIOCLINUX, &mut subcode)
+    })?;
+    Ok(vec![])
+}
+
+/// read-at PATH OFFSET_HEX: 8 bytes at an offset (an address, for
+/// /proc/PID/mem), printed in hex.
+fn op_read_at(a: &Args) -> Outcome {
+    a.count(2, 2)?;
+    let p = a.cstr(0)?;
+    let hex = a.text(1)?;
+    let bad = || usage(format!("read-at: bad OFFSET_HEX {hex:?}"));
+    let offset = i64::from_str_radix(hex.trim_start_matches("0x"), 16).or_else(|_| bad())?;
+    let fd = owned(step("open", unsafe {
+        libc::open(p.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC)
+    })?);
+    let mut buf = [0u8; 8];
+    let n = unsafe { libc::pread(fd.as_raw_fd(), buf.as_mut_ptr().cast(), 8, offset) };
+    let n = step("pread", n)? as usize;
+    let data: String = buf[..n].iter().map(|b| format!("{b:02x}")).collect();
+    Ok(vec![("data", json!(data))])
 }
 
 fn no_arg_op(a: &Args, f: impl FnOnce() -> c_int) -> Outcome {

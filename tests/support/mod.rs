@@ -201,12 +201,27 @@ impl Ws {
 /// protected path to pin. As root cordon always makes the rest of the
 /// filesystem read-only in a private mount namespace (Landlock does not stop
 /// root's chmod or chown), and the kernel checks the read-only mount before
-/// Landlock: EROFS. Otherwise Landlock denies it: EACCES.
+/// Landlock: EROFS. Otherwise Landlock denies it: EACCES, unless this host
+/// has a daemon socket to mask, which takes the namespace too.
 pub fn denied_write(user: User) -> &'static str {
     match user {
         User::Root => "EROFS",
+        User::Nobody if nobody_gets_a_namespace() => "EROFS",
         User::Nobody => "EACCES",
     }
+}
+
+/// Whether an unprivileged caller with nothing to pin still gets the mount
+/// namespace here (a host daemon socket it could reach is masked): asked of
+/// `--dry-run` once.
+pub fn nobody_gets_a_namespace() -> bool {
+    static ANSWER: OnceLock<bool> = OnceLock::new();
+    *ANSWER.get_or_init(|| {
+        let ws = Ws::new(User::Nobody);
+        let out = cordon(&ws, &["run", "--dry-run", "--", "true"]);
+        assert_eq!(out.status, 0, "{out:?}");
+        !out.stdout.contains("mounts: none")
+    })
 }
 
 /// Where workspaces live: not under /tmp, which the default profile makes

@@ -1,0 +1,1278 @@
+//! The escape battery (issue: hardening). Each attack is tried for real
+//! under `cordon run` with the default profile (workspace-write, network
+//! off), as root and as an unprivileged user. Each test asserts the exact
+//! errno, that nothing changed outside the sandbox, and, where the attack
+//! means anything without cordon, a control run that succeeds. SECURITY.md
+//! lists every test here with the mechanism that stops the attack.
+
+// Linux only: the battery drives Landlock, seccomp and the mount namespace.
+#![cfg(target_os = "linux")]
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use support::*;
+
+// ---------------------------------------------------------------- helpers
+
+/// Everything about a tree that an attack could change: type, mode, owner,
+/// size, mtime and content (or link target) of every entry.
+fn snapshot(roots: &[PathBuf]) -> BTreeMap<PathBuf, String> {
+    fn walk(p: &Path, out: &mut BTreeMap<PathBuf, String>) {
+        let Ok(m) = std::fs::symlink_metadata(p) else {
+            return;
+        };
+        let ft = m.file_type();
+        let what = if ft.is_symlink() {
+            format!("link {:?}", std::fs::read_link(p).ok())
+        } else if ft.is_file() {
+            format!("file {:?}", std::fs::read(p).ok())
+        } else if ft.is_dir() {
+            "dir".to_string()
+        } else {
+            "special".to_string()
+        };
+        let line = format!(
+            "{what} mode={:o} owner={}:{} size={} mtime={}.{} xattrs={:?}",
+            m.mode(),
+            m.uid(),
+            m.gid(),
+            m.len(),
+            m.mtime(),
+            m.mtime_nsec(),
+            xattr_names(p),
+        );
+        out.insert(p.to_path_buf(), line);
+        if ft.is_dir()
+            && let Ok(entries) = std::fs::read_dir(p)
+        {
+            for e in entries.flatten() {
+                walk(&e.path(), out);
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    for r in roots {
+        walk(r, &mut out);
+    }
+    out
+}
+
+/// The extended attribute names of `p` (not following symlinks).
+fn xattr_names(p: &Path) -> Vec<u8> {
+    let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap();
+    let mut buf = vec![0u8; 4096];
+    // SAFETY: llistxattr on a NUL-terminated path into a buffer of that size.
+    let n = unsafe { libc::llistxattr(c.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+    buf.truncate(n.max(0) as usize);
+    buf
+}
+
+/// The parts of a workspace outside the sandbox's writable roots.
+fn outside_of(ws: &Ws) -> Vec<PathBuf> {
+    vec![ws.join("outside"), ws.join("home")]
+}
+
+#[track_caller]
+fn assert_unchanged(before: &BTreeMap<PathBuf, String>, roots: &[PathBuf], what: &str) {
+    let after = snapshot(roots);
+    if &after != before {
+        let mut diff = Vec::new();
+        for (k, v) in before {
+            match after.get(k) {
+                None => diff.push(format!("removed {}", k.display())),
+                Some(w) if w != v => diff.push(format!("changed {}: {v} -> {w}", k.display())),
+                _ => {}
+            }
+        }
+        for k in after.keys().filter(|k| !before.contains_key(*k)) {
+            diff.push(format!("added {}", k.display()));
+        }
+        panic!("{what}: the attack changed things outside the sandbox:\n{diff:#?}");
+    }
+}
+
+/// `cordon run FLAGS -- sh -c SCRIPT`, with `$P` the probe.
+fn sandboxed_sh(ws: &Ws, flags: &[&str], script: &str) -> Outcome {
+    let mut args = vec!["run"];
+    args.extend_from_slice(flags);
+    let script = format!("P={}; {script}", probe_bin().display());
+    args.extend(["--", "sh", "-c", &script]);
+    cordon(ws, &args)
+}
+
+/// Every probe JSON line of a run (a shell running several probes, or a
+/// terminal where injected keystrokes precede the JSON).
+fn json_lines(out: &Outcome) -> Vec<serde_json::Value> {
+    out.stdout
+        .lines()
+        .filter_map(|l| l.find('{').map(|i| &l[i..]))
+        .filter_map(|l| serde_json::from_str(l.trim()).ok())
+        .collect()
+}
+
+fn result_of(v: &serde_json::Value) -> String {
+    v["error"].as_str().unwrap_or("ok").to_string()
+}
+
+/// `argv` as `user` in `cwd` with `env`: the command line (setpriv first
+/// for the unprivileged user).
+fn command_as(user: User, cwd: &Path, env: &[(String, String)], argv: &[&str]) -> Command {
+    let mut cmd = if user == User::Nobody && is_root() {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]);
+        c.args(argv);
+        c
+    } else {
+        let mut c = Command::new(argv[0]);
+        c.args(&argv[1..]);
+        c
+    };
+    cmd.current_dir(cwd)
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k, v)));
+    cmd
+}
+
+fn outcome(out: std::process::Output) -> Outcome {
+    use std::os::unix::process::ExitStatusExt;
+    Outcome {
+        status: out
+            .status
+            .code()
+            .unwrap_or_else(|| 128 + out.status.signal().unwrap_or(0)),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Runs `argv` with `file` as its fd 5 and no other descriptor than 0, 1, 2
+/// and 5 (everything else is close-on-exec).
+fn run_with_fd5(ws: &Ws, argv: &[&str], file: &File) -> Outcome {
+    let mut cmd = command_as(ws.user, &ws.work(), &ws.env(), argv);
+    let raw = file.as_raw_fd();
+    // SAFETY: between fork and exec only async-signal-safe calls (dup2,
+    // fcntl, close_range) on descriptors of this process.
+    unsafe {
+        cmd.pre_exec(move || {
+            if raw == 5 {
+                libc::fcntl(5, libc::F_SETFD, 0);
+            } else if libc::dup2(raw, 5) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            let cloexec = libc::CLOSE_RANGE_CLOEXEC as libc::c_int;
+            libc::syscall(libc::SYS_close_range, 3u32, 4u32, cloexec);
+            libc::syscall(libc::SYS_close_range, 6u32, u32::MAX, cloexec);
+            Ok(())
+        });
+    }
+    outcome(cmd.stdin(Stdio::null()).output().expect("spawn"))
+}
+
+/// A process of the same user outside the sandbox (the "parent" an attack
+/// goes after): `cordon-probe sleep 30` with a secret in its environment,
+/// its cwd in `outside/`.
+struct Victim {
+    child: Child,
+    pid: String,
+}
+
+const SECRET: &str = "CORDON_ATTACK_SECRET=s3cr3t-7f1d";
+
+impl Victim {
+    fn start(ws: &Ws) -> Victim {
+        let probe = probe_bin().to_str().unwrap();
+        let mut env = ws.env();
+        let (k, v) = SECRET.split_once('=').unwrap();
+        env.push((k.into(), v.into()));
+        let mut child = command_as(ws.user, &ws.join("outside"), &env, &[probe, "sleep", "30"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = child.id().to_string();
+        // Its announcement means setpriv has switched users and exec'd.
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(line.contains(&pid), "{line:?}");
+        Victim { child, pid }
+    }
+
+    fn alive(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
+    /// The start of its first mapping (the probe's text: readable).
+    fn first_address(&self) -> String {
+        let maps = std::fs::read_to_string(format!("/proc/{}/maps", self.pid)).unwrap();
+        let first = maps.lines().next().unwrap();
+        first.split('-').next().unwrap().to_string()
+    }
+}
+
+impl Drop for Victim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Whether `user`'s sandbox, in a workspace with nothing to pin, is in a
+/// private mount namespace: always for root; for an unprivileged caller
+/// when this host has a daemon socket to mask.
+fn namespaced(user: User) -> bool {
+    user == User::Root || nobody_gets_a_namespace()
+}
+
+/// A unique name for things made outside the workspace (/etc, /dev/shm).
+fn unique(what: &str, user: User) -> String {
+    format!("cordon-attack-{what}-{}-{user:?}", std::process::id())
+}
+
+/// The host's daemon sockets decide whether an unprivileged caller gets a
+/// mount namespace, and so some errnos. The test that plants a fake daemon
+/// socket holds this exclusively; every other test shares it.
+static HOST_SOCKETS: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+fn host_sockets_unchanged() -> std::sync::RwLockReadGuard<'static, ()> {
+    HOST_SOCKETS.read().unwrap_or_else(|e| e.into_inner())
+}
+
+// ------------------------------------------------------------- filesystem
+
+#[test]
+fn fs_symlink_to_home_or_etc_then_write_through_it() {
+    let _host = host_sockets_unchanged();
+    for user in users() {
+        let ws = Ws::new(user);
+        let roots = outside_of(&ws);
+        // $HOME: the user may write there; through a link in the
+        // workspace, the sandbox may not.
+        let link = ws.s("work/to-home");
+        let planted = ws.s("work/to-home/.bashrc");
+        control(&ws, &["symlink", &ws.s("home"), &link]).assert_ok();
+        control(&ws, &["write", &planted]).assert_ok();
+        std::fs::remove_file(ws.join("home/.bashrc")).unwrap();
+        std::fs::remove_file(&link).unwrap();
+        let before = snapshot(&roots);
+        sandboxed(&ws, &[], &["symlink", &ws.s("home"), &link]).assert_ok();
+        sandboxed(&ws, &[], &["write", &planted]).assert_errno(denied_write(user));
+        assert_unchanged(&before, &roots, "symlink to $HOME");
+
+        // /etc: only root may write there at all.
+        let link = ws.s("work/to-etc");
+        let name = unique("etc", user);
+        let target = format!("/etc/{name}");
+        let through = format!("{link}/{name}");
+        sandboxed(&ws, &[], &["symlink", "/etc", &link]).assert_ok();
+        if user == User::Root {
+            control(&ws, &["write", &through]).assert_ok();
+            std::fs::remove_file(&target).unwrap();
+        } else {
+            control(&ws, &["write", &through]).assert_errno("EACCES");
+        }
+        sandboxed(&ws, &[], &["write", &through]).assert_errno(denied_write(user));
+        assert!(!Path::new(&target).exists(), "{user:?}: {target} created");
+        // Nor can the link be swapped for one to /etc/passwd and written.
+        let passwd = std::fs::read("/etc/passwd").unwrap();
+        sandboxed(&ws, &[], &["symlink", "/etc/passwd", &ws.s("work/pw")]).assert_ok();
+        // An existing file: DAC answers before the read-only mount does.
+        let existing = match user {
+            User::Root => "EROFS",
+            User::Nobody => "EACCES",
+        };
+        sandboxed(&ws, &[], &["write", &ws.s("work/pw")]).assert_errno(existing);
+        assert_eq!(std::fs::read("/etc/passwd").unwrap(), passwd);
+    }
+}
+
+#[test]
+fn fs_hard_link_to_an_outside_file_then_write() {
+    let _host = host_sockets_unchanged();
+    for user in users() {
+        let ws = Ws::new(user);
+        let roots = outside_of(&ws);
+        ws.write("outside/f", "original\n");
+        let (f, h) = (ws.s("outside/f"), ws.s("work/h"));
+        control(&ws, &["link", &f, &h]).assert_ok();
+        control(&ws, &["write", &h]).assert_ok();
+        std::fs::remove_file(&h).unwrap();
+        std::fs::write(&f, "original\n").unwrap();
+        let before = snapshot(&roots);
+        // Landlock refuses a link that would give the file more rights
+        // than it has where it is (EXDEV); as root the workspace is also
+        // another mount than the read-only world (EXDEV too).
+        sandboxed(&ws, &[], &["link", &f, &h]).assert_errno("EXDEV");
+        let out = sandboxed(&ws, &[], &["write", &h]);
+        out.assert_ok();
+        assert_eq!(ws.read("outside/f"), "original\n");
+        assert_unchanged(&before, &roots, "hard link");
+    }
+}
+
+#[test]
+fn fs_rename_and_link_into_and_out_of_the_workspace() {
+    let _host = host_sockets_unchanged();
+    for user in users() {
+        let ws = Ws::new(user);
+        let roots = outside_of(&ws);
+        ws.write("outside/f", "outside\n");
+        ws.write("outside/d/x", "outside\n");
+        ws.write("work/g", "inside\n");
+        let (of, od, wg) = (ws.s("outside/f"), ws.s("outside/d"), ws.s("work/g"));
+        let (wf, wd, og) = (ws.s("work/f"), ws.s("work/d"), ws.s("outside/g"));
+        // Controls: each works without cordon (and is undone).
+        for (from, to) in [(&of, &wf), (&od, &wd), (&wg, &og)] {
+            control(&ws, &["rename", from, to]).assert_ok();
+            control(&ws, &["rename", to, from]).assert_ok();
+        }
+        control(&ws, &["link", &wg, &og]).assert_ok();
+        std::fs::remove_file(&og).unwrap();
+        let before = snapshot(&roots);
+        // Into the workspace: the source directory grants no remove right
+        // (EACCES for Landlock); in a mount namespace (always as root) the
+        // two are different mounts first.
+        let into = if namespaced(user) { "EXDEV" } else { "EACCES" };
+        sandboxed(&ws, &[], &["rename", &of, &wf]).assert_errno(into);
+        sandboxed(&ws, &[], &["rename", &od, &wd]).assert_errno(into);
+        // Out of it: the target directory grants no make right. In a
+        // namespace, link(2) meets the read-only target mount first.
+        sandboxed(&ws, &[], &["rename", &wg, &og]).assert_errno(into);
+        let link_out = if namespaced(user) { "EROFS" } else { "EACCES" };
+        sandboxed(&ws, &[], &["link", &wg, &og]).assert_errno(link_out);
+        assert_unchanged(&before, &roots, "rename and link");
+        assert_eq!(ws.read("work/g"), "inside\n");
+    }
+}
+
+#[test]
+fn fs_proc_self_root_and_an_outside_process_cwd_and_root() {
+    let _host = host_sockets_unchanged();
+    for user in users() {
+        let ws = Ws::new(user);
+        // A .git to pin: the sandbox gets a private mount namespace as
+        // either user, and an outside process's root leads to the host's
+        // mounts, where .git is writable.
+        ws.write("work/.git/config", "[core]\n");
+        let roots = vec![ws.join("outside"), ws.join("home"), ws.join("work/.git")];
+        let victim = Victim::start(&ws);
+        let pid = &victim.pid;
+        let outside_x = ws.s("outside/x");
+        let targets = [
+            format!("/proc/self/root{outside_x}"),
+            format!("/proc/{pid}/cwd/x"),
+            format!("/proc/{pid}/root{outside_x}"),
+            format!("/proc/{pid}/root{}", ws.s("work/.git/config")),
+        ];
+        for t in &targets {
+            control(&ws, &["write", t]).assert_ok();
+        }
+        std::fs::remove_file(&outside_x).unwrap();
+        std::fs::write(ws.join("work/.git/config"), "[core]\n").unwrap();
+        let before = snapshot(&roots);
+        // Our own root: the namespace's, where the world is read-only.
+        sandboxed(&ws, &[], &["write", &targets[0]]).assert_errno("EROFS");
+        // Another process's cwd and root: following those links takes a
+        // ptrace check, which Landlock fails for processes outside the
+        // sandbox.
+        for t in &targets[1..] {
+            sandboxed(&ws, &[], &["write", t]).assert_errno("EACCES");
+        }
+        sandboxed(&ws, &[], &["read", &format!("/proc/{pid}/cwd/../home")]).assert_errno("EACCES");
+        assert_unchanged(&before, &roots, "/proc magic links");
+    }
+}
+
+#[test]
+fn fs_open_by_handle_at() {
+    let _host = host_sockets_unchanged();
+    for user in users() {
+        let ws = Ws::new(user);
+        ws.write("outside/f", "secret\n");
+        let op = ["open-by-handle", &ws.s("outside/f"), &ws.s("")];
+        // Needs CAP_DAC_READ_SEARCH: only root's control can use it.
+        match user {
+            User::Root => control(&ws, &op).assert_ok(),
+            User::Nobody => control(&ws, &op).assert_errno("EPERM"),
+        };
+        let out = sandboxed(&ws, &[], &op);
+        out.assert_errno("EPERM");
+        assert_eq!(out.json()["step"], "open_by_handle_at", "{out:?}");
+    }
+}
+
+#[test]
+fn fs_write_through_proc_self_fd_of_an_inherited_read_only_fd() {
+    let _host = host_sockets_unchanged();
+    for user in users() {
+        let ws = Ws::new(user);
+        let roots = outside_of(&ws);
+        ws.write("outside/f", "original\n");
+        let file = File::open(ws.join("outside/f")).unwrap();
+        let dir = File::open(ws.join("outside")).unwrap();
+        let (c, p) = (
+            cordon_bin().to_str().unwrap(),
+            probe_bin().to_str().unwrap(),
+        );
+        // Reopening /proc/self/fd/5 for writing: allowed by file mode
+        // alone, so the control writes.
+        let reopen = [p, "write", "/proc/self/fd/5"];
+        run_with_fd5(&ws, &reopen, &file).assert_ok();
+        std::fs::write(ws.join("outside/f"), "original\n").unwrap();
+        let create = [p, "create-at", "5", "planted"];
+        run_with_fd5(&ws, &create, &dir).assert_ok();
+        std::fs::remove_file(ws.join("outside/planted")).unwrap();
+        let before = snapshot(&roots);
+        // Under cordon the reopen is a new open of the file's real path:
+        // Landlock denies it. The descriptor is the caller's (opened on the
+        // host's mounts), so even root meets Landlock, not the read-only world.
+        fn sandboxed_argv<'a>(c: &'a str, op: &[&'a str]) -> Vec<&'a str> {
+            [&[c, "run", "--"][..], op].concat()
+        }
+        run_with_fd5(&ws, &sandboxed_argv(c, &reopen), &file).assert_errno("EACCES");
+        run_with_fd5(&ws, &sandboxed_argv(c, &create), &dir).assert_errno("EACCES");
+        assert_unchanged(&before, &roots, "/proc/self/fd");
+    }
+}
+
+#[test]
+fn fs_truncate_an_outside_file() {
+    let _host = host_sockets_unchanged();
+    for user in users() {
+        let ws = Ws::new(user);
+        let roots = outside_of(&ws);
+        ws.write("outside/f", "keep me\n");
+        let f = ws.s("outside/f");
+        control(&ws, &["truncate", &f]).assert_ok();
+        std::fs::write(&f, "keep me\n").unwrap();
+        let before = snapshot(&roots);
+        sandboxed(&ws, &[], &["truncate", &f]).assert_errno(denied_write(user));
+        sandboxed(&ws, &[], &["overwrite", &f]).assert_errno(denied_write(user));
+        assert_unchanged(&before, &roots, "truncate");
+        // Inside the workspace, truncate works.
+        ws.write("work/t", "x\n");
+        sandboxed(&ws, &[], &["truncate", &ws.s("work/t")]).assert_ok();
+    }
+}
+
+#[test]
+fn fs_dev_shm_writes_do_not_reach_the_host() {
+    let _host = host_sockets_unchanged();
+    for user in users() {
+        let ws = Ws::new(user);
+        let name = format!("/dev/shm/{}", unique("shm", user));
+        control(&ws, &["write", &name]).assert_ok();
+        assert!(Path::new(&name).exists());
+        std::fs::remove_file(&name).unwrap();
+        // With a private mount namespace (always as root; as an
+        // unprivileged user when there is something to pin, here .git),
+        // /dev/shm is a private tmpfs: writable, and gone with the command.
+        ws.write("work/.git/config", "[core]\n");
+        let out = sandboxed_sh(&ws, &[], &format!("$P write {name} && $P read {name}"));
+        let got: Vec<String> = json_lines(&out).iter().map(result_of).collect();
+        assert_eq!(got, ["ok", "ok"], "{user:?}: {out:?}");
+        assert!(!Path::new(&name).exists(), "{user:?}: reached the host");
+        // Without anything to pin, an unprivileged caller gets no namespace
+        // (unless a host daemon socket needs masking): /dev/shm is then the
+        // host's, and --dry-run says so. SECURITY.md lists it.
+        std::fs::remove_dir_all(ws.join("work/.git")).unwrap();
+        let dry = cordon(&ws, &["run", "--dry-run", "--", "true"]);
+        assert_eq!(dry.status, 0, "{dry:?}");
+        if dry.stdout.contains("mounts: none") {
+            assert_eq!(user, User::Nobody, "{dry:?}");
+            assert!(dry.stdout.contains("/dev/shm is the host's"), "{dry:?}");
+        } else {
+            assert!(
+                dry.stdout.contains("op tmpfs /dev/shm (private)"),
+                "{dry:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn fs_mknod_mount_pivot_root_chroot_setns() {
+    let _host = host_sockets_unchanged();
+    for user in users() {
+        let ws = Ws::new(user);
+        let roots = outside_of(&ws);
+        let before = snapshot(&roots);
+        let node = ws.s("work/nod");
+        let work = ws.s("work");
+        let victim = Victim::start(&ws);
+        let mnt_ns = format!("/proc/{}/ns/mnt", victim.pid);
+        let p = probe_bin().to_str().unwrap();
+        // Controls. As root each works; an unprivileged user needs
+        // capabilities, which a user namespace of its own gives (the very
+        // route the sandbox closes: see nested_user_namespace).
+        let in_userns = |op: &[&str]| {
+            let mut argv = vec!["unshare", "-Urm", p];
+            argv.extend_from_slice(op);
+            run_as(user, &ws.work(), &ws.env(), &argv)
+        };
+        match user {
+            User::Root => {
+                control(&ws, &["mknod", &node]).assert_ok();
+                std::fs::remove_file(&node).unwrap();
+                let out = control(&ws, &["mount-tmpfs", &work]);
+                out.assert_ok();
+                assert_eq!(out.json()["unmounted"], true);
+                control(&ws, &["chroot", &work]).assert_ok();
+                control(&ws, &["setns", &mnt_ns]).assert_ok();
+            }
+            User::Nobody => {
+                control(&ws, &["mknod", &node]).assert_errno("EPERM");
+                in_userns(&["mount-tmpfs", &work]).assert_ok();
+                in_userns(&["chroot", &work]).assert_ok();
+                let out = control(&ws, &["setns", &mnt_ns]);
+                out.assert_errno("EPERM");
+                assert_eq!(out.json()["step"], "setns");
+            }
+        }
+        // Landlock grants no device-node creation in writable roots.
+        sandboxed(&ws, &[], &["mknod", &node]).assert_errno("EACCES");
+        assert!(!Path::new(&node).exists());
+        sandboxed(&ws, &[], &["mkfifo", &ws.s("work/fifo")]).assert_ok();
+        // seccomp: the mount API, pivot_root and chroot.
+        sandboxed(&ws, &[], &["mount-tmpfs", &work]).assert_errno("EPERM");
+        sandboxed(&ws, &[], &["mount-setattr-rw", "/"]).assert_errno("EPERM");
+        sandboxed(&ws, &[], &["pivot-root", &work, &work]).assert_errno("EPERM");
+        sandboxed(&ws, &[], &["chroot", &work]).assert_errno("EPERM");
+        // The host's mount namespace: its file is out of reach (Landlock's
+        // ptrace check), and setns itself is denied.
+        let out = sandboxed(&ws, &[], &["setns", &mnt_ns]);
+        out.assert_errno("EACCES");
+        assert_eq!(out.json()["step"], "open");
+        let out = sandboxed(&ws, &[], &["setns", "/proc/self/ns/mnt"]);
+        out.assert_errno("EPERM");
+        assert_eq!(out.json()["step"], "setns");
+        assert_unchanged(&before, &roots, "mknod, mount, pivot_root, chroot");
+    }
+}
+
+#[test]
+fn fs_setuid_files_do_not_raise_privileges() {
+    let _host = host_sockets_unchanged();
+    // A setuid-root program in the workspace: it runs as root without
+    // cordon, and as the caller with it (no_new_privs; the workspace is
+    // also bound nosuid). Only root can make one.
+    if !is_root() {
+        return eprintln!("note: not root, so this test is skipped");
+    }
+    let ws = Ws::new(User::Nobody);
+    let suid = ws.join("work/suid-probe");
+    std::fs::copy(probe_bin(), &suid).unwrap();
+    std::fs::set_permissions(&suid, std::fs::Permissions::from_mode(0o4755)).unwrap();
+    let suid = suid.to_str().unwrap();
+    let out = run_as(User::Nobody, &ws.work(), &ws.env(), &[suid, "getuid"]);
+    out.assert_ok();
+    assert_eq!(out.json()["euid"], 0, "control: {out:?}");
+    let out = cordon(&ws, &["run", "--", suid, "getuid"]);
+    out.assert_ok();
+    assert_eq!(out.json()["euid"], NOBODY, "{out:?}");
+    // The same from a file outside the writable roots (no nosuid mount
+    // there): no_new_privs alone.
+    let outside = ws.join("outside/suid-probe");
+    std::fs::copy(probe_bin(), &outside).unwrap();
+    std::fs::set_permissions(&outside, std::fs::Permissions::from_mode(0o4755)).unwrap();
+    let out = cordon(&ws, &["run", "--", outside.to_str().unwrap(), "getuid"]);
+    assert_eq!(out.json()["euid"], NOBODY, "{out:?}");
+}
+
+// -------------------------------------------------------------- processes
+
+#[test]
+fn proc_ptrace_of_an_outside_process() {
+    let _host = host_sockets_unchanged();
+    for user in users() {
+        let ws = Ws::new(user);
+        let mut victim = Victim::start(&ws);
+        let out = control(&ws, &["ptrace-attach", &victim.pid]);
+        out.assert_ok();
+        assert_eq!(out.json()["detached"], true);
+        sandboxed(&ws, &[], &["ptrace-attach", &victim.pid]).assert_errno("EPERM");
+        assert!(victim.alive());
+    }
+}
+
+#[test]
+fn proc_environ_and_mem_of_an_outside_process() {
+    let _host = host_sockets_unchanged();
+    for user in users() {
+        let ws = Ws::new(user);
+        let victim = Victim::start(&ws);
+        let environ = format!("/proc/{}/environ", victim.pid);
+        let mem = format!("/proc/{}/mem", victim.pid);
+        let addr = victim.first_address();
+        let out = control(&ws, &["read", &environ]);
+        out.assert_ok();
+        let secret = SECRET.split_once('=').unwrap().1;
+        assert!(out.stdout.contains(secret), "{out:?}");
+        let out = control(&ws, &["read-at", &mem, &addr]);
+        out.assert_ok();
+        // The probe is an ELF file: its first mapping starts with the magic.
+        assert_eq!(out.json()["data"].as_str().unwrap()[..8], *"7f454c46");
+        for op in [&["read", &environ][..], &["read-at", &mem, &addr]] {
+            let out = sandboxed(&ws, &[], op);
+            out.assert_errno("EACCES");
+            assert_eq!(out.json()["step"], "open", "{out:?}");
+            assert!(!out.stdout.contains(secret));
+        }
+    }
+}
+
+#[test]
+fn proc_process_vm_readv_of_an_outside_process() {
+    let _host = host_sockets_unchanged();
+    for user in users() {
+        let ws = Ws::new(user);
+        let victim = Victim::start(&ws);
+        let op = ["process-vm-readv", &victim.pid, &victim.first_address()];
+        let out = control(&ws, &op);
+        out.assert_ok();
+        assert_eq!(out.json()["data"].as_str().unwrap()[..8], *"7f454c46");
+        sandboxed(&ws, &[], &op).assert_errno("EPERM");
+    }
+}
+
+#[test]
+fn proc_signals_to_outside_processes() {
+    let _host = host_sockets_unchanged();
+    for user in users() {
+        let ws = Ws::new(user);
+        let mut victim = Victim::start(&ws);
+        let pid = victim.pid.clone();
+        control(&ws, &["kill", &pid, "0"]).assert_ok();
+        control(&ws, &["pidfd-kill", &pid, "0"]).assert_ok();
+        sandboxed(&ws, &[], &["kill", &pid, "9"]).assert_errno("EPERM");
+        sandboxed(&ws, &[], &["kill", &pid, "0"]).assert_errno("EPERM");
+        let out = sandboxed(&ws, &[], &["pidfd-kill", &pid, "9"]);
+        out.assert_errno("EPERM");
+        assert_eq!(out.json()["step"], "pidfd_send_signal");
+        assert!(victim.alive(), "{user:?}: the victim died");
+        // The sandbox's own children are fair game.
+        sandboxed(&ws, &[], &["kill-child"]).assert_ok();
+    }
+}
+
+#[test]
+fn proc_kill_minus_one_spares_outside_processes() {
+    let _host = host_sockets_unchanged();
+    // kill(-1, SIGKILL) signals every process the caller may signal. It is
+    // tried in a throw-away PID namespace, so a failure here could only
+    // kill the processes of this test.
+    if !is_root() {
+        return eprintln!("note: not root, so this test is skipped (it needs a PID namespace)");
+    }
+    for user in users() {
+        let ws = Ws::new(user);
+        let (c, p) = (cordon_bin().display(), probe_bin().display());
+        let setpriv = match user {
+            User::Root => "",
+            User::Nobody => "setpriv --reuid=65534 --regid=65534 --clear-groups --",
+        };
+        // In the namespace: a victim (announced once it runs as the user),
+        // the attack, then the shell (root, outside any sandbox) sends the
+        // victim SIGTERM and reads how it died: 137 (SIGKILL) if the attack
+        // got it, 143 (SIGTERM) if it was still alive.
+        let script = |sandboxed: bool| {
+            let wrap = if sandboxed {
+                format!("{c} run --")
+            } else {
+                String::new()
+            };
+            format!(
+                "rm -f ready; {setpriv} {p} sleep 30 > ready & v=$!; \
+                 until [ -s ready ]; do sleep 0.01; done; \
+                 {setpriv} {wrap} {p} kill -1 9; \
+                 kill $v 2>/dev/null; wait $v; echo victim=$?"
+            )
+        };
+        let run = |sandboxed: bool| {
+            let s = script(sandboxed);
+            let argv = ["unshare", "--pid", "--fork", "--mount-proc", "sh", "-c", &s];
+            run_as(User::Root, &ws.work(), &ws.env(), &argv)
+        };
+        let out = run(false);
+        assert!(out.stdout.contains("victim=137"), "control: {out:?}");
+        let out = run(true);
+        // Landlock refuses each outside process; kill(-1) reports success
+        // when it found any process at all, so the victim is the evidence.
+        assert!(out.stdout.contains("victim=143"), "{user:?}: {out:?}");
+    }
+}
+
+#[test]
+fn proc_capabilities_of_root_are_cut_to_dockers_set() {
+    let _host = host_sockets_unchanged();
+    for user in users() {
+        let ws = Ws::new(user);
+        // Each call changes nothing even when it is allowed (a bad reboot
+        // magic, the host name it already has, no module in /dev/null).
+        match user {
+            User::Root => {
+                control(&ws, &["reboot-bad-magic"]).assert_errno("EINVAL");
+                control(&ws, &["sethostname-same"]).assert_ok();
+            }
+            User::Nobody => {
+                control(&ws, &["reboot-bad-magic"]).assert_errno("EPERM");
+                control(&ws, &["sethostname-same"]).assert_errno("EPERM");
+            }
+        }
+        sandboxed(&ws, &[], &["reboot-bad-magic"]).assert_errno("EPERM");
+        sandboxed(&ws, &[], &["sethostname-same"]).assert_errno("EPERM");
+        let module = ["finit-module", "/dev/null"];
+        let ctl = control(&ws, &module);
+        if ctl.errno().as_deref() == Some("ENOSYS") {
+            eprintln!("note: this kernel has no module loading; finit_module is ENOSYS");
+        } else {
+            if user == User::Root {
+                assert_ne!(ctl.errno().as_deref(), Some("EPERM"), "{ctl:?}");
+            }
+            sandboxed(&ws, &[], &module).assert_errno("EPERM");
+        }
+        // What is left: Docker's default set, in every set but ambient and
+        // inheritable (empty), for root; nothing for anyone else.
+        let out = cordon(&ws, &["run", "--", "grep", "^Cap", "/proc/self/status"]);
+        // (An unprivileged caller's bounding set stays as it was: with
+        // no_new_privs, nothing it executes can raise it.)
+        let (want, sets) = match user {
+            User::Root => ("00000000a80425fb", &["CapPrm", "CapEff", "CapBnd"][..]),
+            User::Nobody => ("0000000000000000", &["CapPrm", "CapEff"][..]),
+        };
+        for set in sets {
+            assert!(
+                out.stdout.contains(&format!("{set}:\t{want}")),
+                "{user:?}: {out:?}"
+            );
+        }
+        for set in ["CapInh", "CapAmb"] {
+            assert!(
+                out.stdout.contains(&format!("{set}:\t0000000000000000")),
+                "{out:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn proc_the_session_keyring_is_out_of_reach() {
+    let _host = host_sockets_unchanged();
+    for user in users() {
+        let ws = Ws::new(user);
+        control(&ws, &["keyctl-session"]).assert_ok();
+        sandboxed(&ws, &[], &["keyctl-session"]).assert_errno("EPERM");
+    }
+}
+
+#[test]
+fn proc_terminal_injection_tiocsti_and_tioclinux() {
+    let _host = host_sockets_unchanged();
+    for user in users() {
+        let ws = Ws::new(user);
+        let (c, p) = (cordon_bin().display(), probe_bin().display());
+        // Under script(1) stdin is a pty and our controlling terminal, so
+        // TIOCSTI works without cordon (dev.tty.legacy_tiocsti=1, or root).
+        let in_pty = |cmd: String| {
+            let argv = ["script", "-qec", &cmd, "/dev/null"];
+            let out = run_as(user, &ws.work(), &ws.env(), &argv);
+            json_lines(&out)
+                .into_iter()
+                .map(|v| result_of(&v))
+                .collect::<Vec<_>>()
+        };
+        let legacy = std::fs::read_to_string("/proc/sys/dev/tty/legacy_tiocsti")
+            .map(|v| v.trim() == "1")
+            .unwrap_or(true);
+        let control_ok = if legacy || user == User::Root {
+            "ok"
+        } else {
+            // The kernel itself refuses TIOCSTI to unprivileged callers.
+            eprintln!("note: dev.tty.legacy_tiocsti=0: the kernel refuses TIOCSTI as well");
+            "EIO"
+        };
+        // 0x1_0000_5412: the kernel reads the command as 32 bits, so this is
+        // TIOCSTI too; the filter compares the same 32 bits.
+        let got = in_pty(format!(
+            "{p} tiocsti; {c} run -- {p} tiocsti; \
+             {p} ioctl-stdin 100005412; {c} run -- {p} ioctl-stdin 100005412; \
+             {p} tioclinux; {c} run -- {p} tioclinux"
+        ));
+        assert_eq!(
+            got,
+            [control_ok, "EPERM", control_ok, "EPERM", "ENOTTY", "EPERM"],
+            "{user:?}"
+        );
+        // TIOCLINUX on a real virtual console (root only; the pty above
+        // does not implement it).
+        if user == User::Root && Path::new("/dev/tty1").exists() {
+            let ctl = control(&ws, &["tioclinux", "/dev/tty1"]);
+            if ctl.json()["ok"] == true {
+                let out = sandboxed(&ws, &[], &["tioclinux", "/dev/tty1"]);
+                out.assert_errno("EPERM");
+                assert_eq!(out.json()["step"], "ioctl");
+            } else {
+                eprintln!("note: /dev/tty1 is no virtual console here: {ctl:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn proc_nested_user_namespace_is_denied_and_gains_nothing() {
+    let _host = host_sockets_unchanged();
+    for user in users() {
+        let ws = Ws::new(user);
+        let roots = outside_of(&ws);
+        for op in ["unshare-user", "clone-user", "clone3"] {
+            control(&ws, &[op]).assert_ok();
+        }
+        let before = snapshot(&roots);
+        sandboxed(&ws, &[], &["unshare-user"]).assert_errno("EPERM");
+        sandboxed(&ws, &[], &["clone-user"]).assert_errno("EPERM");
+        // clone3's flags are out of the filter's reach: ENOSYS, so libc
+        // falls back to clone. Threads and child processes still work.
+        sandboxed(&ws, &[], &["clone3"]).assert_errno("ENOSYS");
+        sandboxed(&ws, &[], &["thread"]).assert_ok();
+        let out = sandboxed_sh(&ws, &[], "$P getuid | cat; $P kill-child");
+        let got: Vec<String> = json_lines(&out).iter().map(result_of).collect();
+        assert_eq!(got, ["ok", "ok"], "{out:?}");
+        // The unshare tool: refused outright.
+        let out = cordon(&ws, &["run", "--", "unshare", "-Ur", "true"]);
+        assert_eq!(out.status, 1, "{out:?}");
+        assert!(out.stderr.contains("Operation not permitted"), "{out:?}");
+        // Nor is a plain mount or network namespace to be had: root's
+        // CAP_SYS_ADMIN is gone (see proc_capabilities_of_root).
+        if user == User::Root {
+            control(&ws, &["unshare-mount"]).assert_ok();
+        }
+        sandboxed(&ws, &[], &["unshare-mount"]).assert_errno("EPERM");
+        sandboxed(&ws, &[], &["unshare-net"]).assert_errno("EPERM");
+        assert_unchanged(&before, &roots, "nested namespaces");
+    }
+}
+
+// ---------------------------------------------------------------- network
+
+/// A listener run by the probe outside any sandbox, as `user`.
+struct Listener {
+    child: Child,
+    line: serde_json::Value,
+}
+
+impl Listener {
+    fn start(ws: &Ws, op: &[&str]) -> Listener {
+        let mut argv = vec![probe_bin().to_str().unwrap()];
+        argv.extend_from_slice(op);
+        let mut child = command_as(ws.user, &ws.work(), &ws.env(), &argv)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let line: serde_json::Value = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("listener {op:?}: {e}: {line:?}"));
+        assert_eq!(line["ok"], true, "listener {op:?}: {line}");
+        Listener { child, line }
+    }
+
+    fn port(&self) -> String {
+        self.line["port"].to_string()
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn net_tcp_and_udp_over_ipv4_and_ipv6() {
+    let _host = host_sockets_unchanged();
+    for user in users() {
+        let ws = Ws::new(user);
+        for host in ["127.0.0.1", "::1"] {
+            let listener = Listener::start(&ws, &["listen-tcp", host, "0", "30"]);
+            let port = listener.port();
+            for op in ["connect-tcp", "connect-udp"] {
+                control(&ws, &[op, host, &port]).assert_ok();
+                let out = sandboxed(&ws, &[], &[op, host, &port]);
+                out.assert_errno("EPERM");
+                assert_eq!(out.json()["step"], "socket");
+            }
+            control(&ws, &["bind-tcp", host, "0"]).assert_ok();
+            sandboxed(&ws, &[], &["bind-tcp", host, "0"]).assert_errno("EPERM");
+            // With the network on, the same connect works.
+            sandboxed(&ws, &["--network"], &["connect-tcp", host, &port]).assert_ok();
+        }
+    }
+}
+
+#[test]
+fn net_raw_packet_netlink_vsock_and_mptcp_sockets() {
+    let _host = host_sockets_unchanged();
+    for user in users() {
+        let ws = Ws::new(user);
+        let everyone: &[&[&str]] = &[
+            &["socket", "netlink", "raw"],
+            &["socket", "netlink", "dgram"],
+            &["socket", "inet", "stream", "mptcp"],
+            &["socket", "inet6", "stream", "mptcp"],
+            &["socket", "inet", "dgram", "icmp"],
+            // The kernel reads the family as an int: 0x1_0000_0002 is
+            // AF_INET, and the filter compares the same 32 bits.
+            &["socket-nr", "100000002", "1", "0"],
+        ];
+        // Raw and packet sockets need CAP_NET_RAW: only root's control.
+        let root_only: &[&[&str]] = &[
+            &["socket", "inet", "raw", "icmp"],
+            &["socket", "inet6", "raw", "icmp"],
+            &["socket", "packet", "raw"],
+            &["socket", "packet", "dgram"],
+        ];
+        let vsock: &[&[&str]] = &[
+            &["socket", "vsock", "stream"],
+            &["socket", "vsock", "dgram"],
+        ];
+        for op in everyone.iter().chain(root_only).chain(vsock) {
+            let ctl = control(&ws, op);
+            let expect_control = everyone.contains(op) || user == User::Root;
+            if vsock.contains(op) && ctl.json()["ok"] != true {
+                // No vsock transport in this kernel: nothing to compare.
+                eprintln!(
+                    "note: {op:?} fails without cordon too: {}",
+                    ctl.stdout.trim()
+                );
+            } else if op[1] == "inet" && op[2] == "dgram" && ctl.json()["ok"] != true {
+                // Ping sockets depend on net.ipv4.ping_group_range.
+                eprintln!(
+                    "note: {op:?} fails without cordon too: {}",
+                    ctl.stdout.trim()
+                );
+            } else if expect_control {
+                ctl.assert_ok();
+            }
+            sandboxed(&ws, &[], op).assert_errno("EPERM");
+        }
+        // Local IPC stays.
+        sandboxed(&ws, &[], &["socketpair"]).assert_ok();
+        sandboxed(&ws, &[], &["socket", "unix", "stream"]).assert_ok();
+    }
+}
+
+#[test]
+fn net_io_uring_is_off_whatever_the_network() {
+    let _host = host_sockets_unchanged();
+    for user in users() {
+        let ws = Ws::new(user);
+        control(&ws, &["io-uring-setup"]).assert_ok();
+        // No ring: the kernel says EBADF; under cordon the filter answers first.
+        control(&ws, &["io-uring-enter"]).assert_errno("EBADF");
+        for flags in [&[][..], &["--network"]] {
+            sandboxed(&ws, flags, &["io-uring-setup"]).assert_errno("EPERM");
+            sandboxed(&ws, flags, &["io-uring-enter"]).assert_errno("EPERM");
+        }
+    }
+}
+
+/// The i386 and x32 test programs, built once per test run with the C
+/// compiler, or `None` (with a visible note) when it cannot build them.
+fn entry_programs() -> Option<(PathBuf, Option<PathBuf>)> {
+    static BUILT: std::sync::OnceLock<Option<(PathBuf, Option<PathBuf>)>> =
+        std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/probe");
+            let dir = scratch_root().join(format!("entry-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+            let cc = |args: &[&str]| Command::new("cc").args(args).output();
+            let e64 = dir.join("entry64");
+            let out = cc(&[
+                "-static",
+                "-O2",
+                "-o",
+                e64.to_str().unwrap(),
+                src.join("entry64.c").to_str().unwrap(),
+            ]);
+            match out {
+                Ok(o) if o.status.success() => {}
+                other => {
+                    eprintln!("note: i386/x32 entry tests skipped: cc -static failed: {other:?}");
+                    return None;
+                }
+            }
+            // A real 32-bit program, when the compiler can target i386.
+            let e32 = dir.join("entry32");
+            let out = cc(&[
+                "-m32",
+                "-nostdlib",
+                "-static",
+                "-o",
+                e32.to_str().unwrap(),
+                src.join("entry32.S").to_str().unwrap(),
+            ]);
+            let e32 = match out {
+                Ok(o) if o.status.success() => Some(e32),
+                other => {
+                    eprintln!("note: the 32-bit program is skipped: cc -m32 failed: {other:?}");
+                    None
+                }
+            };
+            Some((e64, e32))
+        })
+        .clone()
+}
+
+#[test]
+fn net_i386_and_x32_syscall_entry() {
+    let _host = host_sockets_unchanged();
+    if !cfg!(target_arch = "x86_64") {
+        return eprintln!("note: i386 and x32 entry exist on x86_64 only: skipped");
+    }
+    let Some((e64, e32)) = entry_programs() else {
+        return;
+    };
+    let e64 = e64.to_str().unwrap();
+    for user in users() {
+        let ws = Ws::new(user);
+        let creat = ws.s("outside/by-int80");
+        let ret = |out: &Outcome| out.json()["ret"].as_i64().unwrap();
+        // int $0x80 from a 64-bit program: the i386 table.
+        for mode in ["i386-socketcall", "i386-socket"] {
+            let ctl = run_as(user, &ws.work(), &ws.env(), &[e64, mode]);
+            if ret(&ctl) == -38 {
+                eprintln!("note: no IA32 emulation in this kernel: {mode} control is ENOSYS");
+            } else {
+                assert_eq!(ctl.status, 0, "control: {ctl:?}");
+            }
+            let out = cordon(&ws, &["run", "--", e64, mode]);
+            assert_eq!((out.status, ret(&out)), (1, -1), "{user:?} {mode}: {out:?}");
+        }
+        let ctl = run_as(user, &ws.work(), &ws.env(), &[e64, "i386-creat", &creat]);
+        if ctl.status == 0 {
+            std::fs::remove_file(&creat).unwrap();
+        }
+        let out = cordon(&ws, &["run", "--", e64, "i386-creat", &creat]);
+        assert_eq!(out.status, 1, "{out:?}");
+        assert!(!Path::new(&creat).exists());
+        // x32: native entry with bit 30 set. Most kernels leave x32 out
+        // (ENOSYS); under cordon it is EPERM either way.
+        let ctl = run_as(user, &ws.work(), &ws.env(), &[e64, "x32-socket"]);
+        if ret(&ctl) == -38 {
+            eprintln!("note: x32 is disabled in this kernel (control: ENOSYS)");
+        }
+        let out = cordon(&ws, &["run", "--", e64, "x32-socket"]);
+        assert_eq!((out.status, ret(&out)), (1, -1), "{user:?}: {out:?}");
+        // A whole 32-bit program: only exit gets through, so it reports by
+        // its status (0 socket made, 1 EPERM).
+        if let Some(e32) = &e32 {
+            let e32 = e32.to_str().unwrap();
+            let ctl = run_as(user, &ws.work(), &ws.env(), &[e32]);
+            assert!(ctl.status == 0 || ctl.status == 2, "control: {ctl:?}");
+            let out = cordon(&ws, &["run", "--", e32]);
+            assert_eq!(out.status, 1, "{user:?}: {out:?}");
+        }
+    }
+}
+
+#[test]
+fn net_abstract_unix_sockets_of_the_host() {
+    let _host = host_sockets_unchanged();
+    for user in users() {
+        let ws = Ws::new(user);
+        let name = unique("abstract", user);
+        let _listener = Listener::start(&ws, &["listen-abstract", &name, "30"]);
+        control(&ws, &["connect-abstract", &name]).assert_ok();
+        let out = sandboxed(&ws, &[], &["connect-abstract", &name]);
+        out.assert_errno("EPERM");
+        assert_eq!(out.json()["step"], "connect");
+        // Inside one sandbox, abstract and pathname sockets still work.
+        let inner = format!("{name}-inner");
+        let out = sandboxed_sh(
+            &ws,
+            &[],
+            &format!(
+                "$P listen-abstract {inner} 5 > a.ready & a=$!; \
+                 $P listen-unix s.sock 5 > u.ready & u=$!; \
+                 until [ -s a.ready ] && [ -s u.ready ]; do sleep 0.01; done; \
+                 $P connect-abstract {inner}; $P connect-unix s.sock; kill $a $u"
+            ),
+        );
+        let connects: Vec<String> = json_lines(&out)
+            .iter()
+            .filter(|v| v["op"].as_str().unwrap_or("").starts_with("connect"))
+            .map(result_of)
+            .collect();
+        assert_eq!(connects, ["ok", "ok"], "{out:?}");
+    }
+}
+
+/// A listening socket at a well-known daemon path, made for the test and
+/// removed after it (the path must not exist before).
+struct FakeDaemon {
+    listener: Option<Child>,
+    path: PathBuf,
+    made_dir: bool,
+}
+
+impl FakeDaemon {
+    fn start(path: &str) -> Option<FakeDaemon> {
+        let path = PathBuf::from(path);
+        if path.exists() {
+            return None;
+        }
+        let dir = path.parent().unwrap();
+        let made_dir = !dir.exists();
+        std::fs::create_dir_all(dir).ok()?;
+        let mut d = FakeDaemon {
+            listener: None,
+            path: path.clone(),
+            made_dir,
+        };
+        let mut child = Command::new(probe_bin())
+            .args(["listen-unix", path.to_str().unwrap(), "60"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        d.listener = Some(child);
+        assert!(line.contains("\"ok\":true"), "{line}");
+        // Like the system bus: anyone may connect.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
+        Some(d)
+    }
+}
+
+impl Drop for FakeDaemon {
+    fn drop(&mut self) {
+        if let Some(c) = &mut self.listener {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        let _ = std::fs::remove_file(&self.path);
+        if self.made_dir {
+            let _ = std::fs::remove_dir(self.path.parent().unwrap());
+        }
+    }
+}
+
+#[test]
+fn net_pathname_socket_of_a_host_daemon_is_masked() {
+    let _host = HOST_SOCKETS.write().unwrap_or_else(|e| e.into_inner());
+    if !is_root() {
+        return eprintln!("note: not root, so this test is skipped (it makes a socket in /run)");
+    }
+    let path = "/run/podman/podman.sock";
+    let Some(_daemon) = FakeDaemon::start(path) else {
+        return eprintln!("note: {path} exists on this host: skipped, to leave it alone");
+    };
+    for user in users() {
+        let ws = Ws::new(user);
+        control(&ws, &["connect-unix", path]).assert_ok();
+        let out = sandboxed(&ws, &[], &["connect-unix", path]);
+        out.assert_errno("ECONNREFUSED");
+        assert_eq!(out.json()["step"], "connect");
+        // What sits there now is an inert /dev/null.
+        let st = sandboxed(&ws, &[], &["stat", path]);
+        assert_eq!(st.json()["type"], "char", "{st:?}");
+        sandboxed(&ws, &[], &["write", path]).assert_errno("EACCES");
+        // A profile that names the socket as writable may use it.
+        sandboxed(&ws, &["--allow-write", path], &["connect-unix", path]).assert_ok();
+        // explain and --dry-run say what happens to it.
+        let dry = cordon(&ws, &["run", "--dry-run", "--", "true"]);
+        assert!(
+            dry.stdout.contains(&format!(
+                "op mask {path} (host daemon socket: /dev/null bound over it)"
+            )),
+            "{dry:?}"
+        );
+        let explain = cordon(&ws, &["explain", "--json"]);
+        let j: serde_json::Value = serde_json::from_str(&explain.stdout).unwrap();
+        let features = j["sandbox"]["features"].as_array().unwrap();
+        let f = features
+            .iter()
+            .find(|f| f["kind"] == "daemon-socket" && f["path"] == path)
+            .unwrap_or_else(|| panic!("no daemon-socket feature: {j}"));
+        assert_eq!(f["enforced"], true, "{f}");
+        assert!(f["mechanism"].as_str().unwrap().starts_with("mount"), "{f}");
+        let residual = features.iter().find(|f| f["kind"] == "unix-connect");
+        assert_eq!(residual.unwrap()["enforced"], false);
+    }
+}
+
+// ------------------------------------------------------- resources and fds
+
+#[test]
+fn fds_only_the_callers_descriptors_reach_the_command() {
+    let _host = host_sockets_unchanged();
+    for user in users() {
+        let ws = Ws::new(user);
+        ws.write("outside/passed", "x");
+        let file = File::open(ws.join("outside/passed")).unwrap();
+        let (c, p) = (
+            cordon_bin().to_str().unwrap(),
+            probe_bin().to_str().unwrap(),
+        );
+        let fds = |out: &Outcome| -> Vec<(i64, String)> {
+            out.assert_ok();
+            out.json()["fds"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| {
+                    let target = f["target"].as_str().unwrap_or("?");
+                    // Each run has its own stdout and stderr pipes.
+                    let target = if target.starts_with("pipe:") {
+                        "pipe"
+                    } else {
+                        target
+                    };
+                    (f["fd"].as_i64().unwrap(), target.to_string())
+                })
+                .collect()
+        };
+        let expected = fds(&run_with_fd5(&ws, &[p, "list-fds"], &file));
+        // Every policy shape: nothing to pin (no namespace for an
+        // unprivileged caller), a .git to pin (namespace), read-only.
+        for flags in [&[][..], &["-p", "read-only"]] {
+            for git in [false, true] {
+                if git {
+                    ws.write("work/.git/config", "[core]\n");
+                }
+                let mut argv = vec![c, "run"];
+                argv.extend_from_slice(flags);
+                argv.extend(["--", p, "list-fds"]);
+                let got = fds(&run_with_fd5(&ws, &argv, &file));
+                assert_eq!(got, expected, "{user:?} {flags:?} git={git}");
+                let numbers: Vec<i64> = got.iter().map(|(n, _)| *n).collect();
+                assert_eq!(numbers, [0, 1, 2, 5], "{got:?}");
+                assert!(got[3].1.ends_with("/outside/passed"), "{got:?}");
+                // No Landlock ruleset, O_PATH, pipe or namespace fd of cordon's.
+                assert!(
+                    !got.iter().any(|(_, t)| t.contains("anon_inode")),
+                    "{got:?}"
+                );
+            }
+            let _ = std::fs::remove_dir_all(ws.join("work/.git"));
+        }
+    }
+}

@@ -1,0 +1,365 @@
+//! The process contract (issue: hardening): cordon execs the command in
+//! place, so its exit status, signals, terminal and standard streams are the
+//! command's own. Each test runs as root and as an unprivileged user.
+
+// Linux only: it runs users through setpriv and terminals through tmux.
+#![cfg(target_os = "linux")]
+
+mod support;
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::*;
+
+/// `argv` as `user` in the workspace, with the workspace's environment.
+fn command_as(ws: &Ws, argv: &[&str]) -> Command {
+    let mut cmd = if ws.user == User::Nobody && is_root() {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]);
+        c.args(argv);
+        c
+    } else {
+        let mut c = Command::new(argv[0]);
+        c.args(&argv[1..]);
+        c
+    };
+    cmd.current_dir(ws.work()).env_clear().envs(ws.env());
+    cmd
+}
+
+fn c() -> &'static str {
+    cordon_bin().to_str().unwrap()
+}
+
+#[test]
+fn exit_codes_0_to_255_pass_through() {
+    for user in users() {
+        let ws = Ws::new(user);
+        for code in 0..=255 {
+            let script = format!("exit {code}");
+            let out = cordon(&ws, &["run", "--", "sh", "-c", &script]);
+            assert_eq!(out.status, code, "{user:?}: {out:?}");
+            assert!(out.stderr.is_empty(), "{out:?}");
+        }
+    }
+}
+
+#[test]
+fn death_by_signal_is_128_plus_n_to_the_calling_shell() {
+    for user in users() {
+        let ws = Ws::new(user);
+        for (name, n) in [
+            ("HUP", 1),
+            ("INT", 2),
+            ("QUIT", 3),
+            ("ABRT", 6),
+            ("KILL", 9),
+            ("USR1", 10),
+            ("SEGV", 11),
+            ("PIPE", 13),
+            ("TERM", 15),
+        ] {
+            // The calling shell reports the status; no core files.
+            let victim = format!("sh -c 'kill -{name} $$'");
+            let report = |wrap: &str| {
+                let script = format!("ulimit -c 0; {wrap}{victim}; echo status=$?");
+                run_as(user, &ws.work(), &ws.env(), &["sh", "-c", &script])
+            };
+            let want = format!("status={}", 128 + n);
+            let control = report("");
+            assert_eq!(control.stdout.trim(), want, "control: {control:?}");
+            let out = report(&format!("{} run -- ", c()));
+            assert_eq!(out.stdout.trim(), want, "{user:?} SIG{name}: {out:?}");
+        }
+    }
+}
+
+/// Deterministic bytes with every value, NULs and no line structure.
+fn noise(len: usize) -> Vec<u8> {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+/// Runs `argv` with `input` on stdin (written from another thread, so a
+/// full pipe cannot deadlock) and returns (status, stdout, stderr).
+fn pipe_through(ws: &Ws, argv: &[&str], input: &[u8]) -> (i32, Vec<u8>, Vec<u8>) {
+    let mut child = command_as(ws, argv)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    (out.status.code().unwrap_or(-1), out.stdout, out.stderr)
+}
+
+#[test]
+fn stdin_stdout_and_stderr_pass_byte_for_byte() {
+    let data = noise(1 << 20);
+    assert!((0..=255u8).all(|b| data.contains(&b)));
+    for user in users() {
+        let ws = Ws::new(user);
+        let (status, out, err) = pipe_through(&ws, &[c(), "run", "--", "cat"], &data);
+        assert_eq!(status, 0, "{user:?}: {}", String::from_utf8_lossy(&err));
+        assert!(
+            out == data,
+            "{user:?}: stdout differs ({} bytes)",
+            out.len()
+        );
+        assert!(err.is_empty());
+        let (status, out, err) =
+            pipe_through(&ws, &[c(), "run", "--", "sh", "-c", "cat >&2"], &data);
+        assert_eq!(status, 0, "{user:?}");
+        assert!(out.is_empty());
+        assert!(
+            err == data,
+            "{user:?}: stderr differs ({} bytes)",
+            err.len()
+        );
+        // A file as stdin (not a pipe), read back through stdout.
+        let file = ws.join("outside/noise");
+        std::fs::write(&file, &data).unwrap();
+        let out = command_as(&ws, &[c(), "run", "--", "cat"])
+            .stdin(std::fs::File::open(&file).unwrap())
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        assert!(out.stdout == data, "{user:?}: file stdin differs");
+    }
+}
+
+#[test]
+fn argv_and_environment_pass_byte_for_byte() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    // Invalid UTF-8, control characters, an empty argument, a newline.
+    let odd: &[u8] = b"\xff\xfe a\x01\tb\nc";
+    let odd = OsStr::from_bytes(odd);
+    for user in users() {
+        let ws = Ws::new(user);
+        let script = r#"printf '%s|' "$@"; printf '%s' "$CORDON_TEST_ODD""#;
+        let run = |wrap: bool| {
+            let mut argv: Vec<&OsStr> = Vec::new();
+            if wrap {
+                argv.extend([c(), "run", "--"].map(OsStr::new));
+            }
+            argv.extend(["sh", "-c", script, "sh", ""].map(OsStr::new));
+            argv.push(odd);
+            let first = argv[0].to_str().unwrap();
+            let mut cmd = command_as(&ws, &[first]);
+            cmd.args(&argv[1..]).env("CORDON_TEST_ODD", odd);
+            let out = cmd.output().unwrap();
+            assert!(out.status.success(), "{out:?}");
+            out.stdout
+        };
+        let control = run(false);
+        assert!(control.starts_with(b"|\xff\xfe a\x01"), "{control:?}");
+        assert_eq!(run(true), control, "{user:?}");
+    }
+}
+
+#[test]
+fn two_hundred_concurrent_runs_all_succeed_with_their_own_output() {
+    for user in users() {
+        let ws = Ws::new(user);
+        let start = std::sync::Barrier::new(200);
+        let results: Vec<(usize, std::process::Output)> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..200)
+                .map(|i| {
+                    let (ws, start) = (&ws, &start);
+                    s.spawn(move || {
+                        let n = i.to_string();
+                        let argv = [c(), "run", "--", "sh", "-c", "echo \"run $1\"", "sh", &n];
+                        let mut cmd = command_as(ws, &argv);
+                        start.wait();
+                        (i, cmd.output().unwrap())
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert_eq!(results.len(), 200);
+        for (i, out) in results {
+            assert!(out.status.success(), "{user:?} run {i}: {out:?}");
+            assert_eq!(out.stdout, format!("run {i}\n").as_bytes(), "{user:?}");
+            assert!(out.stderr.is_empty(), "{user:?} run {i}: {out:?}");
+        }
+    }
+}
+
+/// A tmux server of the workspace's user, with one session running
+/// `script` (a file in the workspace, run by sh).
+struct Tmux<'a> {
+    ws: &'a Ws,
+    sock: PathBuf,
+}
+
+impl<'a> Tmux<'a> {
+    fn start(ws: &'a Ws, name: &str, script: &str) -> Tmux<'a> {
+        let file = ws.write(&format!("work/{name}.sh"), script);
+        let t = Tmux {
+            ws,
+            sock: ws.join("tmp/tmux.sock"),
+        };
+        let cmd = format!("sh {}", file.display());
+        let out = t.tmux(&["new-session", "-d", "-x", "120", "-y", "40", &cmd]);
+        assert!(out.status.success(), "tmux new-session: {out:?}");
+        t
+    }
+
+    fn tmux(&self, args: &[&str]) -> std::process::Output {
+        let sock = self.sock.to_str().unwrap();
+        let mut argv = vec!["tmux", "-S", sock, "-f", "/dev/null"];
+        argv.extend_from_slice(args);
+        // tmux runs commands with $SHELL, else the passwd shell (nobody's
+        // is nologin).
+        command_as(self.ws, &argv)
+            .env("SHELL", "/bin/sh")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "0"];
+        args.extend_from_slice(keys);
+        let out = self.tmux(&args);
+        assert!(out.status.success(), "send-keys: {out:?}");
+    }
+
+    fn pane(&self) -> String {
+        let out = self.tmux(&["capture-pane", "-p", "-t", "0", "-S", "-"]);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The pane once it shows `needle` (polled; gives up after 30 s).
+    fn wait_for(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let pane = self.pane();
+            if pane.contains(needle) {
+                return pane;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{:?}: no {needle:?} in the pane:\n{pane}",
+                self.ws.user
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux<'_> {
+    fn drop(&mut self) {
+        let _ = self.tmux(&["kill-server"]);
+    }
+}
+
+/// tmux must be there (.ci/run installs it): a missing tool must not read
+/// as a pass.
+fn require_tmux() {
+    let ok = Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        ok,
+        "tmux is needed for the terminal tests: apt-get install -y tmux"
+    );
+}
+
+#[test]
+fn sigint_from_the_terminal_reaches_the_command() {
+    require_tmux();
+    for user in users() {
+        let ws = Ws::new(user);
+        // The outer shell survives ^C (a trap, not an ignore: an ignored
+        // signal would stay ignored in the command) to report the status.
+        let script = format!(
+            "trap 'true' INT\n\
+             {} run -- sh -c 'trap \"echo got-int; exit 3\" INT; echo ready; sleep 30; echo no-int'\n\
+             echo \"status=$?\"\n\
+             sleep 60\n",
+            c()
+        );
+        let t = Tmux::start(&ws, "int", &script);
+        t.wait_for("ready");
+        t.keys(&["C-c"]);
+        let pane = t.wait_for("status=");
+        assert!(pane.contains("got-int"), "{user:?}:\n{pane}");
+        assert!(pane.contains("status=3"), "{user:?}:\n{pane}");
+        assert!(!pane.contains("no-int"), "{user:?}:\n{pane}");
+    }
+}
+
+#[test]
+fn commands_reading_the_terminal_work_under_tmux() {
+    require_tmux();
+    for user in users() {
+        let ws = Ws::new(user);
+        let script = format!(
+            "{c} run -- sh -c 'tty; exec cat'\n\
+             echo \"cat-status=$?\"\n\
+             {c} run -- python3 -c 'print(\"got:\", input())'\n\
+             echo \"py-status=$?\"\n\
+             sleep 60\n",
+            c = c()
+        );
+        let t = Tmux::start(&ws, "tty", &script);
+        // The command's stdin is the pane's terminal.
+        t.wait_for("/dev/pts/");
+        t.keys(&["hello-cat", "Enter"]);
+        // Once echoed by the terminal, once by cat.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while t.pane().matches("hello-cat").count() < 2 {
+            assert!(Instant::now() < deadline, "{user:?}:\n{}", t.pane());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        t.keys(&["C-d"]);
+        t.wait_for("cat-status=0");
+        t.keys(&["hello-py", "Enter"]);
+        let pane = t.wait_for("py-status=");
+        assert!(pane.contains("got: hello-py"), "{user:?}:\n{pane}");
+        assert!(pane.contains("py-status=0"), "{user:?}:\n{pane}");
+    }
+}
+
+#[test]
+fn a_full_pipe_and_a_closed_stdout_behave_as_without_cordon() {
+    // SIGPIPE: `yes | head -1` ends with yes killed by SIGPIPE (141) in
+    // both cases; the pipeline itself succeeds.
+    for user in users() {
+        let ws = Ws::new(user);
+        for wrap in ["", &format!("{} run -- ", c())] {
+            let script = format!("{wrap}yes | head -1; echo \"${{PIPESTATUS[0]}}\"");
+            let out = run_as(user, &ws.work(), &ws.env(), &["bash", "-c", &script]);
+            assert_eq!(out.stdout, "y\n141\n", "{user:?} {wrap:?}: {out:?}");
+        }
+        // Reading a large output partially is fine too.
+        let mut child = command_as(&ws, &[c(), "run", "--", "cat", "/dev/zero"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut buf = vec![0u8; 1 << 16];
+        child.stdout.as_mut().unwrap().read_exact(&mut buf).unwrap();
+        drop(child.stdout.take());
+        let status = child.wait().unwrap();
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(status.signal(), Some(libc::SIGPIPE), "{user:?}");
+    }
+}
