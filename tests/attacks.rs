@@ -123,25 +123,6 @@ fn result_of(v: &serde_json::Value) -> String {
     v["error"].as_str().unwrap_or("ok").to_string()
 }
 
-/// `argv` as `user` in `cwd` with `env`: the command line (setpriv first
-/// for the unprivileged user).
-fn command_as(user: User, cwd: &Path, env: &[(String, String)], argv: &[&str]) -> Command {
-    let mut cmd = if user == User::Nobody && is_root() {
-        let mut c = Command::new("setpriv");
-        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]);
-        c.args(argv);
-        c
-    } else {
-        let mut c = Command::new(argv[0]);
-        c.args(&argv[1..]);
-        c
-    };
-    cmd.current_dir(cwd)
-        .env_clear()
-        .envs(env.iter().map(|(k, v)| (k, v)));
-    cmd
-}
-
 fn outcome(out: std::process::Output) -> Outcome {
     use std::os::unix::process::ExitStatusExt;
     Outcome {
@@ -177,54 +158,13 @@ fn run_with_fd5(ws: &Ws, argv: &[&str], file: &File) -> Outcome {
     outcome(cmd.stdin(Stdio::null()).output().expect("spawn"))
 }
 
-/// A process of the same user outside the sandbox (the "parent" an attack
-/// goes after): `cordon-probe sleep 30` with a secret in its environment,
-/// its cwd in `outside/`.
-struct Victim {
-    child: Child,
-    pid: String,
-}
+const SECRET: (&str, &str) = ("CORDON_ATTACK_SECRET", "s3cr3t-7f1d");
 
-const SECRET: &str = "CORDON_ATTACK_SECRET=s3cr3t-7f1d";
-
-impl Victim {
-    fn start(ws: &Ws) -> Victim {
-        let probe = probe_bin().to_str().unwrap();
-        let mut env = ws.env();
-        let (k, v) = SECRET.split_once('=').unwrap();
-        env.push((k.into(), v.into()));
-        let mut child = command_as(ws.user, &ws.join("outside"), &env, &[probe, "sleep", "30"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let pid = child.id().to_string();
-        // Its announcement means setpriv has switched users and exec'd.
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        assert!(line.contains(&pid), "{line:?}");
-        Victim { child, pid }
-    }
-
-    fn alive(&mut self) -> bool {
-        self.child.try_wait().unwrap().is_none()
-    }
-
-    /// The start of its first mapping (the probe's text: readable).
-    fn first_address(&self) -> String {
-        let maps = std::fs::read_to_string(format!("/proc/{}/maps", self.pid)).unwrap();
-        let first = maps.lines().next().unwrap();
-        first.split('-').next().unwrap().to_string()
-    }
-}
-
-impl Drop for Victim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The start of `victim`'s first mapping (the probe's text: readable).
+fn first_address(victim: &Victim) -> String {
+    let maps = std::fs::read_to_string(format!("/proc/{}/maps", victim.pid)).unwrap();
+    let first = maps.lines().next().unwrap();
+    first.split('-').next().unwrap().to_string()
 }
 
 /// Whether `user`'s sandbox, in a workspace with nothing to pin, is in a
@@ -365,7 +305,7 @@ fn fs_proc_self_root_and_an_outside_process_cwd_and_root() {
         // mounts, where .git is writable.
         ws.write("work/.git/config", "[core]\n");
         let roots = vec![ws.join("outside"), ws.join("home"), ws.join("work/.git")];
-        let victim = Victim::start(&ws);
+        let victim = Victim::start(&ws, &[SECRET]);
         let pid = &victim.pid;
         let outside_x = ws.s("outside/x");
         let targets = [
@@ -509,7 +449,7 @@ fn fs_mknod_mount_pivot_root_chroot_setns() {
         let before = snapshot(&roots);
         let node = ws.s("work/nod");
         let work = ws.s("work");
-        let victim = Victim::start(&ws);
+        let victim = Victim::start(&ws, &[SECRET]);
         let mnt_ns = format!("/proc/{}/ns/mnt", victim.pid);
         let p = probe_bin().to_str().unwrap();
         // Controls. As root each works; an unprivileged user needs
@@ -596,7 +536,7 @@ fn proc_ptrace_of_an_outside_process() {
     let _host = host_sockets_unchanged();
     for user in users() {
         let ws = Ws::new(user);
-        let mut victim = Victim::start(&ws);
+        let mut victim = Victim::start(&ws, &[SECRET]);
         let out = control(&ws, &["ptrace-attach", &victim.pid]);
         out.assert_ok();
         assert_eq!(out.json()["detached"], true);
@@ -610,13 +550,13 @@ fn proc_environ_and_mem_of_an_outside_process() {
     let _host = host_sockets_unchanged();
     for user in users() {
         let ws = Ws::new(user);
-        let victim = Victim::start(&ws);
+        let victim = Victim::start(&ws, &[SECRET]);
         let environ = format!("/proc/{}/environ", victim.pid);
         let mem = format!("/proc/{}/mem", victim.pid);
-        let addr = victim.first_address();
+        let addr = first_address(&victim);
         let out = control(&ws, &["read", &environ]);
         out.assert_ok();
-        let secret = SECRET.split_once('=').unwrap().1;
+        let secret = SECRET.1;
         assert!(out.stdout.contains(secret), "{out:?}");
         let out = control(&ws, &["read-at", &mem, &addr]);
         out.assert_ok();
@@ -636,8 +576,8 @@ fn proc_process_vm_readv_of_an_outside_process() {
     let _host = host_sockets_unchanged();
     for user in users() {
         let ws = Ws::new(user);
-        let victim = Victim::start(&ws);
-        let op = ["process-vm-readv", &victim.pid, &victim.first_address()];
+        let victim = Victim::start(&ws, &[SECRET]);
+        let op = ["process-vm-readv", &victim.pid, &first_address(&victim)];
         let out = control(&ws, &op);
         out.assert_ok();
         assert_eq!(out.json()["data"].as_str().unwrap()[..8], *"7f454c46");
@@ -650,7 +590,7 @@ fn proc_signals_to_outside_processes() {
     let _host = host_sockets_unchanged();
     for user in users() {
         let ws = Ws::new(user);
-        let mut victim = Victim::start(&ws);
+        let mut victim = Victim::start(&ws, &[SECRET]);
         let pid = victim.pid.clone();
         control(&ws, &["kill", &pid, "0"]).assert_ok();
         control(&ws, &["pidfd-kill", &pid, "0"]).assert_ok();

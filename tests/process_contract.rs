@@ -14,20 +14,9 @@ use std::time::{Duration, Instant};
 
 use support::*;
 
-/// `argv` as `user` in the workspace, with the workspace's environment.
-fn command_as(ws: &Ws, argv: &[&str]) -> Command {
-    let mut cmd = if ws.user == User::Nobody && is_root() {
-        let mut c = Command::new("setpriv");
-        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]);
-        c.args(argv);
-        c
-    } else {
-        let mut c = Command::new(argv[0]);
-        c.args(&argv[1..]);
-        c
-    };
-    cmd.current_dir(ws.work()).env_clear().envs(ws.env());
-    cmd
+/// `argv` as the workspace's user in the workspace, with its environment.
+fn command_in(ws: &Ws, argv: &[&str]) -> Command {
+    command_as(ws.user, &ws.work(), &ws.env(), argv)
 }
 
 fn c() -> &'static str {
@@ -93,7 +82,7 @@ fn noise(len: usize) -> Vec<u8> {
 /// Runs `argv` with `input` on stdin (written from another thread, so a
 /// full pipe cannot deadlock) and returns (status, stdout, stderr).
 fn pipe_through(ws: &Ws, argv: &[&str], input: &[u8]) -> (i32, Vec<u8>, Vec<u8>) {
-    let mut child = command_as(ws, argv)
+    let mut child = command_in(ws, argv)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -133,7 +122,7 @@ fn stdin_stdout_and_stderr_pass_byte_for_byte() {
         // A file as stdin (not a pipe), read back through stdout.
         let file = ws.join("outside/noise");
         std::fs::write(&file, &data).unwrap();
-        let out = command_as(&ws, &[c(), "run", "--", "cat"])
+        let out = command_in(&ws, &[c(), "run", "--", "cat"])
             .stdin(std::fs::File::open(&file).unwrap())
             .output()
             .unwrap();
@@ -160,7 +149,7 @@ fn argv_and_environment_pass_byte_for_byte() {
             argv.extend(["sh", "-c", script, "sh", ""].map(OsStr::new));
             argv.push(odd);
             let first = argv[0].to_str().unwrap();
-            let mut cmd = command_as(&ws, &[first]);
+            let mut cmd = command_in(&ws, &[first]);
             cmd.args(&argv[1..]).env("CORDON_TEST_ODD", odd);
             let out = cmd.output().unwrap();
             assert!(out.status.success(), "{out:?}");
@@ -184,7 +173,7 @@ fn two_hundred_concurrent_runs_all_succeed_with_their_own_output() {
                     s.spawn(move || {
                         let n = i.to_string();
                         let argv = [c(), "run", "--", "sh", "-c", "echo \"run $1\"", "sh", &n];
-                        let mut cmd = command_as(ws, &argv);
+                        let mut cmd = command_in(ws, &argv);
                         start.wait();
                         (i, cmd.output().unwrap())
                     })
@@ -227,7 +216,7 @@ impl<'a> Tmux<'a> {
         argv.extend_from_slice(args);
         // tmux runs commands with $SHELL, else the passwd shell (nobody's
         // is nologin).
-        command_as(self.ws, &argv)
+        command_in(self.ws, &argv)
             .env("SHELL", "/bin/sh")
             .stdin(Stdio::null())
             .output()
@@ -351,7 +340,7 @@ fn a_full_pipe_and_a_closed_stdout_behave_as_without_cordon() {
             assert_eq!(out.stdout, "y\n141\n", "{user:?} {wrap:?}: {out:?}");
         }
         // Reading a large output partially is fine too.
-        let mut child = command_as(&ws, &[c(), "run", "--", "cat", "/dev/zero"])
+        let mut child = command_in(&ws, &[c(), "run", "--", "cat", "/dev/zero"])
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();

@@ -195,34 +195,13 @@ fn network_off_denies_inet_sockets_and_keeps_unix_ipc() {
 fn signals_reach_own_children_but_not_outside_processes() {
     for user in users() {
         let ws = Ws::new(user);
-        let mut victim = Command::new("setpriv")
-            .args(match user {
-                // Not root: we are the unprivileged user already.
-                User::Nobody if is_root() => {
-                    vec!["--reuid=65534", "--regid=65534", "--clear-groups", "--"]
-                }
-                _ => vec!["--"],
-            })
-            .arg(probe_bin())
-            .args(["sleep", "30"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let pid = victim.id().to_string();
-        // Wait for its announcement: before it, setpriv may not have
-        // switched to the user yet, and the control would get EPERM.
-        let mut line = String::new();
-        BufReader::new(victim.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        assert!(line.contains(&pid), "{line:?}");
+        let mut victim = Victim::start(&ws, &[]);
+        let pid = victim.pid.clone();
         // Signal 0 only checks permission: the control may signal it.
         control(&ws, &["kill", &pid, "0"]).assert_ok();
         sandboxed(&ws, &[], &["kill", &pid, "15"]).assert_errno("EPERM");
-        assert!(victim.try_wait().unwrap().is_none(), "victim died");
+        assert!(victim.alive(), "victim died");
         sandboxed(&ws, &[], &["kill-child"]).assert_ok();
-        victim.kill().unwrap();
-        victim.wait().unwrap();
     }
 }
 

@@ -66,6 +66,68 @@ impl fmt::Display for Keep {
     }
 }
 
+/// This process's capability sets, as capget(2)/capset(2) exchange them.
+/// Raw syscalls: neither libc nor nix wraps them, and /proc/self/status would
+/// cost a file read.
+#[cfg(target_os = "linux")]
+struct CapSets {
+    header: CapHeader,
+    data: [CapData; 2],
+}
+
+#[cfg(target_os = "linux")]
+#[repr(C)]
+struct CapHeader {
+    version: u32,
+    pid: i32,
+}
+
+/// One 32-bit half of the effective, permitted and inheritable sets.
+#[cfg(target_os = "linux")]
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct CapData {
+    effective: u32,
+    permitted: u32,
+    inheritable: u32,
+}
+
+#[cfg(target_os = "linux")]
+impl CapSets {
+    fn get() -> std::io::Result<CapSets> {
+        let mut sets = CapSets {
+            header: CapHeader {
+                version: 0x2008_0522, // _LINUX_CAPABILITY_VERSION_3
+                pid: 0,
+            },
+            data: [CapData::default(); 2],
+        };
+        // SAFETY: a version-3 header and the two data structs it requires.
+        let rc =
+            unsafe { libc::syscall(libc::SYS_capget, &mut sets.header, sets.data.as_mut_ptr()) };
+        if rc != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(sets)
+    }
+
+    fn set(&self) -> std::io::Result<()> {
+        // SAFETY: as in `get`.
+        let rc = unsafe { libc::syscall(libc::SYS_capset, &self.header, self.data.as_ptr()) };
+        if rc != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(())
+    }
+}
+
+/// The effective capability set of this process.
+#[cfg(target_os = "linux")]
+pub fn effective() -> std::io::Result<u64> {
+    let d = CapSets::get()?.data;
+    Ok(u64::from(d[0].effective) | (u64::from(d[1].effective) << 32))
+}
+
 /// Restricts this process to the capabilities in `keep` (0: none): the
 /// bounding set first (dropping needs CAP_SETPCAP, which is still there),
 /// the ambient set, then effective, permitted and inheritable.
@@ -98,39 +160,14 @@ pub fn restrict(keep: Keep) -> std::io::Result<()> {
     if rc != 0 {
         return Err(err());
     }
-    #[repr(C)]
-    struct Header {
-        version: u32,
-        pid: i32,
-    }
-    /// One 32-bit half of the effective, permitted and inheritable sets.
-    #[repr(C)]
-    #[derive(Clone, Copy, Default)]
-    struct Data {
-        effective: u32,
-        permitted: u32,
-        inheritable: u32,
-    }
-    let mut header = Header {
-        version: 0x2008_0522, // _LINUX_CAPABILITY_VERSION_3
-        pid: 0,
-    };
-    let mut data = [Data::default(); 2];
-    // SAFETY: capget/capset with a version-3 header and two data structs.
-    // Raw syscalls: neither libc nor nix wraps them.
-    if unsafe { libc::syscall(libc::SYS_capget, &mut header, data.as_mut_ptr()) } != 0 {
-        return Err(err());
-    }
-    for (i, d) in data.iter_mut().enumerate() {
+    let mut sets = CapSets::get()?;
+    for (i, d) in sets.data.iter_mut().enumerate() {
         let half = (keep.0 >> (32 * i)) as u32;
         d.effective &= half;
         d.permitted &= half;
         d.inheritable &= half;
     }
-    // SAFETY: as above.
-    if unsafe { libc::syscall(libc::SYS_capset, &header, data.as_ptr()) } != 0 {
-        return Err(err());
-    }
+    sets.set()?;
     Ok(())
 }
 

@@ -349,33 +349,9 @@ pub fn identity() -> Identity {
     }
 }
 
-/// The effective capability set, from capget(2). Raw syscall: neither libc
-/// nor nix wraps it, and /proc/self/status would cost a file read.
+/// The effective capability set; unknown counts as privileged, which only
+/// adds protection.
 #[cfg(target_os = "linux")]
 fn effective_caps() -> u64 {
-    #[repr(C)]
-    struct Header {
-        version: u32,
-        pid: i32,
-    }
-    #[repr(C)]
-    #[derive(Clone, Copy, Default)]
-    struct Data {
-        effective: u32,
-        permitted: u32,
-        inheritable: u32,
-    }
-    const VERSION_3: u32 = 0x2008_0522;
-    let mut header = Header {
-        version: VERSION_3,
-        pid: 0,
-    };
-    let mut data = [Data::default(); 2];
-    // SAFETY: header and a two-element data array, as version 3 requires.
-    let rc = unsafe { libc::syscall(libc::SYS_capget, &mut header, data.as_mut_ptr()) };
-    if rc != 0 {
-        // Unknown: assume privileged, which only adds protection.
-        return u64::MAX;
-    }
-    u64::from(data[0].effective) | (u64::from(data[1].effective) << 32)
+    super::caps::effective().unwrap_or(u64::MAX)
 }

@@ -304,29 +304,84 @@ pub fn run_as(user: User, cwd: &Path, env: &[(String, String)], argv: &[&str]) -
 }
 
 /// [`run_as`] with arguments and environment that need not be UTF-8.
+/// `argv` as `user` (through setpriv for the unprivileged user, when we are
+/// root) in `cwd`, with exactly `env`; not yet spawned.
+pub fn command_as<S, K, V>(user: User, cwd: &Path, env: &[(K, V)], argv: &[S]) -> Command
+where
+    S: AsRef<std::ffi::OsStr>,
+    K: AsRef<std::ffi::OsStr>,
+    V: AsRef<std::ffi::OsStr>,
+{
+    let mut cmd = if user == User::Nobody && is_root() {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]);
+        c.args(argv);
+        c
+    } else {
+        let mut c = Command::new(&argv[0]);
+        c.args(&argv[1..]);
+        c
+    };
+    cmd.current_dir(cwd)
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k, v)));
+    cmd
+}
+
+/// A process of the workspace's user outside any sandbox (what an attack
+/// goes after): `cordon-probe sleep 30` in `outside/`, with the workspace's
+/// environment plus `extra_env`. Killed on drop.
+pub struct Victim {
+    pub child: std::process::Child,
+    pub pid: String,
+}
+
+impl Victim {
+    pub fn start(ws: &Ws, extra_env: &[(&str, &str)]) -> Victim {
+        use std::io::{BufRead, BufReader};
+        let mut env = ws.env();
+        env.extend(
+            extra_env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string())),
+        );
+        let probe = probe_bin().to_str().unwrap();
+        let mut child = command_as(ws.user, &ws.join("outside"), &env, &[probe, "sleep", "30"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = child.id().to_string();
+        // Its announcement means setpriv has switched users and exec'd:
+        // before it, a signal from the user would get EPERM.
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(line.contains(&pid), "{line:?}");
+        Victim { child, pid }
+    }
+
+    pub fn alive(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+}
+
+impl Drop for Victim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 pub fn run_as_os(
     user: User,
     cwd: &Path,
     env: &[(OsString, OsString)],
     argv: &[OsString],
 ) -> Outcome {
-    let mut cmd = match user {
-        User::Nobody if is_root() => {
-            let mut c = Command::new("setpriv");
-            c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]);
-            c.args(argv);
-            c
-        }
-        _ => {
-            let mut c = Command::new(&argv[0]);
-            c.args(&argv[1..]);
-            c
-        }
-    };
-    cmd.current_dir(cwd)
-        .env_clear()
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null());
+    let mut cmd = command_as(user, cwd, env, argv);
+    cmd.stdin(Stdio::null());
     // ETXTBSY: a test thread forked while another was still writing the
     // binaries' copies, and that child holds the write fd until its exec.
     // It passes in microseconds; retry rather than fail.
