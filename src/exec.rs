@@ -154,7 +154,7 @@ fn exec_error(name: &str, errno: i32) -> Error {
         libc::EACCES | libc::EPERM | libc::ENOEXEC | libc::EISDIR | libc::ETXTBSY => {
             Error::with_exit(
                 format!(
-                    "{name}: cannot execute: {err} (run `cordon explain {name}` to see the sandbox's verdict)"
+                    "{name}: cannot execute: {err} (`cordon explain PATH` shows the sandbox's verdict on the file)"
                 ),
                 EXIT_NOT_EXECUTABLE,
             )
