@@ -6,10 +6,10 @@
 //!
 //! Raw syscalls: `open_tree`, `move_mount`, `mount_setattr` and `openat2`
 //! have no wrapper in libc or nix. They are what makes the setup both fast
-//! (one `mount_setattr` turns the whole tree read-only) and race-free (every
-//! path is opened once with `RESOLVE_NO_SYMLINKS`, and the mount is cloned
-//! from and attached to that same descriptor, so swapping in a symlink
-//! between lookup and mount cannot redirect it).
+//! (one `mount_setattr` turns the whole tree read-only) and race-free (a
+//! path is always opened with `RESOLVE_NO_SYMLINKS`, and mounts are cloned
+//! from and attached to descriptors, so swapping in a symlink between lookup
+//! and mount cannot redirect them).
 
 use std::collections::HashMap;
 use std::ffi::CString;
@@ -255,8 +255,6 @@ fn drop_caps() -> Result<()> {
     })
 }
 
-/// Runs every op of `plan` in order. On error the process may be half set
-/// up: the caller must not run the command (or must have probed first).
 /// Each snapshot holds an fd until the read-only world is in place, and
 /// 10,000 roots outgrow the usual soft limit of 1,024 open files. The soft
 /// limit is raised (up to the hard one) for the setup only: dropping the
@@ -295,6 +293,8 @@ impl Drop for NofileGuard {
     }
 }
 
+/// Runs every op of `plan` in order. On error the process may be half set
+/// up: the caller must not run the command (or must have probed first).
 pub fn enter(plan: &Plan) -> Result<()> {
     let snapshots_needed = plan
         .ops
