@@ -100,15 +100,6 @@ fn assert_unchanged(before: &BTreeMap<PathBuf, String>, roots: &[PathBuf], what:
     }
 }
 
-/// `cordon run FLAGS -- sh -c SCRIPT`, with `$P` the probe.
-fn sandboxed_sh(ws: &Ws, flags: &[&str], script: &str) -> Outcome {
-    let mut args = vec!["run"];
-    args.extend_from_slice(flags);
-    let script = format!("P={}; {script}", probe_bin().display());
-    args.extend(["--", "sh", "-c", &script]);
-    cordon(ws, &args)
-}
-
 /// Every probe JSON line of a run (a shell running several probes, or a
 /// terminal where injected keystrokes precede the JSON).
 fn json_lines(out: &Outcome) -> Vec<serde_json::Value> {
@@ -161,7 +152,7 @@ fn run_with_fd5(ws: &Ws, argv: &[&str], file: &File) -> Outcome {
 const SECRET: (&str, &str) = ("CORDON_ATTACK_SECRET", "s3cr3t-7f1d");
 
 /// The start of `victim`'s first mapping (the probe's text: readable).
-fn first_address(victim: &Victim) -> String {
+fn first_address(victim: &Background) -> String {
     let maps = std::fs::read_to_string(format!("/proc/{}/maps", victim.pid)).unwrap();
     let first = maps.lines().next().unwrap();
     first.split('-').next().unwrap().to_string()
@@ -305,7 +296,7 @@ fn fs_proc_self_root_and_an_outside_process_cwd_and_root() {
         // mounts, where .git is writable.
         ws.write("work/.git/config", "[core]\n");
         let roots = vec![ws.join("outside"), ws.join("home"), ws.join("work/.git")];
-        let victim = Victim::start(&ws, &[SECRET]);
+        let victim = victim(&ws, &[SECRET]);
         let pid = &victim.pid;
         let outside_x = ws.s("outside/x");
         let targets = [
@@ -449,7 +440,7 @@ fn fs_mknod_mount_pivot_root_chroot_setns() {
         let before = snapshot(&roots);
         let node = ws.s("work/nod");
         let work = ws.s("work");
-        let victim = Victim::start(&ws, &[SECRET]);
+        let victim = victim(&ws, &[SECRET]);
         let mnt_ns = format!("/proc/{}/ns/mnt", victim.pid);
         let p = probe_bin().to_str().unwrap();
         // Controls. As root each works; an unprivileged user needs
@@ -536,7 +527,7 @@ fn proc_ptrace_of_an_outside_process() {
     let _host = host_sockets_unchanged();
     for user in users() {
         let ws = Ws::new(user);
-        let mut victim = Victim::start(&ws, &[SECRET]);
+        let mut victim = victim(&ws, &[SECRET]);
         let out = control(&ws, &["ptrace-attach", &victim.pid]);
         out.assert_ok();
         assert_eq!(out.json()["detached"], true);
@@ -550,7 +541,7 @@ fn proc_environ_and_mem_of_an_outside_process() {
     let _host = host_sockets_unchanged();
     for user in users() {
         let ws = Ws::new(user);
-        let victim = Victim::start(&ws, &[SECRET]);
+        let victim = victim(&ws, &[SECRET]);
         let environ = format!("/proc/{}/environ", victim.pid);
         let mem = format!("/proc/{}/mem", victim.pid);
         let addr = first_address(&victim);
@@ -576,7 +567,7 @@ fn proc_process_vm_readv_of_an_outside_process() {
     let _host = host_sockets_unchanged();
     for user in users() {
         let ws = Ws::new(user);
-        let victim = Victim::start(&ws, &[SECRET]);
+        let victim = victim(&ws, &[SECRET]);
         let op = ["process-vm-readv", &victim.pid, &first_address(&victim)];
         let out = control(&ws, &op);
         out.assert_ok();
@@ -590,7 +581,7 @@ fn proc_signals_to_outside_processes() {
     let _host = host_sockets_unchanged();
     for user in users() {
         let ws = Ws::new(user);
-        let mut victim = Victim::start(&ws, &[SECRET]);
+        let mut victim = victim(&ws, &[SECRET]);
         let pid = victim.pid.clone();
         control(&ws, &["kill", &pid, "0"]).assert_ok();
         control(&ws, &["pidfd-kill", &pid, "0"]).assert_ok();
@@ -804,50 +795,13 @@ fn proc_nested_user_namespace_is_denied_and_gains_nothing() {
 
 // ---------------------------------------------------------------- network
 
-/// A listener run by the probe outside any sandbox, as `user`.
-struct Listener {
-    child: Child,
-    line: serde_json::Value,
-}
-
-impl Listener {
-    fn start(ws: &Ws, op: &[&str]) -> Listener {
-        let mut argv = vec![probe_bin().to_str().unwrap()];
-        argv.extend_from_slice(op);
-        let mut child = command_as(ws.user, &ws.work(), &ws.env(), &argv)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let line: serde_json::Value = serde_json::from_str(&line)
-            .unwrap_or_else(|e| panic!("listener {op:?}: {e}: {line:?}"));
-        assert_eq!(line["ok"], true, "listener {op:?}: {line}");
-        Listener { child, line }
-    }
-
-    fn port(&self) -> String {
-        self.line["port"].to_string()
-    }
-}
-
-impl Drop for Listener {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn net_tcp_and_udp_over_ipv4_and_ipv6() {
     let _host = host_sockets_unchanged();
     for user in users() {
         let ws = Ws::new(user);
         for host in ["127.0.0.1", "::1"] {
-            let listener = Listener::start(&ws, &["listen-tcp", host, "0", "30"]);
+            let listener = listener(&ws, &["listen-tcp", host, "0", "30"]);
             let port = listener.port();
             for op in ["connect-tcp", "connect-udp"] {
                 control(&ws, &[op, host, &port]).assert_ok();
@@ -1037,7 +991,7 @@ fn net_abstract_unix_sockets_of_the_host() {
     for user in users() {
         let ws = Ws::new(user);
         let name = unique("abstract", user);
-        let _listener = Listener::start(&ws, &["listen-abstract", &name, "30"]);
+        let _listener = listener(&ws, &["listen-abstract", &name, "30"]);
         control(&ws, &["connect-abstract", &name]).assert_ok();
         let out = sandboxed(&ws, &[], &["connect-abstract", &name]);
         out.assert_errno("EPERM");

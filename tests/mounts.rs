@@ -50,15 +50,6 @@ fn errno_of(v: &serde_json::Value) -> &str {
     v["error"].as_str().unwrap_or("ok")
 }
 
-/// `cordon run FLAGS -- sh -c SCRIPT`, with `$P` the probe.
-fn sandboxed_sh(ws: &Ws, flags: &[&str], script: &str) -> Outcome {
-    let mut args = vec!["run"];
-    args.extend_from_slice(flags);
-    let script = format!("P={}; {script}", probe_bin().display());
-    args.extend(["--", "sh", "-c", &script]);
-    cordon(ws, &args)
-}
-
 fn mount_ns_of(out: &Outcome) -> String {
     assert_eq!(out.status, 0, "{out:?}");
     out.stdout.trim().to_string()

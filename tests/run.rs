@@ -4,9 +4,6 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-
 use support::*;
 
 /// Probe ops that write a file somewhere.
@@ -116,42 +113,16 @@ fn restricted_read_hides_files_outside_the_list_and_programs_still_start() {
     }
 }
 
-/// A TCP listener on 127.0.0.1 run by the probe, outside any sandbox.
-struct Listener {
-    child: Child,
-    port: String,
-}
-
-impl Listener {
-    fn start() -> Listener {
-        let mut child = Command::new(probe_bin())
-            .args(["listen-tcp", "127.0.0.1", "0", "30"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
-        let port = v["port"].to_string();
-        Listener { child, port }
-    }
-}
-
-impl Drop for Listener {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn network_off_denies_inet_sockets_and_keeps_unix_ipc() {
-    let listener = Listener::start();
+    let listener = listener(
+        &Ws::new(User::Root),
+        &["listen-tcp", "127.0.0.1", "0", "30"],
+    );
+    let port = listener.port();
     for user in users() {
         let ws = Ws::new(user);
-        let connect = ["connect-tcp", "127.0.0.1", listener.port.as_str()];
+        let connect = ["connect-tcp", "127.0.0.1", port.as_str()];
         control(&ws, &connect).assert_ok();
         let out = sandboxed(&ws, &[], &connect);
         out.assert_errno("EPERM");
@@ -195,7 +166,7 @@ fn network_off_denies_inet_sockets_and_keeps_unix_ipc() {
 fn signals_reach_own_children_but_not_outside_processes() {
     for user in users() {
         let ws = Ws::new(user);
-        let mut victim = Victim::start(&ws, &[]);
+        let mut victim = victim(&ws, &[]);
         let pid = victim.pid.clone();
         // Signal 0 only checks permission: the control may signal it.
         control(&ws, &["kill", &pid, "0"]).assert_ok();

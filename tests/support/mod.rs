@@ -328,16 +328,18 @@ where
     cmd
 }
 
-/// A process of the workspace's user outside any sandbox (what an attack
-/// goes after): `cordon-probe sleep 30` in `outside/`, with the workspace's
-/// environment plus `extra_env`. Killed on drop.
-pub struct Victim {
+/// A probe run as the workspace's user outside any sandbox (a listener, or
+/// a victim an attack goes after), once it has announced itself with its
+/// first JSON line. Killed on drop.
+pub struct Background {
     pub child: std::process::Child,
     pub pid: String,
+    /// The announcement (`{"ok":true,"port":...,"pid":...}`).
+    pub line: serde_json::Value,
 }
 
-impl Victim {
-    pub fn start(ws: &Ws, extra_env: &[(&str, &str)]) -> Victim {
+impl Background {
+    pub fn start(ws: &Ws, cwd: &Path, extra_env: &[(&str, &str)], op: &[&str]) -> Background {
         use std::io::{BufRead, BufReader};
         let mut env = ws.env();
         env.extend(
@@ -345,21 +347,28 @@ impl Victim {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string())),
         );
-        let probe = probe_bin().to_str().unwrap();
-        let mut child = command_as(ws.user, &ws.join("outside"), &env, &[probe, "sleep", "30"])
+        let mut argv = vec![probe_bin().to_str().unwrap()];
+        argv.extend_from_slice(op);
+        let mut child = command_as(ws.user, cwd, &env, &argv)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();
         let pid = child.id().to_string();
-        // Its announcement means setpriv has switched users and exec'd:
+        // The announcement also means setpriv has switched users and exec'd:
         // before it, a signal from the user would get EPERM.
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
             .unwrap();
-        assert!(line.contains(&pid), "{line:?}");
-        Victim { child, pid }
+        let line: serde_json::Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("probe {op:?}: {e}: {line:?}"));
+        assert_eq!(line["ok"], true, "probe {op:?}: {line}");
+        Background { child, pid, line }
+    }
+
+    pub fn port(&self) -> String {
+        self.line["port"].to_string()
     }
 
     pub fn alive(&mut self) -> bool {
@@ -367,11 +376,31 @@ impl Victim {
     }
 }
 
-impl Drop for Victim {
+impl Drop for Background {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `cordon-probe sleep 30` in `outside/`, with `extra_env`: a process of the
+/// same user that an attack goes after.
+pub fn victim(ws: &Ws, extra_env: &[(&str, &str)]) -> Background {
+    Background::start(ws, &ws.join("outside"), extra_env, &["sleep", "30"])
+}
+
+/// A probe listener (`listen-tcp HOST 0 30`, ...) in the workspace.
+pub fn listener(ws: &Ws, op: &[&str]) -> Background {
+    Background::start(ws, &ws.work(), &[], op)
+}
+
+/// `cordon run FLAGS -- sh -c SCRIPT`, with `$P` the probe.
+pub fn sandboxed_sh(ws: &Ws, flags: &[&str], script: &str) -> Outcome {
+    let mut args = vec!["run"];
+    args.extend_from_slice(flags);
+    let script = format!("P={}; {script}", probe_bin().display());
+    args.extend(["--", "sh", "-c", &script]);
+    cordon(ws, &args)
 }
 
 pub fn run_as_os(
