@@ -199,24 +199,6 @@ fn doctor_without_unshare_reports_namespaces_unavailable() {
         let mut argv = wrap.clone();
         argv.extend([cordon_bin().to_str().unwrap(), "run", "--", "true"]);
         run_as(user, &ws.work(), &ws.env(), &argv).assert_refused("no private mount namespace");
-
-        // In a git workspace the default profile needs the namespace: doctor
-        // says `run` refuses it, and `run` does.
-        ws.write("work/.git/config", "[core]\n");
-        let (status, j) = doctor(&ws, &wrap);
-        let ww = profile(&j, "workspace-write");
-        assert_eq!(ww["status"], "gaps", "{j}");
-        assert_eq!(ww["run_refuses"], true, "{j}");
-        assert!(
-            ww["gaps"]
-                .to_string()
-                .contains("no private mount namespace"),
-            "{ww}"
-        );
-        assert_eq!(status, 1);
-        let mut argv = wrap.clone();
-        argv.extend([cordon_bin().to_str().unwrap(), "run", "--", "true"]);
-        run_as(user, &ws.work(), &ws.env(), &argv).assert_refused("no private mount namespace");
     }
 }
 
