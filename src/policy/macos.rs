@@ -143,30 +143,6 @@ impl MacosExtensions {
             calendar: self.calendar || other.calendar,
         }
     }
-
-    /// Intersection: each extension is granted only if both sides grant it.
-    /// For narrowing merges; `merge_permissions` (grants added to a turn)
-    /// uses [`MacosExtensions::union`], as contract section 3 asks.
-    pub fn intersect(&self, other: &MacosExtensions) -> MacosExtensions {
-        let automation = match (&self.automation, &other.automation) {
-            (Automation::None, _) | (_, Automation::None) => Automation::None,
-            (Automation::All, x) | (x, Automation::All) => x.clone(),
-            (Automation::BundleIds(a), Automation::BundleIds(b)) => {
-                let ids: Vec<String> = a.iter().filter(|id| b.contains(id)).cloned().collect();
-                if ids.is_empty() {
-                    Automation::None
-                } else {
-                    Automation::BundleIds(ids)
-                }
-            }
-        };
-        MacosExtensions {
-            preferences: self.preferences.min(other.preferences),
-            automation,
-            accessibility: self.accessibility && other.accessibility,
-            calendar: self.calendar && other.calendar,
-        }
-    }
 }
 
 #[cfg(test)]
@@ -210,53 +186,13 @@ mod tests {
     }
 
     #[test]
-    fn intersect_keeps_what_both_grant() {
-        let wide = ext(Preferences::ReadWrite, Automation::All, true, true);
-        let narrow = ext(
-            Preferences::ReadOnly,
-            ids(&["com.apple.Notes", "com.apple.Terminal"]),
-            false,
-            true,
-        );
-        let got = wide.intersect(&narrow);
-        assert_eq!(got, narrow);
-        assert_eq!(narrow.intersect(&wide), narrow);
-        let other = ext(
-            Preferences::None,
-            ids(&["com.apple.Terminal", "x.y"]),
-            true,
-            false,
-        );
-        assert_eq!(
-            narrow.intersect(&other),
-            ext(
-                Preferences::None,
-                ids(&["com.apple.Terminal"]),
-                false,
-                false
-            )
-        );
-        let disjoint = ext(Preferences::ReadOnly, ids(&["x.y"]), false, false);
-        assert_eq!(narrow.intersect(&disjoint).automation, Automation::None);
-        assert_eq!(
-            wide.intersect(&MacosExtensions::default()),
-            MacosExtensions::default()
-        );
-    }
-
-    #[test]
-    fn union_and_intersect_bound_both_sides() {
+    fn union_grants_what_either_side_grants() {
         let a = ext(Preferences::ReadOnly, ids(&["a.b", "c.d"]), true, false);
         let b = ext(Preferences::None, ids(&["c.d", "e.f"]), false, true);
         let u = a.union(&b);
-        let i = a.intersect(&b);
         assert_eq!(u.automation, ids(&["a.b", "c.d", "e.f"]));
-        assert_eq!(i.automation, ids(&["c.d"]));
-        assert_eq!(
-            (u.preferences, i.preferences),
-            (Preferences::ReadOnly, Preferences::None)
-        );
-        assert_eq!((u.accessibility, i.accessibility), (true, false));
-        assert_eq!((u.calendar, i.calendar), (true, false));
+        assert_eq!(u.preferences, Preferences::ReadOnly);
+        assert!(u.accessibility);
+        assert!(u.calendar);
     }
 }
