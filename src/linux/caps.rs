@@ -29,15 +29,16 @@ pub const KEPT: [(u8, &str); 14] = [
     (31, "setfcap"),
 ];
 
+pub const CAP_SYS_ADMIN: u32 = 21;
+
 /// The capabilities a sandboxed command may keep, as a mask.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Keep(pub u64);
 
 impl Keep {
-    /// For a privileged caller (root, or any capability): Docker's set.
-    /// `None` for anyone else, who has nothing to drop.
-    pub fn for_caller(privileged: bool) -> Option<Keep> {
-        privileged.then(|| Keep(KEPT.iter().fold(0, |m, (n, _)| m | 1 << n)))
+    /// Docker's set: what a command that runs as uid 0 keeps.
+    pub fn docker() -> Keep {
+        Keep(KEPT.iter().fold(0, |m, (n, _)| m | 1 << n))
     }
 
     pub fn names(self) -> Vec<&'static str> {
@@ -57,6 +58,12 @@ impl serde::Serialize for Keep {
 
 impl fmt::Display for Keep {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 == 0 {
+            return writeln!(
+                f,
+                "capabilities: none; every set cleared (bounding set too, where CAP_SETPCAP allows)"
+            );
+        }
         writeln!(
             f,
             "capabilities: keep {} (Docker's default set); drop every other from the bounding, \
@@ -121,11 +128,35 @@ impl CapSets {
     }
 }
 
-/// The effective capability set of this process.
+/// The three capability sets capget reports, as 64-bit masks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sets {
+    pub effective: u64,
+    pub permitted: u64,
+    pub inheritable: u64,
+}
+
+/// This process's effective, permitted and inheritable sets.
 #[cfg(target_os = "linux")]
-pub fn effective() -> std::io::Result<u64> {
+pub fn sets() -> std::io::Result<Sets> {
     let d = CapSets::get()?.data;
-    Ok(u64::from(d[0].effective) | (u64::from(d[1].effective) << 32))
+    let join = |f: fn(&CapData) -> u32| u64::from(f(&d[0])) | (u64::from(f(&d[1])) << 32);
+    Ok(Sets {
+        effective: join(|c| c.effective),
+        permitted: join(|c| c.permitted),
+        inheritable: join(|c| c.inheritable),
+    })
+}
+
+/// Makes every permitted capability effective, so the ones cordon needs to
+/// drop others (CAP_SETPCAP, CAP_SETGID) work.
+#[cfg(target_os = "linux")]
+pub fn raise_effective() -> std::io::Result<()> {
+    let mut sets = CapSets::get()?;
+    for d in &mut sets.data {
+        d.effective = d.permitted;
+    }
+    sets.set()
 }
 
 /// Restricts this process to the capabilities in `keep` (0: none): the
@@ -141,10 +172,19 @@ pub fn restrict(keep: Keep) -> std::io::Result<()> {
         // SAFETY: plain prctl; EINVAL past the last capability ends the loop.
         if unsafe { libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0) } != 0 {
             let e = err();
-            if e.raw_os_error() == Some(libc::EINVAL) {
-                break;
+            match e.raw_os_error() {
+                Some(libc::EINVAL) => break,
+                // No CAP_SETPCAP: fine if the capability is out already, and
+                // for a caller that is not uid 0 (no_new_privs then keeps
+                // exec from granting anything the bounding set would allow).
+                Some(libc::EPERM)
+                    if unsafe { libc::prctl(libc::PR_CAPBSET_READ, cap, 0, 0, 0) } == 0
+                        || unsafe { libc::geteuid() } != 0 =>
+                {
+                    continue;
+                }
+                _ => return Err(e),
             }
-            return Err(e);
         }
     }
     // SAFETY: plain prctl.
@@ -176,9 +216,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_privileged_callers_have_something_to_drop() {
-        assert_eq!(Keep::for_caller(false), None);
-        let keep = Keep::for_caller(true).unwrap();
+    fn root_keeps_dockers_set() {
+        let keep = Keep::docker();
         assert_eq!(keep.names().len(), KEPT.len());
         // Among the dropped: sys_admin (21), sys_module (16), sys_boot (22),
         // net_admin (12), sys_ptrace (19), perfmon (38).
