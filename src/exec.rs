@@ -56,6 +56,7 @@ pub fn exec(argv: &[OsString], env: Vec<CString>) -> Error {
     let argp = ptrs(&args);
     let envp = ptrs(&env);
     let name = program.to_string_lossy();
+    crate::fdlimit::restore();
     let try_exec = |path: &CString| -> i32 {
         // SAFETY: path, argv and envp are NUL-terminated arrays of C strings
         // that outlive the call.

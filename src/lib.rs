@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod error;
 pub mod exec;
+pub mod fdlimit;
 pub mod linux;
 pub mod plan;
 pub mod policy;

@@ -1,13 +1,14 @@
-//! The only impure Linux step: install what `compile` produced on this
-//! process. The caller execs right after.
+//! The only impure Linux step after the namespace: install what `compile`
+//! produced on this process. The caller execs right after.
+
+use std::os::fd::{FromRawFd, OwnedFd};
 
 use landlock::{
     AccessFs, AccessNet, BitFlags, CompatLevel, Compatible, PathBeneath, PathFd, Ruleset,
-    RulesetAttr, RulesetCreatedAttr, Scope,
+    RulesetAttr, RulesetCreated, RulesetCreatedAttr, Scope,
 };
 
 use super::Artifacts;
-use super::landlock::Ruleset as Plan;
 use crate::error::{Error, Result};
 
 fn fs_flags(bits: u64) -> Result<BitFlags<AccessFs>> {
@@ -23,7 +24,18 @@ fn landlock_err(what: &str) -> impl Fn(landlock::RulesetError) -> Error + '_ {
     }
 }
 
-fn apply_landlock(plan: &Plan) -> Result<()> {
+/// A Landlock ruleset with every rule added, not yet enforced.
+pub struct Prepared(Option<RulesetCreated>);
+
+/// Creates the ruleset and adds every rule, from the descriptors planning
+/// opened and checked: a name swapped for a symlink since then cannot
+/// redirect a rule. Done before the namespace, so the plan's descriptors
+/// can be closed before the namespace opens as many again; the rules hold
+/// the inodes, not the descriptors.
+pub fn prepare(art: &Artifacts) -> Result<Prepared> {
+    let Some(plan) = &art.landlock else {
+        return Ok(Prepared(None));
+    };
     // HardRequirement: the ABI was chosen from the kernel's, so anything the
     // kernel then refuses is an error, never a silent downgrade.
     let mut ruleset = Ruleset::default()
@@ -41,7 +53,35 @@ fn apply_landlock(plan: &Plan) -> Result<()> {
             .map_err(landlock_err("scoping"))?;
     }
     let mut created = ruleset.create().map_err(landlock_err("ruleset creation"))?;
-    for rule in &plan.rules {
+    for rule in plan.rules.iter().filter(|r| !r.after_namespace) {
+        let rights = fs_flags(rule.rights.0)?;
+        let added = rule
+            .handle
+            .with_fd(|fd| {
+                (&mut created)
+                    .add_rule(PathBeneath::new(fd, rights))
+                    .map(drop)
+            })
+            .ok_or_else(|| {
+                Error::new(format!(
+                    "internal: {} ({}) was not held open by the plan",
+                    rule.path.display(),
+                    rule.why
+                ))
+            })?;
+        added.map_err(landlock_err("adding a rule"))?;
+    }
+    Ok(Prepared(Some(created)))
+}
+
+/// Adds the rules on paths cordon itself made in the namespace (the
+/// private `/dev/shm`), by name: nothing else can have made them, then
+/// enforces the ruleset.
+fn restrict(prepared: Prepared, art: &Artifacts) -> Result<()> {
+    let (Some(mut created), Some(plan)) = (prepared.0, &art.landlock) else {
+        return Ok(());
+    };
+    for rule in plan.rules.iter().filter(|r| r.after_namespace) {
         let fd = PathFd::new(&rule.path).map_err(|e| {
             Error::new(format!(
                 "cannot open {} ({}): {e}",
@@ -59,10 +99,54 @@ fn apply_landlock(plan: &Plan) -> Result<()> {
     Ok(())
 }
 
-/// Sets `no_new_privs`, cuts a privileged caller's capabilities, applies
-/// Landlock (when available) and the seccomp filter, in that order: seccomp
-/// last so nothing it denies is needed after.
-pub fn apply(art: &Artifacts) -> Result<()> {
+/// Installs the seccomp filter. With `listener`, asks for the filter's
+/// notification descriptor (SECCOMP_FILTER_FLAG_NEW_LISTENER): no rule
+/// notifies, but it reports POLLHUP once no process holds the filter, which
+/// is how the sentinel learns the sandbox is empty. Raw syscall: seccompiler
+/// installs filters without flags. Only one filter in a process's stack may
+/// have a listener (EBUSY, e.g. cordon inside cordon): then it is installed
+/// without one, and `None` returned.
+fn apply_seccomp(prog: &[seccompiler::sock_filter], listener: bool) -> Result<Option<OwnedFd>> {
+    const SECCOMP_SET_MODE_FILTER: libc::c_uint = 1;
+    const SECCOMP_FILTER_FLAG_NEW_LISTENER: libc::c_ulong = 1 << 3;
+    /// `struct sock_fprog`, over seccompiler's instruction type.
+    #[repr(C)]
+    struct Fprog {
+        len: u16,
+        filter: *const seccompiler::sock_filter,
+    }
+    let fprog = Fprog {
+        len: prog.len() as u16,
+        filter: prog.as_ptr(),
+    };
+    let install = |flags: libc::c_ulong| {
+        // SAFETY: a valid program of `len` instructions that outlives the call.
+        unsafe { libc::syscall(libc::SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &fprog) }
+    };
+    let failed =
+        |e: std::io::Error| Error::new(format!("installing the seccomp filter failed: {e}"));
+    if listener {
+        let fd = install(SECCOMP_FILTER_FLAG_NEW_LISTENER);
+        if fd >= 0 {
+            // SAFETY: a fresh descriptor returned by the kernel.
+            return Ok(Some(unsafe { OwnedFd::from_raw_fd(fd as i32) }));
+        }
+        let e = std::io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EBUSY) {
+            return Err(failed(e));
+        }
+    }
+    if install(0) != 0 {
+        return Err(failed(std::io::Error::last_os_error()));
+    }
+    Ok(None)
+}
+
+/// Sets `no_new_privs`, cuts the capabilities of a command that runs as
+/// uid 0, applies Landlock (when available) and the seccomp filter, in
+/// that order: seccomp last so nothing it denies is needed after. Returns
+/// the filter's listener when `listener` asks for one.
+pub fn apply(art: &Artifacts, landlock: Prepared, listener: bool) -> Result<Option<OwnedFd>> {
     // SAFETY: plain prctl with constant arguments.
     if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
         return Err(Error::new(format!(
@@ -74,16 +158,12 @@ pub fn apply(art: &Artifacts) -> Result<()> {
         super::caps::restrict(keep)
             .map_err(|e| Error::new(format!("dropping capabilities failed: {e}; nothing ran")))?;
     }
-    if let Some(rs) = &art.landlock {
-        apply_landlock(rs)?;
-    }
+    restrict(landlock, art)?;
     let prog: Vec<seccompiler::sock_filter> = art
         .seccomp
         .bpf
         .iter()
         .map(|&(code, jt, jf, k)| seccompiler::sock_filter { code, jt, jf, k })
         .collect();
-    seccompiler::apply_filter(&prog)
-        .map_err(|e| Error::new(format!("installing the seccomp filter failed: {e}")))?;
-    Ok(())
+    apply_seccomp(&prog, listener)
 }

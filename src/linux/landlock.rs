@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::plan::{Plan, ReadScope};
+use crate::plan::{Handle, Plan, ReadScope};
 
 /// A set of Landlock filesystem rights (kernel bit values).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -143,6 +143,14 @@ pub struct Rule {
     /// Which part of the plan asked for it, naming the path (e.g. `writable
     /// root /repo from :cwd`): `explain` quotes it as the deciding rule.
     pub why: String,
+    /// The object planning opened at `path`: the rule is added on it, never
+    /// on whatever the name leads to by then.
+    #[serde(skip)]
+    pub handle: Handle,
+    /// The path is one cordon makes in the namespace (the private
+    /// `/dev/shm`): the rule is added by name once it exists.
+    #[serde(skip)]
+    pub after_namespace: bool,
 }
 
 /// The whole ruleset, ready to apply.
@@ -158,48 +166,19 @@ pub struct Ruleset {
     pub rules: Vec<Rule>,
 }
 
-/// The Linux `:minimal` read set: loader, libraries, `/usr`, `/bin`, the
-/// `/etc` files ordinary programs read at start-up, `/proc`, CPU topology.
-/// Missing entries are skipped (distributions differ).
-pub const MINIMAL: [&str; 29] = [
-    "/bin",
-    "/sbin",
-    "/usr",
-    "/lib",
-    "/lib32",
-    "/lib64",
-    "/libx32",
-    "/etc/ld.so.cache",
-    "/etc/ld.so.conf",
-    "/etc/ld.so.conf.d",
-    "/etc/alternatives",
-    "/etc/passwd",
-    "/etc/group",
-    "/etc/nsswitch.conf",
-    "/etc/localtime",
-    "/etc/timezone",
-    "/etc/hosts",
-    "/etc/resolv.conf",
-    "/etc/host.conf",
-    "/etc/gai.conf",
-    "/etc/ssl",
-    "/etc/ca-certificates",
-    "/etc/terminfo",
-    "/etc/locale.alias",
-    "/etc/mime.types",
-    "/etc/os-release",
-    "/proc",
-    "/sys/devices/system/cpu",
-    "/sys/fs/cgroup",
-];
-
-fn rule(path: PathBuf, is_dir: bool, rights: FsRights, why: String) -> Rule {
+fn rule(path: PathBuf, is_dir: bool, rights: FsRights, why: String, handle: &Handle) -> Rule {
     let rights = if is_dir {
         rights
     } else {
         rights.and(FILE_ONLY)
     };
-    Rule { path, rights, why }
+    Rule {
+        after_namespace: handle.id.is_none(),
+        path,
+        rights,
+        why,
+        handle: handle.clone(),
+    }
 }
 
 /// Compiles the plan's filesystem and network parts for Landlock `abi`.
@@ -208,24 +187,21 @@ pub fn compile(plan: &Plan, abi: u8) -> Ruleset {
     let read = READ.and(all);
     let mut rules = Vec::new();
     match &plan.read {
-        ReadScope::All => rules.push(rule("/".into(), true, read, "read scope :root (/)".into())),
-        ReadScope::Restricted { minimal, roots } => {
-            if *minimal {
-                for p in MINIMAL {
-                    // One stat per entry; the list is fixed and short.
-                    if let Ok(meta) = std::fs::metadata(p) {
-                        rules.push(rule(
-                            p.into(),
-                            meta.is_dir(),
-                            read,
-                            format!("read scope :minimal ({p})"),
-                        ));
-                    }
-                }
+        ReadScope::All => rules.push(rule(
+            "/".into(),
+            true,
+            read,
+            "read scope :root (/)".into(),
+            &plan.slash,
+        )),
+        ReadScope::Restricted { roots, runtime, .. } => {
+            for p in runtime {
+                let why = format!("read scope :minimal ({})", p.path.display());
+                rules.push(rule(p.path.clone(), p.is_dir, read, why, &p.handle));
             }
             for r in roots {
                 let why = format!("readable path {} from {}", r.path.display(), r.origin);
-                rules.push(rule(r.path.clone(), r.is_dir, read, why));
+                rules.push(rule(r.path.clone(), r.is_dir, read, why, &r.handle));
             }
         }
     }
@@ -240,14 +216,16 @@ pub fn compile(plan: &Plan, abi: u8) -> Ruleset {
             w.root.is_dir,
             WRITABLE_ROOT.and(all),
             why,
+            &w.root.handle,
         ));
     }
-    for (dev, is_dir) in &plan.devices {
+    for d in &plan.devices {
         rules.push(rule(
-            dev.clone(),
-            *is_dir,
+            d.path.clone(),
+            d.is_dir,
             DEVICE.and(all),
-            format!("always-usable device {}", dev.display()),
+            format!("always-usable device {}", d.path.display()),
+            &d.handle,
         ));
     }
     Ruleset {
