@@ -58,6 +58,33 @@ pub struct PolicyArgs {
     /// macOS: allow calendar access.
     #[arg(long)]
     pub macos_calendar: bool,
+    /// Keep NAME read-only inside every writable root, in addition to the
+    /// profile's list (repeatable; `~/NAME` for one in $HOME).
+    #[arg(long, value_name = "NAME")]
+    pub protect: Vec<String>,
+    /// Lift the protection of NAME (one of the profile's protected names,
+    /// e.g. `.vscode`; repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub unprotect: Vec<String>,
+    /// Grant a device beyond the always-usable ones (e.g. /dev/kvm,
+    /// /dev/dri, /dev/fuse; repeatable).
+    #[arg(long, value_name = "PATH")]
+    pub allow_device: Vec<String>,
+}
+
+/// `--unprotect ~/.bashrc` arrives as `/home/me/.bashrc` once the shell
+/// expanded it: that spelling names the `~/` entry.
+fn protected_name(arg: &str) -> String {
+    if let Some(home) = std::env::var_os("HOME").filter(|h| !h.is_empty())
+        && let Some(rest) = std::path::Path::new(arg)
+            .strip_prefix(&home)
+            .ok()
+            .and_then(|r| r.to_str())
+        && !rest.is_empty()
+    {
+        return format!("~/{rest}");
+    }
+    arg.to_string()
 }
 
 /// A path flag's value. OsString, not String: a path on the command line is
@@ -155,6 +182,28 @@ impl PolicyArgs {
         }
         p.macos.accessibility |= self.macos_accessibility;
         p.macos.calendar |= self.macos_calendar;
+        for name in &self.protect {
+            let name = protected_name(name);
+            policy::check_protected(&name, "--protect").map_err(Error::new)?;
+            if !p.protected.contains(&name) {
+                p.protected.push(name);
+            }
+        }
+        for name in &self.unprotect {
+            let name = protected_name(name);
+            if !p.protected.contains(&name) {
+                return Err(Error::new(format!(
+                    "--unprotect {}: not a protected name of this policy (protected: {}); name one of those",
+                    name.escape_debug(),
+                    p.protected.join(", ")
+                )));
+            }
+            p.protected.retain(|n| *n != name);
+        }
+        for d in &self.allow_device {
+            policy::check_device(d, "--allow-device").map_err(Error::new)?;
+            p.add_device(d);
+        }
         Ok(p)
     }
 }

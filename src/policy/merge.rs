@@ -27,6 +27,9 @@ pub fn merge_permissions(base: &Policy, extra: &PermissionProfile) -> Policy {
             }
         }
     }
+    for d in &extra.devices {
+        out.add_device(d);
+    }
     out.network.enabled |= extra.network.unwrap_or(false);
     out.network.unix_sockets |= extra.unix_sockets.unwrap_or(false);
     if let Some(m) = &extra.macos {

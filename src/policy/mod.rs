@@ -119,15 +119,24 @@ pub struct Policy {
     pub write: Vec<Grant>,
     /// Subpath names kept read-only inside every writable root.
     pub protected: Vec<String>,
+    /// Devices granted beyond the always-usable ones: absolute paths in
+    /// `/dev` (`/dev/kvm`, `/dev/dri`).
+    pub devices: Vec<String>,
     pub network: Network,
     pub macos: MacosExtensions,
 }
 
 impl Policy {
-    /// `danger-full-access`: write everywhere with the network on means no
-    /// sandbox at all (contract §2).
+    /// `danger-full-access`: no sandbox at all (contract §2). Only a policy
+    /// that asks for nothing gets it: reads and writes everywhere, the
+    /// network on with unix sockets, and no protected path. Anything else
+    /// keeps a sandbox, however wide.
     pub fn is_full_access(&self) -> bool {
-        self.writes(&PathSpec::Root) && self.network.enabled
+        self.writes(&PathSpec::Root)
+            && !self.restricts_reads()
+            && self.network.enabled
+            && self.network.unix_sockets
+            && self.protected.is_empty()
     }
 
     /// Reads are restricted when `:root` is not in the read list.
@@ -154,6 +163,12 @@ impl Policy {
                 spec,
                 origin: origin.to_string(),
             });
+        }
+    }
+
+    pub fn add_device(&mut self, path: &str) {
+        if !self.devices.iter().any(|d| d == path) {
+            self.devices.push(path.to_string());
         }
     }
 
@@ -194,19 +209,39 @@ pub(crate) fn grants(
 }
 
 /// Validates one protected subpath name: relative, no `..`, not empty.
-pub(crate) fn check_protected(name: &str, origin: &str) -> std::result::Result<(), String> {
+pub fn check_protected(name: &str, origin: &str) -> std::result::Result<(), String> {
     if name.contains('\0') {
         return Err(format!(
             "{origin}: protected entry `{}` contains a NUL byte, which no file name can hold; remove it",
             name.escape_debug()
         ));
     }
-    let bad =
-        name.is_empty() || name.starts_with('/') || name.split('/').any(|c| c == ".." || c == ".");
+    let bad = name.is_empty()
+        || name.starts_with('/')
+        || name
+            .split('/')
+            .any(|c| c == ".." || c == "." || c.is_empty());
     if bad {
         return Err(format!(
-            "{origin}: protected entry `{}` must be a relative subpath such as `.git` (no `/` prefix, `.` or `..`)",
+            "{origin}: protected entry `{}` must be a relative subpath such as `.git`, or `~/NAME` for one in $HOME (no `/` prefix, empty component, `.` or `..`)",
             name.escape_debug()
+        ));
+    }
+    Ok(())
+}
+
+/// Validates one granted device: an absolute path in `/dev`, no `..`.
+pub fn check_device(path: &str, origin: &str) -> std::result::Result<(), String> {
+    let ok = path.strip_prefix("/dev/").is_some_and(|rest| {
+        !rest.is_empty()
+            && !rest
+                .split('/')
+                .any(|c| c == ".." || c == "." || c.is_empty())
+    }) && !path.contains('\0');
+    if !ok {
+        return Err(format!(
+            "{origin}: device `{}` must be a path in /dev such as /dev/kvm or /dev/dri",
+            path.escape_debug()
         ));
     }
     Ok(())

@@ -5,10 +5,34 @@
 use serde::Deserialize;
 
 use super::macos::{AutomationRaw, MacosExtensions, Preferences};
-use super::{Grant, Network, PathSpec, Policy, builtin, check_protected, grants};
+use super::{Grant, Network, PathSpec, Policy, builtin, check_device, check_protected, grants};
 use crate::error::{Error, Result};
 
-pub(crate) const DEFAULT_PROTECTED: [&str; 3] = [".git", ".cordon", ".agents"];
+/// Read-only inside every writable root: what a harness, git or an editor
+/// later trusts and runs outside the sandbox. `~/` names are in `$HOME`,
+/// when `$HOME` lies in a writable root. The contract's four, plus the
+/// configuration of tools that run outside (sandbox-runtime's mandatory
+/// deny list).
+pub(crate) const DEFAULT_PROTECTED: [&str; 18] = [
+    ".git",
+    ".cordon",
+    ".agents",
+    ".codex",
+    ".vscode",
+    ".idea",
+    ".claude",
+    ".devcontainer",
+    ".mcp.json",
+    ".gitmodules",
+    ".envrc",
+    "~/.bashrc",
+    "~/.zshrc",
+    "~/.profile",
+    "~/.bash_profile",
+    "~/.zprofile",
+    "~/.gitconfig",
+    "~/.ripgreprc",
+];
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -25,6 +49,7 @@ struct RawFileSystem {
     read: Option<Vec<String>>,
     write: Option<Vec<String>>,
     protected: Option<Vec<String>>,
+    devices: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -51,6 +76,8 @@ pub struct PermissionProfile {
     pub read: Option<Vec<Grant>>,
     pub write: Vec<Grant>,
     pub protected: Option<Vec<String>>,
+    /// Devices granted beyond the always-usable ones (`/dev/kvm`).
+    pub devices: Vec<String>,
     pub network: Option<bool>,
     pub unix_sockets: Option<bool>,
     /// `Some` only when the profile names a `macos` section.
@@ -74,6 +101,7 @@ impl PermissionProfile {
             protected: self
                 .protected
                 .unwrap_or_else(|| DEFAULT_PROTECTED.iter().map(|s| s.to_string()).collect()),
+            devices: self.devices,
             network: Network {
                 enabled: self.network.unwrap_or(false),
                 unix_sockets: self.unix_sockets.unwrap_or(true),
@@ -115,6 +143,10 @@ fn from_raw(raw: RawProfile, origin: &str) -> std::result::Result<PermissionProf
             check_protected(name, origin)?;
         }
     }
+    let devices = fs.devices.unwrap_or_default();
+    for d in &devices {
+        check_device(d, &format!("{origin}: file_system.devices"))?;
+    }
     let net = raw.network.unwrap_or_default();
     let macos = match raw.macos {
         None => None,
@@ -125,6 +157,7 @@ fn from_raw(raw: RawProfile, origin: &str) -> std::result::Result<PermissionProf
         read,
         write,
         protected: fs.protected,
+        devices,
         network: net.enabled,
         unix_sockets: net.unix_sockets,
         macos,
