@@ -49,28 +49,10 @@ fn exec_with(argv: &[OsString], kind: &'static str, network_off: bool) -> Error 
     exec::exec(argv, exec::child_env(&sandbox_vars(kind, network_off), &[]))
 }
 
-/// A list for a one-line message: a plan with thousands of roots must not
-/// print thousands of items.
-fn summarize(items: &[String]) -> String {
-    const SHOWN: usize = 5;
-    let mut out = items
-        .iter()
-        .take(SHOWN)
-        .cloned()
-        .collect::<Vec<_>>()
-        .join("; ");
-    if items.len() > SHOWN {
-        out.push_str(&format!(
-            "; and {} more (`cordon run --dry-run` lists them)",
-            items.len() - SHOWN
-        ));
-    }
-    out
-}
-
 /// A bounded (`permissions`) execution runs with its whole sandbox or not at
 /// all: any gap refuses, whatever `--best-effort` says.
 fn refuse_bounded_gaps(gaps: &[crate::linux::Gap]) -> Result<()> {
+    use crate::linux::launch::summarize;
     if gaps.is_empty() {
         return Ok(());
     }
@@ -106,7 +88,7 @@ pub fn launch(plan: &Plan, argv: &[OsString], opts: &Launch) -> Result<i32> {
 
 #[cfg(target_os = "linux")]
 fn launch_native(plan: &Plan, argv: &[OsString], opts: &Launch) -> Result<i32> {
-    use crate::linux;
+    use crate::linux::{self, launch::summarize};
     let art = linux::compile(plan, linux::host_abi(opts.landlock_abi))?;
     if opts.bounded {
         refuse_bounded_gaps(&art.gaps)?;
@@ -123,16 +105,9 @@ fn launch_native(plan: &Plan, argv: &[OsString], opts: &Launch) -> Result<i32> {
             eprintln!("cordon: warning: not enforced: {g}");
         }
     }
-    let in_namespace = enter_namespace(&art.mounts, opts.best_effort)?;
-    if in_namespace {
-        // The cwd still points into the mount below the new ones; entering
-        // it again by path picks up the writable (or read-only) bind on top.
-        let dir = opts.chdir.clone().unwrap_or_else(|| plan.cwd.clone());
-        chdir(&Some(dir))?;
-    } else {
-        chdir(&opts.chdir)?;
-    }
-    linux::apply(&art)?;
+    // A bounded execution never accepts a missing namespace.
+    let best_effort = opts.best_effort && !opts.bounded;
+    linux::launch::enter(plan, &art, best_effort, opts.chdir.as_deref())?;
     Err(exec_with(argv, art.sandbox_kind(), !plan.network.enabled))
 }
 
@@ -157,44 +132,6 @@ fn launch_native(plan: &Plan, argv: &[OsString], opts: &Launch) -> Result<i32> {
         e.message,
         seatbelt::SANDBOX_EXEC
     )))
-}
-
-/// Enters the private mount namespace when the plan needs one. Without it:
-/// refused (exit 125), or with `--best-effort` one warning per path left
-/// unprotected. Returns whether the namespace was entered.
-#[cfg(target_os = "linux")]
-fn enter_namespace(mounts: &crate::linux::mounts::Plan, best_effort: bool) -> Result<bool> {
-    use crate::linux::namespace;
-    if !mounts.needs_namespace() {
-        return Ok(false);
-    }
-    if best_effort {
-        // Probe in a child first: a failure after unshare would leave this
-        // process half set up, with no way back.
-        if let Err(why) = namespace::probe(mounts) {
-            for g in mounts.gaps_without_namespace() {
-                eprintln!("cordon: warning: not enforced: {g} (no private mount namespace: {why})");
-            }
-            return Ok(false);
-        }
-    }
-    namespace::enter(mounts).map_err(|e| {
-        let gaps: Vec<String> = mounts
-            .gaps_without_namespace()
-            .iter()
-            .map(|g| g.detail.clone())
-            .collect();
-        let way_out = if mounts.privileged {
-            "; as root a profile with protected = [] still needs the namespace for the read-only world"
-        } else {
-            ", or use a profile with protected = []"
-        };
-        Error::new(format!(
-            "no private mount namespace on this host ({e}), which this plan needs; without it {}; pass --best-effort to run anyway with a warning per unprotected path{way_out}",
-            summarize(&gaps)
-        ))
-    })?;
-    Ok(true)
 }
 
 #[cfg(not(any(target_os = "linux", target_os = "macos")))]

@@ -40,6 +40,9 @@ pub struct LinuxView {
     pub abi_from: &'static str,
     /// `None` when the plan runs unsandboxed (full access).
     pub artifacts: Option<Artifacts>,
+    /// Why this host cannot give the private mount namespace; `None` when
+    /// it can (tried in a throw-away child) or nothing is sandboxed.
+    pub namespace_unavailable: Option<String>,
     pub features: Vec<Feature>,
     /// The variables cordon sets for the command.
     pub env: BTreeMap<&'static str, &'static str>,
@@ -90,14 +93,19 @@ pub fn platform_view(plan: &Plan, platform: Platform, landlock_abi: Option<u8>) 
             } else {
                 None
             };
+            let namespace_unavailable = artifacts
+                .as_ref()
+                .and_then(|art| linux::namespace_available(&art.mounts).err());
+            let namespace = namespace_unavailable.is_none();
             let (features, kind) = match &artifacts {
-                Some(art) => (linux::features(plan, art), art.sandbox_kind()),
+                Some(art) => (linux::features(plan, art, namespace), art.sandbox_kind()),
                 None => (Vec::new(), "none"),
             };
             View::Linux(LinuxView {
                 abi_from: if on_linux { "host" } else { "assumed" },
                 env: env(plan, kind),
                 artifacts,
+                namespace_unavailable,
                 features,
             })
         }
@@ -141,7 +149,12 @@ impl View {
     /// The verdict for one path, when this platform's backend can give one.
     pub fn verdict(&self, plan: &Plan, l: &Lookup) -> Option<PathVerdict> {
         match self {
-            View::Linux(v) => Some(linux::verdict(plan, v.artifacts.as_ref(), l)),
+            View::Linux(v) => Some(linux::verdict(
+                plan,
+                v.artifacts.as_ref(),
+                l,
+                v.namespace_unavailable.is_none(),
+            )),
             View::Macos(_) => None,
         }
     }

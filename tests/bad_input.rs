@@ -107,8 +107,24 @@ fn ten_thousand_writable_roots_run_and_dry_run() {
         );
         let last = format!("{}/f", roots[N - 1]);
         let first = format!("{}/f", roots[0]);
+        // Each root lacks .git, .cordon, .agents and .codex: holding 40,000
+        // missing names would take as many placeholders, past the limit, so
+        // the run is refused and names the way out.
+        let out = sandboxed(&ws, &["-p", toml.to_str().unwrap()], &["write", &last]);
+        out.assert_refused("placeholders");
+        assert!(out.stderr.contains("--unprotect NAME"), "{out:?}");
+        let unprotect = [
+            "--unprotect",
+            ".git",
+            "--unprotect",
+            ".cordon",
+            "--unprotect",
+            ".agents",
+            "--unprotect",
+            ".codex",
+        ];
         for profile in [toml.to_str().unwrap(), json.to_str().unwrap()] {
-            let p = ["-p", profile];
+            let p = [&["-p", profile][..], &unprotect].concat();
             sandboxed(&ws, &p, &["write", &last]).assert_ok();
             sandboxed(&ws, &p, &["write", &first]).assert_ok();
             // Still a sandbox: the parent of all those roots is not writable.
@@ -116,7 +132,10 @@ fn ten_thousand_writable_roots_run_and_dry_run() {
             sandboxed(&ws, &p, &["write", &outside]).assert_errno_in(DENIED_WRITE);
             assert!(!Path::new(&outside).exists());
 
-            let dry = cordon_ok(&ws, &["run", "-p", profile, "--dry-run", "--", "true"]);
+            let dry = cordon_ok(
+                &ws,
+                &[&["run"][..], &p, &["--dry-run", "--", "true"]].concat(),
+            );
             assert_eq!(dry.status, 0, "{}", dry.stderr);
             let writes = dry
                 .stdout

@@ -27,6 +27,7 @@ fn root(path: &str) -> Root {
         origin: "test".into(),
         nested: vec![],
         is_dir: true,
+        handle: Default::default(),
     }
 }
 
@@ -42,6 +43,8 @@ fn writable(path: &str, existing: &[&str]) -> WritableRoot {
                 target: p,
                 exists: existing.contains(name),
                 via: ProtectedVia::Direct,
+                missing_from: None,
+                id: None,
             }
         })
         .collect();
@@ -55,6 +58,8 @@ fn base_plan(read: ReadScope, writable: Vec<WritableRoot>, network: bool) -> Pla
     Plan {
         policy_name: "test".into(),
         cwd: "/Users/me/repo".into(),
+        cwd_handle: Default::default(),
+        slash: Default::default(),
         sandboxed: true,
         read,
         writable,
@@ -65,6 +70,7 @@ fn base_plan(read: ReadScope, writable: Vec<WritableRoot>, network: bool) -> Pla
         },
         protected_names: PROTECTED.iter().map(|s| s.to_string()).collect(),
         macos: MacosExtensions::default(),
+        kill_leftovers: true,
     }
 }
 
@@ -91,6 +97,7 @@ fn restricted_read() -> Plan {
         ReadScope::Restricted {
             minimal: true,
             roots: vec![root("/opt/tool"), root("/Users/me/data set")],
+            runtime: vec![],
         },
         vec![writable("/Users/me/repo", &[".git"])],
         false,
@@ -224,6 +231,7 @@ fn all_plans() -> Vec<Plan> {
             ReadScope::Restricted {
                 minimal: false,
                 roots: vec![root("/opt/tool")],
+                runtime: vec![],
             },
             vec![],
             false,
@@ -232,6 +240,7 @@ fn all_plans() -> Vec<Plan> {
             ReadScope::Restricted {
                 minimal: false,
                 roots: vec![],
+                runtime: vec![],
             },
             vec![],
             false,
@@ -445,6 +454,8 @@ fn sibling_plan() -> Plan {
         target: "/Users/me/repo/shared-git".into(),
         exists: true,
         via: ProtectedVia::Symlink,
+        missing_from: None,
+        id: None,
     });
     let mut wt = writable("/Users/me/wt", &[".git"]);
     wt.protected.push(Protected {
@@ -453,6 +464,8 @@ fn sibling_plan() -> Plan {
         target: "/Users/me/git/worktrees/wt".into(),
         exists: true,
         via: ProtectedVia::Gitdir,
+        missing_from: None,
+        id: None,
     });
     base_plan(
         ReadScope::All,
@@ -472,6 +485,7 @@ fn unprotected_plan() -> Plan {
         ReadScope::Restricted {
             minimal: false,
             roots: vec![root("/Users/me/ref")],
+            runtime: vec![],
         },
         vec![
             writable("/Users/me/repo", &[]),
@@ -492,6 +506,7 @@ fn escaping_plan() -> Plan {
         ReadScope::Restricted {
             minimal: true,
             roots: vec![root("/Users/me/r \"o\" \\nly")],
+            runtime: vec![],
         },
         vec![
             writable("/Users/me/a \"b\" \\c", &[".git"]),

@@ -211,12 +211,12 @@ fn already_sandboxed() -> Option<bool> {
 }
 
 #[cfg(target_os = "linux")]
-fn namespace_probe(mounts: &crate::linux::mounts::Plan) -> std::result::Result<(), String> {
+fn namespace_probe(mounts: &crate::linux::mounts::MountPlan) -> std::result::Result<(), String> {
     crate::linux::namespace::probe(mounts)
 }
 
 #[cfg(not(target_os = "linux"))]
-fn namespace_probe(_: &crate::linux::mounts::Plan) -> std::result::Result<(), String> {
+fn namespace_probe(_: &crate::linux::mounts::MountPlan) -> std::result::Result<(), String> {
     Ok(())
 }
 

@@ -90,6 +90,10 @@ pub struct RunArgs {
     /// kernels.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=7))]
     pub landlock_abi: Option<u8>,
+    /// Leave processes the command started running after it exits (by
+    /// default they are killed: the sandbox ends with the command).
+    #[arg(long)]
+    pub keep_leftovers: bool,
     /// The command and its arguments (after `--`).
     #[arg(trailing_var_arg = true, value_name = "CMD")]
     pub command: Vec<OsString>,

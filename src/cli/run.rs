@@ -46,7 +46,8 @@ pub fn run(args: RunArgs) -> Result<i32> {
     }
     let policy = args.policy.policy()?;
     let cwd = args.policy.cwd()?;
-    let plan = plan::resolve(&policy, &cwd, &Env::from_process())?;
+    let mut plan = plan::resolve(&policy, &cwd, &Env::from_process())?;
+    plan.kill_leftovers = !args.keep_leftovers;
     if args.dry_run {
         return dry_run(&plan, &args);
     }

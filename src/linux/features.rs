@@ -9,7 +9,6 @@ use serde::Serialize;
 use super::Artifacts;
 use super::landlock::{FsRights, RuleIndex, Ruleset};
 use super::seccomp;
-use super::verdict::landlock;
 use crate::plan::{Plan, ReadScope, describe_protected};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -83,7 +82,7 @@ fn seccomp_rules(art: &Artifacts, syscalls: &[&str]) -> Option<String> {
     (!rules.is_empty()).then(|| rules.join("; "))
 }
 
-fn filesystem(plan: &Plan, art: &Artifacts, rs: &Ruleset, out: &mut Vec<Feature>) {
+fn filesystem(plan: &Plan, art: &Artifacts, rs: &Ruleset, namespace: bool, out: &mut Vec<Feature>) {
     let idx = RuleIndex::new(rs);
     // The mount plan holds one entry per protected path, in plan order.
     let mut protections = art.mounts.protections.iter();
@@ -97,7 +96,7 @@ fn filesystem(plan: &Plan, art: &Artifacts, rs: &Ruleset, out: &mut Vec<Feature>
             }
             .at(Path::new("/")),
         ),
-        ReadScope::Restricted { minimal, roots } => {
+        ReadScope::Restricted { minimal, roots, .. } => {
             if *minimal {
                 let n = rs
                     .rules
@@ -143,23 +142,24 @@ fn filesystem(plan: &Plan, art: &Artifacts, rs: &Ruleset, out: &mut Vec<Feature>
         out.push(f.at(&w.root.path));
         for p in &w.protected {
             let what = describe_protected(w, p);
-            let found = protections.next();
-            debug_assert!(found.is_some_and(|m| m.path == p.path && m.target == p.target));
-            let outside = !landlock(rs, &idx, &p.target, FsRights::named("make_reg"), "").allowed;
-            let f = if !p.exists {
-                no(
-                    "protected-missing",
-                    what,
-                    "does not exist, and Linux cannot pin a missing path",
-                )
-            } else if outside {
-                // e.g. a worktree's gitdir in the main repository.
-                yes("protected", what, "landlock (outside every writable root)")
-            } else {
-                match art.protection_of(found) {
-                    Ok(m) => yes("protected", what, m),
-                    Err(why) => no("protected", what, why),
+            let found = protections
+                .next()
+                .filter(|m| m.path == p.path && m.target == p.target);
+            let f = match found {
+                Some(m) => {
+                    let e = art.mounts.explain(m, namespace);
+                    // By design, not a gap: see mounts::PROJECT_ONLY.
+                    let kind = if m.mechanism == super::mounts::Mechanism::Unheld {
+                        "protected-unheld"
+                    } else {
+                        "protected"
+                    };
+                    Feature {
+                        enforced: e.enforced,
+                        ..yes(kind, what, e.mechanism)
+                    }
                 }
+                None => no("protected", what, "internal: not in the mount plan"),
             };
             out.push(f.at(&p.target));
         }
@@ -191,14 +191,24 @@ fn seccomp_denied(art: &Artifacts, syscalls: &[&str]) -> Option<String> {
 
 /// A Landlock feature that is a gap below some ABI: enforced unless
 /// `compile` reported the gap.
-fn abi_feature(art: &Artifacts, gap: &'static str, what: &str, mechanism: &str) -> Feature {
-    if art.mounts.backfills.iter().any(|g| g.feature == gap) {
+fn abi_feature(
+    art: &Artifacts,
+    namespace: bool,
+    gap: &'static str,
+    what: &str,
+    mechanism: &str,
+) -> Feature {
+    if let Some(g) = art.mounts.backfills.iter().find(|g| g.feature == gap) {
         // Closed by the read-only world of the mount namespace instead.
-        return yes(
-            gap,
-            what,
-            "mount (read-only / in a private mount namespace)",
-        );
+        return if namespace {
+            yes(
+                gap,
+                what,
+                "mount (read-only / in a private mount namespace)",
+            )
+        } else {
+            no(gap, what, g.detail.clone())
+        };
     }
     match art.gaps.iter().find(|g| g.feature == gap) {
         Some(g) => no(gap, what, g.detail.clone()),
@@ -206,11 +216,85 @@ fn abi_feature(art: &Artifacts, gap: &'static str, what: &str, mechanism: &str) 
     }
 }
 
-/// Every feature of `plan` with its mechanism under `art`.
-pub fn features(plan: &Plan, art: &Artifacts) -> Vec<Feature> {
+/// What the private mount namespace enforces besides protected paths, each
+/// enforced exactly when the namespace can be had.
+fn namespace_features(art: &Artifacts, namespace: bool, out: &mut Vec<Feature>) {
+    let m = &art.mounts;
+    let feature = |kind, what: &str, how: String| {
+        if namespace {
+            yes(kind, what, how)
+        } else {
+            no(
+                kind,
+                what,
+                "needs the private mount namespace, which this host does not give",
+            )
+        }
+    };
+    if m.read_only_world() {
+        out.push(feature(
+            "metadata",
+            "chmod, chown, utime and xattr changes outside the writable roots",
+            "mount (read-only / in a private mount namespace: EROFS)".into(),
+        ));
+    }
+    if let Some(dev) = m.ops.iter().find_map(|op| match op {
+        super::mounts::MountOp::Dev(d) => Some(d),
+        _ => None,
+    }) {
+        let names: Vec<String> = dev
+            .nodes
+            .iter()
+            .map(|n| n.path.display().to_string())
+            .collect();
+        out.push(feature(
+            "devices",
+            "host devices (block devices, /dev/mem, /dev/kmsg, other terminals' device files)",
+            format!(
+                "mount (a private /dev holding only {}{})",
+                names.join(", "),
+                if dev.private_shm {
+                    ", and a private /dev/shm"
+                } else {
+                    ""
+                }
+            ),
+        ));
+    }
+    out.push(feature(
+        "ipc",
+        "SysV IPC and POSIX message queues of processes outside",
+        "namespace (a private IPC namespace)".into(),
+    ));
+    if let Some(s) = &art.sentinel
+        && s.kill_leftovers
+    {
+        out.push(feature(
+            "leftovers",
+            "processes the command leaves behind in the sandbox",
+            "sentinel (killed when the command exits; found by the sandbox's mount namespace)"
+                .into(),
+        ));
+    }
+    let id = &art.identity;
+    if id.collapsed || id.caps_cleared {
+        out.push(yes(
+            "identity",
+            "the caller's other uids, gids and capabilities",
+            format!(
+                "setresuid/setresgid and capset before the sandbox: {}",
+                id.to_string().trim_end().trim_start_matches("identity: ")
+            ),
+        ));
+    }
+}
+
+/// Every feature of `plan` with its mechanism under `art`; `namespace`:
+/// whether this host gives the private mount namespace.
+pub fn features(plan: &Plan, art: &Artifacts, namespace: bool) -> Vec<Feature> {
     let mut out = Vec::new();
     match &art.landlock {
-        Some(rs) => filesystem(plan, art, rs, &mut out),
+        Some(rs) => filesystem(plan, art, rs, namespace, &mut out),
         None => out.push(no(
             "filesystem",
             "filesystem",
@@ -252,11 +336,16 @@ pub fn features(plan: &Plan, art: &Artifacts) -> Vec<Feature> {
                 what,
                 format!("allowed: inside the writable root {}", root.display()),
             ),
-            None => yes(
+            None if namespace => yes(
                 "daemon-socket",
                 what,
                 "mount (/dev/null bound over it in a private mount namespace: connect fails \
                  with ECONNREFUSED)",
+            ),
+            None => no(
+                "daemon-socket",
+                what,
+                "needs the private mount namespace, which this host does not give",
             ),
         };
         out.push(f.at(&d.path));
@@ -295,7 +384,8 @@ pub fn features(plan: &Plan, art: &Artifacts) -> Vec<Feature> {
             "internal: no seccomp ioctl rule",
         ),
     });
-    if let Some(keep) = art.caps {
+    namespace_features(art, namespace, &mut out);
+    if let Some(keep) = art.caps.filter(|k| k.0 != 0) {
         out.push(yes(
             "capabilities",
             "capabilities of a privileged caller (reboot, kernel modules, clock, host name, \
@@ -342,24 +432,28 @@ pub fn features(plan: &Plan, art: &Artifacts) -> Vec<Feature> {
     if art.landlock.is_some() {
         out.push(abi_feature(
             art,
+            namespace,
             "truncate",
             "truncate outside writable roots",
             "landlock right truncate",
         ));
         out.push(abi_feature(
             art,
+            namespace,
             "ioctl-dev",
             "device ioctls",
             "landlock right ioctl_dev",
         ));
         out.push(abi_feature(
             art,
+            namespace,
             "signal-scope",
             "signals to processes outside the sandbox",
             "landlock scope signal",
         ));
         out.push(abi_feature(
             art,
+            namespace,
             "abstract-unix-scope",
             "abstract unix sockets outside the sandbox",
             "landlock scope abstract_unix_socket",

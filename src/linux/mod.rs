@@ -4,6 +4,7 @@
 pub mod caps;
 mod features;
 pub mod host;
+pub mod identity;
 pub mod landlock;
 pub mod mounts;
 pub mod seccomp;
@@ -14,7 +15,11 @@ mod apply;
 #[cfg(target_os = "linux")]
 pub use apply::apply;
 #[cfg(target_os = "linux")]
+pub mod launch;
+#[cfg(target_os = "linux")]
 pub mod namespace;
+#[cfg(target_os = "linux")]
+pub mod sentinel;
 
 use std::fmt;
 
@@ -50,12 +55,44 @@ pub struct Artifacts {
     /// `None` when Landlock is unavailable (only with `--best-effort`).
     pub landlock: Option<landlock::Ruleset>,
     pub seccomp: seccomp::Filter,
-    /// The private mount namespace (empty ops when none is needed).
-    pub mounts: mounts::Plan,
-    /// The capabilities a privileged caller keeps; `None` for an
-    /// unprivileged one, who has none to drop.
+    /// Who the command runs as.
+    pub identity: identity::Identity,
+    /// The private mount namespace.
+    pub mounts: mounts::MountPlan,
+    /// The capabilities the command keeps: Docker's set when it runs as
+    /// uid 0, none for a caller that had some otherwise; `None` when there
+    /// is nothing to drop.
     pub caps: Option<caps::Keep>,
+    /// The process left outside the sandbox, when one is needed.
+    pub sentinel: Option<Sentinel>,
     pub gaps: Vec<Gap>,
+}
+
+/// What the sentinel (`sentinel.rs`) does for this run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Sentinel {
+    /// Kill every process left in the sandbox when the command exits.
+    pub kill_leftovers: bool,
+    /// Placeholders to remove once the sandbox is empty.
+    pub placeholders: usize,
+}
+
+impl fmt::Display for Sentinel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "sentinel: a process outside the sandbox that")?;
+        if self.kill_leftovers {
+            write!(
+                f,
+                " kills every process left in the sandbox when the command exits"
+            )?;
+        } else {
+            write!(f, " waits for the last process of the sandbox to exit")?;
+        }
+        if self.placeholders > 0 {
+            write!(f, ", then removes the {} placeholder(s)", self.placeholders)?;
+        }
+        writeln!(f)
+    }
 }
 
 fn gap(feature: &'static str, detail: impl Into<String>) -> Gap {
@@ -101,6 +138,18 @@ pub fn gaps_for_abi(abi: u8) -> Vec<Gap> {
     gaps
 }
 
+/// Whether this host gives the private mount namespace `mounts` needs:
+/// tried for real in a throw-away child (one fork). Off Linux, assumed.
+pub fn namespace_available(mounts: &mounts::MountPlan) -> std::result::Result<(), String> {
+    #[cfg(target_os = "linux")]
+    return namespace::probe(mounts);
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = mounts;
+        Ok(())
+    }
+}
+
 /// The Landlock ABI to compile for: this kernel's, capped by
 /// `--landlock-abi`. The one choice `run`, `explain` and `doctor` share.
 pub fn host_abi(cap: Option<u8>) -> u8 {
@@ -111,8 +160,8 @@ pub fn host_abi(cap: Option<u8>) -> u8 {
 /// Compiles `plan` for a kernel offering Landlock `abi` (already capped),
 /// for the caller this process runs as.
 pub fn compile(plan: &Plan, abi: u8) -> Result<Artifacts> {
-    let id = host::identity();
-    compile_for(plan, abi, id, &host::daemon_sockets(id.uid))
+    let id = identity::caller().identity();
+    compile_for(plan, abi, &id, &host::daemon_sockets(id.uid))
 }
 
 /// [`compile`] for a given caller, who could connect to the host daemon
@@ -120,12 +169,13 @@ pub fn compile(plan: &Plan, abi: u8) -> Result<Artifacts> {
 pub fn compile_for(
     plan: &Plan,
     abi: u8,
-    id: host::Identity,
+    id: &identity::Identity,
     sockets: &[std::path::PathBuf],
 ) -> Result<Artifacts> {
     let abi = abi.min(landlock::MAX_ABI);
     let mut mounts = mounts::compile(plan, id, sockets);
     let mut gaps = gaps_for_abi(abi);
+    gaps.extend(mounts.gaps());
     if mounts.read_only_world() {
         // truncate(2) outside the roots meets a read-only mount: closed, as
         // long as the namespace can be had.
@@ -137,8 +187,16 @@ pub fn compile_for(
         abi,
         landlock: (abi > 0).then(|| landlock::compile(plan, abi)),
         seccomp: seccomp::compile(plan)?,
+        identity: *id,
+        caps: id.keep(),
+        sentinel: {
+            let placeholders = mounts.placeholders().count();
+            (plan.kill_leftovers || placeholders > 0).then_some(Sentinel {
+                kill_leftovers: plan.kill_leftovers,
+                placeholders,
+            })
+        },
         mounts,
-        caps: caps::Keep::for_caller(id.privileged),
         gaps,
     })
 }
@@ -150,9 +208,13 @@ impl fmt::Display for Artifacts {
             None => writeln!(f, "landlock: unavailable")?,
         }
         write!(f, "{}", self.seccomp)?;
+        write!(f, "{}", self.identity)?;
         write!(f, "{}", self.mounts)?;
         if let Some(keep) = self.caps {
             write!(f, "{keep}")?;
+        }
+        if let Some(s) = &self.sentinel {
+            write!(f, "{s}")?;
         }
         for g in &self.gaps {
             writeln!(f, "gap: {g}")?;

@@ -3,52 +3,63 @@
 //! chown, utime or xattr changes. Both become mount operations, applied in a
 //! private mount namespace before Landlock (`namespace.rs`).
 //!
-//! When is the namespace needed? When an existing protected path lies inside
-//! a writable root (only a read-only bind mount can pin it), or when the
-//! caller is privileged (root, or any capability): then metadata changes on
-//! files it does not own are possible anywhere, and only a read-only world
-//! stops them. An unprivileged caller with nothing to pin skips it: DAC
-//! already stops metadata changes on other users' files, and the startup
-//! budget matters. What that leaves open (metadata of the caller's own files
-//! outside the roots, the host's /dev/shm) is printed by `--dry-run`.
+//! Every sandboxed run gets one, privileged or not: the world is read-only
+//! (metadata changes outside the writable roots fail with EROFS), `/dev`
+//! holds only the device list, SysV IPC and POSIX message queues are the
+//! sandbox's own, and protected paths are bound read-only. A protected name
+//! that does not exist yet is held by a placeholder (an empty directory or
+//! file, mode 0444) bound read-only, which the sentinel removes when the
+//! sandbox ends (`sentinel.rs`).
+//!
+//! This module is the one place that decides how a protected path is kept
+//! read-only: [`MountPlan::explain`] answers for `--dry-run`, the per-path
+//! verdicts and the feature list alike.
 
 use std::collections::HashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::Gap;
-use super::host::Identity;
-use crate::plan::{self, ProtectedVia};
+use super::identity::Identity;
+use crate::plan::{self, FileId, ProtectedVia};
 
 /// One step of the namespace setup, in the order `namespace::enter` runs them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MountOp {
-    /// `unshare(CLONE_NEWNS)`, plus `CLONE_NEWUSER` with the caller's uid and
-    /// gid mapped to themselves when `user` (no CAP_SYS_ADMIN).
+    /// `unshare(CLONE_NEWNS | CLONE_NEWIPC)`, plus `CLONE_NEWUSER` with the
+    /// caller's uid and gid mapped to themselves when `user` (no
+    /// CAP_SYS_ADMIN).
     Unshare { user: bool, uid: u32, gid: u32 },
     /// Every mount private, so nothing propagates to or from the host.
     MakePrivate,
     /// Clone a writable root's mount tree while it is still writable.
-    Snapshot(PathBuf),
+    Snapshot { path: PathBuf, id: Option<FileId> },
     /// Every mount read-only, recursively.
     ReadOnlyWorld,
+    /// A private `/dev`: a tmpfs holding the plan's devices, bound from the
+    /// host, and the usual symlinks; then read-only.
+    Dev(Dev),
     /// Attach a writable root's snapshot on top of itself, `nosuid`, and
-    /// `nodev` unless the root holds the device files, so a device node
-    /// there cannot be opened. (`no_new_privs` already keeps setuid files
-    /// from raising privileges; `nosuid` says so at the mount too.)
-    BindRw { path: PathBuf, nodev: bool },
+    /// `nodev` unless the root lies in `/dev`. (`no_new_privs` already keeps
+    /// setuid files from raising privileges; `nosuid` says so at the mount.)
+    BindRw {
+        path: PathBuf,
+        id: Option<FileId>,
+        nodev: bool,
+    },
     /// Bind a directory on the way to a protected path onto itself, with its
     /// writability unchanged: it can no longer be renamed or removed (EBUSY),
     /// so the protected path cannot be swapped out from under its mount.
     Pin(PathBuf),
     /// Bind a protected path onto itself read-only (a directory or a file,
     /// never a symlink: a symlink there means it changed since the plan).
-    BindRo(PathBuf),
+    BindRo { path: PathBuf, id: Option<FileId> },
     /// Bind a protected symlink onto itself, so it cannot be removed or
     /// pointed elsewhere.
     PinLink(PathBuf),
-    /// A private tmpfs (for /dev/shm).
-    Tmpfs(PathBuf),
+    /// Bind the placeholder made for a missing protected path onto itself,
+    /// read-only.
+    Placeholder(Placeholder),
     /// Bind /dev/null (read-only, nodev) over a host daemon's socket:
     /// connect(2) then fails with ECONNREFUSED.
     Mask(PathBuf),
@@ -56,8 +67,76 @@ pub enum MountOp {
     DropCaps,
 }
 
+/// A device the private `/dev` holds, bound from the host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DevNode {
+    /// Its path under `/dev` on the host and in the sandbox.
+    pub path: PathBuf,
+    pub is_dir: bool,
+    pub id: Option<FileId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dev {
+    pub nodes: Vec<DevNode>,
+    /// A private tmpfs at `/dev/shm` (POSIX shared memory of the sandbox
+    /// only); `false` when a writable root is `/dev/shm` itself.
+    pub private_shm: bool,
+    /// Directories to create for writable roots inside `/dev`.
+    pub mountpoints: Vec<PathBuf>,
+}
+
+/// The symlinks every `/dev` has.
+pub const DEV_LINKS: [(&str, &str); 4] = [
+    ("fd", "/proc/self/fd"),
+    ("stdin", "/proc/self/fd/0"),
+    ("stdout", "/proc/self/fd/1"),
+    ("stderr", "/proc/self/fd/2"),
+];
+
+/// A missing protected path and what holds its name during the run.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Placeholder {
+    pub path: PathBuf,
+    /// An empty directory, or an empty file for names that are files
+    /// (`.envrc`, `~/.bashrc`): either holds the name, and an empty one of
+    /// the expected kind reads as "nothing configured" to a tool outside.
+    pub dir: bool,
+}
+
+/// Protected names that are files; a missing one gets a file placeholder.
+const FILE_NAMES: [&str; 3] = [".mcp.json", ".gitmodules", ".envrc"];
+
+/// Protected names that configure a tool from a project's root (an editor,
+/// an agent, direnv): a missing one is held only in the writable root of
+/// the working directory, the project the command works on. The others
+/// (`.git`, `.cordon`, `.agents`, `.codex`, names the profile adds) are
+/// held in every writable root: git finds a `.git` in any parent directory.
+pub const PROJECT_ONLY: [&str; 7] = [
+    ".vscode",
+    ".idea",
+    ".claude",
+    ".devcontainer",
+    ".mcp.json",
+    ".gitmodules",
+    ".envrc",
+];
+
+/// The most placeholders one run makes: each costs a directory entry, a
+/// mount and a descriptor. Past it, the missing names are a gap (refused,
+/// or run unheld with `--best-effort`).
+pub const MAX_PLACEHOLDERS: usize = 256;
+
+impl Placeholder {
+    fn for_name(path: PathBuf, name: &str) -> Placeholder {
+        let file = name.starts_with("~/") || FILE_NAMES.contains(&name);
+        Placeholder { path, dir: !file }
+    }
+}
+
 impl fmt::Display for MountOp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = plan::shown;
         match self {
             MountOp::Unshare {
                 user: true,
@@ -65,26 +144,49 @@ impl fmt::Display for MountOp {
                 gid,
             } => write!(
                 f,
-                "unshare user+mount namespace (uid {uid} and gid {gid} mapped to themselves)"
+                "unshare user+mount+ipc namespace (uid {uid} and gid {gid} mapped to themselves)"
             ),
-            MountOp::Unshare { user: false, .. } => write!(f, "unshare mount namespace"),
+            MountOp::Unshare { user: false, .. } => write!(f, "unshare mount+ipc namespace"),
             MountOp::MakePrivate => write!(f, "make-private / (recursive)"),
-            MountOp::Snapshot(p) => {
-                write!(f, "snapshot {} (while still writable)", plan::shown(&p))
+            MountOp::Snapshot { path, .. } => {
+                write!(f, "snapshot {} (while still writable)", s(path))
             }
             MountOp::ReadOnlyWorld => write!(f, "read-only / (recursive)"),
-            MountOp::BindRw { path, nodev } => {
-                let nodev = if *nodev { ",nodev" } else { "" };
-                write!(f, "bind-rw {} (nosuid{nodev})", plan::shown(&path))
+            MountOp::Dev(d) => {
+                let names: Vec<String> = d
+                    .nodes
+                    .iter()
+                    .map(|n| n.path.strip_prefix("/dev/").unwrap_or(&n.path))
+                    .map(|p| plan::shown(p).to_string())
+                    .collect();
+                let shm = if d.private_shm {
+                    "; shm a private tmpfs"
+                } else {
+                    ""
+                };
+                write!(
+                    f,
+                    "private /dev (read-only tmpfs): {} bound from the host; fd, stdin, stdout, stderr -> /proc/self/fd{shm}",
+                    names.join(" ")
+                )
             }
-            MountOp::Pin(p) => write!(f, "pin {} (cannot be renamed or removed)", plan::shown(&p)),
-            MountOp::BindRo(p) => write!(f, "bind-ro {}", plan::shown(&p)),
-            MountOp::PinLink(p) => write!(f, "bind-ro {} (the symlink itself)", plan::shown(&p)),
-            MountOp::Tmpfs(p) => write!(f, "tmpfs {} (private)", plan::shown(&p)),
+            MountOp::BindRw { path, nodev, .. } => {
+                let nodev = if *nodev { ",nodev" } else { "" };
+                write!(f, "bind-rw {} (nosuid{nodev})", s(path))
+            }
+            MountOp::Pin(p) => write!(f, "pin {} (cannot be renamed or removed)", s(p)),
+            MountOp::BindRo { path, .. } => write!(f, "bind-ro {}", s(path)),
+            MountOp::PinLink(p) => write!(f, "bind-ro {} (the symlink itself)", s(p)),
+            MountOp::Placeholder(p) => write!(
+                f,
+                "placeholder {} (empty {}, mode 0444, made for the run, bound read-only, removed when the sandbox ends)",
+                s(&p.path),
+                if p.dir { "directory" } else { "file" }
+            ),
             MountOp::Mask(p) => write!(
                 f,
                 "mask {} (host daemon socket: /dev/null bound over it)",
-                plan::shown(&p)
+                s(p)
             ),
             MountOp::DropCaps => write!(f, "drop-capabilities"),
         }
@@ -108,8 +210,16 @@ pub enum Mechanism {
     Inside(PathBuf),
     /// Outside every writable root: Landlock already denies writes.
     OutsideRoots,
-    /// Does not exist: Linux cannot pin it.
+    /// Missing: a placeholder at this path (its first missing component)
+    /// holds the name.
+    Placeholder(PathBuf),
+    /// Missing, and nothing can hold the name (a dangling symlink).
     Missing,
+    /// Missing, and not held here: a project configuration name outside
+    /// the working directory's root ([`PROJECT_ONLY`]).
+    Unheld,
+    /// Missing, and not held: more placeholders than [`MAX_PLACEHOLDERS`].
+    TooMany,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -134,24 +244,53 @@ pub struct DaemonSocket {
     pub allowed_by: Option<PathBuf>,
 }
 
-/// The compiled namespace: `ops` is empty when none is needed.
+/// The compiled namespace.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Plan {
-    /// Why the namespace is needed, one line each; empty when it is not.
+pub struct MountPlan {
+    /// Why the namespace is needed, one line each.
     pub reasons: Vec<String>,
     pub ops: Vec<MountOp>,
     pub protections: Vec<Protection>,
     /// Host daemon sockets: masked, or allowed by a writable root.
     pub daemon_sockets: Vec<DaemonSocket>,
-    /// The caller is privileged (the read-only world is its only limit on
-    /// metadata changes).
+    /// The caller is privileged (uid 0 somewhere, or capabilities).
     pub privileged: bool,
     /// Landlock gaps the read-only world closes; they are open again when the
     /// namespace cannot be had. Filled in by `linux::compile`.
     pub backfills: Vec<Gap>,
 }
 
-impl Plan {
+impl MountPlan {
+    /// What this plan cannot enforce even with the namespace: missing
+    /// protected paths past [`MAX_PLACEHOLDERS`].
+    pub fn gaps(&self) -> Vec<Gap> {
+        let n = self
+            .protections
+            .iter()
+            .filter(|p| p.mechanism == Mechanism::TooMany)
+            .count();
+        if n == 0 {
+            return Vec::new();
+        }
+        vec![Gap {
+            feature: "protected",
+            detail: format!(
+                "{n} missing protected paths could be created: holding them would take more than {MAX_PLACEHOLDERS} placeholders (create them, lift names with --unprotect NAME, or use fewer writable roots)"
+            ),
+        }]
+    }
+}
+
+/// How one protected path is enforced, in words, and whether it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enforcement {
+    pub enforced: bool,
+    /// `mount (read-only bind of X in a private mount namespace)`, or why
+    /// nothing enforces it.
+    pub mechanism: String,
+}
+
+impl MountPlan {
     pub fn needs_namespace(&self) -> bool {
         !self.ops.is_empty()
     }
@@ -160,44 +299,115 @@ impl Plan {
         self.ops.contains(&MountOp::ReadOnlyWorld)
     }
 
-    /// What stays open when the namespace cannot be had: one gap per
-    /// protected path that needed a mount, the read-only world of a
-    /// privileged caller, and the Landlock gaps it backfilled.
-    pub fn gaps_without_namespace(&self) -> Vec<Gap> {
-        let mut gaps = Vec::new();
-        for p in &self.protections {
-            if p.mechanism == Mechanism::BindRo {
-                gaps.push(Gap {
-                    feature: "protected",
-                    detail: format!("{} stays writable", shown(p)),
-                });
-            } else if p.link_pinned {
-                gaps.push(Gap {
-                    feature: "protected",
-                    detail: format!("the symlink {} can be replaced", plan::shown(&p.path)),
-                });
+    pub fn placeholders(&self) -> impl Iterator<Item = &Placeholder> {
+        self.ops.iter().filter_map(|op| match op {
+            MountOp::Placeholder(p) => Some(p),
+            _ => None,
+        })
+    }
+
+    /// The plan's entry for the protected path `path` with target `target`.
+    pub fn protection(&self, path: &Path, target: &Path) -> Option<&Protection> {
+        self.protections
+            .iter()
+            .find(|m| m.target == target && m.path == path)
+    }
+
+    /// How `p` is kept read-only, with the namespace entered or not: the
+    /// one answer `--dry-run`, `explain PATH` and the feature list print.
+    pub fn explain(&self, p: &Protection, namespace: bool) -> Enforcement {
+        let yes = |m: String| Enforcement {
+            enforced: true,
+            mechanism: m,
+        };
+        let no = |why: String| Enforcement {
+            enforced: false,
+            mechanism: why,
+        };
+        let no_ns = "no private mount namespace on this host";
+        match &p.mechanism {
+            Mechanism::OutsideRoots => yes("landlock (outside every writable root)".into()),
+            Mechanism::BindRo | Mechanism::Inside(_) | Mechanism::Placeholder(_)
+                if !namespace =>
+            {
+                no(format!(
+                    "Landlock cannot take write access away inside a writable root, and there is {no_ns}"
+                ))
             }
+            Mechanism::BindRo => yes(format!(
+                "mount (read-only bind of {} in a private mount namespace)",
+                plan::shown(&p.target)
+            )),
+            Mechanism::Inside(outer) => yes(format!(
+                "mount (inside the read-only bind of {})",
+                plan::shown(outer)
+            )),
+            Mechanism::Placeholder(at) => yes(format!(
+                "mount (missing: a read-only placeholder at {} holds the name during the run)",
+                plan::shown(at)
+            )),
+            Mechanism::Missing => no(
+                "a dangling symlink: its target does not exist, and nothing holds that name".into(),
+            ),
+            Mechanism::Unheld => no(
+                "missing, and held only in the working directory's writable root (a tool reads it from a project's root)".into(),
+            ),
+            Mechanism::TooMany => no(format!(
+                "missing, and more than {MAX_PLACEHOLDERS} missing protected paths would need a placeholder"
+            )),
+        }
+    }
+
+    /// What stays open when the namespace cannot be had.
+    pub fn gaps_without_namespace(&self) -> Vec<Gap> {
+        let gap = |feature, detail: String| Gap { feature, detail };
+        let mut gaps = Vec::new();
+        if self.read_only_world() {
+            let what = if self.privileged {
+                "chmod, chown, utime and xattr changes outside the writable roots are not \
+                 restricted (running as root or with capabilities)"
+            } else {
+                "chmod, utime and xattr changes to your own files outside the writable roots \
+                 are not restricted (Landlock does not check metadata)"
+            };
+            gaps.push(gap("read-only-world", what.into()));
+        }
+        if self.ops.iter().any(|op| matches!(op, MountOp::Dev(_))) {
+            gaps.push(gap(
+                "devices",
+                "/dev is the host's: every device node the caller may open is reachable \
+                 (as root: block devices, /dev/mem, /dev/kmsg), and /dev/shm is shared"
+                    .into(),
+            ));
+        }
+        gaps.push(gap(
+            "ipc",
+            "SysV IPC and POSIX message queues of the caller's processes outside are reachable"
+                .into(),
+        ));
+        for p in &self.protections {
+            let detail = match (&p.mechanism, p.link_pinned) {
+                (Mechanism::BindRo, _) => format!("{} stays writable", shown(p)),
+                (Mechanism::Placeholder(at), _) => {
+                    format!("{} can be created", plan::shown(at))
+                }
+                (_, true) => format!("the symlink {} can be replaced", plan::shown(&p.path)),
+                _ => continue,
+            };
+            gaps.push(gap("protected", detail));
         }
         for d in self
             .daemon_sockets
             .iter()
             .filter(|d| d.allowed_by.is_none())
         {
-            gaps.push(Gap {
-                feature: "daemon-socket",
-                detail: format!(
+            gaps.push(gap(
+                "daemon-socket",
+                format!(
                     "the host daemon socket {} stays reachable",
                     d.path.display()
                 ),
-            });
-        }
-        if self.privileged && self.read_only_world() {
-            gaps.push(Gap {
-                feature: "read-only-world",
-                detail: "chmod, chown, utime and xattr changes outside the writable roots are \
-                         not restricted (running as root or with capabilities)"
-                    .into(),
-            });
+            ));
         }
         gaps.extend(self.backfills.iter().cloned());
         gaps
@@ -228,76 +438,177 @@ fn between(root: &Path, path: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
+/// The protected targets that need a read-only bind, outermost first; a
+/// target inside another is covered by it.
+fn outermost(targets: impl Iterator<Item = PathBuf>) -> (Vec<PathBuf>, HashSet<PathBuf>) {
+    let mut all: Vec<PathBuf> = targets.collect();
+    // Sorted by components, an ancestor comes before what lies inside it.
+    all.sort();
+    all.dedup();
+    let mut kept = Vec::with_capacity(all.len());
+    let mut set = HashSet::with_capacity(all.len());
+    for t in all {
+        if !t.ancestors().any(|a| set.contains(a)) {
+            set.insert(t.clone());
+            kept.push(t);
+        }
+    }
+    (kept, set)
+}
+
+/// Each protected entry of the plan with what keeps it read-only.
+fn classify(
+    plan: &plan::Plan,
+    root_of: &dyn Fn(&Path) -> Option<PathBuf>,
+    kept: &HashSet<PathBuf>,
+) -> Vec<Protection> {
+    let project = root_of(&plan.cwd);
+    let covering = |p: &Path| {
+        p.ancestors()
+            .find(|a| kept.contains(*a))
+            .map(Path::to_path_buf)
+    };
+    plan.protected()
+        .map(|(w, p)| {
+            let mechanism = if !p.exists {
+                let held_here = !PROJECT_ONLY.contains(&p.name.as_str())
+                    || project.as_deref() == Some(w.root.path.as_path());
+                match &p.missing_from {
+                    Some(at) if p.via != ProtectedVia::Symlink => match covering(at) {
+                        Some(k) => Mechanism::Inside(k),
+                        None if held_here => Mechanism::Placeholder(at.clone()),
+                        None => Mechanism::Unheld,
+                    },
+                    _ => Mechanism::Missing,
+                }
+            } else if root_of(&p.target).is_none() {
+                Mechanism::OutsideRoots
+            } else {
+                match covering(&p.target) {
+                    Some(k) if k == p.target => Mechanism::BindRo,
+                    Some(k) => Mechanism::Inside(k),
+                    None => Mechanism::BindRo, // every such target is kept or covered
+                }
+            };
+            // The link itself too: replacing it would move the protected name
+            // off the pinned target.
+            let link_pinned = p.via == ProtectedVia::Symlink
+                && root_of(&p.path).is_some()
+                && covering(&p.path).is_none();
+            Protection {
+                path: p.path.clone(),
+                target: p.target.clone(),
+                via: p.via,
+                mechanism,
+                link_pinned,
+            }
+        })
+        .collect()
+}
+
+/// The private `/dev`: the plan's devices that live in `/dev` (the
+/// always-usable list, the caller's terminals, granted devices), the
+/// host's devpts, and mountpoints for writable roots inside `/dev`.
+fn dev(plan: &plan::Plan, roots: &[PathBuf]) -> Dev {
+    let dev = Path::new("/dev");
+    let shm = dev.join("shm");
+    let nodes = plan
+        .devices
+        .iter()
+        .filter(|d| d.path.starts_with(dev) && d.path != dev && d.path != shm)
+        .map(|d| DevNode {
+            path: d.path.clone(),
+            is_dir: d.is_dir,
+            id: d.handle.id,
+        })
+        .collect();
+    let in_dev: Vec<PathBuf> = roots
+        .iter()
+        .filter(|r| r.starts_with(dev) && r.as_path() != dev)
+        .cloned()
+        .collect();
+    Dev {
+        nodes,
+        private_shm: !in_dev.contains(&shm),
+        mountpoints: in_dev,
+    }
+}
+
 /// Compiles the plan's mount namespace for a caller `id` who could connect
 /// to the host daemon sockets `sockets`.
-pub fn compile(plan: &plan::Plan, id: Identity, sockets: &[PathBuf]) -> Plan {
+pub fn compile(plan: &plan::Plan, id: &Identity, sockets: &[PathBuf]) -> MountPlan {
     let roots: Vec<PathBuf> = plan.writable.iter().map(|w| w.root.path.clone()).collect();
     // Merged by the plan: no root lies inside another, so the nearest is the
     // one containing a path.
     let root_set: HashSet<&Path> = roots.iter().map(PathBuf::as_path).collect();
-    let root_of = |p: &Path| nearest(&root_set, p);
+    let root_of = |p: &Path| nearest(&root_set, p).map(Path::to_path_buf);
 
-    // Targets that need a read-only mount, outermost first; a target inside
-    // another is covered by it.
-    let mut bind_ro: Vec<PathBuf> = plan
-        .protected()
-        .filter(|(_, p)| p.exists && root_of(&p.target).is_some())
-        .map(|(_, p)| p.target.clone())
+    let (kept, kept_set) = outermost(
+        plan.protected()
+            .filter(|(_, p)| p.exists && root_of(&p.target).is_some())
+            .map(|(_, p)| p.target.clone()),
+    );
+    let mut protections = classify(plan, &root_of, &kept_set);
+    let wanted: HashSet<&PathBuf> = protections
+        .iter()
+        .filter_map(|p| match &p.mechanism {
+            Mechanism::Placeholder(at) => Some(at),
+            _ => None,
+        })
         .collect();
-    // Sorted by components, an ancestor comes before what lies inside it.
-    bind_ro.sort();
-    bind_ro.dedup();
-    let mut kept: Vec<PathBuf> = Vec::with_capacity(bind_ro.len());
-    let mut kept_set: HashSet<PathBuf> = HashSet::with_capacity(bind_ro.len());
-    for t in bind_ro {
-        if !t.ancestors().any(|a| kept_set.contains(a)) {
-            kept_set.insert(t.clone());
-            kept.push(t);
+    if wanted.len() > MAX_PLACEHOLDERS {
+        for p in &mut protections {
+            if matches!(p.mechanism, Mechanism::Placeholder(_)) {
+                p.mechanism = Mechanism::TooMany;
+            }
         }
     }
-    let covering = |p: &Path| {
-        p.ancestors()
-            .find(|a| kept_set.contains(*a))
-            .map(Path::to_path_buf)
+    let links: Vec<PathBuf> = protections
+        .iter()
+        .filter(|p| p.link_pinned)
+        .map(|p| p.path.clone())
+        .collect();
+    let placeholders: Vec<Placeholder> = {
+        let mut seen = HashSet::new();
+        plan.protected()
+            .zip(&protections)
+            .filter_map(|((_, p), m)| match &m.mechanism {
+                Mechanism::Placeholder(at) if seen.insert(at.clone()) => {
+                    // A multi-component name is held at its first missing
+                    // directory, which is a directory then.
+                    let name = if *at == p.path { p.name.as_str() } else { "" };
+                    Some(Placeholder::for_name(at.clone(), name))
+                }
+                _ => None,
+            })
+            .collect()
     };
 
-    let mut protections = Vec::new();
-    let mut links = Vec::new();
-    for (_, p) in plan.protected() {
-        let mechanism = if !p.exists {
-            Mechanism::Missing
-        } else if root_of(&p.target).is_none() {
-            Mechanism::OutsideRoots
-        } else {
-            match covering(&p.target) {
-                Some(k) if k == p.target => Mechanism::BindRo,
-                Some(k) => Mechanism::Inside(k),
-                None => Mechanism::BindRo, // unreachable: every such target is kept or covered
-            }
-        };
-        // The link itself too: replacing it would move the protected name
-        // off the pinned target.
-        let link_pinned = p.exists
-            && p.via == ProtectedVia::Symlink
-            && root_of(&p.path).is_some()
-            && covering(&p.path).is_none();
-        if link_pinned {
-            links.push(p.path.clone());
-        }
-        protections.push(Protection {
-            path: p.path.clone(),
-            target: p.target.clone(),
-            via: p.via,
-            mechanism,
-            link_pinned,
-        });
+    let slash_writable = roots.iter().any(|r| r.as_os_str() == "/");
+    let mut reasons = vec![if id.privileged {
+        "running as root or with capabilities: Landlock does not stop chmod, chown, utime or \
+         xattr changes outside the writable roots"
+            .to_string()
+    } else {
+        "the read-only world: Landlock does not stop chmod, utime or xattr changes to your own \
+         files outside the writable roots"
+            .to_string()
+    }];
+    if !slash_writable {
+        reasons.push(
+            "a private /dev: only the device list, no block devices, /dev/mem or /dev/kmsg".into(),
+        );
     }
-
-    let mut reasons = Vec::new();
+    reasons.push(
+        "a private IPC namespace: SysV IPC and POSIX message queues of processes outside are \
+         out of reach"
+            .into(),
+    );
     let pinned: Vec<String> = protections
         .iter()
         .filter_map(|p| match (&p.mechanism, p.link_pinned) {
             (Mechanism::BindRo, _) => Some(plan::shown(&p.target).to_string()),
+            (Mechanism::Placeholder(at), _) => Some(format!("{} (missing)", plan::shown(at))),
             (_, true) => Some(format!("the symlink {}", plan::shown(&p.path))),
             _ => None,
         })
@@ -312,7 +623,7 @@ pub fn compile(plan: &plan::Plan, id: Identity, sockets: &[PathBuf]) -> Plan {
         .iter()
         .map(|p| DaemonSocket {
             path: p.clone(),
-            allowed_by: root_of(p).map(Path::to_path_buf),
+            allowed_by: root_of(p),
         })
         .collect();
     let masked: Vec<PathBuf> = daemon_sockets
@@ -328,94 +639,84 @@ pub fn compile(plan: &plan::Plan, id: Identity, sockets: &[PathBuf]) -> Plan {
             names.join(", ")
         ));
     }
-    if id.privileged {
-        reasons.push(
-            "running as root or with capabilities: Landlock does not stop chmod, chown, \
-             utime or xattr changes outside the writable roots"
-                .into(),
-        );
-    }
-    let mut out = Plan {
-        reasons,
-        ops: Vec::new(),
-        protections,
-        daemon_sockets,
-        privileged: id.privileged,
-        backfills: Vec::new(),
-    };
-    if out.reasons.is_empty() {
-        return out;
-    }
 
     let user = !id.sys_admin;
-    let ops = &mut out.ops;
-    ops.push(MountOp::Unshare {
-        user,
-        uid: id.uid,
-        gid: id.gid,
-    });
-    ops.push(MountOp::MakePrivate);
-    // With `/` itself writable there is no read-only world to carve roots from.
-    if !roots.iter().any(|r| r.as_os_str() == "/") {
-        ops.extend(roots.iter().cloned().map(MountOp::Snapshot));
+    let mut ops = vec![
+        MountOp::Unshare {
+            user,
+            uid: id.uid,
+            gid: id.gid,
+        },
+        MountOp::MakePrivate,
+    ];
+    // Lookups by path in maps: plans hold up to 10,000 roots.
+    let root_ids: std::collections::HashMap<&Path, Option<FileId>> = plan
+        .writable
+        .iter()
+        .map(|w| (w.root.path.as_path(), w.root.handle.id))
+        .collect();
+    let root_id = |r: &Path| root_ids.get(r).copied().flatten();
+    // With `/` itself writable there is no read-only world to carve roots
+    // from, nor a /dev to replace.
+    if !slash_writable {
+        ops.extend(roots.iter().map(|r| MountOp::Snapshot {
+            path: r.clone(),
+            id: root_id(r),
+        }));
         ops.push(MountOp::ReadOnlyWorld);
+        ops.push(MountOp::Dev(dev(plan, &roots)));
         ops.extend(roots.iter().map(|r| MountOp::BindRw {
             path: r.clone(),
-            nodev: !plan.devices.iter().any(|(d, _)| d.starts_with(r)),
+            id: root_id(r),
+            nodev: !r.starts_with("/dev"),
         }));
     }
-    // Directories on the way to a pinned path, parents first.
+    // Directories on the way to a pinned path or placeholder, parents first.
     let mut pins: Vec<PathBuf> = kept
         .iter()
         .chain(&links)
-        .filter_map(|t| root_of(t).map(|r| between(r, t)))
+        .chain(placeholders.iter().map(|p| &p.path))
+        .filter_map(|t| root_of(t).map(|r| between(&r, t)))
         .flatten()
-        .filter(|d| covering(d).is_none())
+        .filter(|d| !d.ancestors().any(|a| kept_set.contains(a)))
         .collect();
     pins.sort();
     pins.dedup();
     ops.extend(pins.into_iter().map(MountOp::Pin));
     ops.extend(links.into_iter().map(MountOp::PinLink));
-    ops.extend(kept.iter().cloned().map(MountOp::BindRo));
+    let target_ids: std::collections::HashMap<&Path, Option<FileId>> = plan
+        .protected()
+        .filter(|(_, p)| p.exists)
+        .map(|(_, p)| (p.target.as_path(), p.id))
+        .collect();
+    let target_id = |t: &PathBuf| target_ids.get(t.as_path()).copied().flatten();
+    ops.extend(kept.iter().map(|t| MountOp::BindRo {
+        path: t.clone(),
+        id: target_id(t),
+    }));
+    ops.extend(placeholders.into_iter().map(MountOp::Placeholder));
     ops.extend(masked.into_iter().map(MountOp::Mask));
-    // The device list holds /dev/shm canonical (it may be /run/shm). A
-    // writable root inside it keeps the host's, as the user asked.
-    let shm = plan
-        .devices
-        .iter()
-        .find(|(p, is_dir)| *is_dir && p.file_name().is_some_and(|n| n == "shm"));
-    if let Some((shm, _)) = shm
-        && !roots.iter().any(|r| r.starts_with(shm))
-    {
-        ops.push(MountOp::Tmpfs(shm.clone()));
-    }
     if user {
         ops.push(MountOp::DropCaps);
     }
-    out
+    MountPlan {
+        reasons,
+        ops,
+        protections,
+        daemon_sockets,
+        privileged: id.privileged,
+        backfills: Vec::new(),
+    }
 }
 
-impl fmt::Display for Plan {
+impl fmt::Display for MountPlan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.needs_namespace() {
-            writeln!(f, "mounts: private mount namespace")?;
-            for r in &self.reasons {
-                writeln!(f, "  needed: {r}")?;
-            }
-            for op in &self.ops {
-                writeln!(f, "  op {op}")?;
-            }
-        } else {
-            writeln!(
-                f,
-                "mounts: none (nothing to pin inside a writable root, no host daemon socket to \
-                 mask, and not privileged)"
-            )?;
-            writeln!(
-                f,
-                "  residual: chmod, utime and xattr changes to your own files outside the \
-                 writable roots are not restricted; /dev/shm is the host's"
-            )?;
+        writeln!(f, "mounts: private mount namespace")?;
+        for r in &self.reasons {
+            writeln!(f, "  needed: {r}")?;
+        }
+        for op in &self.ops {
+            writeln!(f, "  op {op}")?;
         }
         for d in &self.daemon_sockets {
             match &d.allowed_by {
@@ -432,30 +733,15 @@ impl fmt::Display for Plan {
                 )?,
             }
         }
-        let world = self.read_only_world();
         for p in &self.protections {
-            let how = match &p.mechanism {
-                Mechanism::BindRo if p.via == ProtectedVia::Symlink => {
-                    "read-only bind mount at the target; the symlink is pinned too".to_string()
-                }
-                Mechanism::BindRo => {
-                    "read-only bind mount (writes fail with EROFS, rename and removal with EBUSY)"
-                        .to_string()
-                }
-                Mechanism::Inside(k) => {
-                    format!("inside {}, a read-only bind mount", plan::shown(&k))
-                }
-                Mechanism::OutsideRoots if world => {
-                    "outside every writable root: Landlock and the read-only world".to_string()
-                }
-                Mechanism::OutsideRoots => "outside every writable root: Landlock".to_string(),
-                Mechanism::Missing => "missing: cannot be pinned on Linux".to_string(),
+            let e = self.explain(p, true);
+            let link = if p.link_pinned && p.mechanism != Mechanism::BindRo {
+                "; the symlink is pinned"
+            } else {
+                ""
             };
-            let link = match (&p.mechanism, p.link_pinned) {
-                (Mechanism::BindRo, _) | (_, false) => "",
-                (_, true) => "; the symlink is pinned",
-            };
-            writeln!(f, "  protected {}: {how}{link}", shown(p))?;
+            let state = if e.enforced { "" } else { "NOT ENFORCED: " };
+            writeln!(f, "  protected {}: {state}{}{link}", shown(p), e.mechanism)?;
         }
         Ok(())
     }
@@ -464,69 +750,98 @@ impl fmt::Display for Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::linux::identity::Caller;
     use crate::plan::{Env, resolve};
     use crate::policy::parse_profile_toml;
 
-    const NOBODY: Identity = Identity {
-        uid: 65534,
-        gid: 65534,
-        privileged: false,
-        sys_admin: false,
-    };
-    const ROOT: Identity = Identity {
-        uid: 0,
-        gid: 0,
-        privileged: true,
-        sys_admin: true,
-    };
+    fn nobody() -> Identity {
+        Caller::plain(65534).identity()
+    }
 
-    fn plan_in(dir: &Path) -> plan::Plan {
+    fn root() -> Identity {
+        Caller::root().identity()
+    }
+
+    fn plan_with(dir: &Path, protected: &str) -> plan::Plan {
         let policy = parse_profile_toml(
-            "[file_system]\nread = [\":root\"]\nwrite = [\":cwd\"]\n",
+            &format!(
+                "[file_system]\nread = [\":root\"]\nwrite = [\":cwd\"]\nprotected = {protected}\n"
+            ),
             "test",
         )
         .unwrap();
         resolve(&policy, dir, &Env::default()).unwrap()
     }
 
-    fn ops(p: &Plan) -> Vec<String> {
+    fn plan_in(dir: &Path) -> plan::Plan {
+        plan_with(dir, "[\".git\", \".cordon\", \".agents\"]")
+    }
+
+    fn ops(p: &MountPlan) -> Vec<String> {
         p.ops.iter().map(|o| o.to_string()).collect()
     }
 
     #[test]
-    fn unprivileged_without_anything_to_pin_needs_no_namespace() {
+    fn every_caller_gets_the_read_only_world_a_private_dev_and_ipc() {
         let dir = tempfile::tempdir().unwrap();
-        let m = compile(&plan_in(dir.path()), NOBODY, &[]);
-        assert!(!m.needs_namespace());
-        assert!(m.gaps_without_namespace().is_empty());
-        assert!(
-            m.protections
+        let w = dir.path().canonicalize().unwrap();
+        for (id, first) in [
+            (root(), "unshare mount+ipc namespace"),
+            (
+                nobody(),
+                "unshare user+mount+ipc namespace (uid 65534 and gid 65534 mapped to themselves)",
+            ),
+        ] {
+            let m = compile(&plan_with(&w, "[]"), &id, &[]);
+            let ops = ops(&m);
+            assert_eq!(ops[0], first);
+            assert_eq!(ops[1], "make-private / (recursive)");
+            assert_eq!(
+                ops[2],
+                format!("snapshot {} (while still writable)", plan::shown(&w))
+            );
+            assert_eq!(ops[3], "read-only / (recursive)");
+            assert!(ops[4].starts_with("private /dev (read-only tmpfs): null zero"));
+            assert_eq!(
+                ops[5],
+                format!("bind-rw {} (nosuid,nodev)", plan::shown(&w))
+            );
+            assert_eq!(
+                ops.contains(&"drop-capabilities".to_string()),
+                !id.sys_admin
+            );
+            let gaps: Vec<&str> = m
+                .gaps_without_namespace()
                 .iter()
-                .all(|p| p.mechanism == Mechanism::Missing)
-        );
+                .map(|g| g.feature)
+                .collect();
+            assert_eq!(gaps, ["read-only-world", "devices", "ipc"]);
+        }
     }
 
     #[test]
-    fn root_always_gets_the_read_only_world() {
+    fn missing_names_get_placeholders_of_their_kind() {
         let dir = tempfile::tempdir().unwrap();
         let w = dir.path().canonicalize().unwrap();
-        let m = compile(&plan_in(&w), ROOT, &[]);
+        let m = compile(
+            &plan_with(&w, "[\".git\", \".envrc\", \"a/b\"]"),
+            &nobody(),
+            &[],
+        );
         let ops = ops(&m);
-        assert_eq!(ops[0], "unshare mount namespace");
-        assert_eq!(ops[1], "make-private / (recursive)");
-        assert_eq!(
-            ops[2],
-            format!("snapshot {} (while still writable)", plan::shown(&w))
-        );
-        assert_eq!(ops[3], "read-only / (recursive)");
-        assert_eq!(
-            ops[4],
-            format!("bind-rw {} (nosuid,nodev)", plan::shown(&w))
-        );
-        assert!(!ops.contains(&"drop-capabilities".to_string()));
-        let gaps = m.gaps_without_namespace();
-        assert_eq!(gaps.len(), 1);
-        assert_eq!(gaps[0].feature, "read-only-world");
+        for (name, kind) in [
+            (".git", "directory"),
+            (".envrc", "file"),
+            ("a", "directory"),
+        ] {
+            let want = format!(
+                "placeholder {} (empty {kind}, mode 0444, made for the run, bound read-only, removed when the sandbox ends)",
+                plan::shown(&w.join(name))
+            );
+            assert!(ops.contains(&want), "missing {want}: {ops:?}");
+        }
+        assert!(m.protections.iter().all(|p| m.explain(p, true).enforced));
+        assert!(m.protections.iter().all(|p| !m.explain(p, false).enforced));
     }
 
     #[test]
@@ -536,12 +851,8 @@ mod tests {
         std::fs::create_dir_all(w.join(".git/hooks")).unwrap();
         std::fs::create_dir_all(w.join("sub/decoy")).unwrap();
         std::os::unix::fs::symlink("sub/decoy", w.join(".cordon")).unwrap();
-        let m = compile(&plan_in(&w), NOBODY, &[]);
+        let m = compile(&plan_in(&w), &nobody(), &[]);
         let ops = ops(&m);
-        assert_eq!(
-            ops[0],
-            "unshare user+mount namespace (uid 65534 and gid 65534 mapped to themselves)"
-        );
         let want = [
             format!(
                 "pin {} (cannot be renamed or removed)",
@@ -558,10 +869,15 @@ mod tests {
             assert!(ops.contains(op), "missing {op}: {ops:?}");
         }
         assert_eq!(ops.last().unwrap(), "drop-capabilities");
-        let gaps = m.gaps_without_namespace();
-        let details: Vec<_> = gaps.iter().map(|g| g.detail.clone()).collect();
-        assert_eq!(gaps.len(), 2, "{details:?}");
+        let details: Vec<_> = m
+            .gaps_without_namespace()
+            .into_iter()
+            .filter(|g| g.feature == "protected")
+            .map(|g| g.detail)
+            .collect();
+        assert_eq!(details.len(), 3, "{details:?}");
         assert!(details[1].contains(".cordon -> "), "{details:?}");
+        assert!(details[2].contains(".agents can be created"), "{details:?}");
     }
 
     #[test]
@@ -570,8 +886,7 @@ mod tests {
         let w = dir.path().canonicalize().unwrap();
         let inside = w.join("agent.sock");
         let host = PathBuf::from("/run/docker.sock");
-        let m = compile(&plan_in(&w), NOBODY, &[host.clone(), inside.clone()]);
-        assert!(m.needs_namespace());
+        let m = compile(&plan_in(&w), &nobody(), &[host.clone(), inside.clone()]);
         let ops = ops(&m);
         let mask = format!(
             "mask {} (host daemon socket: /dev/null bound over it)",
@@ -580,11 +895,12 @@ mod tests {
         assert!(ops.contains(&mask), "{ops:?}");
         assert!(!ops.iter().any(|o| o.contains("agent.sock")), "{ops:?}");
         assert_eq!(m.daemon_sockets[1].allowed_by.as_deref(), Some(w.as_path()));
-        let gaps = m.gaps_without_namespace();
+        let gaps: Vec<_> = m
+            .gaps_without_namespace()
+            .into_iter()
+            .filter(|g| g.feature == "daemon-socket")
+            .collect();
         assert_eq!(gaps.len(), 1, "{gaps:?}");
-        assert_eq!(gaps[0].feature, "daemon-socket");
-        // Nothing reachable: no namespace, as before.
-        assert!(!compile(&plan_in(&w), NOBODY, &[inside]).needs_namespace());
     }
 
     #[test]
@@ -595,16 +911,17 @@ mod tests {
         std::fs::create_dir_all(&w).unwrap();
         std::fs::create_dir_all(&elsewhere).unwrap();
         std::os::unix::fs::symlink(&elsewhere, w.join(".agents")).unwrap();
-        let m = compile(&plan_in(&w), NOBODY, &[]);
-        assert!(m.needs_namespace());
+        let m = compile(&plan_in(&w), &nobody(), &[]);
         let link = w.join(".agents");
         assert!(ops(&m).contains(&format!(
             "bind-ro {} (the symlink itself)",
             plan::shown(&link)
         )));
-        let gaps = m.gaps_without_namespace();
-        assert_eq!(gaps.len(), 1);
-        assert!(gaps[0].detail.contains("can be replaced"), "{gaps:?}");
+        assert!(
+            m.gaps_without_namespace()
+                .iter()
+                .any(|g| g.detail.contains("can be replaced"))
+        );
     }
 
     #[test]
@@ -615,7 +932,7 @@ mod tests {
         std::fs::create_dir_all(&w).unwrap();
         std::fs::create_dir_all(&gd).unwrap();
         std::fs::write(w.join(".git"), format!("gitdir: {}\n", gd.display())).unwrap();
-        let m = compile(&plan_in(&w), NOBODY, &[]);
+        let m = compile(&plan_in(&w), &nobody(), &[]);
         let by_target = |t: &Path| {
             m.protections
                 .iter()
@@ -625,6 +942,5 @@ mod tests {
         assert_eq!(by_target(&gd), Some(Mechanism::OutsideRoots));
         // The pointer file itself is inside the root: pinned read-only.
         assert_eq!(by_target(&w.join(".git")), Some(Mechanism::BindRo));
-        assert!(m.needs_namespace());
     }
 }

@@ -18,7 +18,8 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use super::mounts::{MountOp, Plan};
+use super::mounts::{Dev, MountOp, MountPlan};
+use crate::plan::FileId;
 
 /// A failed step: which one, on what, and the errno.
 #[derive(Debug)]
@@ -83,13 +84,35 @@ fn open_path(p: &Path) -> Result<OwnedFd> {
     check(rc, || format!("open {}", p.display())).map(fd_from)
 }
 
-fn is_symlink(fd: &OwnedFd, p: &Path) -> Result<bool> {
+fn stat(fd: &OwnedFd, p: &Path) -> Result<libc::stat> {
     // SAFETY: stat is plain data, filled by fstat.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     // SAFETY: valid fd and stat buffer.
     let rc = unsafe { libc::fstat(fd.as_raw_fd(), &mut st) };
     check(rc.into(), || format!("stat {}", p.display()))?;
-    Ok(st.st_mode & libc::S_IFMT == libc::S_IFLNK)
+    Ok(st)
+}
+
+fn changed(p: &Path, errno: i32) -> NsError {
+    NsError {
+        step: format!("{} changed while the sandbox was set up", p.display()),
+        err: std::io::Error::from_raw_os_error(errno),
+    }
+}
+
+/// Opens `p` (no symlink on the way) and checks it is the object planning
+/// found there (`id`): the name is looked up again only because a
+/// descriptor from before `unshare` points into the host's mounts, and
+/// what it leads to must not have changed.
+fn open_checked(p: &Path, id: Option<FileId>) -> Result<OwnedFd> {
+    let fd = open_path(p)?;
+    if let Some(id) = id {
+        let st = stat(&fd, p)?;
+        if (st.st_dev, st.st_ino) != (id.dev, id.ino) {
+            return Err(changed(p, libc::ESTALE));
+        }
+    }
+    Ok(fd)
 }
 
 /// A detached copy of the mount tree at `fd` (with its submounts).
@@ -114,7 +137,7 @@ fn setattr(dfd: RawFd, path: &std::ffi::CStr, flags: libc::c_int, attr: &libc::m
             libc::SYS_mount_setattr,
             dfd,
             path.as_ptr(),
-            flags | libc::AT_RECURSIVE,
+            flags,
             attr,
             std::mem::size_of::<libc::mount_attr>(),
         )
@@ -150,20 +173,17 @@ fn attach(tree: &OwnedFd, at: &OwnedFd, p: &Path) -> Result<()> {
 /// Binds `p` onto itself, read-only if asked. `symlink` says what `p` must
 /// be: a path that turned into (or out of) a symlink since the plan changed
 /// under cordon's feet, and is refused.
-fn bind_self(p: &Path, read_only: bool, symlink: bool) -> Result<()> {
-    let fd = open_path(p)?;
-    if is_symlink(&fd, p)? != symlink {
-        return Err(NsError {
-            step: format!("{} changed while the sandbox was set up", p.display()),
-            err: std::io::Error::from_raw_os_error(libc::ELOOP),
-        });
+fn bind_self(p: &Path, id: Option<FileId>, read_only: bool, symlink: bool) -> Result<()> {
+    let fd = open_checked(p, id)?;
+    if (stat(&fd, p)?.st_mode & libc::S_IFMT == libc::S_IFLNK) != symlink {
+        return Err(changed(p, libc::ELOOP));
     }
     let tree = clone_tree(&fd, p)?;
     if read_only {
         let rc = setattr(
             tree.as_raw_fd(),
             c"",
-            libc::AT_EMPTY_PATH,
+            libc::AT_EMPTY_PATH | libc::AT_RECURSIVE,
             &attr(libc::MOUNT_ATTR_RDONLY, 0),
         );
         check(rc, || format!("make {} read-only", p.display()))?;
@@ -179,17 +199,20 @@ fn write_file(path: &str, text: &str) -> Result<()> {
 }
 
 fn unshare(user: bool, uid: u32, gid: u32) -> Result<()> {
+    // A new IPC namespace too: SysV shared memory, semaphores and message
+    // queues, and POSIX message queues, are per IPC namespace, and the
+    // host's hold those of every process of the user.
     let flags = if user {
-        libc::CLONE_NEWUSER | libc::CLONE_NEWNS
+        libc::CLONE_NEWUSER | libc::CLONE_NEWNS | libc::CLONE_NEWIPC
     } else {
-        libc::CLONE_NEWNS
+        libc::CLONE_NEWNS | libc::CLONE_NEWIPC
     };
     // SAFETY: plain syscall; cordon is single-threaded here.
     let rc = unsafe { libc::unshare(flags) };
     let what = if user {
-        "unshare(CLONE_NEWUSER|CLONE_NEWNS)"
+        "unshare(CLONE_NEWUSER|CLONE_NEWNS|CLONE_NEWIPC)"
     } else {
-        "unshare(CLONE_NEWNS)"
+        "unshare(CLONE_NEWNS|CLONE_NEWIPC)"
     };
     check(rc.into(), || what.to_string())?;
     if user {
@@ -201,19 +224,74 @@ fn unshare(user: bool, uid: u32, gid: u32) -> Result<()> {
     Ok(())
 }
 
-fn tmpfs(p: &Path) -> Result<()> {
+fn tmpfs(p: &Path, options: &str) -> Result<()> {
     use nix::mount::{MsFlags, mount};
     mount(
         Some("tmpfs"),
         p,
         Some("tmpfs"),
         MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
-        Some("mode=1777"),
+        Some(options),
     )
     .map_err(|e| NsError {
         step: format!("mount a tmpfs on {}", p.display()),
         err: std::io::Error::from_raw_os_error(e as i32),
     })
+}
+
+fn io_step(step: impl Into<String>) -> impl FnOnce(std::io::Error) -> NsError {
+    let step = step.into();
+    move |err| NsError { step, err }
+}
+
+/// Replaces `/dev` with a tmpfs holding only the planned devices, each
+/// bound from the host (after the read-only world, so the clones are
+/// read-only mounts: a device node stays writable on one), the usual
+/// symlinks, a private `/dev/shm` and mountpoints for writable roots in
+/// `/dev`; then the tmpfs itself goes read-only.
+fn private_dev(d: &Dev) -> Result<()> {
+    use std::os::unix::fs::symlink;
+    let dev = Path::new("/dev");
+    // Clone every device before /dev is covered: afterwards its path leads
+    // into the new tmpfs.
+    let mut trees = Vec::with_capacity(d.nodes.len());
+    for n in &d.nodes {
+        let fd = open_checked(&n.path, n.id)?;
+        trees.push((n, clone_tree(&fd, &n.path)?));
+    }
+    tmpfs(dev, "mode=0755,size=64k")?;
+    for (n, tree) in &trees {
+        if let Some(parent) = n.path.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(io_step(format!("mkdir {}", parent.display())))?;
+        }
+        let made = if n.is_dir {
+            std::fs::create_dir(&n.path)
+        } else {
+            std::fs::File::create(&n.path).map(drop)
+        };
+        made.map_err(io_step(format!("make the mountpoint {}", n.path.display())))?;
+        attach(tree, &open_path(&n.path)?, &n.path)?;
+    }
+    for (name, target) in super::mounts::DEV_LINKS {
+        symlink(target, dev.join(name)).map_err(io_step(format!("symlink /dev/{name}")))?;
+    }
+    let shm = dev.join("shm");
+    std::fs::create_dir(&shm).map_err(io_step("mkdir /dev/shm"))?;
+    if d.private_shm {
+        tmpfs(&shm, "mode=1777")?;
+    }
+    for m in &d.mountpoints {
+        std::fs::create_dir_all(m).map_err(io_step(format!("mkdir {}", m.display())))?;
+    }
+    let rc = setattr(
+        libc::AT_FDCWD,
+        c"/dev",
+        0,
+        &attr(libc::MOUNT_ATTR_RDONLY | libc::MOUNT_ATTR_NOEXEC, 0),
+    );
+    // Not recursive: the shm tmpfs and the device binds keep their flags.
+    check(rc, || "make /dev read-only".into()).map(drop)
 }
 
 /// Binds /dev/null over the socket `p`, read-only and inert, so connecting
@@ -242,7 +320,12 @@ fn mask(p: &Path) -> Result<()> {
         | libc::MOUNT_ATTR_NOSUID
         | libc::MOUNT_ATTR_NODEV
         | libc::MOUNT_ATTR_NOEXEC;
-    let rc = setattr(tree.as_raw_fd(), c"", libc::AT_EMPTY_PATH, &attr(flags, 0));
+    let rc = setattr(
+        tree.as_raw_fd(),
+        c"",
+        libc::AT_EMPTY_PATH | libc::AT_RECURSIVE,
+        &attr(flags, 0),
+    );
     check(rc, || format!("make the mask of {} inert", p.display()))?;
     attach(&tree, &at, p)
 }
@@ -255,90 +338,70 @@ fn drop_caps() -> Result<()> {
     })
 }
 
-/// Each snapshot holds an fd until the read-only world is in place, and
-/// 10,000 roots outgrow the usual soft limit of 1,024 open files. The soft
-/// limit is raised (up to the hard one) for the setup only: dropping the
-/// guard puts the caller's limit back, so the command sees its own.
-struct NofileGuard(Option<libc::rlimit>);
-
-impl NofileGuard {
-    fn raise(need: usize) -> NofileGuard {
-        let mut old = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
-        };
-        // SAFETY: getrlimit writes into `old`.
-        if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut old) } != 0
-            || old.rlim_cur >= need as libc::rlim_t
-        {
-            return NofileGuard(None);
-        }
-        let new = libc::rlimit {
-            rlim_cur: (need as libc::rlim_t).min(old.rlim_max),
-            rlim_max: old.rlim_max,
-        };
-        // SAFETY: a valid rlimit; on failure nothing changed.
-        let raised = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &new) } == 0;
-        NofileGuard(raised.then_some(old))
-    }
-}
-
-impl Drop for NofileGuard {
-    fn drop(&mut self) {
-        if let Some(old) = self.0 {
-            // SAFETY: restoring the limit read before; lowering the soft
-            // limit below open fds is allowed (it only affects new ones).
-            unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &old) };
-        }
-    }
-}
-
-/// Runs every op of `plan` in order. On error the process may be half set
-/// up: the caller must not run the command (or must have probed first).
-pub fn enter(plan: &Plan) -> Result<()> {
+/// Runs every op of `plan` in order. `placeholders` are the identities of
+/// the placeholders `sentinel::prepare` made. On error the process may be
+/// half set up: the caller must not run the command (or must have probed
+/// first).
+/// `None` for a dry run of the setup (`probe`): the placeholders do not
+/// exist yet, and their binds are skipped.
+pub fn enter(plan: &MountPlan, placeholders: Option<&HashMap<PathBuf, FileId>>) -> Result<()> {
     let snapshots_needed = plan
         .ops
         .iter()
-        .filter(|op| matches!(op, MountOp::Snapshot(_)))
+        .filter(|op| matches!(op, MountOp::Snapshot { .. }))
         .count();
-    let _nofile = NofileGuard::raise(snapshots_needed + 64);
+    // One fd per snapshot until the read-only world is in place, beside
+    // the plan's own.
+    crate::fdlimit::reserve(2 * snapshots_needed);
     // One fd per writable root (its cloned tree) until it is attached back.
     let mut snapshots: HashMap<&PathBuf, OwnedFd> = HashMap::new();
+    let recursive = libc::AT_RECURSIVE;
     for op in &plan.ops {
         match op {
             MountOp::Unshare { user, uid, gid } => unshare(*user, *uid, *gid)?,
             MountOp::MakePrivate => {
-                let rc = setattr(libc::AT_FDCWD, c"/", 0, &attr(0, libc::MS_PRIVATE));
+                let rc = setattr(libc::AT_FDCWD, c"/", recursive, &attr(0, libc::MS_PRIVATE));
                 check(rc, || "make every mount private".into())?;
             }
-            MountOp::Snapshot(p) => {
-                let tree = clone_tree(&open_path(p)?, p)?;
-                snapshots.insert(p, tree);
+            MountOp::Snapshot { path, id } => {
+                let tree = clone_tree(&open_checked(path, *id)?, path)?;
+                snapshots.insert(path, tree);
             }
             MountOp::ReadOnlyWorld => {
-                let rc = setattr(libc::AT_FDCWD, c"/", 0, &attr(libc::MOUNT_ATTR_RDONLY, 0));
+                let ro = attr(libc::MOUNT_ATTR_RDONLY, 0);
+                let rc = setattr(libc::AT_FDCWD, c"/", recursive, &ro);
                 check(rc, || "make every mount read-only".into())?;
             }
-            MountOp::BindRw { path: p, nodev } => {
-                let tree = snapshots.remove(p).ok_or_else(|| NsError {
-                    step: format!("internal: no snapshot of {}", p.display()),
+            MountOp::Dev(d) => private_dev(d)?,
+            MountOp::BindRw { path, nodev, .. } => {
+                let tree = snapshots.remove(path).ok_or_else(|| NsError {
+                    step: format!("internal: no snapshot of {}", path.display()),
                     err: std::io::Error::from_raw_os_error(libc::EINVAL),
                 })?;
                 let mut flags = libc::MOUNT_ATTR_NOSUID;
                 if *nodev {
                     flags |= libc::MOUNT_ATTR_NODEV;
                 }
-                let rc = setattr(tree.as_raw_fd(), c"", libc::AT_EMPTY_PATH, &attr(flags, 0));
-                check(rc, || format!("make {} nosuid and nodev", p.display()))?;
-                // Opened again (no symlink on the way, as before): the path
-                // now names the root in the read-only mount, which is where
-                // the writable copy goes.
-                attach(&tree, &open_path(p)?, p)?;
+                let empty = libc::AT_EMPTY_PATH | recursive;
+                let rc = setattr(tree.as_raw_fd(), c"", empty, &attr(flags, 0));
+                check(rc, || format!("make {} nosuid and nodev", path.display()))?;
+                // Opened again (no symlink on the way): the path now names
+                // the root in the read-only mount (or its mountpoint in the
+                // private /dev), which is where the writable copy goes. The
+                // snapshot itself was checked against the plan.
+                attach(&tree, &open_path(path)?, path)?;
             }
-            MountOp::Pin(p) => bind_self(p, false, false)?,
-            MountOp::BindRo(p) => bind_self(p, true, false)?,
-            MountOp::PinLink(p) => bind_self(p, true, true)?,
-            MountOp::Tmpfs(p) => tmpfs(p)?,
+            MountOp::Pin(p) => bind_self(p, None, false, false)?,
+            MountOp::BindRo { path, id } => bind_self(path, *id, true, false)?,
+            MountOp::PinLink(p) => bind_self(p, None, true, true)?,
+            MountOp::Placeholder(p) => {
+                let Some(made) = placeholders else { continue };
+                let id = made.get(&p.path).copied().ok_or_else(|| NsError {
+                    step: format!("internal: no placeholder made at {}", p.path.display()),
+                    err: std::io::Error::from_raw_os_error(libc::EINVAL),
+                })?;
+                bind_self(&p.path, Some(id), true, false)?
+            }
             MountOp::Mask(p) => mask(p)?,
             MountOp::DropCaps => drop_caps()?,
         }
@@ -350,7 +413,7 @@ pub fn enter(plan: &Plan) -> Result<()> {
 /// succeed and then refuses the rest (Ubuntu's AppArmor userns restriction)
 /// can be detected without leaving this process half set up. Used only with
 /// `--best-effort`; costs one fork.
-pub fn probe(plan: &Plan) -> std::result::Result<(), String> {
+pub fn probe(plan: &MountPlan) -> std::result::Result<(), String> {
     let mut fds = [0; 2];
     // SAFETY: a pipe for the child's error message.
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
@@ -363,7 +426,21 @@ pub fn probe(plan: &Plan) -> std::result::Result<(), String> {
         -1 => Err(format!("fork: {}", std::io::Error::last_os_error())),
         0 => {
             drop(r);
-            let code = match enter(plan) {
+            // The namespace itself and one mount operation: a host that
+            // refuses user namespaces (or, like Ubuntu's AppArmor rule,
+            // allows the unshare and refuses what follows) fails here; the
+            // rest of the setup costs one operation per root and would make
+            // this probe as slow as the run.
+            let light = MountPlan {
+                ops: plan
+                    .ops
+                    .iter()
+                    .take_while(|op| matches!(op, MountOp::Unshare { .. } | MountOp::MakePrivate))
+                    .cloned()
+                    .collect(),
+                ..plan.clone()
+            };
+            let code = match enter(&light, None) {
                 Ok(()) => 0,
                 Err(e) => {
                     let msg = e.to_string();

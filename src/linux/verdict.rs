@@ -8,52 +8,9 @@ use std::path::Path;
 
 use super::Artifacts;
 use super::landlock::{FsRights, RuleIndex};
-use super::mounts::Protection;
-use crate::plan::{Access, Lookup, PathVerdict, Plan, Protected, describe_protected};
+use crate::plan::{Access, Lookup, PathVerdict, Plan, describe_protected};
 
 impl Artifacts {
-    /// What keeps the protected path `p` read-only (`Ok(mechanism)`, e.g.
-    /// `mount`), or why nothing does.
-    ///
-    /// The one place that knows how protected subpaths are enforced: the
-    /// mount-namespace backend answers here with its read-only bind mount.
-    /// Landlock alone cannot: it only adds rights, so nothing inside a
-    /// writable root can be taken away again.
-    pub fn protection(&self, p: &Protected) -> Result<String, String> {
-        let found = self
-            .mounts
-            .protections
-            .iter()
-            .find(|m| m.target == p.target && m.path == p.path);
-        self.protection_of(found)
-    }
-
-    /// [`Self::protection`] for the mount plan's own entry (`None`: none).
-    pub fn protection_of(&self, found: Option<&Protection>) -> Result<String, String> {
-        use super::mounts::Mechanism;
-        match found.map(|m| &m.mechanism) {
-            Some(Mechanism::BindRo) if self.mounts.needs_namespace() => Ok(format!(
-                "mount (read-only bind of {} in a private mount namespace)",
-                found.map_or_else(String::new, |m| m.target.display().to_string())
-            )),
-            Some(Mechanism::Inside(outer)) if self.mounts.needs_namespace() => Ok(format!(
-                "mount (inside the read-only bind of {})",
-                outer.display()
-            )),
-            Some(Mechanism::OutsideRoots) => {
-                Ok("landlock (outside every writable root)".to_string())
-            }
-            Some(Mechanism::Missing) => {
-                Err("it does not exist, and Linux cannot pin a missing path".into())
-            }
-            _ => Err(
-                "Landlock cannot take write access away inside a writable root, \
-                 and no read-only bind mount is planned for it"
-                    .into(),
-            ),
-        }
-    }
-
     /// `CORDON_SANDBOX` for a command run under these artifacts.
     pub fn sandbox_kind(&self) -> &'static str {
         if self.landlock.is_some() {
@@ -85,13 +42,16 @@ pub(super) fn landlock(
     )
 }
 
-/// Write access: Landlock first, then the protected subpath it falls under.
+/// Write access: Landlock first, then the protected subpath it falls under,
+/// as the mount plan enforces it (`namespace`: whether this host gives the
+/// private mount namespace).
 fn write(
     plan: &Plan,
     art: &Artifacts,
     rs: &super::landlock::Ruleset,
     idx: &RuleIndex,
     l: &Lookup,
+    namespace: bool,
 ) -> Access {
     // Writing an existing file needs write_file on it; anything else
     // (a new file, or into a directory) needs make_reg where it is created.
@@ -108,27 +68,30 @@ fn write(
         return granted;
     }
     let what = describe_protected(w, p);
-    if !p.exists {
+    let Some(m) = art.mounts.protection(&p.path, &p.target) else {
         return Access::allow(
             &granted.mechanism,
             format!(
-                "{}; {what} does not exist, and Linux cannot pin a missing path",
+                "{}; {what} is NOT enforced: internal: not in the mount plan",
                 granted.rule
             ),
         );
-    }
-    match art.protection(p) {
-        Ok(mechanism) => Access::deny(&mechanism, what),
-        Err(why) => Access::allow(
+    };
+    let e = art.mounts.explain(m, namespace);
+    if e.enforced {
+        Access::deny(&e.mechanism, what)
+    } else {
+        Access::allow(
             &granted.mechanism,
-            format!("{}; {what} is NOT enforced: {why}", granted.rule),
-        ),
+            format!("{}; {what} is NOT enforced: {}", granted.rule, e.mechanism),
+        )
     }
 }
 
 /// The verdict for one looked-up path. `art` is `None` when the plan runs
-/// unsandboxed.
-pub fn verdict(plan: &Plan, art: Option<&Artifacts>, l: &Lookup) -> PathVerdict {
+/// unsandboxed; `namespace` says whether this host gives the private mount
+/// namespace.
+pub fn verdict(plan: &Plan, art: Option<&Artifacts>, l: &Lookup, namespace: bool) -> PathVerdict {
     let all = |a: Access| (a.clone(), a.clone(), a);
     let (read, write, execute) = match art {
         None => all(Access::allow(
@@ -151,7 +114,7 @@ pub fn verdict(plan: &Plan, art: Option<&Artifacts>, l: &Lookup) -> PathVerdict 
                         FsRights::named(read_right),
                         "outside the read scope",
                     ),
-                    write(plan, art, rs, &idx, l),
+                    write(plan, art, rs, &idx, l, namespace),
                     landlock(
                         rs,
                         &idx,

@@ -46,7 +46,7 @@ impl fmt::Display for Plan {
         }
         match &self.read {
             ReadScope::All => writeln!(f, "read: all")?,
-            ReadScope::Restricted { minimal, roots } => {
+            ReadScope::Restricted { minimal, roots, .. } => {
                 writeln!(
                     f,
                     "read: restricted{}",
@@ -64,7 +64,7 @@ impl fmt::Display for Plan {
             root_line(f, "write", &w.root)?;
             for p in &w.protected {
                 let state = match (p.exists, p.via) {
-                    (false, _) => "missing: cannot be pinned on Linux".to_string(),
+                    (false, _) => "missing: its creation is denied".to_string(),
                     (true, ProtectedVia::Direct) => "read-only".to_string(),
                     (true, ProtectedVia::Symlink) => {
                         format!("symlink, read-only at {}", shown(&p.target))
@@ -76,8 +76,8 @@ impl fmt::Display for Plan {
                 writeln!(f, "  protected {} ({state})", shown(&p.path))?;
             }
         }
-        for (d, _) in &self.devices {
-            writeln!(f, "device {}", shown(d))?;
+        for d in &self.devices {
+            writeln!(f, "device {}", shown(&d.path))?;
         }
         let unix = if self.network.unix_sockets {
             "allowed"

@@ -3,12 +3,13 @@
 //! protected subpaths) but changes nothing, so every OS can compute it.
 
 mod display;
-mod fs;
+pub mod fs;
 mod lookup;
 mod roots;
 mod verdict;
 
 pub use display::shown;
+pub use fs::{FileId, Handle};
 pub use lookup::{Link, Lookup, lookup};
 pub use roots::merge_nested;
 pub use verdict::{Access, PathVerdict, describe_protected};
@@ -51,6 +52,10 @@ pub struct Root {
     pub nested: Vec<PathBuf>,
     /// Directory or file: Landlock grants directory rights only to directories.
     pub is_dir: bool,
+    /// The object resolution found, held open: rules and mounts use it, so
+    /// nothing is looked up by name twice.
+    #[serde(skip)]
+    pub handle: Handle,
 }
 
 /// How a protected subpath was found.
@@ -75,6 +80,13 @@ pub struct Protected {
     pub target: PathBuf,
     pub exists: bool,
     pub via: ProtectedVia,
+    /// For a missing entry, its first missing component (`path` itself for
+    /// a plain name): a placeholder there is what stops it being created.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing_from: Option<PathBuf>,
+    /// The identity of `target` as planned (existing entries).
+    #[serde(skip)]
+    pub id: Option<FileId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -90,8 +102,27 @@ pub enum ReadScope {
     /// Read everything (`:root`).
     All,
     /// Read only these roots, plus the platform runtime set if `minimal`.
-    Restricted { minimal: bool, roots: Vec<Root> },
+    Restricted {
+        minimal: bool,
+        roots: Vec<Root>,
+        /// The existing entries of the Linux runtime set ([`LINUX_MINIMAL`]).
+        #[serde(skip)]
+        runtime: Vec<Held>,
+    },
 }
+
+/// A fixed path the sandbox grants (a device, an entry of the runtime read
+/// set), resolved and held open like a root.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Held {
+    pub path: PathBuf,
+    pub is_dir: bool,
+    #[serde(skip)]
+    pub handle: Handle,
+}
+
+/// POSIX shared memory: private to the sandbox.
+const SHM: &str = "/dev/shm";
 
 /// Device files every sandboxed command may read and write (when present).
 pub const DEVICES: [&str; 9] = [
@@ -107,6 +138,69 @@ pub const DEVICES: [&str; 9] = [
     "/dev/shm",
 ];
 
+/// The Linux runtime read set (`:minimal`): loader, libraries, `/usr`,
+/// `/bin`, the `/etc` files ordinary programs read at start-up, `/proc`, CPU
+/// topology. Missing entries are skipped (distributions differ).
+pub const LINUX_MINIMAL: [&str; 29] = [
+    "/bin",
+    "/sbin",
+    "/usr",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/libx32",
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/alternatives",
+    "/etc/passwd",
+    "/etc/group",
+    "/etc/nsswitch.conf",
+    "/etc/localtime",
+    "/etc/timezone",
+    "/etc/hosts",
+    "/etc/resolv.conf",
+    "/etc/host.conf",
+    "/etc/gai.conf",
+    "/etc/ssl",
+    "/etc/ca-certificates",
+    "/etc/terminfo",
+    "/etc/locale.alias",
+    "/etc/mime.types",
+    "/etc/os-release",
+    "/proc",
+    "/sys/devices/system/cpu",
+    "/sys/fs/cgroup",
+];
+
+/// The existing entries of a fixed list, each held open (one open and one
+/// fstat each; no canonicalization: Landlock pins the inode the path
+/// reaches, symlink or not).
+fn held(paths: &[&str]) -> Vec<Held> {
+    paths
+        .iter()
+        .filter_map(|p| {
+            if *p == SHM {
+                // In the namespace /dev/shm is a tmpfs cordon makes: its
+                // rule is added by name after the namespace (cordon made
+                // it, nothing else can have swapped it).
+                let is_dir = std::fs::metadata(p).ok()?.is_dir();
+                return Some(Held {
+                    path: PathBuf::from(p),
+                    is_dir,
+                    handle: Handle::default(),
+                });
+            }
+            let (is_dir, handle) = fs::open(Path::new(p)).ok()?;
+            Some(Held {
+                path: PathBuf::from(p),
+                is_dir,
+                handle,
+            })
+        })
+        .collect()
+}
+
 /// The JSON shape (`explain --json`, `run --dry-run --json`) is documented in
 /// `docs/explain-doctor.md`; field order is the output order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -115,35 +209,43 @@ pub struct Plan {
     #[serde(rename = "policy")]
     pub policy_name: String,
     pub cwd: PathBuf,
+    /// The working directory as resolved, held open.
+    #[serde(skip)]
+    pub cwd_handle: Handle,
+    /// `/`, held open for the read scope `:root`.
+    #[serde(skip)]
+    pub slash: Handle,
     /// `false` for danger-full-access: no sandbox is applied.
     pub sandboxed: bool,
     pub read: ReadScope,
     pub writable: Vec<WritableRoot>,
-    /// Existing device paths from [`DEVICES`], canonical, with `is_dir`.
-    #[serde(serialize_with = "devices_json")]
-    pub devices: Vec<(PathBuf, bool)>,
+    /// Existing device paths from [`DEVICES`] and the granted ones.
+    pub devices: Vec<Held>,
     pub network: Network,
     pub protected_names: Vec<String>,
     pub macos: MacosExtensions,
-}
-
-/// Devices as `[{"path": ..., "is_dir": ...}]` rather than pairs.
-fn devices_json<S: serde::Serializer>(
-    devices: &[(PathBuf, bool)],
-    s: S,
-) -> std::result::Result<S::Ok, S::Error> {
-    #[derive(Serialize)]
-    struct Device<'a> {
-        path: &'a Path,
-        is_dir: bool,
-    }
-    s.collect_seq(devices.iter().map(|(path, is_dir)| Device {
-        path,
-        is_dir: *is_dir,
-    }))
+    /// Kill every process left in the sandbox when the command exits (the
+    /// default; `--keep-leftovers` turns it off). A launch setting, not a
+    /// permission: set by the command line after resolution.
+    pub kill_leftovers: bool,
 }
 
 impl Plan {
+    /// Closes every descriptor resolution holds (once the apply step has
+    /// used them).
+    pub fn release_handles(&self) {
+        self.cwd_handle.release();
+        self.slash.release();
+        for w in &self.writable {
+            w.root.handle.release();
+        }
+        if let ReadScope::Restricted { roots, runtime, .. } = &self.read {
+            roots.iter().for_each(|r| r.handle.release());
+            runtime.iter().for_each(|r| r.handle.release());
+        }
+        self.devices.iter().for_each(|d| d.handle.release());
+    }
+
     /// Every protected entry of every writable root.
     pub fn protected(&self) -> impl Iterator<Item = (&WritableRoot, &Protected)> {
         self.writable
@@ -249,6 +351,7 @@ fn root_for(
         origin,
         nested: Vec::new(),
         is_dir: resolved.is_dir,
+        handle: resolved.handle.clone(),
     };
     Ok(Some((root, resolved)))
 }
@@ -274,44 +377,136 @@ fn commondir_target(gitdir: &Path) -> Option<PathBuf> {
     std::fs::canonicalize(gitdir.join(target)).ok()
 }
 
-/// Finds the protected entries of one writable root (one `lstat` per name,
-/// relative to the open root).
-fn protected_in(root: &fs::Resolved, names: &[String]) -> Vec<Protected> {
+/// The identity of what `path` leads to now (one stat).
+fn id_of(path: &Path) -> Option<FileId> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| FileId {
+        dev: m.dev(),
+        ino: m.ino(),
+    })
+}
+
+/// The first component of `name` under `dir` that does not exist (`name`
+/// is relative and validated: no `..`).
+fn first_missing(dir: &Path, name: &str) -> PathBuf {
+    let mut at = dir.to_path_buf();
+    for c in Path::new(name).components() {
+        at.push(c);
+        if std::fs::symlink_metadata(&at).is_err() {
+            break;
+        }
+    }
+    at
+}
+
+/// The protected entry `name` of the directory `dir` (held open): one
+/// `lstat` relative to it, then for a symlink or a gitdir pointer what it
+/// leads to.
+fn protected_entry(dir: &fs::Resolved, name: &str, label: &str) -> Vec<Protected> {
+    let path = dir.path.join(name);
+    let entry = |target: PathBuf, exists: bool, via: ProtectedVia, id| Protected {
+        name: label.to_string(),
+        missing_from: (!exists).then(|| {
+            if name.contains('/') {
+                first_missing(&dir.path, name)
+            } else {
+                path.clone()
+            }
+        }),
+        path: path.clone(),
+        target,
+        exists,
+        via,
+        id,
+    };
+    let (kind, id) = dir.entry(name);
     let mut out = Vec::new();
-    for name in names {
-        let path = root.path.join(name);
-        let entry = |target: PathBuf, exists: bool, via: ProtectedVia| Protected {
-            name: name.clone(),
-            path: path.clone(),
-            target,
-            exists,
-            via,
-        };
-        match root.entry(name) {
-            fs::Entry::Missing => out.push(entry(path.clone(), false, ProtectedVia::Direct)),
-            fs::Entry::Symlink => match std::fs::canonicalize(&path) {
-                Ok(target) => out.push(entry(target, true, ProtectedVia::Symlink)),
-                // A dangling link cannot be pinned; it is reported as missing.
-                Err(_) => out.push(entry(path.clone(), false, ProtectedVia::Symlink)),
-            },
-            kind => {
-                out.push(entry(path.clone(), true, ProtectedVia::Direct));
-                if name == ".git"
-                    && kind == fs::Entry::File
-                    && let Some(target) = gitdir_target(&path, &root.path)
-                {
-                    let common = commondir_target(&target);
-                    out.push(entry(target.clone(), true, ProtectedVia::Gitdir));
-                    // The main repository's config and hooks are as much an
-                    // escape as the worktree's own gitdir.
-                    if let Some(common) = common.filter(|c| *c != target) {
-                        out.push(entry(common, true, ProtectedVia::Gitdir));
-                    }
+    match kind {
+        fs::Entry::Missing | fs::Entry::Placeholder => {
+            out.push(entry(path.clone(), false, ProtectedVia::Direct, None))
+        }
+        fs::Entry::Symlink => match std::fs::canonicalize(&path) {
+            Ok(target) => {
+                let id = id_of(&target);
+                out.push(entry(target, true, ProtectedVia::Symlink, id));
+            }
+            // A dangling link cannot be pinned at its target; the name is
+            // reported as missing (the link itself is what holds it).
+            Err(_) => out.push(entry(path.clone(), false, ProtectedVia::Symlink, None)),
+        },
+        kind => {
+            out.push(entry(path.clone(), true, ProtectedVia::Direct, id));
+            if name == ".git"
+                && kind == fs::Entry::File
+                && let Some(target) = gitdir_target(&path, &dir.path)
+            {
+                let common = commondir_target(&target);
+                out.push(entry(
+                    target.clone(),
+                    true,
+                    ProtectedVia::Gitdir,
+                    id_of(&target),
+                ));
+                // The main repository's config and hooks are as much an
+                // escape as the worktree's own gitdir.
+                if let Some(common) = common.filter(|c| *c != target) {
+                    let id = id_of(&common);
+                    out.push(entry(common, true, ProtectedVia::Gitdir, id));
                 }
             }
         }
     }
     out
+}
+
+/// A protected name that starts with `~/` names a path in `$HOME`, pinned
+/// when `$HOME` lies in a writable root (`~/.bashrc`); every other name is
+/// relative to each writable root.
+fn home_relative(name: &str) -> Option<&str> {
+    name.strip_prefix("~/")
+}
+
+/// Finds the protected entries of one writable root (one `lstat` per name,
+/// relative to the open root).
+fn protected_in(root: &fs::Resolved, names: &[String]) -> Vec<Protected> {
+    names
+        .iter()
+        .filter(|n| home_relative(n).is_none())
+        .flat_map(|name| protected_entry(root, name, name))
+        .collect()
+}
+
+/// Adds the `~/` entries of `names` to the writable root that holds
+/// `$HOME`, if one does.
+fn protect_home(writable: &mut [WritableRoot], names: &[String], env: &Env) {
+    let home_names: Vec<(&String, &str)> = names
+        .iter()
+        .filter_map(|n| home_relative(n).map(|rest| (n, rest)))
+        .collect();
+    if home_names.is_empty() {
+        return;
+    }
+    let Some(home) = env
+        .home
+        .as_ref()
+        .and_then(|h| fs::resolve(Path::new(h)).ok())
+    else {
+        return;
+    };
+    // Roots are merged: at most one holds $HOME.
+    let Some(w) = writable
+        .iter_mut()
+        .find(|w| home.path.starts_with(&w.root.path))
+    else {
+        return;
+    };
+    for (label, rest) in home_names {
+        for p in protected_entry(&home, rest, label) {
+            if !w.protected.contains(&p) {
+                w.protected.push(p);
+            }
+        }
+    }
 }
 
 /// Resolves `policy` against `cwd` (must be absolute) and `env`.
@@ -328,8 +523,18 @@ pub fn resolve(policy: &Policy, cwd: &Path, env: &Env) -> Result<Plan> {
         )));
     }
     let cwd = cwd_dir.path.clone();
+    let cwd_handle = cwd_dir.handle.clone();
     let sandboxed = !policy.is_full_access();
+    if policy.writes(&PathSpec::Root) && policy.restricts_reads() {
+        return Err(Error::new(format!(
+            "{} writes :root, which makes every path readable, so its read list cannot hold; drop :root from the write list or the read restriction",
+            policy.name
+        )));
+    }
 
+    // Every root is held open until exec, and a writable root's snapshot
+    // takes another descriptor while the namespace is set up.
+    crate::fdlimit::reserve(2 * (policy.write.len() + policy.read.len()));
     let mut writable = Vec::with_capacity(policy.write.len());
     for g in &policy.write {
         if let Some((root, resolved)) = root_for(&g.spec, &g.origin, &cwd, env, "writable root")? {
@@ -337,7 +542,7 @@ pub fn resolve(policy: &Policy, cwd: &Path, env: &Env) -> Result<Plan> {
             writable.push(WritableRoot { root, protected });
         }
     }
-    let writable = merge_nested(
+    let mut writable = merge_nested(
         writable,
         |w| &mut w.root,
         |outer, inner| {
@@ -350,6 +555,8 @@ pub fn resolve(policy: &Policy, cwd: &Path, env: &Env) -> Result<Plan> {
         },
     );
 
+    protect_home(&mut writable, &policy.protected, env);
+
     let read = if policy.restricts_reads() {
         let minimal = policy.read.iter().any(|g| g.spec == PathSpec::Minimal);
         let mut roots = Vec::new();
@@ -361,25 +568,43 @@ pub fn resolve(policy: &Policy, cwd: &Path, env: &Env) -> Result<Plan> {
         ReadScope::Restricted {
             minimal,
             roots: merge_nested(roots, |r| r, |_, _| {}),
+            runtime: if minimal {
+                held(&LINUX_MINIMAL)
+            } else {
+                Vec::new()
+            },
         }
     } else {
         ReadScope::All
     };
 
-    // Fixed paths: one stat each, no canonicalization (Landlock pins the
-    // inode the path reaches, symlink or not).
-    let devices = DEVICES
-        .iter()
-        .filter_map(|p| {
-            std::fs::metadata(p)
-                .ok()
-                .map(|m| (PathBuf::from(p), m.is_dir()))
-        })
-        .collect();
+    let mut devices = held(&DEVICES);
+    for d in &policy.devices {
+        let path = PathBuf::from(d);
+        if devices.iter().any(|h| h.path == path) {
+            continue;
+        }
+        let (is_dir, handle) = fs::open(&path).map_err(|e| {
+            Error::new(format!(
+                "device {d} (granted by the policy) cannot be opened ({e}); remove it or check the path"
+            ))
+        })?;
+        devices.push(Held {
+            path,
+            is_dir,
+            handle,
+        });
+    }
+    let slash = match (&read, sandboxed) {
+        (ReadScope::All, true) => fs::open(Path::new("/")).map(|(_, h)| h).unwrap_or_default(),
+        _ => Handle::default(),
+    };
 
     Ok(Plan {
         policy_name: policy.name.clone(),
         cwd,
+        cwd_handle,
+        slash,
         sandboxed,
         read,
         writable,
@@ -387,5 +612,6 @@ pub fn resolve(policy: &Policy, cwd: &Path, env: &Env) -> Result<Plan> {
         network: policy.network,
         protected_names: policy.protected.clone(),
         macos: policy.macos.clone(),
+        kill_leftovers: true,
     })
 }

@@ -69,6 +69,7 @@ mod tests {
             origin: "test".into(),
             nested: vec![],
             is_dir: true,
+            handle: Default::default(),
         }
     }
 

@@ -111,7 +111,7 @@ fn reads(plan: &Plan, b: &mut Builder) -> Result<()> {
             b.line("(allow file-read* file-map-executable)");
             return Ok(());
         }
-        ReadScope::Restricted { minimal, roots } => (*minimal, roots),
+        ReadScope::Restricted { minimal, roots, .. } => (*minimal, roots),
     };
     b.line(";; ===== Reads: restricted =====");
     if minimal {

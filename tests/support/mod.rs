@@ -163,8 +163,20 @@ impl Ws {
             std::fs::create_dir_all(parent).unwrap();
         }
         std::fs::write(&p, text).unwrap();
-        self.chown_tree(self.path());
+        // The file and the directories made for it, not the whole
+        // workspace: the sentinel of an earlier run may be removing its
+        // placeholders there right now.
+        for a in p.ancestors().take_while(|a| *a != self.path()) {
+            self.chown(a);
+        }
         p
+    }
+
+    /// Gives `p` (not recursively) to the workspace's user.
+    pub fn chown(&self, p: &Path) {
+        if self.user == User::Nobody && is_root() {
+            std::os::unix::fs::lchown(p, Some(NOBODY), Some(NOBODY)).unwrap();
+        }
     }
 
     pub fn read(&self, rel: &str) -> String {

@@ -1,0 +1,150 @@
+//! Puts this process into the compiled sandbox, in the one order that
+//! works: settle the identity, make the placeholders and fork the sentinel
+//! (both on the host's mounts), enter the namespace, change into the
+//! working directory, then `no_new_privs`, capabilities, Landlock and
+//! seccomp. The caller execs right after; nothing here runs the command.
+
+use std::path::Path;
+
+use super::{Artifacts, identity, namespace, sentinel};
+use crate::error::{Error, Result};
+use crate::plan::{Handle, Plan};
+
+/// A list for a one-line message: a plan with thousands of roots must not
+/// print thousands of items.
+pub fn summarize(items: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let mut out = items
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("; ");
+    if items.len() > SHOWN {
+        out.push_str(&format!(
+            "; and {} more (`cordon run --dry-run` lists them)",
+            items.len() - SHOWN
+        ));
+    }
+    out
+}
+
+/// Builds the sandbox around this process. `chdir` is the directory to
+/// end in (`-C`, or the plan's cwd when the namespace is entered).
+pub fn enter(plan: &Plan, art: &Artifacts, best_effort: bool, chdir: Option<&Path>) -> Result<()> {
+    if identity::secure_exec() {
+        return Err(Error::new(
+            "cordon runs setuid or setgid, which it is not made for: it would hand the file owner's ids to the command; remove the bit (chmod u-s,g-s)",
+        ));
+    }
+    identity::settle(&art.identity).map_err(|e| {
+        Error::new(format!(
+            "cannot give up the caller's other ids and capabilities ({e}); nothing ran"
+        ))
+    })?;
+    // Landlock's rules are added now, from the descriptors planning opened;
+    // they hold the inodes themselves, so the descriptors can go before the
+    // namespace opens one per writable root again.
+    let landlock = super::apply::prepare(art)?;
+    plan.release_handles();
+    let in_namespace = namespace_possible(art, best_effort)?;
+    let held = if in_namespace {
+        let list: Vec<_> = art.mounts.placeholders().cloned().collect();
+        sentinel::prepare(&list).map_err(|e| {
+            Error::new(format!(
+                "cannot make a placeholder for a missing protected path: {e}; nothing ran (`--unprotect NAME` lifts a protected name)"
+            ))
+        })?
+    } else {
+        Vec::new()
+    };
+    let link = match &art.sentinel {
+        Some(s) if in_namespace => Some(
+            sentinel::start(
+                &held,
+                sentinel::Duties {
+                    kill_leftovers: s.kill_leftovers,
+                },
+            )
+            .map_err(|e| {
+                for h in &held {
+                    h.release();
+                }
+                Error::new(format!(
+                    "cannot start the sentinel process: {e}; nothing ran"
+                ))
+            })?,
+        ),
+        _ => None,
+    };
+    if in_namespace {
+        namespace::enter(&art.mounts, Some(&sentinel::ids(&held))).map_err(|e| {
+            Error::new(format!(
+                "setting up the private mount namespace failed ({e}); nothing ran"
+            ))
+        })?;
+        // The cwd still points into the mount below the new ones; entering
+        // it again by path picks up the writable (or read-only) bind on top.
+        change_dir(chdir.unwrap_or(&plan.cwd), &plan.cwd, &plan.cwd_handle)?;
+    } else if let Some(dir) = chdir {
+        change_dir(dir, &plan.cwd, &plan.cwd_handle)?;
+    }
+    let listener = super::apply(art, landlock, link.is_some())?;
+    if let Some(link) = &link {
+        // If the sentinel missed this it would clean up at once, under a
+        // running sandbox: better not to run.
+        link.send(listener.as_ref()).map_err(|e| {
+            Error::new(format!(
+                "cannot reach the sentinel process: {e}; nothing ran"
+            ))
+        })?;
+    }
+    Ok(())
+}
+
+/// Whether the namespace will be entered: always, unless this host cannot
+/// and `--best-effort` accepts that (one warning per unprotected part).
+fn namespace_possible(art: &Artifacts, best_effort: bool) -> Result<bool> {
+    if !best_effort {
+        return Ok(true);
+    }
+    // Probe in a child first: a failure after unshare would leave this
+    // process half set up, with no way back.
+    match namespace::probe(&art.mounts) {
+        Ok(()) => Ok(true),
+        Err(why) => {
+            for g in art.mounts.gaps_without_namespace() {
+                eprintln!("cordon: warning: not enforced: {g} (no private mount namespace: {why})");
+            }
+            if art.sentinel.is_some_and(|s| s.kill_leftovers) {
+                eprintln!(
+                    "cordon: warning: not enforced: leftovers: processes the command leaves behind are not killed (they are found by the sandbox's mount namespace)"
+                );
+            }
+            Ok(false)
+        }
+    }
+}
+
+/// Changes into `dir` and checks that the working directory is the one
+/// planning resolved (when `dir` is that one): by path, since a descriptor
+/// from before the namespace leads into the host's mounts.
+fn change_dir(dir: &Path, planned: &Path, handle: &Handle) -> Result<()> {
+    std::env::set_current_dir(dir)
+        .map_err(|e| Error::new(format!("cannot enter --cwd {}: {e}", dir.display())))?;
+    if dir != planned {
+        return Ok(());
+    }
+    let Some(id) = handle.id else {
+        return Ok(());
+    };
+    let here = std::fs::File::open(".")
+        .and_then(|f| nix::sys::stat::fstat(&f).map_err(std::io::Error::from));
+    match here {
+        Ok(st) if (st.st_dev, st.st_ino) == (id.dev, id.ino) => Ok(()),
+        _ => Err(Error::new(format!(
+            "the working directory {} changed while the sandbox was set up; nothing ran",
+            dir.display()
+        ))),
+    }
+}

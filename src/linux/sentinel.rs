@@ -1,0 +1,557 @@
+//! The sentinel: a small process cordon leaves outside the sandbox, because
+//! cordon itself becomes the command. When the command exits it kills
+//! every process left in the sandbox (unless told to keep them), and once
+//! the sandbox is empty it removes the placeholders made for missing
+//! protected names. It is forked before the namespace is entered (so it
+//! stays on the host's mounts, where it can remove them), twice (so it is
+//! no child of the command, which could otherwise reap it), and it leaves
+//! the caller's session and closes the caller's descriptors (so it neither
+//! dies with the job nor holds a pipe open after the command).
+//!
+//! Placeholders: an empty directory or file, mode 0444, made with `O_EXCL`
+//! in the planned parent, then bound read-only in the namespace (a
+//! mountpoint cannot be removed or renamed, and nothing can be created in
+//! it). Concurrent runs in one directory, of any user, share one: each
+//! holds a shared `flock` on it while its sandbox lives, and only the last
+//! one out (an exclusive lock succeeds) removes it, if it is still empty.
+//! (In a sticky directory such as `/tmp` only its maker may remove it; one
+//! left behind is taken over and removed by that user's next run.)
+//!
+//! How it learns when things end: a pidfd of cordon's own process (the
+//! command after exec) becomes readable when the command exits; the seccomp
+//! filter's listener descriptor reports POLLHUP when the last process that
+//! holds the filter (every process of the sandbox) is gone. Sandbox members
+//! are found by their mount namespace, which they cannot leave.
+
+use std::collections::HashMap;
+use std::ffi::CString;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use super::mounts::Placeholder;
+use crate::plan::FileId;
+
+use crate::plan::fs::{PLACEHOLDER_MODE, is_placeholder as looks_like_placeholder};
+
+/// One placeholder held by this run.
+pub struct Held {
+    path: PathBuf,
+    name: CString,
+    /// Open for reading: carries the shared lock.
+    fd: OwnedFd,
+    id: FileId,
+    dir: bool,
+}
+
+fn err_at(p: &Path, what: &str) -> impl FnOnce(io::Error) -> io::Error {
+    let msg = format!("{what} {}", p.display());
+    move |e| io::Error::new(e.kind(), format!("{msg}: {e}"))
+}
+
+fn cvt(rc: libc::c_long) -> io::Result<libc::c_long> {
+    if rc < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(rc)
+    }
+}
+
+/// `openat2(dir, name, flags, RESOLVE_NO_SYMLINKS)`.
+fn open_nofollow(dir: RawFd, name: &std::ffi::CStr, flags: i32, mode: u32) -> io::Result<OwnedFd> {
+    // SAFETY: open_how is plain data; zero is a valid start.
+    let mut how: libc::open_how = unsafe { std::mem::zeroed() };
+    how.flags = (flags | libc::O_NOFOLLOW | libc::O_CLOEXEC) as u64;
+    how.mode = u64::from(mode);
+    how.resolve = libc::RESOLVE_NO_SYMLINKS;
+    // SAFETY: valid C string and open_how of the size passed.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_openat2,
+            dir,
+            name.as_ptr(),
+            &how,
+            std::mem::size_of::<libc::open_how>(),
+        )
+    };
+    // SAFETY: a fresh descriptor.
+    cvt(rc).map(|fd| unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+fn fstat(fd: RawFd) -> io::Result<libc::stat> {
+    // SAFETY: stat is plain data, filled by fstat.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: valid buffer.
+    cvt(unsafe { libc::fstat(fd, &mut st) }.into())?;
+    Ok(st)
+}
+
+fn fstatat(dir: RawFd, name: &std::ffi::CStr) -> io::Result<libc::stat> {
+    // SAFETY: as fstat.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: valid C string and buffer.
+    let rc = unsafe { libc::fstatat(dir, name.as_ptr(), &mut st, libc::AT_SYMLINK_NOFOLLOW) };
+    cvt(rc.into())?;
+    Ok(st)
+}
+
+fn flock(fd: RawFd, op: i32) -> io::Result<()> {
+    // SAFETY: plain syscall on our descriptor.
+    cvt(unsafe { libc::flock(fd, op) }.into()).map(drop)
+}
+
+fn id_of(st: &libc::stat) -> FileId {
+    FileId {
+        dev: st.st_dev,
+        ino: st.st_ino,
+    }
+}
+
+/// A placeholder of ours or of another run, of the kind asked for.
+fn is_placeholder(st: &libc::stat, dir: bool) -> bool {
+    let kind = if dir { libc::S_IFDIR } else { libc::S_IFREG };
+    st.st_mode & libc::S_IFMT == kind && looks_like_placeholder(st.st_mode, st.st_size)
+}
+
+/// Makes (or joins another run's) placeholder `p`, and holds it with a
+/// shared lock. An entry that appeared since the plan and is not a
+/// placeholder is refused: the tree changed under cordon.
+/// The directory holding `path`, opened with no symlink on the way (the
+/// plan's paths are canonical: a symlink there is a change).
+fn open_parent(path: &Path) -> io::Result<OwnedFd> {
+    let parent = path.parent().unwrap_or(Path::new("/"));
+    let c = CString::new(parent.as_os_str().as_bytes())
+        .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    open_nofollow(libc::AT_FDCWD, &c, libc::O_PATH | libc::O_DIRECTORY, 0)
+        .map_err(err_at(parent, "open"))
+}
+
+fn hold(p: &Placeholder, parent: &OwnedFd) -> io::Result<Held> {
+    let name = p.path.file_name().unwrap_or_default();
+    let cname =
+        CString::new(name.as_bytes()).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    let dirfd = parent.as_raw_fd();
+    // Another run may remove a placeholder between our finding it and
+    // locking it: then make it again.
+    for _ in 0..8 {
+        let fd = if p.dir {
+            // SAFETY: valid directory fd and C string.
+            let rc = unsafe { libc::mkdirat(dirfd, cname.as_ptr(), PLACEHOLDER_MODE) };
+            if let Err(e) = cvt(rc.into())
+                && e.raw_os_error() != Some(libc::EEXIST)
+            {
+                return Err(err_at(&p.path, "make the placeholder")(e));
+            }
+            open_nofollow(dirfd, &cname, libc::O_RDONLY | libc::O_DIRECTORY, 0)
+        } else {
+            match open_nofollow(
+                dirfd,
+                &cname,
+                libc::O_RDONLY | libc::O_CREAT | libc::O_EXCL,
+                PLACEHOLDER_MODE,
+            ) {
+                Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {
+                    open_nofollow(dirfd, &cname, libc::O_RDONLY, 0)
+                }
+                other => other,
+            }
+        };
+        let fd = match fd {
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => continue,
+            other => other.map_err(err_at(&p.path, "open the placeholder"))?,
+        };
+        let st = fstat(fd.as_raw_fd())?;
+        if !is_placeholder(&st, p.dir) {
+            return Err(io::Error::other(format!(
+                "{} appeared while the sandbox was set up and is not a placeholder of cordon's; run again",
+                p.path.display()
+            )));
+        }
+        flock(fd.as_raw_fd(), libc::LOCK_SH)?;
+        // Still linked at its name (a run that removed it held the lock
+        // exclusively until after the unlink)?
+        match fstatat(dirfd, &cname) {
+            Ok(now) if id_of(&now) == id_of(&st) => {
+                return Ok(Held {
+                    path: p.path.clone(),
+                    name: cname,
+                    fd,
+                    id: id_of(&st),
+                    dir: p.dir,
+                });
+            }
+            _ => continue,
+        }
+    }
+    Err(io::Error::other(format!(
+        "{} keeps changing while the sandbox is set up",
+        p.path.display()
+    )))
+}
+
+/// Makes every placeholder. On error the ones made so far are removed
+/// again (dropping them releases the locks; [`Held::release`] removes).
+pub fn prepare(list: &[Placeholder]) -> io::Result<Vec<Held>> {
+    let mut out: Vec<Held> = Vec::with_capacity(list.len());
+    // The mode must be exactly 0444 from the first instant: another run
+    // that sees the entry decides by its mode whether it is a placeholder.
+    // SAFETY: umask has no preconditions; cordon is single-threaded, and the
+    // caller's umask is put back below (the command inherits it).
+    let umask = unsafe { libc::umask(0) };
+    let _restore = Restore(umask);
+    // Most placeholders share a directory (a root's top level).
+    let mut parents: HashMap<&Path, OwnedFd> = HashMap::new();
+    for p in list {
+        let dir = p.path.parent().unwrap_or(Path::new("/"));
+        let made = match parents.entry(dir) {
+            std::collections::hash_map::Entry::Occupied(e) => hold(p, e.get()),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                open_parent(&p.path).and_then(|fd| hold(p, e.insert(fd)))
+            }
+        };
+        match made {
+            Ok(h) => out.push(h),
+            Err(e) => {
+                for h in &out {
+                    h.release();
+                }
+                return Err(e);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Puts the caller's umask back.
+struct Restore(libc::mode_t);
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        // SAFETY: as in `prepare`.
+        unsafe { libc::umask(self.0) };
+    }
+}
+
+/// The placeholders' identities, for the namespace's read-only binds.
+pub fn ids(held: &[Held]) -> HashMap<PathBuf, FileId> {
+    held.iter().map(|h| (h.path.clone(), h.id)).collect()
+}
+
+impl Held {
+    /// Removes the placeholder if no other run holds it and it is still
+    /// ours and empty.
+    pub fn release(&self) {
+        if flock(self.fd.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB).is_err() {
+            return; // another run's sandbox still needs it
+        }
+        // Opened again by path (the sentinel is outside the sandbox), and
+        // nothing is removed unless the entry is still the one made.
+        let Ok(parent) = open_parent(&self.path) else {
+            return;
+        };
+        let dirfd = parent.as_raw_fd();
+        let Ok(st) = fstatat(dirfd, &self.name) else {
+            return;
+        };
+        if id_of(&st) != self.id || !is_placeholder(&st, self.dir) {
+            return;
+        }
+        if !self.dir && st.st_size != 0 {
+            return;
+        }
+        let flags = if self.dir { libc::AT_REMOVEDIR } else { 0 };
+        // SAFETY: valid directory fd and C string. A directory that is not
+        // empty (the user wrote into it from outside) fails with ENOTEMPTY
+        // and stays, as it should.
+        unsafe { libc::unlinkat(dirfd, self.name.as_ptr(), flags) };
+    }
+}
+
+/// What the sentinel does once the command has exited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Duties {
+    pub kill_leftovers: bool,
+}
+
+/// cordon's end of the line to the sentinel.
+pub struct Link {
+    sock: OwnedFd,
+    /// The short-lived middle child, reaped in [`Link::send`]: by then it
+    /// has long exited, and cordon never waits for it on the hot path. It
+    /// must be reaped before exec, or the command would inherit a child it
+    /// never made.
+    middle: libc::pid_t,
+}
+
+/// Forks the sentinel. `held` moves to it (this process keeps its copies
+/// only until exec: they are close-on-exec).
+pub fn start(held: &[Held], duties: Duties) -> io::Result<Link> {
+    // SAFETY: pidfd_open of our own pid; flags 0. Raw syscall: libc has no
+    // wrapper in the version this builds with.
+    let pidfd = cvt(unsafe { libc::syscall(libc::SYS_pidfd_open, libc::getpid(), 0) })?;
+    // SAFETY: a fresh descriptor.
+    let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd as RawFd) };
+    let mut pair = [0; 2];
+    // SAFETY: socketpair writes two descriptors.
+    cvt(unsafe {
+        libc::socketpair(
+            libc::AF_UNIX,
+            libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC,
+            0,
+            pair.as_mut_ptr(),
+        )
+    }
+    .into())?;
+    // SAFETY: the two fresh descriptors.
+    let (ours, theirs) = unsafe { (OwnedFd::from_raw_fd(pair[0]), OwnedFd::from_raw_fd(pair[1])) };
+    // SAFETY: cordon is single-threaded; the children only run this
+    // module's code and then _exit.
+    match unsafe { libc::fork() } {
+        -1 => Err(io::Error::last_os_error()),
+        0 => {
+            drop(ours);
+            // SAFETY: as above.
+            if unsafe { libc::fork() } == 0 {
+                run(&pidfd, &theirs, held, duties);
+            }
+            // SAFETY: leave without running the parent's exit handlers.
+            unsafe { libc::_exit(0) }
+        }
+        child => {
+            drop(theirs);
+            Ok(Link {
+                sock: ours,
+                middle: child,
+            })
+        }
+    }
+}
+
+impl Link {
+    /// Hands the sentinel the sandbox's mount namespace and the seccomp
+    /// listener (if there is one). Sent once the sandbox is in place, just
+    /// before exec. The namespace goes as a descriptor, not a number: held
+    /// open, it cannot end and have its inode number reused by another
+    /// run's namespace while the sentinel looks for members.
+    pub fn send(&self, listener: Option<&OwnedFd>) -> io::Result<()> {
+        let ns = std::fs::File::open("/proc/self/ns/mnt")?;
+        let mut fds = vec![ns.as_raw_fd()];
+        fds.extend(listener.map(|l| l.as_raw_fd()));
+        let data = [1u8];
+        let mut iov = libc::iovec {
+            iov_base: data.as_ptr() as *mut libc::c_void,
+            iov_len: data.len(),
+        };
+        let bytes = std::mem::size_of_val(fds.as_slice()) as u32;
+        // Room for two descriptors.
+        let mut cmsg = [0u64; 6];
+        // SAFETY: msghdr is plain data.
+        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = cmsg.as_mut_ptr().cast();
+        // SAFETY: CMSG_SPACE is a pure size computation.
+        msg.msg_controllen = unsafe { libc::CMSG_SPACE(bytes) } as usize;
+        // SAFETY: the control buffer is large enough for two fds.
+        unsafe {
+            let c = libc::CMSG_FIRSTHDR(&msg);
+            (*c).cmsg_level = libc::SOL_SOCKET;
+            (*c).cmsg_type = libc::SCM_RIGHTS;
+            (*c).cmsg_len = libc::CMSG_LEN(bytes) as usize;
+            std::ptr::copy_nonoverlapping(
+                fds.as_ptr(),
+                libc::CMSG_DATA(c).cast::<RawFd>(),
+                fds.len(),
+            );
+        }
+        // SAFETY: a valid message on our socket.
+        cvt(unsafe { libc::sendmsg(self.sock.as_raw_fd(), &msg, 0) } as libc::c_long)?;
+        self.reap();
+        Ok(())
+    }
+
+    fn reap(&self) {
+        let mut status = 0;
+        // SAFETY: reaping our own short-lived child (it only forks and
+        // exits).
+        unsafe { libc::waitpid(self.middle, &mut status, 0) };
+    }
+}
+
+impl Drop for Link {
+    /// On an error path (nothing runs) the middle child is reaped too.
+    fn drop(&mut self) {
+        self.reap();
+    }
+}
+
+/// Receives the namespace and the listener; `None` when cordon ended
+/// before the sandbox was in place (the socket closed first).
+fn receive(sock: &OwnedFd) -> Option<(OwnedFd, Option<OwnedFd>)> {
+    let mut data = [0u8; 1];
+    let mut iov = libc::iovec {
+        iov_base: data.as_mut_ptr().cast(),
+        iov_len: data.len(),
+    };
+    let mut cmsg = [0u64; 6];
+    // SAFETY: msghdr is plain data.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = cmsg.as_mut_ptr().cast();
+    msg.msg_controllen = std::mem::size_of_val(&cmsg);
+    // SAFETY: a valid message buffer on our socket.
+    let n = unsafe { libc::recvmsg(sock.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC) };
+    if n != 1 {
+        return None;
+    }
+    let mut fds = Vec::new();
+    // SAFETY: reading the descriptors of the control message the kernel
+    // wrote; each becomes ours.
+    unsafe {
+        let c = libc::CMSG_FIRSTHDR(&msg);
+        if !c.is_null() && (*c).cmsg_type == libc::SCM_RIGHTS {
+            let header = libc::CMSG_LEN(0) as usize;
+            let count = ((*c).cmsg_len as usize - header) / std::mem::size_of::<RawFd>();
+            let data = libc::CMSG_DATA(c).cast::<RawFd>();
+            for i in 0..count {
+                fds.push(OwnedFd::from_raw_fd(std::ptr::read_unaligned(data.add(i))));
+            }
+        }
+    }
+    let mut fds = fds.into_iter();
+    let ns = fds.next()?;
+    Some((ns, fds.next()))
+}
+
+fn poll_one(fd: RawFd, events: i16, timeout_ms: i32) -> i16 {
+    let mut p = libc::pollfd {
+        fd,
+        events,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd.
+    let n = unsafe { libc::poll(&mut p, 1, timeout_ms) };
+    if n > 0 { p.revents } else { 0 }
+}
+
+/// The pids of the processes in the mount namespace `ns`, but ours.
+fn members(ns: u64) -> Vec<libc::pid_t> {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: getpid has no preconditions.
+    let me = unsafe { libc::getpid() };
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<libc::pid_t>().ok())
+        .filter(|&pid| pid != me)
+        .filter(|pid| std::fs::metadata(format!("/proc/{pid}/ns/mnt")).is_ok_and(|m| m.ino() == ns))
+        .collect()
+}
+
+/// SIGKILL to every process of the sandbox until none is left. A pidfd
+/// pins each one, so a pid reused between the scan and the signal is
+/// never hit.
+fn kill_members(ns: u64) {
+    use std::os::unix::fs::MetadataExt;
+    for _ in 0..1000 {
+        let pids = members(ns);
+        if pids.is_empty() {
+            return;
+        }
+        for pid in pids {
+            // SAFETY: pidfd_open with flags 0.
+            let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+            if fd < 0 {
+                continue;
+            }
+            // SAFETY: a fresh descriptor.
+            let fd = unsafe { OwnedFd::from_raw_fd(fd as RawFd) };
+            let still =
+                std::fs::metadata(format!("/proc/{pid}/ns/mnt")).is_ok_and(|m| m.ino() == ns);
+            if still {
+                // SAFETY: signalling through our pidfd.
+                unsafe {
+                    libc::syscall(
+                        libc::SYS_pidfd_send_signal,
+                        fd.as_raw_fd(),
+                        libc::SIGKILL,
+                        std::ptr::null::<libc::siginfo_t>(),
+                        0,
+                    )
+                };
+            }
+        }
+    }
+}
+
+/// Waits until no process of the sandbox is left: the listener hangs up,
+/// or (without one) the namespace has no member.
+fn wait_empty(ns: u64, listener: Option<&OwnedFd>) {
+    match listener {
+        Some(l) => while poll_one(l.as_raw_fd(), 0, -1) & libc::POLLHUP == 0 {},
+        None => {
+            while !members(ns).is_empty() {
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+        }
+    }
+}
+
+/// The sentinel's whole life. Never returns.
+fn run(pidfd: &OwnedFd, sock: &OwnedFd, held: &[Held], duties: Duties) -> ! {
+    // Out of the caller's session and job: a ^C or a kill of the job's
+    // process group ends the command, not the cleanup.
+    // SAFETY: plain syscalls on our own process and descriptors.
+    unsafe {
+        libc::setsid();
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC);
+        if null >= 0 {
+            for fd in 0..3 {
+                libc::dup2(null, fd);
+            }
+        }
+    }
+    let keep: Vec<RawFd> = [pidfd.as_raw_fd(), sock.as_raw_fd()]
+        .into_iter()
+        .chain(held.iter().map(|h| h.fd.as_raw_fd()))
+        .collect();
+    close_others(&keep);
+    let received = receive(sock);
+    if let Some((ns_fd, listener)) = received {
+        let ns = fstat(ns_fd.as_raw_fd()).map_or(0, |st| st.st_ino);
+        // The command runs until its pidfd turns readable.
+        while poll_one(pidfd.as_raw_fd(), libc::POLLIN, -1) & (libc::POLLIN | libc::POLLHUP) == 0 {}
+        if duties.kill_leftovers {
+            kill_members(ns);
+        }
+        wait_empty(ns, listener.as_ref());
+        // Now the namespace may end: its mounts (the placeholders' binds
+        // among them) go with it.
+        drop(ns_fd);
+    }
+    // The fork copied `held` with its descriptors: this process's own.
+    for h in held {
+        h.release();
+    }
+    // SAFETY: leave without running exit handlers.
+    unsafe { libc::_exit(0) }
+}
+
+/// Closes every descriptor but `keep` (the caller's pipes and terminal
+/// must not be held open by the sentinel).
+fn close_others(keep: &[RawFd]) {
+    let mut keep: Vec<u32> = keep.iter().map(|&f| f as u32).collect();
+    keep.sort_unstable();
+    let mut from = 3u32;
+    for k in keep.into_iter().filter(|&k| k >= 3) {
+        if k > from {
+            // SAFETY: plain syscall.
+            unsafe { libc::syscall(libc::SYS_close_range, from, k - 1, 0) };
+        }
+        from = k + 1;
+    }
+    // SAFETY: plain syscall.
+    unsafe { libc::syscall(libc::SYS_close_range, from, u32::MAX, 0) };
+}
