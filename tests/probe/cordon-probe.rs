@@ -47,7 +47,7 @@ ops: read PATH | write PATH [DATA] | create PATH | overwrite PATH | truncate PAT
      process-mrelease PID | pidfd-open PID | pidfd-getfd PID FD | kcmp PID | perf-open PID
      get-robust-list PID | tkill TID SIG | tgkill TGID TID SIG | sigqueue PID SIG
      tgsigqueue TGID TID SIG | setpgid PID PGID | waitid PID | sigio PID
-     process-vm-writev PID ADDR_HEX DATA_HEX
+     process-vm-writev PID ADDR_HEX DATA_HEX | ioctl PATH CMD_HEX
      listen-tcp HOST PORT SECONDS | listen-unix PATH SECONDS | listen-abstract NAME SECONDS
      deny-syscall NAME=ERRNO[,NAME=ERRNO...] -- CMD [ARGS...]";
 
@@ -369,6 +369,22 @@ fn run(a: &Args) -> Outcome {
             Ok(vec![])
         }
         "read-at" => op_read_at(a),
+        "ioctl" => {
+            // ioctl(fd, CMD, &buf) on PATH opened read-only, e.g. a device's
+            // read-only query (TUNGETFEATURES on /dev/net/tun).
+            a.count(2, 2)?;
+            let p = a.cstr(0)?;
+            let hex = a.text(1)?;
+            let bad = || usage(format!("ioctl: bad CMD_HEX {hex:?}"));
+            let cmd = u64::from_str_radix(hex.trim_start_matches("0x"), 16).or_else(|_| bad())?;
+            let flags = libc::O_RDONLY | libc::O_NOCTTY | libc::O_CLOEXEC;
+            let fd = owned(step("open", unsafe { libc::open(p.as_ptr(), flags) })?);
+            let mut buf = [0u8; 64];
+            step("ioctl", unsafe {
+                libc::syscall(libc::SYS_ioctl, fd.as_raw_fd(), cmd, buf.as_mut_ptr())
+            })?;
+            Ok(vec![])
+        }
         "keyctl-session" => {
             // keyctl(KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 0):
             // the caller's session keyring, shared with the whole session.
