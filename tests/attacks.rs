@@ -1176,7 +1176,8 @@ fn proc_own_children_and_threads_count_as_other_processes() {
                   until [ -s c.ready ]; do sleep 0.01; done; \
                   $P setpriority process $c 5; $P sched-setaffinity $c 0; \
                   $P prlimit $c nofile 100 100; $P ioprio-set process $c idle; \
-                  kill $c";
+                  $P sched-setscheduler $c batch; kill $c; \
+                  exec $P setpriority process $$ 19";
     for user in users() {
         let ws = Ws::new(user);
         let p = probe_bin().display().to_string();
@@ -1195,10 +1196,24 @@ fn proc_own_children_and_threads_count_as_other_processes() {
                 .collect();
             (got, out)
         };
+        // The last one names the caller itself by its pid ($$ is the
+        // probe's after exec), as psutil's Process().nice() does.
         let (got, out) = run(false);
-        assert_eq!(got, ["ok"; 4], "control: {out:?}");
+        assert_eq!(got, ["ok"; 6], "control: {out:?}");
         let (got, out) = run(true);
-        assert_eq!(got, ["EPERM"; 4], "{user:?}: {out:?}");
+        assert_eq!(got, ["EPERM"; 6], "{user:?}: {out:?}");
+        // The tools' -p forms, on the command's own child.
+        let tools = "$P sleep 30 > t.ready & c=$!; \
+                     until [ -s t.ready ]; do sleep 0.01; done; \
+                     for t in 'renice -n 5 -p' 'taskset -p -c 0' 'ionice -c 3 -p' \
+                              'chrt -b -p 0' 'prlimit --nofile=100:100 --pid'; do \
+                       $t $c >/dev/null 2>&1; echo \"rc=$?\"; \
+                     done; kill $c";
+        let s = format!("P={p}; {tools}");
+        let ctl = run_as(user, &ws.work(), &ws.env(), &["sh", "-c", &s]);
+        assert_eq!(ctl.stdout.matches("rc=0").count(), 5, "control: {ctl:?}");
+        let out = sandboxed_sh(&ws, &[], tools);
+        assert_eq!(out.stdout.matches("rc=1").count(), 5, "{user:?}: {out:?}");
         // A child that changes itself before exec, as nice, taskset -c,
         // ionice -c and ulimit do: allowed, and inherited by its children.
         let own = "(ulimit -n 64; nice -n 4 $P query 0; ulimit -n)";
@@ -1243,6 +1258,7 @@ fn proc_the_command_may_still_change_itself() {
         ("nice -n 5 $P query 0", "nice"),
         ("taskset -c 0 $P query 0", "cpus"),
         ("ionice -c 3 $P query 0", "ioprio_class"),
+        ("chrt -b 0 $P query 0", "policy"),
     ];
     let limits = [
         "ulimit -n 100; exec $P read /proc/self/limits",
