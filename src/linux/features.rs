@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::Artifacts;
 use super::landlock::{FsRights, RuleIndex, Ruleset};
-use super::seccomp;
+use super::seccomp::{self, kind};
 use crate::plan::{Plan, ReadScope, describe_protected};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -16,9 +16,10 @@ pub struct Feature {
     /// A stable token: `filesystem`, `read-scope`, `readable-path`,
     /// `writable-root`, `protected`, `protected-missing` (cannot be pinned
     /// on Linux, by design), `reads-elsewhere`, `writes-elsewhere`,
-    /// `network`, `unix-sockets`, `io-uring`, `terminal-injection`,
-    /// `mount-changes`, `user-namespaces`, `keyrings`, `capabilities`, `daemon-socket`,
-    /// `unix-connect`
+    /// `network`, `unix-sockets`, `local-ipc`, `vsock`, `io-uring`,
+    /// `terminal-injection`, `mount-changes`, `open-by-handle`,
+    /// `user-namespaces`, `keyrings`, `process-targets`, `capabilities`,
+    /// `daemon-socket`, `unix-connect`
     /// (not enforced: pathname sockets outside the masked list),
     /// `truncate`, `ioctl-dev`, `signal-scope`, `abstract-unix-scope`, `macos`.
     pub kind: &'static str,
@@ -70,16 +71,33 @@ fn rule_on(rs: &Ruleset, idx: &RuleIndex, path: &Path, want: FsRights) -> Option
     })
 }
 
-/// The seccomp rules on `syscall`, as `--dry-run` prints them.
-fn seccomp_rules(art: &Artifacts, syscalls: &[&str]) -> Option<String> {
-    let rules: Vec<String> = art
-        .seccomp
-        .rules
+/// The seccomp rules that enforce feature `kind`, as `--dry-run` prints
+/// them; neighbours with the same condition and errno share one entry
+/// (`seccomp a, b if arg0 != 0x0 -> errno 1`). `None` when there is none.
+fn seccomp_rules(art: &Artifacts, kind: &str) -> Option<String> {
+    let mut groups: Vec<(Vec<&str>, seccomp::Cond, i32)> = Vec::new();
+    for r in art.seccomp.rules.iter().filter(|r| r.feature == kind) {
+        match groups.last_mut() {
+            Some((names, cond, errno)) if *cond == r.cond && *errno == r.errno => {
+                names.push(r.syscall)
+            }
+            _ => groups.push((vec![r.syscall], r.cond, r.errno)),
+        }
+    }
+    let shown: Vec<String> = groups
         .iter()
-        .filter(|r| syscalls.contains(&r.syscall))
-        .map(|r| format!("seccomp {}{} -> errno {}", r.syscall, r.cond, r.errno))
+        .map(|(names, cond, errno)| format!("seccomp {}{cond} -> errno {errno}", names.join(", ")))
         .collect();
-    (!rules.is_empty()).then(|| rules.join("; "))
+    (!shown.is_empty()).then(|| shown.join("; "))
+}
+
+/// Feature `kind`, enforced by its seccomp rules; a missing rule is an
+/// internal error shown as not enforced rather than claimed.
+fn by_seccomp(art: &Artifacts, kind: &'static str, what: &str) -> Feature {
+    match seccomp_rules(art, kind) {
+        Some(m) => yes(kind, what, m),
+        None => no(kind, what, format!("internal: no seccomp rule for {kind}")),
+    }
 }
 
 fn filesystem(plan: &Plan, art: &Artifacts, rs: &Ruleset, namespace: bool, out: &mut Vec<Feature>) {
@@ -169,24 +187,6 @@ fn filesystem(plan: &Plan, art: &Artifacts, rs: &Ruleset, namespace: bool, out: 
         "writes elsewhere",
         "denied by landlock (no rule grants write outside the writable roots and devices)",
     ));
-}
-
-/// `seccomp a, b, c -> errno 1` when every one of `syscalls` is denied
-/// unconditionally (a long list reads better this way than rule by rule).
-fn seccomp_denied(art: &Artifacts, syscalls: &[&str]) -> Option<String> {
-    let rule = |s: &str| {
-        art.seccomp
-            .rules
-            .iter()
-            .find(|r| r.syscall == s && r.cond == seccomp::Cond::Always)
-    };
-    let errnos: Option<Vec<i32>> = syscalls.iter().map(|s| rule(s).map(|r| r.errno)).collect();
-    let errnos = errnos?;
-    let errno = *errnos.first()?;
-    errnos
-        .iter()
-        .all(|e| *e == errno)
-        .then(|| format!("seccomp {} -> errno {errno}", syscalls.join(", ")))
 }
 
 /// A Landlock feature that is a gap below some ABI: enforced unless
@@ -314,20 +314,27 @@ pub fn features(plan: &Plan, art: &Artifacts, namespace: bool) -> Vec<Feature> {
     if plan.network.enabled {
         out.push(yes("network", "network on", "nothing to enforce"));
     } else {
-        out.push(match seccomp_rules(art, &["socket"]) {
-            Some(m) => yes("network", "network off", format!("{m}{tcp}")),
-            None => no("network", "network off", "internal: no seccomp socket rule"),
-        });
+        let mut f = by_seccomp(art, kind::NETWORK, "network off");
+        if f.enforced {
+            f.mechanism.push_str(&tcp);
+        }
+        out.push(f);
     }
     out.push(if plan.network.unix_sockets {
         yes("unix-sockets", "unix sockets allowed", "nothing to enforce")
     } else {
-        yes(
-            "unix-sockets",
-            "unix sockets denied",
-            "seccomp socket -> errno 1",
-        )
+        by_seccomp(art, kind::UNIX_SOCKETS, "unix sockets denied")
     });
+    out.push(yes(
+        "local-ipc",
+        "socketpair(AF_UNIX) and pipes allowed",
+        "nothing to enforce: a connected pair reaches nothing outside the sandbox",
+    ));
+    out.push(by_seccomp(
+        art,
+        kind::VSOCK,
+        "vsock sockets (a channel to the hypervisor host)",
+    ));
     for d in &art.mounts.daemon_sockets {
         let what = format!("host daemon socket {}", d.path.display());
         let f = match &d.allowed_by {
@@ -359,31 +366,16 @@ pub fn features(plan: &Plan, art: &Artifacts, namespace: bool) -> Vec<Feature> {
              socket under a writable /tmp, stay reachable",
         ));
     }
-    let uring = ["io_uring_setup", "io_uring_enter", "io_uring_register"];
-    out.push(match seccomp_rules(art, &uring) {
-        Some(m) => yes("io-uring", "io_uring off", m),
-        None => no(
-            "io-uring",
-            "io_uring off",
-            "internal: no seccomp io_uring rule",
+    out.push(by_seccomp(art, kind::IO_URING, "io_uring off"));
+    out.push(by_seccomp(
+        art,
+        kind::TERMINAL_INJECTION,
+        &format!(
+            "terminal injection (TIOCSTI {:#x}, TIOCLINUX {:#x})",
+            seccomp::TIOCSTI,
+            seccomp::TIOCLINUX
         ),
-    });
-    out.push(match seccomp_rules(art, &["ioctl"]) {
-        Some(m) => yes(
-            "terminal-injection",
-            format!(
-                "terminal injection (TIOCSTI {:#x}, TIOCLINUX {:#x})",
-                seccomp::TIOCSTI,
-                seccomp::TIOCLINUX
-            ),
-            m,
-        ),
-        None => no(
-            "terminal-injection",
-            "terminal injection",
-            "internal: no seccomp ioctl rule",
-        ),
-    });
+    ));
     namespace_features(art, namespace, &mut out);
     if let Some(keep) = art.caps.filter(|k| k.0 != 0) {
         out.push(yes(
@@ -396,39 +388,33 @@ pub fn features(plan: &Plan, art: &Artifacts, namespace: bool) -> Vec<Feature> {
             ),
         ));
     }
-    let view: Vec<&str> = seccomp::MOUNT_API
-        .iter()
-        .chain(&seccomp::VIEW_CHANGES)
-        .copied()
-        .collect();
-    out.push(match seccomp_denied(art, &view) {
-        Some(m) => yes(
-            "mount-changes",
-            "mount, chroot and setns (the filesystem view stays as set up)",
-            m,
-        ),
-        None => no(
-            "mount-changes",
-            "mount, chroot and setns",
-            "internal: no seccomp mount rule",
-        ),
-    });
-    out.push(match seccomp_rules(art, &seccomp::USER_NS) {
-        Some(m) => yes("user-namespaces", "nested user namespaces", m),
-        None => no(
-            "user-namespaces",
-            "nested user namespaces",
-            "internal: no seccomp user namespace rule",
-        ),
-    });
-    out.push(match seccomp_denied(art, &seccomp::KEYRING) {
-        Some(m) => yes("keyrings", "the kernel keyrings (session, user)", m),
-        None => no(
-            "keyrings",
-            "the kernel keyrings",
-            "internal: no seccomp keyring rule",
-        ),
-    });
+    out.push(by_seccomp(
+        art,
+        kind::MOUNT_CHANGES,
+        "mount, chroot and setns (the filesystem view stays as set up)",
+    ));
+    out.push(by_seccomp(
+        art,
+        kind::OPEN_BY_HANDLE,
+        "open_by_handle_at (opens files past read-only binds and Landlock)",
+    ));
+    out.push(by_seccomp(
+        art,
+        kind::USER_NAMESPACES,
+        "nested user namespaces",
+    ));
+    out.push(by_seccomp(
+        art,
+        kind::KEYRINGS,
+        "the kernel keyrings (session, user)",
+    ));
+    out.push(by_seccomp(
+        art,
+        kind::PROCESS_TARGETS,
+        "resource limits, priority, scheduling, CPU affinity, I/O priority and memory \
+         placement of any process but the caller itself (its own children and threads \
+         included)",
+    ));
     if art.landlock.is_some() {
         out.push(abi_feature(
             art,
@@ -465,4 +451,79 @@ pub fn features(plan: &Plan, art: &Artifacts, namespace: bool) -> Vec<Feature> {
         "carried for Seatbelt; nothing on Linux enforces them",
     ));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::linux::compile_for;
+    use crate::linux::identity::Caller;
+    use crate::plan::{Env, resolve};
+    use crate::policy::parse_profile_toml;
+
+    fn features_for(network: bool, unix: bool) -> (Artifacts, Vec<Feature>) {
+        let dir = tempfile::tempdir().unwrap();
+        let toml = format!(
+            "[file_system]\nwrite = [\":cwd\"]\n[network]\nenabled = {network}\nunix_sockets = {unix}\n"
+        );
+        let policy = parse_profile_toml(&toml, "test").unwrap();
+        let plan = resolve(&policy, dir.path(), &Env::default()).unwrap();
+        let art = compile_for(&plan, 7, &Caller::plain(65534).identity(), &[]).unwrap();
+        let f = features(&plan, &art, true);
+        (art, f)
+    }
+
+    /// Item 13 of the attack review: `explain` said "unix sockets denied"
+    /// while `run` emitted no rule. Every rule now belongs to a feature
+    /// that names it, and every seccomp feature has rules.
+    #[test]
+    fn every_seccomp_rule_is_reported_by_its_feature_and_back() {
+        for network in [false, true] {
+            for unix in [false, true] {
+                let (art, features) = features_for(network, unix);
+                let ctx = format!("network={network} unix_sockets={unix}");
+                for r in &art.seccomp.rules {
+                    let f = features
+                        .iter()
+                        .find(|f| f.kind == r.feature)
+                        .unwrap_or_else(|| panic!("{ctx}: no feature {} for {r:?}", r.feature));
+                    assert!(f.enforced, "{ctx}: {f:?}");
+                    // One `seccomp a, b{cond} -> errno N` entry names it.
+                    let tail = format!("{} -> errno {}", r.cond, r.errno);
+                    let listed = f.mechanism.split("; ").any(|entry| {
+                        entry.strip_prefix("seccomp ").is_some_and(|e| {
+                            e.strip_suffix(&tail)
+                                .is_some_and(|names| names.split(", ").any(|n| n == r.syscall))
+                        })
+                    });
+                    assert!(listed, "{ctx}: {r:?} not in {f:?}");
+                }
+                for f in features
+                    .iter()
+                    .filter(|f| f.mechanism.starts_with("seccomp"))
+                {
+                    assert!(
+                        art.seccomp.rules.iter().any(|r| r.feature == f.kind),
+                        "{ctx}: {f:?} has no rule"
+                    );
+                }
+                let unix_f = features.iter().find(|f| f.kind == "unix-sockets").unwrap();
+                assert_eq!(unix_f.mechanism.starts_with("seccomp"), !unix, "{ctx}");
+                let denied_unix = art.seccomp.rules.iter().any(|r| {
+                    r.syscall == "socket"
+                        && matches!(r.cond, seccomp::Cond::ArgEq(0, seccomp::AF_UNIX))
+                });
+                assert_eq!(denied_unix, !unix, "{ctx}");
+                // socketpair(AF_UNIX) is never denied.
+                assert!(!art.seccomp.rules.iter().any(|r| {
+                    r.syscall == "socketpair"
+                        && !matches!(r.cond, seccomp::Cond::ArgNe(0, seccomp::AF_UNIX))
+                }));
+                let vsock = features.iter().find(|f| f.kind == "vsock").unwrap();
+                assert!(vsock.enforced && vsock.mechanism.contains("if arg0 == 0x28"));
+                let targets = features.iter().find(|f| f.kind == "process-targets");
+                assert!(targets.is_some_and(|f| f.enforced), "{ctx}");
+            }
+        }
+    }
 }

@@ -10,7 +10,10 @@ use serde::ser::SerializeStruct;
 use crate::plan::Plan;
 
 pub const AF_UNIX: u64 = 1;
+pub const AF_VSOCK: u64 = 40;
 pub const IPPROTO_MPTCP: u64 = 262;
+pub const PRIO_PROCESS: u64 = 0;
+pub const IOPRIO_WHO_PROCESS: u64 = 1;
 pub const TIOCSTI: u64 = 0x5412;
 pub const TIOCLINUX: u64 = 0x541C;
 pub const CLONE_NEWUSER: u64 = 0x1000_0000;
@@ -39,6 +42,25 @@ pub const KEYRING: [&str; 3] = ["add_key", "keyctl", "request_key"];
 
 /// The calls that can make a user namespace.
 pub const USER_NS: [&str; 3] = ["unshare", "clone", "clone3"];
+
+/// Calls whose first argument names the process (or thread) they change,
+/// 0 meaning the caller itself.
+pub const BY_PID: [&str; 7] = [
+    "prlimit64",
+    "sched_setaffinity",
+    "sched_setscheduler",
+    "sched_setparam",
+    "sched_setattr",
+    "migrate_pages",
+    "move_pages",
+];
+
+/// Calls that take `(which, who)`: a process, a process group or a user.
+/// Which value means "one process" for each.
+pub const BY_WHICH_WHO: [(&str, u64); 2] = [
+    ("setpriority", PRIO_PROCESS),
+    ("ioprio_set", IOPRIO_WHO_PROCESS),
+];
 
 /// When a rule matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +93,12 @@ pub struct Rule {
     pub cond: Cond,
     pub errno: i32,
     pub why: &'static str,
+    /// The `explain` feature kind this rule enforces (`network`,
+    /// `process-targets`, ...): how `features` finds a feature's rules, so
+    /// a rule cannot be emitted without being reported, or reported
+    /// without being emitted. Not in the JSON, whose shape is documented.
+    #[serde(skip)]
+    pub feature: &'static str,
 }
 
 /// The filter: rules plus the fixed prologue (foreign-arch and x32 checks).
@@ -110,42 +138,86 @@ impl Serialize for Filter {
     }
 }
 
-fn deny(syscall: &'static str, cond: Cond, why: &'static str) -> Rule {
+/// The feature kinds of the rules `compile` emits, as `explain` names them.
+pub mod kind {
+    pub const NETWORK: &str = "network";
+    pub const UNIX_SOCKETS: &str = "unix-sockets";
+    pub const VSOCK: &str = "vsock";
+    pub const IO_URING: &str = "io-uring";
+    pub const MOUNT_CHANGES: &str = "mount-changes";
+    pub const OPEN_BY_HANDLE: &str = "open-by-handle";
+    pub const USER_NAMESPACES: &str = "user-namespaces";
+    pub const KEYRINGS: &str = "keyrings";
+    pub const TERMINAL_INJECTION: &str = "terminal-injection";
+    pub const PROCESS_TARGETS: &str = "process-targets";
+}
+
+fn deny(feature: &'static str, syscall: &'static str, cond: Cond, why: &'static str) -> Rule {
     Rule {
         syscall,
         cond,
         errno: EPERM,
         why,
+        feature,
     }
 }
 
 pub fn compile(plan: &Plan) -> crate::error::Result<Filter> {
     let mut rules = Vec::new();
+    // Each network setting adds its own rules, whatever the other says:
+    // several rules on one syscall are ORed, so with both off every
+    // socket(2) is denied.
     if !plan.network.enabled {
-        if plan.network.unix_sockets {
-            rules.push(deny(
-                "socket",
-                Cond::ArgNe(0, AF_UNIX),
-                "network off: only AF_UNIX sockets",
-            ));
-        } else {
-            rules.push(deny(
-                "socket",
-                Cond::Always,
-                "network off, unix_sockets = false",
-            ));
-        }
+        rules.push(deny(
+            kind::NETWORK,
+            "socket",
+            Cond::ArgNe(0, AF_UNIX),
+            "network off: only AF_UNIX sockets",
+        ));
         // MPTCP is IPPROTO_MPTCP on an inet socket; denied on any family.
         rules.push(deny(
+            kind::NETWORK,
             "socket",
             Cond::ArgEq(2, IPPROTO_MPTCP),
             "network off: MPTCP on any family",
         ));
+        // socketpair(2) creates its two sockets before the family says it
+        // cannot pair them (EOPNOTSUPP for inet): no other family's socket
+        // comes into being, nor is its module loaded, through it either.
+        rules.push(deny(
+            kind::NETWORK,
+            "socketpair",
+            Cond::ArgNe(0, AF_UNIX),
+            "network off: only AF_UNIX socket pairs",
+        ));
     }
+    // socketpair(AF_UNIX) stays: a connected pair reaches nothing outside.
+    if !plan.network.unix_sockets {
+        rules.push(deny(
+            kind::UNIX_SOCKETS,
+            "socket",
+            Cond::ArgEq(0, AF_UNIX),
+            "unix_sockets = false",
+        ));
+    }
+    // A vsock is a channel to the hypervisor host (or other VMs), past
+    // every network namespace and firewall of the guest: no profile needs
+    // it, so it is denied whatever the network says.
+    rules.push(deny(
+        kind::VSOCK,
+        "socket",
+        Cond::ArgEq(0, AF_VSOCK),
+        "vsock reaches the hypervisor host",
+    ));
     // io_uring performs socket and file operations without the syscalls
     // above, so it is off whatever the network says.
     for s in ["io_uring_setup", "io_uring_enter", "io_uring_register"] {
-        rules.push(deny(s, Cond::Always, "io_uring bypasses syscall filtering"));
+        rules.push(deny(
+            kind::IO_URING,
+            s,
+            Cond::Always,
+            "io_uring bypasses syscall filtering",
+        ));
     }
     // Landlock forbids mount, umount, move_mount and pivot_root, but not
     // mount_setattr, with which a root command could turn the read-only
@@ -153,6 +225,7 @@ pub fn compile(plan: &Plan) -> crate::error::Result<Filter> {
     // also covers hosts without Landlock.
     for s in MOUNT_API {
         rules.push(deny(
+            kind::MOUNT_CHANGES,
             s,
             Cond::Always,
             "mount changes could undo the read-only mounts",
@@ -161,6 +234,7 @@ pub fn compile(plan: &Plan) -> crate::error::Result<Filter> {
     // With CAP_DAC_READ_SEARCH (root) it opens any file of a filesystem
     // through a writable mount of it, past read-only binds and Landlock.
     rules.push(deny(
+        kind::OPEN_BY_HANDLE,
         "open_by_handle_at",
         Cond::Always,
         "opens files past read-only binds and Landlock",
@@ -172,6 +246,7 @@ pub fn compile(plan: &Plan) -> crate::error::Result<Filter> {
     // needs under a sandbox: denied with the mount API.
     for s in VIEW_CHANGES {
         rules.push(deny(
+            kind::MOUNT_CHANGES,
             s,
             Cond::Always,
             "changes the root directory or namespaces, like the mount API",
@@ -185,6 +260,7 @@ pub fn compile(plan: &Plan) -> crate::error::Result<Filter> {
     // and the C libraries fall back to clone, whose flags are checked.
     for s in &USER_NS[..2] {
         rules.push(deny(
+            kind::USER_NAMESPACES,
             s,
             Cond::ArgHasBits(0, CLONE_NEWUSER),
             "a nested user namespace regains capabilities",
@@ -196,6 +272,7 @@ pub fn compile(plan: &Plan) -> crate::error::Result<Filter> {
     // filter denies these too.
     for s in KEYRING {
         rules.push(deny(
+            kind::KEYRINGS,
             s,
             Cond::Always,
             "the kernel keyrings are shared with processes outside",
@@ -206,17 +283,57 @@ pub fn compile(plan: &Plan) -> crate::error::Result<Filter> {
         cond: Cond::Always,
         errno: ENOSYS,
         why: "its flags cannot be checked; libc falls back to clone",
+        feature: kind::USER_NAMESPACES,
     });
     rules.push(deny(
+        kind::TERMINAL_INJECTION,
         "ioctl",
         Cond::ArgEq(1, TIOCSTI),
         "TIOCSTI would push keystrokes into the caller's terminal",
     ));
     rules.push(deny(
+        kind::TERMINAL_INJECTION,
         "ioctl",
         Cond::ArgEq(1, TIOCLINUX),
         "TIOCLINUX can push keystrokes into the console",
     ));
+    // Processes outside the sandbox. Landlock scopes only signals and
+    // abstract sockets, and these calls check only that the target has the
+    // caller's uid (root: any process), not the ptrace access Landlock
+    // hooks: without these rules a command could set another process's
+    // RLIMIT_CPU to 0 (killing it), renice it, pin it to one CPU or starve
+    // its I/O. A PID namespace would hide outsiders, but needs a supervisor
+    // process instead of exec in place. So each call may only name the
+    // caller itself (0); the filter cannot tell the command's own children
+    // and threads from outsiders, so they are refused too (SECURITY.md,
+    // Decisions). The kernel reads these arguments as ints: 32 bits.
+    for s in BY_PID {
+        rules.push(deny(
+            kind::PROCESS_TARGETS,
+            s,
+            Cond::ArgNe(0, 0),
+            "only the caller itself (pid 0), no other process",
+        ));
+    }
+    // PRIO_PGRP 0 is the caller's process group, which can hold processes
+    // outside the sandbox (the other side of a pipeline); PRIO_USER 0 is
+    // every process of the user.
+    for (s, one_process) in BY_WHICH_WHO {
+        rules.push(deny(
+            kind::PROCESS_TARGETS,
+            s,
+            Cond::ArgNe(0, one_process),
+            "only one process, never a process group or a user",
+        ));
+    }
+    for (s, _) in BY_WHICH_WHO {
+        rules.push(deny(
+            kind::PROCESS_TARGETS,
+            s,
+            Cond::ArgNe(1, 0),
+            "only the caller itself (who 0), no other process",
+        ));
+    }
     #[cfg(target_os = "linux")]
     let bpf = bpf::to_bpf(&rules)?;
     #[cfg(not(target_os = "linux"))]
@@ -302,6 +419,16 @@ mod bpf {
     fn nr(name: &str) -> Result<i64> {
         Ok(match name {
             "socket" => libc::SYS_socket,
+            "socketpair" => libc::SYS_socketpair,
+            "prlimit64" => libc::SYS_prlimit64,
+            "setpriority" => libc::SYS_setpriority,
+            "sched_setaffinity" => libc::SYS_sched_setaffinity,
+            "sched_setscheduler" => libc::SYS_sched_setscheduler,
+            "sched_setparam" => libc::SYS_sched_setparam,
+            "sched_setattr" => libc::SYS_sched_setattr,
+            "ioprio_set" => libc::SYS_ioprio_set,
+            "migrate_pages" => libc::SYS_migrate_pages,
+            "move_pages" => libc::SYS_move_pages,
             "ioctl" => libc::SYS_ioctl,
             "io_uring_setup" => libc::SYS_io_uring_setup,
             "io_uring_enter" => libc::SYS_io_uring_enter,

@@ -38,7 +38,16 @@ ops: read PATH | write PATH [DATA] | create PATH | overwrite PATH | truncate PAT
      tiocsti | tioclinux [TTY] | ioctl-stdin CMD_HEX | list-fds | env NAME | getuid
      sleep SECONDS | read-at PATH OFFSET_HEX | create-at DIRFD NAME | pidfd-kill PID SIG
      setns PATH | clone-user | clone3 | thread | io-uring-enter | reboot-bad-magic
-     sethostname-same | finit-module PATH | keyctl-session
+     sethostname-same | finit-module PATH | keyctl-session | socketpair FAMILY
+     query PID | prlimit PID cpu|nofile SOFT HARD | setpriority process|pgrp|user WHO NICE
+     sched-setaffinity PID CPU | sched-setscheduler PID other|batch|idle | sched-setparam PID
+     sched-setattr PID NICE | ioprio-set process|pgrp|user WHO idle|be:N
+     pthread-setaffinity CPU | thread-setaffinity CPU by-tid|self | pthread-create-affinity CPU
+     migrate-pages PID | move-pages PID ADDR_HEX | process-madvise PID ADDR_HEX
+     process-mrelease PID | pidfd-open PID | pidfd-getfd PID FD | kcmp PID | perf-open PID
+     get-robust-list PID | tkill TID SIG | tgkill TGID TID SIG | sigqueue PID SIG
+     tgsigqueue TGID TID SIG | setpgid PID PGID | waitid PID | sigio PID
+     process-vm-writev PID ADDR_HEX DATA_HEX | ioctl PATH CMD_HEX
      listen-tcp HOST PORT SECONDS | listen-unix PATH SECONDS | listen-abstract NAME SECONDS
      deny-syscall NAME=ERRNO[,NAME=ERRNO...] -- CMD [ARGS...]";
 
@@ -360,6 +369,22 @@ fn run(a: &Args) -> Outcome {
             Ok(vec![])
         }
         "read-at" => op_read_at(a),
+        "ioctl" => {
+            // ioctl(fd, CMD, &buf) on PATH opened read-only, e.g. a device's
+            // read-only query (TUNGETFEATURES on /dev/net/tun).
+            a.count(2, 2)?;
+            let p = a.cstr(0)?;
+            let hex = a.text(1)?;
+            let bad = || usage(format!("ioctl: bad CMD_HEX {hex:?}"));
+            let cmd = u64::from_str_radix(hex.trim_start_matches("0x"), 16).or_else(|_| bad())?;
+            let flags = libc::O_RDONLY | libc::O_NOCTTY | libc::O_CLOEXEC;
+            let fd = owned(step("open", unsafe { libc::open(p.as_ptr(), flags) })?);
+            let mut buf = [0u8; 64];
+            step("ioctl", unsafe {
+                libc::syscall(libc::SYS_ioctl, fd.as_raw_fd(), cmd, buf.as_mut_ptr())
+            })?;
+            Ok(vec![])
+        }
         "keyctl-session" => {
             // keyctl(KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 0):
             // the caller's session keyring, shared with the whole session.
@@ -560,6 +585,204 @@ fn run(a: &Args) -> Outcome {
             std::process::exit(0);
         }
         "deny-syscall" => op_deny_syscall(a),
+        "query" => op_query(a),
+        "prlimit" => op_prlimit(a),
+        "setpriority" => op_setpriority(a),
+        "sched-setaffinity" => {
+            a.count(2, 2)?;
+            let (pid, set) = (a.num::<pid_t>(0, "PID")?, cpu_set(a, 1)?);
+            let size = size_of::<libc::cpu_set_t>();
+            sys(unsafe { libc::syscall(libc::SYS_sched_setaffinity, pid, size, &set) })?;
+            own_state_if(pid == 0)
+        }
+        "sched-setscheduler" => {
+            a.count(2, 2)?;
+            let pid: pid_t = a.num(0, "PID")?;
+            let policy = match a.text(1)? {
+                "other" => libc::SCHED_OTHER,
+                "batch" => libc::SCHED_BATCH,
+                "idle" => libc::SCHED_IDLE,
+                _ => return usage("sched-setscheduler: POLICY must be other, batch or idle"),
+            };
+            let param = libc::sched_param { sched_priority: 0 };
+            let ret = unsafe { libc::syscall(libc::SYS_sched_setscheduler, pid, policy, &param) };
+            sys(ret)?;
+            own_state_if(pid == 0)
+        }
+        "sched-setparam" => {
+            // Priority 0, the only one a non-realtime policy takes: a no-op
+            // that still needs permission over the target.
+            a.count(1, 1)?;
+            let pid: pid_t = a.num(0, "PID")?;
+            let param = libc::sched_param { sched_priority: 0 };
+            sys(unsafe { libc::syscall(libc::SYS_sched_setparam, pid, &param) })?;
+            own_state_if(pid == 0)
+        }
+        "sched-setattr" => {
+            a.count(2, 2)?;
+            let pid: pid_t = a.num(0, "PID")?;
+            let mut attr = SchedAttr {
+                size: size_of::<SchedAttr>() as u32,
+                ..SchedAttr::default()
+            };
+            attr.nice = a.num(1, "NICE")?;
+            sys(unsafe { libc::syscall(libc::SYS_sched_setattr, pid, &attr, 0) })?;
+            own_state_if(pid == 0)
+        }
+        "ioprio-set" => op_ioprio_set(a),
+        "pthread-setaffinity" => {
+            // glibc passes the calling thread's TID, not 0.
+            a.count(1, 1)?;
+            let set = cpu_set(a, 0)?;
+            let size = size_of::<libc::cpu_set_t>();
+            let ret = unsafe { libc::pthread_setaffinity_np(libc::pthread_self(), size, &set) };
+            pthread_ret(ret, "pthread_setaffinity_np")?;
+            Ok(vec![])
+        }
+        "thread-setaffinity" => op_thread_setaffinity(a),
+        "pthread-create-affinity" => op_pthread_create_affinity(a),
+        "migrate-pages" => {
+            // From node 0 to node 0: needs permission over the target, moves
+            // nothing. Returns how many pages could not be moved.
+            a.count(1, 1)?;
+            let pid: pid_t = a.num(0, "PID")?;
+            let nodes: u64 = 1;
+            let ret = unsafe { libc::syscall(libc::SYS_migrate_pages, pid, 64, &nodes, &nodes) };
+            Ok(vec![("not_moved", json!(sys(ret)?))])
+        }
+        "move-pages" => {
+            // No target nodes: only asks where one page of PID lives.
+            a.count(2, 2)?;
+            let pid: pid_t = a.num(0, "PID")?;
+            let page = hex_arg(a, 1)? as *const c_void;
+            let mut status: c_int = 0;
+            let none = null::<c_int>();
+            let ret =
+                unsafe { libc::syscall(libc::SYS_move_pages, pid, 1, &page, none, &mut status, 0) };
+            sys(ret)?;
+            Ok(vec![("status", json!(status))])
+        }
+        "process-madvise" => {
+            // MADV_COLD on one page of PID: a hint, harmless in the control.
+            a.count(2, 2)?;
+            let pidfd = pidfd(a)?;
+            let iov = iovec(hex_arg(a, 1)? as *mut u8, 4096);
+            let ret = unsafe {
+                libc::syscall(
+                    libc::SYS_process_madvise,
+                    pidfd.as_raw_fd(),
+                    &iov,
+                    1,
+                    libc::MADV_COLD,
+                    0,
+                )
+            };
+            step("process_madvise", ret)?;
+            Ok(vec![])
+        }
+        "process-mrelease" => {
+            a.count(1, 1)?;
+            let pidfd = pidfd(a)?;
+            let ret = unsafe { libc::syscall(libc::SYS_process_mrelease, pidfd.as_raw_fd(), 0) };
+            step("process_mrelease", ret)?;
+            Ok(vec![])
+        }
+        "pidfd-open" => {
+            a.count(1, 1)?;
+            pidfd(a)?;
+            Ok(vec![])
+        }
+        "pidfd-getfd" => {
+            a.count(2, 2)?;
+            let pidfd = pidfd(a)?;
+            let fd: c_int = a.num(1, "FD")?;
+            let ret = unsafe { libc::syscall(libc::SYS_pidfd_getfd, pidfd.as_raw_fd(), fd, 0) };
+            drop(owned(step("pidfd_getfd", ret)? as RawFd));
+            Ok(vec![])
+        }
+        "kcmp" => {
+            // Do we share our address space with PID? (0 equal, else order.)
+            a.count(1, 1)?;
+            let pid: pid_t = a.num(0, "PID")?;
+            const KCMP_VM: c_int = 1;
+            let me = std::process::id() as pid_t;
+            let ret = unsafe { libc::syscall(libc::SYS_kcmp, me, pid, KCMP_VM, 0, 0) };
+            Ok(vec![("order", json!(sys(ret)?))])
+        }
+        "perf-open" => op_perf_open(a),
+        "get-robust-list" => {
+            a.count(1, 1)?;
+            let pid: pid_t = a.num(0, "PID")?;
+            let (mut head, mut len) = (0usize, 0usize);
+            let ret = unsafe { libc::syscall(libc::SYS_get_robust_list, pid, &mut head, &mut len) };
+            sys(ret)?;
+            Ok(vec![("head", json!(format!("{head:#x}")))])
+        }
+        "tkill" => {
+            a.count(2, 2)?;
+            let (tid, sig): (pid_t, c_int) = (a.num(0, "TID")?, a.num(1, "SIG")?);
+            sys(unsafe { libc::syscall(libc::SYS_tkill, tid, sig) })?;
+            Ok(vec![])
+        }
+        "tgkill" => {
+            a.count(3, 3)?;
+            let (tgid, tid): (pid_t, pid_t) = (a.num(0, "TGID")?, a.num(1, "TID")?);
+            let sig: c_int = a.num(2, "SIG")?;
+            sys(unsafe { libc::syscall(libc::SYS_tgkill, tgid, tid, sig) })?;
+            Ok(vec![])
+        }
+        "sigqueue" => {
+            a.count(2, 2)?;
+            let (pid, sig): (pid_t, c_int) = (a.num(0, "PID")?, a.num(1, "SIG")?);
+            let info = queued_siginfo(sig);
+            sys(unsafe { libc::syscall(libc::SYS_rt_sigqueueinfo, pid, sig, &info) })?;
+            Ok(vec![])
+        }
+        "tgsigqueue" => {
+            a.count(3, 3)?;
+            let (tgid, tid): (pid_t, pid_t) = (a.num(0, "TGID")?, a.num(1, "TID")?);
+            let sig: c_int = a.num(2, "SIG")?;
+            let info = queued_siginfo(sig);
+            let ret = unsafe { libc::syscall(libc::SYS_rt_tgsigqueueinfo, tgid, tid, sig, &info) };
+            sys(ret)?;
+            Ok(vec![])
+        }
+        "setpgid" => {
+            a.count(2, 2)?;
+            let (pid, pgid): (pid_t, pid_t) = (a.num(0, "PID")?, a.num(1, "PGID")?);
+            sys(unsafe { libc::setpgid(pid, pgid) })?;
+            Ok(vec![])
+        }
+        "waitid" => {
+            // WNOHANG: only asks; the kernel answers for our children only.
+            a.count(1, 1)?;
+            let pid: pid_t = a.num(0, "PID")?;
+            let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+            let flags = libc::WEXITED | libc::WNOHANG;
+            let ret = unsafe { libc::waitid(libc::P_PID, pid as libc::id_t, &mut info, flags) };
+            sys(ret)?;
+            Ok(vec![])
+        }
+        "sigio" => op_sigio(a),
+        "process-vm-writev" => {
+            a.count(3, 3)?;
+            let pid: pid_t = a.num(0, "PID")?;
+            let addr = hex_arg(a, 1)?;
+            let text = a.text(2)?;
+            let bad = || format!("process-vm-writev: bad DATA_HEX {text:?}");
+            if text.len() % 2 != 0 || !text.is_ascii() {
+                return usage(bad());
+            }
+            let mut data = Vec::new();
+            for i in (0..text.len()).step_by(2) {
+                let byte = u8::from_str_radix(&text[i..i + 2], 16);
+                data.push(byte.or_else(|_| usage(bad()))?);
+            }
+            let local = iovec(data.as_mut_ptr(), data.len());
+            let remote = iovec(addr as *mut u8, data.len());
+            let n = sys(unsafe { libc::process_vm_writev(pid, &local, 1, &remote, 1, 0) })?;
+            Ok(vec![("written", json!(n))])
+        }
         _ => usage(format!("unknown operation {:?}", a.op)),
     }
 }
@@ -692,17 +915,25 @@ fn op_stat(a: &Args) -> Outcome {
     ])
 }
 
-fn op_socket(a: &Args) -> Outcome {
-    a.count(2, 3)?;
-    let family = match a.text(0)? {
+/// Operand `i` as a socket family.
+fn family(a: &Args, i: usize) -> Result<c_int, Fail> {
+    Ok(match a.text(i)? {
         "inet" => libc::AF_INET,
         "inet6" => libc::AF_INET6,
         "unix" => libc::AF_UNIX,
         "netlink" => libc::AF_NETLINK,
         "packet" => libc::AF_PACKET,
         "vsock" => libc::AF_VSOCK,
-        _ => return usage("socket: FAMILY must be inet, inet6, unix, netlink, packet or vsock"),
-    };
+        _ => {
+            let msg = "FAMILY must be inet, inet6, unix, netlink, packet or vsock";
+            return usage(format!("{}: {msg}", a.op));
+        }
+    })
+}
+
+fn op_socket(a: &Args) -> Outcome {
+    a.count(2, 3)?;
+    let family = family(a, 0)?;
     let kind = match a.text(1)? {
         "stream" => libc::SOCK_STREAM,
         "dgram" => libc::SOCK_DGRAM,
@@ -862,12 +1093,18 @@ fn serve(a: &Args, fd: &OwnedFd, mut fields: Fields, duration: Duration) -> ! {
     }
 }
 
+/// socketpair [FAMILY]: a connected pair (unix by default) that passes a byte.
 fn op_socketpair(a: &Args) -> Outcome {
-    a.count(0, 0)?;
+    a.count(0, 1)?;
+    let family = if a.rest.is_empty() {
+        libc::AF_UNIX
+    } else {
+        family(a, 0)?
+    };
     let mut fds = [0 as RawFd; 2];
     let ty = libc::SOCK_STREAM | libc::SOCK_CLOEXEC;
     step("socketpair", unsafe {
-        libc::socketpair(libc::AF_UNIX, ty, 0, fds.as_mut_ptr())
+        libc::socketpair(family, ty, 0, fds.as_mut_ptr())
     })?;
     let (left, right) = (owned(fds[0]), owned(fds[1]));
     let mut byte = *b"z";
@@ -1052,5 +1289,348 @@ fn op_deny_syscall(a: &Args) -> Outcome {
     }
     let (_strings, argv) = a.argv(2)?;
     step("execvp", unsafe { libc::execvp(argv[0], argv.as_ptr()) })?;
+    Ok(vec![])
+}
+
+// ------------------------------------------------ calls that name a process
+
+/// struct sched_attr (SCHED_ATTR_SIZE_VER1, 56 bytes).
+#[repr(C)]
+#[derive(Default)]
+struct SchedAttr {
+    size: u32,
+    policy: u32,
+    flags: u64,
+    nice: i32,
+    priority: u32,
+    runtime: u64,
+    deadline: u64,
+    period: u64,
+    util_min: u32,
+    util_max: u32,
+}
+
+/// The pthread functions return the error instead of setting errno.
+fn pthread_ret(ret: c_int, name: &'static str) -> Result<(), Fail> {
+    if ret != 0 {
+        return Err(Fail::Sys(ret, Some(name)));
+    }
+    Ok(())
+}
+
+/// Operand `i` as a set of one CPU.
+fn cpu_set(a: &Args, i: usize) -> Result<libc::cpu_set_t, Fail> {
+    let cpu: usize = a.num(i, "CPU")?;
+    if cpu >= libc::CPU_SETSIZE as usize {
+        return usage(format!("{}: CPU out of range: {cpu}", a.op));
+    }
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    unsafe { libc::CPU_SET(cpu, &mut set) };
+    Ok(set)
+}
+
+/// Operand `i` as a hexadecimal address.
+fn hex_arg(a: &Args, i: usize) -> Result<usize, Fail> {
+    let hex = a.text(i)?;
+    let bad = || usage(format!("{}: bad ADDR_HEX {hex:?}", a.op));
+    usize::from_str_radix(hex.trim_start_matches("0x"), 16).or_else(|_| bad())
+}
+
+/// A pidfd for operand 0 (a PID); pidfd_open checks no permission.
+fn pidfd(a: &Args) -> Result<OwnedFd, Fail> {
+    let pid: pid_t = a.num(0, "PID")?;
+    let fd = step("pidfd_open", unsafe {
+        libc::syscall(libc::SYS_pidfd_open, pid, 0)
+    })?;
+    Ok(owned(fd as RawFd))
+}
+
+/// A siginfo as sigqueue(3) fills it: si_code SI_QUEUE, which the kernel
+/// requires for a process other than the caller.
+fn queued_siginfo(sig: c_int) -> [c_int; 32] {
+    let mut info = [0 as c_int; 32];
+    info[0] = sig;
+    info[2] = libc::SI_QUEUE;
+    info[4] = std::process::id() as c_int; // si_pid
+    info[5] = unsafe { libc::getuid() } as c_int; // si_uid
+    info
+}
+
+/// "which" of setpriority and ioprio_set: PRIO_* is 0-based, IOPRIO_WHO_* 1-based.
+fn which(a: &Args, i: usize, base: c_int) -> Result<c_int, Fail> {
+    Ok(base
+        + match a.text(i)? {
+            "process" => 0,
+            "pgrp" => 1,
+            "user" => 2,
+            _ => return usage(format!("{}: WHICH must be process, pgrp or user", a.op)),
+        })
+}
+
+/// query PID: every read-only fact the scheduling calls give about PID
+/// (0: the caller), each by its own call, as `step` names them.
+fn op_query(a: &Args) -> Outcome {
+    a.count(1, 1)?;
+    state_of(a.num(0, "PID")?)
+}
+
+/// After an op changed the caller itself: `"own": {...}`, the caller's
+/// state as `query 0` gives it plus its open-file limit, so a test sees
+/// the change land.
+fn own_state_if(own: bool) -> Outcome {
+    if !own {
+        return Ok(vec![]);
+    }
+    let mut state: serde_json::Map<String, Value> = state_of(0)?
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    step("getrlimit", unsafe {
+        libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim)
+    })?;
+    state.insert("nofile".into(), json!([lim.rlim_cur, lim.rlim_max]));
+    Ok(vec![("own", Value::Object(state))])
+}
+
+fn state_of(pid: pid_t) -> Outcome {
+    let pgid = step("getpgid", unsafe { libc::getpgid(pid) })?;
+    let sid = step("getsid", unsafe { libc::getsid(pid) })?;
+    // -1 is a valid nice value: errno tells.
+    unsafe { *libc::__errno_location() = 0 };
+    let nice = unsafe { libc::getpriority(libc::PRIO_PROCESS, pid as libc::id_t) };
+    if nice == -1 && last_errno() != 0 {
+        return Err(Fail::Sys(last_errno(), Some("getpriority")));
+    }
+    let policy = step("sched_getscheduler", unsafe {
+        libc::syscall(libc::SYS_sched_getscheduler, pid)
+    })?;
+    let mut param = libc::sched_param { sched_priority: 0 };
+    step("sched_getparam", unsafe {
+        libc::syscall(libc::SYS_sched_getparam, pid, &mut param)
+    })?;
+    let mut attr = SchedAttr::default();
+    let size = size_of::<SchedAttr>();
+    step("sched_getattr", unsafe {
+        libc::syscall(libc::SYS_sched_getattr, pid, &mut attr, size, 0)
+    })?;
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    let size = size_of::<libc::cpu_set_t>();
+    step("sched_getaffinity", unsafe {
+        libc::syscall(libc::SYS_sched_getaffinity, pid, size, &mut set)
+    })?;
+    let cpus: Vec<usize> = (0..libc::CPU_SETSIZE as usize)
+        .filter(|c| unsafe { libc::CPU_ISSET(*c, &set) })
+        .collect();
+    let mut interval: libc::timespec = unsafe { std::mem::zeroed() };
+    step("sched_rr_get_interval", unsafe {
+        libc::syscall(libc::SYS_sched_rr_get_interval, pid, &mut interval)
+    })?;
+    let ioprio = step("ioprio_get", unsafe {
+        libc::syscall(libc::SYS_ioprio_get, IOPRIO_WHO_PROCESS, pid)
+    })?;
+    // _LINUX_CAPABILITY_VERSION_3: two 32-bit words per set.
+    let header = [0x2008_0522u32, pid as u32];
+    let mut data = [0u32; 6];
+    step("capget", unsafe {
+        libc::syscall(libc::SYS_capget, &header, &mut data)
+    })?;
+    let effective = (u64::from(data[3]) << 32) | u64::from(data[0]);
+    Ok(vec![
+        ("pgid", json!(pgid)),
+        ("sid", json!(sid)),
+        ("nice", json!(nice)),
+        ("policy", json!(policy)),
+        ("attr_nice", json!(attr.nice)),
+        ("cpus", json!(cpus)),
+        ("ioprio_class", json!(ioprio >> 13)),
+        ("ioprio_level", json!(ioprio & 0x1fff)),
+        ("cap_effective", json!(format!("{effective:016x}"))),
+    ])
+}
+
+/// prlimit PID cpu|nofile SOFT HARD (numbers or "inf").
+fn op_prlimit(a: &Args) -> Outcome {
+    a.count(4, 4)?;
+    let pid: pid_t = a.num(0, "PID")?;
+    let resource = match a.text(1)? {
+        "cpu" => libc::RLIMIT_CPU,
+        "nofile" => libc::RLIMIT_NOFILE,
+        _ => return usage("prlimit: RESOURCE must be cpu or nofile"),
+    };
+    let limit = |i| -> Result<u64, Fail> {
+        match a.text(i)? {
+            "inf" => Ok(libc::RLIM_INFINITY),
+            _ => a.num(i, "limit"),
+        }
+    };
+    let new = libc::rlimit {
+        rlim_cur: limit(2)?,
+        rlim_max: limit(3)?,
+    };
+    let none = null_mut::<libc::rlimit>();
+    sys(unsafe { libc::syscall(libc::SYS_prlimit64, pid, resource, &new, none) })?;
+    own_state_if(pid == 0)
+}
+
+/// setpriority process|pgrp|user WHO NICE
+fn op_setpriority(a: &Args) -> Outcome {
+    a.count(3, 3)?;
+    let which = which(a, 0, libc::PRIO_PROCESS as c_int)?;
+    let who: c_int = a.num(1, "WHO")?;
+    let nice: c_int = a.num(2, "NICE")?;
+    sys(unsafe { libc::syscall(libc::SYS_setpriority, which, who, nice) })?;
+    own_state_if(which == libc::PRIO_PROCESS as c_int && who == 0)
+}
+
+const IOPRIO_WHO_PROCESS: c_int = 1;
+
+/// ioprio-set process|pgrp|user WHO idle|be:LEVEL
+fn op_ioprio_set(a: &Args) -> Outcome {
+    a.count(3, 3)?;
+    let which = which(a, 0, IOPRIO_WHO_PROCESS)?;
+    let who: c_int = a.num(1, "WHO")?;
+    let text = a.text(2)?;
+    let (class, level) = match text.split_once(':') {
+        None if text == "idle" => (3, 0),
+        Some(("be", n)) => match n.parse::<c_int>() {
+            Ok(n @ 0..=7) => (2, n),
+            _ => return usage(format!("ioprio-set: bad level {n:?}")),
+        },
+        _ => return usage("ioprio-set: CLASS must be idle or be:N"),
+    };
+    let ioprio = (class << 13) | level;
+    sys(unsafe { libc::syscall(libc::SYS_ioprio_set, which, who, ioprio) })?;
+    own_state_if(which == IOPRIO_WHO_PROCESS && who == 0)
+}
+
+/// thread-setaffinity CPU by-tid|self: a second thread of this process is
+/// pinned to CPU by the main thread naming its TID (as a thread pool
+/// does), or by itself naming 0. Reports the CPUs it then runs on.
+fn op_thread_setaffinity(a: &Args) -> Outcome {
+    a.count(2, 2)?;
+    let set = cpu_set(a, 0)?;
+    let by_tid = match a.text(1)? {
+        "by-tid" => true,
+        "self" => false,
+        _ => return usage("thread-setaffinity: MODE must be by-tid or self"),
+    };
+    let size = size_of::<libc::cpu_set_t>();
+    let (tid_tx, tid_rx) = std::sync::mpsc::channel();
+    let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+    let worker = std::thread::spawn(move || {
+        let tid = unsafe { libc::syscall(libc::SYS_gettid) } as pid_t;
+        let _ = tid_tx.send(tid);
+        let _ = go_rx.recv();
+        let own = if by_tid {
+            0
+        } else {
+            unsafe { libc::syscall(libc::SYS_sched_setaffinity, 0, size, &set) }
+        };
+        let own = if own < 0 { Err(last_errno()) } else { Ok(()) };
+        let mut now: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+        unsafe { libc::syscall(libc::SYS_sched_getaffinity, 0, size, &mut now) };
+        let cpus: Vec<usize> = (0..libc::CPU_SETSIZE as usize)
+            .filter(|c| unsafe { libc::CPU_ISSET(*c, &now) })
+            .collect();
+        (own, cpus)
+    });
+    let tid = tid_rx
+        .recv()
+        .map_err(|_| Fail::Sys(libc::EIO, Some("thread")))?;
+    let by_main = if by_tid {
+        unsafe { libc::syscall(libc::SYS_sched_setaffinity, tid, size, &set) }
+    } else {
+        0
+    };
+    let by_main = if by_main < 0 {
+        Err(last_errno())
+    } else {
+        Ok(())
+    };
+    let _ = go_tx.send(());
+    let (own, cpus) = worker
+        .join()
+        .map_err(|_| Fail::Sys(libc::EIO, Some("join")))?;
+    by_main.map_err(|e| Fail::Sys(e, Some("sched_setaffinity(tid)")))?;
+    own.map_err(|e| Fail::Sys(e, Some("sched_setaffinity(0)")))?;
+    Ok(vec![("tid", json!(tid)), ("cpus", json!(cpus))])
+}
+
+/// pthread-create-affinity CPU: a thread created with an affinity
+/// attribute, which glibc applies from the creating thread by TID.
+fn op_pthread_create_affinity(a: &Args) -> Outcome {
+    a.count(1, 1)?;
+    let set = cpu_set(a, 0)?;
+    extern "C" fn body(_: *mut c_void) -> *mut c_void {
+        null_mut()
+    }
+    let mut attr: libc::pthread_attr_t = unsafe { std::mem::zeroed() };
+    pthread_ret(
+        unsafe { libc::pthread_attr_init(&mut attr) },
+        "pthread_attr_init",
+    )?;
+    let size = size_of::<libc::cpu_set_t>();
+    let ret = unsafe { libc::pthread_attr_setaffinity_np(&mut attr, size, &set) };
+    pthread_ret(ret, "pthread_attr_setaffinity_np")?;
+    let mut thread: libc::pthread_t = 0;
+    let ret = unsafe { libc::pthread_create(&mut thread, &attr, body, null_mut()) };
+    unsafe { libc::pthread_attr_destroy(&mut attr) };
+    pthread_ret(ret, "pthread_create")?;
+    unsafe { libc::pthread_join(thread, null_mut()) };
+    Ok(vec![])
+}
+
+/// perf-open PID: a user-space-only software counter on PID, what an
+/// unprivileged profiler may open on its own user's processes.
+fn op_perf_open(a: &Args) -> Outcome {
+    a.count(1, 1)?;
+    let pid: pid_t = a.num(0, "PID")?;
+    // struct perf_event_attr, PERF_ATTR_SIZE_VER0 (64 bytes) and zeroes.
+    let mut attr = [0u64; 16];
+    const PERF_TYPE_SOFTWARE: u64 = 1;
+    const PERF_COUNT_SW_TASK_CLOCK: u64 = 1;
+    attr[0] = PERF_TYPE_SOFTWARE | (64 << 32); // type, size
+    attr[1] = PERF_COUNT_SW_TASK_CLOCK; // config
+    attr[5] = 1 | (1 << 5) | (1 << 6); // disabled, exclude_kernel, exclude_hv
+    const PERF_FLAG_FD_CLOEXEC: u64 = 8;
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_perf_event_open,
+            attr.as_ptr(),
+            pid,
+            -1,
+            -1,
+            PERF_FLAG_FD_CLOEXEC,
+        )
+    };
+    drop(owned(sys(ret)? as RawFd));
+    Ok(vec![])
+}
+
+/// sigio PID: a pipe whose owner (F_SETOWN) is PID, with O_ASYNC, then a
+/// write: the kernel sends PID SIGIO (which kills a process that does not
+/// handle it). F_SETOWN itself checks nothing, so this succeeds whether
+/// the signal is delivered or not: the target's fate tells.
+fn op_sigio(a: &Args) -> Outcome {
+    a.count(1, 1)?;
+    let pid: pid_t = a.num(0, "PID")?;
+    let mut fds = [0 as RawFd; 2];
+    step("pipe", unsafe {
+        libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC)
+    })?;
+    let (rd, wr) = (owned(fds[0]), owned(fds[1]));
+    step("F_SETOWN", unsafe {
+        libc::fcntl(rd.as_raw_fd(), libc::F_SETOWN, pid)
+    })?;
+    step("F_SETFL", unsafe {
+        libc::fcntl(rd.as_raw_fd(), libc::F_SETFL, libc::O_ASYNC)
+    })?;
+    step("write", unsafe {
+        libc::write(wr.as_raw_fd(), b"x".as_ptr().cast(), 1)
+    })?;
     Ok(vec![])
 }
