@@ -129,20 +129,27 @@ fn outcome(out: std::process::Output) -> Outcome {
 /// Runs `argv` with `file` as its fd 5 and no other descriptor than 0, 1, 2
 /// and 5 (everything else is close-on-exec).
 fn run_with_fd5(ws: &Ws, argv: &[&str], file: &File) -> Outcome {
+    run_with_fd(ws, argv, file, 5)
+}
+
+/// Runs `argv` with `file` as its descriptor `n` (above 2) and no other
+/// than 0, 1, 2 and `n`: the descriptor a caller passes on, as a shell's
+/// `exec 9</etc` does.
+fn run_with_fd(ws: &Ws, argv: &[&str], file: &File, n: i32) -> Outcome {
     let mut cmd = command_as(ws.user, &ws.work(), &ws.env(), argv);
     let raw = file.as_raw_fd();
     // SAFETY: between fork and exec only async-signal-safe calls (dup2,
     // fcntl, close_range) on descriptors of this process.
     unsafe {
         cmd.pre_exec(move || {
-            if raw == 5 {
-                libc::fcntl(5, libc::F_SETFD, 0);
-            } else if libc::dup2(raw, 5) < 0 {
+            if raw == n {
+                libc::fcntl(n, libc::F_SETFD, 0);
+            } else if libc::dup2(raw, n) < 0 {
                 return Err(std::io::Error::last_os_error());
             }
             let cloexec = libc::CLOSE_RANGE_CLOEXEC as libc::c_int;
-            libc::syscall(libc::SYS_close_range, 3u32, 4u32, cloexec);
-            libc::syscall(libc::SYS_close_range, 6u32, u32::MAX, cloexec);
+            libc::close_range(3, n as u32 - 1, cloexec);
+            libc::close_range(n as u32 + 1, u32::MAX, cloexec);
             Ok(())
         });
     }
@@ -364,11 +371,12 @@ fn fs_write_through_proc_self_fd_of_an_inherited_read_only_fd() {
         run_with_fd5(&ws, &create, &dir).assert_ok();
         std::fs::remove_file(ws.join("outside/planted")).unwrap();
         let before = snapshot(&roots);
-        // Under cordon the reopen is a new open of the file's real path:
-        // Landlock denies it. The descriptor is the caller's (opened on the
-        // host's mounts), so even root meets Landlock, not the read-only world.
+        // Kept with --keep-fd (without it the descriptor is closed at
+        // exec), the reopen is a new open of the file's real path: Landlock
+        // denies it. The descriptor is the caller's (opened on the host's
+        // mounts), so even root meets Landlock, not the read-only world.
         fn sandboxed_argv<'a>(c: &'a str, op: &[&'a str]) -> Vec<&'a str> {
-            [&[c, "run", "--"][..], op].concat()
+            [&[c, "run", "--keep-fd", "5", "--"][..], op].concat()
         }
         run_with_fd5(&ws, &sandboxed_argv(c, &reopen), &file).assert_errno("EACCES");
         run_with_fd5(&ws, &sandboxed_argv(c, &create), &dir).assert_errno("EACCES");
@@ -1144,29 +1152,122 @@ fn fds_only_the_callers_descriptors_reach_the_command() {
                 })
                 .collect()
         };
+        // Control: the caller's fd 5 reaches a command run without cordon.
         let expected = fds(&run_with_fd5(&ws, &[p, "list-fds"], &file));
+        assert_eq!(
+            expected.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+            [0, 1, 2, 5]
+        );
         // Every policy shape: nothing to pin (no namespace for an
-        // unprivileged caller), a .git to pin (namespace), read-only.
-        for flags in [&[][..], &["-p", "read-only"]] {
+        // unprivileged caller), a .git to pin (namespace), read-only, and
+        // no sandbox at all (the contract closes descriptors on every run).
+        for flags in [&[][..], &["-p", "read-only"], &["-p", "full-access"]] {
             for git in [false, true] {
                 if git {
                     ws.write("work/.git/config", "[core]\n");
                 }
-                let mut argv = vec![c, "run"];
-                argv.extend_from_slice(flags);
-                argv.extend(["--", p, "list-fds"]);
-                let got = fds(&run_with_fd5(&ws, &argv, &file));
-                assert_eq!(got, expected, "{user:?} {flags:?} git={git}");
-                let numbers: Vec<i64> = got.iter().map(|(n, _)| *n).collect();
-                assert_eq!(numbers, [0, 1, 2, 5], "{got:?}");
-                assert!(got[3].1.ends_with("/outside/passed"), "{got:?}");
-                // No Landlock ruleset, O_PATH, pipe or namespace fd of cordon's.
-                assert!(
-                    !got.iter().any(|(_, t)| t.contains("anon_inode")),
-                    "{got:?}"
-                );
+                for keep in [false, true] {
+                    let mut argv = vec![c, "run"];
+                    argv.extend_from_slice(flags);
+                    if keep {
+                        argv.extend(["--keep-fd", "5"]);
+                    }
+                    argv.extend(["--", p, "list-fds"]);
+                    let got = fds(&run_with_fd5(&ws, &argv, &file));
+                    let what = format!("{user:?} {flags:?} git={git} keep={keep}");
+                    if keep {
+                        assert_eq!(got, expected, "{what}");
+                    } else {
+                        // fds 0-2 only: the caller's fd 5 is closed at exec.
+                        assert_eq!(got, expected[..3], "{what}");
+                    }
+                    // No Landlock ruleset, O_PATH, pipe or namespace fd of cordon's.
+                    assert!(
+                        !got.iter().any(|(_, t)| t.contains("anon_inode")),
+                        "{what}: {got:?}"
+                    );
+                }
             }
             let _ = std::fs::remove_dir_all(ws.join("work/.git"));
         }
     }
+}
+
+/// `exec 9<DIR` in the calling shell, then the command changes modes,
+/// owners and entries through descriptor 9: fchmod, fchown and openat work
+/// on the descriptor's file whatever the sandbox says about its path
+/// (Landlock checks paths at open, and a read-only mount of the namespace
+/// is not the mount the caller's descriptor was opened on).
+#[test]
+fn fds_an_inherited_directory_fd_reaches_past_the_sandbox_unless_closed() {
+    let _host = host_sockets_unchanged();
+    for user in users() {
+        let ws = Ws::new(user);
+        let roots = outside_of(&ws);
+        ws.write("outside/dir/f", "x");
+        let dir = ws.join("outside/dir");
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(dir.join("f"), std::fs::Permissions::from_mode(0o644)).unwrap();
+        let fd = File::open(&dir).unwrap();
+        let (c, p) = (
+            cordon_bin().to_str().unwrap(),
+            probe_bin().to_str().unwrap(),
+        );
+        let uid = user.uid().to_string();
+        let attacks: [&[&str]; 5] = [
+            &["chmod", "/proc/self/fd/9/f", "666"],
+            &["fchmod", "9", "777"],
+            &["fchown", "9", &uid, &uid],
+            &["fchmodat", "9", "f", "666"],
+            &["create-at", "9", "planted"],
+        ];
+        let restore = || {
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+            std::fs::set_permissions(dir.join("f"), std::fs::Permissions::from_mode(0o644))
+                .unwrap();
+            let _ = std::fs::remove_file(dir.join("planted"));
+        };
+        // Control: each one works through the inherited descriptor.
+        for op in attacks {
+            let argv = [&[p][..], op].concat();
+            run_with_fd(&ws, &argv, &fd, 9).assert_ok();
+        }
+        restore();
+        let before = snapshot(&roots);
+        for flags in [&[][..], &["-p", "read-only"], &["-p", "full-access"]] {
+            for op in attacks {
+                let argv = [&[c, "run"][..], flags, &["--", p], op].concat();
+                let out = run_with_fd(&ws, &argv, &fd, 9);
+                // Closed at exec: EBADF on the descriptor; its /proc/self/fd
+                // entry is gone.
+                let want = if op[0] == "chmod" { "ENOENT" } else { "EBADF" };
+                out.assert_errno(want);
+            }
+        }
+        assert_unchanged(&before, &roots, "inherited directory fd");
+        // Kept with --keep-fd, the descriptor keeps its power (SECURITY.md,
+        // residual risks): the caller chose to pass it.
+        let argv = [c, "run", "--keep-fd", "9", "--", p, "fchmod", "9", "700"];
+        run_with_fd(&ws, &argv, &fd, 9).assert_ok();
+        restore();
+    }
+}
+
+#[test]
+fn fds_keep_fd_of_stdio_or_of_a_closed_descriptor_is_refused() {
+    let ws = Ws::new(users()[0]);
+    let p = probe_bin().to_str().unwrap();
+    for fd in ["0", "1", "2"] {
+        let out = cordon(&ws, &["run", "--keep-fd", fd, "--", p, "create", "ran"]);
+        out.assert_refused(&format!("--keep-fd {fd}"));
+    }
+    for args in [
+        &["run", "--keep-fd", "9"][..],
+        &["run", "--dry-run", "--keep-fd", "9"],
+    ] {
+        let mut args = args.to_vec();
+        args.extend(["--", p, "create", "ran"]);
+        cordon(&ws, &args).assert_refused("--keep-fd 9: descriptor 9 is not open");
+    }
+    assert!(!ws.join("work/ran").exists(), "nothing may run");
 }

@@ -90,6 +90,11 @@ pub struct RunArgs {
     /// kernels.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=7))]
     pub landlock_abi: Option<u8>,
+    /// Keep inherited descriptor N (above 2) open in the command
+    /// (repeatable); every other one above 2 is closed at exec, since a
+    /// descriptor opened outside reaches past the sandbox.
+    #[arg(long = "keep-fd", value_name = "N", value_parser = clap::value_parser!(i32).range(0..))]
+    pub keep_fd: Vec<i32>,
     /// The command and its arguments (after `--`).
     #[arg(trailing_var_arg = true, value_name = "CMD")]
     pub command: Vec<OsString>,

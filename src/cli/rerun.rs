@@ -30,7 +30,10 @@ execution:
 
 A permissions execution runs bounded or not at all: if this host cannot enforce
 its whole sandbox, cordon exits 125 and runs nothing (--best-effort is refused).
-Unknown fields are errors."#;
+Unknown fields are errors.
+
+Descriptors above 2 are closed at exec, with no --keep-fd: what the calling
+process has open is not part of an approved request."#;
 
 /// The plan an escalation request gets, resolved now, and its command: what
 /// `rerun` runs and what `explain --request` / `seatbelt --request` show.
@@ -66,6 +69,9 @@ pub fn rerun(args: RerunArgs) -> Result<i32> {
             landlock_abi: args.landlock_abi,
             chdir: Some(plan.cwd.clone()),
             bounded: kind.bounded(),
+            // A request names no descriptors: what the caller has open is
+            // not part of what was approved, so none is kept.
+            stdio: Default::default(),
         },
     )
     .map_err(named)

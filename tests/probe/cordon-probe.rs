@@ -37,6 +37,7 @@ ops: read PATH | write PATH [DATA] | create PATH | overwrite PATH | truncate PAT
      ptrace-attach PID | process-vm-readv PID ADDR_HEX | open-by-handle PATH [MOUNTDIR]
      tiocsti | tioclinux [TTY] | ioctl-stdin CMD_HEX | list-fds | env NAME | getuid
      sleep SECONDS | read-at PATH OFFSET_HEX | create-at DIRFD NAME | pidfd-kill PID SIG
+     fchmod FD OCTAL | fchown FD UID GID | fchmodat DIRFD NAME OCTAL | open PATH r|w|rw
      setns PATH | clone-user | clone3 | thread | io-uring-enter | reboot-bad-magic
      sethostname-same | finit-module PATH | keyctl-session
      listen-tcp HOST PORT SECONDS | listen-unix PATH SECONDS | listen-abstract NAME SECONDS
@@ -283,9 +284,7 @@ fn run(a: &Args) -> Outcome {
         "chmod" => {
             a.count(2, 2)?;
             let p = a.cstr(0)?;
-            let text = a.text(1)?;
-            let bad = || usage(format!("chmod: bad octal mode {text:?}"));
-            let mode = u32::from_str_radix(text, 8).or_else(|_| bad())?;
+            let mode = octal(a, 1)?;
             sys(unsafe { libc::chmod(p.as_ptr(), mode) })?;
             Ok(vec![])
         }
@@ -395,6 +394,43 @@ fn run(a: &Args) -> Outcome {
             step("finit_module", unsafe {
                 libc::syscall(libc::SYS_finit_module, fd.as_raw_fd(), c"".as_ptr(), 0)
             })?;
+            Ok(vec![])
+        }
+        "fchmod" => {
+            a.count(2, 2)?;
+            let fd: RawFd = a.num(0, "FD")?;
+            let mode = octal(a, 1)?;
+            sys(unsafe { libc::fchmod(fd, mode) })?;
+            Ok(vec![])
+        }
+        "fchown" => {
+            a.count(3, 3)?;
+            let fd: RawFd = a.num(0, "FD")?;
+            let (uid, gid) = (id_arg(a, 1)?, id_arg(a, 2)?);
+            sys(unsafe { libc::fchown(fd, uid, gid) })?;
+            Ok(vec![])
+        }
+        "fchmodat" => {
+            a.count(3, 3)?;
+            let dirfd: RawFd = a.num(0, "DIRFD")?;
+            let name = a.cstr(1)?;
+            let mode = octal(a, 2)?;
+            sys(unsafe { libc::fchmodat(dirfd, name.as_ptr(), mode, 0) })?;
+            Ok(vec![])
+        }
+        "open" => {
+            // A terminal is opened the way an attacker would: without
+            // becoming its controlling terminal, without blocking.
+            a.count(2, 2)?;
+            let p = a.cstr(0)?;
+            let mode = match a.text(1)? {
+                "r" => libc::O_RDONLY,
+                "w" => libc::O_WRONLY,
+                "rw" => libc::O_RDWR,
+                m => return usage(format!("open: MODE must be r, w or rw, not {m:?}")),
+            };
+            let flags = mode | libc::O_NOCTTY | libc::O_NONBLOCK | libc::O_CLOEXEC;
+            drop(owned(sys(unsafe { libc::open(p.as_ptr(), flags) })?));
             Ok(vec![])
         }
         "create-at" => {
@@ -637,6 +673,12 @@ fn two_path_op(a: &Args, f: impl FnOnce(*const c_char, *const c_char) -> c_int) 
 }
 
 /// A uid/gid operand; -1 means "leave unchanged".
+fn octal(a: &Args, i: usize) -> Result<libc::mode_t, Fail> {
+    let text = a.text(i)?;
+    let bad = || usage(format!("{}: bad octal mode {text:?}", a.op));
+    libc::mode_t::from_str_radix(text, 8).or_else(|_| bad())
+}
+
 fn id_arg(a: &Args, i: usize) -> Result<u32, Fail> {
     match a.num::<i64>(i, "id")? {
         -1 => Ok(u32::MAX),
