@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::{PolicyArgs, print_json};
 use crate::error::Result;
 use crate::plan::{self, Env, PathVerdict, Plan};
-use crate::stdio::{Process, Stdio};
+use crate::stdio::{Process, SessionFlag, Stdio};
 use crate::view::{Platform, View, platform_view};
 
 #[derive(Args)]
@@ -56,7 +56,7 @@ pub fn explain(args: ExplainArgs) -> Result<i32> {
             plan::resolve(&policy, &cwd, &Env::from_process())?
         }
     };
-    let process = Stdio::default().describe();
+    let process = Stdio::new(&[], SessionFlag::Auto)?.describe();
     let platform = args.platform.unwrap_or_else(Platform::host);
     let view = platform_view(&plan, platform, args.landlock_abi)?;
     let lookups: Vec<_> = args

@@ -8,7 +8,7 @@ use super::{RunArgs, print_json};
 use crate::error::{Error, Result};
 use crate::plan::{self, Env, Plan};
 use crate::sandbox::{self, Launch};
-use crate::stdio::{Process, Stdio};
+use crate::stdio::{Process, SessionFlag, Stdio};
 use crate::view::{Platform, View, platform_view};
 
 /// `run --dry-run --json`.
@@ -50,7 +50,8 @@ pub fn run(args: RunArgs) -> Result<i32> {
     }
     // First: whether the named descriptors are open is the caller's state,
     // before cordon opens anything of its own.
-    let stdio = Stdio::new(&args.keep_fd)?;
+    let session = SessionFlag::from_flags(args.new_session, args.no_new_session);
+    let stdio = Stdio::new(&args.keep_fd, session)?;
     let policy = args.policy.policy()?;
     let cwd = args.policy.cwd()?;
     let plan = plan::resolve(&policy, &cwd, &Env::from_process())?;
