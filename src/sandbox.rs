@@ -112,7 +112,7 @@ pub fn launch(plan: &Plan, argv: &[OsString], opts: &Launch) -> Result<i32> {
 #[cfg(target_os = "linux")]
 fn launch_native(plan: &Plan, argv: &[OsString], opts: &Launch) -> Result<i32> {
     use crate::linux;
-    let art = linux::compile(plan, linux::host_abi(opts.landlock_abi))?;
+    let mut art = linux::compile(plan, linux::host_abi(opts.landlock_abi))?;
     if opts.bounded {
         refuse_bounded_gaps(&art.gaps)?;
     }
@@ -128,13 +128,14 @@ fn launch_native(plan: &Plan, argv: &[OsString], opts: &Launch) -> Result<i32> {
             eprintln!("cordon: warning: not enforced: {g}");
         }
     }
-    let in_namespace = enter_namespace(&art.mounts, opts.best_effort)?;
-    if in_namespace {
+    if enter_namespace(&art.mounts, opts.best_effort)? {
         // The cwd still points into the mount below the new ones; entering
         // it again by path picks up the writable (or read-only) bind on top.
         let dir = opts.chdir.clone().unwrap_or_else(|| plan.cwd.clone());
         chdir(&Some(dir))?;
     } else {
+        // No private /dev/pts after all: its rule would grant the host's.
+        linux::terminals::without_namespace(&mut art);
         chdir(&opts.chdir)?;
     }
     linux::apply(&art)?;

@@ -753,13 +753,15 @@ fn proc_terminal_injection_tiocsti_and_tioclinux() {
             "{user:?}"
         );
         // TIOCLINUX on a real virtual console (root only; the pty above
-        // does not implement it).
+        // does not implement it): a console is not the command's terminal,
+        // so Landlock refuses to open it before the ioctl's filter is
+        // reached (term_consoles_serial_lines_vcs_and_disks_cannot_be_read).
         if user == User::Root && Path::new("/dev/tty1").exists() {
             let ctl = control(&ws, &["tioclinux", "/dev/tty1"]);
             if ctl.json()["ok"] == true {
                 let out = sandboxed(&ws, &[], &["tioclinux", "/dev/tty1"]);
-                out.assert_errno("EPERM");
-                assert_eq!(out.json()["step"], "ioctl");
+                out.assert_errno("EACCES");
+                assert_eq!(out.json()["step"], "open");
             } else {
                 eprintln!("note: /dev/tty1 is no virtual console here: {ctl:?}");
             }
@@ -1270,4 +1272,171 @@ fn fds_keep_fd_of_stdio_or_of_a_closed_descriptor_is_refused() {
         cordon(&ws, &args).assert_refused("--keep-fd 9: descriptor 9 is not open");
     }
     assert!(!ws.join("work/ran").exists(), "nothing may run");
+}
+
+// -------------------------------------------------------------- terminals
+
+/// A pty made outside the sandbox by the workspace's user, as another
+/// terminal of theirs (a second tab, an ssh session) would be: the holder
+/// keeps the master and prints the slave's name. Killed on drop.
+struct OtherTerminal {
+    child: Child,
+    path: String,
+}
+
+impl OtherTerminal {
+    fn open(ws: &Ws) -> OtherTerminal {
+        let script = "import os, time\n\
+                      m, s = os.openpty()\n\
+                      print(os.ttyname(s), flush=True)\n\
+                      time.sleep(60)\n";
+        let mut child = command_as(
+            ws.user,
+            &ws.join("outside"),
+            &ws.env(),
+            &["python3", "-c", script],
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+        let mut path = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut path)
+            .unwrap();
+        let path = path.trim().to_string();
+        assert!(path.starts_with("/dev/pts/"), "{path:?}");
+        OtherTerminal { child, path }
+    }
+}
+
+impl Drop for OtherTerminal {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Another pty the caller can reach (its own user's; for root, any): the
+/// control opens it for reading and for writing. Under cordon, without a
+/// mount namespace, Landlock grants no rule on it, and a read scope of `/`
+/// does not reach device nodes under /dev: EACCES. In the namespace
+/// (always for root; for an unprivileged caller in a git workspace), /dev/pts
+/// is a private instance that does not hold it: ENOENT. Through the
+/// holder's /proc/PID/fd: EACCES (ptrace check).
+#[test]
+fn term_another_pty_cannot_be_opened() {
+    let _host = host_sockets_unchanged();
+    for user in users() {
+        for git in [false, true] {
+            let ws = Ws::new(user);
+            if git {
+                ws.write("work/.git/config", "[core]\n");
+            }
+            let other = OtherTerminal::open(&ws);
+            let by_fd = format!("/proc/{}/fd/3", other.child.id());
+            for mode in ["r", "rw"] {
+                control(&ws, &["open", &other.path, mode]).assert_ok();
+                control(&ws, &["open", &by_fd, mode]).assert_ok();
+            }
+            // Every profile shape, and the network on.
+            for flags in [&[][..], &["-p", "read-only"], &["--network"]] {
+                let want = if plan_has_namespace(&ws, flags) {
+                    "ENOENT"
+                } else {
+                    "EACCES"
+                };
+                for mode in ["r", "w", "rw"] {
+                    let what = format!("{user:?} git={git} {flags:?} {mode}");
+                    let out = sandboxed(&ws, flags, &["open", &other.path, mode]);
+                    assert_eq!(out.errno().as_deref(), Some(want), "{what}: {out:?}");
+                    let out = sandboxed(&ws, flags, &["open", &by_fd, mode]);
+                    assert_eq!(out.errno().as_deref(), Some("EACCES"), "{what}: {out:?}");
+                }
+            }
+            // --best-effort on a host where the planned namespace cannot be
+            // had: no private /dev/pts, and no rule on the host's either.
+            if plan_has_namespace(&ws, &[]) {
+                let (c, p) = (
+                    cordon_bin().to_str().unwrap(),
+                    probe_bin().to_str().unwrap(),
+                );
+                let argv = [
+                    p,
+                    "deny-syscall",
+                    "unshare=EPERM",
+                    "--",
+                    c,
+                    "run",
+                    "--best-effort",
+                    "--",
+                    p,
+                    "open",
+                    &other.path,
+                    "rw",
+                ];
+                let out = run_as(user, &ws.work(), &ws.env(), &argv);
+                assert!(out.stderr.contains("not enforced"), "{user:?}: {out:?}");
+                assert_eq!(out.errno().as_deref(), Some("EACCES"), "{user:?}: {out:?}");
+            }
+        }
+    }
+}
+
+/// Whether `cordon run FLAGS` in `ws` sets up the mount namespace, as its
+/// dry run says.
+fn plan_has_namespace(ws: &Ws, flags: &[&str]) -> bool {
+    let args = [&["run", "--dry-run"][..], flags, &["--", "true"]].concat();
+    let out = cordon(ws, &args);
+    assert_eq!(out.status, 0, "{out:?}");
+    out.stdout.contains("mounts: private mount namespace")
+}
+
+/// Root's other terminals and raw devices: a virtual console (what is typed
+/// on it), its screen memory (/dev/vcs1), a serial line, the system
+/// console, the kernel log, the disk itself (which would read any file,
+/// deny entries included). Root reads them without cordon; under it a read
+/// scope of `/` stops at the device nodes of /dev: EACCES.
+#[test]
+fn term_consoles_serial_lines_vcs_and_disks_cannot_be_read() {
+    let _host = host_sockets_unchanged();
+    if !is_root() {
+        eprintln!("note: not root: these devices are root's alone");
+        return;
+    }
+    let ws = Ws::new(User::Root);
+    let disk = std::fs::read_dir("/sys/block")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .find(|n| !n.starts_with("loop") && !n.starts_with("zram") && !n.starts_with("ram"))
+        .map(|n| format!("/dev/{n}"));
+    let mut tried = 0;
+    let devices = [
+        "/dev/tty1",
+        "/dev/vcs1",
+        "/dev/ttyS0",
+        "/dev/console",
+        "/dev/kmsg",
+    ];
+    for dev in devices.iter().map(|d| d.to_string()).chain(disk) {
+        if !Path::new(&dev).exists() || control(&ws, &["open", &dev, "r"]).json()["ok"] != true {
+            eprintln!("note: {dev} cannot be opened here even without cordon; skipped");
+            continue;
+        }
+        tried += 1;
+        for mode in ["r", "rw"] {
+            let out = sandboxed(&ws, &[], &["open", &dev, mode]);
+            assert_eq!(
+                out.errno().as_deref(),
+                Some("EACCES"),
+                "{dev} {mode}: {out:?}"
+            );
+        }
+    }
+    assert!(
+        tried > 0,
+        "no console, serial line or disk to try on this host"
+    );
 }

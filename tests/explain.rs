@@ -212,7 +212,10 @@ fn explain_verdicts_agree_with_reality_under_workspace_write() {
             format!("writable root {} from :tmpdir", ws.s("tmp"))
         );
         assert!(rule("/dev/null", "write").starts_with("always-usable device /dev/null"));
-        assert_eq!(rule("/etc/passwd", "read"), "read scope :root (/)");
+        assert_eq!(
+            rule("/etc/passwd", "read"),
+            "read scope :root (/; device nodes under /dev excepted)"
+        );
         let git = rule("work/.git/config", "write");
         assert!(
             git.contains(&format!(

@@ -309,7 +309,7 @@ fn commands_reading_the_terminal_work_under_tmux() {
     for user in users() {
         let ws = Ws::new(user);
         let script = format!(
-            "{c} run -- sh -c 'tty; exec cat'\n\
+            "{c} run -- sh -c 'tty; echo tty-named; exec cat'\n\
              echo \"cat-status=$?\"\n\
              {c} run -- python3 -c 'print(\"got:\", input())'\n\
              echo \"py-status=$?\"\n\
@@ -317,8 +317,13 @@ fn commands_reading_the_terminal_work_under_tmux() {
             c = c()
         );
         let t = Tmux::start(&ws, "tty", &script);
-        // The command's stdin is the pane's terminal.
-        t.wait_for("/dev/pts/");
+        // The command's stdin is the pane's terminal (named /dev/pts/N, or
+        // /dev/console where a private /dev/pts hides that name).
+        let pane = t.wait_for("tty-named");
+        assert!(
+            pane.contains("/dev/pts/") || pane.contains("/dev/console"),
+            "{user:?}:\n{pane}"
+        );
         t.keys(&["hello-cat", "Enter"]);
         // Once echoed by the terminal, once by cat.
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -550,4 +555,124 @@ fn a_session_leader_keeps_its_terminal_and_refuses_new_session() {
             "{user:?}: {dry}"
         );
     }
+}
+
+/// The command's own terminal, in a tmux pane: `tty` names it (`/dev/pts/N`,
+/// or `/dev/console` in the mount namespace, where a private `/dev/pts`
+/// hides the name), and that name, `/dev/tty` and `/proc/self/fd/0` open
+/// it for reading and writing.
+#[test]
+fn terminals_the_own_terminal_opens_by_path_under_tmux() {
+    require_tmux();
+    for user in users() {
+        for git in [false, true] {
+            let ws = Ws::new(user);
+            if git {
+                ws.write("work/.git/config", "[core]\n");
+            }
+            let p = probe_bin().display();
+            let script = format!(
+                "{c} run -- sh -c 'echo \"name=$(tty)\"; {p} open \"$(tty)\" rw; {p} open /dev/tty rw; {p} open /proc/self/fd/0 rw'\n\
+                 echo \"status=$?\"\n\
+                 sleep 60\n",
+                c = c()
+            );
+            let t = Tmux::start(&ws, "own", &script);
+            let pane = t.wait_for("status=");
+            let what = format!("{user:?} git={git}");
+            assert!(pane.contains("status=0"), "{what}:\n{pane}");
+            assert_eq!(pane.matches(r#""ok":true"#).count(), 3, "{what}:\n{pane}");
+            let name = pane.lines().find_map(|l| l.strip_prefix("name=")).unwrap();
+            assert!(
+                name.starts_with("/dev/pts/") || name == "/dev/console",
+                "{what}:\n{pane}"
+            );
+        }
+    }
+}
+
+/// Ptys the command makes: `script`, python's `pty.openpty()` and
+/// `pty.fork()`, a tmux server inside the sandbox (its panes are ptys) and
+/// an interactive tmux client on the command's own terminal. They live in
+/// the private /dev/pts of the mount namespace, which an unprivileged
+/// caller gets in a git workspace (root always does).
+#[test]
+fn terminals_ptys_made_inside_the_sandbox_work() {
+    require_tmux();
+    for user in users() {
+        let ws = Ws::new(user);
+        ws.write("work/.git/config", "[core]\n");
+        // The agent's call: no terminal on fds 0-2.
+        let out = cordon(&ws, &["run", "--", "script", "-qc", "tty", "/dev/null"]);
+        assert_eq!(out.status, 0, "{user:?}: {out:?}");
+        assert!(out.stdout.starts_with("/dev/pts/"), "{user:?}: {out:?}");
+        let py = "import os, pty\n\
+                  m, s = pty.openpty()\n\
+                  print('openpty', os.ttyname(s))\n\
+                  pid, fd = pty.fork()\n\
+                  if pid == 0:\n    print('child', os.ttyname(0), flush=True)\n    os._exit(0)\n\
+                  print(os.read(fd, 100).decode().strip())\n\
+                  os.waitpid(pid, 0)\n";
+        let out = cordon(&ws, &["run", "--", "python3", "-c", py]);
+        assert_eq!(out.status, 0, "{user:?}: {out:?}");
+        assert!(out.stdout.contains("openpty /dev/pts/"), "{out:?}");
+        assert!(out.stdout.contains("child /dev/pts/"), "{out:?}");
+        // A detached tmux server inside: its pane is a pty.
+        let sock = ws.s("tmp/inner.sock");
+        let done = ws.s("work/inner-done");
+        let pane_cmd = format!("tty > {done}");
+        let tmux = |args: &[&str]| {
+            let mut argv = vec![c(), "run", "--", "tmux", "-S", &sock, "-f", "/dev/null"];
+            argv.extend_from_slice(args);
+            // tmux runs the pane's command with $SHELL (nobody's login
+            // shell is nologin).
+            let mut env = ws.env();
+            env.push(("SHELL".into(), "/bin/sh".into()));
+            run_as(user, &ws.work(), &env, &argv)
+        };
+        let out = tmux(&["new-session", "-d", &pane_cmd]);
+        assert_eq!(out.status, 0, "{user:?}: {out:?}");
+        let got = wait_file(std::path::Path::new(&done));
+        assert!(got.starts_with("/dev/pts/"), "{user:?}: {got}");
+        let _ = tmux(&["kill-server"]);
+        // Interactive: a tmux client on the pane's terminal, its server
+        // inside the sandbox.
+        let inner = ws.s("tmp/inner2.sock");
+        let script = format!(
+            "unset TMUX\n\
+             {c} run -- tmux -S {inner} -f /dev/null new-session 'echo \"inner-pane=$(tty)\"; sleep 2'\n\
+             echo \"outer-status=$?\"\n\
+             sleep 60\n",
+            c = c()
+        );
+        let t = Tmux::start(&ws, "nested", &script);
+        let pane = t.wait_for("inner-pane=");
+        assert!(pane.contains("inner-pane=/dev/pts/"), "{user:?}:\n{pane}");
+        let pane = t.wait_for("outer-status=");
+        assert!(pane.contains("outer-status=0"), "{user:?}:\n{pane}");
+    }
+}
+
+/// Without the mount namespace (an unprivileged caller with nothing to pin
+/// or mask) there is no private /dev/pts to hold new ptys apart from the
+/// host's terminals, and Landlock checks the slave a new pty opens: making
+/// one fails with EACCES, and `explain` says so. (Fail closed: see
+/// SECURITY.md.)
+#[test]
+fn terminals_without_the_namespace_the_command_cannot_make_ptys() {
+    if !users().contains(&User::Nobody) || nobody_gets_a_namespace() {
+        eprintln!("note: an unprivileged caller gets the namespace here; nothing to check");
+        return;
+    }
+    let ws = Ws::new(User::Nobody);
+    let out = cordon(&ws, &["run", "--", "script", "-qc", "tty", "/dev/null"]);
+    assert_ne!(out.status, 0, "{out:?}");
+    assert!(out.stderr.contains("Permission denied"), "{out:?}");
+    let explain = cordon(&ws, &["explain"]);
+    assert!(
+        explain
+            .stdout
+            .contains("ptys the command makes (script, tmux): unavailable (EACCES)"),
+        "{explain:?}"
+    );
 }

@@ -59,6 +59,7 @@ fn base_plan(read: ReadScope, writable: Vec<WritableRoot>, network: bool) -> Pla
         read,
         writable,
         devices: vec![],
+        terminals: vec![],
         network: Network {
             enabled: network,
             unix_sockets: true,

@@ -41,16 +41,22 @@ fn apply_landlock(plan: &Plan) -> Result<()> {
             .map_err(landlock_err("scoping"))?;
     }
     let mut created = ruleset.create().map_err(landlock_err("ruleset creation"))?;
-    for rule in &plan.rules {
-        let fd = PathFd::new(&rule.path).map_err(|e| {
-            Error::new(format!(
-                "cannot open {} ({}): {e}",
-                rule.path.display(),
-                rule.why
-            ))
-        })?;
+    let rules = super::terminals::expand(&plan.rules)
+        .map_err(|e| Error::new(format!("cannot list / for the read scope: {e}")))?;
+    for a in rules {
+        let fd = match PathFd::new(&a.open) {
+            Ok(fd) => fd,
+            Err(_) if a.optional => continue,
+            Err(e) => {
+                return Err(Error::new(format!(
+                    "cannot open {} ({}): {e}",
+                    a.open.display(),
+                    a.rule.why
+                )));
+            }
+        };
         created = created
-            .add_rule(PathBeneath::new(fd, fs_flags(rule.rights.0)?))
+            .add_rule(PathBeneath::new(fd, fs_flags(a.rights.0)?))
             .map_err(landlock_err("adding a rule"))?;
     }
     created

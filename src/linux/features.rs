@@ -18,6 +18,7 @@ pub struct Feature {
     /// `writable-root`, `protected`, `protected-missing` (cannot be pinned
     /// on Linux, by design), `reads-elsewhere`, `writes-elsewhere`,
     /// `network`, `unix-sockets`, `io-uring`, `terminal-injection`,
+    /// `terminals`, `own-terminals`, `ptys`,
     /// `mount-changes`, `user-namespaces`, `keyrings`, `capabilities`, `daemon-socket`,
     /// `unix-connect`
     /// (not enforced: pathname sockets outside the masked list),
@@ -295,6 +296,7 @@ pub fn features(plan: &Plan, art: &Artifacts) -> Vec<Feature> {
             "internal: no seccomp ioctl rule",
         ),
     });
+    out.extend(super::terminals::features(plan, art));
     if let Some(keep) = art.caps {
         out.push(yes(
             "capabilities",

@@ -143,6 +143,10 @@ pub struct Rule {
     /// Which part of the plan asked for it, naming the path (e.g. `writable
     /// root /repo from :cwd`): `explain` quotes it as the deciding rule.
     pub why: String,
+    /// What is opened to add the rule when not `path` (a terminal's
+    /// descriptor, `/proc/self/fd/N`: its name may be hidden).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub open_via: Option<PathBuf>,
 }
 
 /// The whole ruleset, ready to apply.
@@ -199,7 +203,12 @@ fn rule(path: PathBuf, is_dir: bool, rights: FsRights, why: String) -> Rule {
     } else {
         rights.and(FILE_ONLY)
     };
-    Rule { path, rights, why }
+    Rule {
+        path,
+        rights,
+        why,
+        open_via: None,
+    }
 }
 
 /// Compiles the plan's filesystem and network parts for Landlock `abi`.
@@ -208,7 +217,12 @@ pub fn compile(plan: &Plan, abi: u8) -> Ruleset {
     let read = READ.and(all);
     let mut rules = Vec::new();
     match &plan.read {
-        ReadScope::All => rules.push(rule("/".into(), true, read, "read scope :root (/)".into())),
+        ReadScope::All => rules.push(rule(
+            "/".into(),
+            true,
+            read,
+            "read scope :root (/; device nodes under /dev excepted)".into(),
+        )),
         ReadScope::Restricted { minimal, roots } => {
             if *minimal {
                 for p in MINIMAL {
@@ -242,6 +256,8 @@ pub fn compile(plan: &Plan, abi: u8) -> Ruleset {
             why,
         ));
     }
+    // A rule on / reaches the device nodes under /dev only through these
+    // (terminals.rs applies it so).
     for (dev, is_dir) in &plan.devices {
         rules.push(rule(
             dev.clone(),
@@ -277,9 +293,12 @@ impl fmt::Display for Ruleset {
         };
         writeln!(f, "  scopes: {scopes}")?;
         for r in &self.rules {
+            let via = r.open_via.as_ref().map_or(String::new(), |v| {
+                format!(" (granted through {})", crate::plan::shown(v))
+            });
             writeln!(
                 f,
-                "  rule {}: {}  # {}",
+                "  rule {}{via}: {}  # {}",
                 crate::plan::shown(&r.path),
                 r.rights,
                 r.why
@@ -315,9 +334,15 @@ impl<'a> RuleIndex<'a> {
     }
 
     /// The deepest rule on `path` or a directory above it that grants
-    /// `want`: Landlock unions the rights of every rule on the way down, so
-    /// the right is granted exactly when such a rule exists.
+    /// `want` there: Landlock unions the rights of every rule on the way
+    /// down, so the right is granted exactly when such a rule exists.
     pub fn deepest(&self, path: &std::path::Path, want: FsRights) -> Option<&'a Rule> {
-        path.ancestors().find_map(|a| self.on(a, want))
+        path.ancestors().find_map(|a| {
+            self.by_path
+                .get(a)?
+                .iter()
+                .copied()
+                .find(|r| super::terminals::rights_at(r, path).contains(want))
+        })
     }
 }

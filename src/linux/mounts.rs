@@ -52,6 +52,12 @@ pub enum MountOp {
     /// Bind /dev/null (read-only, nodev) over a host daemon's socket:
     /// connect(2) then fails with ECONNREFUSED.
     Mask(PathBuf),
+    /// Bind the caller's terminal (a file in the host's devpts, still
+    /// reachable by name) onto `to`, before a private devpts hides the name.
+    BindTerminal { from: PathBuf, to: PathBuf },
+    /// A private devpts instance over /dev/pts: the command's own ptys, and
+    /// no host terminal (`terminals.rs`).
+    PrivatePtys,
     /// Drop every capability the user namespace gave.
     DropCaps,
 }
@@ -85,6 +91,16 @@ impl fmt::Display for MountOp {
                 f,
                 "mask {} (host daemon socket: /dev/null bound over it)",
                 plan::shown(&p)
+            ),
+            MountOp::BindTerminal { from, to } => write!(
+                f,
+                "bind {} at {} (the command's terminal, whose name the private /dev/pts hides)",
+                plan::shown(&from),
+                plan::shown(&to)
+            ),
+            MountOp::PrivatePtys => write!(
+                f,
+                "devpts /dev/pts (a private instance: ptys the command makes, no host terminal)"
             ),
             MountOp::DropCaps => write!(f, "drop-capabilities"),
         }
@@ -389,6 +405,7 @@ pub fn compile(plan: &plan::Plan, id: Identity, sockets: &[PathBuf]) -> Plan {
     {
         ops.push(MountOp::Tmpfs(shm.clone()));
     }
+    ops.extend(super::terminals::mount_ops(plan));
     if user {
         ops.push(MountOp::DropCaps);
     }

@@ -64,7 +64,7 @@ fn fd_from(rc: libc::c_long) -> OwnedFd {
 /// `openat2(O_PATH | O_NOFOLLOW, RESOLVE_NO_SYMLINKS)`: the path exactly as
 /// planned (canonical), or an error if a symlink appeared on the way. A
 /// trailing symlink is returned as itself.
-fn open_path(p: &Path) -> Result<OwnedFd> {
+pub(super) fn open_path(p: &Path) -> Result<OwnedFd> {
     let c = cpath(p)?;
     // SAFETY: open_how is plain data; zero is a valid start.
     let mut how: libc::open_how = unsafe { std::mem::zeroed() };
@@ -93,7 +93,7 @@ fn is_symlink(fd: &OwnedFd, p: &Path) -> Result<bool> {
 }
 
 /// A detached copy of the mount tree at `fd` (with its submounts).
-fn clone_tree(fd: &OwnedFd, p: &Path) -> Result<OwnedFd> {
+pub(super) fn clone_tree(fd: &OwnedFd, p: &Path) -> Result<OwnedFd> {
     let flags = libc::OPEN_TREE_CLONE | libc::OPEN_TREE_CLOEXEC | libc::AT_RECURSIVE as u32;
     // SAFETY: empty path relative to a valid fd.
     let rc = unsafe {
@@ -131,7 +131,7 @@ fn attr(set: u64, propagation: u64) -> libc::mount_attr {
 }
 
 /// Attaches the detached tree `tree` on top of the object `at` refers to.
-fn attach(tree: &OwnedFd, at: &OwnedFd, p: &Path) -> Result<()> {
+pub(super) fn attach(tree: &OwnedFd, at: &OwnedFd, p: &Path) -> Result<()> {
     let flags = libc::MOVE_MOUNT_F_EMPTY_PATH | libc::MOVE_MOUNT_T_EMPTY_PATH;
     // SAFETY: empty paths relative to valid fds.
     let rc = unsafe {
@@ -340,6 +340,8 @@ pub fn enter(plan: &Plan) -> Result<()> {
             MountOp::PinLink(p) => bind_self(p, true, true)?,
             MountOp::Tmpfs(p) => tmpfs(p)?,
             MountOp::Mask(p) => mask(p)?,
+            MountOp::BindTerminal { from, to } => super::terminals::bind_terminal(from, to)?,
+            MountOp::PrivatePtys => super::terminals::mount_private_ptys()?,
             MountOp::DropCaps => drop_caps()?,
         }
     }

@@ -79,6 +79,9 @@ impl fmt::Display for Plan {
         for (d, _) in &self.devices {
             writeln!(f, "device {}", shown(d))?;
         }
+        for t in &self.terminals {
+            writeln!(f, "terminal {} ({})", shown(&t.path), t.describe())?;
+        }
         let unix = if self.network.unix_sockets {
             "allowed"
         } else {

@@ -6,11 +6,13 @@ mod display;
 mod fs;
 mod lookup;
 mod roots;
+pub mod terminals;
 mod verdict;
 
 pub use display::shown;
 pub use lookup::{Link, Lookup, lookup};
 pub use roots::merge_nested;
+pub use terminals::Terminal;
 pub use verdict::{Access, PathVerdict, describe_protected};
 
 use std::ffi::OsString;
@@ -27,6 +29,8 @@ use crate::policy::{MacosExtensions, Network, PathSpec, Policy};
 pub struct Env {
     pub tmpdir: Option<OsString>,
     pub home: Option<OsString>,
+    /// The terminals on fds 0-2 (`terminals.rs`).
+    pub terminals: Vec<Terminal>,
 }
 
 impl Env {
@@ -34,6 +38,7 @@ impl Env {
         Env {
             tmpdir: std::env::var_os("TMPDIR").filter(|v| !v.is_empty()),
             home: std::env::var_os("HOME").filter(|v| !v.is_empty()),
+            terminals: terminals::of_process(),
         }
     }
 }
@@ -94,15 +99,18 @@ pub enum ReadScope {
 }
 
 /// Device files every sandboxed command may read and write (when present).
-pub const DEVICES: [&str; 9] = [
+/// Not `/dev/pts`: that holds every terminal the caller can reach; the
+/// command gets its own terminals (`Plan::terminals`) and ptys it makes.
+pub const DEVICES: [&str; 8] = [
     "/dev/null",
     "/dev/zero",
     "/dev/full",
     "/dev/random",
     "/dev/urandom",
+    // The controlling terminal, whichever it is (none in a new session).
     "/dev/tty",
+    // New ptys (script, tmux); see linux::terminals for their slaves.
     "/dev/ptmx",
-    "/dev/pts",
     // POSIX semaphores and shared memory (Python multiprocessing needs it).
     "/dev/shm",
 ];
@@ -122,6 +130,8 @@ pub struct Plan {
     /// Existing device paths from [`DEVICES`], canonical, with `is_dir`.
     #[serde(serialize_with = "devices_json")]
     pub devices: Vec<(PathBuf, bool)>,
+    /// The command's own terminals (on fds 0-2), usable by path too.
+    pub terminals: Vec<Terminal>,
     pub network: Network,
     pub protected_names: Vec<String>,
     pub macos: MacosExtensions,
@@ -384,6 +394,7 @@ pub fn resolve(policy: &Policy, cwd: &Path, env: &Env) -> Result<Plan> {
         read,
         writable,
         devices,
+        terminals: env.terminals.clone(),
         network: policy.network,
         protected_names: policy.protected.clone(),
         macos: policy.macos.clone(),
