@@ -320,6 +320,7 @@ fn drop_terminal() -> Result<()> {
 }
 
 /// The ranges of descriptors above 2 that are not in `keep` (sorted).
+#[cfg(any(target_os = "linux", test))]
 fn ranges_around(keep: &[RawFd]) -> Vec<(u32, u32)> {
     let mut out = Vec::new();
     let mut next = (STDIO_LAST + 1) as u32;
