@@ -509,6 +509,19 @@ fn fs_setuid_files_do_not_raise_privileges() {
         return eprintln!("note: not root, so this test is skipped");
     }
     let ws = Ws::new(User::Nobody);
+    // A child another test thread forked while a copy below was open holds
+    // its write fd until that child's exec (ETXTBSY for microseconds): retry.
+    let getuid = |path: &str| {
+        let mut tries = 0;
+        loop {
+            let out = cordon(&ws, &["run", "--", path, "getuid"]);
+            if out.status != 126 || !out.stderr.contains("Text file busy") || tries == 100 {
+                break out;
+            }
+            tries += 1;
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    };
     let suid = ws.join("work/suid-probe");
     std::fs::copy(probe_bin(), &suid).unwrap();
     std::fs::set_permissions(&suid, std::fs::Permissions::from_mode(0o4755)).unwrap();
@@ -516,7 +529,7 @@ fn fs_setuid_files_do_not_raise_privileges() {
     let out = run_as(User::Nobody, &ws.work(), &ws.env(), &[suid, "getuid"]);
     out.assert_ok();
     assert_eq!(out.json()["euid"], 0, "control: {out:?}");
-    let out = cordon(&ws, &["run", "--", suid, "getuid"]);
+    let out = getuid(suid);
     out.assert_ok();
     assert_eq!(out.json()["euid"], NOBODY, "{out:?}");
     // The same from a file outside the writable roots (no nosuid mount
@@ -524,7 +537,7 @@ fn fs_setuid_files_do_not_raise_privileges() {
     let outside = ws.join("outside/suid-probe");
     std::fs::copy(probe_bin(), &outside).unwrap();
     std::fs::set_permissions(&outside, std::fs::Permissions::from_mode(0o4755)).unwrap();
-    let out = cordon(&ws, &["run", "--", outside.to_str().unwrap(), "getuid"]);
+    let out = getuid(outside.to_str().unwrap());
     assert_eq!(out.json()["euid"], NOBODY, "{out:?}");
 }
 
