@@ -12,4 +12,5 @@ pub mod plan;
 pub mod policy;
 pub mod sandbox;
 pub mod seatbelt;
+pub mod stdio;
 pub mod view;

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use crate::error::{Error, Result};
 use crate::exec;
 use crate::plan::Plan;
+use crate::stdio::{self, Stdio};
 use crate::view;
 
 /// How to launch: options that are not part of the policy.
@@ -22,6 +23,8 @@ pub struct Launch {
     /// or not at all. Gaps refuse even with `best_effort`, dry run included,
     /// and a plan without a sandbox is refused.
     pub bounded: bool,
+    /// Descriptors kept past exec (`--keep-fd`).
+    pub stdio: Stdio,
 }
 
 pub const ENV_SANDBOX: &str = "CORDON_SANDBOX";
@@ -76,9 +79,11 @@ pub fn launch(plan: &Plan, argv: &[OsString], opts: &Launch) -> Result<i32> {
         if opts.bounded {
             refuse_bounded_gaps(view.gaps())?;
         }
-        print!("{}", view.dry_run_text(plan, argv));
+        print!("{}", view.dry_run_text(plan, &opts.stdio.describe(), argv));
         return Ok(0);
     }
+    // Every run, sandboxed or not (contract §4).
+    stdio::prepare(&opts.stdio)?;
     if !plan.sandboxed {
         chdir(&opts.chdir)?;
         return Err(exec_with(argv, "none", false));

@@ -14,6 +14,7 @@ use crate::error::Result;
 use crate::linux::{self, Artifacts, Feature};
 use crate::plan::{Lookup, PathVerdict, Plan};
 use crate::sandbox::sandbox_vars;
+use crate::stdio::Process;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -191,11 +192,12 @@ impl View {
         }
     }
 
-    /// `--dry-run`'s stable text: the plan, the compiled sandbox, the command.
-    pub fn dry_run_text(&self, plan: &Plan, argv: &[OsString]) -> String {
+    /// `--dry-run`'s stable text: the plan, the compiled sandbox, what the
+    /// command inherits, the command.
+    pub fn dry_run_text(&self, plan: &Plan, process: &Process, argv: &[OsString]) -> String {
         let cmd: Vec<_> = argv.iter().map(|a| a.to_string_lossy()).collect();
         format!(
-            "{plan}{}command: {}\n",
+            "{plan}{}{process}command: {}\n",
             self.artifacts_text(),
             cmd.join(" ")
         )

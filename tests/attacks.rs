@@ -129,20 +129,27 @@ fn outcome(out: std::process::Output) -> Outcome {
 /// Runs `argv` with `file` as its fd 5 and no other descriptor than 0, 1, 2
 /// and 5 (everything else is close-on-exec).
 fn run_with_fd5(ws: &Ws, argv: &[&str], file: &File) -> Outcome {
+    run_with_fd(ws, argv, file, 5)
+}
+
+/// Runs `argv` with `file` as its descriptor `n` (above 2) and no other
+/// than 0, 1, 2 and `n`: the descriptor a caller passes on, as a shell's
+/// `exec 9</etc` does.
+fn run_with_fd(ws: &Ws, argv: &[&str], file: &File, n: i32) -> Outcome {
     let mut cmd = command_as(ws.user, &ws.work(), &ws.env(), argv);
     let raw = file.as_raw_fd();
     // SAFETY: between fork and exec only async-signal-safe calls (dup2,
     // fcntl, close_range) on descriptors of this process.
     unsafe {
         cmd.pre_exec(move || {
-            if raw == 5 {
-                libc::fcntl(5, libc::F_SETFD, 0);
-            } else if libc::dup2(raw, 5) < 0 {
+            if raw == n {
+                libc::fcntl(n, libc::F_SETFD, 0);
+            } else if libc::dup2(raw, n) < 0 {
                 return Err(std::io::Error::last_os_error());
             }
             let cloexec = libc::CLOSE_RANGE_CLOEXEC as libc::c_int;
-            libc::syscall(libc::SYS_close_range, 3u32, 4u32, cloexec);
-            libc::syscall(libc::SYS_close_range, 6u32, u32::MAX, cloexec);
+            libc::close_range(3, n as u32 - 1, cloexec);
+            libc::close_range(n as u32 + 1, u32::MAX, cloexec);
             Ok(())
         });
     }
@@ -364,11 +371,12 @@ fn fs_write_through_proc_self_fd_of_an_inherited_read_only_fd() {
         run_with_fd5(&ws, &create, &dir).assert_ok();
         std::fs::remove_file(ws.join("outside/planted")).unwrap();
         let before = snapshot(&roots);
-        // Under cordon the reopen is a new open of the file's real path:
-        // Landlock denies it. The descriptor is the caller's (opened on the
-        // host's mounts), so even root meets Landlock, not the read-only world.
+        // Kept with --keep-fd (without it the descriptor is closed at
+        // exec), the reopen is a new open of the file's real path: Landlock
+        // denies it. The descriptor is the caller's (opened on the host's
+        // mounts), so even root meets Landlock, not the read-only world.
         fn sandboxed_argv<'a>(c: &'a str, op: &[&'a str]) -> Vec<&'a str> {
-            [&[c, "run", "--"][..], op].concat()
+            [&[c, "run", "--keep-fd", "5", "--"][..], op].concat()
         }
         run_with_fd5(&ws, &sandboxed_argv(c, &reopen), &file).assert_errno("EACCES");
         run_with_fd5(&ws, &sandboxed_argv(c, &create), &dir).assert_errno("EACCES");
@@ -487,6 +495,19 @@ fn fs_setuid_files_do_not_raise_privileges() {
         return eprintln!("note: not root, so this test is skipped");
     }
     let ws = Ws::new(User::Nobody);
+    // A child another test thread forked while a copy below was open holds
+    // its write fd until that child's exec (ETXTBSY for microseconds): retry.
+    let getuid = |path: &str| {
+        let mut tries = 0;
+        loop {
+            let out = cordon(&ws, &["run", "--", path, "getuid"]);
+            if out.status != 126 || !out.stderr.contains("Text file busy") || tries == 100 {
+                break out;
+            }
+            tries += 1;
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    };
     let suid = ws.join("work/suid-probe");
     std::fs::copy(probe_bin(), &suid).unwrap();
     std::fs::set_permissions(&suid, std::fs::Permissions::from_mode(0o4755)).unwrap();
@@ -494,7 +515,7 @@ fn fs_setuid_files_do_not_raise_privileges() {
     let out = run_as(User::Nobody, &ws.work(), &ws.env(), &[suid, "getuid"]);
     out.assert_ok();
     assert_eq!(out.json()["euid"], 0, "control: {out:?}");
-    let out = cordon(&ws, &["run", "--", suid, "getuid"]);
+    let out = getuid(suid);
     out.assert_ok();
     assert_eq!(out.json()["euid"], NOBODY, "{out:?}");
     // The same from a file outside the writable roots (no nosuid mount
@@ -502,7 +523,7 @@ fn fs_setuid_files_do_not_raise_privileges() {
     let outside = ws.join("outside/suid-probe");
     std::fs::copy(probe_bin(), &outside).unwrap();
     std::fs::set_permissions(&outside, std::fs::Permissions::from_mode(0o4755)).unwrap();
-    let out = cordon(&ws, &["run", "--", outside.to_str().unwrap(), "getuid"]);
+    let out = getuid(outside.to_str().unwrap());
     assert_eq!(out.json()["euid"], NOBODY, "{out:?}");
 }
 
@@ -1720,29 +1741,313 @@ fn fds_only_the_callers_descriptors_reach_the_command() {
                 })
                 .collect()
         };
+        // Control: the caller's fd 5 reaches a command run without cordon.
         let expected = fds(&run_with_fd5(&ws, &[p, "list-fds"], &file));
+        assert_eq!(
+            expected.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+            [0, 1, 2, 5]
+        );
         // Every policy shape: nothing to pin (no namespace for an
-        // unprivileged caller), a .git to pin (namespace), read-only.
-        for flags in [&[][..], &["-p", "read-only"]] {
+        // unprivileged caller), a .git to pin (namespace), read-only, and
+        // no sandbox at all (the contract closes descriptors on every run).
+        for flags in [&[][..], &["-p", "read-only"], &["-p", "full-access"]] {
             for git in [false, true] {
                 if git {
                     ws.write("work/.git/config", "[core]\n");
                 }
-                let mut argv = vec![c, "run"];
-                argv.extend_from_slice(flags);
-                argv.extend(["--", p, "list-fds"]);
-                let got = fds(&run_with_fd5(&ws, &argv, &file));
-                assert_eq!(got, expected, "{user:?} {flags:?} git={git}");
-                let numbers: Vec<i64> = got.iter().map(|(n, _)| *n).collect();
-                assert_eq!(numbers, [0, 1, 2, 5], "{got:?}");
-                assert!(got[3].1.ends_with("/outside/passed"), "{got:?}");
-                // No Landlock ruleset, O_PATH, pipe or namespace fd of cordon's.
-                assert!(
-                    !got.iter().any(|(_, t)| t.contains("anon_inode")),
-                    "{got:?}"
-                );
+                for keep in [false, true] {
+                    let mut argv = vec![c, "run"];
+                    argv.extend_from_slice(flags);
+                    if keep {
+                        argv.extend(["--keep-fd", "5"]);
+                    }
+                    argv.extend(["--", p, "list-fds"]);
+                    let got = fds(&run_with_fd5(&ws, &argv, &file));
+                    let what = format!("{user:?} {flags:?} git={git} keep={keep}");
+                    if keep {
+                        assert_eq!(got, expected, "{what}");
+                    } else {
+                        // fds 0-2 only: the caller's fd 5 is closed at exec.
+                        assert_eq!(got, expected[..3], "{what}");
+                    }
+                    // No Landlock ruleset, O_PATH, pipe or namespace fd of cordon's.
+                    assert!(
+                        !got.iter().any(|(_, t)| t.contains("anon_inode")),
+                        "{what}: {got:?}"
+                    );
+                }
             }
             let _ = std::fs::remove_dir_all(ws.join("work/.git"));
         }
     }
+}
+
+/// `exec 9<DIR` in the calling shell, then the command changes modes,
+/// owners and entries through descriptor 9: fchmod, fchown and openat work
+/// on the descriptor's file whatever the sandbox says about its path
+/// (Landlock checks paths at open, and a read-only mount of the namespace
+/// is not the mount the caller's descriptor was opened on).
+#[test]
+fn fds_an_inherited_directory_fd_reaches_past_the_sandbox_unless_closed() {
+    let _host = host_sockets_unchanged();
+    for user in users() {
+        let ws = Ws::new(user);
+        let roots = outside_of(&ws);
+        ws.write("outside/dir/f", "x");
+        let dir = ws.join("outside/dir");
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(dir.join("f"), std::fs::Permissions::from_mode(0o644)).unwrap();
+        let fd = File::open(&dir).unwrap();
+        let (c, p) = (
+            cordon_bin().to_str().unwrap(),
+            probe_bin().to_str().unwrap(),
+        );
+        let uid = user.uid().to_string();
+        let attacks: [&[&str]; 5] = [
+            &["chmod", "/proc/self/fd/9/f", "666"],
+            &["fchmod", "9", "777"],
+            &["fchown", "9", &uid, &uid],
+            &["fchmodat", "9", "f", "666"],
+            &["create-at", "9", "planted"],
+        ];
+        let restore = || {
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+            std::fs::set_permissions(dir.join("f"), std::fs::Permissions::from_mode(0o644))
+                .unwrap();
+            let _ = std::fs::remove_file(dir.join("planted"));
+        };
+        // Control: each one works through the inherited descriptor.
+        for op in attacks {
+            let argv = [&[p][..], op].concat();
+            run_with_fd(&ws, &argv, &fd, 9).assert_ok();
+        }
+        restore();
+        let before = snapshot(&roots);
+        for flags in [&[][..], &["-p", "read-only"], &["-p", "full-access"]] {
+            for op in attacks {
+                let argv = [&[c, "run"][..], flags, &["--", p], op].concat();
+                let out = run_with_fd(&ws, &argv, &fd, 9);
+                // Closed at exec: EBADF on the descriptor; its /proc/self/fd
+                // entry is gone.
+                let want = if op[0] == "chmod" { "ENOENT" } else { "EBADF" };
+                out.assert_errno(want);
+            }
+        }
+        assert_unchanged(&before, &roots, "inherited directory fd");
+        // Kept with --keep-fd, the descriptor keeps its power (SECURITY.md,
+        // residual risks): the caller chose to pass it.
+        let argv = [c, "run", "--keep-fd", "9", "--", p, "fchmod", "9", "700"];
+        run_with_fd(&ws, &argv, &fd, 9).assert_ok();
+        restore();
+    }
+}
+
+#[test]
+fn fds_keep_fd_of_stdio_or_of_a_closed_descriptor_is_refused() {
+    let ws = Ws::new(users()[0]);
+    let p = probe_bin().to_str().unwrap();
+    for fd in ["0", "1", "2"] {
+        let out = cordon(&ws, &["run", "--keep-fd", fd, "--", p, "create", "ran"]);
+        out.assert_refused(&format!("--keep-fd {fd}"));
+    }
+    for args in [
+        &["run", "--keep-fd", "9"][..],
+        &["run", "--dry-run", "--keep-fd", "9"],
+    ] {
+        let mut args = args.to_vec();
+        args.extend(["--", p, "create", "ran"]);
+        cordon(&ws, &args).assert_refused("--keep-fd 9: descriptor 9 is not open");
+    }
+    assert!(!ws.join("work/ran").exists(), "nothing may run");
+}
+
+// -------------------------------------------------------------- terminals
+
+/// A pty made outside the sandbox by the workspace's user, as another
+/// terminal of theirs (a second tab, an ssh session) would be: the holder
+/// keeps the master and prints the slave's name. Killed on drop.
+struct OtherTerminal {
+    child: Child,
+    path: String,
+}
+
+impl OtherTerminal {
+    fn open(ws: &Ws) -> OtherTerminal {
+        let script = "import os, time\n\
+                      m, s = os.openpty()\n\
+                      print(os.ttyname(s), flush=True)\n\
+                      time.sleep(60)\n";
+        let mut child = command_as(
+            ws.user,
+            &ws.join("outside"),
+            &ws.env(),
+            &["python3", "-c", script],
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+        let mut path = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut path)
+            .unwrap();
+        let path = path.trim().to_string();
+        assert!(path.starts_with("/dev/pts/"), "{path:?}");
+        OtherTerminal { child, path }
+    }
+}
+
+impl Drop for OtherTerminal {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Another pty the caller can reach (its own user's; for root, any): the
+/// control opens it for reading and for writing. Under cordon, without a
+/// mount namespace, Landlock grants no rule on it, and a read scope of `/`
+/// does not reach device nodes under /dev: EACCES. In the namespace
+/// (always for root; for an unprivileged caller in a git workspace), /dev/pts
+/// is a private instance that does not hold it: ENOENT. Through the
+/// holder's /proc/PID/fd: EACCES (ptrace check).
+#[test]
+fn term_another_pty_cannot_be_opened() {
+    let _host = host_sockets_unchanged();
+    for user in users() {
+        for git in [false, true] {
+            let ws = Ws::new(user);
+            if git {
+                ws.write("work/.git/config", "[core]\n");
+            }
+            let other = OtherTerminal::open(&ws);
+            let by_fd = format!("/proc/{}/fd/3", other.child.id());
+            for mode in ["r", "rw"] {
+                control(&ws, &["open", &other.path, mode]).assert_ok();
+                control(&ws, &["open", &by_fd, mode]).assert_ok();
+            }
+            // Every profile shape, and the network on.
+            for flags in [&[][..], &["-p", "read-only"], &["--network"]] {
+                let want = if plan_has_namespace(&ws, flags) {
+                    "ENOENT"
+                } else {
+                    "EACCES"
+                };
+                for mode in ["r", "w", "rw"] {
+                    let what = format!("{user:?} git={git} {flags:?} {mode}");
+                    let out = sandboxed(&ws, flags, &["open", &other.path, mode]);
+                    assert_eq!(out.errno().as_deref(), Some(want), "{what}: {out:?}");
+                    let out = sandboxed(&ws, flags, &["open", &by_fd, mode]);
+                    assert_eq!(out.errno().as_deref(), Some("EACCES"), "{what}: {out:?}");
+                }
+            }
+            // --best-effort on a host where the planned namespace cannot be
+            // had: no private /dev/pts, and no rule on the host's either.
+            if plan_has_namespace(&ws, &[]) {
+                let (c, p) = (
+                    cordon_bin().to_str().unwrap(),
+                    probe_bin().to_str().unwrap(),
+                );
+                let argv = [
+                    p,
+                    "deny-syscall",
+                    "unshare=EPERM",
+                    "--",
+                    c,
+                    "run",
+                    "--best-effort",
+                    "--",
+                    p,
+                    "open",
+                    &other.path,
+                    "rw",
+                ];
+                let out = run_as(user, &ws.work(), &ws.env(), &argv);
+                assert!(out.stderr.contains("not enforced"), "{user:?}: {out:?}");
+                assert_eq!(out.errno().as_deref(), Some("EACCES"), "{user:?}: {out:?}");
+            }
+        }
+    }
+}
+
+/// Whether `cordon run FLAGS` in `ws` sets up the mount namespace, as its
+/// dry run says.
+fn plan_has_namespace(ws: &Ws, flags: &[&str]) -> bool {
+    let args = [&["run", "--dry-run"][..], flags, &["--", "true"]].concat();
+    let out = cordon(ws, &args);
+    assert_eq!(out.status, 0, "{out:?}");
+    out.stdout.contains("mounts: private mount namespace")
+}
+
+/// Root's other terminals and raw devices: a virtual console (what is typed
+/// on it), its screen memory (/dev/vcs1), a serial line, the system
+/// console, the kernel log, the disk itself (which would read any file,
+/// deny entries included). Root reads them without cordon; under it a read
+/// scope of `/` stops at the device nodes of /dev: EACCES.
+#[test]
+fn term_consoles_serial_lines_vcs_and_disks_cannot_be_read() {
+    let _host = host_sockets_unchanged();
+    if !is_root() {
+        eprintln!("note: not root: these devices are root's alone");
+        return;
+    }
+    let ws = Ws::new(User::Root);
+    let disk = std::fs::read_dir("/sys/block")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .find(|n| !n.starts_with("zram") && !n.starts_with("ram"))
+        .map(|n| format!("/dev/{n}"));
+    let mut tried = Vec::new();
+    // Issue 11 item 8: root sees no block device, /dev/mem, /dev/kmem,
+    // /dev/port, loop-control or kmsg; nor another terminal (item 4).
+    let devices = [
+        "/dev/tty1",
+        "/dev/vcs1",
+        "/dev/ttyS0",
+        "/dev/console",
+        "/dev/kmsg",
+        "/dev/mem",
+        "/dev/kmem",
+        "/dev/port",
+        "/dev/loop-control",
+        "/dev/loop0",
+    ];
+    for dev in devices.iter().map(|d| d.to_string()).chain(disk) {
+        if !Path::new(&dev).exists() || control(&ws, &["open", &dev, "r"]).json()["ok"] != true {
+            eprintln!("note: {dev} cannot be opened here even without cordon; skipped");
+            continue;
+        }
+        tried.push(dev.clone());
+        // The private /dev does not hold it at all.
+        for mode in ["r", "rw"] {
+            let out = sandboxed(&ws, &[], &["open", &dev, mode]);
+            assert_eq!(
+                out.errno().as_deref(),
+                Some("ENOENT"),
+                "{dev} {mode}: {out:?}"
+            );
+        }
+    }
+    assert!(
+        !tried.is_empty(),
+        "no console, serial line or disk to try on this host"
+    );
+    // What the command sees in /dev: the device list and nothing else.
+    let out = cordon(&ws, &["run", "--", "ls", "-A", "/dev"]);
+    assert_eq!(out.status, 0, "{out:?}");
+    let names: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(
+        names,
+        [
+            "fd", "full", "null", "ptmx", "pts", "random", "shm", "stderr", "stdin", "stdout",
+            "tty", "urandom", "zero"
+        ],
+        "{out:?}"
+    );
+    // An explicit grant brings one back, readable.
+    let granted = &tried[0];
+    let out = sandboxed(&ws, &["--allow-device", granted], &["open", granted, "r"]);
+    out.assert_ok();
 }

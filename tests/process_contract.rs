@@ -200,12 +200,19 @@ struct Tmux<'a> {
 impl<'a> Tmux<'a> {
     fn start(ws: &'a Ws, name: &str, script: &str) -> Tmux<'a> {
         let file = ws.write(&format!("work/{name}.sh"), script);
+        Tmux::launch(ws, &format!("sh {}", file.display()))
+    }
+
+    /// A session whose pane runs the shell command `cmd`, on a server of
+    /// its own (one that is still shutting down would take the session).
+    fn launch(ws: &'a Ws, cmd: &str) -> Tmux<'a> {
+        static SERVERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = SERVERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let t = Tmux {
             ws,
-            sock: ws.join("tmp/tmux.sock"),
+            sock: ws.join(&format!("tmp/tmux-{n}.sock")),
         };
-        let cmd = format!("sh {}", file.display());
-        let out = t.tmux(&["new-session", "-d", "-x", "120", "-y", "40", &cmd]);
+        let out = t.tmux(&["new-session", "-d", "-x", "120", "-y", "40", cmd]);
         assert!(out.status.success(), "tmux new-session: {out:?}");
         t
     }
@@ -302,7 +309,7 @@ fn commands_reading_the_terminal_work_under_tmux() {
     for user in users() {
         let ws = Ws::new(user);
         let script = format!(
-            "{c} run -- sh -c 'tty; exec cat'\n\
+            "{c} run -- sh -c 'tty; echo tty-named; exec cat'\n\
              echo \"cat-status=$?\"\n\
              {c} run -- python3 -c 'print(\"got:\", input())'\n\
              echo \"py-status=$?\"\n\
@@ -310,8 +317,13 @@ fn commands_reading_the_terminal_work_under_tmux() {
             c = c()
         );
         let t = Tmux::start(&ws, "tty", &script);
-        // The command's stdin is the pane's terminal.
-        t.wait_for("/dev/pts/");
+        // The command's stdin is the pane's terminal (named /dev/pts/N, or
+        // /dev/console where a private /dev/pts hides that name).
+        let pane = t.wait_for("tty-named");
+        assert!(
+            pane.contains("/dev/pts/") || pane.contains("/dev/console"),
+            "{user:?}:\n{pane}"
+        );
         t.keys(&["hello-cat", "Enter"]);
         // Once echoed by the terminal, once by cat.
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -351,4 +363,316 @@ fn a_full_pipe_and_a_closed_stdout_behave_as_without_cordon() {
         use std::os::unix::process::ExitStatusExt;
         assert_eq!(status.signal(), Some(libc::SIGPIPE), "{user:?}");
     }
+}
+
+/// A command that leaves a process behind, which holds the terminal: it
+/// opens `/dev/tty`, forks a child that calls setsid (so the shell's job
+/// control no longer sees it) and keeps reading the terminal after the
+/// command has exited. Writes what it got, or why it could not, to `out`.
+const LEFTOVER: &str = r#"
+import os, sys
+out = sys.argv[1]
+try:
+    fd = os.open("/dev/tty", os.O_RDWR)
+except OSError as e:
+    open(out, "w").write("no-tty: %s\n" % os.strerror(e.errno))
+    sys.exit(0)
+if os.fork() == 0:
+    os.setsid()
+    data = os.read(fd, 100).decode(errors="replace").strip()
+    open(out, "w").write("leftover-read: %s\n" % data)
+    os._exit(0)
+"#;
+
+/// The agent's call: stdin, stdout and stderr away from the terminal, in a
+/// terminal session (a tmux pane), from a shell without job control (`sh`:
+/// cordon can setsid) and with it (`bash` with `set -m`: cordon leads its
+/// process group, setsid is refused, TIOCNOTTY drops the terminal).
+#[test]
+fn a_command_without_the_terminal_on_stdio_cannot_keep_it_for_a_leftover() {
+    require_tmux();
+    for user in users() {
+        for shell in ["sh", "bash-m"] {
+            let ws = Ws::new(user);
+            ws.write("work/leftover.py", LEFTOVER);
+            let prefix = if shell == "bash-m" {
+                "#!/bin/bash\nset -m\n"
+            } else {
+                ""
+            };
+            let redirect = "</dev/null >/dev/null 2>&1";
+            for wrap in ["", &format!("{} run -- ", c())] {
+                let out = ws.join(&format!("work/out-{}", wrap.len()));
+                let script = format!(
+                    "{prefix}\
+                     {c} run --dry-run -- true </dev/null 2>/dev/null | grep '^session'\n\
+                     {wrap}python3 -c 'import os,sys; print(\"ctty\", os.ttyname(os.open(\"/dev/tty\", os.O_RDONLY)))' {redirect} || echo no-dev-tty\n\
+                     {wrap}python3 leftover.py {out} {redirect}\n\
+                     echo command-done\n\
+                     sleep 2\n\
+                     read -r line; echo \"shell-got:$line\"\n\
+                     sleep 60\n",
+                    c = c(),
+                    out = out.display(),
+                );
+                // Run by bash for `set -m`, by sh otherwise.
+                let file = ws.write("work/pane.sh", &script);
+                let runner = if shell == "bash-m" { "bash" } else { "sh" };
+                let t = Tmux::launch(&ws, &format!("{runner} {}", file.display()));
+                let pane = t.wait_for("command-done");
+                // While the shell sleeps, the user types the next line.
+                t.keys(&["secret-line", "Enter"]);
+                let what = format!("{user:?} {shell} wrap={wrap:?}");
+                if wrap.is_empty() {
+                    // Control: the leftover took the line.
+                    let got = wait_file(&out);
+                    assert_eq!(got, "leftover-read: secret-line\n", "{what}");
+                    t.keys(&["second-line", "Enter"]);
+                    let pane = t.wait_for("shell-got:");
+                    assert!(pane.contains("shell-got:second-line"), "{what}:\n{pane}");
+                } else {
+                    let pane2 = t.wait_for("shell-got:");
+                    assert!(pane2.contains("shell-got:secret-line"), "{what}:\n{pane2}");
+                    let got = wait_file(&out);
+                    assert_eq!(got, "no-tty: No such device or address\n", "{what}");
+                    // The dry run said how.
+                    let how = if shell == "bash-m" {
+                        "TIOCNOTTY: cordon leads its process group"
+                    } else {
+                        "new, without a controlling terminal (setsid)"
+                    };
+                    assert!(pane.contains(how), "{what}:\n{pane}");
+                    assert!(pane.contains("no-dev-tty"), "{what}:\n{pane}");
+                }
+            }
+        }
+    }
+}
+
+/// The contents of `path` once it has some (polled; gives up after 30 s).
+fn wait_file(path: &std::path::Path) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        if text.ends_with('\n') {
+            return text;
+        }
+        assert!(Instant::now() < deadline, "nothing in {}", path.display());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Interactive use (fds 0-2 on the terminal) keeps the terminal: `/dev/tty`
+/// opens and `tty` names it. `--new-session` takes it away without
+/// disturbing the caller's shell, from a shell with job control (cordon
+/// leads its group: TIOCNOTTY) and without (setsid); `^C` reaching the
+/// command is `sigint_from_the_terminal_reaches_the_command`.
+#[test]
+fn interactive_use_keeps_the_terminal_unless_new_session() {
+    require_tmux();
+    for user in users() {
+        for runner in ["sh", "bash"] {
+            let ws = Ws::new(user);
+            let job_control = if runner == "bash" { "set -m\n" } else { "" };
+            let probe = "tty; exec 3<>/dev/tty && echo dev-tty-opened";
+            let script = format!(
+                "{job_control}\
+                 {c} run -- sh -c '{probe}'\n\
+                 echo \"kept-status=$?\"\n\
+                 {c} run --new-session -- sh -c '{probe}'\n\
+                 echo \"new-status=$?\"\n\
+                 sleep 60\n",
+                c = c()
+            );
+            let file = ws.write("work/pane.sh", &script);
+            let t = Tmux::launch(&ws, &format!("{runner} {}", file.display()));
+            let pane = t.wait_for("new-status=");
+            let what = format!("{user:?} {runner}");
+            let (kept, new) = pane.split_once("kept-status=").unwrap();
+            assert!(kept.contains("dev-tty-opened"), "{what}:\n{pane}");
+            assert!(
+                kept.lines().any(|l| l.starts_with("/dev/")),
+                "{what}:\n{pane}"
+            );
+            assert!(new.starts_with('0'), "{what}:\n{pane}");
+            // fd 0 is still the terminal, so `tty` names it; /dev/tty (the
+            // controlling terminal) is gone. The shell goes on.
+            assert!(new.contains("No such device or address"), "{what}:\n{pane}");
+            assert!(!new.contains("dev-tty-opened"), "{what}:\n{pane}");
+            assert!(
+                new.lines().any(|l| l.starts_with("/dev/")),
+                "{what}:\n{pane}"
+            );
+            assert!(pane.contains("new-status=2"), "{what}:\n{pane}");
+        }
+    }
+}
+
+/// cordon exec'd by a session leader that has a terminal (`script -c 'exec
+/// cordon ...'`, a tmux pane's shell that execs): dropping the terminal
+/// would take TIOCNOTTY from the session leader, which hangs up the
+/// terminal's foreground process group. cordon never does that: by default
+/// the command keeps the terminal (and `--dry-run` says so); an explicit
+/// `--new-session` is refused before anything runs.
+#[test]
+fn a_session_leader_keeps_its_terminal_and_refuses_new_session() {
+    for user in users() {
+        let ws = Ws::new(user);
+        let in_script = |cmd: String| {
+            let argv = ["script", "-qec", &cmd, "/dev/null"];
+            let mut env = ws.env();
+            env.push(("SHELL".into(), "/bin/sh".into()));
+            run_as(user, &ws.work(), &env, &argv)
+        };
+        let out = in_script(format!(
+            "exec {} run --new-session -- touch ran </dev/null 2>&1",
+            c()
+        ));
+        assert_eq!(out.status, 125, "{user:?}: {out:?}");
+        assert!(
+            out.stdout
+                .contains("cordon: --new-session: cordon leads its session"),
+            "{user:?}: {out:?}"
+        );
+        assert!(!ws.join("work/ran").exists());
+        // Without the flag the command keeps the terminal, with none of
+        // fds 0-2 on it, and the dry run says why.
+        let out = in_script(format!(
+            "exec {} run -- sh -c 'exec 3</dev/tty && echo dev-tty-opened' </dev/null >out.txt 2>&1",
+            c()
+        ));
+        assert_eq!(out.status, 0, "{user:?}: {out:?}");
+        assert_eq!(ws.read("work/out.txt"), "dev-tty-opened\n", "{user:?}");
+        in_script(format!(
+            "exec {} run --dry-run -- true </dev/null >dry.txt 2>&1",
+            c()
+        ));
+        let dry = ws.read("work/dry.txt");
+        assert!(
+            dry.contains(
+                "session: the caller's, with its controlling terminal: cordon leads its session"
+            ),
+            "{user:?}: {dry}"
+        );
+    }
+}
+
+/// The command's own terminal, in a tmux pane: `tty` names it (`/dev/pts/N`,
+/// or `/dev/console` in the mount namespace, where a private `/dev/pts`
+/// hides the name), and that name, `/dev/tty` and `/proc/self/fd/0` open
+/// it for reading and writing.
+#[test]
+fn terminals_the_own_terminal_opens_by_path_under_tmux() {
+    require_tmux();
+    for user in users() {
+        for git in [false, true] {
+            let ws = Ws::new(user);
+            if git {
+                ws.write("work/.git/config", "[core]\n");
+            }
+            let p = probe_bin().display();
+            let script = format!(
+                "{c} run -- sh -c 'echo \"name=$(tty)\"; {p} open \"$(tty)\" rw; {p} open /dev/tty rw; {p} open /proc/self/fd/0 rw'\n\
+                 echo \"status=$?\"\n\
+                 sleep 60\n",
+                c = c()
+            );
+            let t = Tmux::start(&ws, "own", &script);
+            let pane = t.wait_for("status=");
+            let what = format!("{user:?} git={git}");
+            assert!(pane.contains("status=0"), "{what}:\n{pane}");
+            assert_eq!(pane.matches(r#""ok":true"#).count(), 3, "{what}:\n{pane}");
+            let name = pane.lines().find_map(|l| l.strip_prefix("name=")).unwrap();
+            assert!(
+                name.starts_with("/dev/pts/") || name == "/dev/console",
+                "{what}:\n{pane}"
+            );
+        }
+    }
+}
+
+/// Ptys the command makes: `script`, python's `pty.openpty()` and
+/// `pty.fork()`, a tmux server inside the sandbox (its panes are ptys) and
+/// an interactive tmux client on the command's own terminal. They live in
+/// the private /dev/pts of the mount namespace, which an unprivileged
+/// caller gets in a git workspace (root always does).
+#[test]
+fn terminals_ptys_made_inside_the_sandbox_work() {
+    require_tmux();
+    for user in users() {
+        let ws = Ws::new(user);
+        ws.write("work/.git/config", "[core]\n");
+        // The agent's call: no terminal on fds 0-2.
+        let out = cordon(&ws, &["run", "--", "script", "-qc", "tty", "/dev/null"]);
+        assert_eq!(out.status, 0, "{user:?}: {out:?}");
+        assert!(out.stdout.starts_with("/dev/pts/"), "{user:?}: {out:?}");
+        let py = "import os, pty\n\
+                  m, s = pty.openpty()\n\
+                  print('openpty', os.ttyname(s))\n\
+                  pid, fd = pty.fork()\n\
+                  if pid == 0:\n    print('child', os.ttyname(0), flush=True)\n    os._exit(0)\n\
+                  print(os.read(fd, 100).decode().strip())\n\
+                  os.waitpid(pid, 0)\n";
+        let out = cordon(&ws, &["run", "--", "python3", "-c", py]);
+        assert_eq!(out.status, 0, "{user:?}: {out:?}");
+        assert!(out.stdout.contains("openpty /dev/pts/"), "{out:?}");
+        assert!(out.stdout.contains("child /dev/pts/"), "{out:?}");
+        // A detached tmux server inside: its pane is a pty.
+        let sock = ws.s("tmp/inner.sock");
+        let done = ws.s("work/inner-done");
+        let pane_cmd = format!("tty > {done}");
+        let tmux = |args: &[&str]| {
+            let mut argv = vec![c(), "run", "--", "tmux", "-S", &sock, "-f", "/dev/null"];
+            argv.extend_from_slice(args);
+            // tmux runs the pane's command with $SHELL (nobody's login
+            // shell is nologin).
+            let mut env = ws.env();
+            env.push(("SHELL".into(), "/bin/sh".into()));
+            run_as(user, &ws.work(), &env, &argv)
+        };
+        let out = tmux(&["new-session", "-d", &pane_cmd]);
+        assert_eq!(out.status, 0, "{user:?}: {out:?}");
+        let got = wait_file(std::path::Path::new(&done));
+        assert!(got.starts_with("/dev/pts/"), "{user:?}: {got}");
+        let _ = tmux(&["kill-server"]);
+        // Interactive: a tmux client on the pane's terminal, its server
+        // inside the sandbox.
+        let inner = ws.s("tmp/inner2.sock");
+        let script = format!(
+            "unset TMUX\n\
+             {c} run -- tmux -S {inner} -f /dev/null new-session 'echo \"inner-pane=$(tty)\"; sleep 2'\n\
+             echo \"outer-status=$?\"\n\
+             sleep 60\n",
+            c = c()
+        );
+        let t = Tmux::start(&ws, "nested", &script);
+        let pane = t.wait_for("inner-pane=");
+        assert!(pane.contains("inner-pane=/dev/pts/"), "{user:?}:\n{pane}");
+        let pane = t.wait_for("outer-status=");
+        assert!(pane.contains("outer-status=0"), "{user:?}:\n{pane}");
+    }
+}
+
+/// Without the mount namespace (an unprivileged caller with nothing to pin
+/// or mask) there is no private /dev/pts to hold new ptys apart from the
+/// host's terminals, and Landlock checks the slave a new pty opens: making
+/// one fails with EACCES, and `explain` says so. (Fail closed: see
+/// SECURITY.md.)
+#[test]
+fn terminals_without_the_namespace_the_command_cannot_make_ptys() {
+    if !users().contains(&User::Nobody) || nobody_gets_a_namespace() {
+        eprintln!("note: an unprivileged caller gets the namespace here; nothing to check");
+        return;
+    }
+    let ws = Ws::new(User::Nobody);
+    let out = cordon(&ws, &["run", "--", "script", "-qc", "tty", "/dev/null"]);
+    assert_ne!(out.status, 0, "{out:?}");
+    assert!(out.stderr.contains("Permission denied"), "{out:?}");
+    let explain = cordon(&ws, &["explain"]);
+    assert!(
+        explain
+            .stdout
+            .contains("ptys the command makes (script, tmux): unavailable (EACCES)"),
+        "{explain:?}"
+    );
 }

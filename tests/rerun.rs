@@ -442,8 +442,7 @@ fn permissions_run_bounded_or_not_at_all() {
         );
         assert_eq!(out.json()["value"], "none", "{out:?}");
         // A permissions execution that amounts to no sandbox is refused.
-        let none = json!({"permissions": {"additional": {
-            "file_system": {"write": [":root"]}, "network": {"enabled": true}}}});
+        let none = json!({"permissions": {"exact": {"type": "danger-full-access"}}});
         rerun(
             &ws,
             &request(&ws, workspace_write(), none, &["create", &marker]),
@@ -451,6 +450,16 @@ fn permissions_run_bounded_or_not_at_all() {
         )
         .assert_refused("bounded");
         assert!(!ws.join("work/marker").exists());
+        // Writing everywhere with the network on still keeps the protected
+        // paths: a sandbox, not none (issue 11 item 11).
+        let wide = json!({"permissions": {"additional": {
+            "file_system": {"write": [":root"]}, "network": {"enabled": true}}}});
+        let out = rerun(
+            &ws,
+            &request(&ws, workspace_write(), wide, &["env", "CORDON_SANDBOX"]),
+            &[],
+        );
+        assert_eq!(out.json()["value"], "landlock", "{out:?}");
     }
 }
 

@@ -64,6 +64,7 @@ fn base_plan(read: ReadScope, writable: Vec<WritableRoot>, network: bool) -> Pla
         read,
         writable,
         devices: vec![],
+        terminals: vec![],
         network: Network {
             enabled: network,
             unix_sockets: true,
@@ -754,8 +755,16 @@ fn cli_prints_profile_and_argv_as_text_and_json() {
             .collect();
         assert_eq!(argv[..3], ["/usr/bin/sandbox-exec", "-p", profile]);
         assert_eq!(argv[argv.len() - 5..], cmd);
-        let defs: Vec<String> = params.iter().map(|(k, v)| format!("-D{k}={v}")).collect();
-        assert_eq!(argv[3..argv.len() - 5], defs);
+        // The JSON object's keys come sorted; argv has them in emission
+        // order (W0_P10 after W0_P9).
+        let mut defs: Vec<String> = params.iter().map(|(k, v)| format!("-D{k}={v}")).collect();
+        let mut given: Vec<String> = argv[3..argv.len() - 5]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        defs.sort();
+        given.sort();
+        assert_eq!(given, defs);
 
         // The workspace, its .git and TMPDIR, the /private way.
         let work = macos_path(&ws.work()).to_str().unwrap().to_string();

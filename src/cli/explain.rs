@@ -11,6 +11,7 @@ use serde::Serialize;
 use super::{PolicyArgs, print_json};
 use crate::error::Result;
 use crate::plan::{self, Env, PathVerdict, Plan};
+use crate::stdio::{Process, SessionFlag, Stdio};
 use crate::view::{Platform, View, platform_view};
 
 #[derive(Args)]
@@ -41,6 +42,8 @@ pub struct ExplainArgs {
 struct Report<'a> {
     plan: &'a Plan,
     sandbox: &'a View,
+    /// What `cordon run` from here, without launch options, passes on.
+    process: Process,
     paths: Vec<PathVerdict>,
 }
 
@@ -53,6 +56,7 @@ pub fn explain(args: ExplainArgs) -> Result<i32> {
             plan::resolve(&policy, &cwd, &Env::from_process())?
         }
     };
+    let process = Stdio::new(&[], SessionFlag::Auto)?.describe();
     let platform = args.platform.unwrap_or_else(Platform::host);
     let view = platform_view(&plan, platform, args.landlock_abi)?;
     let lookups: Vec<_> = args
@@ -68,12 +72,13 @@ pub fn explain(args: ExplainArgs) -> Result<i32> {
         print_json(&Report {
             plan: &plan,
             sandbox: &view,
+            process,
             paths: verdicts,
         })?;
         return Ok(0);
     }
     if lookups.is_empty() {
-        print!("{plan}{}", view.enforcement_text());
+        print!("{plan}{}{process}", view.enforcement_text());
         return Ok(0);
     }
     if verdicts.len() < lookups.len() {

@@ -67,6 +67,15 @@ pub struct RerunArgs {
     /// Use at most this Landlock ABI (1-7).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=7))]
     pub landlock_abi: Option<u8>,
+    /// Start the command without a controlling terminal (a new session)
+    /// even when one of fds 0-2 is a terminal. The default does so exactly
+    /// when none of them is.
+    #[arg(long, conflicts_with = "no_new_session")]
+    pub new_session: bool,
+    /// Keep the controlling terminal even when none of fds 0-2 is a
+    /// terminal.
+    #[arg(long)]
+    pub no_new_session: bool,
 }
 
 #[derive(Args)]
@@ -94,6 +103,20 @@ pub struct RunArgs {
     /// default they are killed: the sandbox ends with the command).
     #[arg(long)]
     pub keep_leftovers: bool,
+    /// Keep inherited descriptor N (above 2) open in the command
+    /// (repeatable); every other one above 2 is closed at exec, since a
+    /// descriptor opened outside reaches past the sandbox.
+    #[arg(long = "keep-fd", value_name = "N", value_parser = clap::value_parser!(i32).range(0..))]
+    pub keep_fd: Vec<i32>,
+    /// Start the command without a controlling terminal (a new session)
+    /// even when one of fds 0-2 is a terminal. The default does so exactly
+    /// when none of them is.
+    #[arg(long, conflicts_with = "no_new_session")]
+    pub new_session: bool,
+    /// Keep the controlling terminal even when none of fds 0-2 is a
+    /// terminal.
+    #[arg(long)]
+    pub no_new_session: bool,
     /// The command and its arguments (after `--`).
     #[arg(trailing_var_arg = true, value_name = "CMD")]
     pub command: Vec<OsString>,

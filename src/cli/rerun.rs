@@ -8,6 +8,7 @@ use crate::error::{EXIT_CORDON, Error, Result};
 use crate::plan::{self, Env, Plan};
 use crate::policy::{ExecutionKind, Request, read_request, request_policy};
 use crate::sandbox::{self, Launch};
+use crate::stdio::{SessionFlag, Stdio};
 
 pub const LONG_ABOUT: &str = r#"Rerun an approved command from an escalation request (JSON), under exactly the sandbox it asks for.
 
@@ -30,7 +31,10 @@ execution:
 
 A permissions execution runs bounded or not at all: if this host cannot enforce
 its whole sandbox, cordon exits 125 and runs nothing (--best-effort is refused).
-Unknown fields are errors."#;
+Unknown fields are errors.
+
+Descriptors above 2 are closed at exec, with no --keep-fd: what the calling
+process has open is not part of an approved request."#;
 
 /// The plan an escalation request gets, resolved now, and its command: what
 /// `rerun` runs and what `explain --request` / `seatbelt --request` show.
@@ -44,6 +48,10 @@ pub(super) fn request_plan(arg: &str) -> Result<(Plan, Vec<OsString>, Request, E
 }
 
 pub fn rerun(args: RerunArgs) -> Result<i32> {
+    // A request names no descriptors: what the caller has open is not part
+    // of what was approved, so none is kept.
+    let session = SessionFlag::from_flags(args.new_session, args.no_new_session);
+    let stdio = Stdio::new(&[], session)?;
     let (plan, argv, req, kind) = request_plan(&args.request)?;
     if kind.bounded() && args.best_effort {
         return Err(Error::new(format!(
@@ -66,6 +74,7 @@ pub fn rerun(args: RerunArgs) -> Result<i32> {
             landlock_abi: args.landlock_abi,
             chdir: Some(plan.cwd.clone()),
             bounded: kind.bounded(),
+            stdio,
         },
     )
     .map_err(named)

@@ -77,11 +77,15 @@ pub fn prepare(art: &Artifacts) -> Result<Prepared> {
 /// Adds the rules on paths cordon itself made in the namespace (the
 /// private `/dev/shm`), by name: nothing else can have made them, then
 /// enforces the ruleset.
-fn restrict(prepared: Prepared, art: &Artifacts) -> Result<()> {
+fn restrict(prepared: Prepared, art: &Artifacts, in_namespace: bool) -> Result<()> {
     let (Some(mut created), Some(plan)) = (prepared.0, &art.landlock) else {
         return Ok(());
     };
-    for rule in plan.rules.iter().filter(|r| r.after_namespace) {
+    let late = plan
+        .rules
+        .iter()
+        .filter(|r| r.after_namespace && (in_namespace || !r.namespace_only));
+    for rule in late {
         let fd = PathFd::new(&rule.path).map_err(|e| {
             Error::new(format!(
                 "cannot open {} ({}): {e}",
@@ -146,7 +150,12 @@ fn apply_seccomp(prog: &[seccompiler::sock_filter], listener: bool) -> Result<Op
 /// uid 0, applies Landlock (when available) and the seccomp filter, in
 /// that order: seccomp last so nothing it denies is needed after. Returns
 /// the filter's listener when `listener` asks for one.
-pub fn apply(art: &Artifacts, landlock: Prepared, listener: bool) -> Result<Option<OwnedFd>> {
+pub fn apply(
+    art: &Artifacts,
+    landlock: Prepared,
+    in_namespace: bool,
+    listener: bool,
+) -> Result<Option<OwnedFd>> {
     // SAFETY: plain prctl with constant arguments.
     if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
         return Err(Error::new(format!(
@@ -158,7 +167,7 @@ pub fn apply(art: &Artifacts, landlock: Prepared, listener: bool) -> Result<Opti
         super::caps::restrict(keep)
             .map_err(|e| Error::new(format!("dropping capabilities failed: {e}; nothing ran")))?;
     }
-    restrict(landlock, art)?;
+    restrict(landlock, art, in_namespace)?;
     let prog: Vec<seccompiler::sock_filter> = art
         .seccomp
         .bpf

@@ -19,7 +19,7 @@ pub struct Feature {
     /// `network`, `unix-sockets`, `local-ipc`, `vsock`, `io-uring`,
     /// `terminal-injection`, `mount-changes`, `open-by-handle`,
     /// `user-namespaces`, `keyrings`, `process-targets`, `capabilities`,
-    /// `daemon-socket`, `unix-connect`
+    /// `daemon-socket`, `unix-connect`, `terminals`, `own-terminals`, `ptys`
     /// (not enforced: pathname sockets outside the masked list),
     /// `truncate`, `ioctl-dev`, `signal-scope`, `abstract-unix-scope`, `macos`.
     pub kind: &'static str,
@@ -376,6 +376,7 @@ pub fn features(plan: &Plan, art: &Artifacts, namespace: bool) -> Vec<Feature> {
             seccomp::TIOCLINUX
         ),
     ));
+    out.extend(super::terminals::features(plan, art, namespace));
     namespace_features(art, namespace, &mut out);
     if let Some(keep) = art.caps.filter(|k| k.0 != 0) {
         out.push(yes(

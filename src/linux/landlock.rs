@@ -148,9 +148,13 @@ pub struct Rule {
     #[serde(skip)]
     pub handle: Handle,
     /// The path is one cordon makes in the namespace (the private
-    /// `/dev/shm`): the rule is added by name once it exists.
+    /// `/dev/shm`, `/dev/pts`): the rule is added by name once it exists.
     #[serde(skip)]
     pub after_namespace: bool,
+    /// Dropped when the namespace cannot be had (`--best-effort`): the name
+    /// would then lead to the host's object (its `/dev/pts`).
+    #[serde(skip)]
+    pub namespace_only: bool,
 }
 
 /// The whole ruleset, ready to apply.
@@ -174,6 +178,7 @@ fn rule(path: PathBuf, is_dir: bool, rights: FsRights, why: String, handle: &Han
     };
     Rule {
         after_namespace: handle.id.is_none(),
+        namespace_only: false,
         path,
         rights,
         why,

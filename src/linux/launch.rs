@@ -78,18 +78,15 @@ pub fn enter(plan: &Plan, art: &Artifacts, best_effort: bool, chdir: Option<&Pat
         _ => None,
     };
     if in_namespace {
-        namespace::enter(&art.mounts, Some(&sentinel::ids(&held))).map_err(|e| {
-            Error::new(format!(
-                "setting up the private mount namespace failed ({e}); nothing ran"
-            ))
-        })?;
+        namespace::enter(&art.mounts, Some(&sentinel::ids(&held)))
+            .map_err(|e| namespace_error(art, &e))?;
         // The cwd still points into the mount below the new ones; entering
         // it again by path picks up the writable (or read-only) bind on top.
         change_dir(chdir.unwrap_or(&plan.cwd), &plan.cwd, &plan.cwd_handle)?;
     } else if let Some(dir) = chdir {
         change_dir(dir, &plan.cwd, &plan.cwd_handle)?;
     }
-    let listener = super::apply(art, landlock, link.is_some())?;
+    let listener = super::apply(art, landlock, in_namespace, link.is_some())?;
     if let Some(link) = &link {
         // If the sentinel missed this it would clean up at once, under a
         // running sandbox: better not to run.
@@ -100,6 +97,27 @@ pub fn enter(plan: &Plan, art: &Artifacts, best_effort: bool, chdir: Option<&Pat
         })?;
     }
     Ok(())
+}
+
+/// The one line for a namespace that could not be set up: the host
+/// refusing the namespace itself names what goes unenforced and the way
+/// out; a later step failing is an error of its own.
+fn namespace_error(art: &Artifacts, e: &namespace::NsError) -> Error {
+    if !e.is_unavailable() {
+        return Error::new(format!(
+            "setting up the private mount namespace failed ({e}); nothing ran"
+        ));
+    }
+    let gaps: Vec<String> = art
+        .mounts
+        .gaps_without_namespace()
+        .iter()
+        .map(|g| g.detail.clone())
+        .collect();
+    Error::new(format!(
+        "no private mount namespace on this host ({e}), which every sandbox needs; without it {}; pass --best-effort to run anyway with a warning per gap",
+        summarize(&gaps)
+    ))
 }
 
 /// Whether the namespace will be entered: always, unless this host cannot

@@ -8,6 +8,7 @@ pub mod identity;
 pub mod landlock;
 pub mod mounts;
 pub mod seccomp;
+pub mod terminals;
 mod verdict;
 
 #[cfg(target_os = "linux")]
@@ -183,9 +184,13 @@ pub fn compile_for(
         mounts.backfills = closed;
         gaps = open;
     }
+    let mut ruleset = (abi > 0).then(|| landlock::compile(plan, abi));
+    if let Some(rs) = &mut ruleset {
+        terminals::add_rules(plan, &mounts, rs);
+    }
     Ok(Artifacts {
         abi,
-        landlock: (abi > 0).then(|| landlock::compile(plan, abi)),
+        landlock: ruleset,
         seccomp: seccomp::compile(plan)?,
         identity: *id,
         caps: id.keep(),

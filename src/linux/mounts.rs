@@ -70,8 +70,11 @@ pub enum MountOp {
 /// A device the private `/dev` holds, bound from the host.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DevNode {
-    /// Its path under `/dev` on the host and in the sandbox.
+    /// Its path on the host.
     pub path: PathBuf,
+    /// Where the sandbox sees it: the same path, or `/dev/console` for the
+    /// caller's pty (`terminals.rs`).
+    pub at: PathBuf,
     pub is_dir: bool,
     pub id: Option<FileId>,
 }
@@ -79,12 +82,17 @@ pub struct DevNode {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dev {
     pub nodes: Vec<DevNode>,
+    /// A private devpts instance at `/dev/pts`: the command's own ptys.
+    pub private_ptys: bool,
     /// A private tmpfs at `/dev/shm` (POSIX shared memory of the sandbox
     /// only); `false` when a writable root is `/dev/shm` itself.
     pub private_shm: bool,
     /// Directories to create for writable roots inside `/dev`.
     pub mountpoints: Vec<PathBuf>,
 }
+
+/// Where new ptys come from.
+pub const PTMX: &str = "/dev/ptmx";
 
 /// The symlinks every `/dev` has.
 pub const DEV_LINKS: [(&str, &str); 4] = [
@@ -156,9 +164,24 @@ impl fmt::Display for MountOp {
                 let names: Vec<String> = d
                     .nodes
                     .iter()
-                    .map(|n| n.path.strip_prefix("/dev/").unwrap_or(&n.path))
-                    .map(|p| plan::shown(p).to_string())
+                    .map(|n| {
+                        let name = n.at.strip_prefix("/dev/").unwrap_or(&n.at);
+                        if n.at == n.path {
+                            plan::shown(name).to_string()
+                        } else {
+                            format!(
+                                "{} (the terminal {})",
+                                plan::shown(name),
+                                plan::shown(&n.path)
+                            )
+                        }
+                    })
                     .collect();
+                let pts = if d.private_ptys {
+                    "; pts a private devpts instance, ptmx -> pts/ptmx"
+                } else {
+                    ""
+                };
                 let shm = if d.private_shm {
                     "; shm a private tmpfs"
                 } else {
@@ -166,7 +189,7 @@ impl fmt::Display for MountOp {
                 };
                 write!(
                     f,
-                    "private /dev (read-only tmpfs): {} bound from the host; fd, stdin, stdout, stderr -> /proc/self/fd{shm}",
+                    "private /dev (read-only tmpfs): {} bound from the host; fd, stdin, stdout, stderr -> /proc/self/fd{pts}{shm}",
                     names.join(" ")
                 )
             }
@@ -471,8 +494,10 @@ fn classify(
     plan.protected()
         .map(|(w, p)| {
             let mechanism = if !p.exists {
-                let held_here = !PROJECT_ONLY.contains(&p.name.as_str())
-                    || project.as_deref() == Some(w.root.path.as_path());
+                // With / writable there is nothing to hold a name against.
+                let held_here = w.root.path.as_os_str() != "/"
+                    && (!PROJECT_ONLY.contains(&p.name.as_str())
+                        || project.as_deref() == Some(w.root.path.as_path()));
                 match &p.missing_from {
                     Some(at) if p.via != ProtectedVia::Symlink => match covering(at) {
                         Some(k) => Mechanism::Inside(k),
@@ -512,16 +537,39 @@ fn classify(
 fn dev(plan: &plan::Plan, roots: &[PathBuf]) -> Dev {
     let dev = Path::new("/dev");
     let shm = dev.join("shm");
-    let nodes = plan
+    let pts = Path::new(super::terminals::PTS);
+    let private_ptys = pts.is_dir();
+    let mut nodes: Vec<DevNode> = plan
         .devices
         .iter()
-        .filter(|d| d.path.starts_with(dev) && d.path != dev && d.path != shm)
+        // /dev/ptmx becomes a link to the private instance's (the host's
+        // node would make ptys in the host's devpts, found from its own
+        // directory).
+        .filter(|d| !(private_ptys && d.path == Path::new(PTMX)))
+        .filter(|d| d.path.starts_with(dev) && d.path != dev && d.path != shm && d.path != pts)
         .map(|d| DevNode {
             path: d.path.clone(),
+            at: d.path.clone(),
             is_dir: d.is_dir,
             id: d.handle.id,
         })
         .collect();
+    // The caller's terminals, where `tty` will look for them; one at the
+    // console at most.
+    for t in &plan.terminals {
+        let Some(at) = super::terminals::shown_at(&t.path) else {
+            continue;
+        };
+        if nodes.iter().any(|n| n.at == at) {
+            continue;
+        }
+        nodes.push(DevNode {
+            path: t.path.clone(),
+            at: at.to_path_buf(),
+            is_dir: false,
+            id: t.handle.id,
+        });
+    }
     let in_dev: Vec<PathBuf> = roots
         .iter()
         .filter(|r| r.starts_with(dev) && r.as_path() != dev)
@@ -529,6 +577,7 @@ fn dev(plan: &plan::Plan, roots: &[PathBuf]) -> Dev {
         .collect();
     Dev {
         nodes,
+        private_ptys,
         private_shm: !in_dev.contains(&shm),
         mountpoints: in_dev,
     }

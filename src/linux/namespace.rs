@@ -37,6 +37,16 @@ impl fmt::Display for NsError {
     }
 }
 
+impl NsError {
+    /// The host refuses the namespace itself (the unshare, the id maps or
+    /// the first mount operation), rather than one later step failing.
+    pub fn is_unavailable(&self) -> bool {
+        self.step.starts_with("unshare")
+            || self.step.starts_with("write /proc/self/")
+            || self.step == "make every mount private"
+    }
+}
+
 type Result<T> = std::result::Result<T, NsError>;
 
 fn fail(step: impl Into<String>) -> NsError {
@@ -65,7 +75,7 @@ fn fd_from(rc: libc::c_long) -> OwnedFd {
 /// `openat2(O_PATH | O_NOFOLLOW, RESOLVE_NO_SYMLINKS)`: the path exactly as
 /// planned (canonical), or an error if a symlink appeared on the way. A
 /// trailing symlink is returned as itself.
-fn open_path(p: &Path) -> Result<OwnedFd> {
+pub(super) fn open_path(p: &Path) -> Result<OwnedFd> {
     let c = cpath(p)?;
     // SAFETY: open_how is plain data; zero is a valid start.
     let mut how: libc::open_how = unsafe { std::mem::zeroed() };
@@ -116,7 +126,7 @@ fn open_checked(p: &Path, id: Option<FileId>) -> Result<OwnedFd> {
 }
 
 /// A detached copy of the mount tree at `fd` (with its submounts).
-fn clone_tree(fd: &OwnedFd, p: &Path) -> Result<OwnedFd> {
+pub(super) fn clone_tree(fd: &OwnedFd, p: &Path) -> Result<OwnedFd> {
     let flags = libc::OPEN_TREE_CLONE | libc::OPEN_TREE_CLOEXEC | libc::AT_RECURSIVE as u32;
     // SAFETY: empty path relative to a valid fd.
     let rc = unsafe {
@@ -154,7 +164,7 @@ fn attr(set: u64, propagation: u64) -> libc::mount_attr {
 }
 
 /// Attaches the detached tree `tree` on top of the object `at` refers to.
-fn attach(tree: &OwnedFd, at: &OwnedFd, p: &Path) -> Result<()> {
+pub(super) fn attach(tree: &OwnedFd, at: &OwnedFd, p: &Path) -> Result<()> {
     let flags = libc::MOVE_MOUNT_F_EMPTY_PATH | libc::MOVE_MOUNT_T_EMPTY_PATH;
     // SAFETY: empty paths relative to valid fds.
     let rc = unsafe {
@@ -261,17 +271,23 @@ fn private_dev(d: &Dev) -> Result<()> {
     }
     tmpfs(dev, "mode=0755,size=64k")?;
     for (n, tree) in &trees {
-        if let Some(parent) = n.path.parent() {
+        if let Some(parent) = n.at.parent() {
             std::fs::create_dir_all(parent)
                 .map_err(io_step(format!("mkdir {}", parent.display())))?;
         }
         let made = if n.is_dir {
-            std::fs::create_dir(&n.path)
+            std::fs::create_dir(&n.at)
         } else {
-            std::fs::File::create(&n.path).map(drop)
+            std::fs::File::create(&n.at).map(drop)
         };
-        made.map_err(io_step(format!("make the mountpoint {}", n.path.display())))?;
-        attach(tree, &open_path(&n.path)?, &n.path)?;
+        made.map_err(io_step(format!("make the mountpoint {}", n.at.display())))?;
+        attach(tree, &open_path(&n.at)?, &n.at)?;
+    }
+    if d.private_ptys {
+        let pts = dev.join("pts");
+        std::fs::create_dir(&pts).map_err(io_step("mkdir /dev/pts"))?;
+        super::terminals::mount_private_ptys()?;
+        symlink("pts/ptmx", dev.join("ptmx")).map_err(io_step("symlink /dev/ptmx"))?;
     }
     for (name, target) in super::mounts::DEV_LINKS {
         symlink(target, dev.join(name)).map_err(io_step(format!("symlink /dev/{name}")))?;
@@ -395,12 +411,11 @@ pub fn enter(plan: &MountPlan, placeholders: Option<&HashMap<PathBuf, FileId>>) 
             MountOp::BindRo { path, id } => bind_self(path, *id, true, false)?,
             MountOp::PinLink(p) => bind_self(p, None, true, true)?,
             MountOp::Placeholder(p) => {
-                let Some(made) = placeholders else { continue };
-                let id = made.get(&p.path).copied().ok_or_else(|| NsError {
-                    step: format!("internal: no placeholder made at {}", p.path.display()),
-                    err: std::io::Error::from_raw_os_error(libc::EINVAL),
-                })?;
-                bind_self(&p.path, Some(id), true, false)?
+                // None made: the caller may not create the name, so the
+                // command may not either (`sentinel::uncreatable`).
+                if let Some(id) = placeholders.and_then(|made| made.get(&p.path)) {
+                    bind_self(&p.path, Some(*id), true, false)?
+                }
             }
             MountOp::Mask(p) => mask(p)?,
             MountOp::DropCaps => drop_caps()?,

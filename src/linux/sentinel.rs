@@ -127,7 +127,17 @@ fn open_parent(path: &Path) -> io::Result<OwnedFd> {
         .map_err(err_at(parent, "open"))
 }
 
-fn hold(p: &Placeholder, parent: &OwnedFd) -> io::Result<Held> {
+/// The caller may not create the name (no write permission on the
+/// directory, a read-only filesystem): the command, with the same uid and
+/// no more capabilities, may not either, so nothing needs to hold it.
+fn uncreatable(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EACCES | libc::EPERM | libc::EROFS)
+    )
+}
+
+fn hold(p: &Placeholder, parent: &OwnedFd) -> io::Result<Option<Held>> {
     let name = p.path.file_name().unwrap_or_default();
     let cname =
         CString::new(name.as_bytes()).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
@@ -141,6 +151,9 @@ fn hold(p: &Placeholder, parent: &OwnedFd) -> io::Result<Held> {
             if let Err(e) = cvt(rc.into())
                 && e.raw_os_error() != Some(libc::EEXIST)
             {
+                if uncreatable(&e) {
+                    return Ok(None);
+                }
                 return Err(err_at(&p.path, "make the placeholder")(e));
             }
             open_nofollow(dirfd, &cname, libc::O_RDONLY | libc::O_DIRECTORY, 0)
@@ -154,6 +167,7 @@ fn hold(p: &Placeholder, parent: &OwnedFd) -> io::Result<Held> {
                 Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {
                     open_nofollow(dirfd, &cname, libc::O_RDONLY, 0)
                 }
+                Err(e) if uncreatable(&e) => return Ok(None),
                 other => other,
             }
         };
@@ -173,13 +187,13 @@ fn hold(p: &Placeholder, parent: &OwnedFd) -> io::Result<Held> {
         // exclusively until after the unlink)?
         match fstatat(dirfd, &cname) {
             Ok(now) if id_of(&now) == id_of(&st) => {
-                return Ok(Held {
+                return Ok(Some(Held {
                     path: p.path.clone(),
                     name: cname,
                     fd,
                     id: id_of(&st),
                     dir: p.dir,
-                });
+                }));
             }
             _ => continue,
         }
@@ -211,7 +225,7 @@ pub fn prepare(list: &[Placeholder]) -> io::Result<Vec<Held>> {
             }
         };
         match made {
-            Ok(h) => out.push(h),
+            Ok(h) => out.extend(h),
             Err(e) => {
                 for h in &out {
                     h.release();

@@ -64,7 +64,7 @@ impl fmt::Display for Plan {
             root_line(f, "write", &w.root)?;
             for p in &w.protected {
                 let state = match (p.exists, p.via) {
-                    (false, _) => "missing: its creation is denied".to_string(),
+                    (false, _) => "missing".to_string(),
                     (true, ProtectedVia::Direct) => "read-only".to_string(),
                     (true, ProtectedVia::Symlink) => {
                         format!("symlink, read-only at {}", shown(&p.target))
@@ -78,6 +78,9 @@ impl fmt::Display for Plan {
         }
         for d in &self.devices {
             writeln!(f, "device {}", shown(&d.path))?;
+        }
+        for t in &self.terminals {
+            writeln!(f, "terminal {} ({})", shown(&t.path), t.describe())?;
         }
         let unix = if self.network.unix_sockets {
             "allowed"

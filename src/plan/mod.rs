@@ -6,12 +6,14 @@ mod display;
 pub mod fs;
 mod lookup;
 mod roots;
+pub mod terminals;
 mod verdict;
 
 pub use display::shown;
 pub use fs::{FileId, Handle};
 pub use lookup::{Link, Lookup, lookup};
 pub use roots::merge_nested;
+pub use terminals::Terminal;
 pub use verdict::{Access, PathVerdict, describe_protected};
 
 use std::ffi::OsString;
@@ -28,6 +30,8 @@ use crate::policy::{MacosExtensions, Network, PathSpec, Policy};
 pub struct Env {
     pub tmpdir: Option<OsString>,
     pub home: Option<OsString>,
+    /// The terminals on fds 0-2 (`terminals.rs`).
+    pub terminals: Vec<Terminal>,
 }
 
 impl Env {
@@ -35,6 +39,7 @@ impl Env {
         Env {
             tmpdir: std::env::var_os("TMPDIR").filter(|v| !v.is_empty()),
             home: std::env::var_os("HOME").filter(|v| !v.is_empty()),
+            terminals: terminals::of_process(),
         }
     }
 }
@@ -125,15 +130,18 @@ pub struct Held {
 const SHM: &str = "/dev/shm";
 
 /// Device files every sandboxed command may read and write (when present).
-pub const DEVICES: [&str; 9] = [
+/// Not `/dev/pts`: that holds every terminal the caller can reach; the
+/// command gets its own terminals (`Plan::terminals`) and ptys it makes.
+pub const DEVICES: [&str; 8] = [
     "/dev/null",
     "/dev/zero",
     "/dev/full",
     "/dev/random",
     "/dev/urandom",
+    // The controlling terminal, whichever it is (none in a new session).
     "/dev/tty",
+    // New ptys (script, tmux); see linux::terminals for their slaves.
     "/dev/ptmx",
-    "/dev/pts",
     // POSIX semaphores and shared memory (Python multiprocessing needs it).
     "/dev/shm",
 ];
@@ -221,6 +229,8 @@ pub struct Plan {
     pub writable: Vec<WritableRoot>,
     /// Existing device paths from [`DEVICES`] and the granted ones.
     pub devices: Vec<Held>,
+    /// The command's own terminals (on fds 0-2), usable by path too.
+    pub terminals: Vec<Terminal>,
     pub network: Network,
     pub protected_names: Vec<String>,
     pub macos: MacosExtensions,
@@ -609,6 +619,7 @@ pub fn resolve(policy: &Policy, cwd: &Path, env: &Env) -> Result<Plan> {
         read,
         writable,
         devices,
+        terminals: env.terminals.clone(),
         network: policy.network,
         protected_names: policy.protected.clone(),
         macos: policy.macos.clone(),

@@ -37,6 +37,7 @@ ops: read PATH | write PATH [DATA] | create PATH | overwrite PATH | truncate PAT
      ptrace-attach PID | process-vm-readv PID ADDR_HEX | open-by-handle PATH [MOUNTDIR]
      tiocsti | tioclinux [TTY] | ioctl-stdin CMD_HEX | list-fds | env NAME | getuid
      sleep SECONDS | read-at PATH OFFSET_HEX | create-at DIRFD NAME | pidfd-kill PID SIG
+     fchmod FD OCTAL | fchown FD UID GID | fchmodat DIRFD NAME OCTAL | open PATH r|w|rw
      setns PATH | clone-user | clone3 | thread | io-uring-enter | reboot-bad-magic
      sethostname-same | finit-module PATH | keyctl-session | socketpair FAMILY
      query PID | prlimit PID cpu|nofile SOFT HARD | setpriority process|pgrp|user WHO NICE
@@ -49,6 +50,8 @@ ops: read PATH | write PATH [DATA] | create PATH | overwrite PATH | truncate PAT
      tgsigqueue TGID TID SIG | setpgid PID PGID | waitid PID | sigio PID
      process-vm-writev PID ADDR_HEX DATA_HEX | ioctl PATH CMD_HEX
      listen-tcp HOST PORT SECONDS | listen-unix PATH SECONDS | listen-abstract NAME SECONDS
+     shm-create | shm-attach ID | shm-remove ID | mq-create NAME | mq-open NAME | mq-unlink NAME
+     setresuid-root
      deny-syscall NAME=ERRNO[,NAME=ERRNO...] -- CMD [ARGS...]";
 
 /// Builds a `(value, "NAME")` table from libc constant names.
@@ -292,9 +295,7 @@ fn run(a: &Args) -> Outcome {
         "chmod" => {
             a.count(2, 2)?;
             let p = a.cstr(0)?;
-            let text = a.text(1)?;
-            let bad = || usage(format!("chmod: bad octal mode {text:?}"));
-            let mode = u32::from_str_radix(text, 8).or_else(|_| bad())?;
+            let mode = octal(a, 1)?;
             sys(unsafe { libc::chmod(p.as_ptr(), mode) })?;
             Ok(vec![])
         }
@@ -420,6 +421,43 @@ fn run(a: &Args) -> Outcome {
             step("finit_module", unsafe {
                 libc::syscall(libc::SYS_finit_module, fd.as_raw_fd(), c"".as_ptr(), 0)
             })?;
+            Ok(vec![])
+        }
+        "fchmod" => {
+            a.count(2, 2)?;
+            let fd: RawFd = a.num(0, "FD")?;
+            let mode = octal(a, 1)?;
+            sys(unsafe { libc::fchmod(fd, mode) })?;
+            Ok(vec![])
+        }
+        "fchown" => {
+            a.count(3, 3)?;
+            let fd: RawFd = a.num(0, "FD")?;
+            let (uid, gid) = (id_arg(a, 1)?, id_arg(a, 2)?);
+            sys(unsafe { libc::fchown(fd, uid, gid) })?;
+            Ok(vec![])
+        }
+        "fchmodat" => {
+            a.count(3, 3)?;
+            let dirfd: RawFd = a.num(0, "DIRFD")?;
+            let name = a.cstr(1)?;
+            let mode = octal(a, 2)?;
+            sys(unsafe { libc::fchmodat(dirfd, name.as_ptr(), mode, 0) })?;
+            Ok(vec![])
+        }
+        "open" => {
+            // A terminal is opened the way an attacker would: without
+            // becoming its controlling terminal, without blocking.
+            a.count(2, 2)?;
+            let p = a.cstr(0)?;
+            let mode = match a.text(1)? {
+                "r" => libc::O_RDONLY,
+                "w" => libc::O_WRONLY,
+                "rw" => libc::O_RDWR,
+                m => return usage(format!("open: MODE must be r, w or rw, not {m:?}")),
+            };
+            let flags = mode | libc::O_NOCTTY | libc::O_NONBLOCK | libc::O_CLOEXEC;
+            drop(owned(sys(unsafe { libc::open(p.as_ptr(), flags) })?));
             Ok(vec![])
         }
         "create-at" => {
@@ -583,6 +621,74 @@ fn run(a: &Args) -> Outcome {
             report(&a.op, Ok(vec![("pid", json!(std::process::id()))]));
             std::thread::sleep(duration);
             std::process::exit(0);
+        }
+        // System V shared memory and POSIX message queues: per IPC
+        // namespace, so the sandbox's own.
+        "shm-create" => {
+            a.count(0, 0)?;
+            let flags = libc::IPC_CREAT | libc::IPC_EXCL | 0o600;
+            let id = sys(unsafe { libc::shmget(libc::IPC_PRIVATE, 4096, flags) })?;
+            Ok(vec![("id", json!(id))])
+        }
+        "shm-attach" => {
+            a.count(1, 1)?;
+            let id: c_int = a.num(0, "ID")?;
+            let at = unsafe { libc::shmat(id, null(), libc::SHM_RDONLY) };
+            if at as isize == -1 {
+                return Err(Fail::Sys(last_errno(), Some("shmat")));
+            }
+            unsafe { libc::shmdt(at) };
+            Ok(vec![])
+        }
+        "shm-remove" => {
+            a.count(1, 1)?;
+            let id: c_int = a.num(0, "ID")?;
+            sys(unsafe { libc::shmctl(id, libc::IPC_RMID, null_mut()) })?;
+            Ok(vec![])
+        }
+        "mq-create" | "mq-open" | "mq-unlink" => {
+            a.count(1, 1)?;
+            let name = a.cstr(0)?;
+            if a.op == "mq-unlink" {
+                sys(unsafe { libc::mq_unlink(name.as_ptr()) })?;
+                return Ok(vec![]);
+            }
+            let flags = if a.op == "mq-create" {
+                libc::O_RDWR | libc::O_CREAT | libc::O_EXCL
+            } else {
+                libc::O_RDWR
+            };
+            let q =
+                unsafe { libc::mq_open(name.as_ptr(), flags, 0o600, null_mut::<libc::mq_attr>()) };
+            if q == -1 {
+                return Err(Fail::Sys(last_errno(), Some("mq_open")));
+            }
+            unsafe { libc::mq_close(q) };
+            Ok(vec![])
+        }
+        // The real, effective and saved ids, and the capability sets; then
+        // tries to become root again the way an escaped command would.
+        "setresuid-root" => {
+            a.count(0, 0)?;
+            let rc = unsafe { libc::setresuid(0, 0, 0) };
+            let result = if rc == 0 {
+                "ok".to_string()
+            } else {
+                errno_name(last_errno())
+            };
+            let (mut r, mut e, mut sv) = (0, 0, 0);
+            unsafe { libc::getresuid(&mut r, &mut e, &mut sv) };
+            let caps = std::fs::read_to_string("/proc/self/status")
+                .unwrap_or_default()
+                .lines()
+                .find(|l| l.starts_with("CapEff:"))
+                .map(|l| l.trim_start_matches("CapEff:").trim().to_string())
+                .unwrap_or_default();
+            Ok(vec![
+                ("setresuid", json!(result)),
+                ("uids", json!([r, e, sv])),
+                ("cap_eff", json!(caps)),
+            ])
         }
         "deny-syscall" => op_deny_syscall(a),
         "query" => op_query(a),
@@ -860,6 +966,12 @@ fn two_path_op(a: &Args, f: impl FnOnce(*const c_char, *const c_char) -> c_int) 
 }
 
 /// A uid/gid operand; -1 means "leave unchanged".
+fn octal(a: &Args, i: usize) -> Result<libc::mode_t, Fail> {
+    let text = a.text(i)?;
+    let bad = || usage(format!("{}: bad octal mode {text:?}", a.op));
+    libc::mode_t::from_str_radix(text, 8).or_else(|_| bad())
+}
+
 fn id_arg(a: &Args, i: usize) -> Result<u32, Fail> {
     match a.num::<i64>(i, "id")? {
         -1 => Ok(u32::MAX),

@@ -247,6 +247,32 @@ pub fn scratch_root() -> PathBuf {
     root
 }
 
+/// Waits (up to 5 s) until the sentinel of the runs before has removed
+/// the placeholders they made in the workspace's `work/` and `tmp/`: it
+/// does so once their sandbox is empty, just after the command exits.
+pub fn wait_for_placeholders(ws: &Ws) {
+    let is_placeholder = |p: &Path| {
+        std::fs::symlink_metadata(p)
+            .is_ok_and(|m| m.permissions().mode() & 0o7777 == 0o444 && (m.is_dir() || m.len() == 0))
+    };
+    let any = || {
+        ["work", "tmp"].iter().any(|d| {
+            std::fs::read_dir(ws.join(d))
+                .into_iter()
+                .flatten()
+                .flatten()
+                .any(|e| is_placeholder(&e.path()))
+        })
+    };
+    for _ in 0..500 {
+        if !any() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("placeholders left in {}", ws.path().display());
+}
+
 /// What a command did.
 #[derive(Debug)]
 pub struct Outcome {
