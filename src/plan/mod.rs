@@ -4,6 +4,9 @@
 
 mod display;
 mod fs;
+// Used by the git planner of the next commit.
+#[allow(dead_code)]
+mod gitconfig;
 mod lookup;
 mod roots;
 mod verdict;
