@@ -4,14 +4,17 @@
 
 mod display;
 mod fs;
-// Used by the git planner of the next commit.
-#[allow(dead_code)]
+mod git;
 mod gitconfig;
 mod lookup;
 mod roots;
 mod verdict;
 
 pub use display::shown;
+pub use git::{
+    GitEnv, GitOptions, GitPlan, Pin as GitPin, Repo as GitRepo, Scan as GitScan, ScanStats,
+    plan_git,
+};
 pub use lookup::{Link, Lookup, lookup};
 pub use roots::merge_nested;
 pub use verdict::{Access, PathVerdict, describe_protected};
