@@ -266,6 +266,9 @@ enum Kind {
 struct Fs {
     probes: HashMap<PathBuf, Rc<Found>>,
     reads: HashMap<PathBuf, (Rc<Found>, Load)>,
+    /// Reused for every read and listing of one plan (allocated and
+    /// zeroed once, not per file).
+    buf: Vec<u8>,
 }
 
 /// `/a/./b/../c` -> `/a/c`: right when no symlink is on the way.
@@ -443,8 +446,8 @@ mod sys {
         buf: &mut Vec<u8>,
         mut f: impl FnMut(&CStr, Kind),
     ) -> std::io::Result<()> {
-        if buf.len() < 32 * 1024 {
-            buf.resize(32 * 1024, 0);
+        if buf.len() < 16 * 1024 {
+            buf.resize(16 * 1024, 0);
         }
         loop {
             // SAFETY: buf is valid for buf.len() bytes.
@@ -526,30 +529,31 @@ mod sys {
 
 /// First read size: config files are small, so one `read` usually gets
 /// all of it (a short read of a regular file is its end).
-const FIRST_READ: usize = 4 * 1024;
+const FIRST_READ: usize = 16 * 1024;
 
-/// Reads to the end (capped at MAX_READ) without an `fstat`.
-fn read_capped(mut file: std::fs::File) -> io::Result<Vec<u8>> {
+/// Reads to the end (capped at MAX_READ) without an `fstat`, into `buf`.
+fn read_capped(mut file: std::fs::File, buf: &mut Vec<u8>) -> io::Result<Rc<[u8]>> {
     use std::io::Read;
-    let mut out = vec![0u8; FIRST_READ];
+    if buf.len() < FIRST_READ {
+        buf.resize(FIRST_READ, 0);
+    }
     let mut n = 0;
     loop {
-        match file.read(&mut out[n..]) {
+        match file.read(&mut buf[n..]) {
             Ok(0) => break,
             Ok(k) => n += k,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         }
-        if n < out.len() {
+        if n < buf.len() {
             break;
         }
-        if out.len() as u64 >= MAX_READ {
+        if buf.len() as u64 >= MAX_READ {
             break;
         }
-        out.resize((out.len() * 4).min(MAX_READ as usize), 0);
+        buf.resize((buf.len() * 4).min(MAX_READ as usize), 0);
     }
-    out.truncate(n);
-    Ok(out)
+    Ok(Rc::from(&buf[..n]))
 }
 
 impl Fs {
@@ -641,8 +645,8 @@ impl Fs {
                     // No fstat: a directory answers EISDIR, a FIFO (opened
                     // non-blocking) an empty read, a device like /dev/null
                     // is read like a file; the cap bounds the rest.
-                    let (is_dir, load) = match read_capped(std::fs::File::from(fd)) {
-                        Ok(t) => (false, Load::Text(Rc::from(t))),
+                    let (is_dir, load) = match read_capped(std::fs::File::from(fd), &mut self.buf) {
+                        Ok(t) => (false, Load::Text(t)),
                         Err(e) if e.raw_os_error() == Some(libc::EISDIR) => {
                             (true, Load::Failed("is a directory".into()))
                         }
@@ -672,11 +676,11 @@ impl Fs {
         if !found.exists {
             return (found, Load::Missing);
         }
-        let load = Self::load_path(&found.path);
+        let load = Self::load_path(&found.path, &mut self.buf);
         (found, load)
     }
 
-    fn load_path(path: &Path) -> Load {
+    fn load_path(path: &Path, buf: &mut Vec<u8>) -> Load {
         use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
         let file = std::fs::OpenOptions::new()
             .read(true)
@@ -687,8 +691,8 @@ impl Fs {
             Err(e) => return Load::Failed(e.to_string()),
         };
         match file.metadata() {
-            Ok(m) if m.is_file() => match read_capped(file) {
-                Ok(t) => Load::Text(Rc::from(t)),
+            Ok(m) if m.is_file() => match read_capped(file, buf) {
+                Ok(t) => Load::Text(t),
                 Err(e) => Load::Failed(e.to_string()),
             },
             Ok(m) if m.file_type().is_char_device() => Load::Text(Rc::from(Vec::new())),
@@ -705,7 +709,7 @@ impl Fs {
         match sys::open(None, dir, libc::O_RDONLY | libc::O_DIRECTORY) {
             sys::Fast::Open(fd) => {
                 let mut out = Vec::new();
-                let _ = sys::entries(&fd, &mut Vec::new(), |name, kind| {
+                let _ = sys::entries(&fd, &mut self.buf, |name, kind| {
                     out.push((sys::name(name).to_os_string(), kind))
                 });
                 out.sort_by(|a, b| a.0.cmp(&b.0));

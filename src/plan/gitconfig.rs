@@ -889,6 +889,16 @@ impl Expander<'_> {
     fn setting(&mut self, entry: Entry, origin: Origin, scope: Scope, depth: usize, active: bool) {
         let include = entry.is("include", "path");
         let cond = entry.sub_of("includeif", "path").map(<[u8]>::to_vec);
+        if !include && cond.is_none() {
+            self.out.settings.push(Setting {
+                entry,
+                origin,
+                scope,
+                active,
+            });
+            return;
+        }
+        // git passes include lines on too (`git config --list` shows them).
         let value = entry.value.clone();
         let name = entry.name();
         self.out.settings.push(Setting {
