@@ -80,12 +80,13 @@ echo "== generated tree, tier 1 + tier 2 (--scan)"
 if command -v strace >/dev/null; then
   # strace -c's total line: % time, seconds, usecs/call, calls, [errors,] total.
   count() { strace -f -c -o "$scratch/strace" "$bin" --quiet "$@" >/dev/null; awk '$NF=="total" {print $4}' "$scratch/strace"; }
-  # Whole-process counts include the example's own start-up; an empty
-  # directory (no repository anywhere up to /) is subtracted.
+  # Whole-process counts include the example's own start-up: a run with
+  # no root at all is subtracted.
   mkdir -p "$scratch/empty"
-  base=$(count "$scratch/empty")
-  echo "system calls of one plan (process total minus $base for start-up and an empty root):"
-  echo "  baseline repository, tier 1: $(( $(count "$plain") - base ))"
-  echo "  generated tree, tier 1:      $(( $(count "$tree") - base ))"
-  echo "  generated tree, tier 1 + 2:  $(( $(count --scan "$tree") - base ))"
+  base=$(count)
+  echo "system calls of one plan (process total minus $base for the driver's start-up):"
+  echo "  empty directory (no repository up to /): $(( $(count "$scratch/empty") - base ))"
+  echo "  baseline repository, tier 1:             $(( $(count "$plain") - base ))"
+  echo "  generated tree, tier 1:                  $(( $(count "$tree") - base ))"
+  echo "  generated tree, tier 1 + 2:              $(( $(count --scan "$tree") - base ))"
 fi

@@ -266,6 +266,9 @@ enum Kind {
 struct Fs {
     probes: HashMap<PathBuf, Rc<Found>>,
     reads: HashMap<PathBuf, (Rc<Found>, Load)>,
+    /// Listings, since every linked worktree of a repository lists the
+    /// same `hooks`, `modules` and `worktrees` of their common directory.
+    lists: HashMap<PathBuf, Rc<Listing>>,
     /// Reused for every read and listing of one plan (allocated and
     /// zeroed once, not per file).
     buf: Vec<u8>,
@@ -567,6 +570,20 @@ impl Fs {
         found
     }
 
+    /// Records `path` as a directory that resolves to `canonical` with no
+    /// symlink on the way, learnt without asking the kernel (an entry of a
+    /// listed canonical directory, `..` from a canonical one).
+    fn known_dir(&mut self, path: &Path, canonical: PathBuf) {
+        self.probes.entry(path.to_path_buf()).or_insert_with(|| {
+            Rc::new(Found {
+                path: canonical,
+                exists: true,
+                is_dir: true,
+                links: Vec::new(),
+            })
+        });
+    }
+
     /// Where `dir/name` leads, for a `dir` known to be canonical: one
     /// `lstat`, since only `name` itself can be a symlink.
     fn probe_child(&mut self, dir: &Path, name: &str) -> Rc<Found> {
@@ -704,7 +721,16 @@ impl Fs {
 
     /// Entries of `dir`, sorted by name, when no symlink is on the way to
     /// it; `Indirect` when one is (or when that cannot be told cheaply).
-    fn list(&mut self, dir: &Path) -> Listing {
+    fn list(&mut self, dir: &Path) -> Rc<Listing> {
+        if let Some(l) = self.lists.get(dir) {
+            return l.clone();
+        }
+        let l = Rc::new(self.list_uncached(dir));
+        self.lists.insert(dir.to_path_buf(), l.clone());
+        l
+    }
+
+    fn list_uncached(&mut self, dir: &Path) -> Listing {
         #[cfg(target_os = "linux")]
         match sys::open(None, dir, libc::O_RDONLY | libc::O_DIRECTORY) {
             sys::Fast::Open(fd) => {
@@ -1254,6 +1280,13 @@ impl Planner<'_> {
             .cloned()
     }
 
+    /// `dir` is inside a writable root, or holds one.
+    fn overlaps_a_root(&self, dir: &Path) -> bool {
+        self.roots
+            .iter()
+            .any(|r| dir.starts_with(r) || r.starts_with(dir))
+    }
+
     fn add_pin(&mut self, path: PathBuf, exists: bool, is_dir: bool, link: bool, why: String) {
         let key = (path.clone(), link);
         if let Some(&i) = self.pin_at.get(&key) {
@@ -1301,8 +1334,8 @@ impl Planner<'_> {
     /// `worktrees`), and where it really is: reached through a symlink, the
     /// directory is pinned at its target and the links on the way too.
     fn entries(&mut self, dir: &Path, what: &str) -> (PathBuf, Vec<(OsString, Kind)>) {
-        match self.fs.list(dir) {
-            Listing::Entries(e) => (dir.to_path_buf(), e),
+        match &*self.fs.list(dir) {
+            Listing::Entries(e) => (dir.to_path_buf(), e.clone()),
             Listing::Missing => (dir.to_path_buf(), Vec::new()),
             Listing::Indirect => {
                 let f = self.fs.probe(dir);
@@ -1429,6 +1462,16 @@ impl Planner<'_> {
                 if line.is_empty() {
                     g.clone()
                 } else {
+                    // Usually `../..`: only parents of a canonical directory,
+                    // which are canonical and exist.
+                    let rel = Path::new(os(line));
+                    if rel
+                        .components()
+                        .all(|c| matches!(c, Component::ParentDir | Component::CurDir))
+                    {
+                        let at = g.join(rel);
+                        self.fs.known_dir(&at, lexical(&at));
+                    }
                     let f = self.pin_path(
                         &g.join(os(line)),
                         &format!("common directory named by {}", shown(&g.join("commondir"))),
@@ -1837,6 +1880,7 @@ impl Planner<'_> {
                     continue;
                 }
                 let d = dir.join(&name);
+                self.fs.known_dir(&d, d.clone());
                 if self.fs.probe_child(&d, "HEAD").exists {
                     self.module(common, &d);
                 } else if depth < MAX_MODULE_DEPTH {
@@ -1845,7 +1889,13 @@ impl Planner<'_> {
                 }
             }
         }
+        // The checkouts `.gitmodules` lists lie inside the worktree (git
+        // refuses paths that leave it): nothing to pin there unless the
+        // worktree and a writable root overlap.
         let Some(w) = worktree else { return };
+        if !self.overlaps_a_root(w) {
+            return;
+        }
         let (_, load) = self.fs.read(&w.join(".gitmodules"));
         let Load::Text(text) = load else { return };
         for e in gitconfig::parse(&text).entries {
@@ -1926,19 +1976,31 @@ impl Planner<'_> {
                 id.to_string_lossy().escape_debug(),
                 shown(common)
             );
-            // The worktree directory, resolved; its `.git` may be gone.
-            let worktree = dotgit
-                .parent()
-                .map(|w| self.fs.probe(w))
-                .filter(|w| w.exists && w.is_dir)
-                .map(|w| w.path.clone());
+            // Its gitdir is an entry of a listed canonical directory.
+            self.fs.known_dir(&g, g.clone());
+            // The worktree directory, resolved; its `.git` may be gone. (Read,
+            // not probed: a pointer file is read next anyway, and the read
+            // answers where it is too.)
+            let f = self.fs.read(&dotgit).0;
+            let worktree = match f.path.parent() {
+                // Found with no symlink on the way: its parent is canonical.
+                Some(w) if f.exists && f.links.is_empty() => {
+                    self.fs.known_dir(w, w.to_path_buf());
+                    Some(w.to_path_buf())
+                }
+                _ => dotgit
+                    .parent()
+                    .map(|w| self.fs.probe(w))
+                    .filter(|w| w.exists && w.is_dir)
+                    .map(|w| w.path.clone()),
+            };
             if let Some(w) = &worktree
                 && !self.dotgit(w, &owner)
             {
                 self.missing_dotgit(w, &owner);
             }
             self.queue.push_back(Visit {
-                git_dir: self.fs.probe(&g).path.clone(),
+                git_dir: g,
                 worktree,
                 found: owner,
             });
