@@ -138,9 +138,13 @@ pub struct Pin {
     /// `false`: git would read or run it once it appears, so a placeholder
     /// must hold the name.
     pub exists: bool,
+    /// For a missing path: what git expects there (a hooks directory, or a
+    /// file: config, program, pointer), so a placeholder can be made.
     pub is_dir: bool,
     /// The symlink itself is pinned (it leads to another pin).
     pub link: bool,
+    /// For a `link`: the pin it leads to.
+    pub leads_to: Option<PathBuf>,
     /// The writable root holding `path`; `None` when no writable root does
     /// (Landlock already denies writes there; kept for `explain`).
     pub root: Option<PathBuf>,
@@ -828,7 +832,8 @@ enum Shape {
     HooksDir,
     /// `init.templateDir`: copied into every new repository, hooks included.
     TemplateDir,
-    /// `core.attributesFile` (tilde-expanded, relative to the worktree top).
+    /// `core.attributesFile` and the files git trusts for signature and
+    /// TLS checks (tilde-expanded, relative to the worktree top).
     File,
     /// A command line git runs with `sh -c` from the worktree top.
     Shell,
@@ -868,6 +873,11 @@ fn shape(e: &Entry) -> Option<Shape> {
         ("core", false, "askpass") => Exec,
         ("core", false, "gitproxy") => GitProxy,
         ("core", false, "attributesfile") => File,
+        // Not config and not run, but trusted: a key added to the allowed
+        // signers makes the sandbox's own commits verify as good, a CA
+        // added to the bundle lets the next fetch be intercepted.
+        ("gpg", true, "allowedsignersfile" | "revocationfile") if sub == Some(b"ssh") => File,
+        ("http", _, "sslcainfo" | "sslcapath" | "proxysslcainfo") => File,
         ("init", false, "templatedir") => TemplateDir,
         ("sequence", false, "editor") => Shell,
         ("pager", false, _) => BoolOrShell,
@@ -907,7 +917,7 @@ fn shape(e: &Entry) -> Option<Shape> {
 /// `core.hookspath` -> `core.hooksPath`: keys as git's documentation spells
 /// them, for the `why` of a pin.
 fn display_name(e: &Entry) -> String {
-    const SPELLED: [(&str, &str); 24] = [
+    const SPELLED: [(&str, &str); 29] = [
         ("hookspath", "hooksPath"),
         ("sshcommand", "sshCommand"),
         ("alternaterefscommand", "alternateRefsCommand"),
@@ -918,6 +928,11 @@ fn display_name(e: &Entry) -> String {
         ("difffilter", "diffFilter"),
         ("packobjectshook", "packObjectsHook"),
         ("recentobjectshook", "recentObjectsHook"),
+        ("allowedsignersfile", "allowedSignersFile"),
+        ("revocationfile", "revocationFile"),
+        ("sslcainfo", "sslCAInfo"),
+        ("sslcapath", "sslCAPath"),
+        ("proxysslcainfo", "proxySSLCAInfo"),
         ("defaultkeycommand", "defaultKeyCommand"),
         ("sendmailcmd", "sendmailCmd"),
         ("tocmd", "toCmd"),
@@ -1237,6 +1252,8 @@ fn ext_program(cmd: &[u8]) -> Vec<u8> {
 struct Named {
     path: PathBuf,
     why: String,
+    /// Git expects a directory there.
+    dir: bool,
     /// A directory whose entries git runs (hooks): its symlinks are followed.
     hooks: bool,
 }
@@ -1287,46 +1304,52 @@ impl Planner<'_> {
             .any(|r| dir.starts_with(r) || r.starts_with(dir))
     }
 
-    fn add_pin(&mut self, path: PathBuf, exists: bool, is_dir: bool, link: bool, why: String) {
-        let key = (path.clone(), link);
+    fn add_pin(&mut self, pin: Pin) {
+        let key = (pin.path.clone(), pin.link);
         if let Some(&i) = self.pin_at.get(&key) {
             let p = &mut self.plan.pins[i];
             let n = p.why.matches("; also ").count() + 1;
-            if !p.why.contains(why.as_str()) && n < MAX_WHYS {
+            if !p.why.contains(pin.why.as_str()) && n < MAX_WHYS {
                 p.why.push_str("; also ");
-                p.why.push_str(&why);
+                p.why.push_str(&pin.why);
             }
             return;
         }
-        let root = self.root_of(&path);
         self.pin_at.insert(key, self.plan.pins.len());
         self.plan.pins.push(Pin {
-            path,
-            exists,
-            is_dir,
-            link,
-            root,
-            why,
+            root: self.root_of(&pin.path),
+            ..pin
         });
     }
 
-    /// Pins where `f` leads, and every symlink crossed to get there.
-    fn pin_found(&mut self, f: &Found, why: &str) {
+    /// Pins where `f` leads, and every symlink crossed to get there. `dir`:
+    /// a directory is expected there (for the placeholder of a missing one).
+    fn pin_found(&mut self, f: &Found, why: &str, dir: bool) {
         for l in &f.links {
-            self.add_pin(
-                l.clone(),
-                true,
-                false,
-                true,
-                format!("symlink on the way to {}", why),
-            );
+            self.add_pin(Pin {
+                path: l.clone(),
+                exists: true,
+                is_dir: false,
+                link: true,
+                leads_to: Some(f.path.clone()),
+                root: None,
+                why: format!("symlink on the way to {why}"),
+            });
         }
-        self.add_pin(f.path.clone(), f.exists, f.is_dir, false, why.to_string());
+        self.add_pin(Pin {
+            path: f.path.clone(),
+            exists: f.exists,
+            is_dir: if f.exists { f.is_dir } else { dir },
+            link: false,
+            leads_to: None,
+            root: None,
+            why: why.to_string(),
+        });
     }
 
-    fn pin_path(&mut self, path: &Path, why: &str) -> Rc<Found> {
+    fn pin_path(&mut self, path: &Path, why: &str, dir: bool) -> Rc<Found> {
         let f = self.fs.probe(path);
-        self.pin_found(&f, why);
+        self.pin_found(&f, why, dir);
         f
     }
 
@@ -1343,7 +1366,7 @@ impl Planner<'_> {
                     return (dir.to_path_buf(), Vec::new());
                 }
                 if !f.links.is_empty() {
-                    self.pin_found(&f, &format!("{what} {}", shown(dir)));
+                    self.pin_found(&f, &format!("{what} {}", shown(dir)), true);
                 }
                 (f.path.clone(), Fs::list_resolved(&f.path))
             }
@@ -1355,7 +1378,7 @@ impl Planner<'_> {
     fn read_meta(&mut self, path: &Path, what: &str) -> Load {
         let (f, load) = self.fs.read(path);
         if !f.links.is_empty() {
-            self.pin_found(&f, &format!("{what} {}", shown(path)));
+            self.pin_found(&f, &format!("{what} {}", shown(path)), false);
         }
         load
     }
@@ -1395,7 +1418,7 @@ impl Planner<'_> {
         }
         let worktree = Some(dir.to_path_buf());
         let why = format!("the .git of {owner}");
-        self.pin_found(&f, &why);
+        self.pin_found(&f, &why, false);
         if !f.exists {
             return true;
         }
@@ -1427,6 +1450,7 @@ impl Planner<'_> {
         let g = self.pin_path(
             &target,
             &format!("gitdir named by the pointer file {}", shown(file)),
+            true,
         );
         if g.exists && g.is_dir {
             self.queue.push_back(Visit {
@@ -1475,6 +1499,7 @@ impl Planner<'_> {
                     let f = self.pin_path(
                         &g.join(os(line)),
                         &format!("common directory named by {}", shown(&g.join("commondir"))),
+                        true,
                     );
                     if f.exists { f.path.clone() } else { g.clone() }
                 }
@@ -1530,12 +1555,12 @@ impl Planner<'_> {
         }
         for f in &x.files {
             let why = file_why(f, &repo_name);
-            self.pin_path(&f.path, &why);
+            self.pin_path(&f.path, &why, false);
         }
         let mut hooks_dirs = vec![common.join("hooks")];
         for s in &x.settings {
             for n in self.named(s, &g, worktree.as_deref(), &repo_name) {
-                let f = self.pin_path(&n.path, &n.why);
+                let f = self.pin_path(&n.path, &n.why, n.dir);
                 if n.hooks && f.exists && f.is_dir {
                     hooks_dirs.push(f.path.clone());
                 }
@@ -1622,6 +1647,7 @@ impl Planner<'_> {
                 format!("{why}, relative to {}", shown(base))
             },
             path: base.join(p),
+            dir: false,
             hooks: false,
         };
         let value = e.value.as_deref().unwrap_or_default();
@@ -1659,6 +1685,7 @@ impl Planner<'_> {
                 };
                 let mut n = rel(&path, key.clone());
                 n.hooks = shape == Shape::HooksDir;
+                n.dir = shape != Shape::File;
                 out.push(n);
                 // Push hooks run in $GIT_DIR, so a relative hooks path is
                 // read from there too.
@@ -1666,6 +1693,7 @@ impl Planner<'_> {
                     out.push(Named {
                         path: g.join(&path),
                         why: format!("{key}, relative to {} (push hooks)", shown(g)),
+                        dir: true,
                         hooks: true,
                     });
                 }
@@ -1863,7 +1891,7 @@ impl Planner<'_> {
         for (name, kind) in entries {
             if kind == Kind::Link {
                 let at = dir.join(&name);
-                self.pin_path(&at, &format!("target of the symlink {}", shown(&at)));
+                self.pin_path(&at, &format!("target of the symlink {}", shown(&at)), false);
             }
         }
     }
@@ -1950,7 +1978,7 @@ impl Planner<'_> {
     /// during the run would be used by git afterwards.
     fn missing_dotgit(&mut self, dir: &Path, owner: &str) {
         let f = self.fs.probe(&dir.join(".git"));
-        self.pin_found(&f, &format!("the .git of {owner} (not there yet)"));
+        self.pin_found(&f, &format!("the .git of {owner} (not there yet)"), false);
     }
 
     /// Linked worktrees: `<common>/worktrees/<id>/gitdir` names each one's
@@ -2450,7 +2478,8 @@ mod tests {
         f.config(&r, "core.hooksPath", "hooks");
         let p = plan(&[&r], &f.env(), Scan::Off);
         let h = must_pin(&p, &r.join("hooks"));
-        assert!(!h.exists);
+        // Missing, and a directory is what a placeholder must be.
+        assert!(!h.exists && h.is_dir, "{h:?}");
     }
 
     #[test]
@@ -2511,6 +2540,8 @@ mod tests {
             ("core.gitProxy", "bin/proxy for example.com"),
             ("core.attributesFile", "~/attrs"),
             ("include.path", "../shared.inc"),
+            ("gpg.ssh.allowedSignersFile", ".signers"),
+            ("http.https://example.com.sslCAInfo", "certs/ca.pem"),
         ];
         for (k, v) in set {
             f.config(&r, k, v);
@@ -2532,10 +2563,14 @@ mod tests {
             ("tools/seq.js", "sequence.editor"),
             ("bin/diff-pager", "pager.diff"),
             ("bin/proxy", "core.gitProxy"),
+            (".signers", "gpg.ssh.allowedSignersFile of"),
+            ("certs/ca.pem", "http.https://example.com.sslCAInfo of"),
         ];
         for (rel, why) in want {
             let x = must_pin(&p, &r.join(rel));
             assert!(x.why.contains(why), "{rel}: {}", x.why);
+            // Missing: a hooks directory or a file is what git expects.
+            assert_eq!(x.is_dir, rel == "alias-hooks", "{x:?}");
             assert!(!x.exists && x.root.as_deref() == Some(r.as_path()), "{x:?}");
         }
         must_pin(&p, Path::new("/opt/cred/helper"));
@@ -2578,6 +2613,10 @@ mod tests {
             .find(|x| x.link && x.path == r.join(".husky"))
             .expect("the symlink itself is pinned");
         assert!(link.why.contains("core.hooksPath"), "{}", link.why);
+        assert_eq!(
+            link.leads_to.as_deref(),
+            Some(r.join("tools/hooks").as_path())
+        );
         let d = must_pin(&p, &r.join("tools/hooks"));
         assert!(d.is_dir && d.exists);
         must_pin(&p, &r.join("scripts/pre-commit"));
