@@ -11,7 +11,7 @@
 # Prints, warm cache: tier 1 (always on: the root's repository, its
 # submodules, worktrees and config) and tier 2 (the opt-in full scan for
 # nested clones), as median and minimum of RUNS plans each made from
-# scratch, plus the system calls of one plan (strace -c, when installed).
+# scratch, plus the system calls of exactly one plan (strace, when installed).
 # The baseline is a fresh `git init` repository with one commit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -78,15 +78,17 @@ echo "== generated tree, tier 1 + tier 2 (--scan)"
 "$bin" --quiet --scan --runs $(( runs / 25 > 5 ? runs / 25 : 5 )) "$tree"
 
 if command -v strace >/dev/null; then
-  # strace -c's total line: % time, seconds, usecs/call, calls, [errors,] total.
-  count() { strace -f -c -o "$scratch/strace" "$bin" --quiet "$@" >/dev/null; awk '$NF=="total" {print $4}' "$scratch/strace"; }
-  # Whole-process counts include the example's own start-up: a run with
-  # no root at all is subtracted.
+  # The system calls between the driver's two getppid() markers: one plan.
+  count() {
+    strace -o "$scratch/strace" "$bin" --quiet --mark "$@" >/dev/null
+    awk '/getppid\(/ { n++; next } n == 1 { c++ } END { print c + 0 }' "$scratch/strace"
+  }
   mkdir -p "$scratch/empty"
-  base=$(count)
-  echo "system calls of one plan (process total minus $base for the driver's start-up):"
-  echo "  empty directory (no repository up to /): $(( $(count "$scratch/empty") - base ))"
-  echo "  baseline repository, tier 1:             $(( $(count "$plain") - base ))"
-  echo "  generated tree, tier 1:                  $(( $(count "$tree") - base ))"
-  echo "  generated tree, tier 1 + 2:              $(( $(count --scan "$tree") - base ))"
+  echo "system calls of one plan:"
+  echo "  empty directory (no repository up to /): $(count "$scratch/empty")"
+  echo "  baseline repository, tier 1:             $(count "$plain")"
+  echo "  generated tree, tier 1:                  $(count "$tree")"
+  echo "  generated tree, tier 1 + 2:              $(count --scan "$tree")"
+  strace -o "$scratch/strace" "$bin" --quiet --mark "$plain" >/dev/null
+  echo "  (baseline: $(awk '/getppid\(/ { n++; next } n == 1 { sub(/\(.*/, ""); print }' "$scratch/strace" | sort | uniq -c | sort -rn | awk '{printf "%s %s, ", $1, $2}' | sed 's/, $//'))"
 fi

@@ -1,10 +1,12 @@
 //! Prints the git pins of writable roots and times the planning, for
 //! `bench/nested-git.sh` and by hand:
 //!
-//!   cargo run --release --example git-pins -- [--scan] [--runs N] [--quiet] ROOT...
+//!   cargo run --release --example git-pins -- [--scan] [--runs N] [--quiet] [--mark] ROOT...
 //!
 //! Each run plans from scratch (no cache is shared between runs); the
-//! median and minimum of `--runs` runs are printed.
+//! median and minimum of `--runs` runs are printed. `--mark` brackets the
+//! first plan with two getppid(2) calls, so `strace` can count the system
+//! calls of exactly one plan (bench/nested-git.sh does).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -15,12 +17,14 @@ fn main() {
     let mut scan = GitScan::Off;
     let mut runs = 1usize;
     let mut quiet = false;
+    let mut mark = false;
     let mut roots = Vec::new();
     let mut args = std::env::args_os().skip(1);
     while let Some(a) = args.next() {
         match a.to_str() {
             Some("--scan") => scan = GitScan::Full,
             Some("--quiet") => quiet = true,
+            Some("--mark") => mark = true,
             Some("--runs") => {
                 runs = args
                     .next()
@@ -41,10 +45,19 @@ fn main() {
     let opts = GitOptions { scan };
     let mut times: Vec<Duration> = Vec::with_capacity(runs);
     let mut plan = None;
-    for _ in 0..runs {
+    for run in 0..runs {
+        let marked = mark && run == 0;
+        if marked {
+            // SAFETY: getppid has no preconditions; it is only a marker.
+            unsafe { libc::getppid() };
+        }
         let t = Instant::now();
         let p = plan_git(&roots, &env, &opts);
         times.push(t.elapsed());
+        if marked {
+            // SAFETY: as above.
+            unsafe { libc::getppid() };
+        }
         plan = Some(p);
     }
     let Some(plan) = plan else { return };
