@@ -748,10 +748,17 @@ impl Fs {
             sys::Fast::Missing => Listing::Missing,
             sys::Fast::Slow => Listing::Indirect,
         }
+        // No openat2: the component walk tells whether a symlink is on the way.
         #[cfg(not(target_os = "linux"))]
         {
-            let _ = dir;
-            Listing::Indirect
+            let f = slow_walk(dir);
+            if !f.exists {
+                Listing::Missing
+            } else if f.links.is_empty() {
+                Listing::Entries(Self::list_resolved(dir))
+            } else {
+                Listing::Indirect
+            }
         }
     }
 
