@@ -4,6 +4,8 @@
 
 mod display;
 pub mod fs;
+mod git;
+mod gitconfig;
 mod lookup;
 mod roots;
 pub mod terminals;
@@ -11,6 +13,10 @@ mod verdict;
 
 pub use display::shown;
 pub use fs::{FileId, Handle};
+pub use git::{
+    GitEnv, GitOptions, GitPlan, Pin as GitPin, Repo as GitRepo, Scan as GitScan, ScanStats,
+    plan_git,
+};
 pub use lookup::{Link, Lookup, lookup};
 pub use roots::merge_nested;
 pub use terminals::Terminal;

@@ -1,0 +1,2959 @@
+//! The git files a sandboxed command must not be able to write, because git
+//! reads them as config or runs them *after* the sandbox is gone: the
+//! user's next `git commit` outside cordon runs whatever hook, fsmonitor,
+//! filter or pager the repository's config names. Pure planning: reads the
+//! filesystem, changes nothing, returns [`Pin`]s for the mount compile.
+//!
+//! Two tiers (docs/git.md has the costs):
+//! 1. Always on, a handful of system calls for a normal repository: the
+//!    repository at a writable root (its `.git` directory or pointer file,
+//!    the gitdir and commondir it leads to), the repository around the root,
+//!    its submodules (`<commondir>/modules/**` and `.gitmodules`), its
+//!    linked worktrees (`<commondir>/worktrees/*/gitdir`), and for each of
+//!    them every file their config (system, global, local, worktree, with
+//!    includes) makes git read as config or run.
+//! 2. Opt-in ([`Scan::Full`]): every `.git` anywhere under the root, for
+//!    nested clones tier 1 cannot know about.
+//!
+//! Symlinks are followed the way the kernel follows them, and each one met
+//! inside a writable root is itself a pin (`link`), since re-pointing it
+//! would move the pinned name off its target.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::ffi::{OsStr, OsString};
+use std::io;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::{Component, Path, PathBuf};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::gitconfig::{self, Context, Entry, FileRead, Head, Load, Scope, Setting, Source, World};
+use super::shown;
+
+/// Whether to look for nested repositories everywhere under each root.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scan {
+    /// Tier 1 only: the repository at (and around) the root, its
+    /// submodules and worktrees.
+    #[default]
+    Off,
+    /// Also every `.git` at any depth (a directory walk of the whole root).
+    Full,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct GitOptions {
+    pub scan: Scan,
+}
+
+/// The environment git will run in later, which decides its global and
+/// system config. Passed in so planning is reproducible.
+#[derive(Debug, Clone, Default)]
+pub struct GitEnv {
+    pub home: Option<PathBuf>,
+    /// `$XDG_CONFIG_HOME` (git reads `$XDG_CONFIG_HOME/git/config`).
+    pub xdg_config_home: Option<PathBuf>,
+    /// `$GIT_CONFIG_GLOBAL`: replaces both global files; empty means none.
+    pub config_global: Option<PathBuf>,
+    /// The system file: `$GIT_CONFIG_SYSTEM`, else git's compiled-in
+    /// `/etc/gitconfig`; `None` with `$GIT_CONFIG_NOSYSTEM`.
+    pub config_system: Option<PathBuf>,
+    /// `GIT_CONFIG_COUNT` / `GIT_CONFIG_KEY_<n>` / `GIT_CONFIG_VALUE_<n>`.
+    pub config_command: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+impl GitEnv {
+    pub fn from_process() -> GitEnv {
+        let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+        let no_system = var("GIT_CONFIG_NOSYSTEM")
+            .is_some_and(|v| gitconfig::parse_bool(Some(v.as_bytes())).unwrap_or(true));
+        let config_system = if no_system {
+            None
+        } else {
+            Some(var("GIT_CONFIG_SYSTEM").map_or_else(|| "/etc/gitconfig".into(), PathBuf::from))
+        };
+        let count = var("GIT_CONFIG_COUNT")
+            .and_then(|c| c.to_str().and_then(|c| c.parse::<usize>().ok()))
+            .unwrap_or(0);
+        let config_command = (0..count.min(1000))
+            .filter_map(|i| {
+                let k = var(&format!("GIT_CONFIG_KEY_{i}"))?;
+                let v = std::env::var_os(format!("GIT_CONFIG_VALUE_{i}")).unwrap_or_default();
+                Some((k.into_vec(), v.into_vec()))
+            })
+            .collect();
+        GitEnv {
+            home: var("HOME").map(PathBuf::from),
+            xdg_config_home: var("XDG_CONFIG_HOME").map(PathBuf::from),
+            config_global: std::env::var_os("GIT_CONFIG_GLOBAL").map(PathBuf::from),
+            config_system,
+            config_command,
+        }
+    }
+
+    /// The system and global config files, in git's order.
+    fn sources(&self) -> Vec<Source> {
+        let mut out = Vec::new();
+        if let Some(s) = &self.config_system {
+            out.push(Source {
+                path: s.clone(),
+                scope: Scope::System,
+            });
+        }
+        match &self.config_global {
+            Some(g) if g.as_os_str().is_empty() => {}
+            Some(g) => out.push(Source {
+                path: g.clone(),
+                scope: Scope::Global,
+            }),
+            None => {
+                let xdg = match (&self.xdg_config_home, &self.home) {
+                    (Some(x), _) => Some(x.join("git/config")),
+                    (None, Some(h)) => Some(h.join(".config/git/config")),
+                    _ => None,
+                };
+                for path in xdg
+                    .into_iter()
+                    .chain(self.home.as_ref().map(|h| h.join(".gitconfig")))
+                {
+                    out.push(Source {
+                        path,
+                        scope: Scope::Global,
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
+/// One path to keep read-only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Pin {
+    /// Canonical (symlinks followed), or for `link` the symlink's own path.
+    pub path: PathBuf,
+    /// `false`: git would read or run it once it appears, so a placeholder
+    /// must hold the name.
+    pub exists: bool,
+    /// For a missing path: what git expects there (a hooks directory, or a
+    /// file: config, program, pointer), so a placeholder can be made.
+    pub is_dir: bool,
+    /// The symlink itself is pinned (it leads to another pin).
+    pub link: bool,
+    /// For a `link`: the pin it leads to.
+    pub leads_to: Option<PathBuf>,
+    /// The writable root holding `path`; `None` when no writable root does
+    /// (Landlock already denies writes there; kept for `explain`).
+    pub root: Option<PathBuf>,
+    /// Why, precisely: the config key and line, or the repository layout.
+    pub why: String,
+}
+
+/// A repository whose files were looked at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Repo {
+    pub git_dir: PathBuf,
+    pub common_dir: PathBuf,
+    /// Top of its worktree; `None` for a bare repository.
+    pub worktree: Option<PathBuf>,
+    /// How it was found.
+    pub found: String,
+}
+
+/// What the full scan of one root did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ScanStats {
+    pub root: PathBuf,
+    pub dirs: u64,
+    pub entries: u64,
+    /// Directories holding a `.git` (not counting the root).
+    pub found: u64,
+    /// Directories that could not be read, or were too deep.
+    pub skipped: u64,
+    #[serde(skip)]
+    pub elapsed: Duration,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct GitPlan {
+    pub repos: Vec<Repo>,
+    pub pins: Vec<Pin>,
+    /// What could not be resolved (a config line git would stop at, a
+    /// program named through a shell variable, an unreadable directory).
+    pub notes: Vec<String>,
+    pub scans: Vec<ScanStats>,
+}
+
+impl GitPlan {
+    /// The pins inside one writable root.
+    pub fn pins_in<'a>(&'a self, root: &'a Path) -> impl Iterator<Item = &'a Pin> + 'a {
+        self.pins
+            .iter()
+            .filter(move |p| p.root.as_deref() == Some(root))
+    }
+}
+
+/// Plans the git pins for writable `roots` (canonical paths).
+pub fn plan_git(roots: &[PathBuf], env: &GitEnv, opts: &GitOptions) -> GitPlan {
+    let mut p = Planner {
+        roots,
+        env,
+        global: env.sources(),
+        command: command_entries(env),
+        fs: Fs::default(),
+        visited: HashSet::new(),
+        queue: VecDeque::new(),
+        plan: GitPlan::default(),
+        pin_at: HashMap::new(),
+    };
+    for root in roots {
+        p.root(root, opts);
+    }
+    p.finish()
+}
+
+fn command_entries(env: &GitEnv) -> Vec<Entry> {
+    env.config_command
+        .iter()
+        .filter_map(|(k, v)| {
+            let (section, subsection, key) = gitconfig::parse_key(k)?;
+            Some(Entry {
+                section,
+                subsection,
+                key,
+                value: Some(v.clone()),
+                line: 0,
+            })
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// Filesystem: every look-up follows symlinks the way the kernel does and
+// reports each one it crossed.
+
+/// Symlinks the kernel follows in one look-up before ELOOP.
+const MAX_LINKS: usize = 40;
+/// Config files larger than this are read only up to it (git has no limit,
+/// but a planted multi-gigabyte file must not stall every `cordon run`).
+const MAX_READ: u64 = 16 << 20;
+/// Bounds on adversarial layouts: repositories visited, and the depth of
+/// `modules/` nesting.
+const MAX_REPOS: usize = 10_000;
+const MAX_MODULE_DEPTH: usize = 16;
+/// Directory depth of the full scan (each level holds one descriptor).
+const MAX_SCAN_DEPTH: usize = 256;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Found {
+    /// Symlink-free up to the first missing component, then as spelled.
+    path: PathBuf,
+    exists: bool,
+    is_dir: bool,
+    /// Symlinks crossed, each at its own (resolved-parent) path.
+    links: Vec<PathBuf>,
+}
+
+/// What lives at a name, from `d_type` (or `lstat` when it says unknown).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Dir,
+    File,
+    Link,
+    Other,
+}
+
+#[derive(Default)]
+struct Fs {
+    probes: HashMap<PathBuf, Rc<Found>>,
+    reads: HashMap<PathBuf, (Rc<Found>, Load)>,
+    /// Listings, since every linked worktree of a repository lists the
+    /// same `hooks`, `modules` and `worktrees` of their common directory.
+    lists: HashMap<PathBuf, Rc<Listing>>,
+    /// Reused for every read and listing of one plan (allocated and
+    /// zeroed once, not per file).
+    buf: Vec<u8>,
+}
+
+/// `/a/./b/../c` -> `/a/c`: right when no symlink is on the way.
+fn lexical(path: &Path) -> PathBuf {
+    let mut out = PathBuf::from("/");
+    for c in path.components() {
+        match c {
+            Component::Normal(n) => out.push(n),
+            Component::ParentDir => {
+                out.pop();
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The kernel's walk done by hand (`lstat` + `readlink` per component), for
+/// paths that cross symlinks or when `openat2` is unavailable.
+fn slow_walk(path: &Path) -> Found {
+    let mut pending: VecDeque<OsString> = path
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(n) => Some(n.to_os_string()),
+            Component::ParentDir => Some("..".into()),
+            _ => None,
+        })
+        .collect();
+    let mut cur = PathBuf::from("/");
+    let mut links = Vec::new();
+    let mut missing = false;
+    let mut is_dir = true;
+    while let Some(name) = pending.pop_front() {
+        if name == ".." {
+            cur.pop();
+            continue;
+        }
+        let next = cur.join(&name);
+        if missing {
+            cur = next;
+            continue;
+        }
+        match std::fs::symlink_metadata(&next) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let text = match std::fs::read_link(&next) {
+                    Ok(t) if links.len() < MAX_LINKS => t,
+                    // A loop or an unreadable link: the kernel fails here.
+                    _ => {
+                        missing = true;
+                        cur = next;
+                        continue;
+                    }
+                };
+                if text.is_absolute() {
+                    cur = PathBuf::from("/");
+                }
+                let parts: Vec<OsString> = text
+                    .components()
+                    .filter_map(|c| match c {
+                        Component::Normal(n) => Some(n.to_os_string()),
+                        Component::ParentDir => Some("..".into()),
+                        _ => None,
+                    })
+                    .collect();
+                for c in parts.into_iter().rev() {
+                    pending.push_front(c);
+                }
+                links.push(next);
+            }
+            Ok(m) => {
+                is_dir = m.is_dir();
+                cur = next;
+            }
+            Err(_) => {
+                missing = true;
+                cur = next;
+            }
+        }
+    }
+    Found {
+        path: cur,
+        exists: !missing,
+        is_dir: !missing && is_dir,
+        links,
+    }
+}
+
+#[cfg(target_os = "linux")]
+mod sys {
+    //! `openat2(RESOLVE_NO_SYMLINKS)`: one system call answers "exists, and
+    //! no symlink on the way" for the common case; `getdents64` on directory
+    //! descriptors for listings and the scan.
+
+    use super::Kind;
+    use std::ffi::{CStr, CString, OsStr};
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+    use std::os::unix::ffi::OsStrExt;
+    use std::path::Path;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    /// Cleared once `openat2` answers ENOSYS (kernel before 5.6) or EPERM
+    /// (a seccomp filter that does not know it): then every look-up walks.
+    static OPENAT2: AtomicBool = AtomicBool::new(true);
+
+    pub enum Fast {
+        Open(OwnedFd),
+        Missing,
+        /// A symlink on the way, or something only the slow walk can tell.
+        Slow,
+    }
+
+    pub fn open(dir: Option<RawFd>, path: &Path, flags: i32) -> Fast {
+        if !OPENAT2.load(Ordering::Relaxed) {
+            return Fast::Slow;
+        }
+        let Ok(c) = CString::new(path.as_os_str().as_bytes()) else {
+            return Fast::Missing;
+        };
+        // SAFETY: open_how is plain integers (and non_exhaustive, so it
+        // cannot be built field by field); all zero is its default.
+        let mut how: libc::open_how = unsafe { std::mem::zeroed() };
+        how.flags = (flags | libc::O_CLOEXEC) as u64;
+        how.resolve = libc::RESOLVE_NO_SYMLINKS;
+        // SAFETY: c is a valid C string and how a valid open_how of the
+        // size passed; the returned descriptor is owned below.
+        let fd = unsafe {
+            libc::syscall(
+                libc::SYS_openat2,
+                dir.unwrap_or(libc::AT_FDCWD),
+                c.as_ptr(),
+                &how as *const libc::open_how,
+                std::mem::size_of::<libc::open_how>(),
+            )
+        };
+        if fd >= 0 {
+            // SAFETY: a fresh descriptor nobody else owns.
+            return Fast::Open(unsafe { OwnedFd::from_raw_fd(fd as RawFd) });
+        }
+        match std::io::Error::last_os_error().raw_os_error() {
+            Some(libc::ENOENT) => Fast::Missing,
+            Some(libc::ENOSYS | libc::EPERM | libc::E2BIG) => {
+                OPENAT2.store(false, Ordering::Relaxed);
+                Fast::Slow
+            }
+            _ => Fast::Slow,
+        }
+    }
+
+    pub fn mode(fd: &OwnedFd) -> Option<u32> {
+        nix::sys::stat::fstat(fd)
+            .ok()
+            .map(|st| st.st_mode & libc::S_IFMT)
+    }
+
+    fn kind_at(dir: RawFd, name: &CStr) -> Kind {
+        // SAFETY: st is written by fstatat before it is read.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: name is a valid C string, st a valid buffer.
+        let r = unsafe { libc::fstatat(dir, name.as_ptr(), &mut st, libc::AT_SYMLINK_NOFOLLOW) };
+        if r != 0 {
+            return Kind::Other;
+        }
+        match st.st_mode & libc::S_IFMT {
+            libc::S_IFDIR => Kind::Dir,
+            libc::S_IFREG => Kind::File,
+            libc::S_IFLNK => Kind::Link,
+            _ => Kind::Other,
+        }
+    }
+
+    /// Calls `f(name, kind)` for every entry of the open directory `fd`
+    /// (without `.` and `..`), reading with `getdents64` into `buf`.
+    pub fn entries(
+        fd: &OwnedFd,
+        buf: &mut Vec<u8>,
+        mut f: impl FnMut(&CStr, Kind),
+    ) -> std::io::Result<()> {
+        if buf.len() < 16 * 1024 {
+            buf.resize(16 * 1024, 0);
+        }
+        loop {
+            // SAFETY: buf is valid for buf.len() bytes.
+            let n = unsafe {
+                libc::syscall(
+                    libc::SYS_getdents64,
+                    fd.as_raw_fd(),
+                    buf.as_mut_ptr(),
+                    buf.len(),
+                )
+            };
+            if n < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            if n == 0 {
+                return Ok(());
+            }
+            let n = n as usize;
+            let mut off = 0;
+            // struct linux_dirent64 { u64 d_ino; i64 d_off; u16 d_reclen;
+            // u8 d_type; char d_name[]; }: name at offset 19.
+            while off + 19 <= n {
+                let reclen = u16::from_ne_bytes([buf[off + 16], buf[off + 17]]) as usize;
+                if reclen < 20 || off + reclen > n {
+                    break;
+                }
+                let d_type = buf[off + 18];
+                let Ok(name) = CStr::from_bytes_until_nul(&buf[off + 19..off + reclen]) else {
+                    off += reclen;
+                    continue;
+                };
+                let bytes = name.to_bytes();
+                if bytes != b"." && bytes != b".." {
+                    let kind = match d_type {
+                        libc::DT_DIR => Kind::Dir,
+                        libc::DT_REG => Kind::File,
+                        libc::DT_LNK => Kind::Link,
+                        libc::DT_UNKNOWN => kind_at(fd.as_raw_fd(), name),
+                        _ => Kind::Other,
+                    };
+                    f(name, kind);
+                }
+                off += reclen;
+            }
+        }
+    }
+
+    /// Opens `name` in `dir` as a directory to list, never through a symlink.
+    pub fn open_child(dir: &OwnedFd, name: &CStr) -> Option<OwnedFd> {
+        // SAFETY: name is a valid C string; the descriptor is owned below.
+        let fd = unsafe {
+            libc::openat(
+                dir.as_raw_fd(),
+                name.as_ptr(),
+                libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+            )
+        };
+        // SAFETY: a fresh descriptor nobody else owns.
+        (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd) })
+    }
+
+    pub fn open_dir(path: &Path) -> Option<OwnedFd> {
+        let c = CString::new(path.as_os_str().as_bytes()).ok()?;
+        // SAFETY: c is a valid C string; the descriptor is owned below.
+        let fd = unsafe {
+            libc::open(
+                c.as_ptr(),
+                libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+            )
+        };
+        // SAFETY: a fresh descriptor nobody else owns.
+        (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd) })
+    }
+
+    pub fn name(c: &CStr) -> &OsStr {
+        OsStr::from_bytes(c.to_bytes())
+    }
+}
+
+/// First read size: config files are small, so one `read` usually gets
+/// all of it (a short read of a regular file is its end).
+const FIRST_READ: usize = 16 * 1024;
+
+/// Reads to the end (capped at MAX_READ) without an `fstat`, into `buf`.
+fn read_capped(mut file: std::fs::File, buf: &mut Vec<u8>) -> io::Result<Rc<[u8]>> {
+    use std::io::Read;
+    if buf.len() < FIRST_READ {
+        buf.resize(FIRST_READ, 0);
+    }
+    let mut n = 0;
+    loop {
+        match file.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+        if n < buf.len() {
+            break;
+        }
+        if buf.len() as u64 >= MAX_READ {
+            break;
+        }
+        buf.resize((buf.len() * 4).min(MAX_READ as usize), 0);
+    }
+    Ok(Rc::from(&buf[..n]))
+}
+
+impl Fs {
+    /// Where `path` leads (cached).
+    fn probe(&mut self, path: &Path) -> Rc<Found> {
+        if let Some(f) = self.probes.get(path) {
+            return f.clone();
+        }
+        let found = Rc::new(Self::probe_uncached(path));
+        self.probes.insert(path.to_path_buf(), found.clone());
+        found
+    }
+
+    /// Records `path` as a directory that resolves to `canonical` with no
+    /// symlink on the way, learnt without asking the kernel (an entry of a
+    /// listed canonical directory, `..` from a canonical one).
+    fn known_dir(&mut self, path: &Path, canonical: PathBuf) {
+        self.probes.entry(path.to_path_buf()).or_insert_with(|| {
+            Rc::new(Found {
+                path: canonical,
+                exists: true,
+                is_dir: true,
+                links: Vec::new(),
+            })
+        });
+    }
+
+    /// Where `dir/name` leads, for a `dir` known to be canonical: one
+    /// `lstat`, since only `name` itself can be a symlink.
+    fn probe_child(&mut self, dir: &Path, name: &str) -> Rc<Found> {
+        let path = dir.join(name);
+        if let Some(f) = self.probes.get(&path) {
+            return f.clone();
+        }
+        let found = match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.file_type().is_symlink() => slow_walk(&path),
+            Ok(m) => Found {
+                is_dir: m.is_dir(),
+                path: path.clone(),
+                exists: true,
+                links: Vec::new(),
+            },
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Found {
+                path: path.clone(),
+                exists: false,
+                is_dir: false,
+                links: Vec::new(),
+            },
+            // ENOTDIR, EACCES...: the walk tells what the kernel will do.
+            Err(_) => slow_walk(&path),
+        };
+        let found = Rc::new(found);
+        self.probes.insert(path, found.clone());
+        found
+    }
+
+    #[cfg(target_os = "linux")]
+    fn probe_uncached(path: &Path) -> Found {
+        match sys::open(None, path, libc::O_PATH) {
+            sys::Fast::Open(fd) => Found {
+                path: lexical(path),
+                exists: true,
+                is_dir: sys::mode(&fd) == Some(libc::S_IFDIR),
+                links: Vec::new(),
+            },
+            // ENOENT under RESOLVE_NO_SYMLINKS: no symlink before the
+            // missing component (ELOOP would have come first).
+            sys::Fast::Missing => Found {
+                path: lexical(path),
+                exists: false,
+                is_dir: false,
+                links: Vec::new(),
+            },
+            sys::Fast::Slow => slow_walk(path),
+        }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn probe_uncached(path: &Path) -> Found {
+        slow_walk(path)
+    }
+
+    /// Reads a config-like file (regular files only: a FIFO or a device
+    /// planted where a config is expected must not block the plan).
+    fn read(&mut self, path: &Path) -> (Rc<Found>, Load) {
+        if let Some((f, l)) = self.reads.get(path) {
+            return (f.clone(), l.clone());
+        }
+        let (found, load) = self.read_uncached(path);
+        let found = Rc::new(found);
+        self.probes.insert(path.to_path_buf(), found.clone());
+        self.reads
+            .insert(path.to_path_buf(), (found.clone(), load.clone()));
+        (found, load)
+    }
+
+    fn read_uncached(&mut self, path: &Path) -> (Found, Load) {
+        #[cfg(target_os = "linux")]
+        {
+            let flags = libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOCTTY;
+            match sys::open(None, path, flags) {
+                sys::Fast::Open(fd) => {
+                    // No fstat: a directory answers EISDIR, a FIFO (opened
+                    // non-blocking) an empty read, a device like /dev/null
+                    // is read like a file; the cap bounds the rest.
+                    let (is_dir, load) = match read_capped(std::fs::File::from(fd), &mut self.buf) {
+                        Ok(t) => (false, Load::Text(t)),
+                        Err(e) if e.raw_os_error() == Some(libc::EISDIR) => {
+                            (true, Load::Failed("is a directory".into()))
+                        }
+                        Err(e) => (false, Load::Failed(e.to_string())),
+                    };
+                    let found = Found {
+                        path: lexical(path),
+                        exists: true,
+                        is_dir,
+                        links: Vec::new(),
+                    };
+                    return (found, load);
+                }
+                sys::Fast::Missing => {
+                    let found = Found {
+                        path: lexical(path),
+                        exists: false,
+                        is_dir: false,
+                        links: Vec::new(),
+                    };
+                    return (found, Load::Missing);
+                }
+                sys::Fast::Slow => {}
+            }
+        }
+        let found = slow_walk(path);
+        if !found.exists {
+            return (found, Load::Missing);
+        }
+        let load = Self::load_path(&found.path, &mut self.buf);
+        (found, load)
+    }
+
+    fn load_path(path: &Path, buf: &mut Vec<u8>) -> Load {
+        use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_NOCTTY)
+            .open(path);
+        let file = match file {
+            Ok(f) => f,
+            Err(e) => return Load::Failed(e.to_string()),
+        };
+        match file.metadata() {
+            Ok(m) if m.is_file() => match read_capped(file, buf) {
+                Ok(t) => Load::Text(t),
+                Err(e) => Load::Failed(e.to_string()),
+            },
+            Ok(m) if m.file_type().is_char_device() => Load::Text(Rc::from(Vec::new())),
+            Ok(m) if m.is_dir() => Load::Failed("is a directory".into()),
+            Ok(_) => Load::Failed("not a regular file".into()),
+            Err(e) => Load::Failed(e.to_string()),
+        }
+    }
+
+    /// Entries of `dir`, sorted by name, when no symlink is on the way to
+    /// it; `Indirect` when one is (or when that cannot be told cheaply).
+    fn list(&mut self, dir: &Path) -> Rc<Listing> {
+        if let Some(l) = self.lists.get(dir) {
+            return l.clone();
+        }
+        let l = Rc::new(self.list_uncached(dir));
+        self.lists.insert(dir.to_path_buf(), l.clone());
+        l
+    }
+
+    fn list_uncached(&mut self, dir: &Path) -> Listing {
+        #[cfg(target_os = "linux")]
+        match sys::open(None, dir, libc::O_RDONLY | libc::O_DIRECTORY) {
+            sys::Fast::Open(fd) => {
+                let mut out = Vec::new();
+                let _ = sys::entries(&fd, &mut self.buf, |name, kind| {
+                    out.push((sys::name(name).to_os_string(), kind))
+                });
+                out.sort_by(|a, b| a.0.cmp(&b.0));
+                Listing::Entries(out)
+            }
+            sys::Fast::Missing => Listing::Missing,
+            sys::Fast::Slow => Listing::Indirect,
+        }
+        // No openat2: the component walk tells whether a symlink is on the way.
+        #[cfg(not(target_os = "linux"))]
+        {
+            let f = slow_walk(dir);
+            if !f.exists {
+                Listing::Missing
+            } else if f.links.is_empty() {
+                Listing::Entries(Self::list_resolved(dir))
+            } else {
+                Listing::Indirect
+            }
+        }
+    }
+
+    /// Entries of a directory already resolved (`read_dir` follows links).
+    fn list_resolved(dir: &Path) -> Vec<(OsString, Kind)> {
+        let mut out = Vec::new();
+        if let Ok(rd) = std::fs::read_dir(dir) {
+            for e in rd.flatten() {
+                let kind = match e.file_type() {
+                    Ok(t) if t.is_symlink() => Kind::Link,
+                    Ok(t) if t.is_dir() => Kind::Dir,
+                    Ok(t) if t.is_file() => Kind::File,
+                    _ => Kind::Other,
+                };
+                out.push((e.file_name(), kind));
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+}
+
+enum Listing {
+    Entries(Vec<(OsString, Kind)>),
+    Missing,
+    Indirect,
+}
+
+/// The world `gitconfig::expand` reads, for one repository.
+struct FsWorld<'a> {
+    fs: &'a mut Fs,
+    git_dir: &'a Path,
+}
+
+impl World for FsWorld<'_> {
+    fn load(&mut self, path: &Path) -> Load {
+        self.fs.read(path).1
+    }
+
+    fn head(&mut self) -> Head {
+        let (_, load) = self.fs.read(&self.git_dir.join("HEAD"));
+        let Load::Text(t) = load else {
+            return Head::Unknown;
+        };
+        let t = t.trim_ascii();
+        match t.strip_prefix(b"ref: refs/heads/") {
+            // A reftable repository keeps this placeholder in HEAD.
+            Some(b".invalid") => Head::Unknown,
+            Some(b) => Head::Branch(b.trim_ascii().to_vec()),
+            None if !t.is_empty() && t.iter().all(u8::is_ascii_hexdigit) => Head::Detached,
+            None => Head::Unknown,
+        }
+    }
+
+    fn user_home(&mut self, user: &[u8]) -> Option<PathBuf> {
+        let name = std::str::from_utf8(user).ok()?;
+        nix::unistd::User::from_name(name)
+            .ok()
+            .flatten()
+            .map(|u| u.dir)
+    }
+
+    fn realpath(&mut self, path: &Path) -> Option<PathBuf> {
+        let f = self.fs.probe(path);
+        f.exists.then(|| f.path.clone())
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Config values that name files git reads or programs git runs.
+
+/// How a config value names a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// `core.hooksPath`: a directory of programs (tilde-expanded; relative
+    /// to where hooks run: the worktree top, and `$GIT_DIR` for push hooks
+    /// and bare repositories).
+    HooksDir,
+    /// `init.templateDir`: copied into every new repository, hooks included.
+    TemplateDir,
+    /// `core.attributesFile` and the files git trusts for signature and
+    /// TLS checks (tilde-expanded, relative to the worktree top).
+    File,
+    /// A command line git runs with `sh -c` from the worktree top.
+    Shell,
+    /// A boolean, or else a command line (`pager.<cmd>`).
+    BoolOrShell,
+    /// `core.fsmonitor`: a boolean, or else a tilde-expanded path that git
+    /// runs through the shell.
+    Fsmonitor,
+    /// The whole value is the program, run without a shell and without `~`
+    /// expansion (execvp: PATH unless it has a slash).
+    Exec,
+    /// `core.gitProxy`: `COMMAND [for DOMAIN]`, run without a shell.
+    GitProxy,
+    /// `credential.helper`: `!shell`, an absolute command line, or a
+    /// `git credential-<name>` helper (on PATH).
+    Helper,
+    /// `alias.*`: `!shell`, or git arguments that may set `-c key=value`.
+    Alias,
+    /// `submodule.<name>.update`: only `!command` runs anything.
+    BangShell,
+    /// `remote.<name>.url`: `ext::<command>` runs a program.
+    ExtUrl,
+    /// `url.<base>.insteadOf`: the base may be an `ext::` URL.
+    ExtUrlBase,
+    /// `sendemail.smtpServer`: a program when it is an absolute path.
+    AbsExec,
+}
+
+fn shape(e: &Entry) -> Option<Shape> {
+    use Shape::*;
+    let sub = e.subsection.as_deref();
+    let has_sub = sub.is_some();
+    Some(match (e.section.as_str(), has_sub, e.key.as_str()) {
+        ("core", false, "hookspath") => HooksDir,
+        ("core", false, "fsmonitor") => Fsmonitor,
+        ("core", false, "sshcommand" | "alternaterefscommand" | "editor" | "pager") => Shell,
+        ("core", false, "askpass") => Exec,
+        ("core", false, "gitproxy") => GitProxy,
+        ("core", false, "attributesfile") => File,
+        // Not config and not run, but trusted: a key added to the allowed
+        // signers makes the sandbox's own commits verify as good, a CA
+        // added to the bundle lets the next fetch be intercepted.
+        ("gpg", true, "allowedsignersfile" | "revocationfile") if sub == Some(b"ssh") => File,
+        ("http", _, "sslcainfo" | "sslcapath" | "proxysslcainfo") => File,
+        ("init", false, "templatedir") => TemplateDir,
+        ("sequence", false, "editor") => Shell,
+        ("pager", false, _) => BoolOrShell,
+        ("credential", _, "helper") => Helper,
+        ("diff", false, "external") => Shell,
+        ("diff", true, "command" | "textconv") => Shell,
+        ("filter", true, "clean" | "smudge" | "process") => Shell,
+        ("merge", true, "driver") => Shell,
+        ("gpg", _, "program") => Exec,
+        ("gpg", true, "defaultkeycommand") if sub == Some(b"ssh") => Shell,
+        ("alias", false, _) | ("alias", true, "command") => Alias,
+        ("interactive", false, "difffilter") => Shell,
+        ("submodule", true, "update") => BangShell,
+        ("difftool" | "mergetool" | "man" | "browser" | "guitool", true, "cmd") => Shell,
+        ("difftool" | "mergetool" | "man" | "browser", true, "path") => Exec,
+        ("instaweb", false, "httpd") => Shell,
+        ("imap", false, "tunnel") => Shell,
+        ("remote", true, "uploadpack" | "receivepack") => Shell,
+        ("remote", true, "url" | "pushurl") => ExtUrl,
+        ("url", true, "insteadof" | "pushinsteadof") => ExtUrlBase,
+        ("uploadpack", false, "packobjectshook") => Shell,
+        ("gc", false, "recentobjectshook") => Shell,
+        ("sendemail", _, "sendmailcmd" | "tocmd" | "cccmd" | "headercmd") => Shell,
+        ("sendemail", _, "smtpserver") => AbsExec,
+        ("trailer", true, "command" | "cmd") => Shell,
+        // Config-based hooks of newer git (hook.<name>.command).
+        ("hook", true, "command") => Shell,
+        // git-lfs, which git runs as a filter: its own programs.
+        ("lfs", true, "path") if sub.is_some_and(|s| s.starts_with(b"customtransfer.")) => Exec,
+        ("lfs", true, "clean" | "smudge") if sub.is_some_and(|s| s.starts_with(b"extension.")) => {
+            Shell
+        }
+        _ => return None,
+    })
+}
+
+/// `core.hookspath` -> `core.hooksPath`: keys as git's documentation spells
+/// them, for the `why` of a pin.
+fn display_name(e: &Entry) -> String {
+    const SPELLED: [(&str, &str); 29] = [
+        ("hookspath", "hooksPath"),
+        ("sshcommand", "sshCommand"),
+        ("alternaterefscommand", "alternateRefsCommand"),
+        ("askpass", "askPass"),
+        ("gitproxy", "gitProxy"),
+        ("attributesfile", "attributesFile"),
+        ("templatedir", "templateDir"),
+        ("difffilter", "diffFilter"),
+        ("packobjectshook", "packObjectsHook"),
+        ("recentobjectshook", "recentObjectsHook"),
+        ("allowedsignersfile", "allowedSignersFile"),
+        ("revocationfile", "revocationFile"),
+        ("sslcainfo", "sslCAInfo"),
+        ("sslcapath", "sslCAPath"),
+        ("proxysslcainfo", "proxySSLCAInfo"),
+        ("defaultkeycommand", "defaultKeyCommand"),
+        ("sendmailcmd", "sendmailCmd"),
+        ("tocmd", "toCmd"),
+        ("cccmd", "ccCmd"),
+        ("headercmd", "headerCmd"),
+        ("smtpserver", "smtpServer"),
+        ("insteadof", "insteadOf"),
+        ("pushinsteadof", "pushInsteadOf"),
+        ("includeif", "includeIf"),
+        ("uploadpack", "uploadpack"),
+        ("fsmonitor", "fsmonitor"),
+        ("worktree", "worktree"),
+        ("sendemail", "sendemail"),
+        ("interactive", "interactive"),
+    ];
+    let spell = |s: &str| {
+        SPELLED
+            .iter()
+            .find(|(l, _)| *l == s)
+            .map_or_else(|| s.to_string(), |(_, d)| d.to_string())
+    };
+    let mut out = spell(&e.section);
+    if let Some(sub) = &e.subsection {
+        out.push('.');
+        out.push_str(&String::from_utf8_lossy(sub));
+    }
+    out.push('.');
+    out.push_str(&spell(&e.key));
+    out.escape_debug().to_string()
+}
+
+/// One shell word, unquoted.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+struct Word {
+    text: Vec<u8>,
+    quoted: bool,
+    /// An unexpanded `$` or backquote is in it.
+    dollar: bool,
+    /// Starts with an unquoted `~` (the shell expands it).
+    tilde: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Tok {
+    Word(Word),
+    /// A command separator or grouping: what follows is a command.
+    Sep,
+    /// `<`, `>`, `2>&1`: the next word is a file, not a command.
+    Redirect,
+}
+
+/// A small POSIX-shell tokenizer: enough to find the words in command
+/// position. Quotes and backslashes are removed; `$(`, `` ` ``, `(`, `;`,
+/// `&`, `|` and newlines start a new command.
+fn tokenize(s: &[u8]) -> Vec<Tok> {
+    let mut toks = Vec::new();
+    let mut cur: Option<Word> = None;
+    let flush = |cur: &mut Option<Word>, toks: &mut Vec<Tok>| {
+        if let Some(w) = cur.take() {
+            toks.push(Tok::Word(w));
+        }
+    };
+    let mut i = 0;
+    while i < s.len() {
+        let c = s[i];
+        match c {
+            b' ' | b'\t' | b'\r' => {
+                flush(&mut cur, &mut toks);
+                i += 1;
+            }
+            b'\n' | b';' | b'&' | b'|' | b'(' | b')' | b'`' | b'{' | b'}'
+                if cur.is_none() || !matches!(c, b'{' | b'}') =>
+            {
+                flush(&mut cur, &mut toks);
+                toks.push(Tok::Sep);
+                i += 1;
+            }
+            b'<' | b'>' => {
+                flush(&mut cur, &mut toks);
+                i += 1;
+                while i < s.len() && matches!(s[i], b'<' | b'>' | b'&' | b'|') {
+                    i += 1;
+                }
+                toks.push(Tok::Redirect);
+            }
+            b'#' if cur.is_none() => {
+                while i < s.len() && s[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'\'' => {
+                let w = cur.get_or_insert_with(Word::default);
+                w.quoted = true;
+                i += 1;
+                while i < s.len() && s[i] != b'\'' {
+                    w.text.push(s[i]);
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'"' => {
+                let w = cur.get_or_insert_with(Word::default);
+                w.quoted = true;
+                i += 1;
+                while i < s.len() && s[i] != b'"' {
+                    if s[i] == b'\\' && i + 1 < s.len() && b"$`\"\\\n".contains(&s[i + 1]) {
+                        if s[i + 1] != b'\n' {
+                            w.text.push(s[i + 1]);
+                        }
+                        i += 2;
+                        continue;
+                    }
+                    if s[i] == b'$' || s[i] == b'`' {
+                        w.dollar = true;
+                    }
+                    w.text.push(s[i]);
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'\\' => {
+                let w = cur.get_or_insert_with(Word::default);
+                w.quoted = true;
+                if let Some(&n) = s.get(i + 1)
+                    && n != b'\n'
+                {
+                    w.text.push(n);
+                }
+                i += 2;
+            }
+            b'$' if s.get(i + 1) == Some(&b'(') => {
+                flush(&mut cur, &mut toks);
+                toks.push(Tok::Sep);
+                i += 2;
+            }
+            _ => {
+                let w = cur.get_or_insert_with(Word::default);
+                if c == b'$' {
+                    w.dollar = true;
+                }
+                if c == b'~' && w.text.is_empty() && !w.quoted {
+                    w.tilde = true;
+                }
+                w.text.push(c);
+                i += 1;
+            }
+        }
+    }
+    flush(&mut cur, &mut toks);
+    toks
+}
+
+/// What a word in a command line is to the command that runs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Program,
+    /// The script an interpreter runs (`sh x.sh`, `node ./x.js`): a file
+    /// relative to the working directory even without a slash.
+    Script,
+}
+
+fn basename(w: &[u8]) -> &[u8] {
+    match w.iter().rposition(|&c| c == b'/') {
+        Some(i) => &w[i + 1..],
+        None => w,
+    }
+}
+
+fn is_assignment(w: &Word) -> bool {
+    match w.text.iter().position(|&c| c == b'=') {
+        Some(0) | None => false,
+        Some(i) => {
+            let name = &w.text[..i];
+            !name[0].is_ascii_digit()
+                && name.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'_')
+        }
+    }
+}
+
+/// The programs (and interpreter scripts) a shell command line runs, in
+/// order: every word in command position, past assignments, reserved words
+/// and wrappers (`env`, `exec`, ...); `sh -c '...'` is read recursively.
+fn shell_programs(s: &[u8], depth: usize) -> Vec<(Word, Role)> {
+    const RESERVED: [&[u8]; 11] = [
+        b"!", b"{", b"}", b"if", b"then", b"else", b"elif", b"fi", b"do", b"done", b"while",
+    ];
+    const WRAPPERS: [&[u8]; 11] = [
+        b"exec", b"command", b"builtin", b"nohup", b"time", b"nice", b"env", b"sudo", b"eval",
+        b"xargs", b"until",
+    ];
+    const SHELLS: [&[u8]; 6] = [b"sh", b"bash", b"dash", b"zsh", b"ksh", b"busybox"];
+    const INTERPRETERS: [&[u8]; 12] = [
+        b"node", b"nodejs", b"python", b"python2", b"python3", b"perl", b"ruby", b"php", b"deno",
+        b"bun", b"tsx", b"ts-node",
+    ];
+    // Options after which the next word is code or a module, not a script.
+    const STOP: [&[u8]; 6] = [b"-c", b"-e", b"-m", b"-p", b"--eval", b"--print"];
+
+    #[derive(Clone, Copy)]
+    enum Next {
+        Command,
+        /// After a wrapper: options are skipped, then a command.
+        AfterWrapper,
+        Args,
+        /// After an interpreter: options, then the script.
+        Script {
+            shell: bool,
+        },
+        /// After `sh -c`: the command string.
+        ShellString,
+    }
+
+    let mut out = Vec::new();
+    let mut next = Next::Command;
+    let mut redirect = false;
+    for tok in tokenize(s) {
+        let w = match tok {
+            Tok::Sep => {
+                next = Next::Command;
+                redirect = false;
+                continue;
+            }
+            Tok::Redirect => {
+                redirect = true;
+                continue;
+            }
+            Tok::Word(w) => w,
+        };
+        if redirect {
+            redirect = false;
+            continue;
+        }
+        match next {
+            Next::Args => {}
+            Next::ShellString => {
+                if depth < 4 {
+                    out.extend(shell_programs(&w.text, depth + 1));
+                }
+                next = Next::Args;
+            }
+            Next::Script { shell } => {
+                if shell && w.text == b"-c" {
+                    next = Next::ShellString;
+                } else if !shell && STOP.contains(&w.text.as_slice()) {
+                    next = Next::Args;
+                } else if !w.text.starts_with(b"-") {
+                    out.push((w, Role::Script));
+                    next = Next::Args;
+                }
+            }
+            Next::Command | Next::AfterWrapper => {
+                if matches!(next, Next::AfterWrapper) && w.text.starts_with(b"-") {
+                    continue;
+                }
+                if is_assignment(&w) {
+                    continue;
+                }
+                let base = basename(&w.text);
+                if !w.quoted && RESERVED.contains(&w.text.as_slice()) {
+                    next = Next::Command;
+                    continue;
+                }
+                if !w.quoted
+                    && matches!(
+                        w.text.as_slice(),
+                        b"for" | b"case" | b"select" | b"function"
+                    )
+                {
+                    next = Next::Args;
+                    continue;
+                }
+                let wrapper = WRAPPERS.contains(&base);
+                let shell = SHELLS.contains(&base);
+                let interp = INTERPRETERS.contains(&base);
+                // The program word itself (its path matters when it has a
+                // slash, wrapper or interpreter alike).
+                out.push((w, Role::Program));
+                next = if wrapper {
+                    Next::AfterWrapper
+                } else if shell || interp {
+                    Next::Script { shell }
+                } else {
+                    Next::Args
+                };
+            }
+        }
+    }
+    out
+}
+
+/// The first word of an `ext::` command (git-remote-ext splits on spaces,
+/// `% ` is a space and `%%` a percent sign).
+fn ext_program(cmd: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < cmd.len() {
+        match (cmd[i], cmd.get(i + 1)) {
+            (b' ', _) => break,
+            (b'%', Some(b' ')) => {
+                out.push(b' ');
+                i += 2;
+            }
+            (b'%', Some(b'%')) => {
+                out.push(b'%');
+                i += 2;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// A path a config value names, with why it matters.
+struct Named {
+    path: PathBuf,
+    why: String,
+    /// Git expects a directory there.
+    dir: bool,
+    /// A directory whose entries git runs (hooks): its symlinks are followed.
+    hooks: bool,
+}
+
+// ---------------------------------------------------------------------------
+// The planner.
+
+/// A repository to look at.
+struct Visit {
+    git_dir: PathBuf,
+    /// Known worktree top (from the `.git` that led here).
+    worktree: Option<PathBuf>,
+    found: String,
+}
+
+struct Planner<'a> {
+    roots: &'a [PathBuf],
+    env: &'a GitEnv,
+    global: Vec<Source>,
+    command: Vec<Entry>,
+    fs: Fs,
+    visited: HashSet<PathBuf>,
+    queue: VecDeque<Visit>,
+    plan: GitPlan,
+    pin_at: HashMap<(PathBuf, bool), usize>,
+}
+
+/// At most this many reasons are kept per pin; the rest are counted.
+const MAX_WHYS: usize = 4;
+
+fn os(b: &[u8]) -> &OsStr {
+    OsStr::from_bytes(b)
+}
+
+impl Planner<'_> {
+    fn root_of(&self, path: &Path) -> Option<PathBuf> {
+        self.roots
+            .iter()
+            .filter(|r| path.starts_with(r))
+            .max_by_key(|r| r.as_os_str().len())
+            .cloned()
+    }
+
+    /// `dir` is inside a writable root, or holds one.
+    fn overlaps_a_root(&self, dir: &Path) -> bool {
+        self.roots
+            .iter()
+            .any(|r| dir.starts_with(r) || r.starts_with(dir))
+    }
+
+    fn add_pin(&mut self, pin: Pin) {
+        let key = (pin.path.clone(), pin.link);
+        if let Some(&i) = self.pin_at.get(&key) {
+            let p = &mut self.plan.pins[i];
+            let n = p.why.matches("; also ").count() + 1;
+            if !p.why.contains(pin.why.as_str()) && n < MAX_WHYS {
+                p.why.push_str("; also ");
+                p.why.push_str(&pin.why);
+            }
+            return;
+        }
+        self.pin_at.insert(key, self.plan.pins.len());
+        self.plan.pins.push(Pin {
+            root: self.root_of(&pin.path),
+            ..pin
+        });
+    }
+
+    /// Pins where `f` leads, and every symlink crossed to get there. `dir`:
+    /// a directory is expected there (for the placeholder of a missing one).
+    fn pin_found(&mut self, f: &Found, why: &str, dir: bool) {
+        for l in &f.links {
+            self.add_pin(Pin {
+                path: l.clone(),
+                exists: true,
+                is_dir: false,
+                link: true,
+                leads_to: Some(f.path.clone()),
+                root: None,
+                why: format!("symlink on the way to {why}"),
+            });
+        }
+        self.add_pin(Pin {
+            path: f.path.clone(),
+            exists: f.exists,
+            is_dir: if f.exists { f.is_dir } else { dir },
+            link: false,
+            leads_to: None,
+            root: None,
+            why: why.to_string(),
+        });
+    }
+
+    fn pin_path(&mut self, path: &Path, why: &str, dir: bool) -> Rc<Found> {
+        let f = self.fs.probe(path);
+        self.pin_found(&f, why, dir);
+        f
+    }
+
+    /// The entries of a directory git reads (hooks, `modules`,
+    /// `worktrees`), and where it really is: reached through a symlink, the
+    /// directory is pinned at its target and the links on the way too.
+    fn entries(&mut self, dir: &Path, what: &str) -> (PathBuf, Vec<(OsString, Kind)>) {
+        match &*self.fs.list(dir) {
+            Listing::Entries(e) => (dir.to_path_buf(), e.clone()),
+            Listing::Missing => (dir.to_path_buf(), Vec::new()),
+            Listing::Indirect => {
+                let f = self.fs.probe(dir);
+                if !f.exists || !f.is_dir {
+                    return (dir.to_path_buf(), Vec::new());
+                }
+                if !f.links.is_empty() {
+                    self.pin_found(&f, &format!("{what} {}", shown(dir)), true);
+                }
+                (f.path.clone(), Fs::list_resolved(&f.path))
+            }
+        }
+    }
+
+    /// Reads a file git uses to find other files (`commondir`, a
+    /// worktree's `gitdir`): through a symlink, its target is pinned.
+    fn read_meta(&mut self, path: &Path, what: &str) -> Load {
+        let (f, load) = self.fs.read(path);
+        if !f.links.is_empty() {
+            self.pin_found(&f, &format!("{what} {}", shown(path)), false);
+        }
+        load
+    }
+
+    fn note(&mut self, n: String) {
+        if !self.plan.notes.contains(&n) {
+            self.plan.notes.push(n);
+        }
+    }
+
+    fn root(&mut self, root: &Path, opts: &GitOptions) {
+        let own = self.dotgit(root, &format!("writable root {}", shown(root)));
+        // Without its own `.git`, git run in the root uses the repository
+        // around it (its discovery walks up), whose config may name paths
+        // inside the root.
+        if !own {
+            for dir in root.ancestors().skip(1) {
+                if self.fs.probe_child(dir, ".git").exists {
+                    self.dotgit(dir, &format!("repository around {}", shown(root)));
+                    break;
+                }
+            }
+        }
+        self.drain();
+        if opts.scan == Scan::Full {
+            self.scan(root);
+            self.drain();
+        }
+    }
+
+    /// The `.git` in `dir` (a canonical directory): a directory (the
+    /// gitdir) or a `gitdir:` pointer file. Returns whether anything is there.
+    fn dotgit(&mut self, dir: &Path, owner: &str) -> bool {
+        let f = self.fs.probe_child(dir, ".git");
+        if !f.exists && f.links.is_empty() {
+            return false;
+        }
+        let worktree = Some(dir.to_path_buf());
+        let why = format!("the .git of {owner}");
+        self.pin_found(&f, &why, false);
+        if !f.exists {
+            return true;
+        }
+        if f.is_dir {
+            self.queue.push_back(Visit {
+                git_dir: f.path.clone(),
+                worktree,
+                found: owner.to_string(),
+            });
+        } else {
+            self.pointer(&f.path, worktree, owner);
+        }
+        true
+    }
+
+    /// A `gitdir: <path>` file: pins the gitdir it names and visits it.
+    fn pointer(&mut self, file: &Path, worktree: Option<PathBuf>, owner: &str) {
+        let (_, load) = self.fs.read(file);
+        let Load::Text(text) = load else { return };
+        let Some(target) = gitdir_line(&text) else {
+            self.note(format!(
+                "{} is not a gitdir pointer; git will refuse it",
+                shown(file)
+            ));
+            return;
+        };
+        let base = file.parent().unwrap_or(Path::new("/"));
+        let target = base.join(os(&target));
+        let g = self.pin_path(
+            &target,
+            &format!("gitdir named by the pointer file {}", shown(file)),
+            true,
+        );
+        if g.exists && g.is_dir {
+            self.queue.push_back(Visit {
+                git_dir: g.path.clone(),
+                worktree,
+                found: owner.to_string(),
+            });
+        }
+    }
+
+    fn drain(&mut self) {
+        while let Some(v) = self.queue.pop_front() {
+            if self.visited.len() >= MAX_REPOS {
+                self.note(format!(
+                    "more than {MAX_REPOS} repositories: the rest were not looked at"
+                ));
+                self.queue.clear();
+                return;
+            }
+            if self.visited.insert(v.git_dir.clone()) {
+                self.visit(v);
+            }
+        }
+    }
+
+    fn visit(&mut self, v: Visit) {
+        let g = v.git_dir.clone();
+        // A linked worktree's (or a separated) gitdir names the directory
+        // holding the shared config and hooks.
+        let common = match self.read_meta(&g.join("commondir"), "the gitdir file") {
+            Load::Text(t) => {
+                let line = first_line(&t);
+                if line.is_empty() {
+                    g.clone()
+                } else {
+                    // Usually `../..`: only parents of a canonical directory,
+                    // which are canonical and exist.
+                    let rel = Path::new(os(line));
+                    if rel
+                        .components()
+                        .all(|c| matches!(c, Component::ParentDir | Component::CurDir))
+                    {
+                        let at = g.join(rel);
+                        self.fs.known_dir(&at, lexical(&at));
+                    }
+                    let f = self.pin_path(
+                        &g.join(os(line)),
+                        &format!("common directory named by {}", shown(&g.join("commondir"))),
+                        true,
+                    );
+                    if f.exists { f.path.clone() } else { g.clone() }
+                }
+            }
+            _ => g.clone(),
+        };
+        let linked = common != g;
+
+        let mut sources = self.global.clone();
+        let local = common.join("config");
+        sources.push(Source {
+            path: local.clone(),
+            scope: Scope::Local,
+        });
+        // git reads `config.worktree` only with extensions.worktreeConfig,
+        // which the (pinned) repository config sets.
+        if let Load::Text(t) = self.fs.read(&local).1
+            && gitconfig::parse(&t).entries.iter().any(|e| {
+                e.is("extensions", "worktreeconfig")
+                    && gitconfig::parse_bool(e.value.as_deref()) == Some(true)
+            })
+        {
+            sources.push(Source {
+                path: g.join("config.worktree"),
+                scope: Scope::Worktree,
+            });
+        }
+        let ctx = Context {
+            git_dir: Some(g.clone()),
+            home: self.env.home.clone(),
+            follow_mutable: true,
+        };
+        let mut world = FsWorld {
+            fs: &mut self.fs,
+            git_dir: &g,
+        };
+        let x = gitconfig::expand(&sources, &self.command, &ctx, &mut world);
+
+        let worktree = self.worktree_of(&v, &g, &common, linked, &x.settings);
+        let repo_name = match &worktree {
+            Some(w) => shown(w).to_string(),
+            None => shown(&g).to_string(),
+        };
+        self.plan.repos.push(Repo {
+            git_dir: g.clone(),
+            common_dir: common.clone(),
+            worktree: worktree.clone(),
+            found: v.found.clone(),
+        });
+
+        for e in &x.errors {
+            self.note(format!("{e} (repository {repo_name})"));
+        }
+        for f in &x.files {
+            let why = file_why(f, &repo_name);
+            self.pin_path(&f.path, &why, false);
+        }
+        let mut hooks_dirs = vec![common.join("hooks")];
+        for s in &x.settings {
+            for n in self.named(s, &g, worktree.as_deref(), &repo_name) {
+                let f = self.pin_path(&n.path, &n.why, n.dir);
+                if n.hooks && f.exists && f.is_dir {
+                    hooks_dirs.push(f.path.clone());
+                }
+            }
+        }
+        // A hook may be a symlink to a script in the worktree: the pinned
+        // directory holds the link, not what it leads to. (In the gitdir
+        // itself, `config` and `commondir` are read and `hooks` probed, each
+        // followed if it is a symlink; the rest is data git does not run.)
+        for d in hooks_dirs {
+            self.symlinks_in(&d);
+        }
+
+        self.submodules(&common, worktree.as_deref());
+        self.worktrees(&common);
+        if linked {
+            self.queue.push_back(Visit {
+                git_dir: common.clone(),
+                worktree: None,
+                found: format!("main repository of the linked worktree {repo_name}"),
+            });
+        }
+    }
+
+    /// The worktree top: `core.worktree` (a non-linked repository's own
+    /// setting wins over where its `.git` was found), else where `.git` was
+    /// found, else the parent of a gitdir named `.git`; `None` when bare.
+    fn worktree_of(
+        &mut self,
+        v: &Visit,
+        g: &Path,
+        common: &Path,
+        linked: bool,
+        settings: &[Setting],
+    ) -> Option<PathBuf> {
+        let local = |s: &&Setting| matches!(s.scope, Scope::Local | Scope::Worktree);
+        if !linked
+            && let Some(w) = settings
+                .iter()
+                .filter(local)
+                .filter(|s| s.entry.is("core", "worktree"))
+                .filter_map(|s| s.entry.value.as_deref())
+                .next_back()
+        {
+            let f = self.fs.probe(&g.join(os(w)));
+            return Some(f.path.clone());
+        }
+        if let Some(w) = &v.worktree {
+            return Some(w.clone());
+        }
+        let bare = settings
+            .iter()
+            .filter(local)
+            .rfind(|s| s.entry.is("core", "bare"))
+            .and_then(|s| gitconfig::parse_bool(s.entry.value.as_deref()))
+            .unwrap_or(false);
+        if bare || linked {
+            return None;
+        }
+        (common.file_name() == Some(OsStr::new(".git")))
+            .then(|| common.parent().map(Path::to_path_buf))
+            .flatten()
+    }
+
+    /// The paths one setting names, resolved against the repository.
+    fn named(&mut self, s: &Setting, g: &Path, worktree: Option<&Path>, repo: &str) -> Vec<Named> {
+        let e = &s.entry;
+        let Some(shape) = shape(e) else {
+            return Vec::new();
+        };
+        let mut key = format!("{} of {}", display_name(e), s.origin);
+        if !s.active {
+            key.push_str(
+                " (in an include git reads only under a condition that does not hold now)",
+            );
+        }
+        // Relative paths are taken from where git runs the command: the
+        // worktree top, or the gitdir of a bare repository.
+        let base = worktree.unwrap_or(g);
+        let rel = |p: &Path, why: String| Named {
+            why: if p.is_absolute() {
+                why
+            } else {
+                format!("{why}, relative to {}", shown(base))
+            },
+            path: base.join(p),
+            dir: false,
+            hooks: false,
+        };
+        let value = e.value.as_deref().unwrap_or_default();
+        let mut out = Vec::new();
+        let program = |p: &mut Self, cmd: &[u8], out: &mut Vec<Named>| {
+            for (w, role) in shell_programs(cmd, 0) {
+                let what = match role {
+                    Role::Program => "program",
+                    Role::Script => "script",
+                };
+                if let Some(path) = p.word_path(&w, role, &key, repo) {
+                    out.push(rel(&path, format!("{what} run by {key}")));
+                }
+            }
+        };
+        let exec = |cmd: &[u8], out: &mut Vec<Named>| {
+            // execvp: a bare name is looked up on PATH.
+            if cmd.contains(&b'/') {
+                out.push(rel(Path::new(os(cmd)), format!("program run by {key}")));
+            }
+        };
+        match shape {
+            Shape::HooksDir | Shape::TemplateDir | Shape::File => {
+                if value.is_empty() {
+                    return out;
+                }
+                let mut w = FsWorld {
+                    fs: &mut self.fs,
+                    git_dir: g,
+                };
+                let Some(path) = gitconfig::interpolate(value, self.env.home.as_deref(), &mut w)
+                else {
+                    self.note(format!("{key}: cannot expand the path (repository {repo})"));
+                    return out;
+                };
+                let mut n = rel(&path, key.clone());
+                n.hooks = shape == Shape::HooksDir;
+                n.dir = shape != Shape::File;
+                out.push(n);
+                // Push hooks run in $GIT_DIR, so a relative hooks path is
+                // read from there too.
+                if shape == Shape::HooksDir && path.is_relative() && worktree.is_some() {
+                    out.push(Named {
+                        path: g.join(&path),
+                        why: format!("{key}, relative to {} (push hooks)", shown(g)),
+                        dir: true,
+                        hooks: true,
+                    });
+                }
+            }
+            Shape::Shell => program(self, value, &mut out),
+            Shape::BoolOrShell => {
+                if gitconfig::parse_bool(e.value.as_deref()).is_none() {
+                    program(self, value, &mut out);
+                }
+            }
+            Shape::Fsmonitor => {
+                if gitconfig::parse_bool(e.value.as_deref()).is_none() {
+                    let mut w = FsWorld {
+                        fs: &mut self.fs,
+                        git_dir: g,
+                    };
+                    if let Some(p) = gitconfig::interpolate(value, self.env.home.as_deref(), &mut w)
+                    {
+                        program(self, p.as_os_str().as_bytes(), &mut out);
+                    }
+                }
+            }
+            Shape::Exec => exec(value, &mut out),
+            Shape::AbsExec => {
+                if value.starts_with(b"/") {
+                    exec(value, &mut out);
+                }
+            }
+            Shape::GitProxy => {
+                let cmd = match find(value, b" for ") {
+                    Some(i) => &value[..i],
+                    None => value,
+                };
+                if cmd != b"none" {
+                    exec(cmd, &mut out);
+                }
+            }
+            Shape::Helper => {
+                if let Some(cmd) = value.strip_prefix(b"!") {
+                    program(self, cmd, &mut out);
+                } else if value.starts_with(b"/") {
+                    program(self, value, &mut out);
+                }
+                // Else `git credential-<name>`: found on PATH.
+            }
+            Shape::BangShell => {
+                if let Some(cmd) = value.strip_prefix(b"!") {
+                    program(self, cmd, &mut out);
+                }
+            }
+            Shape::Alias => {
+                if let Some(cmd) = value.strip_prefix(b"!") {
+                    program(self, cmd, &mut out);
+                } else {
+                    self.alias_config(s, value, g, worktree, repo, &mut out);
+                }
+            }
+            Shape::ExtUrl => {
+                if let Some(cmd) = value.strip_prefix(b"ext::") {
+                    exec(&ext_program(cmd), &mut out);
+                }
+            }
+            Shape::ExtUrlBase => {
+                if let Some(cmd) = e
+                    .subsection
+                    .as_deref()
+                    .and_then(|b| b.strip_prefix(b"ext::"))
+                {
+                    exec(&ext_program(cmd), &mut out);
+                }
+            }
+        }
+        out
+    }
+
+    /// A non-shell alias may set config for the command it runs:
+    /// `alias.st = -c core.fsmonitor=./x status`.
+    fn alias_config(
+        &mut self,
+        s: &Setting,
+        value: &[u8],
+        g: &Path,
+        worktree: Option<&Path>,
+        repo: &str,
+        out: &mut Vec<Named>,
+    ) {
+        let words: Vec<Word> = tokenize(value)
+            .into_iter()
+            .filter_map(|t| match t {
+                Tok::Word(w) => Some(w),
+                _ => None,
+            })
+            .collect();
+        let mut i = 0;
+        while i < words.len() {
+            let w = &words[i].text;
+            if w == b"-c" {
+                if let Some(kv) = words.get(i + 1) {
+                    let (k, v) = match kv.text.iter().position(|&c| c == b'=') {
+                        Some(eq) => (&kv.text[..eq], Some(kv.text[eq + 1..].to_vec())),
+                        None => (kv.text.as_slice(), None),
+                    };
+                    if let Some((section, subsection, key)) = gitconfig::parse_key(k) {
+                        let synthetic = Setting {
+                            entry: Entry {
+                                section,
+                                subsection,
+                                key,
+                                value: v,
+                                line: s.entry.line,
+                            },
+                            origin: s.origin.clone(),
+                            scope: s.scope,
+                            active: s.active,
+                        };
+                        // One level: the alias is the origin.
+                        if shape(&synthetic.entry) != Some(Shape::Alias) {
+                            let by = format!(" (set with -c by {}) of ", display_name(&s.entry));
+                            for mut n in self.named(&synthetic, g, worktree, repo) {
+                                n.why = n.why.replacen(" of ", &by, 1);
+                                out.push(n);
+                            }
+                        }
+                    }
+                }
+                i += 2;
+                continue;
+            }
+            if w.starts_with(b"--config-env") {
+                self.note(format!(
+                    "{} of {} sets config from an environment variable (--config-env); \
+                     what it names is not known at plan time",
+                    display_name(&s.entry),
+                    s.origin
+                ));
+            }
+            i += 1;
+        }
+    }
+
+    /// The file a program word names, or `None` when it is found on PATH
+    /// (no slash) or cannot be known (a shell variable).
+    fn word_path(&mut self, w: &Word, role: Role, why: &str, repo: &str) -> Option<PathBuf> {
+        let mut text = w.text.clone();
+        if w.dollar {
+            let home = self
+                .env
+                .home
+                .as_ref()
+                .map(|h| h.as_os_str().as_bytes().to_vec());
+            let expanded = [b"$HOME".as_slice(), b"${HOME}"].iter().find_map(|v| {
+                let rest = text.strip_prefix(*v)?;
+                (rest.is_empty() || rest.starts_with(b"/")).then(|| rest.to_vec())
+            });
+            match (expanded, home) {
+                (Some(rest), Some(mut h)) if !rest.contains(&b'$') && !rest.contains(&b'`') => {
+                    h.extend_from_slice(&rest);
+                    text = h;
+                }
+                _ => {
+                    if text.contains(&b'/') || role == Role::Script {
+                        self.note(format!(
+                            "{why} runs {} through a shell variable; what it names is not known at plan time (repository {repo})",
+                            String::from_utf8_lossy(&text).escape_debug()
+                        ));
+                    }
+                    return None;
+                }
+            }
+        } else if w.tilde {
+            let slash = text.iter().position(|&c| c == b'/').unwrap_or(text.len());
+            let user = &text[1..slash];
+            let home = if user.is_empty() {
+                self.env.home.clone()
+            } else {
+                std::str::from_utf8(user)
+                    .ok()
+                    .and_then(|u| nix::unistd::User::from_name(u).ok().flatten())
+                    .map(|u| u.dir)
+            };
+            if let Some(h) = home {
+                let mut t = h.into_os_string().into_vec();
+                t.extend_from_slice(&text[slash..]);
+                text = t;
+            }
+        }
+        if text.is_empty() || (role == Role::Program && !text.contains(&b'/')) {
+            return None;
+        }
+        Some(PathBuf::from(OsString::from_vec(text)))
+    }
+
+    fn symlinks_in(&mut self, dir: &Path) {
+        let (dir, entries) = self.entries(dir, "hooks directory");
+        for (name, kind) in entries {
+            if kind == Kind::Link {
+                let at = dir.join(&name);
+                self.pin_path(&at, &format!("target of the symlink {}", shown(&at)), false);
+            }
+        }
+    }
+
+    /// Submodules: gitdirs absorbed under `<common>/modules/**`, and the
+    /// paths `.gitmodules` lists (a submodule cloned in place keeps its own
+    /// `.git` directory).
+    fn submodules(&mut self, common: &Path, worktree: Option<&Path>) {
+        let mut stack = vec![(common.join("modules"), 0usize)];
+        while let Some((dir, depth)) = stack.pop() {
+            let (dir, entries) = self.entries(&dir, "submodule directory");
+            for (name, kind) in entries {
+                if kind != Kind::Dir {
+                    continue;
+                }
+                let d = dir.join(&name);
+                self.fs.known_dir(&d, d.clone());
+                if self.fs.probe_child(&d, "HEAD").exists {
+                    self.module(common, &d);
+                } else if depth < MAX_MODULE_DEPTH {
+                    // Names with slashes nest (`modules/libs/a`).
+                    stack.push((d, depth + 1));
+                }
+            }
+        }
+        // The checkouts `.gitmodules` lists lie inside the worktree (git
+        // refuses paths that leave it): nothing to pin there unless the
+        // worktree and a writable root overlap.
+        let Some(w) = worktree else { return };
+        if !self.overlaps_a_root(w) {
+            return;
+        }
+        let (_, load) = self.fs.read(&w.join(".gitmodules"));
+        let Load::Text(text) = load else { return };
+        for e in gitconfig::parse(&text).entries {
+            let (Some(name), Some(path)) = (e.sub_of("submodule", "path"), e.value.as_deref())
+            else {
+                continue;
+            };
+            let name = String::from_utf8_lossy(name).escape_debug().to_string();
+            let owner = format!("submodule {name} of {}", shown(w));
+            let dir = self.fs.probe(&w.join(os(path)));
+            if dir.exists && dir.is_dir && !self.dotgit(&dir.path, &owner) {
+                self.missing_dotgit(&dir.path, &owner);
+            }
+        }
+    }
+
+    /// A submodule's gitdir under `modules/`: its `core.worktree` says
+    /// where the checkout (and its `.git` pointer file) is.
+    fn module(&mut self, common: &Path, gitdir: &Path) {
+        let name = gitdir
+            .strip_prefix(common.join("modules"))
+            .unwrap_or(gitdir)
+            .display()
+            .to_string();
+        let owner = format!("submodule {name} of {}", shown(common));
+        let (_, load) = self.fs.read(&gitdir.join("config"));
+        let worktree = match load {
+            Load::Text(t) => gitconfig::parse(&t)
+                .entries
+                .iter()
+                .filter(|e| e.is("core", "worktree"))
+                .filter_map(|e| e.value.clone())
+                .next_back()
+                .map(|w| self.fs.probe(&gitdir.join(os(&w))).path.clone()),
+            _ => None,
+        };
+        if let Some(w) = &worktree
+            && self.fs.probe(w).is_dir
+            && !self.dotgit(w, &owner)
+        {
+            self.missing_dotgit(w, &owner);
+        }
+        self.queue.push_back(Visit {
+            git_dir: gitdir.to_path_buf(),
+            worktree,
+            found: owner,
+        });
+    }
+
+    /// A checkout directory whose `.git` is missing (a submodule not
+    /// initialized, a worktree whose pointer is gone): a `.git` made there
+    /// during the run would be used by git afterwards.
+    fn missing_dotgit(&mut self, dir: &Path, owner: &str) {
+        let f = self.fs.probe(&dir.join(".git"));
+        self.pin_found(&f, &format!("the .git of {owner} (not there yet)"), false);
+    }
+
+    /// Linked worktrees: `<common>/worktrees/<id>/gitdir` names each one's
+    /// `.git` pointer file.
+    fn worktrees(&mut self, common: &Path) {
+        let (dir, entries) = self.entries(&common.join("worktrees"), "worktree directory");
+        for (id, kind) in entries {
+            if kind != Kind::Dir {
+                continue;
+            }
+            let g = dir.join(&id);
+            let Load::Text(t) = self.read_meta(&g.join("gitdir"), "the worktree file") else {
+                continue;
+            };
+            let line = first_line(&t);
+            if line.is_empty() {
+                continue;
+            }
+            // Newer git may write it relative to the worktree's gitdir.
+            let dotgit = g.join(os(line));
+            let owner = format!(
+                "linked worktree {} of {}",
+                id.to_string_lossy().escape_debug(),
+                shown(common)
+            );
+            // Its gitdir is an entry of a listed canonical directory.
+            self.fs.known_dir(&g, g.clone());
+            // The worktree directory, resolved; its `.git` may be gone. (Read,
+            // not probed: a pointer file is read next anyway, and the read
+            // answers where it is too.)
+            let f = self.fs.read(&dotgit).0;
+            let worktree = match f.path.parent() {
+                // Found with no symlink on the way: its parent is canonical.
+                Some(w) if f.exists && f.links.is_empty() => {
+                    self.fs.known_dir(w, w.to_path_buf());
+                    Some(w.to_path_buf())
+                }
+                _ => dotgit
+                    .parent()
+                    .map(|w| self.fs.probe(w))
+                    .filter(|w| w.exists && w.is_dir)
+                    .map(|w| w.path.clone()),
+            };
+            if let Some(w) = &worktree
+                && !self.dotgit(w, &owner)
+            {
+                self.missing_dotgit(w, &owner);
+            }
+            self.queue.push_back(Visit {
+                git_dir: g,
+                worktree,
+                found: owner,
+            });
+        }
+    }
+
+    /// Tier 2: every `.git` under `root` (not inside `.git` directories).
+    fn scan(&mut self, root: &Path) {
+        let start = Instant::now();
+        let mut stats = ScanStats {
+            root: root.to_path_buf(),
+            dirs: 0,
+            entries: 0,
+            found: 0,
+            skipped: 0,
+            elapsed: Duration::ZERO,
+        };
+        let mut found = Vec::new();
+        scan_tree(root, &mut stats, &mut found);
+        stats.found = found.len() as u64;
+        stats.elapsed = start.elapsed();
+        if stats.skipped > 0 {
+            self.note(format!(
+                "scan of {}: {} directories could not be read or were deeper than {MAX_SCAN_DEPTH} levels",
+                shown(root),
+                stats.skipped
+            ));
+        }
+        self.plan.scans.push(stats);
+        for dir in found {
+            self.dotgit(
+                &dir,
+                &format!("repository {} found by the scan", shown(&dir)),
+            );
+        }
+    }
+
+    /// Drops pins a pinned directory already covers, and returns the plan.
+    fn finish(mut self) -> GitPlan {
+        let dirs: HashSet<PathBuf> = self
+            .plan
+            .pins
+            .iter()
+            .filter(|p| p.exists && p.is_dir && !p.link)
+            .map(|p| p.path.clone())
+            .collect();
+        self.plan
+            .pins
+            .retain(|p| !p.path.ancestors().skip(1).any(|a| dirs.contains(a)));
+        self.plan
+    }
+}
+
+/// `gitdir: <path>` (git also accepts no space; trailing blanks go).
+fn gitdir_line(text: &[u8]) -> Option<Vec<u8>> {
+    let line = first_line(text);
+    let rest = line.strip_prefix(b"gitdir:")?.trim_ascii();
+    (!rest.is_empty()).then(|| rest.to_vec())
+}
+
+fn first_line(text: &[u8]) -> &[u8] {
+    let end = text.iter().position(|&c| c == b'\n').unwrap_or(text.len());
+    text[..end].trim_ascii()
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+fn file_why(f: &FileRead, repo: &str) -> String {
+    let mut why = match (&f.included_by, f.scope) {
+        (Some((origin, key)), _) => {
+            let key = key.replacen("includeif.", "includeIf.", 1);
+            format!("{key} of {origin}")
+        }
+        (None, Scope::System) => "system git config".to_string(),
+        (None, Scope::Global) => "global git config".to_string(),
+        (None, Scope::Local) => format!("repository config of {repo}"),
+        (None, Scope::Worktree) => format!("worktree config of {repo}"),
+        (None, Scope::Command) => "command-line config".to_string(),
+    };
+    if !f.active {
+        why.push_str(" (an include git reads only under a condition that does not hold now)");
+    }
+    if !f.exists {
+        why.push_str("; git reads it once it exists");
+    }
+    why
+}
+
+#[cfg(target_os = "linux")]
+fn scan_tree(root: &Path, stats: &mut ScanStats, found: &mut Vec<PathBuf>) {
+    use std::ffi::CString;
+    use std::os::fd::OwnedFd;
+
+    fn walk(
+        fd: OwnedFd,
+        path: &mut PathBuf,
+        depth: usize,
+        buf: &mut Vec<u8>,
+        stats: &mut ScanStats,
+        found: &mut Vec<PathBuf>,
+    ) {
+        stats.dirs += 1;
+        let mut subdirs: Vec<CString> = Vec::new();
+        let res = sys::entries(&fd, buf, |name, kind| {
+            stats.entries += 1;
+            if name.to_bytes() == b".git" {
+                // The root's own `.git` is tier 1's; below, a nested
+                // repository. Never descended into.
+                if depth > 0 {
+                    found.push(path.clone());
+                }
+            } else if kind == Kind::Dir {
+                subdirs.push(name.to_owned());
+            }
+        });
+        if res.is_err() {
+            stats.skipped += 1;
+        }
+        for name in subdirs {
+            if depth + 1 >= MAX_SCAN_DEPTH {
+                stats.skipped += 1;
+                continue;
+            }
+            let Some(child) = sys::open_child(&fd, &name) else {
+                stats.skipped += 1;
+                continue;
+            };
+            path.push(sys::name(&name));
+            walk(child, path, depth + 1, buf, stats, found);
+            path.pop();
+        }
+    }
+
+    let Some(fd) = sys::open_dir(root) else {
+        stats.skipped += 1;
+        return;
+    };
+    let mut buf = Vec::new();
+    let mut path = root.to_path_buf();
+    walk(fd, &mut path, 0, &mut buf, stats, found);
+}
+
+#[cfg(not(target_os = "linux"))]
+fn scan_tree(root: &Path, stats: &mut ScanStats, found: &mut Vec<PathBuf>) {
+    fn walk(dir: &Path, depth: usize, stats: &mut ScanStats, found: &mut Vec<PathBuf>) {
+        stats.dirs += 1;
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            stats.skipped += 1;
+            return;
+        };
+        for e in rd.flatten() {
+            stats.entries += 1;
+            let name = e.file_name();
+            let Ok(t) = e.file_type() else { continue };
+            if name == ".git" {
+                if depth > 0 {
+                    found.push(dir.to_path_buf());
+                }
+            } else if t.is_dir() {
+                if depth + 1 >= MAX_SCAN_DEPTH {
+                    stats.skipped += 1;
+                } else {
+                    walk(&dir.join(&name), depth + 1, stats, found);
+                }
+            }
+        }
+    }
+    walk(root, 0, stats, found);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+    use std::process::Command;
+
+    /// Runs git in `dir` with a private HOME and no system config, so the
+    /// host's config cannot change what the tests see. Fails (never skips)
+    /// without the git binary.
+    fn git(home: &Path, dir: &Path, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@example.invalid",
+                "-c",
+                "protocol.file.allow=always",
+                "-c",
+                "init.defaultBranch=main",
+                "-c",
+                "advice.detachedHead=false",
+            ])
+            .args(args)
+            .current_dir(dir)
+            .env("HOME", home)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env_remove("XDG_CONFIG_HOME")
+            .env_remove("GIT_CONFIG_GLOBAL")
+            .env_remove("GIT_DIR")
+            .env_remove("GIT_WORK_TREE")
+            .env_remove("GIT_COMMON_DIR")
+            .env_remove("GIT_INDEX_FILE")
+            .env_remove("GIT_CONFIG_COUNT")
+            .output()
+            .unwrap_or_else(|e| {
+                panic!("these tests need the git binary (apt-get install git): running git: {e}")
+            });
+        assert!(
+            out.status.success(),
+            "git {args:?} in {}: {}",
+            dir.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    struct Fixture {
+        _tmp: tempfile::TempDir,
+        base: PathBuf,
+        home: PathBuf,
+    }
+
+    impl Fixture {
+        fn new() -> Fixture {
+            let tmp = tempfile::tempdir().unwrap();
+            let base = tmp.path().canonicalize().unwrap();
+            let home = base.join("home");
+            std::fs::create_dir_all(&home).unwrap();
+            Fixture {
+                _tmp: tmp,
+                base,
+                home,
+            }
+        }
+
+        fn git(&self, dir: &Path, args: &[&str]) -> String {
+            git(&self.home, dir, args)
+        }
+
+        fn env(&self) -> GitEnv {
+            GitEnv {
+                home: Some(self.home.clone()),
+                ..GitEnv::default()
+            }
+        }
+
+        /// A repository with one commit.
+        fn repo(&self, rel: &str) -> PathBuf {
+            let d = self.base.join(rel);
+            std::fs::create_dir_all(&d).unwrap();
+            self.git(&d, &["init", "-q"]);
+            std::fs::write(d.join("README"), "x\n").unwrap();
+            self.git(&d, &["add", "README"]);
+            self.git(&d, &["commit", "-q", "-m", "init"]);
+            d
+        }
+
+        fn config(&self, repo: &Path, key: &str, value: &str) {
+            self.git(repo, &["config", key, value]);
+        }
+    }
+
+    fn plan(roots: &[&Path], env: &GitEnv, scan: Scan) -> GitPlan {
+        let roots: Vec<PathBuf> = roots.iter().map(|r| r.to_path_buf()).collect();
+        plan_git(&roots, env, &GitOptions { scan })
+    }
+
+    fn pin<'a>(p: &'a GitPlan, path: &Path) -> Option<&'a Pin> {
+        p.pins.iter().find(|x| x.path == path && !x.link)
+    }
+
+    #[track_caller]
+    fn must_pin<'a>(p: &'a GitPlan, path: &Path) -> &'a Pin {
+        pin(p, path).unwrap_or_else(|| {
+            let all: Vec<String> = p
+                .pins
+                .iter()
+                .map(|x| format!("{} ({})", x.path.display(), x.why))
+                .collect();
+            panic!(
+                "no pin for {}; pins: {all:#?}; notes: {:#?}",
+                path.display(),
+                p.notes
+            )
+        })
+    }
+
+    #[test]
+    fn a_plain_repository_pins_its_git_dir_and_names_the_global_config() {
+        let f = Fixture::new();
+        let r = f.repo("w");
+        let p = plan(&[&r], &f.env(), Scan::Off);
+        let g = must_pin(&p, &r.join(".git"));
+        assert!(g.exists && g.is_dir && !g.link);
+        assert_eq!(g.root.as_deref(), Some(r.as_path()));
+        assert!(g.why.contains("writable root"), "{}", g.why);
+        // Global files git would read once they exist; outside the roots.
+        let gc = must_pin(&p, &f.home.join(".gitconfig"));
+        assert!(!gc.exists && gc.root.is_none());
+        must_pin(&p, &f.home.join(".config/git/config"));
+        // Files inside the pinned .git are covered by it.
+        assert!(pin(&p, &r.join(".git/config")).is_none());
+        assert_eq!(p.repos.len(), 1);
+        assert_eq!(p.repos[0].worktree.as_deref(), Some(r.as_path()));
+        assert!(p.notes.is_empty(), "{:?}", p.notes);
+    }
+
+    #[test]
+    fn submodule_pointer_files_are_pinned_and_a_rewritten_pointer_is_followed() {
+        let f = Fixture::new();
+        let lib = f.repo("lib");
+        let r = f.repo("w");
+        f.git(
+            &r,
+            &["submodule", "add", "-q", lib.to_str().unwrap(), "sub"],
+        );
+        f.git(
+            &r,
+            &[
+                "submodule",
+                "add",
+                "-q",
+                lib.to_str().unwrap(),
+                "libs/nested",
+            ],
+        );
+        let p = plan(&[&r], &f.env(), Scan::Off);
+        for (path, name) in [("sub", "sub"), ("libs/nested", "libs/nested")] {
+            let ptr = must_pin(&p, &r.join(path).join(".git"));
+            assert!(ptr.exists && !ptr.is_dir, "{ptr:?}");
+            assert!(
+                ptr.why.contains(&format!("submodule {name}")),
+                "{}",
+                ptr.why
+            );
+        }
+        assert!(
+            p.repos
+                .iter()
+                .any(|x| x.git_dir == r.join(".git/modules/libs/nested")
+                    && x.worktree.as_deref() == Some(r.join("libs/nested").as_path()))
+        );
+
+        // Attack (a) done before the run: the pointer already names a gitdir
+        // elsewhere whose config sets core.fsmonitor. That gitdir is visited
+        // too, and the program it names in the worktree is pinned (missing).
+        let evil = f.base.join("evil");
+        std::fs::create_dir_all(&evil).unwrap();
+        f.git(&evil, &["init", "-q", "--bare", "."]);
+        f.git(&evil, &["config", "core.fsmonitor", "./payload.sh"]);
+        std::fs::write(r.join("sub/.git"), format!("gitdir: {}\n", evil.display())).unwrap();
+        let p = plan(&[&r], &f.env(), Scan::Off);
+        must_pin(&p, &r.join("sub/.git"));
+        let g = must_pin(&p, &evil);
+        assert!(g.root.is_none() && g.why.contains("pointer file"), "{g:?}");
+        let payload = must_pin(&p, &r.join("sub/payload.sh"));
+        assert!(!payload.exists && payload.root.as_deref() == Some(r.as_path()));
+        assert!(payload.why.contains("core.fsmonitor of"), "{}", payload.why);
+    }
+
+    #[test]
+    fn a_submodule_not_checked_out_gets_a_missing_dotgit_pin() {
+        let f = Fixture::new();
+        let lib = f.repo("lib");
+        let r = f.repo("w");
+        f.git(
+            &r,
+            &["submodule", "add", "-q", lib.to_str().unwrap(), "sub"],
+        );
+        f.git(&r, &["commit", "-q", "-m", "sub"]);
+        let c = f.base.join("clone");
+        f.git(
+            &f.base,
+            &["clone", "-q", r.to_str().unwrap(), c.to_str().unwrap()],
+        );
+        // The clone has sub/ as an empty directory until `submodule update`.
+        assert!(c.join("sub").is_dir() && !c.join("sub/.git").exists());
+        let p = plan(&[&c], &f.env(), Scan::Off);
+        let m = must_pin(&p, &c.join("sub/.git"));
+        assert!(!m.exists && m.why.contains("not there yet"), "{m:?}");
+    }
+
+    #[test]
+    fn nested_clones_are_found_by_the_scan_only() {
+        let f = Fixture::new();
+        let lib = f.repo("lib");
+        let r = f.repo("w");
+        std::fs::create_dir_all(r.join("vendor/deep/er")).unwrap();
+        let nested = r.join("vendor/deep/er/lib");
+        f.git(
+            &r,
+            &[
+                "clone",
+                "-q",
+                lib.to_str().unwrap(),
+                nested.to_str().unwrap(),
+            ],
+        );
+        f.config(&nested, "core.hooksPath", "githooks");
+        // A .git inside a .git directory is not a repository to scan for.
+        std::fs::create_dir_all(r.join(".git/x/.git")).unwrap();
+
+        let off = plan(&[&r], &f.env(), Scan::Off);
+        assert!(
+            pin(&off, &nested.join(".git")).is_none(),
+            "tier 1 does not walk the tree"
+        );
+        assert!(off.scans.is_empty());
+
+        let full = plan(&[&r], &f.env(), Scan::Full);
+        let g = must_pin(&full, &nested.join(".git"));
+        assert!(g.is_dir && g.why.contains("found by the scan"), "{g:?}");
+        let hooks = must_pin(&full, &nested.join("githooks"));
+        assert!(
+            !hooks.exists && hooks.why.contains("core.hooksPath"),
+            "{hooks:?}"
+        );
+        assert_eq!(full.scans.len(), 1);
+        assert_eq!(full.scans[0].found, 1, "{:?}", full.scans);
+    }
+
+    #[test]
+    fn husky_hooks_path_is_pinned_relative_to_each_worktree() {
+        let f = Fixture::new();
+        let r = f.repo("w");
+        std::fs::create_dir_all(r.join(".husky/_")).unwrap();
+        f.config(&r, "core.hooksPath", ".husky/_");
+        f.git(&r, &["worktree", "add", "-q", "../wt"]);
+        let wt = f.base.join("wt");
+        std::fs::create_dir_all(wt.join(".husky/_")).unwrap();
+        let p = plan(&[&r, &wt], &f.env(), Scan::Off);
+        for top in [&r, &wt] {
+            let h = must_pin(&p, &top.join(".husky/_"));
+            assert!(h.exists && h.is_dir, "{h:?}");
+            assert!(h.why.contains("core.hooksPath of"), "{}", h.why);
+            assert!(
+                h.why.contains(&format!("relative to {}", top.display())),
+                "{}",
+                h.why
+            );
+            assert_eq!(h.root.as_deref(), Some(top.as_path()));
+        }
+        // A hooks path that does not exist yet is reported missing.
+        f.config(&r, "core.hooksPath", "hooks");
+        let p = plan(&[&r], &f.env(), Scan::Off);
+        let h = must_pin(&p, &r.join("hooks"));
+        // Missing, and a directory is what a placeholder must be.
+        assert!(!h.exists && h.is_dir, "{h:?}");
+    }
+
+    #[test]
+    fn linked_worktree_pointer_gitdir_and_commondir_are_pinned() {
+        let f = Fixture::new();
+        let main = f.repo("main");
+        f.git(&main, &["worktree", "add", "-q", "../ws/wt"]);
+        let wt = f.base.join("ws/wt");
+        // Only the worktree is writable.
+        let p = plan(&[&wt], &f.env(), Scan::Off);
+        let ptr = must_pin(&p, &wt.join(".git"));
+        assert!(ptr.exists && !ptr.is_dir && ptr.root.as_deref() == Some(wt.as_path()));
+        let common = must_pin(&p, &main.join(".git"));
+        assert!(common.why.contains("common directory"), "{}", common.why);
+        assert!(common.root.is_none());
+        // The pointer's gitdir lies inside the common dir (covered by it).
+        assert!(pin(&p, &main.join(".git/worktrees/wt")).is_none());
+        assert!(
+            p.repos
+                .iter()
+                .any(|x| x.worktree.as_deref() == Some(main.as_path()))
+        );
+
+        // With the main repository writable too, its list of worktrees
+        // leads to the worktree's pointer file.
+        let p = plan(&[&main], &f.env(), Scan::Off);
+        let ptr = must_pin(&p, &wt.join(".git"));
+        assert!(ptr.why.contains("linked worktree wt"), "{}", ptr.why);
+    }
+
+    #[test]
+    fn drivers_helpers_aliases_and_editors_name_programs() {
+        let f = Fixture::new();
+        let r = f.repo("w");
+        let set = [
+            ("filter.x.clean", "./scripts/clean.sh --arg %f"),
+            ("filter.x.process", "tools/filter-process"),
+            ("diff.x.textconv", "sh tools/textconv.sh"),
+            ("diff.external", "FOO=1 ./bin/difftool"),
+            ("merge.x.driver", "env -i ./bin/merge %O %A %B"),
+            ("credential.helper", "!./bin/cred"),
+            (
+                "credential.https://example.com.helper",
+                "/opt/cred/helper --x",
+            ),
+            ("alias.y", "!f() { ./bin/alias-y \"$@\"; }; f"),
+            ("alias.st", "-c core.hooksPath=alias-hooks status"),
+            ("core.fsmonitor", "scripts/fsmonitor"),
+            ("core.pager", "less -R"),
+            ("core.editor", "\"$HOME/bin/ed\" --wait"),
+            ("core.sshCommand", "ssh -i key"),
+            ("core.askPass", "bin/askpass with space"),
+            ("gpg.program", "bin/gpg"),
+            ("gpg.ssh.program", "bin/ssh-keygen"),
+            ("sequence.editor", "node ./tools/seq.js"),
+            ("pager.log", "true"),
+            ("pager.diff", "./bin/diff-pager"),
+            ("core.gitProxy", "bin/proxy for example.com"),
+            ("core.attributesFile", "~/attrs"),
+            ("include.path", "../shared.inc"),
+            ("gpg.ssh.allowedSignersFile", ".signers"),
+            ("http.https://example.com.sslCAInfo", "certs/ca.pem"),
+        ];
+        for (k, v) in set {
+            f.config(&r, k, v);
+        }
+        let p = plan(&[&r, &f.home], &f.env(), Scan::Off);
+        let want = [
+            ("scripts/clean.sh", "program run by filter.x.clean"),
+            ("tools/filter-process", "program run by filter.x.process"),
+            ("tools/textconv.sh", "script run by diff.x.textconv"),
+            ("bin/difftool", "diff.external"),
+            ("bin/merge", "merge.x.driver"),
+            ("bin/cred", "credential.helper"),
+            ("bin/alias-y", "alias.y"),
+            ("alias-hooks", "core.hooksPath (set with -c by alias.st) of"),
+            ("scripts/fsmonitor", "core.fsmonitor"),
+            ("bin/askpass with space", "core.askPass"),
+            ("bin/gpg", "gpg.program"),
+            ("bin/ssh-keygen", "gpg.ssh.program"),
+            ("tools/seq.js", "sequence.editor"),
+            ("bin/diff-pager", "pager.diff"),
+            ("bin/proxy", "core.gitProxy"),
+            (".signers", "gpg.ssh.allowedSignersFile of"),
+            ("certs/ca.pem", "http.https://example.com.sslCAInfo of"),
+        ];
+        for (rel, why) in want {
+            let x = must_pin(&p, &r.join(rel));
+            assert!(x.why.contains(why), "{rel}: {}", x.why);
+            // Missing: a hooks directory or a file is what git expects.
+            assert_eq!(x.is_dir, rel == "alias-hooks", "{x:?}");
+            assert!(!x.exists && x.root.as_deref() == Some(r.as_path()), "{x:?}");
+        }
+        must_pin(&p, Path::new("/opt/cred/helper"));
+        must_pin(&p, &f.home.join("bin/ed"));
+        let attrs = must_pin(&p, &f.home.join("attrs"));
+        assert_eq!(attrs.root.as_deref(), Some(f.home.as_path()));
+        // include.path is relative to the including file (.git/config).
+        let inc = must_pin(&p, &r.join("shared.inc"));
+        assert!(inc.why.contains("include.path of"), "{}", inc.why);
+        // Programs on PATH are no pins.
+        for name in ["less", "ssh", "sh", "node", "env", "true"] {
+            assert!(
+                !p.pins
+                    .iter()
+                    .any(|x| x.path.file_name() == Some(OsStr::new(name))),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_symlinked_hook_and_hooks_dir_are_pinned_at_their_targets() {
+        let f = Fixture::new();
+        let r = f.repo("w");
+        std::fs::create_dir_all(r.join("scripts")).unwrap();
+        std::fs::write(r.join("scripts/pre-commit"), "#!/bin/sh\n").unwrap();
+        symlink("../../scripts/pre-commit", r.join(".git/hooks/pre-commit")).unwrap();
+        let p = plan(&[&r], &f.env(), Scan::Off);
+        let t = must_pin(&p, &r.join("scripts/pre-commit"));
+        assert!(t.exists && t.why.contains("symlink"), "{t:?}");
+
+        std::fs::create_dir_all(r.join("tools/hooks")).unwrap();
+        symlink("tools/hooks", r.join(".husky")).unwrap();
+        symlink("../../scripts/pre-commit", r.join("tools/hooks/pre-push")).unwrap();
+        f.config(&r, "core.hooksPath", ".husky");
+        let p = plan(&[&r], &f.env(), Scan::Off);
+        let link = p
+            .pins
+            .iter()
+            .find(|x| x.link && x.path == r.join(".husky"))
+            .expect("the symlink itself is pinned");
+        assert!(link.why.contains("core.hooksPath"), "{}", link.why);
+        assert_eq!(
+            link.leads_to.as_deref(),
+            Some(r.join("tools/hooks").as_path())
+        );
+        let d = must_pin(&p, &r.join("tools/hooks"));
+        assert!(d.is_dir && d.exists);
+        must_pin(&p, &r.join("scripts/pre-commit"));
+
+        // The default hooks directory itself a symlink into the worktree
+        // (some setups link .git/hooks to a tracked directory).
+        f.git(&r, &["config", "--unset", "core.hooksPath"]);
+        std::fs::remove_dir_all(r.join(".git/hooks")).unwrap();
+        std::fs::create_dir_all(r.join("githooks")).unwrap();
+        symlink("../githooks", r.join(".git/hooks")).unwrap();
+        let p = plan(&[&r], &f.env(), Scan::Off);
+        let d = must_pin(&p, &r.join("githooks"));
+        assert!(d.is_dir && d.why.contains("hooks directory"), "{d:?}");
+    }
+
+    #[test]
+    fn a_symlinked_dotgit_is_pinned_at_its_target() {
+        let f = Fixture::new();
+        let real = f.repo("real");
+        let w = f.base.join("w");
+        std::fs::create_dir_all(&w).unwrap();
+        symlink(real.join(".git"), w.join(".git")).unwrap();
+        let p = plan(&[&w, &real], &f.env(), Scan::Off);
+        assert!(
+            p.pins.iter().any(|x| x.link
+                && x.path == w.join(".git")
+                && x.root.as_deref() == Some(w.as_path()))
+        );
+        let t = must_pin(&p, &real.join(".git"));
+        assert_eq!(t.root.as_deref(), Some(real.as_path()));
+    }
+
+    #[test]
+    fn the_global_config_and_what_it_names_inside_a_writable_home() {
+        let f = Fixture::new();
+        let r = f.repo("w");
+        std::fs::write(
+            f.home.join(".gitconfig"),
+            "[core]\n\thooksPath = ~/work/hooks\n[include]\n\tpath = .gitconfig.local\n",
+        )
+        .unwrap();
+        // $HOME itself is writable: the global files are pins too.
+        let p = plan(&[&r, &f.home], &f.env(), Scan::Off);
+        let gc = must_pin(&p, &f.home.join(".gitconfig"));
+        assert!(gc.exists && gc.why == "global git config", "{gc:?}");
+        let xdg = must_pin(&p, &f.home.join(".config/git/config"));
+        assert!(!xdg.exists && xdg.root.as_deref() == Some(f.home.as_path()));
+        let local = must_pin(&p, &f.home.join(".gitconfig.local"));
+        assert!(
+            !local.exists && local.why.contains("include.path of"),
+            "{local:?}"
+        );
+        let h = must_pin(&p, &f.home.join("work/hooks"));
+        assert!(
+            h.why.contains("core.hooksPath of") && h.why.contains(".gitconfig:2"),
+            "{}",
+            h.why
+        );
+    }
+
+    #[test]
+    fn every_include_condition_kind() {
+        let f = Fixture::new();
+        let r = f.repo("w");
+        f.config(&r, "remote.origin.url", "https://example.com/org/w.git");
+        let inc = |name: &str, key: &str| {
+            let p = f.home.join(name);
+            std::fs::write(&p, format!("[core]\n\t{key} = ./{name}-program\n")).unwrap();
+        };
+        inc("gitdir", "pager");
+        inc("gitdiri", "editor");
+        inc("onbranch", "sshCommand");
+        inc("otherbranch", "askPass");
+        inc("hasconfig", "alternateRefsCommand");
+        inc("other-gitdir", "fsmonitor");
+        let gd = r.join(".git");
+        let global = format!(
+            "[includeIf \"gitdir:{}\"]\n\tpath = gitdir\n\
+             [includeIf \"gitdir/i:{}\"]\n\tpath = gitdiri\n\
+             [includeIf \"onbranch:main\"]\n\tpath = onbranch\n\
+             [includeIf \"onbranch:release/**\"]\n\tpath = otherbranch\n\
+             [includeIf \"hasconfig:remote.*.url:https://example.com/**\"]\n\tpath = hasconfig\n\
+             [includeIf \"gitdir:/nowhere/\"]\n\tpath = other-gitdir\n",
+            gd.display(),
+            gd.display().to_string().to_uppercase()
+        );
+        std::fs::write(f.home.join(".gitconfig"), global).unwrap();
+
+        // What git itself makes of it, for the conditions that hold now.
+        let listed = f.git(&r, &["config", "--list", "--show-origin"]);
+        for (name, on) in [
+            ("gitdir", true),
+            ("gitdiri", true),
+            ("onbranch", true),
+            ("hasconfig", true),
+            ("otherbranch", false),
+            ("other-gitdir", false),
+        ] {
+            assert_eq!(
+                listed.contains(&format!("./{name}-program")),
+                on,
+                "{name}: {listed}"
+            );
+        }
+
+        let p = plan(&[&r], &f.env(), Scan::Off);
+        for name in ["gitdir", "gitdiri", "onbranch", "hasconfig"] {
+            let x = must_pin(&p, &r.join(format!("{name}-program")));
+            assert!(!x.why.contains("does not hold now"), "{name}: {}", x.why);
+        }
+        // The other branch's include is pinned too (a checkout makes it
+        // true), marked as such; the other gitdir's is not.
+        let x = must_pin(&p, &r.join("otherbranch-program"));
+        assert!(x.why.contains("does not hold now"), "{}", x.why);
+        let inc_file = must_pin(&p, &f.home.join("otherbranch"));
+        assert!(
+            inc_file.why.contains("includeIf.onbranch:release/**.path"),
+            "{}",
+            inc_file.why
+        );
+        assert!(pin(&p, &r.join("other-gitdir-program")).is_none());
+        assert!(pin(&p, &f.home.join("other-gitdir")).is_none());
+    }
+
+    #[test]
+    fn the_repository_around_a_root_is_read_for_paths_inside_it() {
+        let f = Fixture::new();
+        let r = f.repo("mono");
+        let app = r.join("packages/app");
+        std::fs::create_dir_all(app.join(".husky")).unwrap();
+        f.config(&r, "core.hooksPath", "packages/app/.husky");
+        let p = plan(&[&app], &f.env(), Scan::Off);
+        let h = must_pin(&p, &app.join(".husky"));
+        assert_eq!(h.root.as_deref(), Some(app.as_path()));
+        assert!(p.repos[0].found.contains("around"), "{:?}", p.repos);
+    }
+
+    #[test]
+    fn git_reads_the_same_settings_as_the_expansion() {
+        // The expansion (as git reads it now: follow_mutable off) against
+        // `git config --list` on a repository with includes of each kind.
+        let f = Fixture::new();
+        let r = f.repo("w");
+        std::fs::write(
+            f.home.join("a.inc"),
+            "[x]\n\ta = 1\n[include]\n\tpath = b.inc\n",
+        )
+        .unwrap();
+        std::fs::write(f.home.join("b.inc"), "[x]\n\tb = \"two words\" ; c\n").unwrap();
+        std::fs::write(f.home.join("c.inc"), "[x]\n\tc = 3\n").unwrap();
+        std::fs::write(
+            f.home.join(".gitconfig"),
+            format!(
+                "[include]\n\tpath = a.inc\n[includeIf \"gitdir:{}/\"]\n\tpath = c.inc\n\
+                 [includeIf \"onbranch:nope\"]\n\tpath = a.inc\n[X \"Sub\"]\n\tK\n",
+                r.display()
+            ),
+        )
+        .unwrap();
+        f.config(&r, "include.path", "../../home/c.inc");
+        // `scope NUL key LF value NUL`, without the `-c` settings of git().
+        let listed = f.git(&r, &["config", "--list", "-z", "--show-scope"]);
+        let fields: Vec<&str> = listed.split('\0').collect();
+        let git_says: Vec<String> = fields
+            .chunks(2)
+            .filter(|c| c.len() == 2 && c[0] != "command")
+            .map(|c| c[1].replacen('\n', "=", 1))
+            .collect();
+
+        let env = f.env();
+        let mut fs = Fs::default();
+        let g = r.join(".git");
+        let mut sources = env.sources();
+        sources.push(Source {
+            path: g.join("config"),
+            scope: Scope::Local,
+        });
+        let ctx = Context {
+            git_dir: Some(g.clone()),
+            home: env.home.clone(),
+            follow_mutable: false,
+        };
+        let x = gitconfig::expand(
+            &sources,
+            &[],
+            &ctx,
+            &mut FsWorld {
+                fs: &mut fs,
+                git_dir: &g,
+            },
+        );
+        let ours: Vec<String> = x
+            .settings
+            .iter()
+            .map(|s| {
+                let mut name = s.entry.section.clone();
+                if let Some(sub) = &s.entry.subsection {
+                    name.push('.');
+                    name.push_str(&String::from_utf8_lossy(sub));
+                }
+                name.push('.');
+                name.push_str(&s.entry.key);
+                match &s.entry.value {
+                    Some(v) => format!("{name}={}", String::from_utf8_lossy(v)),
+                    None => name,
+                }
+            })
+            .collect();
+        assert_eq!(ours, git_says);
+    }
+
+    #[test]
+    fn shell_command_lines() {
+        let progs = |s: &str| -> Vec<(String, Role)> {
+            shell_programs(s.as_bytes(), 0)
+                .into_iter()
+                .map(|(w, r)| (String::from_utf8_lossy(&w.text).into_owned(), r))
+                .collect()
+        };
+        use Role::*;
+        assert_eq!(progs("./x a b"), vec![("./x".into(), Program)]);
+        assert_eq!(
+            progs("A=1 B=2 ./x > out 2>&1 | tee log && y; (z)"),
+            vec![
+                ("./x".into(), Program),
+                ("tee".into(), Program),
+                ("y".into(), Program),
+                ("z".into(), Program)
+            ]
+        );
+        assert_eq!(
+            progs("sh -c './a \"$1\"; ./b' sh arg"),
+            vec![
+                ("sh".into(), Program),
+                ("./a".into(), Program),
+                ("./b".into(), Program)
+            ]
+        );
+        assert_eq!(
+            progs("bash -e scripts/x.sh"),
+            vec![("bash".into(), Program), ("scripts/x.sh".into(), Script)]
+        );
+        assert_eq!(progs("python3 -m tool"), vec![("python3".into(), Program)]);
+        assert_eq!(
+            progs("env -i X=1 'my dir/prog' --flag"),
+            vec![("env".into(), Program), ("my dir/prog".into(), Program)]
+        );
+        assert_eq!(
+            progs("f() { ./one; }; f; if ./two; then ./three; fi # ./no"),
+            vec![
+                ("f".into(), Program),
+                ("./one".into(), Program),
+                ("f".into(), Program),
+                ("./two".into(), Program),
+                ("./three".into(), Program)
+            ]
+        );
+        assert_eq!(
+            progs("echo $(./sub) `./bq`"),
+            vec![
+                ("echo".into(), Program),
+                ("./sub".into(), Program),
+                ("./bq".into(), Program)
+            ]
+        );
+        assert_eq!(ext_program(b"./ssh%20x% y %S"), b"./ssh%20x y".to_vec());
+    }
+
+    #[test]
+    fn shell_garbage_never_panics() {
+        let alphabet = b"\"'\\$`(){};&|<> \t\n#~=/.abc-";
+        let mut seed: u64 = 0xDEAD_BEEF_CAFE_F00D;
+        for round in 0..3000 {
+            let len = round % 61;
+            let s: Vec<u8> = (0..len)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    alphabet[(seed % alphabet.len() as u64) as usize]
+                })
+                .collect();
+            let _ = shell_programs(&s, 0);
+            let _ = ext_program(&s);
+            let _ = gitdir_line(&s);
+        }
+        let deep = "sh -c ".repeat(50) + "x";
+        let _ = shell_programs(deep.as_bytes(), 0);
+    }
+
+    #[test]
+    fn hostile_layouts_do_not_hang_or_panic() {
+        let f = Fixture::new();
+        let r = f.repo("w");
+        // A FIFO where an include is expected (git itself would block on
+        // it, so the config is written by hand), a self-include, a symlink
+        // loop as hooks path, a pointer file with garbage.
+        nix::unistd::mkfifo(
+            &r.join("fifo"),
+            nix::sys::stat::Mode::from_bits_truncate(0o600),
+        )
+        .unwrap();
+        std::fs::write(r.join(".git/loop.inc"), "[include]\n\tpath = loop.inc\n").unwrap();
+        symlink("loop", r.join("loop")).unwrap();
+        let sub = r.join("sub");
+        std::fs::create_dir_all(&sub).unwrap();
+        std::fs::write(sub.join(".git"), b"\xff\xfe garbage\0\n").unwrap();
+        let mut config = std::fs::OpenOptions::new()
+            .append(true)
+            .open(r.join(".git/config"))
+            .unwrap();
+        std::io::Write::write_all(
+            &mut config,
+            b"[include]\n\tpath = ../fifo\n\tpath = loop.inc\n[core]\n\thooksPath = loop\n",
+        )
+        .unwrap();
+        let p = plan(&[&r], &f.env(), Scan::Full);
+        assert!(
+            p.notes.iter().any(|n| n.contains("deeper than 10")),
+            "{:?}",
+            p.notes
+        );
+        assert!(
+            p.notes.iter().any(|n| n.contains("not a gitdir pointer")),
+            "{:?}",
+            p.notes
+        );
+        must_pin(&p, &r.join("fifo"));
+        // The looping link cannot be resolved: reported missing, the link
+        // itself pinned.
+        assert!(p.pins.iter().any(|x| x.link && x.path == r.join("loop")));
+    }
+}
