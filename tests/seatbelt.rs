@@ -45,6 +45,8 @@ fn writable(path: &str, existing: &[&str]) -> WritableRoot {
                 via: ProtectedVia::Direct,
                 missing_from: None,
                 id: None,
+                why: None,
+                dir_hint: true,
             }
         })
         .collect();
@@ -457,6 +459,8 @@ fn sibling_plan() -> Plan {
         via: ProtectedVia::Symlink,
         missing_from: None,
         id: None,
+        why: None,
+        dir_hint: true,
     });
     let mut wt = writable("/Users/me/wt", &[".git"]);
     wt.protected.push(Protected {
@@ -467,6 +471,8 @@ fn sibling_plan() -> Plan {
         via: ProtectedVia::Gitdir,
         missing_from: None,
         id: None,
+        why: None,
+        dir_hint: true,
     });
     base_plan(
         ReadScope::All,

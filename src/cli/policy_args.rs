@@ -70,6 +70,11 @@ pub struct PolicyArgs {
     /// /dev/dri, /dev/fuse; repeatable).
     #[arg(long, value_name = "PATH")]
     pub allow_device: Vec<String>,
+    /// Also look for nested git repositories at any depth of every
+    /// writable root, and protect their .git (a directory walk; see
+    /// docs/git.md).
+    #[arg(long)]
+    pub scan_nested_git: bool,
 }
 
 /// `--unprotect ~/.bashrc` arrives as `/home/me/.bashrc` once the shell
@@ -200,6 +205,7 @@ impl PolicyArgs {
             }
             p.protected.retain(|n| *n != name);
         }
+        p.scan_nested_git |= self.scan_nested_git;
         for d in &self.allow_device {
             policy::check_device(d, "--allow-device").map_err(Error::new)?;
             p.add_device(d);

@@ -625,8 +625,19 @@ pub fn compile(plan: &plan::Plan, id: &Identity, sockets: &[PathBuf]) -> MountPl
                 Mechanism::Placeholder(at) if seen.insert(at.clone()) => {
                     // A multi-component name is held at its first missing
                     // directory, which is a directory then.
-                    let name = if *at == p.path { p.name.as_str() } else { "" };
-                    Some(Placeholder::for_name(at.clone(), name))
+                    if *at != p.path {
+                        return Some(Placeholder {
+                            path: at.clone(),
+                            dir: true,
+                        });
+                    }
+                    if p.via == ProtectedVia::Git {
+                        return Some(Placeholder {
+                            path: at.clone(),
+                            dir: p.dir_hint,
+                        });
+                    }
+                    Some(Placeholder::for_name(at.clone(), &p.name))
                 }
                 _ => None,
             })

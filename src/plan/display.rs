@@ -64,11 +64,19 @@ impl fmt::Display for Plan {
             root_line(f, "write", &w.root)?;
             for p in &w.protected {
                 let state = match (p.exists, p.via) {
+                    (false, ProtectedVia::Git) => format!(
+                        "missing: {}",
+                        p.why.as_deref().unwrap_or("git reads or runs it")
+                    ),
                     (false, _) => "missing".to_string(),
                     (true, ProtectedVia::Direct) => "read-only".to_string(),
                     (true, ProtectedVia::Symlink) => {
                         format!("symlink, read-only at {}", shown(&p.target))
                     }
+                    (true, ProtectedVia::Git) => format!(
+                        "read-only: {}",
+                        p.why.as_deref().unwrap_or("git reads or runs it")
+                    ),
                     (true, ProtectedVia::Gitdir) => {
                         format!("gitdir pointer, read-only at {}", shown(&p.target))
                     }

@@ -79,6 +79,9 @@ pub enum ProtectedVia {
     Symlink,
     /// The directory a `.git` pointer file (`gitdir: ...`) names.
     Gitdir,
+    /// A file git reads as config or runs, found by `git.rs` (a nested
+    /// repository's `.git`, a hooks directory, a program its config names).
+    Git,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -98,6 +101,12 @@ pub struct Protected {
     /// The identity of `target` as planned (existing entries).
     #[serde(skip)]
     pub id: Option<FileId>,
+    /// For an entry found by `git.rs`: why git reads or runs it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
+    /// A missing entry is held by a directory (not a file) placeholder.
+    #[serde(skip)]
+    pub dir_hint: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -421,6 +430,8 @@ fn first_missing(dir: &Path, name: &str) -> PathBuf {
 fn protected_entry(dir: &fs::Resolved, name: &str, label: &str) -> Vec<Protected> {
     let path = dir.path.join(name);
     let entry = |target: PathBuf, exists: bool, via: ProtectedVia, id| Protected {
+        why: None,
+        dir_hint: true,
         name: label.to_string(),
         missing_from: (!exists).then(|| {
             if name.contains('/') {
@@ -525,6 +536,55 @@ fn protect_home(writable: &mut [WritableRoot], names: &[String], env: &Env) {
     }
 }
 
+/// Adds what git reads as config or runs later (`git.rs`): nested and
+/// submodule `.git`s, worktree gitdirs, hooks directories and the programs
+/// the repositories' config names, each to the writable root that holds it.
+/// Part of protecting `.git`: a sandbox that may write `hooks/pre-commit`
+/// when `core.hooksPath = hooks` may as well write `.git/hooks`.
+fn protect_git(writable: &mut [WritableRoot], env: &Env, scan: bool) {
+    let roots: Vec<PathBuf> = writable.iter().map(|w| w.root.path.clone()).collect();
+    let genv = GitEnv {
+        home: env.home.clone().map(PathBuf::from),
+        ..GitEnv::from_process()
+    };
+    let opts = GitOptions {
+        scan: if scan { GitScan::Full } else { GitScan::Off },
+    };
+    let git = plan_git(&roots, &genv, &opts);
+    for w in writable.iter_mut() {
+        let known: std::collections::HashSet<PathBuf> = w
+            .protected
+            .iter()
+            .flat_map(|p| [p.path.clone(), p.target.clone()])
+            .collect();
+        let root = w.root.path.clone();
+        for pin in git.pins_in(&root) {
+            if known.contains(&pin.path) {
+                continue;
+            }
+            let name = pin.path.strip_prefix(&root).map_or_else(
+                |_| pin.path.display().to_string(),
+                |r| r.display().to_string(),
+            );
+            let (via, target) = match (&pin.link, &pin.leads_to) {
+                (true, Some(to)) => (ProtectedVia::Symlink, to.clone()),
+                _ => (ProtectedVia::Git, pin.path.clone()),
+            };
+            w.protected.push(Protected {
+                missing_from: (!pin.exists).then(|| first_missing(&root, &name)),
+                id: if pin.exists { id_of(&target) } else { None },
+                name,
+                path: pin.path.clone(),
+                target,
+                exists: pin.exists,
+                via,
+                why: Some(pin.why.clone()),
+                dir_hint: pin.is_dir,
+            });
+        }
+    }
+}
+
 /// Resolves `policy` against `cwd` (must be absolute) and `env`.
 pub fn resolve(policy: &Policy, cwd: &Path, env: &Env) -> Result<Plan> {
     let cwd_dir = canonical(
@@ -572,6 +632,9 @@ pub fn resolve(policy: &Policy, cwd: &Path, env: &Env) -> Result<Plan> {
     );
 
     protect_home(&mut writable, &policy.protected, env);
+    if policy.protected.iter().any(|n| n == ".git") {
+        protect_git(&mut writable, env, policy.scan_nested_git);
+    }
 
     let read = if policy.restricts_reads() {
         let minimal = policy.read.iter().any(|g| g.spec == PathSpec::Minimal);

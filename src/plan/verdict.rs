@@ -92,6 +92,11 @@ pub fn describe_protected(w: &WritableRoot, p: &Protected) -> String {
             "protected subpath {} of writable root {root}, a dangling symlink",
             p.name
         ),
+        ProtectedVia::Git => format!(
+            "{} of writable root {root} ({})",
+            super::shown(&p.path),
+            p.why.as_deref().unwrap_or("git reads or runs it")
+        ),
         ProtectedVia::Gitdir => format!(
             "gitdir {} named by {} of writable root {root}",
             super::shown(&p.target),

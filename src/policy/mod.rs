@@ -122,6 +122,9 @@ pub struct Policy {
     /// Devices granted beyond the always-usable ones: absolute paths in
     /// `/dev` (`/dev/kvm`, `/dev/dri`).
     pub devices: Vec<String>,
+    /// Look for nested git repositories at any depth of every writable
+    /// root (a directory walk: opt-in, `docs/git.md` has the cost).
+    pub scan_nested_git: bool,
     pub network: Network,
     pub macos: MacosExtensions,
 }

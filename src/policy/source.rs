@@ -50,6 +50,7 @@ struct RawFileSystem {
     write: Option<Vec<String>>,
     protected: Option<Vec<String>>,
     devices: Option<Vec<String>>,
+    scan_nested_git: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -78,6 +79,7 @@ pub struct PermissionProfile {
     pub protected: Option<Vec<String>>,
     /// Devices granted beyond the always-usable ones (`/dev/kvm`).
     pub devices: Vec<String>,
+    pub scan_nested_git: Option<bool>,
     pub network: Option<bool>,
     pub unix_sockets: Option<bool>,
     /// `Some` only when the profile names a `macos` section.
@@ -102,6 +104,7 @@ impl PermissionProfile {
                 .protected
                 .unwrap_or_else(|| DEFAULT_PROTECTED.iter().map(|s| s.to_string()).collect()),
             devices: self.devices,
+            scan_nested_git: self.scan_nested_git.unwrap_or(false),
             network: Network {
                 enabled: self.network.unwrap_or(false),
                 unix_sockets: self.unix_sockets.unwrap_or(true),
@@ -158,6 +161,7 @@ fn from_raw(raw: RawProfile, origin: &str) -> std::result::Result<PermissionProf
         write,
         protected: fs.protected,
         devices,
+        scan_nested_git: fs.scan_nested_git,
         network: net.enabled,
         unix_sockets: net.unix_sockets,
         macos,
