@@ -354,7 +354,13 @@ fn check_feature(w: &World, p: &Profile, f: &Value) {
                 return eprintln!("note: {path} went away before it could be checked");
             }
             let allowed = f["mechanism"].as_str().unwrap_or("").starts_with("allowed");
-            let want = if allowed { "ok" } else { "ECONNREFUSED" };
+            // With unix sockets denied, socket(2) says so before any mount.
+            let unix_off = p.explain["plan"]["network"]["unix_sockets"] == false;
+            let want = match (unix_off, allowed) {
+                (true, _) => "EPERM",
+                (false, true) => "ok",
+                (false, false) => "ECONNREFUSED",
+            };
             expect(&run(&["connect-unix", &path]), want, &ctx);
         }
         "unix-connect" => {

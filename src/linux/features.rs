@@ -266,15 +266,18 @@ fn namespace_features(art: &Artifacts, namespace: bool, out: &mut Vec<Feature>) 
         "SysV IPC and POSIX message queues of processes outside",
         "namespace (a private IPC namespace)".into(),
     ));
-    if let Some(s) = &art.sentinel
-        && s.kill_leftovers
-    {
-        out.push(feature(
+    match art.leftovers {
+        super::Leftovers::Reaper => out.push(yes(
             "leftovers",
             "processes the command leaves behind in the sandbox",
-            "sentinel (killed when the command exits; found by the sandbox's mount namespace)"
-                .into(),
-        ));
+            "reaper (kill(-1, SIGKILL) from inside the sandbox when the command exits; Landlock's signal scope limits it to the sandbox)",
+        )),
+        super::Leftovers::Scan => out.push(feature(
+            "leftovers",
+            "processes the command leaves behind in the sandbox",
+            "sentinel (killed when the command exits, found by the sandbox's mount namespace; a process forking fast can outrun the scan)".into(),
+        )),
+        super::Leftovers::Keep => {}
     }
     let id = &art.identity;
     if id.collapsed || id.caps_cleared {
@@ -469,7 +472,7 @@ mod tests {
         );
         let policy = parse_profile_toml(&toml, "test").unwrap();
         let plan = resolve(&policy, dir.path(), &Env::default()).unwrap();
-        let art = compile_for(&plan, 7, &Caller::plain(65534).identity(), &[]).unwrap();
+        let art = compile_for(&plan, 7, &Caller::plain(65534).identity(), &[], &[]).unwrap();
         let f = features(&plan, &art, true);
         (art, f)
     }

@@ -311,3 +311,81 @@ pub fn daemon_sockets(uid: u32) -> Vec<std::path::PathBuf> {
 pub fn daemon_sockets(_uid: u32) -> Vec<std::path::PathBuf> {
     Vec::new()
 }
+
+/// Sockets of the user's own session that run commands or type into it
+/// outside the sandbox: a tmux or screen server (`send-keys`, `new-window`),
+/// an Emacs server, the X server (synthetic key presses), VS Code's CLI and
+/// git IPC, and the agents that sign with the user's keys (ssh-agent,
+/// gpg-agent). They are masked even inside a writable root such as /tmp,
+/// where a daemon socket would count as granted: the profile granted the
+/// directory for files, not for the user's session. Found from the
+/// environment and a few fixed places (a handful of `stat`s and two small
+/// listings); root looks at every user's tmux directory.
+#[cfg(target_os = "linux")]
+pub fn session_sockets(uid: u32) -> Vec<std::path::PathBuf> {
+    use std::os::unix::fs::FileTypeExt;
+    use std::path::PathBuf;
+    let var = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    let listing = |dir: &std::path::Path| -> Vec<PathBuf> {
+        std::fs::read_dir(dir)
+            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default()
+    };
+    let tmux_base = var("TMUX_TMPDIR").unwrap_or_else(|| "/tmp".into());
+    let mut candidates: Vec<PathBuf> = Vec::new();
+    let tmux_dirs: Vec<PathBuf> = if uid == 0 {
+        listing(&tmux_base)
+            .into_iter()
+            .filter(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("tmux-"))
+            })
+            .collect()
+    } else {
+        vec![tmux_base.join(format!("tmux-{uid}"))]
+    };
+    for d in tmux_dirs.iter().chain(&[PathBuf::from("/tmp/.X11-unix")]) {
+        candidates.extend(listing(d));
+    }
+    if let Some(user) = var("USER") {
+        let name = format!("S-{}", user.display());
+        for base in ["/run/screen", "/tmp/screens"] {
+            candidates.extend(listing(&std::path::Path::new(base).join(&name)));
+        }
+    }
+    candidates.push(format!("/tmp/emacs{uid}/server").into());
+    let runtime = var("XDG_RUNTIME_DIR").unwrap_or_else(|| format!("/run/user/{uid}").into());
+    candidates.push(runtime.join("emacs/server"));
+    for agent in ["S.gpg-agent", "S.gpg-agent.ssh", "S.gpg-agent.extra"] {
+        candidates.push(runtime.join("gnupg").join(agent));
+        if let Some(home) = var("HOME") {
+            candidates.push(home.join(".gnupg").join(agent));
+        }
+    }
+    candidates.extend(
+        [
+            "SSH_AUTH_SOCK",
+            "VSCODE_IPC_HOOK_CLI",
+            "VSCODE_GIT_IPC_HANDLE",
+        ]
+        .iter()
+        .filter_map(|k| var(k)),
+    );
+    let mut out: Vec<PathBuf> = candidates
+        .into_iter()
+        .filter(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_socket()))
+        .filter_map(|p| std::fs::canonicalize(p).ok())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn session_sockets(_uid: u32) -> Vec<std::path::PathBuf> {
+    Vec::new()
+}

@@ -284,15 +284,34 @@ pub fn settle(id: &Identity) -> std::io::Result<()> {
     if id.caps_cleared {
         super::caps::restrict(Keep(0))?;
     }
+    if id.collapsed {
+        // Changing ids made this process undumpable, which makes
+        // /proc/self root's: the user namespace's id maps could not be
+        // written. With one uid left and no capability, dumpable is what
+        // any process of that uid is.
+        // SAFETY: plain prctl.
+        if unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 1, 0, 0, 0) } != 0 {
+            return Err(err());
+        }
+    }
     Ok(())
 }
 
-/// Whether this program runs setuid or setgid (`AT_SECURE`): cordon is not
-/// made for that, and would hand the file owner's ids to whoever runs it.
+/// Whether this program was started through its setuid or setgid bit:
+/// cordon is not made for that, and would hand the file owner's ids to
+/// whoever runs it. `AT_SECURE` alone does not tell: the kernel also sets it
+/// for a caller whose real and effective ids differ (`setpriv --euid`), which
+/// cordon handles by collapsing them; so only then is the file's mode asked.
 #[cfg(target_os = "linux")]
 pub fn secure_exec() -> bool {
+    use std::os::unix::fs::PermissionsExt;
     // SAFETY: getauxval has no preconditions.
-    unsafe { libc::getauxval(libc::AT_SECURE) != 0 }
+    if unsafe { libc::getauxval(libc::AT_SECURE) } == 0 {
+        return false;
+    }
+    std::fs::metadata("/proc/self/exe").map_or(true, |m| {
+        m.permissions().mode() & (libc::S_ISUID | libc::S_ISGID) != 0
+    })
 }
 
 #[cfg(not(target_os = "linux"))]

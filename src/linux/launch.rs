@@ -87,6 +87,11 @@ pub fn enter(plan: &Plan, art: &Artifacts, best_effort: bool, chdir: Option<&Pat
         change_dir(dir, &plan.cwd, &plan.cwd_handle)?;
     }
     let listener = super::apply(art, landlock, in_namespace, link.is_some())?;
+    if art.leftovers == super::Leftovers::Reaper {
+        sentinel::start_reaper().map_err(|e| {
+            Error::new(format!("cannot start the reaper process: {e}; nothing ran"))
+        })?;
+    }
     if let Some(link) = &link {
         // If the sentinel missed this it would clean up at once, under a
         // running sandbox: better not to run.
@@ -134,7 +139,7 @@ fn namespace_possible(art: &Artifacts, best_effort: bool) -> Result<bool> {
             for g in art.mounts.gaps_without_namespace() {
                 eprintln!("cordon: warning: not enforced: {g} (no private mount namespace: {why})");
             }
-            if art.sentinel.is_some_and(|s| s.kill_leftovers) {
+            if art.leftovers == super::Leftovers::Scan {
                 eprintln!(
                     "cordon: warning: not enforced: leftovers: processes the command leaves behind are not killed (they are found by the sandbox's mount namespace)"
                 );

@@ -64,15 +64,50 @@ pub struct Artifacts {
     /// uid 0, none for a caller that had some otherwise; `None` when there
     /// is nothing to drop.
     pub caps: Option<caps::Keep>,
+    /// What happens to processes the command leaves behind.
+    pub leftovers: Leftovers,
     /// The process left outside the sandbox, when one is needed.
     pub sentinel: Option<Sentinel>,
     pub gaps: Vec<Gap>,
 }
 
+/// Processes the command leaves in the sandbox, when it exits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Leftovers {
+    /// `--keep-leftovers`: they live on, still sandboxed.
+    Keep,
+    /// Killed all at once by the reaper, a process inside the sandbox that
+    /// sends `kill(-1, SIGKILL)`: with Landlock's signal scope (ABI 6) that
+    /// reaches exactly the processes of the sandbox, and no process can
+    /// fork past it.
+    Reaper,
+    /// Killed by the sentinel, which finds them by the sandbox's mount
+    /// namespace and signals each (no signal scope below ABI 6, so
+    /// `kill(-1)` would reach every process of the user): a process that
+    /// forks faster than the scan can outrun it.
+    Scan,
+}
+
+impl fmt::Display for Leftovers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self {
+            Leftovers::Keep => "kept (--keep-leftovers): they live on, still sandboxed",
+            Leftovers::Reaper => {
+                "killed when the command exits: a reaper inside the sandbox sends kill(-1, SIGKILL), which Landlock's signal scope limits to the sandbox's own processes"
+            }
+            Leftovers::Scan => {
+                "killed when the command exits by the sentinel, found by the sandbox's mount namespace (no signal scope on this kernel: a process forking fast can outrun it)"
+            }
+        };
+        writeln!(f, "leftovers: {what}")
+    }
+}
+
 /// What the sentinel (`sentinel.rs`) does for this run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Sentinel {
-    /// Kill every process left in the sandbox when the command exits.
+    /// Kill the processes left in the sandbox itself ([`Leftovers::Scan`]).
     pub kill_leftovers: bool,
     /// Placeholders to remove once the sandbox is empty.
     pub placeholders: usize,
@@ -162,19 +197,22 @@ pub fn host_abi(cap: Option<u8>) -> u8 {
 /// for the caller this process runs as.
 pub fn compile(plan: &Plan, abi: u8) -> Result<Artifacts> {
     let id = identity::caller().identity();
-    compile_for(plan, abi, &id, &host::daemon_sockets(id.uid))
+    let sockets = host::daemon_sockets(id.uid);
+    compile_for(plan, abi, &id, &sockets, &host::session_sockets(id.uid))
 }
 
 /// [`compile`] for a given caller, who could connect to the host daemon
-/// sockets `sockets` (pure).
+/// sockets `sockets` and to the sockets of its own session `session`
+/// (pure).
 pub fn compile_for(
     plan: &Plan,
     abi: u8,
     id: &identity::Identity,
     sockets: &[std::path::PathBuf],
+    session: &[std::path::PathBuf],
 ) -> Result<Artifacts> {
     let abi = abi.min(landlock::MAX_ABI);
-    let mut mounts = mounts::compile(plan, id, sockets);
+    let mut mounts = mounts::compile(plan, id, sockets, session);
     let mut gaps = gaps_for_abi(abi);
     gaps.extend(mounts.gaps());
     if mounts.read_only_world() {
@@ -184,6 +222,11 @@ pub fn compile_for(
         mounts.backfills = closed;
         gaps = open;
     }
+    let leftovers = match (plan.kill_leftovers, abi >= 6) {
+        (false, _) => Leftovers::Keep,
+        (true, true) => Leftovers::Reaper,
+        (true, false) => Leftovers::Scan,
+    };
     let mut ruleset = (abi > 0).then(|| landlock::compile(plan, abi));
     if let Some(rs) = &mut ruleset {
         terminals::add_rules(plan, &mounts, rs);
@@ -194,10 +237,12 @@ pub fn compile_for(
         seccomp: seccomp::compile(plan)?,
         identity: *id,
         caps: id.keep(),
+        leftovers,
         sentinel: {
             let placeholders = mounts.placeholders().count();
-            (plan.kill_leftovers || placeholders > 0).then_some(Sentinel {
-                kill_leftovers: plan.kill_leftovers,
+            let scan = leftovers == Leftovers::Scan;
+            (scan || placeholders > 0).then_some(Sentinel {
+                kill_leftovers: scan,
                 placeholders,
             })
         },
@@ -218,6 +263,7 @@ impl fmt::Display for Artifacts {
         if let Some(keep) = self.caps {
             write!(f, "{keep}")?;
         }
+        write!(f, "{}", self.leftovers)?;
         if let Some(s) = &self.sentinel {
             write!(f, "{s}")?;
         }

@@ -258,10 +258,13 @@ pub struct Protection {
     pub link_pinned: bool,
 }
 
-/// A host daemon's socket the caller could connect to (`host::daemon_sockets`).
+/// A host daemon's socket the caller could connect to (`host::daemon_sockets`),
+/// or one of its own session (`host::session_sockets`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct DaemonSocket {
     pub path: PathBuf,
+    /// A session socket (tmux, ssh-agent...): masked even in a writable root.
+    pub session: bool,
     /// The writable root that holds it: writing a socket is connecting to
     /// it, so the profile allowed it and it is not masked.
     pub allowed_by: Option<PathBuf>,
@@ -585,7 +588,12 @@ fn dev(plan: &plan::Plan, roots: &[PathBuf]) -> Dev {
 
 /// Compiles the plan's mount namespace for a caller `id` who could connect
 /// to the host daemon sockets `sockets`.
-pub fn compile(plan: &plan::Plan, id: &Identity, sockets: &[PathBuf]) -> MountPlan {
+pub fn compile(
+    plan: &plan::Plan,
+    id: &Identity,
+    sockets: &[PathBuf],
+    session: &[PathBuf],
+) -> MountPlan {
     let roots: Vec<PathBuf> = plan.writable.iter().map(|w| w.root.path.clone()).collect();
     // Merged by the plan: no root lies inside another, so the nearest is the
     // one containing a path.
@@ -679,12 +687,32 @@ pub fn compile(plan: &plan::Plan, id: &Identity, sockets: &[PathBuf]) -> MountPl
             pinned.join(", ")
         ));
     }
+    // A session socket is allowed only by a writable root that is the
+    // socket itself (`--allow-write $SSH_AUTH_SOCK`, perhaps merged into
+    // the root that holds it), not by /tmp.
+    let granted: HashSet<&Path> = plan
+        .writable
+        .iter()
+        .flat_map(|w| std::iter::once(&w.root.path).chain(&w.root.nested))
+        .map(PathBuf::as_path)
+        .collect();
     let daemon_sockets: Vec<DaemonSocket> = sockets
         .iter()
         .map(|p| DaemonSocket {
             path: p.clone(),
+            session: false,
             allowed_by: root_of(p),
         })
+        .chain(
+            session
+                .iter()
+                .filter(|p| !sockets.contains(p))
+                .map(|p| DaemonSocket {
+                    path: p.clone(),
+                    session: true,
+                    allowed_by: granted.get(p.as_path()).map(|r| r.to_path_buf()),
+                }),
+        )
         .collect();
     let masked: Vec<PathBuf> = daemon_sockets
         .iter()
@@ -694,8 +722,8 @@ pub fn compile(plan: &plan::Plan, id: &Identity, sockets: &[PathBuf]) -> MountPl
     if !masked.is_empty() {
         let names: Vec<String> = masked.iter().map(|p| p.display().to_string()).collect();
         reasons.push(format!(
-            "host daemon sockets {}: Landlock does not restrict connect(2), only a mount can \
-             keep the command from asking them to act outside the sandbox",
+            "host daemon and session sockets {}: Landlock does not restrict connect(2), only \
+             a mount can keep the command from asking them to act outside the sandbox",
             names.join(", ")
         ));
     }
@@ -852,7 +880,7 @@ mod tests {
                 "unshare user+mount+ipc namespace (uid 65534 and gid 65534 mapped to themselves)",
             ),
         ] {
-            let m = compile(&plan_with(&w, "[]"), &id, &[]);
+            let m = compile(&plan_with(&w, "[]"), &id, &[], &[]);
             let ops = ops(&m);
             assert_eq!(ops[0], first);
             assert_eq!(ops[1], "make-private / (recursive)");
@@ -887,6 +915,7 @@ mod tests {
             &plan_with(&w, "[\".git\", \".envrc\", \"a/b\"]"),
             &nobody(),
             &[],
+            &[],
         );
         let ops = ops(&m);
         for (name, kind) in [
@@ -911,7 +940,7 @@ mod tests {
         std::fs::create_dir_all(w.join(".git/hooks")).unwrap();
         std::fs::create_dir_all(w.join("sub/decoy")).unwrap();
         std::os::unix::fs::symlink("sub/decoy", w.join(".cordon")).unwrap();
-        let m = compile(&plan_in(&w), &nobody(), &[]);
+        let m = compile(&plan_in(&w), &nobody(), &[], &[]);
         let ops = ops(&m);
         let want = [
             format!(
@@ -946,7 +975,12 @@ mod tests {
         let w = dir.path().canonicalize().unwrap();
         let inside = w.join("agent.sock");
         let host = PathBuf::from("/run/docker.sock");
-        let m = compile(&plan_in(&w), &nobody(), &[host.clone(), inside.clone()]);
+        let m = compile(
+            &plan_in(&w),
+            &nobody(),
+            &[host.clone(), inside.clone()],
+            &[],
+        );
         let ops = ops(&m);
         let mask = format!(
             "mask {} (host daemon socket: /dev/null bound over it)",
@@ -971,7 +1005,7 @@ mod tests {
         std::fs::create_dir_all(&w).unwrap();
         std::fs::create_dir_all(&elsewhere).unwrap();
         std::os::unix::fs::symlink(&elsewhere, w.join(".agents")).unwrap();
-        let m = compile(&plan_in(&w), &nobody(), &[]);
+        let m = compile(&plan_in(&w), &nobody(), &[], &[]);
         let link = w.join(".agents");
         assert!(ops(&m).contains(&format!(
             "bind-ro {} (the symlink itself)",
@@ -992,7 +1026,7 @@ mod tests {
         std::fs::create_dir_all(&w).unwrap();
         std::fs::create_dir_all(&gd).unwrap();
         std::fs::write(w.join(".git"), format!("gitdir: {}\n", gd.display())).unwrap();
-        let m = compile(&plan_in(&w), &nobody(), &[]);
+        let m = compile(&plan_in(&w), &nobody(), &[], &[]);
         let by_target = |t: &Path| {
             m.protections
                 .iter()

@@ -513,6 +513,51 @@ fn wait_empty(ns: u64, listener: Option<&OwnedFd>) {
     }
 }
 
+/// Forks the reaper: a process inside the sandbox (it shares the command's
+/// Landlock domain, filter and namespaces) that waits for the command to
+/// exit and then sends `kill(-1, SIGKILL)`. The kernel signals every
+/// process it may signal in one pass under the task-list lock, so none can
+/// fork past it; Landlock's signal scope makes that exactly the processes
+/// of this sandbox (and of sandboxes nested in it). Forked twice, like the
+/// sentinel, so the command never sees it as a child; out of the caller's
+/// session, so a ^C that ends the command does not end the reaper. Called
+/// after the sandbox is applied, just before exec.
+pub fn start_reaper() -> io::Result<()> {
+    // SAFETY: pidfd_open of our own pid; flags 0.
+    let pidfd = cvt(unsafe { libc::syscall(libc::SYS_pidfd_open, libc::getpid(), 0) })?;
+    // SAFETY: a fresh descriptor.
+    let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd as RawFd) };
+    // SAFETY: cordon is single-threaded; the children run only this
+    // function and then _exit.
+    match unsafe { libc::fork() } {
+        -1 => Err(io::Error::last_os_error()),
+        0 => {
+            // SAFETY: as above.
+            if unsafe { libc::fork() } == 0 {
+                // SAFETY: plain syscalls on our own process.
+                unsafe { libc::setsid() };
+                close_others(&[pidfd.as_raw_fd()]);
+                // SAFETY: closing the caller's stdio: the reaper must hold
+                // no pipe open after the command.
+                unsafe { libc::syscall(libc::SYS_close_range, 0u32, 2u32, 0) };
+                while poll_one(pidfd.as_raw_fd(), libc::POLLIN, -1) & (libc::POLLIN | libc::POLLHUP)
+                    == 0
+                {}
+                // SAFETY: kill(-1) spares the caller itself.
+                unsafe { libc::kill(-1, libc::SIGKILL) };
+            }
+            // SAFETY: leave without running exit handlers.
+            unsafe { libc::_exit(0) }
+        }
+        middle => {
+            let mut status = 0;
+            // SAFETY: reaping our own short-lived child.
+            unsafe { libc::waitpid(middle, &mut status, 0) };
+            Ok(())
+        }
+    }
+}
+
 /// The sentinel's whole life. Never returns.
 fn run(pidfd: &OwnedFd, sock: &OwnedFd, held: &[Held], duties: Duties) -> ! {
     // Out of the caller's session and job: a ^C or a kill of the job's

@@ -205,7 +205,7 @@ mod tests {
         let plan = plan_with_terminal(dir.path());
         assert!(!plan.devices.iter().any(|d| d.path == Path::new(PTS)));
         for id in [Caller::plain(65534).identity(), Caller::root().identity()] {
-            let art = crate::linux::compile_for(&plan, 7, &id, &[]).unwrap();
+            let art = crate::linux::compile_for(&plan, 7, &id, &[], &[]).unwrap();
             let rules = art.landlock.unwrap().rules;
             let own = rules
                 .iter()

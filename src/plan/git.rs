@@ -278,7 +278,14 @@ struct Fs {
     buf: Vec<u8>,
 }
 
-/// `/a/./b/../c` -> `/a/c`: right when no symlink is on the way.
+/// Whether `path` steps back with `..` (where a missing component changes
+/// what the lexical form would say).
+fn has_parent_dir(path: &Path) -> bool {
+    path.components().any(|c| c == Component::ParentDir)
+}
+
+/// `/a/./b/../c` -> `/a/c`: right when no symlink is on the way and every
+/// component before a `..` exists.
 fn lexical(path: &Path) -> PathBuf {
     let mut out = PathBuf::from("/");
     for c in path.components() {
@@ -307,9 +314,17 @@ fn slow_walk(path: &Path) -> Found {
     let mut cur = PathBuf::from("/");
     let mut links = Vec::new();
     let mut missing = false;
+    let mut first_missing = None;
     let mut is_dir = true;
     while let Some(name) = pending.pop_front() {
         if name == ".." {
+            if let Some(first) = first_missing {
+                // The kernel cannot step back out of a missing directory
+                // (`x/../y` with no `x` is ENOENT): what decides where the
+                // path leads is whether `x` appears, and as what. Hold `x`.
+                cur = first;
+                break;
+            }
             cur.pop();
             continue;
         }
@@ -351,6 +366,7 @@ fn slow_walk(path: &Path) -> Found {
             }
             Err(_) => {
                 missing = true;
+                first_missing = Some(next.clone());
                 cur = next;
             }
         }
@@ -627,7 +643,9 @@ impl Fs {
                 links: Vec::new(),
             },
             // ENOENT under RESOLVE_NO_SYMLINKS: no symlink before the
-            // missing component (ELOOP would have come first).
+            // missing component (ELOOP would have come first). With `..`
+            // after it, the walk finds which component that is.
+            sys::Fast::Missing if has_parent_dir(path) => slow_walk(path),
             sys::Fast::Missing => Found {
                 path: lexical(path),
                 exists: false,
@@ -680,6 +698,9 @@ impl Fs {
                         links: Vec::new(),
                     };
                     return (found, load);
+                }
+                sys::Fast::Missing if has_parent_dir(path) => {
+                    return (slow_walk(path), Load::Missing);
                 }
                 sys::Fast::Missing => {
                     let found = Found {
@@ -1360,6 +1381,27 @@ impl Planner<'_> {
         f
     }
 
+    /// [`Self::pin_path`] for a path a repository's config names (a hooks
+    /// path, an include, a program). `x/../y`: the kernel takes `..` after
+    /// following `x`, so whoever can replace `x` (with a symlink elsewhere)
+    /// decides where `y` is; each component before a `..` is held too,
+    /// read-only.
+    fn pin_named(&mut self, path: &Path, why: &str, dir: bool) -> Rc<Found> {
+        if has_parent_dir(path) {
+            let mut prefix = PathBuf::new();
+            let mut comps = path.components().peekable();
+            while let Some(c) = comps.next() {
+                prefix.push(c);
+                if comps.peek() == Some(&Component::ParentDir) && c != Component::ParentDir {
+                    let f = self.fs.probe(&prefix);
+                    let step = format!("{why} (a directory it steps back out of with ..)");
+                    self.pin_found(&f, &step, true);
+                }
+            }
+        }
+        self.pin_path(path, why, dir)
+    }
+
     /// The entries of a directory git reads (hooks, `modules`,
     /// `worktrees`), and where it really is: reached through a symlink, the
     /// directory is pinned at its target and the links on the way too.
@@ -1562,12 +1604,12 @@ impl Planner<'_> {
         }
         for f in &x.files {
             let why = file_why(f, &repo_name);
-            self.pin_path(&f.path, &why, false);
+            self.pin_named(&f.path, &why, false);
         }
         let mut hooks_dirs = vec![common.join("hooks")];
         for s in &x.settings {
             for n in self.named(s, &g, worktree.as_deref(), &repo_name) {
-                let f = self.pin_path(&n.path, &n.why, n.dir);
+                let f = self.pin_named(&n.path, &n.why, n.dir);
                 if n.hooks && f.exists && f.is_dir {
                     hooks_dirs.push(f.path.clone());
                 }

@@ -496,6 +496,10 @@ fn home_relative(name: &str) -> Option<&str> {
 /// Finds the protected entries of one writable root (one `lstat` per name,
 /// relative to the open root).
 fn protected_in(root: &fs::Resolved, names: &[String]) -> Vec<Protected> {
+    // A file granted as a root (a socket, one log file) holds no names.
+    if !root.is_dir {
+        return Vec::new();
+    }
     names
         .iter()
         .filter(|n| home_relative(n).is_none())
@@ -534,6 +538,33 @@ fn protect_home(writable: &mut [WritableRoot], names: &[String], env: &Env) {
             }
         }
     }
+}
+
+/// A writable root spelled through a symlink that lies in a writable root
+/// (its own or another): a sandboxed command could have planted that link
+/// in an earlier run, pointing anywhere (`$TMPDIR=/tmp/s` with `/tmp/s ->
+/// $HOME`), so following it would hand this run whatever it chose. Refused;
+/// the message names the real path to give instead.
+fn refuse_planted_links(writable: &[WritableRoot], cwd: &Path) -> Result<()> {
+    for w in writable {
+        let Some(spelled) = &w.root.spelled else {
+            continue;
+        };
+        for link in lookup(spelled, cwd).symlinks {
+            let inside = writable.iter().find(|o| link.at.starts_with(&o.root.path));
+            if let Some(o) = inside {
+                return Err(Error::new(format!(
+                    "writable root {} (from {}) passes through the symlink {}, which lies in the writable root {}: a sandboxed command could have planted it; give the real path {} instead",
+                    shown(spelled),
+                    w.root.origin,
+                    shown(&link.at),
+                    shown(&o.root.path),
+                    shown(&w.root.path)
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Adds what git reads as config or runs later (`git.rs`): nested and
@@ -631,6 +662,7 @@ pub fn resolve(policy: &Policy, cwd: &Path, env: &Env) -> Result<Plan> {
         },
     );
 
+    refuse_planted_links(&writable, &cwd)?;
     protect_home(&mut writable, &policy.protected, env);
     if policy.protected.iter().any(|n| n == ".git") {
         protect_git(&mut writable, env, policy.scan_nested_git);

@@ -676,18 +676,34 @@ fn run(a: &Args) -> Outcome {
             } else {
                 errno_name(last_errno())
             };
+            let gid_rc = unsafe { libc::setresgid(0, 0, 0) };
+            let gid_result = if gid_rc == 0 {
+                "ok".to_string()
+            } else {
+                errno_name(last_errno())
+            };
             let (mut r, mut e, mut sv) = (0, 0, 0);
             unsafe { libc::getresuid(&mut r, &mut e, &mut sv) };
-            let caps = std::fs::read_to_string("/proc/self/status")
-                .unwrap_or_default()
-                .lines()
-                .find(|l| l.starts_with("CapEff:"))
-                .map(|l| l.trim_start_matches("CapEff:").trim().to_string())
-                .unwrap_or_default();
+            let (mut gr, mut ge, mut gs) = (0, 0, 0);
+            unsafe { libc::getresgid(&mut gr, &mut ge, &mut gs) };
+            let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+            let field = |name: &str| {
+                status
+                    .lines()
+                    .find_map(|l| l.strip_prefix(name))
+                    .map(|v| v.trim().to_string())
+                    .unwrap_or_default()
+            };
             Ok(vec![
                 ("setresuid", json!(result)),
+                ("setresgid", json!(gid_result)),
                 ("uids", json!([r, e, sv])),
-                ("cap_eff", json!(caps)),
+                ("gids", json!([gr, ge, gs])),
+                ("groups", json!(field("Groups:"))),
+                ("cap_eff", json!(field("CapEff:"))),
+                ("cap_prm", json!(field("CapPrm:"))),
+                ("cap_inh", json!(field("CapInh:"))),
+                ("cap_amb", json!(field("CapAmb:"))),
             ])
         }
         "deny-syscall" => op_deny_syscall(a),
