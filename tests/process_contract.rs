@@ -621,8 +621,20 @@ fn terminals_ptys_made_inside_the_sandbox_work() {
         let sock = ws.s("tmp/inner.sock");
         let done = ws.s("work/inner-done");
         let pane_cmd = format!("tty > {done}");
+        // The server outlives the client that started it: a leftover,
+        // which cordon kills unless told to keep it.
         let tmux = |args: &[&str]| {
-            let mut argv = vec![c(), "run", "--", "tmux", "-S", &sock, "-f", "/dev/null"];
+            let mut argv = vec![
+                c(),
+                "run",
+                "--keep-leftovers",
+                "--",
+                "tmux",
+                "-S",
+                &sock,
+                "-f",
+                "/dev/null",
+            ];
             argv.extend_from_slice(args);
             // tmux runs the pane's command with $SHELL (nobody's login
             // shell is nologin).

@@ -155,7 +155,7 @@ pub fn apply(
     landlock: Prepared,
     in_namespace: bool,
     listener: bool,
-) -> Result<Option<OwnedFd>> {
+) -> Result<Applied> {
     // SAFETY: plain prctl with constant arguments.
     if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
         return Err(Error::new(format!(
@@ -168,11 +168,28 @@ pub fn apply(
             .map_err(|e| Error::new(format!("dropping capabilities failed: {e}; nothing ran")))?;
     }
     restrict(landlock, art, in_namespace)?;
+    // The reaper needs only the Landlock domain (its kill(-1) is scoped by
+    // it), so it is forked now and finishes forking while the filter loads.
+    let reaper = (art.leftovers == super::Leftovers::Reaper)
+        .then(super::sentinel::start_reaper)
+        .transpose()
+        .map_err(|e| Error::new(format!("cannot start the reaper process: {e}; nothing ran")))?;
     let prog: Vec<seccompiler::sock_filter> = art
         .seccomp
         .bpf
         .iter()
         .map(|&(code, jt, jf, k)| seccompiler::sock_filter { code, jt, jf, k })
         .collect();
-    apply_seccomp(&prog, listener)
+    Ok(Applied {
+        listener: apply_seccomp(&prog, listener)?,
+        _reaper: reaper,
+    })
+}
+
+/// What `apply` leaves for the last steps before exec.
+pub struct Applied {
+    /// The seccomp filter's listener, for the sentinel.
+    pub listener: Option<OwnedFd>,
+    /// Reaped when dropped, just before exec.
+    _reaper: Option<super::sentinel::Middle>,
 }

@@ -320,7 +320,7 @@ pub fn daemon_sockets(_uid: u32) -> Vec<std::path::PathBuf> {
 /// where a daemon socket would count as granted: the profile granted the
 /// directory for files, not for the user's session. Found from the
 /// environment and a few fixed places (a handful of `stat`s and two small
-/// listings); root looks at every user's tmux directory.
+/// listings).
 #[cfg(target_os = "linux")]
 pub fn session_sockets(uid: u32) -> Vec<std::path::PathBuf> {
     use std::os::unix::fs::FileTypeExt;
@@ -337,17 +337,10 @@ pub fn session_sockets(uid: u32) -> Vec<std::path::PathBuf> {
     };
     let tmux_base = var("TMUX_TMPDIR").unwrap_or_else(|| "/tmp".into());
     let mut candidates: Vec<PathBuf> = Vec::new();
-    let tmux_dirs: Vec<PathBuf> = if uid == 0 {
-        listing(&tmux_base)
-            .into_iter()
-            .filter(|p| {
-                p.file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with("tmux-"))
-            })
-            .collect()
-    } else {
-        vec![tmux_base.join(format!("tmux-{uid}"))]
-    };
+    // The caller's own tmux directory. (Root could reach other users'
+    // servers too; listing /tmp for them would cost every run a scan of a
+    // directory of any size: a named residual.)
+    let tmux_dirs = [tmux_base.join(format!("tmux-{uid}"))];
     for d in tmux_dirs.iter().chain(&[PathBuf::from("/tmp/.X11-unix")]) {
         candidates.extend(listing(d));
     }

@@ -67,9 +67,7 @@ pub fn enter(plan: &Plan, art: &Artifacts, best_effort: bool, chdir: Option<&Pat
                 },
             )
             .map_err(|e| {
-                for h in &held {
-                    h.release();
-                }
+                sentinel::release_all(&held);
                 Error::new(format!(
                     "cannot start the sentinel process: {e}; nothing ran"
                 ))
@@ -86,12 +84,8 @@ pub fn enter(plan: &Plan, art: &Artifacts, best_effort: bool, chdir: Option<&Pat
     } else if let Some(dir) = chdir {
         change_dir(dir, &plan.cwd, &plan.cwd_handle)?;
     }
-    let listener = super::apply(art, landlock, in_namespace, link.is_some())?;
-    if art.leftovers == super::Leftovers::Reaper {
-        sentinel::start_reaper().map_err(|e| {
-            Error::new(format!("cannot start the reaper process: {e}; nothing ran"))
-        })?;
-    }
+    let applied = super::apply(art, landlock, in_namespace, link.is_some())?;
+    let listener = &applied.listener;
     if let Some(link) = &link {
         // If the sentinel missed this it would clean up at once, under a
         // running sandbox: better not to run.

@@ -184,8 +184,14 @@ pub(super) fn attach(tree: &OwnedFd, at: &OwnedFd, p: &Path) -> Result<()> {
 /// be: a path that turned into (or out of) a symlink since the plan changed
 /// under cordon's feet, and is refused.
 fn bind_self(p: &Path, id: Option<FileId>, read_only: bool, symlink: bool) -> Result<()> {
-    let fd = open_checked(p, id)?;
-    if (stat(&fd, p)?.st_mode & libc::S_IFMT == libc::S_IFLNK) != symlink {
+    let fd = open_path(p)?;
+    let st = stat(&fd, p)?;
+    if let Some(id) = id
+        && (st.st_dev, st.st_ino) != (id.dev, id.ino)
+    {
+        return Err(changed(p, libc::ESTALE));
+    }
+    if (st.st_mode & libc::S_IFMT == libc::S_IFLNK) != symlink {
         return Err(changed(p, libc::ELOOP));
     }
     let tree = clone_tree(&fd, p)?;

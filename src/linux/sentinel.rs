@@ -114,9 +114,6 @@ fn is_placeholder(st: &libc::stat, dir: bool) -> bool {
     st.st_mode & libc::S_IFMT == kind && looks_like_placeholder(st.st_mode, st.st_size)
 }
 
-/// Makes (or joins another run's) placeholder `p`, and holds it with a
-/// shared lock. An entry that appeared since the plan and is not a
-/// placeholder is refused: the tree changed under cordon.
 /// The directory holding `path`, opened with no symlink on the way (the
 /// plan's paths are canonical: a symlink there is a change).
 fn open_parent(path: &Path) -> io::Result<OwnedFd> {
@@ -137,6 +134,9 @@ fn uncreatable(e: &io::Error) -> bool {
     )
 }
 
+/// Makes (or joins another run's) placeholder `p`, and holds it with a
+/// shared lock. An entry that appeared since the plan and is not a
+/// placeholder is refused: the tree changed under cordon.
 fn hold(p: &Placeholder, parent: &OwnedFd) -> io::Result<Option<Held>> {
     let name = p.path.file_name().unwrap_or_default();
     let cname =
@@ -145,16 +145,15 @@ fn hold(p: &Placeholder, parent: &OwnedFd) -> io::Result<Option<Held>> {
     // Another run may remove a placeholder between our finding it and
     // locking it: then make it again.
     for _ in 0..8 {
+        let mut created = false;
         let fd = if p.dir {
             // SAFETY: valid directory fd and C string.
             let rc = unsafe { libc::mkdirat(dirfd, cname.as_ptr(), PLACEHOLDER_MODE) };
-            if let Err(e) = cvt(rc.into())
-                && e.raw_os_error() != Some(libc::EEXIST)
-            {
-                if uncreatable(&e) {
-                    return Ok(None);
-                }
-                return Err(err_at(&p.path, "make the placeholder")(e));
+            match cvt(rc.into()) {
+                Ok(_) => created = true,
+                Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {}
+                Err(e) if uncreatable(&e) => return Ok(None),
+                Err(e) => return Err(err_at(&p.path, "make the placeholder")(e)),
             }
             open_nofollow(dirfd, &cname, libc::O_RDONLY | libc::O_DIRECTORY, 0)
         } else {
@@ -168,7 +167,10 @@ fn hold(p: &Placeholder, parent: &OwnedFd) -> io::Result<Option<Held>> {
                     open_nofollow(dirfd, &cname, libc::O_RDONLY, 0)
                 }
                 Err(e) if uncreatable(&e) => return Ok(None),
-                other => other,
+                other => {
+                    created = other.is_ok();
+                    other
+                }
             }
         };
         let fd = match fd {
@@ -183,19 +185,19 @@ fn hold(p: &Placeholder, parent: &OwnedFd) -> io::Result<Option<Held>> {
             )));
         }
         flock(fd.as_raw_fd(), libc::LOCK_SH)?;
-        // Still linked at its name (a run that removed it held the lock
-        // exclusively until after the unlink)?
-        match fstatat(dirfd, &cname) {
-            Ok(now) if id_of(&now) == id_of(&st) => {
-                return Ok(Some(Held {
-                    path: p.path.clone(),
-                    name: cname,
-                    fd,
-                    id: id_of(&st),
-                    dir: p.dir,
-                }));
-            }
-            _ => continue,
+        let held = Held {
+            path: p.path.clone(),
+            name: cname.clone(),
+            fd,
+            id: id_of(&st),
+            dir: p.dir,
+        };
+        // One made now is known to no other run, so none is removing it.
+        // One found may be: still linked at its name (a run that removed
+        // it held the lock exclusively until after the unlink)? (A swap by
+        // anything else is caught when the namespace binds it by identity.)
+        if created || fstatat(dirfd, &cname).is_ok_and(|now| id_of(&now) == held.id) {
+            return Ok(Some(held));
         }
     }
     Err(io::Error::other(format!(
@@ -227,9 +229,7 @@ pub fn prepare(list: &[Placeholder]) -> io::Result<Vec<Held>> {
         match made {
             Ok(h) => out.extend(h),
             Err(e) => {
-                for h in &out {
-                    h.release();
-                }
+                release_all(&out);
                 return Err(e);
             }
         }
@@ -282,6 +282,18 @@ impl Held {
     }
 }
 
+/// Releases placeholders in the reverse of the order they were made, so
+/// one made inside another (`.husky/_` in `.husky`) goes before the
+/// directory that holds it.
+pub fn release_all(held: &[Held]) {
+    for h in held.iter().rev() {
+        h.release();
+    }
+}
+
+/// How long placeholders outlive the last sandbox that used them.
+const GRACE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// What the sentinel does once the command has exited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Duties {
@@ -291,11 +303,7 @@ pub struct Duties {
 /// cordon's end of the line to the sentinel.
 pub struct Link {
     sock: OwnedFd,
-    /// The short-lived middle child, reaped in [`Link::send`]: by then it
-    /// has long exited, and cordon never waits for it on the hot path. It
-    /// must be reaped before exec, or the command would inherit a child it
-    /// never made.
-    middle: libc::pid_t,
+    _middle: Middle,
 }
 
 /// Forks the sentinel. `held` moves to it (this process keeps its copies
@@ -336,7 +344,7 @@ pub fn start(held: &[Held], duties: Duties) -> io::Result<Link> {
             drop(theirs);
             Ok(Link {
                 sock: ours,
-                middle: child,
+                _middle: Middle(child),
             })
         }
     }
@@ -380,23 +388,7 @@ impl Link {
             );
         }
         // SAFETY: a valid message on our socket.
-        cvt(unsafe { libc::sendmsg(self.sock.as_raw_fd(), &msg, 0) } as libc::c_long)?;
-        self.reap();
-        Ok(())
-    }
-
-    fn reap(&self) {
-        let mut status = 0;
-        // SAFETY: reaping our own short-lived child (it only forks and
-        // exits).
-        unsafe { libc::waitpid(self.middle, &mut status, 0) };
-    }
-}
-
-impl Drop for Link {
-    /// On an error path (nothing runs) the middle child is reaped too.
-    fn drop(&mut self) {
-        self.reap();
+        cvt(unsafe { libc::sendmsg(self.sock.as_raw_fd(), &msg, 0) } as libc::c_long).map(drop)
     }
 }
 
@@ -522,7 +514,7 @@ fn wait_empty(ns: u64, listener: Option<&OwnedFd>) {
 /// sentinel, so the command never sees it as a child; out of the caller's
 /// session, so a ^C that ends the command does not end the reaper. Called
 /// after the sandbox is applied, just before exec.
-pub fn start_reaper() -> io::Result<()> {
+pub fn start_reaper() -> io::Result<Middle> {
     // SAFETY: pidfd_open of our own pid; flags 0.
     let pidfd = cvt(unsafe { libc::syscall(libc::SYS_pidfd_open, libc::getpid(), 0) })?;
     // SAFETY: a fresh descriptor.
@@ -549,12 +541,21 @@ pub fn start_reaper() -> io::Result<()> {
             // SAFETY: leave without running exit handlers.
             unsafe { libc::_exit(0) }
         }
-        middle => {
-            let mut status = 0;
-            // SAFETY: reaping our own short-lived child.
-            unsafe { libc::waitpid(middle, &mut status, 0) };
-            Ok(())
-        }
+        middle => Ok(Middle(middle)),
+    }
+}
+
+/// The short-lived middle child of a double fork, reaped on drop: by then
+/// it has long exited, and cordon never waits for it on its hot path. It
+/// must be reaped before exec, or the command would inherit a child it
+/// never made.
+pub struct Middle(libc::pid_t);
+
+impl Drop for Middle {
+    fn drop(&mut self) {
+        let mut status = 0;
+        // SAFETY: reaping our own short-lived child.
+        unsafe { libc::waitpid(self.0, &mut status, 0) };
     }
 }
 
@@ -590,10 +591,14 @@ fn run(pidfd: &OwnedFd, sock: &OwnedFd, held: &[Held], duties: Duties) -> ! {
         // among them) go with it.
         drop(ns_fd);
     }
-    // The fork copied `held` with its descriptors: this process's own.
-    for h in held {
-        h.release();
+    // A run that starts within a moment takes the placeholders over
+    // instead of making them again (an agent runs command after command):
+    // they are removed a second after the last sandbox that used them.
+    if !held.is_empty() {
+        std::thread::sleep(GRACE);
     }
+    // The fork copied `held` with its descriptors: this process's own.
+    release_all(held);
     // SAFETY: leave without running exit handlers.
     unsafe { libc::_exit(0) }
 }

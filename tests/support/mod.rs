@@ -265,28 +265,33 @@ pub fn scratch_root() -> PathBuf {
 
 /// Waits (up to 5 s) until the sentinel of the runs before has removed
 /// the placeholders they made in the workspace's `work/` and `tmp/`: it
-/// does so once their sandbox is empty, just after the command exits.
+/// does so a second after their sandbox is empty (the grace in which the
+/// next run would take them over).
 pub fn wait_for_placeholders(ws: &Ws) {
     let is_placeholder = |p: &Path| {
         std::fs::symlink_metadata(p)
             .is_ok_and(|m| m.permissions().mode() & 0o7777 == 0o444 && (m.is_dir() || m.len() == 0))
     };
-    let any = || {
-        ["work", "tmp"].iter().any(|d| {
-            std::fs::read_dir(ws.join(d))
-                .into_iter()
-                .flatten()
-                .flatten()
-                .any(|e| is_placeholder(&e.path()))
-        })
+    let left = || -> Vec<PathBuf> {
+        ["work", "tmp"]
+            .iter()
+            .flat_map(|d| {
+                std::fs::read_dir(ws.join(d))
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+            })
+            .map(|e| e.path())
+            .filter(|p| is_placeholder(p))
+            .collect()
     };
     for _ in 0..500 {
-        if !any() {
+        if left().is_empty() {
             return;
         }
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
-    panic!("placeholders left in {}", ws.path().display());
+    panic!("placeholders left: {:?}", left());
 }
 
 /// What a command did.
