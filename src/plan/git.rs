@@ -47,6 +47,10 @@ pub enum Scan {
 #[derive(Debug, Clone, Default)]
 pub struct GitOptions {
     pub scan: Scan,
+    /// The directory commands run in. Git run there discovers its
+    /// repository by walking up from it, which inside a wider root (a
+    /// project under `/tmp` or `$HOME`) is not the root's own `.git`.
+    pub cwd: Option<PathBuf>,
 }
 
 /// The environment git will run in later, which decides its global and
@@ -211,6 +215,11 @@ pub fn plan_git(roots: &[PathBuf], env: &GitEnv, opts: &GitOptions) -> GitPlan {
     };
     for root in roots {
         p.root(root, opts);
+    }
+    if let Some(cwd) = &opts.cwd
+        && !roots.contains(cwd)
+    {
+        p.discover(cwd);
     }
     p.finish()
 }
@@ -1458,6 +1467,17 @@ impl Planner<'_> {
         }
     }
 
+    /// The repository git finds from `cwd`: the first `.git` walking up.
+    fn discover(&mut self, cwd: &Path) {
+        for dir in cwd.ancestors() {
+            if self.fs.probe_child(dir, ".git").exists {
+                self.dotgit(dir, &format!("the working directory {}", shown(cwd)));
+                break;
+            }
+        }
+        self.drain();
+    }
+
     /// The `.git` in `dir` (a canonical directory): a directory (the
     /// gitdir) or a `gitdir:` pointer file. Returns whether anything is there.
     fn dotgit(&mut self, dir: &Path, owner: &str) -> bool {
@@ -2345,7 +2365,7 @@ mod tests {
 
     fn plan(roots: &[&Path], env: &GitEnv, scan: Scan) -> GitPlan {
         let roots: Vec<PathBuf> = roots.iter().map(|r| r.to_path_buf()).collect();
-        plan_git(&roots, env, &GitOptions { scan })
+        plan_git(&roots, env, &GitOptions { scan, cwd: None })
     }
 
     fn pin<'a>(p: &'a GitPlan, path: &Path) -> Option<&'a Pin> {
@@ -2500,6 +2520,30 @@ mod tests {
         );
         assert_eq!(full.scans.len(), 1);
         assert_eq!(full.scans[0].found, 1, "{:?}", full.scans);
+    }
+
+    /// A project inside a wider root (`/tmp/pt/work` under `/tmp`): git
+    /// run in it uses its repository, which the root's own `.git` (there
+    /// is none) does not lead to.
+    #[test]
+    fn the_repository_of_a_working_directory_inside_a_wider_root() {
+        let f = Fixture::new();
+        let r = f.repo("projects/app");
+        f.config(&r, "core.hooksPath", ".husky/_");
+        let sub = r.join("src");
+        std::fs::create_dir_all(&sub).unwrap();
+        let roots = vec![f.base.clone()];
+        let off = plan_git(&roots, &f.env(), &GitOptions::default());
+        assert!(pin(&off, &r.join(".husky/_")).is_none());
+        let opts = GitOptions {
+            cwd: Some(sub),
+            ..GitOptions::default()
+        };
+        let p = plan_git(&roots, &f.env(), &opts);
+        let h = must_pin(&p, &r.join(".husky/_"));
+        assert!(!h.exists, "{h:?}");
+        assert_eq!(h.root.as_deref(), Some(f.base.as_path()));
+        must_pin(&p, &r.join(".git"));
     }
 
     #[test]

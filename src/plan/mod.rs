@@ -411,14 +411,19 @@ fn id_of(path: &Path) -> Option<FileId> {
     })
 }
 
-/// The first component of `name` under `dir` that does not exist (`name`
-/// is relative and validated: no `..`).
+/// The first component of `name` under `dir` that does not exist, or is
+/// another run's placeholder (`name` is relative and validated: no `..`).
+/// A placeholder counts as missing, so this run holds that one too rather
+/// than making its own inside it: an entry inside would keep the outer
+/// placeholder from being removed when its run ends.
 fn first_missing(dir: &Path, name: &str) -> PathBuf {
+    use std::os::unix::fs::MetadataExt;
     let mut at = dir.to_path_buf();
     for c in Path::new(name).components() {
         at.push(c);
-        if std::fs::symlink_metadata(&at).is_err() {
-            break;
+        match std::fs::symlink_metadata(&at) {
+            Ok(m) if !fs::is_placeholder(m.mode(), m.size() as i64) => {}
+            _ => break,
         }
     }
     at
@@ -572,7 +577,7 @@ fn refuse_planted_links(writable: &[WritableRoot], cwd: &Path) -> Result<()> {
 /// the repositories' config names, each to the writable root that holds it.
 /// Part of protecting `.git`: a sandbox that may write `hooks/pre-commit`
 /// when `core.hooksPath = hooks` may as well write `.git/hooks`.
-fn protect_git(writable: &mut [WritableRoot], env: &Env, scan: bool) {
+fn protect_git(writable: &mut [WritableRoot], env: &Env, cwd: &Path, scan: bool) {
     let roots: Vec<PathBuf> = writable.iter().map(|w| w.root.path.clone()).collect();
     let genv = GitEnv {
         home: env.home.clone().map(PathBuf::from),
@@ -580,6 +585,7 @@ fn protect_git(writable: &mut [WritableRoot], env: &Env, scan: bool) {
     };
     let opts = GitOptions {
         scan: if scan { GitScan::Full } else { GitScan::Off },
+        cwd: Some(cwd.to_path_buf()),
     };
     let git = plan_git(&roots, &genv, &opts);
     for w in writable.iter_mut() {
@@ -665,7 +671,7 @@ pub fn resolve(policy: &Policy, cwd: &Path, env: &Env) -> Result<Plan> {
     refuse_planted_links(&writable, &cwd)?;
     protect_home(&mut writable, &policy.protected, env);
     if policy.protected.iter().any(|n| n == ".git") {
-        protect_git(&mut writable, env, policy.scan_nested_git);
+        protect_git(&mut writable, env, &cwd, policy.scan_nested_git);
     }
 
     let read = if policy.restricts_reads() {
