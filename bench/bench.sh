@@ -88,9 +88,12 @@ elif [ "$mode" = scaling ]; then
     dir="$scratch/roots$n"
     mkdir -p "$dir/cwd"
     profile="$dir/profile.toml"
+    # Only .git is protected: the default list would need a placeholder per
+    # missing name per root, past the 256 a run may make (refused).
     {
       echo '[file_system]'
       echo 'read = [":root"]'
+      echo 'protected = [".git"]'
       printf 'write = [":cwd"'
       for i in $(seq 1 "$n"); do printf ', "%s/r%d"' "$dir" "$i"; done
       echo ']'

@@ -198,12 +198,25 @@ impl GitPlan {
             .iter()
             .filter(move |p| p.root.as_deref() == Some(root))
     }
+
+    /// The pins of every writable root, grouped in one pass (`pins_in` for
+    /// each of many roots would be quadratic).
+    pub fn pins_by_root(&self) -> HashMap<&Path, Vec<&Pin>> {
+        let mut by: HashMap<&Path, Vec<&Pin>> = HashMap::new();
+        for p in &self.pins {
+            if let Some(r) = &p.root {
+                by.entry(r.as_path()).or_default().push(p);
+            }
+        }
+        by
+    }
 }
 
 /// Plans the git pins for writable `roots` (canonical paths).
 pub fn plan_git(roots: &[PathBuf], env: &GitEnv, opts: &GitOptions) -> GitPlan {
     let mut p = Planner {
-        roots,
+        root_set: roots.iter().map(PathBuf::as_path).collect(),
+        above_roots: roots.iter().flat_map(|r| r.ancestors().skip(1)).collect(),
         env,
         global: env.sources(),
         command: command_entries(env),
@@ -1307,7 +1320,10 @@ struct Visit {
 }
 
 struct Planner<'a> {
-    roots: &'a [PathBuf],
+    /// The writable roots, and every directory above one, for look-ups by walking a
+    /// path's ancestors: linear in the number of pins, not pins x roots.
+    root_set: HashSet<&'a Path>,
+    above_roots: HashSet<&'a Path>,
     env: &'a GitEnv,
     global: Vec<Source>,
     command: Vec<Entry>,
@@ -1326,19 +1342,16 @@ fn os(b: &[u8]) -> &OsStr {
 }
 
 impl Planner<'_> {
+    /// The innermost root holding `path`.
     fn root_of(&self, path: &Path) -> Option<PathBuf> {
-        self.roots
-            .iter()
-            .filter(|r| path.starts_with(r))
-            .max_by_key(|r| r.as_os_str().len())
-            .cloned()
+        path.ancestors()
+            .find(|a| self.root_set.contains(a))
+            .map(Path::to_path_buf)
     }
 
     /// `dir` is inside a writable root, or holds one.
     fn overlaps_a_root(&self, dir: &Path) -> bool {
-        self.roots
-            .iter()
-            .any(|r| dir.starts_with(r) || r.starts_with(dir))
+        self.above_roots.contains(dir) || self.root_of(dir).is_some()
     }
 
     fn add_pin(&mut self, pin: Pin) {

@@ -588,14 +588,18 @@ fn protect_git(writable: &mut [WritableRoot], env: &Env, cwd: &Path, scan: bool)
         cwd: Some(cwd.to_path_buf()),
     };
     let git = plan_git(&roots, &genv, &opts);
+    let by_root = git.pins_by_root();
     for w in writable.iter_mut() {
+        let Some(pins) = by_root.get(w.root.path.as_path()) else {
+            continue;
+        };
         let known: std::collections::HashSet<PathBuf> = w
             .protected
             .iter()
             .flat_map(|p| [p.path.clone(), p.target.clone()])
             .collect();
         let root = w.root.path.clone();
-        for pin in git.pins_in(&root) {
+        for pin in pins {
             if known.contains(&pin.path) {
                 continue;
             }
