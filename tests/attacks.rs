@@ -2393,6 +2393,39 @@ fn nested_repositories_and_the_paths_git_config_names_stay_read_only() {
     }
 }
 
+/// A project inside a wider writable root (a repository under a writable
+/// `/tmp` or `$HOME`): git run there uses the project's repository, so its
+/// `core.hooksPath` is held too, not only a `.git` at the root's top.
+#[test]
+fn a_project_inside_a_wider_root_keeps_its_hooks_path() {
+    let _host = host_sockets_unchanged();
+    for user in users() {
+        let ws = Ws::new(user);
+        let proj = repo(&ws, "work/proj");
+        git(&ws, &proj, &["config", "core.hooksPath", ".husky/_"]);
+        let hooks = ws.s("work/proj/.husky");
+        let (wide, cwd) = (ws.s("work"), proj.to_str().unwrap().to_string());
+        let flags = ["-w", &wide, "-C", &cwd];
+        // Control: the sandbox allows making a sibling of it.
+        sandboxed(&ws, &flags, &["mkdir", &ws.s("work/proj/.other")]).assert_ok();
+        sandboxed(&ws, &flags, &["mkdir", &hooks]).assert_errno("EEXIST");
+        let out = cordon(
+            &ws,
+            &["run", "-w", &wide, "-C", &cwd, "--dry-run", "--", "true"],
+        );
+        assert!(
+            out.stdout.contains("protected ") && out.stdout.contains("/proj/.husky/_"),
+            "{out:?}"
+        );
+        wait_for_placeholders(&ws);
+        let gone = (0..500).any(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            !proj.join(".husky").exists()
+        });
+        assert!(gone, "{user:?}: the placeholder stayed");
+    }
+}
+
 /// Item 10: an unprivileged caller gets the read-only world too: its own
 /// files outside the roots keep their mode, times and xattrs.
 #[test]
