@@ -45,7 +45,7 @@ pub fn enter(plan: &Plan, art: &Artifacts, best_effort: bool, chdir: Option<&Pat
     // Landlock's rules are added now, from the descriptors planning opened;
     // they hold the inodes themselves, so the descriptors can go before the
     // namespace opens one per writable root again.
-    let landlock = super::apply::prepare(art)?;
+    let landlock = super::apply::prepare(art.landlock.as_ref())?;
     plan.release_handles();
     let in_namespace = namespace_possible(art, best_effort)?;
     let held = if in_namespace {
