@@ -2784,3 +2784,31 @@ fn git_hooks_path_stepping_back_through_a_directory() {
         }
     }
 }
+
+/// Adversarial pass 3, F1: a second writable root closed by an earlier run
+/// (`chmod 000`): planning, as the caller, could not see its `.git` and
+/// took it for missing, and the placeholder it could not make was skipped
+/// as "uncreatable", so the next command opened the root again and wrote
+/// `.git/config`. A closed directory of the caller's is refused (125); root
+/// passes the mode and keeps `.git` read-only.
+#[test]
+fn a_closed_writable_root_does_not_unpin_its_git_directory() {
+    for user in users() {
+        let ws = Ws::new(user);
+        ws.write("outside/ws2/.git/config", "[core]\n");
+        let ws2 = ws.s("outside/ws2");
+        let config = ws.s("outside/ws2/.git/config");
+        let w = ["-w", ws2.as_str()];
+        sandboxed(&ws, &w, &["write", &config]).assert_errno("EROFS");
+        sandboxed(&ws, &w, &["chmod", &ws2, "0"]).assert_ok();
+        let script = format!("chmod 755 {ws2}; $P write {config}");
+        let out = sandboxed_sh(&ws, &w, &script);
+        match user {
+            User::Root => out.assert_errno("EROFS"),
+            User::Nobody => out.assert_refused("a directory you own"),
+        };
+        std::fs::set_permissions(&ws2, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        assert_eq!(ws.read("outside/ws2/.git/config"), "[core]\n", "{user:?}");
+    }
+}

@@ -126,11 +126,35 @@ fn open_parent(path: &Path) -> io::Result<OwnedFd> {
 
 /// The caller may not create the name (no write permission on the
 /// directory, a read-only filesystem): the command, with the same uid and
-/// no more capabilities, may not either, so nothing needs to hold it.
-fn uncreatable(e: &io::Error) -> bool {
-    matches!(
-        e.raw_os_error(),
-        Some(libc::EACCES | libc::EPERM | libc::EROFS)
+/// no more capabilities, may not either, so nothing needs to hold it. Not
+/// so in a directory the caller owns: the command can chmod it back (an
+/// earlier run's `chmod 000` would otherwise unpin the name for the next).
+fn uncreatable(e: &io::Error, parent: &OwnedFd) -> bool {
+    match e.raw_os_error() {
+        Some(libc::EPERM | libc::EROFS) => true,
+        Some(libc::EACCES) => fstat(parent.as_raw_fd()).is_ok_and(|st| {
+            // SAFETY: geteuid has no preconditions.
+            st.st_uid != unsafe { libc::geteuid() }
+        }),
+        _ => false,
+    }
+}
+
+/// The error for a placeholder that could not be made; in a directory the
+/// caller owns but may not write, says how to open it again.
+fn closed_or(path: &Path, e: io::Error) -> io::Error {
+    if e.raw_os_error() != Some(libc::EACCES) {
+        return err_at(path, "make the placeholder")(e);
+    }
+    let dir = path.parent().unwrap_or(Path::new("/"));
+    io::Error::new(
+        e.kind(),
+        format!(
+            "make the placeholder {}: {e}, in {}, a directory you own (a command can close it and open it again): chmod u+rwx {}",
+            path.display(),
+            dir.display(),
+            dir.display()
+        ),
     )
 }
 
@@ -152,8 +176,8 @@ fn hold(p: &Placeholder, parent: &OwnedFd) -> io::Result<Option<Held>> {
             match cvt(rc.into()) {
                 Ok(_) => created = true,
                 Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {}
-                Err(e) if uncreatable(&e) => return Ok(None),
-                Err(e) => return Err(err_at(&p.path, "make the placeholder")(e)),
+                Err(e) if uncreatable(&e, parent) => return Ok(None),
+                Err(e) => return Err(closed_or(&p.path, e)),
             }
             open_nofollow(dirfd, &cname, libc::O_RDONLY | libc::O_DIRECTORY, 0)
         } else {
@@ -166,7 +190,10 @@ fn hold(p: &Placeholder, parent: &OwnedFd) -> io::Result<Option<Held>> {
                 Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {
                     open_nofollow(dirfd, &cname, libc::O_RDONLY, 0)
                 }
-                Err(e) if uncreatable(&e) => return Ok(None),
+                Err(e) if uncreatable(&e, parent) => return Ok(None),
+                Err(e) if e.raw_os_error() == Some(libc::EACCES) => {
+                    return Err(closed_or(&p.path, e));
+                }
                 other => {
                     created = other.is_ok();
                     other

@@ -634,6 +634,7 @@ mod tests {
         let env = Env {
             tmpdir: Some(d.path().into()),
             home: None,
+            account_home: None,
             terminals: vec![],
         };
         let pa = plan::resolve(&a.0, &a.1, &env).unwrap();
