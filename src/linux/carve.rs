@@ -27,19 +27,12 @@ fn on_the_way(rights: FsRights, denied_dir_below: bool) -> FsRights {
         // any rule above it.
         return FsRights(0);
     }
-    let keep = [
-        "read_dir",
-        "make_char",
-        "make_dir",
-        "make_reg",
-        "make_sock",
-        "make_fifo",
-        "make_block",
-        "make_sym",
-    ]
-    .iter()
-    .fold(0, |acc, n| acc | FsRights::named(n).0);
-    rights.and(FsRights(keep))
+    use super::landlock::{
+        MAKE_BLOCK, MAKE_CHAR, MAKE_DIR, MAKE_FIFO, MAKE_REG, MAKE_SOCK, MAKE_SYM, READ_DIR,
+    };
+    let keep =
+        READ_DIR | MAKE_CHAR | MAKE_DIR | MAKE_REG | MAKE_SOCK | MAKE_FIFO | MAKE_BLOCK | MAKE_SYM;
+    rights.and(keep)
 }
 
 /// The ruleset with every denied path carved out.

@@ -142,7 +142,7 @@ fn filesystem(plan: &Plan, art: &Artifacts, rs: &Ruleset, namespace: bool, out: 
             ));
         }
     }
-    let write = FsRights::named("write_file");
+    let write = super::landlock::WRITE_FILE;
     for w in &plan.writable {
         let what = format!(
             "writable root {} from {}",

@@ -9,103 +9,137 @@ use serde::Serialize;
 
 use crate::plan::{Handle, Plan, ReadScope};
 
-/// A set of Landlock filesystem rights (kernel bit values).
+/// A set of Landlock filesystem rights (kernel bit values). Built only from
+/// the constants below, so a misspelt right is a compile error, never an
+/// empty set that `contains` would call allowed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct FsRights(pub u64);
 
+impl std::ops::BitOr for FsRights {
+    type Output = FsRights;
+    fn bitor(self, other: FsRights) -> FsRights {
+        FsRights(self.0 | other.0)
+    }
+}
+
+impl FsRights {
+    /// `a | b` in a constant.
+    pub const fn with(self, other: FsRights) -> FsRights {
+        FsRights(self.0 | other.0)
+    }
+    /// `a & !b` in a constant.
+    pub const fn without(self, other: FsRights) -> FsRights {
+        FsRights(self.0 & !other.0)
+    }
+}
+
+// The kernel's `LANDLOCK_ACCESS_FS_*` bits (include/uapi/linux/landlock.h);
+// a test checks each against the `landlock` crate's `AccessFs`.
+pub const EXECUTE: FsRights = FsRights(1 << 0);
+pub const WRITE_FILE: FsRights = FsRights(1 << 1);
+pub const READ_FILE: FsRights = FsRights(1 << 2);
+pub const READ_DIR: FsRights = FsRights(1 << 3);
+pub const REMOVE_DIR: FsRights = FsRights(1 << 4);
+pub const REMOVE_FILE: FsRights = FsRights(1 << 5);
+pub const MAKE_CHAR: FsRights = FsRights(1 << 6);
+pub const MAKE_DIR: FsRights = FsRights(1 << 7);
+pub const MAKE_REG: FsRights = FsRights(1 << 8);
+pub const MAKE_SOCK: FsRights = FsRights(1 << 9);
+pub const MAKE_FIFO: FsRights = FsRights(1 << 10);
+pub const MAKE_BLOCK: FsRights = FsRights(1 << 11);
+pub const MAKE_SYM: FsRights = FsRights(1 << 12);
+pub const REFER: FsRights = FsRights(1 << 13);
+pub const TRUNCATE: FsRights = FsRights(1 << 14);
+pub const IOCTL_DEV: FsRights = FsRights(1 << 15);
+
+/// A Landlock ABI version cordon knows (`landlock_create_ruleset` with
+/// `LANDLOCK_CREATE_RULESET_VERSION`). A newer kernel's is clamped to the
+/// newest known; 0 (none) is not an ABI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Abi {
+    V1 = 1,
+    V2,
+    V3,
+    V4,
+    V5,
+    V6,
+    V7,
+}
+
+impl Abi {
+    pub const NEWEST: Abi = Abi::V7;
+
+    /// The known ABI at or below `version`: a newer kernel's is clamped to
+    /// [`Abi::NEWEST`], 0 or less is `None`.
+    pub fn clamped(version: i64) -> Option<Abi> {
+        const ALL: [Abi; 7] = [
+            Abi::V1,
+            Abi::V2,
+            Abi::V3,
+            Abi::V4,
+            Abi::V5,
+            Abi::V6,
+            Abi::V7,
+        ];
+        match version {
+            ..=0 => None,
+            v => Some(ALL[(v.min(ALL.len() as i64) - 1) as usize]),
+        }
+    }
+}
+
 /// Every filesystem right with its name and the ABI that introduced it.
-pub const FS_RIGHTS: [(&str, u64, u8); 16] = [
-    ("execute", 1 << 0, 1),
-    ("write_file", 1 << 1, 1),
-    ("read_file", 1 << 2, 1),
-    ("read_dir", 1 << 3, 1),
-    ("remove_dir", 1 << 4, 1),
-    ("remove_file", 1 << 5, 1),
-    ("make_char", 1 << 6, 1),
-    ("make_dir", 1 << 7, 1),
-    ("make_reg", 1 << 8, 1),
-    ("make_sock", 1 << 9, 1),
-    ("make_fifo", 1 << 10, 1),
-    ("make_block", 1 << 11, 1),
-    ("make_sym", 1 << 12, 1),
-    ("refer", 1 << 13, 2),
-    ("truncate", 1 << 14, 3),
-    ("ioctl_dev", 1 << 15, 5),
+pub const FS_RIGHTS: [(&str, FsRights, Abi); 16] = [
+    ("execute", EXECUTE, Abi::V1),
+    ("write_file", WRITE_FILE, Abi::V1),
+    ("read_file", READ_FILE, Abi::V1),
+    ("read_dir", READ_DIR, Abi::V1),
+    ("remove_dir", REMOVE_DIR, Abi::V1),
+    ("remove_file", REMOVE_FILE, Abi::V1),
+    ("make_char", MAKE_CHAR, Abi::V1),
+    ("make_dir", MAKE_DIR, Abi::V1),
+    ("make_reg", MAKE_REG, Abi::V1),
+    ("make_sock", MAKE_SOCK, Abi::V1),
+    ("make_fifo", MAKE_FIFO, Abi::V1),
+    ("make_block", MAKE_BLOCK, Abi::V1),
+    ("make_sym", MAKE_SYM, Abi::V1),
+    ("refer", REFER, Abi::V2),
+    ("truncate", TRUNCATE, Abi::V3),
+    ("ioctl_dev", IOCTL_DEV, Abi::V5),
 ];
 
 /// The highest ABI cordon knows how to use (Linux 6.15).
-pub const MAX_ABI: u8 = 7;
-
-const fn bits(names: &[&str]) -> u64 {
-    let mut out = 0;
-    let mut i = 0;
-    while i < names.len() {
-        let mut j = 0;
-        while j < FS_RIGHTS.len() {
-            if const_eq(FS_RIGHTS[j].0, names[i]) {
-                out |= FS_RIGHTS[j].1;
-            }
-            j += 1;
-        }
-        i += 1;
-    }
-    out
-}
-
-const fn const_eq(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < a.len() {
-        if a[i] != b[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
-}
+pub const MAX_ABI: u8 = Abi::NEWEST as u8;
 
 /// Reading and running files.
-pub const READ: FsRights = FsRights(bits(&["execute", "read_file", "read_dir"]));
+pub const READ: FsRights = EXECUTE.with(READ_FILE).with(READ_DIR);
 /// Rights that make sense on a non-directory (the kernel rejects the rest).
-pub const FILE_ONLY: FsRights = FsRights(bits(&[
-    "execute",
-    "write_file",
-    "read_file",
-    "truncate",
-    "ioctl_dev",
-]));
+pub const FILE_ONLY: FsRights = EXECUTE
+    .with(WRITE_FILE)
+    .with(READ_FILE)
+    .with(TRUNCATE)
+    .with(IOCTL_DEV);
 /// Creating device nodes.
-pub const MAKE_DEVICE: FsRights = FsRights(bits(&["make_char", "make_block"]));
+pub const MAKE_DEVICE: FsRights = MAKE_CHAR.with(MAKE_BLOCK);
 /// Devices: everything but executing them or creating device nodes.
-pub const DEVICE: FsRights = FsRights(!bits(&["execute", "make_char", "make_block"]));
+pub const DEVICE: FsRights = FsRights(!0).without(EXECUTE).without(MAKE_DEVICE);
 /// Writable roots: everything but creating device nodes. Only root can make
 /// one, and a node made in a writable root would open the disk or memory
 /// behind it wherever the root is not mounted `nodev` (no private mount
 /// namespace, or later outside the sandbox). Creating files, directories,
 /// fifos, sockets and symlinks stays allowed.
-pub const WRITABLE_ROOT: FsRights = FsRights(!MAKE_DEVICE.0);
+pub const WRITABLE_ROOT: FsRights = FsRights(!0).without(MAKE_DEVICE);
 
 impl FsRights {
-    /// All rights the given ABI knows.
+    /// All rights the given ABI knows (0: none).
     pub fn all(abi: u8) -> FsRights {
-        FsRights(
-            FS_RIGHTS
-                .iter()
-                .filter(|(_, _, since)| *since <= abi)
-                .fold(0, |acc, (_, bit, _)| acc | bit),
-        )
-    }
-    /// The one right called `name` (empty for an unknown name).
-    pub fn named(name: &str) -> FsRights {
-        FsRights(
-            FS_RIGHTS
-                .iter()
-                .find(|(n, _, _)| *n == name)
-                .map_or(0, |(_, bit, _)| *bit),
-        )
+        let Some(abi) = Abi::clamped(abi.into()) else {
+            return FsRights(0);
+        };
+        FS_RIGHTS
+            .iter()
+            .filter(|(_, _, since)| *since <= abi)
+            .fold(FsRights(0), |acc, (_, r, _)| acc | *r)
     }
     pub fn and(self, other: FsRights) -> FsRights {
         FsRights(self.0 & other.0)
@@ -116,7 +150,7 @@ impl FsRights {
     pub fn names(self) -> Vec<&'static str> {
         FS_RIGHTS
             .iter()
-            .filter(|(_, bit, _)| self.0 & bit != 0)
+            .filter(|(_, r, _)| self.0 & r.0 != 0)
             .map(|(name, _, _)| *name)
             .collect()
     }
@@ -302,5 +336,64 @@ impl<'a> RuleIndex<'a> {
     /// the right is granted exactly when such a rule exists.
     pub fn deepest(&self, path: &std::path::Path, want: FsRights) -> Option<&'a Rule> {
         path.ancestors().find_map(|a| self.on(a, want))
+    }
+}
+
+#[cfg(test)]
+mod rights_tests {
+    use super::*;
+
+    /// Each constant is the kernel's bit, as the `landlock` crate (which
+    /// follows the uapi header) has it, and each ABI adds what it should.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn rights_are_the_kernels_bits_and_abis_clamp() {
+        use landlock::{ABI, Access, AccessFs};
+        let pairs = [
+            (EXECUTE, AccessFs::Execute),
+            (WRITE_FILE, AccessFs::WriteFile),
+            (READ_FILE, AccessFs::ReadFile),
+            (READ_DIR, AccessFs::ReadDir),
+            (REMOVE_DIR, AccessFs::RemoveDir),
+            (REMOVE_FILE, AccessFs::RemoveFile),
+            (MAKE_CHAR, AccessFs::MakeChar),
+            (MAKE_DIR, AccessFs::MakeDir),
+            (MAKE_REG, AccessFs::MakeReg),
+            (MAKE_SOCK, AccessFs::MakeSock),
+            (MAKE_FIFO, AccessFs::MakeFifo),
+            (MAKE_BLOCK, AccessFs::MakeBlock),
+            (MAKE_SYM, AccessFs::MakeSym),
+            (REFER, AccessFs::Refer),
+            (TRUNCATE, AccessFs::Truncate),
+            (IOCTL_DEV, AccessFs::IoctlDev),
+        ];
+        for (ours, theirs) in pairs {
+            assert_eq!(ours.0, theirs as u64, "{:?}", ours.names());
+        }
+        for (n, abi) in [
+            (1, ABI::V1),
+            (2, ABI::V2),
+            (3, ABI::V3),
+            (4, ABI::V4),
+            (5, ABI::V5),
+            (6, ABI::V6),
+        ] {
+            assert_eq!(
+                FsRights::all(n).0,
+                AccessFs::from_all(abi).bits(),
+                "ABI {n}"
+            );
+        }
+    }
+
+    #[test]
+    fn abi_versions_clamp_to_the_newest_known() {
+        assert_eq!(Abi::clamped(0), None);
+        assert_eq!(Abi::clamped(-38), None);
+        assert_eq!(Abi::clamped(3), Some(Abi::V3));
+        assert_eq!(Abi::clamped(99), Some(Abi::NEWEST));
+        assert_eq!(FsRights::all(0), FsRights(0));
+        assert_eq!(FsRights::all(99), FsRights::all(MAX_ABI));
+        assert!(!DEVICE.contains(EXECUTE) && WRITABLE_ROOT.contains(MAKE_SYM));
     }
 }

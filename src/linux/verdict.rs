@@ -56,9 +56,9 @@ fn write(
     // Writing an existing file needs write_file on it; anything else
     // (a new file, or into a directory) needs make_reg where it is created.
     let want = if l.exists && !l.is_dir {
-        FsRights::named("write_file")
+        super::landlock::WRITE_FILE
     } else {
-        FsRights::named("make_reg")
+        super::landlock::MAKE_REG
     };
     let granted = landlock(rs, idx, &l.resolved, want, "outside every writable root");
     let Some((w, p)) = plan.protection_for(&l.resolved) else {
@@ -105,21 +105,19 @@ pub fn verdict(plan: &Plan, art: Option<&Artifacts>, l: &Lookup, namespace: bool
             )),
             Some(rs) => {
                 let idx = RuleIndex::new(rs);
-                let read_right = if l.is_dir { "read_dir" } else { "read_file" };
+                let read_right = if l.is_dir {
+                    super::landlock::READ_DIR
+                } else {
+                    super::landlock::READ_FILE
+                };
                 (
-                    landlock(
-                        rs,
-                        &idx,
-                        &l.resolved,
-                        FsRights::named(read_right),
-                        "outside the read scope",
-                    ),
+                    landlock(rs, &idx, &l.resolved, read_right, "outside the read scope"),
                     write(plan, art, rs, &idx, l, namespace),
                     landlock(
                         rs,
                         &idx,
                         &l.resolved,
-                        FsRights::named("execute"),
+                        super::landlock::EXECUTE,
                         "outside the read scope",
                     ),
                 )
