@@ -3,6 +3,7 @@
 //! protected subpaths) but changes nothing, so every OS can compute it.
 
 mod display;
+pub mod env;
 pub mod fs;
 mod git;
 mod gitconfig;
@@ -12,6 +13,7 @@ pub mod terminals;
 mod verdict;
 
 pub use display::shown;
+pub use env::ChildEnv;
 pub use fs::{FileId, Handle};
 pub use git::{
     GitEnv, GitOptions, GitPlan, Pin as GitPin, Repo as GitRepo, Scan as GitScan, ScanStats,
@@ -32,12 +34,28 @@ use crate::policy::{MacosExtensions, Network, PathSpec, Policy};
 
 /// The environment the plan is resolved in. Passed in (not read globally) so
 /// resolution is reproducible and testable.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Env {
     pub tmpdir: Option<OsString>,
     pub home: Option<OsString>,
     /// The terminals on fds 0-2 (`terminals.rs`).
     pub terminals: Vec<Terminal>,
+    /// The caller's variables, which the policy's `[env]` filters for the
+    /// command (`env.rs`).
+    pub vars: Vec<(OsString, OsString)>,
+}
+
+impl std::fmt::Debug for Env {
+    /// Variable names only: a value may be a secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<_> = self.vars.iter().map(|(k, _)| k).collect();
+        f.debug_struct("Env")
+            .field("tmpdir", &self.tmpdir)
+            .field("home", &self.home)
+            .field("terminals", &self.terminals)
+            .field("vars", &names)
+            .finish()
+    }
 }
 
 impl Env {
@@ -46,6 +64,7 @@ impl Env {
             tmpdir: std::env::var_os("TMPDIR").filter(|v| !v.is_empty()),
             home: std::env::var_os("HOME").filter(|v| !v.is_empty()),
             terminals: terminals::of_process(),
+            vars: std::env::vars_os().collect(),
         }
     }
 }
@@ -232,6 +251,8 @@ pub struct Plan {
     #[serde(rename = "policy")]
     pub policy_name: String,
     pub cwd: PathBuf,
+    /// The command's environment (names only when printed).
+    pub env: ChildEnv,
     /// The working directory as resolved, held open.
     #[serde(skip)]
     pub cwd_handle: Handle,
@@ -724,6 +745,7 @@ pub fn resolve(policy: &Policy, cwd: &Path, env: &Env) -> Result<Plan> {
     Ok(Plan {
         policy_name: policy.name.clone(),
         cwd,
+        env: self::env::compute(&policy.env, &env.vars),
         cwd_handle,
         slash,
         sandboxed,

@@ -3,12 +3,14 @@
 //! harness JSON shapes, CLI flags) ends up as one [`Policy`].
 
 mod builtin;
+mod env;
 mod macos;
 mod merge;
 mod request;
 mod source;
 
 pub use builtin::{BUILTIN_NAMES, DEFAULT_PROFILE, builtin_text};
+pub use env::{CORDON_PREFIX, EnvDecl, EnvPolicy, Inherit, Pattern, SetVar, glob_match};
 pub use macos::{Automation, MacosExtensions, Preferences, valid_bundle_id};
 pub use merge::merge_permissions;
 pub use request::{Execution, ExecutionKind, Request, parse_request, read_request, request_policy};
@@ -127,6 +129,8 @@ pub struct Policy {
     pub scan_nested_git: bool,
     pub network: Network,
     pub macos: MacosExtensions,
+    /// Which of the caller's variables reach the command (`[env]`).
+    pub env: EnvPolicy,
 }
 
 impl Policy {
