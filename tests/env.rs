@@ -557,3 +557,71 @@ fn reruns_keep_the_turns_environment_policy() {
         }
     }
 }
+
+/// `explain --json`'s account of the environment is what the command
+/// gets: every caller variable it lists as removed is absent, every other
+/// one arrives with its value, and the set names arrive (claims.rs's rule
+/// for the other profile keys).
+#[test]
+fn explains_account_of_the_environment_matches_the_command() {
+    for user in users() {
+        let ws = Ws::new(user);
+        let extra = [("CORDON_SANDBOX", "fake"), ("OLDPWD", "/")];
+        let caller: BTreeMap<String, String> = caller_env(&ws, &extra).into_iter().collect();
+        for flags in [
+            &[][..],
+            &["--env-inherit", "core"],
+            &[
+                "--env-inherit",
+                "none",
+                "--keepenv",
+                "PATH",
+                "--keepenv",
+                "*_token",
+            ],
+            &[
+                "--unsetenv",
+                "LC_*",
+                "--keepenv",
+                "MY_API_KEY",
+                "--setenv",
+                "EDITOR=x",
+            ],
+            &["-p", "full-access", "--setenv", "NEW=1"],
+        ] {
+            let mut args = vec!["explain", "--json"];
+            args.extend_from_slice(flags);
+            let out = cordon_env(&ws, &extra, &args);
+            assert_eq!(out.status, 0, "{out:?}");
+            let j: Value = serde_json::from_str(out.stdout.trim()).unwrap();
+            let removed: Vec<&str> = j["plan"]["env"]["removed"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["name"].as_str().unwrap())
+                .collect();
+            let set: Vec<&str> = j["plan"]["env"]["set"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["name"].as_str().unwrap())
+                .collect();
+            let got = child_env(&ws, &extra, flags);
+            for (k, v) in &caller {
+                let ctx = format!("{user:?} {flags:?} {k}");
+                if k.starts_with("CORDON_SANDBOX") {
+                    assert!(removed.contains(&k.as_str()), "{ctx}");
+                } else if set.contains(&k.as_str()) {
+                    assert!(got.contains_key(k), "{ctx}");
+                } else if removed.contains(&k.as_str()) {
+                    assert!(!got.contains_key(k), "{ctx}: explain says removed");
+                } else {
+                    assert_eq!(got.get(k), Some(v), "{ctx}: explain says it passes");
+                }
+            }
+            for s in &set {
+                assert!(got.contains_key(*s), "{flags:?}: set {s}");
+            }
+        }
+    }
+}
