@@ -2563,6 +2563,114 @@ fn leftover_processes_are_killed_when_the_command_exits() {
     }
 }
 
+/// Adversarial pass 2: the reaper (in the sandbox's Landlock domain, with
+/// no seccomp filter) could be killed by the command, so its leftovers
+/// lived on, or attached with ptrace and made to run a shell free of the
+/// filter (prlimit on outside processes, UDP with the network off, raw
+/// sockets as root). The command now runs in a domain nested in the
+/// reaper's: signals and ptrace towards it fail with EPERM, and the
+/// leftover still dies. The control: the same calls on a process of the
+/// same user outside any sandbox succeed.
+#[test]
+fn the_reaper_cannot_be_killed_or_traced_by_the_command() {
+    let _host = host_sockets_unchanged();
+    for user in users() {
+        let ws = Ws::new(user);
+        let p = probe_bin().display().to_string();
+        // Control: a process of the same user, outside: attach works.
+        let target = victim(&ws, &[]);
+        control(&ws, &["ptrace-attach", &target.pid]).assert_ok();
+        control(&ws, &["kill", &target.pid, "0"]).assert_ok();
+        drop(target);
+        // Only this run's sentinel and reaper: their command lines (cordon's
+        // own, copied by fork) carry this token; other tests' do not.
+        let token = format!("reaper-test-{}-{user:?}", std::process::id());
+        let script = format!(
+            "for pid in $(pgrep -f '^[^ ]*cordon run -- sh -c .*{token}'); do \
+               echo \"pid $pid\"; {p} ptrace-attach $pid; {p} kill $pid 9; {p} kill $pid 0; \
+             done; \
+             setsid {p} sleep 60 >/dev/null 2>&1 </dev/null & echo \"leftover $!\" # {token}"
+        );
+        let out = cordon(&ws, &["run", "--", "sh", "-c", &script]);
+        assert_eq!(out.status, 0, "{user:?}: {out:?}");
+        let pids = out.stdout.lines().filter(|l| l.starts_with("pid ")).count();
+        // The sentinel (outside) and the reaper (the parent domain).
+        assert!(pids >= 2, "{user:?}: {out:?}");
+        let results: Vec<serde_json::Value> = out
+            .stdout
+            .lines()
+            .filter(|l| l.starts_with('{'))
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(results.len(), 3 * pids, "{out:?}");
+        for r in &results {
+            assert_eq!(r["error"], "EPERM", "{user:?}: {r}");
+        }
+        let leftover = out
+            .stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("leftover "))
+            .unwrap()
+            .to_string();
+        let gone = (0..300).any(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            std::fs::read_to_string(format!("/proc/{leftover}/stat"))
+                .map_or(true, |s| s.contains(") Z "))
+        });
+        assert!(
+            gone,
+            "{user:?}: the leftover {leftover} outlived the sandbox"
+        );
+    }
+}
+
+/// Adversarial pass 2: root's placeholders in a shared sticky directory
+/// (`/tmp`) stayed behind when an unprivileged run took them over and
+/// ended last: its sentinel may not remove root's entries there. The run
+/// whose user owns a placeholder now waits for the others and removes it.
+#[test]
+fn placeholders_go_when_another_users_run_ends_last() {
+    if !is_root() {
+        return eprintln!("note: not root, so this test is skipped (it needs two users)");
+    }
+    let ws = Ws::new(User::Nobody);
+    // Like /tmp: root's, sticky, writable by everyone (the owner of a
+    // sticky directory may remove anything in it).
+    let shared = ws.mkdir("shared");
+    std::os::unix::fs::chown(&shared, Some(0), Some(0)).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let agents = shared.join(".agents");
+    let c = cordon_bin().to_str().unwrap();
+    let w = shared.to_str().unwrap();
+    let spawn = |user: User, secs: &str| {
+        command_as(
+            user,
+            &ws.work(),
+            &ws.env(),
+            &[c, "run", "-w", w, "--", "sleep", secs],
+        )
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap()
+    };
+    let mut first = spawn(User::Root, "1");
+    let made = (0..500).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        agents.exists()
+    });
+    assert!(made, "root's run made no placeholder");
+    let owner = std::fs::metadata(&agents).unwrap().uid();
+    assert_eq!(owner, 0);
+    let mut second = spawn(User::Nobody, "3");
+    assert!(first.wait().unwrap().success());
+    assert!(second.wait().unwrap().success());
+    let gone = (0..600).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        !agents.exists()
+    });
+    assert!(gone, "root's placeholder {} stayed", agents.display());
+}
+
 /// Sibling of item 12: sockets of the caller's own session run commands
 /// outside the sandbox (tmux `new-window`, an ssh-agent signing with the
 /// user's keys) even when they lie in a writable root such as /tmp; they
@@ -2674,5 +2782,33 @@ fn git_hooks_path_stepping_back_through_a_directory() {
                 "{user:?} x_exists={x_exists}: the planted hook ran"
             );
         }
+    }
+}
+
+/// Adversarial pass 3, F1: a second writable root closed by an earlier run
+/// (`chmod 000`): planning, as the caller, could not see its `.git` and
+/// took it for missing, and the placeholder it could not make was skipped
+/// as "uncreatable", so the next command opened the root again and wrote
+/// `.git/config`. A closed directory of the caller's is refused (125); root
+/// passes the mode and keeps `.git` read-only.
+#[test]
+fn a_closed_writable_root_does_not_unpin_its_git_directory() {
+    for user in users() {
+        let ws = Ws::new(user);
+        ws.write("outside/ws2/.git/config", "[core]\n");
+        let ws2 = ws.s("outside/ws2");
+        let config = ws.s("outside/ws2/.git/config");
+        let w = ["-w", ws2.as_str()];
+        sandboxed(&ws, &w, &["write", &config]).assert_errno("EROFS");
+        sandboxed(&ws, &w, &["chmod", &ws2, "0"]).assert_ok();
+        let script = format!("chmod 755 {ws2}; $P write {config}");
+        let out = sandboxed_sh(&ws, &w, &script);
+        match user {
+            User::Root => out.assert_errno("EROFS"),
+            User::Nobody => out.assert_refused("a directory you own"),
+        };
+        std::fs::set_permissions(&ws2, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        assert_eq!(ws.read("outside/ws2/.git/config"), "[core]\n", "{user:?}");
     }
 }

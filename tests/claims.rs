@@ -257,6 +257,30 @@ fn check_feature(w: &World, p: &Profile, f: &Value) {
             assert_eq!(Path::new(&new).exists(), !enforced, "{ctx}");
             let _ = std::fs::remove_file(&new);
         }
+        "deny" | "deny-waived" => {
+            // A file the host holds there (the path itself, or one inside
+            // a denied directory): hidden (EACCES at the inert /dev/null or
+            // the mode-000 tmpfs, ENOENT when root passes the mode), or
+            // readable when waived or not enforced.
+            let target = if Path::new(&path).is_dir() {
+                std::fs::read_dir(&path).ok().and_then(|d| {
+                    d.flatten()
+                        .find(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                        .map(|e| e.path().display().to_string())
+                })
+            } else {
+                Some(path.clone())
+            };
+            let lifted = f["feature"].as_str().unwrap_or("").contains(" lifted by ");
+            if let Some(t) = target.filter(|_| !lifted) {
+                let got = result(&run(&["read", &t])).0;
+                if enforced && kind == "deny" {
+                    assert!(got == "EACCES" || got == "ENOENT", "{ctx}: {t}: {got}");
+                } else {
+                    assert_eq!(got, "ok", "{ctx}: {t}");
+                }
+            }
+        }
         "metadata" => {
             // The caller's own file outside the roots: chmod is allowed by
             // DAC and not checked by Landlock; the read-only world says no.

@@ -73,6 +73,7 @@ fn base_plan(read: ReadScope, writable: Vec<WritableRoot>, network: bool) -> Pla
             unix_sockets: true,
         },
         protected_names: PROTECTED.iter().map(|s| s.to_string()).collect(),
+        deny: Default::default(),
         macos: MacosExtensions::default(),
         kill_leftovers: true,
     }
@@ -90,6 +91,49 @@ fn workspace_write(network: bool) -> Plan {
         ],
         network,
     )
+}
+
+/// workspace-write with deny entries: a denied directory with a lifted
+/// file inside, a denied file, a missing entry, a glob in the workspace.
+fn with_denies() -> Plan {
+    let mut plan = workspace_write(false);
+    let denied = |path: &str, dir: bool, lifted: Vec<plan::Lift>| plan::Denied {
+        path: path.into(),
+        spelled: None,
+        entry: ":secrets".into(),
+        origin: "profile workspace-write: file_system.deny".into(),
+        is_dir: dir,
+        lifted,
+        handle: Default::default(),
+    };
+    plan.deny = plan::DenyPlan {
+        denied: vec![
+            denied(
+                "/Users/me/.ssh",
+                true,
+                vec![plan::Lift {
+                    path: "/Users/me/.ssh/known_hosts".into(),
+                    is_dir: false,
+                    by: "--allow-read".into(),
+                    handle: Default::default(),
+                }],
+            ),
+            denied("/Users/me/.netrc", false, vec![]),
+        ],
+        waived: vec![],
+        globs: vec![plan::GlobMatch {
+            entry: "**/.env".into(),
+            origin: "--deny-read".into(),
+            bases: vec!["/Users/me/repo".into()],
+            pattern: "**/.env".into(),
+            depth: 12,
+            matches: 1,
+            cut_at_depth: 0,
+            closed: vec![],
+        }],
+        absent: vec!["/Users/me/.aws".into()],
+    };
+    plan
 }
 
 fn read_only() -> Plan {
@@ -208,6 +252,7 @@ fn golden_profiles() {
         ("workspace-write", workspace_write(false)),
         ("network-on", workspace_write(true)),
         ("restricted-read", restricted_read()),
+        ("deny", with_denies()),
     ] {
         let profile = compile(&plan);
         lint(&profile);
@@ -252,6 +297,7 @@ fn all_plans() -> Vec<Plan> {
         escaping_plan(),
         sibling_plan(),
         unprotected_plan(),
+        with_denies(),
     ];
     plans.extend(extension_plans().into_iter().map(|(_, p)| p));
     plans
@@ -371,13 +417,43 @@ fn under(path: &Path, dir: &Path) -> bool {
     path.starts_with(dir)
 }
 
+/// Whether a deny entry hides `path` (and no lift inside it brings it
+/// back). The test plans' globs are all `**/NAME`.
+fn plan_hides(plan: &Plan, path: &Path) -> bool {
+    let d = &plan.deny;
+    let lifted = d
+        .denied
+        .iter()
+        .flat_map(|x| &x.lifted)
+        .any(|l| under(path, &macos_path(&l.path)));
+    let named = d
+        .denied
+        .iter()
+        .map(|x| &x.path)
+        .chain(&d.absent)
+        .any(|p| under(path, &macos_path(p)));
+    let globbed = d.globs.iter().any(|g| {
+        let name = g
+            .pattern
+            .strip_prefix("**/")
+            .expect("test globs are **/NAME");
+        g.bases.iter().any(|b| {
+            path.strip_prefix(macos_path(b))
+                .is_ok_and(|rel| rel.components().any(|c| c.as_os_str() == name))
+        })
+    });
+    (named && !lifted) || globbed
+}
+
 /// The plan's verdict on writing `path` (contract section 2): inside a
 /// writable root and not inside any protected path or its target.
 fn plan_may_write(plan: &Plan, path: &Path) -> bool {
     let path = macos_path(path);
-    plan.writable
-        .iter()
-        .any(|w| under(&path, &macos_path(&w.root.path)))
+    !plan_hides(plan, &path)
+        && plan
+            .writable
+            .iter()
+            .any(|w| under(&path, &macos_path(&w.root.path)))
         && !plan.protected().any(|(_, p)| {
             under(&path, &macos_path(&p.path)) || under(&path, &macos_path(&p.target))
         })
@@ -386,6 +462,18 @@ fn plan_may_write(plan: &Plan, path: &Path) -> bool {
 /// The plan's verdict on reading `path` outside the platform set.
 fn plan_may_read(plan: &Plan, path: &Path) -> bool {
     let path = macos_path(path);
+    if plan_hides(plan, &path) {
+        return false;
+    }
+    if plan
+        .deny
+        .denied
+        .iter()
+        .flat_map(|x| &x.lifted)
+        .any(|l| under(&path, &macos_path(&l.path)))
+    {
+        return true;
+    }
     match &plan.read {
         ReadScope::All => true,
         ReadScope::Restricted { roots, .. } => roots
@@ -406,6 +494,9 @@ fn corpus(plan: &Plan) -> Vec<PathBuf> {
         "/Users/me/other/file",
         "/Users/me",
         "/Users/me/.ssh/id_ed25519",
+        "/Users/me/.ssh/known_hosts",
+        "/Users/me/.netrc",
+        "/Users/me/.aws/credentials",
         "/Users/other/repo/file",
         "/private/etc/passwd",
         "/etc/hosts",
@@ -429,6 +520,9 @@ fn corpus(plan: &Plan) -> Vec<PathBuf> {
             "/.cordon",
             "/.cordon/state",
             "/.agents/x",
+            "/.env",
+            "/app/.env",
+            "/app/.envrc",
             "/sub/.git/config",
             "/a \"quoted\" name",
             "/with space/and\\backslash",
@@ -613,6 +707,36 @@ fn missing_protected_paths_cannot_be_created() {
         !a("file-write-create", "/tmp/scratch"),
         "unmapped path matched"
     );
+}
+
+#[test]
+fn denied_paths_are_neither_readable_nor_writable_lifts_and_globs_included() {
+    let plan = with_denies();
+    let profile = compile(&plan);
+    let parsed = lint(&profile);
+    let a = |op: &str, p: &str| sbpl::allows(&parsed, &profile.params, op, p);
+    for p in [
+        "/Users/me/.ssh",
+        "/Users/me/.ssh/id_ed25519",
+        "/Users/me/.netrc",
+        "/Users/me/.aws/credentials",
+        "/Users/me/repo/.env",
+        "/Users/me/repo/app/config/.env",
+    ] {
+        assert!(!a("file-read-data", p), "read {p}");
+        assert!(!a("file-write-data", p), "write {p}");
+    }
+    // What stays: the lifted file, siblings, look-alikes.
+    for p in [
+        "/Users/me/.ssh/known_hosts",
+        "/Users/me/.netrc2",
+        "/Users/me/repo/.envrc",
+        "/Users/me/repo/env",
+    ] {
+        assert!(a("file-read-data", p), "read {p}");
+    }
+    assert!(a("file-write-data", "/Users/me/repo/app/main.rs"));
+    assert!(!a("file-write-data", "/Users/me/.ssh/known_hosts"));
 }
 
 #[test]
@@ -834,7 +958,10 @@ fn cli_flags_reach_the_profile() {
     let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     let profile = v["profile"].as_str().unwrap();
     let parsed = sbpl::lint(profile, &json_params(&v)).unwrap();
-    assert!(json_params(&v).is_empty(), "read-only writes nothing");
+    assert!(
+        json_params(&v).iter().all(|(k, _)| !k.starts_with('W')),
+        "read-only writes nothing"
+    );
     assert!(sbpl::allows(&parsed, &[], "network-outbound", ""));
     assert!(sbpl::allows(&parsed, &[], "user-preference-write", ""));
     assert!(profile.contains("(appleevent-destination \"com.apple.Notes\")"));

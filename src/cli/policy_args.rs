@@ -26,9 +26,14 @@ pub struct PolicyArgs {
     /// Add a writable root (repeatable).
     #[arg(short = 'w', long = "writable-root", value_name = "PATH")]
     pub writable_root: Vec<OsString>,
-    /// Add a readable path when reads are restricted (repeatable).
+    /// Add a readable path when reads are restricted; lifts a deny entry
+    /// it names or lies in (repeatable).
     #[arg(long, value_name = "PATH")]
     pub allow_read: Vec<OsString>,
+    /// Neither readable nor writable, even inside a root: a path, `~/...`,
+    /// `:secrets` or a glob such as `**/.env` (repeatable).
+    #[arg(long, value_name = "PATH")]
+    pub deny_read: Vec<OsString>,
     /// Add a writable path (repeatable).
     #[arg(long, value_name = "PATH")]
     pub allow_write: Vec<OsString>,
@@ -157,10 +162,20 @@ impl PolicyArgs {
             p.add_write(spec(w, "--allow-write")?, "--allow-write");
         }
         for r in &self.allow_read {
-            let s = spec(r, "--allow-read")?;
-            if p.restricts_reads() {
-                p.add_read(s, "--allow-read");
-            }
+            p.add_read_or_lift(spec(r, "--allow-read")?, "--allow-read");
+        }
+        for d in &self.deny_read {
+            let text = d.to_str().ok_or_else(|| {
+                Error::new(format!(
+                    "--deny-read {}: not valid UTF-8; name a UTF-8 path or a directory above it",
+                    d.to_string_lossy().escape_debug()
+                ))
+            })?;
+            let spec = policy::DenySpec::parse(text, "--deny-read").map_err(Error::new)?;
+            p.add_deny(policy::DenyEntry {
+                spec,
+                origin: "--deny-read".into(),
+            });
         }
         if self.network {
             p.network.enabled = true;

@@ -24,16 +24,17 @@ fn landlock_err(what: &str) -> impl Fn(landlock::RulesetError) -> Error + '_ {
     }
 }
 
-/// A Landlock ruleset with every rule added, not yet enforced.
-pub struct Prepared(Option<RulesetCreated>);
+/// A Landlock ruleset with every rule added, not yet enforced, and the
+/// rules to add by name once the namespace exists.
+pub struct Prepared(Option<(RulesetCreated, Vec<super::landlock::Rule>)>);
 
 /// Creates the ruleset and adds every rule, from the descriptors planning
 /// opened and checked: a name swapped for a symlink since then cannot
 /// redirect a rule. Done before the namespace, so the plan's descriptors
 /// can be closed before the namespace opens as many again; the rules hold
 /// the inodes, not the descriptors.
-pub fn prepare(art: &Artifacts) -> Result<Prepared> {
-    let Some(plan) = &art.landlock else {
+pub fn prepare(ruleset: Option<&super::landlock::Ruleset>) -> Result<Prepared> {
+    let Some(plan) = ruleset else {
         return Ok(Prepared(None));
     };
     // HardRequirement: the ABI was chosen from the kernel's, so anything the
@@ -71,20 +72,23 @@ pub fn prepare(art: &Artifacts) -> Result<Prepared> {
             })?;
         added.map_err(landlock_err("adding a rule"))?;
     }
-    Ok(Prepared(Some(created)))
+    let late = plan
+        .rules
+        .iter()
+        .filter(|r| r.after_namespace)
+        .cloned()
+        .collect();
+    Ok(Prepared(Some((created, late))))
 }
 
 /// Adds the rules on paths cordon itself made in the namespace (the
 /// private `/dev/shm`), by name: nothing else can have made them, then
 /// enforces the ruleset.
-fn restrict(prepared: Prepared, art: &Artifacts, in_namespace: bool) -> Result<()> {
-    let (Some(mut created), Some(plan)) = (prepared.0, &art.landlock) else {
+fn restrict(prepared: Prepared, in_namespace: bool) -> Result<()> {
+    let Some((mut created, late)) = prepared.0 else {
         return Ok(());
     };
-    let late = plan
-        .rules
-        .iter()
-        .filter(|r| r.after_namespace && (in_namespace || !r.namespace_only));
+    let late = late.iter().filter(|r| in_namespace || !r.namespace_only);
     for rule in late {
         let fd = PathFd::new(&rule.path).map_err(|e| {
             Error::new(format!(
@@ -100,6 +104,24 @@ fn restrict(prepared: Prepared, art: &Artifacts, in_namespace: bool) -> Result<(
     created
         .restrict_self()
         .map_err(landlock_err("restrict_self"))?;
+    Ok(())
+}
+
+/// Puts the command in a Landlock domain nested in the reaper's: one more
+/// layer, scopes only. Landlock refuses signals and ptrace towards a parent
+/// domain, so the command can neither kill the reaper (and keep its
+/// leftovers alive) nor attach to it (the reaper carries no seccomp
+/// filter); the reaper's kill(-1) still reaches every process of the
+/// nested domain, and of domains nested further.
+fn shield_reaper() -> Result<()> {
+    Ruleset::default()
+        .set_compatibility(CompatLevel::HardRequirement)
+        .scope(Scope::AbstractUnixSocket | Scope::Signal)
+        .map_err(landlock_err("scoping the command apart from the reaper"))?
+        .create()
+        .map_err(landlock_err("creating the command's nested domain"))?
+        .restrict_self()
+        .map_err(landlock_err("entering the command's nested domain"))?;
     Ok(())
 }
 
@@ -167,13 +189,16 @@ pub fn apply(
         super::caps::restrict(keep)
             .map_err(|e| Error::new(format!("dropping capabilities failed: {e}; nothing ran")))?;
     }
-    restrict(landlock, art, in_namespace)?;
+    restrict(landlock, in_namespace)?;
     // The reaper needs only the Landlock domain (its kill(-1) is scoped by
     // it), so it is forked now and finishes forking while the filter loads.
     let reaper = (art.leftovers == super::Leftovers::Reaper)
         .then(super::sentinel::start_reaper)
         .transpose()
         .map_err(|e| Error::new(format!("cannot start the reaper process: {e}; nothing ran")))?;
+    if reaper.is_some() {
+        shield_reaper()?;
+    }
     let prog: Vec<seccompiler::sock_filter> = art
         .seccomp
         .bpf

@@ -187,6 +187,29 @@ fn filesystem(plan: &Plan, art: &Artifacts, rs: &Ruleset, namespace: bool, out: 
         "writes elsewhere",
         "denied by landlock (no rule grants write outside the writable roots and devices)",
     ));
+    let e = art.deny_enforcement(namespace);
+    for d in &plan.deny.denied {
+        let mut what = format!("deny {} ({} from {})", d.path.display(), d.entry, d.origin);
+        for l in &d.lifted {
+            what.push_str(&format!("; {} lifted by {}", l.path.display(), l.by));
+        }
+        let f = Feature {
+            enforced: e.enforced,
+            ..yes("deny", what, e.mechanism.clone())
+        };
+        out.push(f.at(&d.path));
+    }
+    for w in &plan.deny.waived {
+        let what = format!("deny {} ({} from {})", w.path.display(), w.entry, w.origin);
+        out.push(
+            yes(
+                "deny-waived",
+                what,
+                format!("not applied: {} names it", w.by),
+            )
+            .at(&w.path),
+        );
+    }
 }
 
 /// A Landlock feature that is a gap below some ABI: enforced unless

@@ -45,9 +45,20 @@ pub fn enter(plan: &Plan, art: &Artifacts, best_effort: bool, chdir: Option<&Pat
     // Landlock's rules are added now, from the descriptors planning opened;
     // they hold the inodes themselves, so the descriptors can go before the
     // namespace opens one per writable root again.
-    let landlock = super::apply::prepare(art)?;
-    plan.release_handles();
     let in_namespace = namespace_possible(art, best_effort)?;
+    // Without the namespace, deny entries are carved out of the rules.
+    let carved = match &art.landlock {
+        Some(rs) if !in_namespace && !plan.deny.denied.is_empty() => {
+            Some(super::carve::carve(rs, &plan.deny.denied).map_err(|e| {
+                Error::new(format!(
+                    "cannot carve the deny entries out of the Landlock rules ({e}); nothing ran"
+                ))
+            })?)
+        }
+        _ => None,
+    };
+    let landlock = super::apply::prepare(carved.as_ref().or(art.landlock.as_ref()))?;
+    plan.release_handles();
     let held = if in_namespace {
         let list: Vec<_> = art.mounts.placeholders().cloned().collect();
         sentinel::prepare(&list).map_err(|e| {

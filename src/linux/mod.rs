@@ -16,6 +16,8 @@ mod apply;
 #[cfg(target_os = "linux")]
 pub use apply::apply;
 #[cfg(target_os = "linux")]
+mod carve;
+#[cfg(target_os = "linux")]
 pub mod launch;
 #[cfg(target_os = "linux")]
 pub mod namespace;
@@ -101,6 +103,32 @@ impl fmt::Display for Leftovers {
             }
         };
         writeln!(f, "leftovers: {what}")
+    }
+}
+
+impl Artifacts {
+    /// How a deny entry is enforced, with the namespace entered or not: in
+    /// it, a mount hides the path; without it, Landlock grants everything
+    /// around the path and not the path (`landlock::carve`).
+    pub fn deny_enforcement(&self, namespace: bool) -> mounts::Enforcement {
+        let (enforced, mechanism) = match (namespace, &self.landlock) {
+            (true, _) => (
+                true,
+                "mount (an empty read-only tmpfs, or an inert /dev/null, over it in the private mount namespace)",
+            ),
+            (false, Some(_)) => (
+                true,
+                "landlock (rules on what lies around it and none on it; the directories above it cannot be listed)",
+            ),
+            (false, None) => (
+                false,
+                "no private mount namespace and no Landlock on this host",
+            ),
+        };
+        mounts::Enforcement {
+            enforced,
+            mechanism: mechanism.to_string(),
+        }
     }
 }
 

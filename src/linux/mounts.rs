@@ -60,11 +60,32 @@ pub enum MountOp {
     /// Bind the placeholder made for a missing protected path onto itself,
     /// read-only.
     Placeholder(Placeholder),
+    /// Hide a denied path: a file under an inert /dev/null (`nodev`: every
+    /// open fails with EACCES), a directory under an empty read-only tmpfs
+    /// (mode 000), with the grants inside it bound back.
+    Deny(DenyMount),
     /// Bind /dev/null (read-only, nodev) over a host daemon's socket:
     /// connect(2) then fails with ECONNREFUSED.
     Mask(PathBuf),
     /// Drop every capability the user namespace gave.
     DropCaps,
+}
+
+/// A denied path and the grants inside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DenyMount {
+    pub path: PathBuf,
+    pub id: Option<FileId>,
+    pub dir: bool,
+    /// Bound back into the empty tmpfs, at the same place.
+    pub lifts: Vec<DenyLift>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DenyLift {
+    pub path: PathBuf,
+    pub id: Option<FileId>,
+    pub dir: bool,
 }
 
 /// A device the private `/dev` holds, bound from the host.
@@ -199,6 +220,21 @@ impl fmt::Display for MountOp {
             }
             MountOp::Pin(p) => write!(f, "pin {} (cannot be renamed or removed)", s(p)),
             MountOp::BindRo { path, .. } => write!(f, "bind-ro {}", s(path)),
+            MountOp::Deny(d) => {
+                if d.dir {
+                    write!(f, "deny {} (an empty read-only tmpfs, mode 000", s(&d.path))?;
+                } else {
+                    write!(
+                        f,
+                        "deny {} (an inert /dev/null: open fails with EACCES",
+                        s(&d.path)
+                    )?;
+                }
+                for l in &d.lifts {
+                    write!(f, "; {} bound back", s(&l.path))?;
+                }
+                write!(f, ")")
+            }
             MountOp::PinLink(p) => write!(f, "bind-ro {} (the symlink itself)", s(p)),
             MountOp::Placeholder(p) => write!(
                 f,
@@ -687,6 +723,18 @@ pub fn compile(
             pinned.join(", ")
         ));
     }
+    if !plan.deny.denied.is_empty() {
+        let names: Vec<String> = plan
+            .deny
+            .denied
+            .iter()
+            .map(|d| plan::shown(&d.path).to_string())
+            .collect();
+        reasons.push(format!(
+            "deny entries {}: Landlock cannot take read access away inside a readable tree",
+            names.join(", ")
+        ));
+    }
     // A session socket is allowed only by a writable root that is the
     // socket itself (`--allow-write $SSH_AUTH_SOCK`, perhaps merged into
     // the root that holds it), not by /tmp.
@@ -764,6 +812,9 @@ pub fn compile(
         .iter()
         .chain(&links)
         .chain(placeholders.iter().map(|p| &p.path))
+        // A denied path's directories too: renamed away inside a writable
+        // root, they would carry the secret to a name no entry denies.
+        .chain(plan.deny.denied.iter().map(|d| &d.path))
         .filter_map(|t| root_of(t).map(|r| between(&r, t)))
         .flatten()
         .filter(|d| !d.ancestors().any(|a| kept_set.contains(a)))
@@ -783,6 +834,25 @@ pub fn compile(
         id: target_id(t),
     }));
     ops.extend(placeholders.into_iter().map(MountOp::Placeholder));
+    // After every bind, so a denied path inside a writable root or a
+    // protected path is hidden on top; outermost first, so one denied
+    // inside another's lift is hidden inside the lift.
+    ops.extend(plan.deny.denied.iter().map(|d| {
+        MountOp::Deny(DenyMount {
+            path: d.path.clone(),
+            id: d.handle.id,
+            dir: d.is_dir,
+            lifts: d
+                .lifted
+                .iter()
+                .map(|l| DenyLift {
+                    path: l.path.clone(),
+                    id: l.handle.id,
+                    dir: l.is_dir,
+                })
+                .collect(),
+        })
+    }));
     ops.extend(masked.into_iter().map(MountOp::Mask));
     if user {
         ops.push(MountOp::DropCaps);

@@ -18,7 +18,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use super::mounts::{Dev, MountOp, MountPlan};
+use super::mounts::{DenyMount, Dev, MountOp, MountPlan};
 use crate::plan::FileId;
 
 /// A failed step: which one, on what, and the errno.
@@ -241,12 +241,16 @@ fn unshare(user: bool, uid: u32, gid: u32) -> Result<()> {
 }
 
 fn tmpfs(p: &Path, options: &str) -> Result<()> {
+    tmpfs_with(p, options, nix::mount::MsFlags::empty())
+}
+
+fn tmpfs_with(p: &Path, options: &str, extra: nix::mount::MsFlags) -> Result<()> {
     use nix::mount::{MsFlags, mount};
     mount(
         Some("tmpfs"),
         p,
         Some("tmpfs"),
-        MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | extra,
         Some(options),
     )
     .map_err(|e| NsError {
@@ -316,6 +320,119 @@ fn private_dev(d: &Dev) -> Result<()> {
     check(rc, || "make /dev read-only".into()).map(drop)
 }
 
+/// Hides a denied path. A file: an inert /dev/null on top (`nodev` makes
+/// every open of it fail with EACCES, root's included; a read-only mount
+/// alone would still let a device node be written). A directory: an empty
+/// tmpfs, mode 000, read-only; the grants inside it (`lifts`) are cloned
+/// first and bound back at their places, under directories mode 0111 (to
+/// be passed through, not listed). The tmpfs exists only in this
+/// namespace, so building it by relative path races with nothing.
+fn deny(d: &DenyMount) -> Result<()> {
+    let at = open_checked(&d.path, d.id)?;
+    if !d.dir {
+        return attach_null(&at, &d.path);
+    }
+    let mut lifts = Vec::with_capacity(d.lifts.len());
+    for l in &d.lifts {
+        let tree = clone_tree(&open_checked(&l.path, l.id)?, &l.path)?;
+        let rel = l.path.strip_prefix(&d.path).map_err(|_| NsError {
+            step: format!(
+                "internal: {} is not inside {}",
+                l.path.display(),
+                d.path.display()
+            ),
+            err: std::io::Error::from_raw_os_error(libc::EINVAL),
+        })?;
+        lifts.push((l, rel, tree));
+    }
+    use nix::mount::MsFlags;
+    // Read-only from the start when there is nothing to bind back.
+    let (options, flags) = if lifts.is_empty() {
+        ("mode=000,size=4k", MsFlags::MS_RDONLY | MsFlags::MS_NOEXEC)
+    } else {
+        ("mode=0111,size=64k", MsFlags::MS_NOEXEC)
+    };
+    // mount(2) through the descriptor's magic link: the object planning
+    // checked, not its name looked up again.
+    let through = format!("/proc/self/fd/{}", at.as_raw_fd());
+    tmpfs_with(Path::new(&through), options, flags).map_err(|e| NsError {
+        step: format!("hide {}: {}", d.path.display(), e.step),
+        err: e.err,
+    })?;
+    let root = open_path(&d.path)?;
+    for (l, rel, tree) in &lifts {
+        let mut at = PathBuf::new();
+        let comps: Vec<_> = rel.components().collect();
+        for (i, c) in comps.iter().enumerate() {
+            at.push(c);
+            let last = i + 1 == comps.len();
+            let name = cpath(&at)?;
+            // SAFETY: a valid directory fd and C string.
+            let rc = unsafe {
+                if last && !l.dir {
+                    libc::mknodat(root.as_raw_fd(), name.as_ptr(), libc::S_IFREG, 0)
+                } else {
+                    libc::mkdirat(root.as_raw_fd(), name.as_ptr(), 0o111)
+                }
+            };
+            if rc != 0 {
+                let e = std::io::Error::last_os_error();
+                if e.raw_os_error() != Some(libc::EEXIST) {
+                    return Err(NsError {
+                        step: format!(
+                            "make the mountpoint {} in the hidden {}",
+                            at.display(),
+                            d.path.display()
+                        ),
+                        err: e,
+                    });
+                }
+            }
+        }
+        let name = cpath(&at)?;
+        // SAFETY: as above; O_PATH of an entry this process just made.
+        let rc = unsafe {
+            libc::openat(
+                root.as_raw_fd(),
+                name.as_ptr(),
+                libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+            )
+        };
+        let point = check(rc.into(), || {
+            format!("open the mountpoint of {}", l.path.display())
+        })
+        .map(fd_from)?;
+        attach(tree, &point, &l.path)?;
+    }
+    if !lifts.is_empty() {
+        // Not recursive: the grants bound back keep their own flags.
+        let ro = attr(libc::MOUNT_ATTR_RDONLY, 0);
+        let rc = setattr(root.as_raw_fd(), c"", libc::AT_EMPTY_PATH, &ro);
+        check(rc, || {
+            format!("make the hidden {} read-only", d.path.display())
+        })?;
+    }
+    Ok(())
+}
+
+/// Binds a read-only, nodev, noexec /dev/null on top of `at`.
+fn attach_null(at: &OwnedFd, p: &Path) -> Result<()> {
+    let null = Path::new("/dev/null");
+    let tree = clone_tree(&open_path(null)?, null)?;
+    let flags = libc::MOUNT_ATTR_RDONLY
+        | libc::MOUNT_ATTR_NOSUID
+        | libc::MOUNT_ATTR_NODEV
+        | libc::MOUNT_ATTR_NOEXEC;
+    let rc = setattr(
+        tree.as_raw_fd(),
+        c"",
+        libc::AT_EMPTY_PATH | libc::AT_RECURSIVE,
+        &attr(flags, 0),
+    );
+    check(rc, || format!("make the mask of {} inert", p.display()))?;
+    attach(&tree, at, p)
+}
+
 /// Binds /dev/null over the socket `p`, read-only and inert, so connecting
 /// to `p` fails with ECONNREFUSED. A socket that went away since the plan
 /// (its daemon stopped) is left alone: there is nothing to connect to.
@@ -336,20 +453,7 @@ fn mask(p: &Path) -> Result<()> {
             err: std::io::Error::from_raw_os_error(libc::ENOTSOCK),
         });
     }
-    let null = Path::new("/dev/null");
-    let tree = clone_tree(&open_path(null)?, null)?;
-    let flags = libc::MOUNT_ATTR_RDONLY
-        | libc::MOUNT_ATTR_NOSUID
-        | libc::MOUNT_ATTR_NODEV
-        | libc::MOUNT_ATTR_NOEXEC;
-    let rc = setattr(
-        tree.as_raw_fd(),
-        c"",
-        libc::AT_EMPTY_PATH | libc::AT_RECURSIVE,
-        &attr(flags, 0),
-    );
-    check(rc, || format!("make the mask of {} inert", p.display()))?;
-    attach(&tree, &at, p)
+    attach_null(&at, p)
 }
 
 /// Drops every capability the user namespace gave.
@@ -423,6 +527,7 @@ pub fn enter(plan: &MountPlan, placeholders: Option<&HashMap<PathBuf, FileId>>) 
                     bind_self(&p.path, Some(*id), true, false)?
                 }
             }
+            MountOp::Deny(d) => deny(d)?,
             MountOp::Mask(p) => mask(p)?,
             MountOp::DropCaps => drop_caps()?,
         }

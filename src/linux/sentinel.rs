@@ -126,11 +126,35 @@ fn open_parent(path: &Path) -> io::Result<OwnedFd> {
 
 /// The caller may not create the name (no write permission on the
 /// directory, a read-only filesystem): the command, with the same uid and
-/// no more capabilities, may not either, so nothing needs to hold it.
-fn uncreatable(e: &io::Error) -> bool {
-    matches!(
-        e.raw_os_error(),
-        Some(libc::EACCES | libc::EPERM | libc::EROFS)
+/// no more capabilities, may not either, so nothing needs to hold it. Not
+/// so in a directory the caller owns: the command can chmod it back (an
+/// earlier run's `chmod 000` would otherwise unpin the name for the next).
+fn uncreatable(e: &io::Error, parent: &OwnedFd) -> bool {
+    match e.raw_os_error() {
+        Some(libc::EPERM | libc::EROFS) => true,
+        Some(libc::EACCES) => fstat(parent.as_raw_fd()).is_ok_and(|st| {
+            // SAFETY: geteuid has no preconditions.
+            st.st_uid != unsafe { libc::geteuid() }
+        }),
+        _ => false,
+    }
+}
+
+/// The error for a placeholder that could not be made; in a directory the
+/// caller owns but may not write, says how to open it again.
+fn closed_or(path: &Path, e: io::Error) -> io::Error {
+    if e.raw_os_error() != Some(libc::EACCES) {
+        return err_at(path, "make the placeholder")(e);
+    }
+    let dir = path.parent().unwrap_or(Path::new("/"));
+    io::Error::new(
+        e.kind(),
+        format!(
+            "make the placeholder {}: {e}, in {}, a directory you own (a command can close it and open it again): chmod u+rwx {}",
+            path.display(),
+            dir.display(),
+            dir.display()
+        ),
     )
 }
 
@@ -152,8 +176,8 @@ fn hold(p: &Placeholder, parent: &OwnedFd) -> io::Result<Option<Held>> {
             match cvt(rc.into()) {
                 Ok(_) => created = true,
                 Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {}
-                Err(e) if uncreatable(&e) => return Ok(None),
-                Err(e) => return Err(err_at(&p.path, "make the placeholder")(e)),
+                Err(e) if uncreatable(&e, parent) => return Ok(None),
+                Err(e) => return Err(closed_or(&p.path, e)),
             }
             open_nofollow(dirfd, &cname, libc::O_RDONLY | libc::O_DIRECTORY, 0)
         } else {
@@ -166,7 +190,10 @@ fn hold(p: &Placeholder, parent: &OwnedFd) -> io::Result<Option<Held>> {
                 Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {
                     open_nofollow(dirfd, &cname, libc::O_RDONLY, 0)
                 }
-                Err(e) if uncreatable(&e) => return Ok(None),
+                Err(e) if uncreatable(&e, parent) => return Ok(None),
+                Err(e) if e.raw_os_error() == Some(libc::EACCES) => {
+                    return Err(closed_or(&p.path, e));
+                }
                 other => {
                     created = other.is_ok();
                     other
@@ -254,11 +281,29 @@ pub fn ids(held: &[Held]) -> HashMap<PathBuf, FileId> {
 
 impl Held {
     /// Removes the placeholder if no other run holds it and it is still
-    /// ours and empty.
-    pub fn release(&self) {
-        if flock(self.fd.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB).is_err() {
-            return; // another run's sandbox still needs it
+    /// ours and empty. With `wait`, the run whose user owns it waits for
+    /// the others instead of leaving it to them: another user's run may
+    /// not be allowed to remove it (root's `/tmp/.git` in the sticky
+    /// `/tmp`), and would leave it behind.
+    fn release(&self, wait: bool) {
+        let fd = self.fd.as_raw_fd();
+        // A failed conversion drops our shared lock too (flock(2) removes
+        // the old lock first), so a run that gives way holds nothing.
+        if flock(fd, libc::LOCK_EX | libc::LOCK_NB).is_err() {
+            // Another run's sandbox still needs it.
+            if !(wait && self.owned()) || flock(fd, libc::LOCK_EX).is_err() {
+                return;
+            }
         }
+        self.remove();
+        // Let a run that waits for this one go on at once, not when this
+        // process exits: sentinels releasing one by one in the same order
+        // then never wait for each other in a circle.
+        let _ = flock(fd, libc::LOCK_UN);
+    }
+
+    /// Unlinks the placeholder, under our exclusive lock.
+    fn remove(&self) {
         // Opened again by path (the sentinel is outside the sandbox), and
         // nothing is removed unless the entry is still the one made.
         let Ok(parent) = open_parent(&self.path) else {
@@ -280,14 +325,30 @@ impl Held {
         // and stays, as it should.
         unsafe { libc::unlinkat(dirfd, self.name.as_ptr(), flags) };
     }
+
+    /// Whether this process's user owns the placeholder.
+    fn owned(&self) -> bool {
+        // SAFETY: stat is plain data, filled by fstat of our descriptor.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: as above; geteuid has no preconditions.
+        unsafe { libc::fstat(self.fd.as_raw_fd(), &mut st) == 0 && st.st_uid == libc::geteuid() }
+    }
 }
 
-/// Releases placeholders in the reverse of the order they were made, so
-/// one made inside another (`.husky/_` in `.husky`) goes before the
-/// directory that holds it.
+/// Releases placeholders (on an error path: nothing ran, so no waiting).
 pub fn release_all(held: &[Held]) {
-    for h in held.iter().rev() {
-        h.release();
+    release_in_order(held, false);
+}
+
+/// Releases placeholders in descending path order: one made inside another
+/// (`.husky/_` in `.husky`) goes before the directory that holds it, and
+/// every sentinel takes the exclusive locks it waits for in the same global
+/// order, so two that wait for each other's placeholders cannot deadlock.
+fn release_in_order(held: &[Held], wait: bool) {
+    let mut order: Vec<&Held> = held.iter().collect();
+    order.sort_by(|a, b| b.path.cmp(&a.path));
+    for h in order {
+        h.release(wait);
     }
 }
 
@@ -513,7 +574,9 @@ fn wait_empty(ns: u64, listener: Option<&OwnedFd>) {
 /// of this sandbox (and of sandboxes nested in it). Forked twice, like the
 /// sentinel, so the command never sees it as a child; out of the caller's
 /// session, so a ^C that ends the command does not end the reaper. Called
-/// after the sandbox is applied, just before exec.
+/// right after Landlock is enforced; the command then enters a domain
+/// nested in the reaper's (`apply::shield_reaper`), from which it can
+/// neither signal nor ptrace the reaper.
 pub fn start_reaper() -> io::Result<Middle> {
     // SAFETY: pidfd_open of our own pid; flags 0.
     let pidfd = cvt(unsafe { libc::syscall(libc::SYS_pidfd_open, libc::getpid(), 0) })?;
@@ -606,7 +669,7 @@ fn run(pidfd: &OwnedFd, sock: &OwnedFd, held: &[Held], duties: Duties) -> ! {
         std::thread::sleep(GRACE);
     }
     // The fork copied `held` with its descriptors: this process's own.
-    release_all(held);
+    release_in_order(held, true);
     // SAFETY: leave without running exit handlers.
     unsafe { libc::_exit(0) }
 }

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use super::Artifacts;
 use super::landlock::{FsRights, RuleIndex};
-use crate::plan::{Access, Lookup, PathVerdict, Plan, describe_protected};
+use crate::plan::{Access, Lookup, PathVerdict, Plan, describe_protected, shown};
 
 impl Artifacts {
     /// `CORDON_SANDBOX` for a command run under these artifacts.
@@ -126,6 +126,10 @@ pub fn verdict(plan: &Plan, art: Option<&Artifacts>, l: &Lookup, namespace: bool
             }
         },
     };
+    let (read, write, execute) = match art {
+        Some(art) => deny(plan, art, l, namespace, (read, write, execute)),
+        None => (read, write, execute),
+    };
     PathVerdict {
         warnings: plan.symlink_warnings(l),
         lookup: l.clone(),
@@ -133,4 +137,58 @@ pub fn verdict(plan: &Plan, art: Option<&Artifacts>, l: &Lookup, namespace: bool
         write,
         execute,
     }
+}
+
+/// A deny entry over the path decides all three accesses; a grant that
+/// lifts it (or names it whole) says so in the rule.
+fn deny(
+    plan: &Plan,
+    art: &Artifacts,
+    l: &Lookup,
+    namespace: bool,
+    rwx: (Access, Access, Access),
+) -> (Access, Access, Access) {
+    let note = |a: Access, why: String| Access {
+        rule: format!("{}; {why}", a.rule),
+        ..a
+    };
+    if let Some(w) = plan.deny.waived_for(&l.resolved) {
+        let why = format!(
+            "deny entry {} (from {}) not applied: {} names {}",
+            w.entry,
+            w.origin,
+            w.by,
+            shown(&w.path)
+        );
+        return (
+            note(rwx.0, why.clone()),
+            note(rwx.1, why.clone()),
+            note(rwx.2, why),
+        );
+    }
+    let Some((d, lift)) = plan.deny.hiding(&l.resolved) else {
+        return rwx;
+    };
+    let entry = format!("deny entry {} (from {})", d.entry, d.origin);
+    if let Some(lift) = lift {
+        let why = format!(
+            "inside {} hidden by {entry}, lifted for {} by {}",
+            shown(&d.path),
+            shown(&lift.path),
+            lift.by
+        );
+        return (
+            note(rwx.0, why.clone()),
+            note(rwx.1, why.clone()),
+            note(rwx.2, why),
+        );
+    }
+    let e = art.deny_enforcement(namespace);
+    let hidden = format!("{} hidden by {entry}", shown(&d.path));
+    let a = if e.enforced {
+        Access::deny(&e.mechanism, hidden)
+    } else {
+        Access::allow("none", format!("{hidden} is NOT enforced: {}", e.mechanism))
+    };
+    (a.clone(), a.clone(), a)
 }

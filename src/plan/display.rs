@@ -85,6 +85,7 @@ impl fmt::Display for Plan {
                 writeln!(f, "  protected {} ({state})", shown(&p.path))?;
             }
         }
+        self.deny_lines(f)?;
         for d in &self.devices {
             writeln!(f, "device {}", shown(&d.path))?;
         }
@@ -111,5 +112,74 @@ impl fmt::Display for Plan {
             m.accessibility,
             m.calendar
         )
+    }
+}
+
+impl Plan {
+    /// `deny PATH  (ENTRY from ORIGIN)`, what lifts part of it, entries a
+    /// grant names whole, and each glob's reach.
+    fn deny_lines(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for d in &self.deny.denied {
+            write!(
+                f,
+                "deny {}  ({} from {}",
+                shown(&d.path),
+                shown(&d.entry),
+                shown(&d.origin)
+            )?;
+            if let Some(s) = &d.spelled {
+                write!(f, "; given as {}", shown(s))?;
+            }
+            writeln!(f, ")")?;
+            for l in &d.lifted {
+                writeln!(f, "  lifted {}  (by {})", shown(&l.path), shown(&l.by))?;
+            }
+        }
+        for w in &self.deny.waived {
+            writeln!(
+                f,
+                "not denied {}  ({} from {}: named by {})",
+                shown(&w.path),
+                shown(&w.entry),
+                shown(&w.origin),
+                shown(&w.by)
+            )?;
+        }
+        if !self.deny.absent.is_empty() {
+            writeln!(
+                f,
+                "deny: {} paths named by deny entries do not exist (listed by --json: plan.deny.absent)",
+                self.deny.absent.len()
+            )?;
+        }
+        for g in &self.deny.globs {
+            let bases: Vec<String> = g.bases.iter().map(|b| shown(b).to_string()).collect();
+            write!(
+                f,
+                "deny glob {} below {} (from {}; depth {}): {} matched",
+                shown(&g.entry),
+                bases.join(", "),
+                shown(&g.origin),
+                g.depth,
+                g.matches
+            )?;
+            if !g.closed.is_empty() {
+                let closed: Vec<String> = g.closed.iter().map(|c| shown(c).to_string()).collect();
+                write!(
+                    f,
+                    "; denied whole, as yours but closed to listing: {}",
+                    closed.join(", ")
+                )?;
+            }
+            if g.cut_at_depth > 0 {
+                write!(
+                    f,
+                    "; {} directories at the depth limit not searched",
+                    g.cut_at_depth
+                )?;
+            }
+            writeln!(f)?;
+        }
+        Ok(())
     }
 }

@@ -72,6 +72,33 @@ pub fn open(path: &Path) -> io::Result<(bool, Handle)> {
     Ok((is_dir(&st), handle(fd, &st)))
 }
 
+/// Opens `path` itself, not following a final symlink: `None` for a
+/// symlink (a rule there would land on whatever it points to).
+#[cfg(target_os = "linux")]
+pub fn open_no_follow(path: &Path) -> io::Result<Option<(bool, Handle)>> {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY: c is a valid C string; the returned fd is owned below.
+    let raw = unsafe {
+        libc::open(
+            c.as_ptr(),
+            libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+        )
+    };
+    if raw < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: raw is a fresh fd nobody else owns.
+    let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+    let st = nix::sys::stat::fstat(&fd).map_err(io::Error::from)?;
+    if st.st_mode & libc::S_IFMT == libc::S_IFLNK {
+        return Ok(None);
+    }
+    Ok(Some((is_dir(&st), handle(fd, &st))))
+}
+
 #[cfg(not(target_os = "linux"))]
 pub fn open(path: &Path) -> io::Result<(bool, Handle)> {
     let m = std::fs::metadata(path)?;

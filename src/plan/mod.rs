@@ -2,16 +2,19 @@
 //! canonical paths. It reads the filesystem (to resolve symlinks and find
 //! protected subpaths) but changes nothing, so every OS can compute it.
 
+mod deny;
 mod display;
 pub mod env;
 pub mod fs;
 mod git;
 mod gitconfig;
+mod glob;
 mod lookup;
 mod roots;
 pub mod terminals;
 mod verdict;
 
+pub use deny::{Denied, DenyPlan, GlobMatch, Lift, Waived};
 pub use display::shown;
 pub use env::ChildEnv;
 pub use fs::{FileId, Handle};
@@ -38,6 +41,10 @@ use crate::policy::{MacosExtensions, Network, PathSpec, Policy};
 pub struct Env {
     pub tmpdir: Option<OsString>,
     pub home: Option<OsString>,
+    /// The caller's home as the account database has it, which `:secrets`
+    /// covers too: `$HOME` may be unset, or point elsewhere (a harness's
+    /// scratch home) while the keys stay in the real one.
+    pub account_home: Option<PathBuf>,
     /// The terminals on fds 0-2 (`terminals.rs`).
     pub terminals: Vec<Terminal>,
     /// The caller's variables, which the policy's `[env]` filters for the
@@ -63,10 +70,26 @@ impl Env {
         Env {
             tmpdir: std::env::var_os("TMPDIR").filter(|v| !v.is_empty()),
             home: std::env::var_os("HOME").filter(|v| !v.is_empty()),
+            // SAFETY: geteuid has no preconditions.
+            account_home: passwd_home(unsafe { libc::geteuid() }),
             terminals: terminals::of_process(),
             vars: std::env::vars_os().collect(),
         }
     }
+}
+
+/// The home directory of `uid` in `/etc/passwd`: one small read, no NSS
+/// (cordon is linked statically, where glibc's NSS modules cannot load).
+/// Accounts only a directory service knows have none here.
+fn passwd_home(uid: u32) -> Option<PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+    let text = std::fs::read("/etc/passwd").ok()?;
+    text.split(|b| *b == b'\n').find_map(|line| {
+        let f: Vec<&[u8]> = line.split(|b| *b == b':').collect();
+        let home = Path::new(std::ffi::OsStr::from_bytes(f.get(5)?));
+        (f.len() >= 7 && f[2] == uid.to_string().as_bytes() && home.is_absolute())
+            .then(|| home.to_path_buf())
+    })
 }
 
 /// A granted tree: its canonical path plus how the user spelled it.
@@ -269,6 +292,8 @@ pub struct Plan {
     pub terminals: Vec<Terminal>,
     pub network: Network,
     pub protected_names: Vec<String>,
+    /// Paths hidden from the command (`deny.rs`).
+    pub deny: DenyPlan,
     pub macos: MacosExtensions,
     /// Kill every process left in the sandbox when the command exits (the
     /// default; `--keep-leftovers` turns it off). A launch setting, not a
@@ -290,6 +315,7 @@ impl Plan {
             runtime.iter().for_each(|r| r.handle.release());
         }
         self.devices.iter().for_each(|d| d.handle.release());
+        self.deny.release_handles();
     }
 
     /// Every protected entry of every writable root.
@@ -647,6 +673,45 @@ fn protect_git(writable: &mut [WritableRoot], env: &Env, cwd: &Path, scan: bool)
     }
 }
 
+/// The plan's roots as grants that may lift a deny entry: writable roots
+/// (and the roots merged into them) and restricted readable paths.
+fn lifting_grants<'a>(writable: &'a [WritableRoot], read: &'a ReadScope) -> Vec<deny::Grant<'a>> {
+    static NONE: std::sync::OnceLock<Handle> = std::sync::OnceLock::new();
+    let none = NONE.get_or_init(Handle::default);
+    let mut out = Vec::new();
+    for w in writable {
+        let r = &w.root;
+        out.push(deny::Grant {
+            path: &r.path,
+            is_dir: r.is_dir,
+            handle: &r.handle,
+            origin: &r.origin,
+        });
+        // Merged roots keep no origin of their own: counted as named, so
+        // `-w ~/.ssh` inside a writable `:cwd` still lifts.
+        out.extend(r.nested.iter().map(|n| deny::Grant {
+            path: n,
+            is_dir: true,
+            handle: none,
+            origin: "a writable root merged into another",
+        }));
+    }
+    if let ReadScope::Restricted { roots, .. } = read {
+        out.extend(
+            roots
+                .iter()
+                .filter(|r| r.path.as_os_str() != "/")
+                .map(|r| deny::Grant {
+                    path: &r.path,
+                    is_dir: r.is_dir,
+                    handle: &r.handle,
+                    origin: &r.origin,
+                }),
+        );
+    }
+    out
+}
+
 /// Resolves `policy` against `cwd` (must be absolute) and `env`.
 pub fn resolve(policy: &Policy, cwd: &Path, env: &Env) -> Result<Plan> {
     let cwd_dir = canonical(
@@ -737,6 +802,11 @@ pub fn resolve(policy: &Policy, cwd: &Path, env: &Env) -> Result<Plan> {
             handle,
         });
     }
+    let deny = if sandboxed {
+        deny::resolve(policy, &cwd, env, &lifting_grants(&writable, &read))?
+    } else {
+        DenyPlan::default()
+    };
     let slash = match (&read, sandboxed) {
         (ReadScope::All, true) => fs::open(Path::new("/")).map(|(_, h)| h).unwrap_or_default(),
         _ => Handle::default(),
@@ -755,6 +825,7 @@ pub fn resolve(policy: &Policy, cwd: &Path, env: &Env) -> Result<Plan> {
         terminals: env.terminals.clone(),
         network: policy.network,
         protected_names: policy.protected.clone(),
+        deny,
         macos: policy.macos.clone(),
         kill_leftovers: true,
     })

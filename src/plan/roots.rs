@@ -41,6 +41,12 @@ pub fn merge_nested<T>(
             if key != last_key {
                 let nested = root(&mut item).path.clone();
                 root(last).nested.push(nested);
+            } else if root(last).origin.starts_with(':') && !root(&mut item).origin.starts_with(':')
+            {
+                // The same path named explicitly too: that origin is the
+                // one to show, and the one that may lift a deny entry.
+                let origin = std::mem::take(&mut root(&mut item).origin);
+                root(last).origin = origin;
             }
             absorb(last, item);
             continue;

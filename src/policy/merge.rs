@@ -11,10 +11,8 @@ pub fn merge_permissions(base: &Policy, extra: &PermissionProfile) -> Policy {
     if let Some(read) = &extra.read {
         // An unrestricted base already reads everything; adding paths to it
         // would turn "everything" into a list.
-        if out.restricts_reads() {
-            for g in read {
-                out.add_read(g.spec.clone(), &g.origin);
-            }
+        for g in read {
+            out.add_read_or_lift(g.spec.clone(), &g.origin);
         }
     }
     for g in &extra.write {
@@ -29,6 +27,11 @@ pub fn merge_permissions(base: &Policy, extra: &PermissionProfile) -> Policy {
     }
     for d in &extra.devices {
         out.add_device(d);
+    }
+    // More denied is never a widening; a grant lifts a deny entry only by
+    // naming it or a path inside it (the plan decides, `deny.rs`).
+    for e in extra.deny.iter().flatten() {
+        out.add_deny(e.clone());
     }
     out.network.enabled |= extra.network.unwrap_or(false);
     out.network.unix_sockets |= extra.unix_sockets.unwrap_or(false);

@@ -3,6 +3,7 @@
 //! harness JSON shapes, CLI flags) ends up as one [`Policy`].
 
 mod builtin;
+mod deny;
 mod env;
 mod macos;
 mod merge;
@@ -10,6 +11,7 @@ mod request;
 mod source;
 
 pub use builtin::{BUILTIN_NAMES, DEFAULT_PROFILE, builtin_text};
+pub use deny::{DEFAULT_GLOB_DEPTH, DenyEntry, DenySpec, MAX_GLOB_DEPTH, SECRETS, is_glob};
 pub use env::{CORDON_PREFIX, EnvDecl, EnvPolicy, Inherit, Pattern, SetVar, glob_match};
 pub use macos::{Automation, MacosExtensions, Preferences, valid_bundle_id};
 pub use merge::merge_permissions;
@@ -127,6 +129,13 @@ pub struct Policy {
     /// Look for nested git repositories at any depth of every writable
     /// root (a directory walk: opt-in, `docs/git.md` has the cost).
     pub scan_nested_git: bool,
+    /// Paths neither readable nor writable, even inside a root (`deny.rs`).
+    pub deny: Vec<DenyEntry>,
+    /// How deep below its base a deny glob is matched.
+    pub glob_depth: usize,
+    /// Read grants that add nothing to an unrestricted read scope but lift
+    /// a deny entry they name (`--allow-read ~/.ssh/known_hosts`).
+    pub lifts: Vec<Grant>,
     pub network: Network,
     pub macos: MacosExtensions,
     /// Which of the caller's variables reach the command (`[env]`).
@@ -144,6 +153,7 @@ impl Policy {
             && self.network.enabled
             && self.network.unix_sockets
             && self.protected.is_empty()
+            && self.deny.is_empty()
     }
 
     /// Reads are restricted when `:root` is not in the read list.
@@ -170,6 +180,25 @@ impl Policy {
                 spec,
                 origin: origin.to_string(),
             });
+        }
+    }
+
+    /// A read grant: into the read list when reads are restricted, else
+    /// kept only for the deny entries it may lift.
+    pub fn add_read_or_lift(&mut self, spec: PathSpec, origin: &str) {
+        if self.restricts_reads() {
+            self.add_read(spec, origin);
+        } else if !self.lifts.iter().any(|g| g.spec == spec) {
+            self.lifts.push(Grant {
+                spec,
+                origin: origin.to_string(),
+            });
+        }
+    }
+
+    pub fn add_deny(&mut self, entry: DenyEntry) {
+        if !self.deny.iter().any(|d| d.spec == entry.spec) {
+            self.deny.push(entry);
         }
     }
 

@@ -651,6 +651,7 @@ mod tests {
         let env = Env {
             tmpdir: Some(d.path().into()),
             home: None,
+            account_home: None,
             terminals: vec![],
             vars: vec![],
         };

@@ -4,6 +4,7 @@
 
 use serde::Deserialize;
 
+use super::deny::{self, DEFAULT_GLOB_DEPTH, DenyEntry, DenySpec};
 use super::env::{EnvDecl, RawEnv};
 use super::macos::{AutomationRaw, MacosExtensions, Preferences};
 use super::{Grant, Network, PathSpec, Policy, builtin, check_device, check_protected, grants};
@@ -53,6 +54,8 @@ struct RawFileSystem {
     protected: Option<Vec<String>>,
     devices: Option<Vec<String>>,
     scan_nested_git: Option<bool>,
+    deny: Option<Vec<String>>,
+    glob_depth: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -82,6 +85,9 @@ pub struct PermissionProfile {
     /// Devices granted beyond the always-usable ones (`/dev/kvm`).
     pub devices: Vec<String>,
     pub scan_nested_git: Option<bool>,
+    /// `None`: the profile says nothing, and `:secrets` is denied.
+    pub deny: Option<Vec<DenyEntry>>,
+    pub glob_depth: Option<usize>,
     pub network: Option<bool>,
     pub unix_sockets: Option<bool>,
     /// `Some` only when the profile names a `macos` section.
@@ -109,6 +115,16 @@ impl PermissionProfile {
                 .unwrap_or_else(|| DEFAULT_PROTECTED.iter().map(|s| s.to_string()).collect()),
             devices: self.devices,
             scan_nested_git: self.scan_nested_git.unwrap_or(false),
+            // Like `protected`: a profile that says nothing keeps the
+            // credential stores out of reach; `deny = []` opts out.
+            deny: self.deny.unwrap_or_else(|| {
+                vec![DenyEntry {
+                    spec: DenySpec::Secrets,
+                    origin: format!("{origin} (default)"),
+                }]
+            }),
+            glob_depth: self.glob_depth.unwrap_or(DEFAULT_GLOB_DEPTH),
+            lifts: Vec::new(),
             network: Network {
                 enabled: self.network.unwrap_or(false),
                 unix_sockets: self.unix_sockets.unwrap_or(true),
@@ -155,6 +171,20 @@ fn from_raw(raw: RawProfile, origin: &str) -> std::result::Result<PermissionProf
     for d in &devices {
         check_device(d, &format!("{origin}: file_system.devices"))?;
     }
+    let deny = match &fs.deny {
+        Some(items) => Some(deny::entries(
+            items,
+            &format!("{origin}: file_system.deny"),
+        )?),
+        None => None,
+    };
+    let glob_depth = match fs.glob_depth {
+        Some(d) => Some(deny::check_glob_depth(
+            d,
+            &format!("{origin}: file_system"),
+        )?),
+        None => None,
+    };
     let net = raw.network.unwrap_or_default();
     let macos = match raw.macos {
         None => None,
@@ -171,6 +201,8 @@ fn from_raw(raw: RawProfile, origin: &str) -> std::result::Result<PermissionProf
         protected: fs.protected,
         devices,
         scan_nested_git: fs.scan_nested_git,
+        deny,
+        glob_depth,
         network: net.enabled,
         unix_sockets: net.unix_sockets,
         macos,

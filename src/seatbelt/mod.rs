@@ -194,6 +194,138 @@ fn writes(plan: &Plan, b: &mut Builder) -> Result<()> {
     Ok(())
 }
 
+/// A glob as a Seatbelt regex below `base`: `*` and `?` within one name,
+/// `**` for any number of directories, and whatever lies below a match
+/// (a matched directory is hidden whole). Refuses characters a raw regex
+/// string cannot carry safely.
+fn glob_regex(base: &Path, pattern: &str, entry: &str) -> Result<String> {
+    let base = macos_path(base);
+    let refuse = || {
+        Error::new(format!(
+            "deny glob {} cannot go into a Seatbelt profile: its base or pattern holds a quote, backslash or control character; rename the directory or remove the entry",
+            entry.escape_debug()
+        ))
+    };
+    let text = base.to_str().ok_or_else(refuse)?;
+    let ok = |s: &str| !s.chars().any(|c| c == '"' || c == '\\' || c.is_control());
+    if !ok(text) || !ok(pattern) {
+        return Err(refuse());
+    }
+    let escape = |c: char, out: &mut String| {
+        if ".^$|()[]{}*+?".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    };
+    let mut re = String::from("^");
+    for c in text.trim_end_matches('/').chars() {
+        escape(c, &mut re);
+    }
+    re.push('/');
+    let comps: Vec<&str> = pattern.split('/').filter(|c| !c.is_empty()).collect();
+    for (i, comp) in comps.iter().enumerate() {
+        let last = i + 1 == comps.len();
+        if *comp == "**" {
+            re.push_str("(.*/)?");
+            continue;
+        }
+        for c in comp.chars() {
+            match c {
+                '*' => re.push_str("[^/]*"),
+                '?' => re.push_str("[^/]"),
+                c => escape(c, &mut re),
+            }
+        }
+        if !last {
+            re.push('/');
+        }
+    }
+    re.push_str("(/.*)?$");
+    Ok(re)
+}
+
+/// Denied paths (D*) after the writes, so nothing before them can grant
+/// them; what a grant lifts inside one (D*_L*) after that; globs (regexes,
+/// matched by Seatbelt at any depth, no expansion needed).
+fn denies(plan: &Plan, b: &mut Builder) -> Result<()> {
+    let d = &plan.deny;
+    if d.denied.is_empty() && d.absent.is_empty() && d.globs.is_empty() {
+        return Ok(());
+    }
+    b.line(";; ===== Denied: neither readable nor writable, even inside a root (D*) =====");
+    let mut filters = Vec::new();
+    let mut n = 0;
+    let spelled = d
+        .denied
+        .iter()
+        .flat_map(|x| std::iter::once(&x.path).chain(&x.spelled))
+        .chain(&d.absent);
+    let mut seen = BTreeSet::new();
+    for p in spelled {
+        let p = macos_path(p);
+        if !seen.insert(p.clone()) {
+            continue;
+        }
+        let e = b.param(format!("D{n}"), &p, "denied path")?;
+        n += 1;
+        filters.push(format!("(literal {e})\n  (subpath {e})"));
+    }
+    for g in &d.globs {
+        for base in &g.bases {
+            filters.push(format!(
+                "(regex #\"{}\")",
+                glob_regex(base, &g.pattern, &g.entry)?
+            ));
+        }
+    }
+    b.line(&format!(
+        "(deny file-read* file-write* file-map-executable\n  {})",
+        filters.join("\n  ")
+    ));
+    let mut lifted = Vec::new();
+    for (i, x) in d.denied.iter().enumerate() {
+        for (j, l) in x.lifted.iter().enumerate() {
+            let key = format!("D{i}_L{j}");
+            let e = b.param(key.clone(), &macos_path(&l.path), "lifted path")?;
+            lifted.push((key, e, l));
+        }
+    }
+    if !lifted.is_empty() {
+        b.line(";; Lifted inside them by a grant that names them (D*_L*): readable again,");
+        b.line(";; writable where a writable root lies (its protected subpaths stay denied).");
+        let reads: Vec<String> = lifted
+            .iter()
+            .map(|(_, e, _)| format!("(subpath {e})"))
+            .collect();
+        b.line(&format!(
+            "(allow file-read* file-map-executable\n  {})",
+            reads.join("\n  ")
+        ));
+        for (key, e, l) in &lifted {
+            let Some(w) = plan
+                .writable
+                .iter()
+                .find(|w| l.path.starts_with(&w.root.path))
+            else {
+                continue;
+            };
+            let mut rule = format!("(allow file-write*\n  (require-all\n    (subpath {e})");
+            let protected = protected_inside(plan, &macos_path(&w.root.path));
+            for (k, p) in protected.iter().enumerate() {
+                let pe = b.param(format!("{key}_P{k}"), p, "protected path")?;
+                let _ = write!(
+                    rule,
+                    "\n    (require-not (literal {pe}))\n    (require-not (subpath {pe}))"
+                );
+            }
+            rule.push_str("))");
+            b.line(&rule);
+        }
+    }
+    b.line("");
+    Ok(())
+}
+
 /// Compiles `plan` into a Seatbelt profile. Refuses (exit 125) a plan with no
 /// sandbox, and paths or bundle ids that cannot be expressed safely.
 pub fn compile(plan: &Plan) -> Result<Profile> {
@@ -221,6 +353,7 @@ pub fn compile(plan: &Plan) -> Result<Profile> {
     b.text.push_str(&w.text);
     b.params.extend(w.params);
     b.line("");
+    denies(plan, &mut b)?;
     if plan.network.enabled {
         b.line(";; ===== Network: on =====");
         b.text.push_str(NETWORK);

@@ -1,0 +1,192 @@
+//! Deny entries (contract §6): paths that are neither readable nor writable,
+//! even inside a readable or writable root. An entry is a path (absolute or
+//! `~/`), the special name `:secrets`, or a glob (`*`, `?`, `**`).
+
+use std::path::{Path, PathBuf};
+
+/// The user's credential stores under `$HOME` (`:secrets`): the contract's
+/// list, then other places where tools keep keys, tokens and passwords.
+pub const SECRETS: [&str; 32] = [
+    ".ssh",
+    ".gnupg",
+    ".aws",
+    ".azure",
+    ".config/gcloud",
+    ".kube",
+    ".docker/config.json",
+    ".netrc",
+    ".git-credentials",
+    ".config/gh",
+    ".npmrc",
+    ".pypirc",
+    ".cargo/credentials.toml",
+    // Beyond the contract's list.
+    ".cargo/credentials",
+    ".config/git/credentials",
+    ".config/hub",
+    ".config/glab-cli",
+    ".config/op",
+    ".password-store",
+    ".local/share/keyrings",
+    ".vault-token",
+    ".terraform.d/credentials.tfrc.json",
+    ".config/doctl",
+    ".oci",
+    ".config/containers/auth.json",
+    ".gem/credentials",
+    ".config/rclone/rclone.conf",
+    ".s3cfg",
+    ".pgpass",
+    ".my.cnf",
+    ".composer/auth.json",
+    ".m2/settings-security.xml",
+];
+
+/// The default depth to which a glob is matched below its base.
+pub const DEFAULT_GLOB_DEPTH: usize = 12;
+/// The deepest a profile may ask for.
+pub const MAX_GLOB_DEPTH: usize = 64;
+
+/// One deny entry as written.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum DenySpec {
+    /// `:secrets`: [`SECRETS`] under `$HOME`.
+    Secrets,
+    /// A path: absolute, or `~/...` (expanded against `$HOME` at plan time).
+    Path(PathBuf),
+    /// A glob: absolute or `~/` (matched from its fixed prefix), or relative
+    /// (matched within each writable root and readable path).
+    Glob(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DenyEntry {
+    pub spec: DenySpec,
+    /// Where it came from (`profile workspace-write: file_system.deny`,
+    /// `--deny-read`), for `explain` and errors.
+    pub origin: String,
+}
+
+impl DenySpec {
+    /// Parses and validates one entry: `origin` names the list in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<DenySpec, String> {
+        let bad = |why: &str| format!("{origin}: deny entry `{}` {why}", text.escape_debug());
+        if text.contains('\0') {
+            return Err(bad("contains a NUL byte; remove it"));
+        }
+        if text == ":secrets" {
+            return Ok(DenySpec::Secrets);
+        }
+        if text.starts_with(':') {
+            return Err(bad("is an unknown special name (deny lists know :secrets)"));
+        }
+        if text.is_empty() {
+            return Err(bad("is empty; remove it"));
+        }
+        let anchored = text.starts_with('/') || text == "~" || text.starts_with("~/");
+        if Path::new(text).components().any(|c| c.as_os_str() == "..") {
+            return Err(bad("contains `..`; write the path it leads to"));
+        }
+        if !is_glob(text) {
+            if !anchored {
+                return Err(bad(
+                    "is not absolute after expansion; write /abs/path, ~/path, or a glob such as **/.env",
+                ));
+            }
+            return Ok(DenySpec::Path(PathBuf::from(text)));
+        }
+        // A pattern made only of wildcards matches everything below its
+        // base: every file of the machine (`/**`) or of every root (`**`).
+        let rest = text.strip_prefix("~/").unwrap_or(text);
+        let all_wild = rest
+            .split('/')
+            .filter(|c| !c.is_empty())
+            .all(|c| c.chars().all(|ch| ch == '*'));
+        if all_wild && !text.starts_with("~/") {
+            return Err(bad(
+                "matches everything; name what to hide, such as **/.env or /srv/keys/*.pem",
+            ));
+        }
+        if text.split('/').any(|c| c.contains("**") && c != "**") {
+            return Err(bad(
+                "uses ** inside a name; ** must be a whole path component (a/**/b)",
+            ));
+        }
+        Ok(DenySpec::Glob(text.to_string()))
+    }
+
+    pub fn as_text(&self) -> String {
+        match self {
+            DenySpec::Secrets => ":secrets".into(),
+            DenySpec::Path(p) => p.to_string_lossy().into_owned(),
+            DenySpec::Glob(g) => g.clone(),
+        }
+    }
+}
+
+/// Whether `text` holds a glob character.
+pub fn is_glob(text: &str) -> bool {
+    text.contains(['*', '?'])
+}
+
+/// Turns a list into deny entries, naming the list in errors.
+pub fn entries(items: &[String], origin: &str) -> Result<Vec<DenyEntry>, String> {
+    let mut out: Vec<DenyEntry> = Vec::with_capacity(items.len());
+    for item in items {
+        let spec = DenySpec::parse(item, origin)?;
+        if !out.iter().any(|e| e.spec == spec) {
+            out.push(DenyEntry {
+                spec,
+                origin: origin.to_string(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Validates a profile's glob depth.
+pub fn check_glob_depth(depth: usize, origin: &str) -> Result<usize, String> {
+    if depth == 0 || depth > MAX_GLOB_DEPTH {
+        return Err(format!(
+            "{origin}: glob_depth = {depth}: use a depth from 1 to {MAX_GLOB_DEPTH}"
+        ));
+    }
+    Ok(depth)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Result<DenySpec, String> {
+        DenySpec::parse(s, "t")
+    }
+
+    #[test]
+    fn entries_and_refusals() {
+        assert_eq!(parse(":secrets"), Ok(DenySpec::Secrets));
+        assert_eq!(parse("~/.aws"), Ok(DenySpec::Path("~/.aws".into())));
+        assert_eq!(parse("/srv/k"), Ok(DenySpec::Path("/srv/k".into())));
+        assert_eq!(parse("**/.env"), Ok(DenySpec::Glob("**/.env".into())));
+        assert_eq!(parse("~/**/*.pem"), Ok(DenySpec::Glob("~/**/*.pem".into())));
+        for bad in [
+            "relative/path",
+            ".env",
+            "/**",
+            "**",
+            "**/*",
+            "*",
+            "/*",
+            "",
+            ":nope",
+            "/a/../b",
+            "a**/b",
+            "/x\0",
+        ] {
+            let e = parse(bad).unwrap_err();
+            assert!(e.starts_with("t: deny entry"), "{bad}: {e}");
+        }
+        // A whole home is a choice, not everything.
+        assert!(parse("~/**").is_ok());
+    }
+}
