@@ -2,21 +2,21 @@
 //! (126 not executable, 127 not found). Returns only on failure.
 
 use std::ffi::{CString, OsStr, OsString};
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::ffi::OsStrExt;
 
 use crate::error::{EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, Error};
 
-/// The child's environment: ours, minus `unset`, plus `set`.
-pub fn child_env(set: &[(&str, &str)], unset: &[&str]) -> Vec<CString> {
-    let mut out: Vec<CString> = std::env::vars_os()
-        .filter(|(k, _)| {
-            let k = k.as_bytes();
-            !set.iter().any(|(s, _)| s.as_bytes() == k) && !unset.iter().any(|u| u.as_bytes() == k)
-        })
+/// The command's envp: `base` (the plan's environment, `plan/env.rs`) with
+/// cordon's own variables `set` last, replacing any of the same name.
+pub fn child_env(base: &[(OsString, OsString)], set: &[(&str, &str)]) -> Vec<CString> {
+    let mut out: Vec<CString> = base
+        .iter()
+        .filter(|(k, _)| !set.iter().any(|(s, _)| s.as_bytes() == k.as_bytes()))
         .filter_map(|(k, v)| {
-            let mut kv = k.into_vec();
+            let mut kv = Vec::with_capacity(k.len() + v.len() + 1);
+            kv.extend_from_slice(k.as_bytes());
             kv.push(b'=');
-            kv.extend(v.into_vec());
+            kv.extend_from_slice(v.as_bytes());
             CString::new(kv).ok()
         })
         .collect();

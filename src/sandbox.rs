@@ -48,8 +48,10 @@ pub fn sandbox_vars(kind: &'static str, network_off: bool) -> Vec<(&'static str,
     set
 }
 
-fn exec_with(argv: &[OsString], kind: &'static str, network_off: bool) -> Error {
-    exec::exec(argv, exec::child_env(&sandbox_vars(kind, network_off), &[]))
+/// Execs `argv` with the plan's environment plus cordon's own variables.
+fn exec_with(plan: &Plan, argv: &[OsString], kind: &'static str, network_off: bool) -> Error {
+    let env = exec::child_env(&plan.env.vars, &sandbox_vars(kind, network_off));
+    exec::exec(argv, env)
 }
 
 /// A bounded (`permissions`) execution runs with its whole sandbox or not at
@@ -86,7 +88,7 @@ pub fn launch(plan: &Plan, argv: &[OsString], opts: &Launch) -> Result<i32> {
     stdio::prepare(&opts.stdio)?;
     if !plan.sandboxed {
         chdir(&opts.chdir)?;
-        return Err(exec_with(argv, "none", false));
+        return Err(exec_with(plan, argv, "none", false));
     }
     launch_native(plan, argv, opts)
 }
@@ -113,7 +115,12 @@ fn launch_native(plan: &Plan, argv: &[OsString], opts: &Launch) -> Result<i32> {
     // A bounded execution never accepts a missing namespace.
     let best_effort = opts.best_effort && !opts.bounded;
     linux::launch::enter(plan, &art, best_effort, opts.chdir.as_deref())?;
-    Err(exec_with(argv, art.sandbox_kind(), !plan.network.enabled))
+    Err(exec_with(
+        plan,
+        argv,
+        art.sandbox_kind(),
+        !plan.network.enabled,
+    ))
 }
 
 #[cfg(target_os = "macos")]
@@ -128,9 +135,9 @@ fn launch_native(plan: &Plan, argv: &[OsString], opts: &Launch) -> Result<i32> {
     chdir(&opts.chdir)?;
     // sandbox-exec would report a missing command with its own status.
     let program = argv.first().map(OsString::as_os_str).unwrap_or_default();
-    exec::check_command(program, &exec::child_env(&[], &[]))?;
+    exec::check_command(program, &exec::child_env(&plan.env.vars, &[]))?;
     let full = seatbelt::argv(&profile, argv);
-    let e = exec_with(&full, "seatbelt", !plan.network.enabled);
+    let e = exec_with(plan, &full, "seatbelt", !plan.network.enabled);
     // Only sandbox-exec itself failing gets here: that is cordon's failure.
     Err(Error::new(format!(
         "{}; Seatbelt needs {} (part of macOS)",

@@ -60,6 +60,7 @@ fn base_plan(read: ReadScope, writable: Vec<WritableRoot>, network: bool) -> Pla
     Plan {
         policy_name: "test".into(),
         cwd: "/Users/me/repo".into(),
+        env: Default::default(),
         cwd_handle: Default::default(),
         slash: Default::default(),
         sandboxed: true,

@@ -2,6 +2,7 @@
 //! and exit 125; each subcommand lives in its own module.
 
 mod doctor;
+mod env_args;
 mod explain;
 mod policy_args;
 mod profiles;

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::env_args::EnvArgs;
 use crate::error::{Error, Result};
 use crate::policy::{
     self, Automation, PathSpec, Policy, Preferences, merge_permissions, parse_permission_profile,
@@ -80,6 +81,9 @@ pub struct PolicyArgs {
     /// docs/git.md).
     #[arg(long)]
     pub scan_nested_git: bool,
+    /// The command's environment (--env-inherit, --setenv, --unsetenv, --keepenv).
+    #[command(flatten)]
+    pub env: EnvArgs,
 }
 
 /// `--unprotect ~/.bashrc` arrives as `/home/me/.bashrc` once the shell
@@ -225,6 +229,7 @@ impl PolicyArgs {
             policy::check_device(d, "--allow-device").map_err(Error::new)?;
             p.add_device(d);
         }
+        self.env.apply(&mut p.env)?;
         Ok(p)
     }
 }

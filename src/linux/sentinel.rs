@@ -587,6 +587,14 @@ pub fn start_reaper() -> io::Result<Middle> {
     match unsafe { libc::fork() } {
         -1 => Err(io::Error::last_os_error()),
         0 => {
+            // The reaper shares the command's Landlock domain and uid, and
+            // its memory still holds cordon's environment, variables the
+            // policy kept from the command included: undumpable, its
+            // /proc/PID/environ and mem need CAP_SYS_PTRACE. Set before the
+            // second fork (the flag is inherited), so the reaper never runs
+            // dumpable, even for a moment after the command starts.
+            // SAFETY: plain prctl with constant arguments.
+            unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) };
             // SAFETY: as above.
             if unsafe { libc::fork() } == 0 {
                 // SAFETY: plain syscalls on our own process.

@@ -41,6 +41,7 @@ impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "policy: {}", shown(&self.policy_name))?;
         writeln!(f, "cwd: {}", shown(&self.cwd))?;
+        write!(f, "{}", self.env)?;
         if !self.sandboxed {
             return writeln!(f, "sandbox: none (full access)");
         }

@@ -4,6 +4,7 @@
 
 mod deny;
 mod display;
+pub mod env;
 pub mod fs;
 mod git;
 mod gitconfig;
@@ -15,6 +16,7 @@ mod verdict;
 
 pub use deny::{Denied, DenyPlan, GlobMatch, Lift, Waived};
 pub use display::shown;
+pub use env::ChildEnv;
 pub use fs::{FileId, Handle};
 pub use git::{
     GitEnv, GitOptions, GitPlan, Pin as GitPin, Repo as GitRepo, Scan as GitScan, ScanStats,
@@ -35,7 +37,7 @@ use crate::policy::{MacosExtensions, Network, PathSpec, Policy};
 
 /// The environment the plan is resolved in. Passed in (not read globally) so
 /// resolution is reproducible and testable.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Env {
     pub tmpdir: Option<OsString>,
     pub home: Option<OsString>,
@@ -45,6 +47,22 @@ pub struct Env {
     pub account_home: Option<PathBuf>,
     /// The terminals on fds 0-2 (`terminals.rs`).
     pub terminals: Vec<Terminal>,
+    /// The caller's variables, which the policy's `[env]` filters for the
+    /// command (`env.rs`).
+    pub vars: Vec<(OsString, OsString)>,
+}
+
+impl std::fmt::Debug for Env {
+    /// Variable names only: a value may be a secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<_> = self.vars.iter().map(|(k, _)| k).collect();
+        f.debug_struct("Env")
+            .field("tmpdir", &self.tmpdir)
+            .field("home", &self.home)
+            .field("terminals", &self.terminals)
+            .field("vars", &names)
+            .finish()
+    }
 }
 
 impl Env {
@@ -55,6 +73,7 @@ impl Env {
             // SAFETY: geteuid has no preconditions.
             account_home: passwd_home(unsafe { libc::geteuid() }),
             terminals: terminals::of_process(),
+            vars: std::env::vars_os().collect(),
         }
     }
 }
@@ -255,6 +274,8 @@ pub struct Plan {
     #[serde(rename = "policy")]
     pub policy_name: String,
     pub cwd: PathBuf,
+    /// The command's environment (names only when printed).
+    pub env: ChildEnv,
     /// The working directory as resolved, held open.
     #[serde(skip)]
     pub cwd_handle: Handle,
@@ -794,6 +815,7 @@ pub fn resolve(policy: &Policy, cwd: &Path, env: &Env) -> Result<Plan> {
     Ok(Plan {
         policy_name: policy.name.clone(),
         cwd,
+        env: self::env::compute(&policy.env, &env.vars),
         cwd_handle,
         slash,
         sandboxed,

@@ -38,6 +38,9 @@ pub fn merge_permissions(base: &Policy, extra: &PermissionProfile) -> Policy {
     if let Some(m) = &extra.macos {
         out.macos = out.macos.union(m);
     }
+    if let Some(e) = &extra.env {
+        out.env.widen(e);
+    }
     if out.writes(&PathSpec::Root) && !base.writes(&PathSpec::Root) {
         out.description = format!("{} (widened to write everywhere)", out.description);
     }

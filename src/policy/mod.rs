@@ -4,6 +4,7 @@
 
 mod builtin;
 mod deny;
+mod env;
 mod macos;
 mod merge;
 mod request;
@@ -11,6 +12,7 @@ mod source;
 
 pub use builtin::{BUILTIN_NAMES, DEFAULT_PROFILE, builtin_text};
 pub use deny::{DEFAULT_GLOB_DEPTH, DenyEntry, DenySpec, MAX_GLOB_DEPTH, SECRETS, is_glob};
+pub use env::{CORDON_PREFIX, EnvDecl, EnvPolicy, Inherit, Pattern, SetVar, glob_match};
 pub use macos::{Automation, MacosExtensions, Preferences, valid_bundle_id};
 pub use merge::merge_permissions;
 pub use request::{Execution, ExecutionKind, Request, parse_request, read_request, request_policy};
@@ -136,6 +138,8 @@ pub struct Policy {
     pub lifts: Vec<Grant>,
     pub network: Network,
     pub macos: MacosExtensions,
+    /// Which of the caller's variables reach the command (`[env]`).
+    pub env: EnvPolicy,
 }
 
 impl Policy {

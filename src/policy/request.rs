@@ -68,8 +68,13 @@ pub enum Execution {
     Unsandboxed,
     /// The turn's policy widened by exactly these grants.
     Additional(PermissionProfile),
-    /// Exactly this sandbox; `own_macos` when it names its own `macos`.
-    Exact { policy: Policy, own_macos: bool },
+    /// Exactly this sandbox; `own_macos` / `own_env` when it names its own
+    /// `macos` / `env` (otherwise the turn's are kept).
+    Exact {
+        policy: Policy,
+        own_macos: bool,
+        own_env: bool,
+    },
 }
 
 /// [`Execution`] without its data, for callers that branch on the kind.
@@ -220,6 +225,7 @@ fn parse_execution(value: Option<&Value>) -> Result<Execution> {
         ),
         RawExecution::Permissions(RawPermissions::Exact(p)) => Execution::Exact {
             own_macos: p.get("macos").is_some(),
+            own_env: p.get("env").is_some(),
             policy: policy_from_value(&p, "execution.permissions.exact")?,
         },
     })
@@ -292,13 +298,24 @@ pub fn request_policy(req: &Request) -> Result<(Policy, PathBuf, ExecutionKind)>
                     read_list(&req.turn)
                 )));
             }
-            builtin::load("full-access")?
+            // No sandbox, but the turn's environment: the approval lifts
+            // the sandbox, not the variables the turn kept from commands.
+            let mut p = builtin::load("full-access")?;
+            p.env = req.turn.env.clone();
+            p
         }
         Execution::Additional(extra) => merge_permissions(&req.turn, extra),
-        Execution::Exact { policy, own_macos } => {
+        Execution::Exact {
+            policy,
+            own_macos,
+            own_env,
+        } => {
             let mut p = policy.clone();
             if !own_macos {
                 p.macos = req.turn.macos.clone();
+            }
+            if !own_env {
+                p.env = req.turn.env.clone();
             }
             p
         }
@@ -636,6 +653,7 @@ mod tests {
             home: None,
             account_home: None,
             terminals: vec![],
+            vars: vec![],
         };
         let pa = plan::resolve(&a.0, &a.1, &env).unwrap();
         let pb = plan::resolve(&b.0, &b.1, &env).unwrap();

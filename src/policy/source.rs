@@ -5,6 +5,7 @@
 use serde::Deserialize;
 
 use super::deny::{self, DEFAULT_GLOB_DEPTH, DenyEntry, DenySpec};
+use super::env::{EnvDecl, RawEnv};
 use super::macos::{AutomationRaw, MacosExtensions, Preferences};
 use super::{Grant, Network, PathSpec, Policy, builtin, check_device, check_protected, grants};
 use crate::error::{Error, Result};
@@ -42,6 +43,7 @@ struct RawProfile {
     file_system: Option<RawFileSystem>,
     network: Option<RawNetwork>,
     macos: Option<RawMacos>,
+    env: Option<RawEnv>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -90,6 +92,8 @@ pub struct PermissionProfile {
     pub unix_sockets: Option<bool>,
     /// `Some` only when the profile names a `macos` section.
     pub macos: Option<MacosExtensions>,
+    /// `Some` only when the profile names an `env` section.
+    pub env: Option<EnvDecl>,
 }
 
 impl PermissionProfile {
@@ -126,6 +130,7 @@ impl PermissionProfile {
                 unix_sockets: self.unix_sockets.unwrap_or(true),
             },
             macos: self.macos.unwrap_or_default(),
+            env: self.env.unwrap_or_default().into_policy(name),
         }
     }
 }
@@ -185,6 +190,10 @@ fn from_raw(raw: RawProfile, origin: &str) -> std::result::Result<PermissionProf
         None => None,
         Some(m) => Some(macos_from_raw(m, origin)?),
     };
+    let env = match raw.env {
+        None => None,
+        Some(e) => Some(EnvDecl::from_raw(e, origin)?),
+    };
     Ok(PermissionProfile {
         description: raw.description,
         read,
@@ -197,6 +206,7 @@ fn from_raw(raw: RawProfile, origin: &str) -> std::result::Result<PermissionProf
         network: net.enabled,
         unix_sockets: net.unix_sockets,
         macos,
+        env,
     })
 }
 
