@@ -438,6 +438,20 @@ fn bad_env_input_is_refused_in_one_line_and_nothing_runs() {
                 vec!["--env-inherit".into(), "some".into()],
                 "--env-inherit some: use all, core or none",
             ),
+            // Adversarial pass 4: a newline in a name forged a
+            // `CORDON_SANDBOX=none` line in `env` output.
+            (
+                vec![
+                    "--setenv".into(),
+                    "E\nCORDON_SANDBOX=marker-set-4e77".into(),
+                ],
+                "contains a control character",
+            ),
+            // What follows `=` in a pattern may be a value: not echoed.
+            (
+                vec!["--keepenv".into(), "GITHUB_TOKEN=marker-set-4e77".into()],
+                "--keepenv: pattern `GITHUB_TOKEN=...` contains `=`",
+            ),
         ];
         for (file, text, needle) in profiles {
             let p = ws.write(&format!("work/{file}"), text);
@@ -554,6 +568,45 @@ fn reruns_keep_the_turns_environment_policy() {
             assert_eq!(out.status, 0, "{out:?}");
             assert_no_marker(&out.stdout, "rerun --dry-run");
             assert!(out.stdout.contains("GITHUB_TOKEN"), "{}", out.stdout);
+        }
+    }
+}
+
+/// Adversarial pass 4: `additional` with `env.inherit = all` under a turn
+/// of `inherit = none` passed every variable the turn dropped. An approval
+/// widens the sandbox, not the variables: refused (125), nothing runs;
+/// `keep` names what it needs.
+#[test]
+fn an_approval_cannot_widen_the_turns_inherit() {
+    for user in users() {
+        let ws = Ws::new(user);
+        let turn = json!({"sandbox_policy": {"file_system": {"read": [":root"], "write": [":cwd"]}, "env": {"inherit": "none"}}});
+        for (extra, refused) in [
+            (json!({"env": {"inherit": "all"}}), true),
+            (json!({"env": {"inherit": "core"}}), true),
+            (
+                json!({"env": {"inherit": "none", "keep": ["GITHUB_TOKEN"]}}),
+                false,
+            ),
+        ] {
+            let req = json!({
+                "command": ["sh", "-c", "env > ran"],
+                "cwd": ws.s("work"),
+                "turn": turn,
+                "execution": {"permissions": {"additional": extra}},
+            });
+            let file = ws.write("outside/req.json", &req.to_string());
+            let out = cordon_env(&ws, &[], &["rerun", "--request", file.to_str().unwrap()]);
+            if refused {
+                out.assert_refused("an approval widens the sandbox, not the variables");
+                assert!(!ws.join("work/ran").exists(), "{user:?} {req}");
+            } else {
+                assert_eq!(out.status, 0, "{out:?}");
+                let ran = ws.read("work/ran");
+                assert!(ran.contains("GITHUB_TOKEN="), "{ran}");
+                assert!(!ran.contains("AWS_SECRET_ACCESS_KEY"), "{ran}");
+                std::fs::remove_file(ws.join("work/ran")).unwrap();
+            }
         }
     }
 }

@@ -190,7 +190,7 @@ impl PolicyArgs {
             p.remove_write(&PathSpec::SlashTmp);
         }
         if let Some(arg) = &self.permissions {
-            p = merge_permissions(&p, &permissions(arg)?);
+            p = merge_permissions(&p, &permissions(arg)?)?;
         }
         if let Some(m) = &self.macos_preferences {
             p.macos.preferences = Preferences::parse(m).ok_or_else(|| {

@@ -85,10 +85,11 @@ impl Pattern {
                 text.escape_debug()
             ));
         }
-        if text.contains('=') {
+        if let Some((name, _)) = text.split_once('=') {
+            // What follows `=` may be a value, a secret: not echoed.
             return Err(format!(
-                "pattern `{}` contains `=`, which no variable name holds; give the name alone (`FOO`, not `FOO=bar`)",
-                text.escape_debug()
+                "pattern `{}=...` contains `=`, which no variable name holds; give the name alone (`FOO`, not `FOO=bar`)",
+                name.escape_debug()
             ));
         }
         Ok(Pattern {
@@ -179,6 +180,13 @@ impl SetVar {
         } else if name.contains('\0') {
             Some(format!(
                 "variable name `{}` contains a NUL byte",
+                name.escape_debug()
+            ))
+        } else if name.chars().any(char::is_control) {
+            // A newline in a name forges lines in `env` output
+            // (`E\nCORDON_SANDBOX=none`; adversarial pass 4).
+            Some(format!(
+                "variable name `{}` contains a control character",
                 name.escape_debug()
             ))
         } else {
@@ -342,15 +350,24 @@ impl EnvPolicy {
             .map(|s| s.value.as_str())
     }
 
-    /// Widens by an `additional` grant (escalations, `--permissions`): the
-    /// broader `inherit` wins, patterns and set variables are unioned (the
-    /// grant's values win), as protected names are unioned by the merge.
-    pub fn widen(&mut self, extra: &EnvDecl) {
-        if let Some(i) = extra.inherit
-            && i.breadth() > self.inherit.breadth()
-        {
-            self.inherit = i;
-            self.inherit_origin = "additional permissions: env.inherit".into();
+    /// Adds an `additional` grant's env (escalations, `--permissions`):
+    /// patterns and set variables are unioned (the grant's values win), as
+    /// protected names are unioned by the merge. An approval widens the
+    /// sandbox, not the variables: a broader `inherit` is refused (it would
+    /// pass every variable the turn drops, unnamed); `keep` names them.
+    pub fn widen(&mut self, extra: &EnvDecl) -> Result<(), String> {
+        if let Some(i) = extra.inherit {
+            if i.breadth() > self.inherit.breadth() {
+                return Err(format!(
+                    "additional permissions: env.inherit = {} would pass every variable the turn's inherit = {} drops; an approval widens the sandbox, not the variables: name them with env.keep instead",
+                    i.as_str(),
+                    self.inherit.as_str()
+                ));
+            }
+            if i != self.inherit {
+                self.inherit = i;
+                self.inherit_origin = "additional permissions: env.inherit".into();
+            }
         }
         for p in extra.exclude.iter().flatten() {
             self.add_exclude(p.clone());
@@ -361,6 +378,7 @@ impl EnvPolicy {
         for v in &extra.set {
             self.set_var(v.clone());
         }
+        Ok(())
     }
 }
 
@@ -454,7 +472,7 @@ mod tests {
     }
 
     #[test]
-    fn widening_takes_the_broader_inherit_and_unions_the_rest() {
+    fn an_approval_unions_names_and_never_widens_inherit() {
         let mut p = EnvDecl {
             inherit: Some(Inherit::Core),
             ..Default::default()
@@ -462,7 +480,7 @@ mod tests {
         .into_policy("turn");
         p.set_var(SetVar::new("A", "1", "turn").unwrap());
         let extra = EnvDecl {
-            inherit: Some(Inherit::None),
+            inherit: None,
             exclude: Some(vec![Pattern::new("*PASSWORD*", "x").unwrap()]),
             keep: vec![Pattern::new("GITHUB_TOKEN", "x").unwrap()],
             set: vec![
@@ -470,17 +488,27 @@ mod tests {
                 SetVar::new("B", "3", "x").unwrap(),
             ],
         };
-        p.widen(&extra);
-        assert_eq!(p.inherit, Inherit::Core, "none is narrower than core");
+        p.widen(&extra).unwrap();
+        assert_eq!(p.inherit, Inherit::Core);
         assert_eq!(p.exclude.len(), 4);
         assert_eq!(p.keep.len(), 1);
         assert_eq!(p.set_value("A"), Some("2"));
         assert_eq!(p.set_value("B"), Some("3"));
-        p.widen(&EnvDecl {
+        // Adversarial pass 4: `inherit = all` in an approval passed every
+        // variable a turn of `none` dropped. Refused; narrowing is kept.
+        let all = EnvDecl {
             inherit: Some(Inherit::All),
             ..Default::default()
-        });
-        assert_eq!(p.inherit, Inherit::All);
+        };
+        let e = p.widen(&all).unwrap_err();
+        assert!(e.contains("name them with env.keep"), "{e}");
+        assert_eq!(p.inherit, Inherit::Core);
+        let none = EnvDecl {
+            inherit: Some(Inherit::None),
+            ..Default::default()
+        };
+        p.widen(&none).unwrap();
+        assert_eq!(p.inherit, Inherit::None);
     }
 
     fn patterns_of(p: &EnvPolicy) -> Vec<&str> {
@@ -543,7 +571,7 @@ mod tests {
             ),
             (
                 "[env]\nkeep = [\"A=1\"]\n",
-                "p.toml: env.keep: pattern `A=1` contains `=`",
+                "p.toml: env.keep: pattern `A=...` contains `=`",
             ),
             (
                 "[env]\nset = { \"\" = \"marker\" }\n",
@@ -623,9 +651,9 @@ mod tests {
         assert_eq!(patterns_of(&own), DEFAULT_EXCLUDE);
         let wider = policy(
             turn,
-            r#"{"permissions":{"additional":{"env":{"keep":["GITHUB_TOKEN"],"inherit":"all"}}}}"#,
+            r#"{"permissions":{"additional":{"env":{"keep":["GITHUB_TOKEN"]}}}}"#,
         );
-        assert_eq!(wider.inherit, Inherit::All);
+        assert_eq!(wider.inherit, Inherit::Core);
         let keep: Vec<_> = wider.keep.iter().map(|k| k.pattern.as_str()).collect();
         assert_eq!(keep, ["EDITOR", "GITHUB_TOKEN"]);
         // A turn in one of the harness shapes gets the built-in's.

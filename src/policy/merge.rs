@@ -2,11 +2,12 @@
 //! `cordon run --permissions` and `rerun` with `additional` alike.
 
 use super::{PathSpec, PermissionProfile, Policy};
+use crate::error::{Error, Result};
 
 /// Returns `base` plus exactly `extra`'s grants: read and write lists are
 /// unioned, the network is on if either side turns it on, and the macOS
 /// extensions are unioned. Protections are never removed by a grant.
-pub fn merge_permissions(base: &Policy, extra: &PermissionProfile) -> Policy {
+pub fn merge_permissions(base: &Policy, extra: &PermissionProfile) -> Result<Policy> {
     let mut out = base.clone();
     if let Some(read) = &extra.read {
         // An unrestricted base already reads everything; adding paths to it
@@ -39,10 +40,10 @@ pub fn merge_permissions(base: &Policy, extra: &PermissionProfile) -> Policy {
         out.macos = out.macos.union(m);
     }
     if let Some(e) = &extra.env {
-        out.env.widen(e);
+        out.env.widen(e).map_err(Error::new)?;
     }
     if out.writes(&PathSpec::Root) && !base.writes(&PathSpec::Root) {
         out.description = format!("{} (widened to write everywhere)", out.description);
     }
-    out
+    Ok(out)
 }

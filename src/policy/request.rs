@@ -304,7 +304,9 @@ pub fn request_policy(req: &Request) -> Result<(Policy, PathBuf, ExecutionKind)>
             p.env = req.turn.env.clone();
             p
         }
-        Execution::Additional(extra) => merge_permissions(&req.turn, extra),
+        Execution::Additional(extra) => {
+            merge_permissions(&req.turn, extra).map_err(|e| fail(e.to_string()))?
+        }
         Execution::Exact {
             policy,
             own_macos,
