@@ -45,7 +45,10 @@ fn ptrs(v: &[CString]) -> Vec<*const libc::c_char> {
 }
 
 /// Replaces this process with `argv[0]`, searching `PATH` like `execvp`.
-pub fn exec(argv: &[OsString], env: Vec<CString>) -> Error {
+/// `outside`: where the search found the program before the sandbox was
+/// applied; if the sandbox hides that file, the search goes on as execvp's
+/// does, with a warning, since a different program may run.
+pub fn exec(argv: &[OsString], env: Vec<CString>, outside: Option<&[u8]>) -> Error {
     let Some(program) = argv.first() else {
         return Error::new("no command given; put it after `--`");
     };
@@ -61,7 +64,17 @@ pub fn exec(argv: &[OsString], env: Vec<CString>) -> Error {
         // SAFETY: path, argv and envp are NUL-terminated arrays of C strings
         // that outlive the call.
         unsafe { libc::execve(path.as_ptr(), argp.as_ptr(), envp.as_ptr()) };
-        std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
+        let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
+        if errno != libc::ENOEXEC {
+            return errno;
+        }
+        // An executable file the kernel has no loader for (a script
+        // without `#!`): `/bin/sh FILE ARGS...`, as execvp(3) does.
+        let mut sh_args: Vec<*const libc::c_char> = vec![c"sh".as_ptr(), path.as_ptr()];
+        sh_args.extend(argp.iter().skip(1));
+        // SAFETY: as above; sh_args ends with argp's NULL.
+        unsafe { libc::execve(c"/bin/sh".as_ptr(), sh_args.as_ptr(), envp.as_ptr()) };
+        libc::ENOEXEC
     };
 
     if program.as_bytes().contains(&b'/') {
@@ -78,8 +91,35 @@ pub fn exec(argv: &[OsString], env: Vec<CString>) -> Error {
             continue;
         };
         match try_exec(&full) {
-            libc::EACCES => seen_eacces = true,
-            libc::ENOENT | libc::ENOTDIR | libc::ESTALE | libc::ELOOP | libc::ENAMETOOLONG => {}
+            libc::EACCES => {
+                // execvp goes on to the next entry; a different program may
+                // then run, so say which one was passed over and why.
+                let file = full.to_string_lossy();
+                let skipped = if outside == Some(full.as_bytes()) {
+                    Some(format!("{file}, which the sandbox hides,"))
+                } else if std::fs::symlink_metadata(OsStr::from_bytes(full.as_bytes())).is_ok() {
+                    Some(file.to_string())
+                } else if std::fs::metadata(OsStr::from_bytes(dir)).is_err() {
+                    Some(format!("PATH entry {}", String::from_utf8_lossy(dir)))
+                } else {
+                    None
+                };
+                if let Some(what) = skipped {
+                    eprintln!(
+                        "cordon: warning: skipped {what} looking for {name}: permission denied (by the sandbox, or by the file's mode; `cordon explain {file}` shows the sandbox's verdict)"
+                    );
+                }
+                seen_eacces = true
+            }
+            libc::ENOENT | libc::ENOTDIR | libc::ESTALE | libc::ELOOP | libc::ENAMETOOLONG => {
+                if outside == Some(full.as_bytes()) {
+                    eprintln!(
+                        "cordon: warning: skipped {} looking for {name}: the sandbox hides it (`cordon explain {}` says why); going on along PATH",
+                        full.to_string_lossy(),
+                        full.to_string_lossy()
+                    );
+                }
+            }
             errno => return exec_error(&name, errno),
         }
     }
@@ -136,6 +176,24 @@ pub fn check_command(program: &OsStr, env: &[CString]) -> Result<(), Error> {
             libc::ENOENT
         },
     ))
+}
+
+/// The first file on `PATH` (from `env`) named `program` that this
+/// process may execute, as the search would find it now; `None` for a
+/// program given with a `/`.
+pub fn locate(program: &OsStr, env: &[CString]) -> Option<Vec<u8>> {
+    if program.as_bytes().contains(&b'/') {
+        return None;
+    }
+    path_var(env).split(|&b| b == b':').find_map(|dir| {
+        let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
+        let mut full = dir.to_vec();
+        full.push(b'/');
+        full.extend_from_slice(program.as_bytes());
+        let c = CString::new(full.clone()).ok()?;
+        // SAFETY: access(2) on a NUL-terminated path.
+        (unsafe { libc::access(c.as_ptr(), libc::X_OK) } == 0).then_some(full)
+    })
 }
 
 /// `PATH` from `env`, or execvp's default.

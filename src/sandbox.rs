@@ -48,10 +48,17 @@ pub fn sandbox_vars(kind: &'static str, network_off: bool) -> Vec<(&'static str,
     set
 }
 
-/// Execs `argv` with the plan's environment plus cordon's own variables.
-fn exec_with(plan: &Plan, argv: &[OsString], kind: &'static str, network_off: bool) -> Error {
+/// Execs `argv` with the plan's environment plus cordon's own variables;
+/// `outside` is where PATH led before the sandbox (`exec::locate`).
+fn exec_with(
+    plan: &Plan,
+    argv: &[OsString],
+    kind: &'static str,
+    network_off: bool,
+    outside: Option<&[u8]>,
+) -> Error {
     let env = exec::child_env(&plan.env.vars, &sandbox_vars(kind, network_off));
-    exec::exec(argv, env)
+    exec::exec(argv, env, outside)
 }
 
 /// A bounded (`permissions`) execution runs with its whole sandbox or not at
@@ -88,7 +95,7 @@ pub fn launch(plan: &Plan, argv: &[OsString], opts: &Launch) -> Result<i32> {
     stdio::prepare(&opts.stdio)?;
     if !plan.sandboxed {
         chdir(&opts.chdir)?;
-        return Err(exec_with(plan, argv, "none", false));
+        return Err(exec_with(plan, argv, "none", false, None));
     }
     launch_native(plan, argv, opts)
 }
@@ -114,12 +121,18 @@ fn launch_native(plan: &Plan, argv: &[OsString], opts: &Launch) -> Result<i32> {
     }
     // A bounded execution never accepts a missing namespace.
     let best_effort = opts.best_effort && !opts.bounded;
+    // Where PATH leads before the sandbox: a few access(2) calls, so that a
+    // program the sandbox hides is not replaced silently by another.
+    let outside = argv
+        .first()
+        .and_then(|p| exec::locate(p, &exec::child_env(&plan.env.vars, &[])));
     linux::launch::enter(plan, &art, best_effort, opts.chdir.as_deref())?;
     Err(exec_with(
         plan,
         argv,
         art.sandbox_kind(),
         !plan.network.enabled,
+        outside.as_deref(),
     ))
 }
 
@@ -137,7 +150,7 @@ fn launch_native(plan: &Plan, argv: &[OsString], opts: &Launch) -> Result<i32> {
     let program = argv.first().map(OsString::as_os_str).unwrap_or_default();
     exec::check_command(program, &exec::child_env(&plan.env.vars, &[]))?;
     let full = seatbelt::argv(&profile, argv);
-    let e = exec_with(plan, &full, "seatbelt", !plan.network.enabled);
+    let e = exec_with(plan, &full, "seatbelt", !plan.network.enabled, None);
     // Only sandbox-exec itself failing gets here: that is cordon's failure.
     Err(Error::new(format!(
         "{}; Seatbelt needs {} (part of macOS)",

@@ -446,3 +446,62 @@ fn signal_dispositions_pass_through_unchanged() {
     assert_eq!(out.stdout, "done\n", "{out:?}");
     assert_eq!(out.stderr, "", "{out:?}");
 }
+
+/// Issue 18 item 1: `execvp` semantics. An executable script without `#!`
+/// runs with `/bin/sh`, its arguments intact (bash and env do the same:
+/// the control); a program on PATH that the sandbox hides is passed over
+/// with a warning naming it, and the next one on PATH runs.
+#[test]
+fn exec_runs_scripts_without_a_shebang_and_names_a_hidden_path_entry() {
+    use std::os::unix::fs::PermissionsExt;
+    for user in users() {
+        let ws = Ws::new(user);
+        let script = ws.write("work/noshebang", "echo \"ran $0 $1\"\n");
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let control = run_as(
+            user,
+            &ws.work(),
+            &ws.env(),
+            &["bash", "-c", "./noshebang one"],
+        );
+        assert_eq!(control.stdout, "ran ./noshebang one\n", "{control:?}");
+        let out = cordon(&ws, &["run", "--", "./noshebang", "one"]);
+        assert_eq!(out.status, 0, "{user:?}: {out:?}");
+        assert_eq!(out.stdout, "ran ./noshebang one\n", "{user:?}: {out:?}");
+
+        // A `hello` in a denied directory first on PATH, another after it.
+        let hidden = ws.write("outside/hidden/hello", "#!/bin/sh\necho hidden\n");
+        let shown = ws.write("outside/shown/hello", "#!/bin/sh\necho shown\n");
+        for f in [&hidden, &shown] {
+            std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let mut env = ws.env();
+        env.retain(|(k, _)| k != "PATH");
+        env.push((
+            "PATH".into(),
+            format!(
+                "{}:{}:/usr/bin:/bin",
+                ws.s("outside/hidden"),
+                ws.s("outside/shown")
+            ),
+        ));
+        let control = run_as(user, &ws.work(), &env, &["sh", "-c", "hello"]);
+        assert_eq!(control.stdout, "hidden\n", "{control:?}");
+        let c = cordon_bin().to_str().unwrap();
+        let deny = ws.s("outside/hidden");
+        let out = run_as(
+            user,
+            &ws.work(),
+            &env,
+            &[c, "run", "--deny-read", &deny, "--", "hello"],
+        );
+        assert_eq!(out.status, 0, "{user:?}: {out:?}");
+        assert_eq!(out.stdout, "shown\n", "{user:?}: {out:?}");
+        assert!(
+            out.stderr.starts_with("cordon: warning: skipped ")
+                && out.stderr.contains(&format!("{deny}/hello"))
+                && out.stderr.lines().count() == 1,
+            "{user:?}: {out:?}"
+        );
+    }
+}
