@@ -505,3 +505,36 @@ fn exec_runs_scripts_without_a_shebang_and_names_a_hidden_path_entry() {
         );
     }
 }
+
+/// Issue 18 item 3: a `$TMPDIR` that no longer exists drops `:tmpdir` with
+/// one warning (it failed every command with 125); an explicit `-w` of a
+/// missing path stays an error.
+#[test]
+fn a_missing_tmpdir_is_dropped_with_one_warning() {
+    for user in users() {
+        let ws = Ws::new(user);
+        let gone = ws.s("outside/gone-tmp");
+        let mut env = ws.env();
+        env.retain(|(k, _)| k != "TMPDIR");
+        env.push(("TMPDIR".into(), gone.clone()));
+        let c = cordon_bin().to_str().unwrap();
+        let p = probe_bin().to_str().unwrap();
+        let target = ws.s("work/ok");
+        let out = run_as(
+            user,
+            &ws.work(),
+            &env,
+            &[c, "run", "--", p, "create", &target],
+        );
+        out.assert_ok();
+        assert_eq!(
+            out.stderr,
+            format!(
+                "cordon: warning: $TMPDIR={gone} does not exist; :tmpdir dropped from the writable roots\n"
+            ),
+            "{user:?}"
+        );
+        let out = cordon(&ws, &["run", "-w", &gone, "--", "true"]);
+        out.assert_refused("does not exist; create it or remove it from the policy");
+    }
+}

@@ -408,6 +408,18 @@ fn root_for(
             format!("{} in {origin}", special.as_text()),
         ),
     };
+    // A $TMPDIR that is gone (a session's temporary directory, cleaned up)
+    // drops :tmpdir with one warning rather than failing every command
+    // (contract §6); a path the policy names stays strict.
+    if *spec == PathSpec::Tmpdir
+        && matches!(std::fs::symlink_metadata(&given), Err(e) if e.kind() == std::io::ErrorKind::NotFound)
+    {
+        eprintln!(
+            "cordon: warning: $TMPDIR={} does not exist; :tmpdir dropped from the {what}s",
+            given.display()
+        );
+        return Ok(None);
+    }
     let resolved = canonical(&given, &err_origin, what).map_err(|e| {
         if *spec == PathSpec::Tmpdir {
             Error::new(format!("{}; or pass --exclude-tmpdir-env-var", e.message))
