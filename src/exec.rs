@@ -93,31 +93,15 @@ pub fn exec(argv: &[OsString], env: Vec<CString>, outside: Option<&[u8]>) -> Err
         match try_exec(&full) {
             libc::EACCES => {
                 // execvp goes on to the next entry; a different program may
-                // then run, so say which one was passed over and why.
-                let file = full.to_string_lossy();
-                let skipped = if outside == Some(full.as_bytes()) {
-                    Some(format!("{file}, which the sandbox hides,"))
-                } else if std::fs::symlink_metadata(OsStr::from_bytes(full.as_bytes())).is_ok() {
-                    Some(file.to_string())
-                } else if std::fs::metadata(OsStr::from_bytes(dir)).is_err() {
-                    Some(format!("PATH entry {}", String::from_utf8_lossy(dir)))
-                } else {
-                    None
-                };
-                if let Some(what) = skipped {
-                    eprintln!(
-                        "cordon: warning: skipped {what} looking for {name}: permission denied (by the sandbox, or by the file's mode; `cordon explain {file}` shows the sandbox's verdict)"
-                    );
+                // then run: say so when it is the sandbox that refused.
+                if outside == Some(full.as_bytes()) {
+                    hidden_warning(&full, &name);
                 }
                 seen_eacces = true
             }
             libc::ENOENT | libc::ENOTDIR | libc::ESTALE | libc::ELOOP | libc::ENAMETOOLONG => {
                 if outside == Some(full.as_bytes()) {
-                    eprintln!(
-                        "cordon: warning: skipped {} looking for {name}: the sandbox hides it (`cordon explain {}` says why); going on along PATH",
-                        full.to_string_lossy(),
-                        full.to_string_lossy()
-                    );
+                    hidden_warning(&full, &name);
                 }
             }
             errno => return exec_error(&name, errno),
@@ -176,6 +160,15 @@ pub fn check_command(program: &OsStr, env: &[CString]) -> Result<(), Error> {
             libc::ENOENT
         },
     ))
+}
+
+/// The program found on PATH before the sandbox was applied, and hidden or
+/// refused by it now.
+fn hidden_warning(full: &CString, name: &str) {
+    let file = full.to_string_lossy();
+    eprintln!(
+        "cordon: warning: skipped {file} looking for {name}: the sandbox hides it (`cordon explain {file}` says why); going on along PATH"
+    );
 }
 
 /// The first file on `PATH` (from `env`) named `program` that this
