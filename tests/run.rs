@@ -538,3 +538,55 @@ fn a_missing_tmpdir_is_dropped_with_one_warning() {
         out.assert_refused("does not exist; create it or remove it from the policy");
     }
 }
+
+/// Issue 18 item 4: `-w .git` and `--allow-write .git/hooks` were accepted
+/// and silently left read-only (the outer root's protection won). Refused
+/// now, naming `--unprotect`; with it the grant works. A harness approves a
+/// `git commit` with an `exact` profile that does not protect `.git`.
+#[test]
+fn a_grant_inside_a_protected_path_is_refused_and_unprotect_lifts_it() {
+    for user in users() {
+        let ws = Ws::new(user);
+        let git = |args: &[&str]| {
+            let mut argv = vec!["git", "-c", "user.name=t", "-c", "user.email=t@example.com"];
+            argv.extend_from_slice(args);
+            run_as(user, &ws.work(), &ws.env(), &argv)
+        };
+        assert_eq!(git(&["init", "-q"]).status, 0);
+        for flag in [["-w", ".git"], ["--allow-write", ".git/hooks"]] {
+            let out = cordon(&ws, &["run", flag[0], flag[1], "--", "true"]);
+            out.assert_refused("a grant does not lift a protection; pass --unprotect .git");
+        }
+        let desc_rel = ".git/description";
+        let out = sandboxed(
+            &ws,
+            &["--unprotect", ".git", "-w", ".git"],
+            &["write", desc_rel],
+        );
+        out.assert_ok();
+        // The approval: exactly the workspace, .git not protected.
+        let req = serde_json::json!({
+            "command": ["git", "-c", "user.name=t", "-c", "user.email=t@example.com",
+                        "commit", "-q", "--allow-empty", "-m", "approved"],
+            "cwd": ws.s("work"),
+            "turn": {"sandbox_policy": {"type": "workspace-write"}},
+            "execution": {"permissions": {"exact": {"file_system": {
+                "read": [":root"], "write": [":cwd"], "protected": [".agents", ".codex", ".cordon"]}}}},
+        });
+        let file = ws.write("outside/commit.json", &req.to_string());
+        let out = cordon(&ws, &["rerun", "--request", file.to_str().unwrap()]);
+        assert_eq!(out.status, 0, "{user:?}: {out:?}");
+        let log = git(&["log", "--format=%s"]);
+        assert_eq!(log.stdout, "approved\n", "{user:?}: {log:?}");
+        // The turn's own sandbox refuses the same commit.
+        let mut req = req;
+        req["execution"] = serde_json::json!("turn_default");
+        let file = ws.write("outside/commit2.json", &req.to_string());
+        let out = cordon(&ws, &["rerun", "--request", file.to_str().unwrap()]);
+        assert_ne!(out.status, 0, "{user:?}: {out:?}");
+        assert!(
+            out.stderr.contains("Read-only file system"),
+            "{user:?}: {out:?}"
+        );
+    }
+}

@@ -604,6 +604,31 @@ fn protect_home(writable: &mut [WritableRoot], names: &[String], env: &Env) {
     }
 }
 
+/// A writable root granted inside a protected path of another (`-w .git`)
+/// was merged into the outer root and silently stayed read-only. A grant
+/// does not lift a protection: refused, naming the way that does.
+fn refuse_grants_on_protected(writable: &[WritableRoot]) -> Result<()> {
+    for w in writable {
+        for n in &w.root.nested {
+            let hit = w
+                .protected
+                .iter()
+                .find(|p| n.starts_with(&p.path) || (p.exists && n.starts_with(&p.target)));
+            if let Some(p) = hit {
+                return Err(Error::new(format!(
+                    "writable root {} lies in {}, protected ({}) inside writable root {}: a grant does not lift a protection; pass --unprotect {} to make it writable (what git or tools later run from it becomes writable too), or approve the command through `cordon rerun` (docs/rerun.md: approving a git commit)",
+                    shown(n),
+                    shown(&p.path),
+                    p.name,
+                    shown(&w.root.path),
+                    p.name
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// A writable root spelled through a symlink that lies in a writable root
 /// (its own or another): a sandboxed command could have planted that link
 /// in an earlier run, pointing anywhere (`$TMPDIR=/tmp/s` with `/tmp/s ->
@@ -775,6 +800,7 @@ pub fn resolve(policy: &Policy, cwd: &Path, env: &Env) -> Result<Plan> {
     if policy.protected.iter().any(|n| n == ".git") {
         protect_git(&mut writable, env, &cwd, policy.scan_nested_git);
     }
+    refuse_grants_on_protected(&writable)?;
 
     let read = if policy.restricts_reads() {
         let minimal = policy.read.iter().any(|g| g.spec == PathSpec::Minimal);
