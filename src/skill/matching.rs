@@ -111,8 +111,13 @@ pub fn find(
 /// count as tokens too.
 fn tokens(argv: &[OsString]) -> Vec<Token> {
     let args: Vec<&str> = argv.iter().filter_map(|a| a.to_str()).collect();
+    let script = shell_script(&args);
     let mut out = Vec::new();
     for (i, a) in args.iter().enumerate() {
+        if script.is_some_and(|(at, _)| at == i) {
+            // The script is split into words below, not one path.
+            continue;
+        }
         let what = if i == 0 {
             "the program".to_string()
         } else {
@@ -120,7 +125,7 @@ fn tokens(argv: &[OsString]) -> Vec<Token> {
         };
         push_word(&mut out, a, &what);
     }
-    if let Some(script) = shell_script(&args) {
+    if let Some((_, script)) = script {
         for word in shell_words(script) {
             push_word(&mut out, &word, "a path in the shell script");
         }
@@ -148,19 +153,19 @@ fn push_word(out: &mut Vec<Token>, word: &str, what: &str) {
     }
 }
 
-/// The script of `sh -c SCRIPT`, `bash -lc SCRIPT`, `bash -e -c SCRIPT`.
-fn shell_script<'a>(args: &[&'a str]) -> Option<&'a str> {
+/// The script of `sh -c SCRIPT`, `bash -lc SCRIPT`, `bash -e -c SCRIPT`,
+/// and its index in `args`.
+fn shell_script<'a>(args: &[&'a str]) -> Option<(usize, &'a str)> {
     let prog = Path::new(args.first()?).file_name()?.to_str()?;
     if !SHELLS.contains(&prog) {
         return None;
     }
-    let mut rest = args[1..].iter();
-    for a in rest.by_ref() {
+    for (i, a) in args.iter().enumerate().skip(1) {
         if !a.starts_with('-') || a.starts_with("--") {
             return None;
         }
         if a.contains('c') {
-            return rest.next().copied();
+            return args.get(i + 1).map(|s| (i + 1, *s));
         }
     }
     None
@@ -328,9 +333,9 @@ mod tests {
 
     #[test]
     fn scripts_of_shells_only() {
-        assert_eq!(shell_script(&["sh", "-c", "x"]), Some("x"));
-        assert_eq!(shell_script(&["/bin/bash", "-lc", "x"]), Some("x"));
-        assert_eq!(shell_script(&["bash", "-e", "-c", "x"]), Some("x"));
+        assert_eq!(shell_script(&["sh", "-c", "x"]), Some((2, "x")));
+        assert_eq!(shell_script(&["/bin/bash", "-lc", "x"]), Some((2, "x")));
+        assert_eq!(shell_script(&["bash", "-e", "-c", "x"]), Some((3, "x")));
         assert_eq!(shell_script(&["python3", "-c", "x"]), None);
         assert_eq!(shell_script(&["sh", "script.sh"]), None);
     }

@@ -312,6 +312,21 @@ fn bound_reads(
                     });
                     continue;
                 }
+                let in_minimal = minimal && plan::LINUX_MINIMAL.iter().any(|m| path.starts_with(m));
+                if in_minimal {
+                    // Readable under the turn through its runtime set,
+                    // which the skill's reads include.
+                    decisions.push(format!(
+                        "read {}: {}, inside the turn's :minimal",
+                        shown(&path),
+                        g.origin
+                    ));
+                    out.push(Grant {
+                        spec: PathSpec::Path(path),
+                        origin: g.origin.clone(),
+                    });
+                    continue;
+                }
                 let inner: Vec<_> = roots.iter().filter(|r| r.path.starts_with(&path)).collect();
                 if inner.is_empty() {
                     decisions.push(format!(
