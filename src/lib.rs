@@ -12,5 +12,6 @@ pub mod plan;
 pub mod policy;
 pub mod sandbox;
 pub mod seatbelt;
+pub mod skill;
 pub mod stdio;
 pub mod view;

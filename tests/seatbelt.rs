@@ -76,6 +76,7 @@ fn base_plan(read: ReadScope, writable: Vec<WritableRoot>, network: bool) -> Pla
         deny: Default::default(),
         macos: MacosExtensions::default(),
         kill_leftovers: true,
+        skill: None,
     }
 }
 

@@ -28,6 +28,11 @@ pub struct ExplainArgs {
     /// would get, as `cordon rerun` resolves it now.
     #[arg(long, value_name = "FILE|-", conflicts_with_all = ["profile", "policy_json"])]
     pub request: Option<String>,
+    /// Explain the sandbox CMD gets as this skill's (`cordon skill`): its
+    /// declared permissions bounded by the policy; each verdict names the
+    /// manifest key that decided it.
+    #[arg(long, value_name = "SKILL_DIR", conflicts_with = "request")]
+    pub skill: Option<PathBuf>,
     /// Explain for at most this Landlock ABI (1-7), as `run --landlock-abi`.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=7))]
     pub landlock_abi: Option<u8>,
@@ -53,7 +58,11 @@ pub fn explain(args: ExplainArgs) -> Result<i32> {
         None => {
             let policy = args.policy.policy()?;
             let cwd = args.policy.cwd()?;
-            plan::resolve(&policy, &cwd, &Env::from_process())?
+            let env = Env::from_process();
+            match &args.skill {
+                Some(dir) => super::run::plan_for(&policy, &cwd, &env, Some(dir), &[], &[])?.0,
+                None => plan::resolve(&policy, &cwd, &env)?,
+            }
         }
     };
     let process = Stdio::new(&[], SessionFlag::Auto)?.describe();

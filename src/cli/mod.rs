@@ -12,6 +12,7 @@ mod seatbelt;
 
 use std::ffi::OsString;
 use std::io::Write;
+use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -40,6 +41,10 @@ enum Command {
     /// exactly the sandbox it asks for.
     #[command(long_about = rerun::LONG_ABOUT)]
     Rerun(RerunArgs),
+    /// Run CMD with the permissions a skill declares (agents/openai.yaml or
+    /// SKILL.md front matter), bounded by the turn's policy, by exec.
+    #[command(long_about = SKILL_LONG_ABOUT)]
+    Skill(Box<SkillArgs>),
     /// Print the Seatbelt (macOS) profile and sandbox-exec argv, on any OS.
     Seatbelt(Box<seatbelt::SeatbeltArgs>),
     /// List the built-in profiles, or print one.
@@ -118,10 +123,44 @@ pub struct RunArgs {
     /// terminal.
     #[arg(long)]
     pub no_new_session: bool,
+    /// A skill root (repeatable): when the program or a path in the
+    /// command (also inside `sh -c '...'`) lies in a skill directory under
+    /// it, the skill's declared permissions apply, bounded by the policy.
+    /// `.agents/skills` of the repository and `~/.agents/skills` are
+    /// always skill roots.
+    #[arg(long = "skills", value_name = "DIR")]
+    pub skills: Vec<PathBuf>,
     /// The command and its arguments (after `--`).
     #[arg(trailing_var_arg = true, value_name = "CMD")]
     pub command: Vec<OsString>,
 }
+
+/// `cordon skill [POLICY] SKILL_DIR -- CMD`: the launch options of `run`
+/// (its trailing CMD after SKILL_DIR).
+#[derive(Args)]
+pub struct SkillArgs {
+    /// The skill: the directory that holds its SKILL.md.
+    #[arg(value_name = "SKILL_DIR")]
+    pub skill_dir: PathBuf,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+const SKILL_LONG_ABOUT: &str = "Run CMD with exactly the permissions a skill declares, bounded by the turn's policy (the POLICY options), by exec.
+
+The skill's permissions block (agents/openai.yaml, or the YAML front matter of SKILL.md):
+  permissions:
+    file_system:
+      read: [./data]        # relative to SKILL_DIR, absolute, or ~/...
+      write: [./out]
+    network: true           # or {enabled: true}
+    macos: {preferences: read-only}
+
+No block: CMD runs under the turn's policy. A block: exactly that sandbox, where
+each write root must lie inside a writable root of the turn, reads are the
+intersection with the turn's, and the network is on only if declared and the
+turn allows it. A grant the turn does not cover exits 125 and runs nothing;
+approve it through `cordon rerun` with \"skill\" and an \"additional\" execution.";
 
 #[derive(Args)]
 pub struct ProfilesArgs {
@@ -144,7 +183,7 @@ pub(crate) fn print_json(value: &impl serde::Serialize) -> Result<()> {
 /// plus the indented lines that name the arguments, up to the usage.
 fn clap_error_line(err: &clap::Error) -> String {
     if err.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-        return "no subcommand given (run, rerun, explain, seatbelt, doctor, profiles); see `cordon --help`"
+        return "no subcommand given (run, skill, rerun, explain, seatbelt, doctor, profiles); see `cordon --help`"
             .to_string();
     }
     let rendered = err.render().to_string();
@@ -169,6 +208,7 @@ fn clap_error_line(err: &clap::Error) -> String {
 fn dispatch(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Run(args) => run::run(*args),
+        Command::Skill(args) => run::skill(*args),
         Command::Rerun(args) => rerun::rerun(args),
         Command::Seatbelt(args) => seatbelt::seatbelt(*args),
         Command::Profiles(args) => profiles::profiles(args),

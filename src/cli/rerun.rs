@@ -8,6 +8,7 @@ use crate::error::{EXIT_CORDON, Error, Result};
 use crate::plan::{self, Env, Plan};
 use crate::policy::{ExecutionKind, Request, read_request, request_policy};
 use crate::sandbox::{self, Launch};
+use crate::skill;
 use crate::stdio::{SessionFlag, Stdio};
 
 pub const LONG_ABOUT: &str = r#"Rerun an approved command from an escalation request (JSON), under exactly the sandbox it asks for.
@@ -20,8 +21,9 @@ The request:
       "sandbox_policy": {"type": "workspace-write", ...} or a permission profile,
       "macos": {"preferences": "read-only", ...}
     },
-    "execution": ...                          optional; default "turn_default"
-  }
+    "execution": ...,                         optional; default "turn_default"
+    "skill": "/repo/.agents/skills/deploy"    optional: the skill's declared permissions
+  }                                           apply, bounded by the execution's policy
 
 execution:
   "turn_default"                          the turn's policy, resolved now (cwd, $TMPDIR of this rerun)
@@ -38,13 +40,29 @@ process has open is not part of an approved request."#;
 
 /// The plan an escalation request gets, resolved now, and its command: what
 /// `rerun` runs and what `explain --request` / `seatbelt --request` show.
-pub(super) fn request_plan(arg: &str) -> Result<(Plan, Vec<OsString>, Request, ExecutionKind)> {
+pub(super) fn request_plan(
+    arg: &str,
+) -> Result<(Plan, Vec<OsString>, Request, ExecutionKind, bool)> {
     let req = read_request(arg)?;
     let (policy, cwd, kind) = request_policy(&req)?;
-    let plan = plan::resolve(&policy, &cwd, &Env::from_process())
-        .map_err(|e| Error::new(format!("{}: {}", req.source, e.message)))?;
+    let named = |e: Error| Error::new(format!("{}: {}", req.source, e.message));
+    let env = Env::from_process();
+    let (plan, bounded) = match &req.skill {
+        // The skill's declared permissions, bounded by the policy the
+        // execution gives (the turn's, or the turn's widened by an approved
+        // `additional`): the same bounds as `cordon skill`.
+        Some(dir) => {
+            let skill = skill::load(dir).map_err(named)?;
+            let why = format!(
+                "named by the request's \"skill\" (execution {})",
+                kind.as_str()
+            );
+            skill::bounded_plan(&policy, &skill, &cwd, &env, Some(why)).map_err(named)?
+        }
+        None => (plan::resolve(&policy, &cwd, &env).map_err(named)?, false),
+    };
     let argv: Vec<OsString> = req.command.iter().map(OsString::from).collect();
-    Ok((plan, argv, req, kind))
+    Ok((plan, argv, req, kind, bounded || kind.bounded()))
 }
 
 pub fn rerun(args: RerunArgs) -> Result<i32> {
@@ -52,12 +70,16 @@ pub fn rerun(args: RerunArgs) -> Result<i32> {
     // of what was approved, so none is kept.
     let session = SessionFlag::from_flags(args.new_session, args.no_new_session);
     let stdio = Stdio::new(&[], session)?;
-    let (plan, argv, req, kind) = request_plan(&args.request)?;
-    if kind.bounded() && args.best_effort {
+    let (plan, argv, req, kind, bounded) = request_plan(&args.request)?;
+    if bounded && args.best_effort {
+        let what = if kind.bounded() {
+            format!("execution {}", kind.as_str())
+        } else {
+            "a skill's declared permissions".to_string()
+        };
         return Err(Error::new(format!(
-            "{}: --best-effort does not apply to execution {}: it runs bounded or not at all; remove --best-effort",
-            req.source,
-            kind.as_str()
+            "{}: --best-effort does not apply to {what}: it runs bounded or not at all; remove --best-effort",
+            req.source
         )));
     }
     // cordon's own failures name the request; the command's 126/127 do not.
@@ -73,7 +95,7 @@ pub fn rerun(args: RerunArgs) -> Result<i32> {
             best_effort: args.best_effort,
             landlock_abi: args.landlock_abi,
             chdir: Some(plan.cwd.clone()),
-            bounded: kind.bounded(),
+            bounded,
             stdio,
         },
     )

@@ -4,10 +4,13 @@ use std::ffi::OsString;
 
 use serde::Serialize;
 
-use super::{RunArgs, print_json};
+use std::path::Path;
+
+use super::{RunArgs, SkillArgs, print_json};
 use crate::error::{Error, Result};
 use crate::plan::{self, Env, Plan};
 use crate::sandbox::{self, Launch};
+use crate::skill;
 use crate::stdio::{Process, SessionFlag, Stdio};
 use crate::view::{Platform, View, platform_view};
 
@@ -43,6 +46,43 @@ fn dry_run(plan: &Plan, stdio: &Stdio, args: &RunArgs) -> Result<i32> {
 }
 
 pub fn run(args: RunArgs) -> Result<i32> {
+    launch(args, None)
+}
+
+/// `cordon skill [POLICY] SKILL_DIR -- CMD`.
+pub fn skill(args: SkillArgs) -> Result<i32> {
+    if !args.run.skills.is_empty() {
+        return Err(Error::new(
+            "--skills is for `cordon run`; `cordon skill` runs the skill SKILL_DIR names",
+        ));
+    }
+    launch(args.run, Some(args.skill_dir))
+}
+
+/// The plan for `run` (the skill the command matches, if any) or `skill`
+/// (the named one), and whether it is bounded (a skill's declared block).
+pub(super) fn plan_for(
+    policy: &crate::policy::Policy,
+    cwd: &Path,
+    env: &Env,
+    skill_dir: Option<&Path>,
+    skills: &[std::path::PathBuf],
+    command: &[OsString],
+) -> Result<(Plan, bool)> {
+    if let Some(dir) = skill_dir {
+        let skill = skill::load(dir)?;
+        return skill::bounded_plan(policy, &skill, cwd, env, None);
+    }
+    match skill::find(command, cwd, skills, env.home.as_deref()) {
+        Some(m) => {
+            let skill = skill::load(&m.dir)?;
+            skill::bounded_plan(policy, &skill, cwd, env, Some(m.why))
+        }
+        None => Ok((plan::resolve(policy, cwd, env)?, false)),
+    }
+}
+
+fn launch(args: RunArgs, skill_dir: Option<std::path::PathBuf>) -> Result<i32> {
     if args.command.is_empty() && !args.dry_run {
         return Err(Error::new(
             "no command given; put it after `--`, e.g. `cordon run -- ls`",
@@ -54,8 +94,22 @@ pub fn run(args: RunArgs) -> Result<i32> {
     let stdio = Stdio::new(&args.keep_fd, session)?;
     let policy = args.policy.policy()?;
     let cwd = args.policy.cwd()?;
-    let mut plan = plan::resolve(&policy, &cwd, &Env::from_process())?;
+    let env = Env::from_process();
+    let (mut plan, bounded) = plan_for(
+        &policy,
+        &cwd,
+        &env,
+        skill_dir.as_deref(),
+        &args.skills,
+        &args.command,
+    )?;
     plan.kill_leftovers = !args.keep_leftovers;
+    if bounded && args.best_effort {
+        return Err(Error::new(format!(
+            "--best-effort does not apply to {}: a skill's declared sandbox runs bounded or not at all; remove --best-effort",
+            plan.policy_name
+        )));
+    }
     if args.dry_run {
         return dry_run(&plan, &stdio, &args);
     }
@@ -67,7 +121,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
             best_effort: args.best_effort,
             landlock_abi: args.landlock_abi,
             chdir: args.policy.cwd.is_some().then(|| plan.cwd.clone()),
-            bounded: false,
+            bounded,
             stdio,
         },
     )

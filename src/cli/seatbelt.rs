@@ -2,6 +2,7 @@
 //! `cordon run` would use on macOS, printed on any OS.
 
 use std::ffi::OsString;
+use std::path::PathBuf;
 
 use clap::Args;
 
@@ -21,6 +22,10 @@ pub struct SeatbeltArgs {
     /// would get, and its command.
     #[arg(long, value_name = "FILE|-", conflicts_with_all = ["profile", "policy_json"])]
     pub request: Option<String>,
+    /// Show the sandbox of this skill's commands (`cordon skill`): its
+    /// declared permissions bounded by the policy.
+    #[arg(long, value_name = "SKILL_DIR", conflicts_with = "request")]
+    pub skill: Option<PathBuf>,
     /// The command the argv should run (after `--`).
     #[arg(trailing_var_arg = true, value_name = "CMD")]
     pub command: Vec<OsString>,
@@ -30,7 +35,7 @@ pub struct SeatbeltArgs {
 /// escalation request (its command unless one is given after `--`).
 fn plan_for(args: &SeatbeltArgs) -> Result<(Plan, Vec<OsString>)> {
     if let Some(request) = &args.request {
-        let (plan, argv, _, _) = super::rerun::request_plan(request)?;
+        let (plan, argv, _, _, _) = super::rerun::request_plan(request)?;
         let argv = if args.command.is_empty() {
             argv
         } else {
@@ -40,10 +45,12 @@ fn plan_for(args: &SeatbeltArgs) -> Result<(Plan, Vec<OsString>)> {
     }
     let policy = args.policy.policy()?;
     let cwd = args.policy.cwd()?;
-    Ok((
-        plan::resolve(&policy, &cwd, &Env::from_process())?,
-        args.command.clone(),
-    ))
+    let env = Env::from_process();
+    let plan = match &args.skill {
+        Some(dir) => super::run::plan_for(&policy, &cwd, &env, Some(dir), &[], &[])?.0,
+        None => plan::resolve(&policy, &cwd, &env)?,
+    };
+    Ok((plan, args.command.clone()))
 }
 
 pub fn seatbelt(args: SeatbeltArgs) -> Result<i32> {

@@ -41,6 +41,29 @@ impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "policy: {}", shown(&self.policy_name))?;
         writeln!(f, "cwd: {}", shown(&self.cwd))?;
+        if let Some(s) = &self.skill {
+            match &s.manifest {
+                Some(m) => writeln!(
+                    f,
+                    "skill: {} (permissions from {}, bounded by the turn: {})",
+                    shown(&s.dir),
+                    shown(m),
+                    shown(&s.turn)
+                )?,
+                None => writeln!(
+                    f,
+                    "skill: {} (no permissions block: the turn's sandbox, {})",
+                    shown(&s.dir),
+                    shown(&s.turn)
+                )?,
+            }
+            if let Some(why) = &s.matched {
+                writeln!(f, "  matched: {}", shown(why))?;
+            }
+            for d in &s.decisions {
+                writeln!(f, "  {}", shown(d))?;
+            }
+        }
         write!(f, "{}", self.env)?;
         if !self.sandboxed {
             return writeln!(f, "sandbox: none (full access)");

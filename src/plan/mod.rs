@@ -299,6 +299,28 @@ pub struct Plan {
     /// default; `--keep-leftovers` turns it off). A launch setting, not a
     /// permission: set by the command line after resolution.
     pub kill_leftovers: bool,
+    /// The skill whose declared permissions made this plan (`cordon
+    /// skill`, `run --skills`, a request's `"skill"`), and how the turn
+    /// bounded each of them. Set by `crate::skill` after resolution.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skill: Option<SkillNote>,
+}
+
+/// How a skill's manifest became the plan: which skill, why it applies,
+/// and one decision per declared grant with the manifest key that made it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SkillNote {
+    /// The skill directory (canonical).
+    pub dir: PathBuf,
+    /// The file whose `permissions` block applies; `None` when the skill
+    /// declares none (the turn's sandbox applies).
+    pub manifest: Option<PathBuf>,
+    /// Why this skill applies (`run --skills` matching, a request).
+    pub matched: Option<String>,
+    /// The turn's policy, which bounds the declared one.
+    pub turn: String,
+    /// One line per declared grant: what the turn made of it and why.
+    pub decisions: Vec<String>,
 }
 
 impl Plan {
@@ -866,5 +888,6 @@ pub fn resolve(policy: &Policy, cwd: &Path, env: &Env) -> Result<Plan> {
         deny,
         macos: policy.macos.clone(),
         kill_leftovers: true,
+        skill: None,
     })
 }

@@ -21,7 +21,7 @@ const FORMAT_HINT: &str = "see `cordon rerun --help` for the request format";
 #[derive(Deserialize)]
 #[serde(
     deny_unknown_fields,
-    expecting = "an escalation request object {\"command\", \"cwd\", \"turn\", \"execution\"}"
+    expecting = "an escalation request object {\"command\", \"cwd\", \"turn\", \"execution\", \"skill\"}"
 )]
 struct RawRequest {
     command: Value,
@@ -30,6 +30,8 @@ struct RawRequest {
     turn: Option<Value>,
     #[serde(default)]
     execution: Option<Value>,
+    #[serde(default)]
+    skill: Option<Value>,
 }
 
 #[derive(Default, Deserialize)]
@@ -126,6 +128,9 @@ pub struct Request {
     /// label (`workspace-write`, `permission profile`, ...).
     pub turn: Policy,
     pub execution: Execution,
+    /// The skill whose command this is (absolute, as given): its declared
+    /// permissions apply, bounded by the execution's policy.
+    pub skill: Option<PathBuf>,
 }
 
 fn parse_command(value: &Value) -> std::result::Result<Vec<String>, String> {
@@ -163,6 +168,25 @@ fn parse_cwd(value: &Value) -> std::result::Result<PathBuf, String> {
         ));
     }
     Ok(path)
+}
+
+fn parse_skill(value: Option<&Value>) -> std::result::Result<Option<PathBuf>, String> {
+    let Some(value) = value.filter(|v| !v.is_null()) else {
+        return Ok(None);
+    };
+    let skill = String::deserialize(value)
+        .map_err(|e| format!("skill: {e}; give the absolute path of the skill's directory"))?;
+    if skill.contains('\0') {
+        return Err("skill: contains a NUL byte; remove it".into());
+    }
+    let path = PathBuf::from(&skill);
+    if !path.is_absolute() {
+        return Err(format!(
+            "skill: `{}` is not an absolute path; give the absolute path of the skill's directory",
+            skill.escape_debug()
+        ));
+    }
+    Ok(Some(path))
 }
 
 /// The turn: its `sandbox_policy` (default: the default profile) with its
@@ -247,12 +271,20 @@ pub fn parse_request(text: &str, source: &str) -> Result<Request> {
     let cwd = parse_cwd(&raw.cwd).map_err(|m| prefix(Error::new(m)))?;
     let turn = parse_turn(raw.turn.as_ref()).map_err(prefix)?;
     let execution = parse_execution(raw.execution.as_ref()).map_err(prefix)?;
+    let skill = parse_skill(raw.skill.as_ref()).map_err(|m| prefix(Error::new(m)))?;
+    if skill.is_some() && execution == Execution::Unsandboxed {
+        return Err(prefix(Error::new(
+            "execution \"unsandboxed\" cannot run a skill: a skill's commands run bounded by its permissions; \
+             use \"turn_default\", or {\"permissions\":{\"additional\":...}} with the grants it needs",
+        )));
+    }
     Ok(Request {
         source: source.to_string(),
         command,
         cwd,
         turn,
         execution,
+        skill,
     })
 }
 
