@@ -471,8 +471,6 @@ fn dry_run_text_matches_the_goldens() {
         return;
     }
     let ws = Ws::new(User::Root);
-    let golden_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
-    let bless = std::env::var_os("CORDON_BLESS").is_some();
     let mut mismatches = Vec::new();
     for profile in ["read-only", "workspace-write", "full-access"] {
         for platform in ["linux", "macos"] {
@@ -491,34 +489,11 @@ fn dry_run_text_matches_the_goldens() {
                 ],
             );
             assert_eq!(out.status, 0, "{out:?}");
-            // Host daemon sockets (masked when present) and the stores in
-            // root's own home (`:secrets` covers the account's home too)
-            // differ from host to host: left out of the comparison.
-            let text: String = out
-                .stdout
-                .replace(ws.path().to_str().unwrap(), "$WS")
-                .lines()
-                .filter(|l| {
-                    !l.contains("daemon socket")
-                        && !l.contains("/root/.")
-                        && !l.starts_with("deny: ")
-                })
-                .map(|l| format!("{l}\n"))
-                .collect();
-            let file = golden_dir.join(format!("dry-run-{profile}-{platform}.txt"));
-            if bless {
-                std::fs::create_dir_all(&golden_dir).unwrap();
-                std::fs::write(&file, &text).unwrap();
-                continue;
-            }
-            let want = std::fs::read_to_string(&file)
-                .unwrap_or_else(|e| panic!("{}: {e}; run with CORDON_BLESS=1", file.display()));
-            if want != text {
-                mismatches.push(format!(
-                    "{} differs (recorded on a Landlock ABI 7 host; CORDON_BLESS=1 rewrites it):\n--- want\n{want}\n--- got\n{text}",
-                    file.display()
-                ));
-            }
+            let text = golden_text(&ws, &out.stdout);
+            mismatches.extend(golden_diff(
+                &format!("dry-run-{profile}-{platform}.txt"),
+                &text,
+            ));
         }
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use cordon::plan::{self, Env, Plan, Protected, ProtectedVia, ReadScope, Root, WritableRoot};
 use cordon::policy::{self, Automation, MacosExtensions, Network, Preferences};
 use cordon::seatbelt::{self, Profile, macos_path};
-use support::{Ws, cordon, users};
+use support::{Ws, cordon, golden_diff, users};
 
 // ---------------------------------------------------------------------------
 // Plans built by hand: fixed macOS-looking paths, no filesystem involved.
@@ -177,39 +177,12 @@ fn lint(profile: &Profile) -> sbpl::Profile {
 // Golden files
 // ---------------------------------------------------------------------------
 
-fn golden_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/seatbelt")
-}
-
-/// Compares `actual` with the golden file; `CORDON_BLESS=1` rewrites it.
+/// Compares `actual` with `tests/golden/seatbelt/NAME`; `CORDON_BLESS=1`
+/// rewrites it.
 #[track_caller]
 fn golden(name: &str, actual: &str) {
-    let path = golden_dir().join(name);
-    if std::env::var_os("CORDON_BLESS").is_some_and(|v| v == "1") {
-        std::fs::create_dir_all(golden_dir()).unwrap();
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let want = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e}; run with CORDON_BLESS=1 to create it",
-            path.display()
-        )
-    });
-    if want != actual {
-        let line = want
-            .lines()
-            .zip(actual.lines())
-            .position(|(a, b)| a != b)
-            .unwrap_or_else(|| want.lines().count().min(actual.lines().count()));
-        panic!(
-            "{} differs from the generated profile at line {}:\n  golden:    {:?}\n  generated: {:?}\n\
-             review the change, then rerun with CORDON_BLESS=1\n--- generated ---\n{actual}",
-            path.display(),
-            line + 1,
-            want.lines().nth(line),
-            actual.lines().nth(line)
-        );
+    if let Some(diff) = golden_diff(&format!("seatbelt/{name}"), actual) {
+        panic!("{diff}");
     }
 }
 

@@ -366,8 +366,6 @@ fn skill_plans_match_the_goldens() {
         ),
     );
     skill(&ws, "plain", None, None);
-    let golden_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/skill");
-    let bless = std::env::var_os("CORDON_BLESS").is_some();
     let dir = ws.s(&declared);
     let cases: Vec<(&str, Vec<String>)> = vec![
         (
@@ -433,29 +431,68 @@ fn skill_plans_match_the_goldens() {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let out = cordon(&ws, &args);
         assert_eq!(out.status, 0, "{name}: {out:?}");
-        let text: String = out
-            .stdout
-            .replace(ws.path().to_str().unwrap(), "$WS")
-            .lines()
-            .filter(|l| {
-                !l.contains("daemon socket") && !l.contains("/root/.") && !l.starts_with("deny: ")
-            })
-            .map(|l| format!("{l}\n"))
-            .collect();
-        let file = golden_dir.join(format!("{name}.txt"));
-        if bless {
-            std::fs::create_dir_all(&golden_dir).unwrap();
-            std::fs::write(&file, &text).unwrap();
-            continue;
-        }
-        let want = std::fs::read_to_string(&file)
-            .unwrap_or_else(|e| panic!("{}: {e}; run with CORDON_BLESS=1", file.display()));
-        if want != text {
-            mismatches.push(format!(
-                "{} differs (recorded on a Landlock ABI 7 host; CORDON_BLESS=1 rewrites it):\n--- want\n{want}\n--- got\n{text}",
-                file.display()
-            ));
-        }
+        let text = golden_text(&ws, &out.stdout);
+        mismatches.extend(golden_diff(&format!("skill/{name}.txt"), &text));
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+/// Adversarial pass 5. F1: a skill that declares the session's socket file
+/// itself (`$SSH_AUTH_SOCK`) as a write root lifted the turn's mask on it,
+/// and reached the ssh agent: refused now. F2: a manifest that is a
+/// symlink to /dev/zero, or a FIFO, was read forever: refused at once.
+/// F3: front matter opened by `--- # x`, or after a blank line, was taken
+/// for no front matter and its block dropped: refused.
+#[test]
+fn sockets_endless_manifests_and_ambiguous_front_matter_are_refused() {
+    for user in users() {
+        let ws = Ws::new(user);
+        let marker = ws.s("work/ran");
+        // F1: a socket the caller's session uses.
+        let sock = ws.join("work/agent.sock");
+        let _listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+        if user == User::Nobody {
+            std::os::unix::fs::lchown(&sock, Some(65534), Some(65534)).unwrap();
+        }
+        let yaml = format!(
+            "permissions:\n  file_system:\n    write: [{}]\n",
+            sock.display()
+        );
+        let s = skill(&ws, "sock", None, Some(&yaml));
+        in_skill(&ws, &[], &s, &["create", &marker])
+            .assert_refused("it is a socket, and the turn keeps");
+        // F2: endless or blocking manifests, refused quickly.
+        for (name, make) in [("zero", "zero"), ("fifo", "fifo")] {
+            let s = skill(&ws, name, None, None);
+            let m = ws.join(&format!("{s}/agents/openai.yaml"));
+            std::fs::create_dir_all(m.parent().unwrap()).unwrap();
+            if make == "zero" {
+                std::os::unix::fs::symlink("/dev/zero", &m).unwrap();
+            } else {
+                let c = std::ffi::CString::new(m.to_str().unwrap()).unwrap();
+                // SAFETY: a valid C string.
+                assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+            }
+            let started = std::time::Instant::now();
+            in_skill(&ws, &[], &s, &["create", &marker]).assert_refused("not a regular file");
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(5),
+                "{name}"
+            );
+        }
+        // F3: front matter that is not opened by exactly `---`.
+        for (name, md) in [
+            (
+                "comment",
+                "--- # perms\npermissions:\n  network: true\n---\n",
+            ),
+            ("blank", "\n---\npermissions:\n  network: true\n---\n"),
+        ] {
+            let rel = format!("work/.agents/skills/{name}");
+            ws.write(&format!("{rel}/SKILL.md"), md);
+            in_skill(&ws, &[], &rel, &["create", &marker])
+                .assert_refused("must open with a first line that is exactly `---`");
+        }
+        assert!(!Path::new(&marker).exists(), "{user:?}: something ran");
+    }
 }

@@ -92,7 +92,7 @@ pub fn load(dir: &Path) -> Result<Skill> {
         )));
     }
     let skill_md = canon.join(SKILL_FILE);
-    let text = match std::fs::read_to_string(&skill_md) {
+    let text = match read_manifest(&skill_md) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(Error::new(format!(
@@ -107,7 +107,7 @@ pub fn load(dir: &Path) -> Result<Skill> {
         None => None,
     };
     let meta = canon.join(METADATA_FILE);
-    let from_meta = match std::fs::read_to_string(&meta) {
+    let from_meta = match read_manifest(&meta) {
         Ok(t) => block(&t, &meta, &canon)?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(fail(&meta, format!("cannot read: {e}"))),
@@ -136,8 +136,44 @@ pub fn load(dir: &Path) -> Result<Skill> {
     })
 }
 
+/// The most a manifest may hold: skills' are a few hundred bytes.
+const MAX_MANIFEST: u64 = 1 << 20;
+
+/// Reads a manifest: a regular file (a symlink to one is followed) of at
+/// most [`MAX_MANIFEST`] bytes. A repository can carry `openai.yaml ->
+/// /dev/zero`, or a FIFO, which `read_to_string` would read forever
+/// (adversarial pass 5).
+fn read_manifest(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        // A FIFO opens at once instead of waiting for a writer.
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(std::io::Error::other(
+            "not a regular file; a manifest is a file of YAML",
+        ));
+    }
+    if meta.len() > MAX_MANIFEST {
+        return Err(std::io::Error::other(format!(
+            "{} bytes, over the {MAX_MANIFEST} a manifest may hold",
+            meta.len()
+        )));
+    }
+    let mut text = String::new();
+    file.take(MAX_MANIFEST + 1).read_to_string(&mut text)?;
+    Ok(text)
+}
+
 /// The YAML between a first line `---` and the next `---` line; `None`
-/// when the file does not start with `---`.
+/// when the file does not start with front matter at all. A start that
+/// looks like front matter but is not exactly `---` (`--- # x`, blank
+/// lines before it) is refused: read one way by cordon and another by the
+/// harness, a declared block would be dropped without a word (adversarial
+/// pass 5).
 fn front_matter(text: &str) -> std::result::Result<Option<&str>, String> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut lines = text.split_inclusive('\n');
@@ -145,6 +181,13 @@ fn front_matter(text: &str) -> std::result::Result<Option<&str>, String> {
         return Ok(None);
     };
     if first.trim_end() != "---" {
+        let opening = text.lines().find(|l| !l.trim().is_empty());
+        if opening.is_some_and(|l| l.trim_start().starts_with("---")) {
+            return Err(
+                "the front matter must open with a first line that is exactly `---` (no blank lines before it, nothing after it); fix the opening line"
+                    .into(),
+            );
+        }
         return Ok(None);
     }
     let start = first.len();

@@ -192,6 +192,20 @@ fn bound_writes(
             };
             return Err(not_covered(&g.origin, &what, &why, &json));
         };
+        // A grant of a socket file itself lifts the turn's mask on it
+        // (`$SSH_AUTH_SOCK`, X11, a daemon's): the ssh agent the turn keeps
+        // out of reach (adversarial pass 5). A skill never grants one.
+        if std::fs::metadata(&path).is_ok_and(|m| {
+            use std::os::unix::fs::FileTypeExt;
+            m.file_type().is_socket()
+        }) {
+            return Err(not_covered(
+                &g.origin,
+                &what,
+                "it is a socket, and the turn keeps the host's and the session's sockets masked",
+                &json,
+            ));
+        }
         if let Some((pw, p)) = turn.protection_for(&path) {
             return Err(Error::new(format!(
                 "{} declares {what}, which the turn keeps read-only ({}); a skill cannot write it, so nothing ran; remove it from the manifest",

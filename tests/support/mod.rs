@@ -518,3 +518,54 @@ pub fn sandboxed(ws: &Ws, flags: &[&str], op: &[&str]) -> Outcome {
     argv.extend_from_slice(op);
     run_as(ws.user, &ws.work(), &ws.env(), &argv)
 }
+
+/// The goldens: `tests/golden/REL`. With `CORDON_BLESS=1` the file is
+/// rewritten with `actual`; otherwise a difference is returned, to report
+/// (all of a test's differences at once) or to panic with.
+pub fn golden_diff(rel: &str, actual: &str) -> Option<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(rel);
+    if std::env::var_os("CORDON_BLESS").is_some_and(|v| v == "1") {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return None;
+    }
+    let want = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; run with CORDON_BLESS=1 to create it",
+            path.display()
+        )
+    });
+    if want == actual {
+        return None;
+    }
+    let line = want
+        .lines()
+        .zip(actual.lines())
+        .position(|(a, b)| a != b)
+        .unwrap_or_else(|| want.lines().count().min(actual.lines().count()));
+    Some(format!(
+        "{} differs at line {}:\n  golden:    {:?}\n  generated: {:?}\n\
+         review the change, then rerun with CORDON_BLESS=1\n--- generated ---\n{actual}",
+        path.display(),
+        line + 1,
+        want.lines().nth(line),
+        actual.lines().nth(line)
+    ))
+}
+
+/// A `--dry-run` or `explain` text as the goldens hold it: the workspace
+/// as `$WS`, and without what differs from host to host (daemon sockets
+/// masked when present; the stores in root's own home, which `:secrets`
+/// covers too).
+pub fn golden_text(ws: &Ws, stdout: &str) -> String {
+    stdout
+        .replace(ws.path().to_str().unwrap(), "$WS")
+        .lines()
+        .filter(|l| {
+            !l.contains("daemon socket") && !l.contains("/root/.") && !l.starts_with("deny: ")
+        })
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
