@@ -597,3 +597,32 @@ fn non_utf8_files_are_clean_errors() {
         out.assert_refused("UTF-8");
     }
 }
+
+/// Issue 17 item 2: in Codex's JSON `writable_roots` are absolute paths.
+/// `{"writable_roots":[":root"]}` granted write to `/`; a `:name`, `~` or
+/// relative path is refused now, and a root that does not exist is skipped
+/// with one warning, as Codex skips it (cordon's own flags stay strict).
+#[test]
+fn codex_writable_roots_are_absolute_and_missing_ones_are_skipped() {
+    let ws = Ws::new(User::Root);
+    let ran = ws.s("work/ran");
+    for root in [":root", ":tmpdir", "~/x", "relative/dir"] {
+        let json =
+            serde_json::json!({"type": "workspace-write", "writable_roots": [root]}).to_string();
+        let out = cordon_ok(&ws, &["run", "--policy-json", &json, "--", "touch", &ran]);
+        out.assert_refused("Codex's JSON takes absolute paths only");
+        assert!(!Path::new(&ran).exists(), "{root}: the command ran");
+    }
+    let gone = ws.s("outside/gone");
+    let json = serde_json::json!({"type": "workspace-write", "writable_roots": [gone]}).to_string();
+    let out = cordon_ok(&ws, &["run", "--policy-json", &json, "--", "touch", &ran]);
+    assert_eq!(out.status, 0, "{out:?}");
+    assert_eq!(
+        out.stderr,
+        format!(
+            "cordon: warning: --policy-json: writable_roots: {gone} does not exist; skipped, as Codex skips it\n"
+        )
+    );
+    assert!(Path::new(&ran).exists());
+    cordon_ok(&ws, &["run", "-w", &gone, "--", "true"]).assert_refused("does not exist");
+}

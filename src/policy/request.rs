@@ -502,7 +502,8 @@ mod tests {
     #[test]
     fn additional_unions_grants_and_network_exact_replaces() {
         let d = dir();
-        let turn = r#"{"sandbox_policy":{"type":"workspace-write","writable_roots":["/w"]}}"#;
+        // An existing root: Codex-shaped JSON skips a missing one.
+        let turn = r#"{"sandbox_policy":{"type":"workspace-write","writable_roots":["/tmp"]}}"#;
         let (p, _, kind) = policy_of(&request(
             d.path(),
             turn,
@@ -511,7 +512,7 @@ mod tests {
         .unwrap();
         assert_eq!(kind, ExecutionKind::Additional);
         let specs: Vec<_> = p.write.iter().map(|g| g.spec.as_text()).collect();
-        assert_eq!(specs, [":cwd", "/w", ":tmpdir", ":slash_tmp", "/x"]);
+        assert_eq!(specs, [":cwd", "/tmp", ":tmpdir", ":slash_tmp", "/x"]);
         assert!(!p.network.enabled);
         let (p, _, _) = policy_of(&request(
             d.path(),

@@ -274,8 +274,9 @@ impl SandboxPolicy {
                 exclude_slash_tmp,
             } => {
                 let mut p = builtin::load("workspace-write")?;
+                let roots = codex_roots(writable_roots, &format!("{origin}: writable_roots"))?;
                 // Order as in the contract: :cwd, writable_roots, :tmpdir, :slash_tmp.
-                let extra = grants(writable_roots, &format!("{origin}: writable_roots"), false)
+                let extra = grants(&roots, &format!("{origin}: writable_roots"), false)
                     .map_err(Error::new)?;
                 let mut write = vec![p.write[0].clone()];
                 write.extend(extra);
@@ -294,6 +295,32 @@ impl SandboxPolicy {
         policy.name = origin.to_string();
         Ok(policy)
     }
+}
+
+/// `writable_roots` as Codex reads them: absolute paths only (in its JSON
+/// `:root` is no special name, and `{"writable_roots":[":root"]}` granting
+/// `/` changed what the harness meant), and a root that does not exist is
+/// skipped with one warning, as Codex skips it. cordon's own flags and
+/// TOML keep their special names and stay strict.
+fn codex_roots(items: &[String], origin: &str) -> Result<Vec<String>> {
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        if !item.starts_with('/') {
+            return Err(Error::new(format!(
+                "{origin}: `{}` is not an absolute path; Codex's JSON takes absolute paths only (no `:name`, `~` or relative path): give the full path",
+                item.escape_debug()
+            )));
+        }
+        match std::fs::symlink_metadata(item) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                eprintln!(
+                    "cordon: warning: {origin}: {item} does not exist; skipped, as Codex skips it"
+                );
+            }
+            _ => out.push(item.clone()),
+        }
+    }
+    Ok(out)
 }
 
 fn json_error(e: serde_json::Error, origin: &str) -> Error {
