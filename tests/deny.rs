@@ -301,14 +301,7 @@ fn reruns_lift_only_what_a_grant_names_and_exact_brings_its_own_deny() {
         let key = ws.s("home/.ssh/id_ed25519");
         let known = ws.s("home/.ssh/known_hosts");
         let rerun = |name: &str, execution: serde_json::Value, op: &[&str]| {
-            let mut command = vec![probe_bin().to_str().unwrap()];
-            command.extend_from_slice(op);
-            let req = json!({
-                "command": command,
-                "cwd": ws.s("work"),
-                "turn": {"sandbox_policy": {"type": "workspace-write"}},
-                "execution": execution,
-            });
+            let req = probe_request(&ws, execution, op);
             let file = ws.write(&format!("outside/{name}.json"), &req.to_string());
             cordon(&ws, &["rerun", "--request", file.to_str().unwrap()])
         };

@@ -289,15 +289,8 @@ fn run_matches_a_script_by_path_inside_sh_c() {
 
 /// A request running the probe as the skill's command.
 fn request(ws: &Ws, skill_rel: &str, execution: serde_json::Value, op: &[&str]) -> String {
-    let mut command = vec![probe_bin().to_str().unwrap()];
-    command.extend_from_slice(op);
-    let req = json!({
-        "command": command,
-        "cwd": ws.s("work"),
-        "turn": {"sandbox_policy": {"type": "workspace-write"}},
-        "execution": execution,
-        "skill": ws.s(skill_rel),
-    });
+    let mut req = probe_request(ws, execution, op);
+    req["skill"] = json!(ws.s(skill_rel));
     let name = format!("req-{}.json", op.join("-").replace('/', "_"));
     ws.write(&name, &req.to_string());
     ws.s(&name)

@@ -582,3 +582,16 @@ fn unnumbered_deny_param(line: &str) -> String {
         _ => line.to_string(),
     }
 }
+
+/// An escalation request (docs/rerun.md) that runs the probe with `op` in
+/// the workspace, under a `workspace-write` turn.
+pub fn probe_request(ws: &Ws, execution: serde_json::Value, op: &[&str]) -> serde_json::Value {
+    let mut command = vec![probe_bin().to_str().unwrap()];
+    command.extend_from_slice(op);
+    serde_json::json!({
+        "command": command,
+        "cwd": ws.s("work"),
+        "turn": {"sandbox_policy": {"type": "workspace-write"}},
+        "execution": execution,
+    })
+}
