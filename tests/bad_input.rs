@@ -626,3 +626,22 @@ fn codex_writable_roots_are_absolute_and_missing_ones_are_skipped() {
     assert!(Path::new(&ran).exists());
     cordon_ok(&ws, &["run", "-w", &gone, "--", "true"]).assert_refused("does not exist");
 }
+
+/// Issue 18 item 7: a misspelt flag names the one meant, in the one
+/// `cordon: ` line; `cordon help SUBCOMMAND` prints that subcommand's help.
+#[test]
+fn typos_get_a_suggestion_and_help_takes_a_subcommand() {
+    let ws = Ws::new(User::Root);
+    cordon_ok(&ws, &["run", "--netwrk", "--", "true"])
+        .assert_refused("unexpected argument '--netwrk' found (did you mean `--network`?)");
+    cordon_ok(&ws, &["explain", "--jsn"]).assert_refused("(did you mean `--json`?)");
+    let out = cordon_ok(&ws, &["help", "run"]);
+    assert_eq!(out.status, 0, "{out:?}");
+    assert!(
+        out.stdout.contains("Usage: cordon run [OPTIONS] [CMD]..."),
+        "{out:?}"
+    );
+    let out = cordon_ok(&ws, &["help", "skill"]);
+    assert_eq!(out.status, 0, "{out:?}");
+    assert!(out.stdout.contains("Usage: cordon skill"), "{out:?}");
+}

@@ -25,8 +25,7 @@ use crate::view::Platform;
 #[command(
     name = "cordon",
     version,
-    about = "Run a command inside the host's native sandbox (Landlock + seccomp, or Seatbelt).",
-    disable_help_subcommand = true
+    about = "Run a command inside the host's native sandbox (Landlock + seccomp, or Seatbelt)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -202,7 +201,21 @@ fn clap_error_line(err: &clap::Error) -> String {
         line.push(' ');
         line.push_str(p);
     }
-    format!("{line}; see `cordon --help`")
+    // clap's "a similar subcommand exists" tip, from the error's context
+    // (its rendered text puts it after a blank line, which is cut above).
+    use clap::error::{ContextKind, ContextValue};
+    for kind in [ContextKind::SuggestedSubcommand, ContextKind::SuggestedArg] {
+        let similar: Vec<String> = match err.get(kind) {
+            Some(ContextValue::String(s)) => vec![s.clone()],
+            Some(ContextValue::Strings(v)) => v.clone(),
+            _ => continue,
+        };
+        if !similar.is_empty() {
+            let quoted: Vec<String> = similar.iter().map(|s| format!("`{s}`")).collect();
+            line.push_str(&format!(" (did you mean {}?)", quoted.join(" or ")));
+        }
+    }
+    format!("{line}; see `cordon --help` (or `cordon help SUBCOMMAND`)")
 }
 
 fn dispatch(cli: Cli) -> Result<i32> {
