@@ -82,11 +82,7 @@ pub fn exec(argv: &[OsString], env: Vec<CString>, outside: Option<&[u8]>) -> Err
         return exec_error(&name, errno);
     }
     let mut seen_eacces = false;
-    for dir in path_var(&env).split(|&b| b == b':') {
-        let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
-        let mut full = dir.to_vec();
-        full.push(b'/');
-        full.extend_from_slice(program.as_bytes());
+    for full in on_path(program.as_bytes(), &path_var(&env)) {
         let Ok(full) = CString::new(full) else {
             continue;
         };
@@ -141,11 +137,7 @@ pub fn check_command(program: &OsStr, env: &[CString]) -> Result<(), Error> {
         };
     }
     let mut seen_eacces = false;
-    for dir in path_var(env).split(|&b| b == b':') {
-        let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
-        let mut full = dir.to_vec();
-        full.push(b'/');
-        full.extend_from_slice(program.as_bytes());
+    for full in on_path(program.as_bytes(), &path_var(env)) {
         match runnable(&full) {
             0 => return Ok(()),
             libc::EACCES => seen_eacces = true,
@@ -174,18 +166,34 @@ fn hidden_warning(full: &CString, name: &str) {
 /// The first file on `PATH` (from `env`) named `program` that this
 /// process may execute, as the search would find it now; `None` for a
 /// program given with a `/`.
-pub fn locate(program: &OsStr, env: &[CString]) -> Option<Vec<u8>> {
+pub fn locate(program: &OsStr, vars: &[(OsString, OsString)]) -> Option<Vec<u8>> {
     if program.as_bytes().contains(&b'/') {
         return None;
     }
-    path_var(env).split(|&b| b == b':').find_map(|dir| {
+    let path = vars
+        .iter()
+        .find(|(k, _)| k == "PATH")
+        .map_or(DEFAULT_PATH, |(_, v)| v.as_bytes());
+    on_path(program.as_bytes(), path).find(|full| {
+        CString::new(full.as_slice()).is_ok_and(|c| {
+            // SAFETY: access(2) on a NUL-terminated path.
+            unsafe { libc::access(c.as_ptr(), libc::X_OK) == 0 }
+        })
+    })
+}
+
+/// execvp's search when `PATH` is unset.
+const DEFAULT_PATH: &[u8] = b"/usr/local/bin:/usr/bin:/bin";
+
+/// The files execvp tries for `program`, in `path` order (an empty entry
+/// is the current directory).
+fn on_path<'a>(program: &'a [u8], path: &'a [u8]) -> impl Iterator<Item = Vec<u8>> + 'a {
+    path.split(|&b| b == b':').map(move |dir| {
         let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
         let mut full = dir.to_vec();
         full.push(b'/');
-        full.extend_from_slice(program.as_bytes());
-        let c = CString::new(full.clone()).ok()?;
-        // SAFETY: access(2) on a NUL-terminated path.
-        (unsafe { libc::access(c.as_ptr(), libc::X_OK) } == 0).then_some(full)
+        full.extend_from_slice(program);
+        full
     })
 }
 
@@ -193,7 +201,7 @@ pub fn locate(program: &OsStr, env: &[CString]) -> Option<Vec<u8>> {
 fn path_var(env: &[CString]) -> Vec<u8> {
     env.iter()
         .find_map(|kv| kv.as_bytes().strip_prefix(b"PATH=").map(<[u8]>::to_vec))
-        .unwrap_or_else(|| b"/usr/local/bin:/usr/bin:/bin".to_vec())
+        .unwrap_or_else(|| DEFAULT_PATH.to_vec())
 }
 
 fn exec_error(name: &str, errno: i32) -> Error {

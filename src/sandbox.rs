@@ -123,9 +123,7 @@ fn launch_native(plan: &Plan, argv: &[OsString], opts: &Launch) -> Result<i32> {
     let best_effort = opts.best_effort && !opts.bounded;
     // Where PATH leads before the sandbox: a few access(2) calls, so that a
     // program the sandbox hides is not replaced silently by another.
-    let outside = argv
-        .first()
-        .and_then(|p| exec::locate(p, &exec::child_env(&plan.env.vars, &[])));
+    let outside = argv.first().and_then(|p| exec::locate(p, &plan.env.vars));
     linux::launch::enter(plan, &art, best_effort, opts.chdir.as_deref())?;
     Err(exec_with(
         plan,

@@ -2056,25 +2056,6 @@ fn term_consoles_serial_lines_vcs_and_disks_cannot_be_read() {
 // Issue 11: each item as the review tried it, with a control, the errno,
 // the outside state checked, as root and as nobody.
 
-/// `git ARGS` as the workspace's user in `dir`, with a fixed identity.
-fn git(ws: &Ws, dir: &Path, args: &[&str]) -> Outcome {
-    let mut argv = vec![
-        "git",
-        "-c",
-        "user.name=cordon",
-        "-c",
-        "user.email=cordon@example.invalid",
-        "-c",
-        "init.defaultBranch=main",
-        "-c",
-        "protocol.file.allow=always",
-    ];
-    argv.extend_from_slice(args);
-    let out = run_as(ws.user, dir, &ws.env(), &argv);
-    assert_eq!(out.status, 0, "git {args:?}: {out:?}");
-    out
-}
-
 /// A repository with one commit at `rel`.
 fn repo(ws: &Ws, rel: &str) -> PathBuf {
     let dir = ws.mkdir(rel);

@@ -12,23 +12,6 @@ use std::path::Path;
 
 use support::*;
 
-/// `git ARGS...` as the workspace's user in `dir`, with a fixed identity.
-fn git(ws: &Ws, dir: &Path, args: &[&str]) -> Outcome {
-    let mut argv = vec![
-        "git",
-        "-c",
-        "user.name=cordon",
-        "-c",
-        "user.email=cordon@example.invalid",
-        "-c",
-        "init.defaultBranch=main",
-    ];
-    argv.extend_from_slice(args);
-    let out = run_as(ws.user, dir, &ws.env(), &argv);
-    assert_eq!(out.status, 0, "git {args:?}: {out:?}");
-    out
-}
-
 /// A repository with one commit ("init") in `rel`.
 fn repo(ws: &Ws, rel: &str) {
     let dir = ws.mkdir(rel);

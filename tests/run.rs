@@ -547,12 +547,7 @@ fn a_missing_tmpdir_is_dropped_with_one_warning() {
 fn a_grant_inside_a_protected_path_is_refused_and_unprotect_lifts_it() {
     for user in users() {
         let ws = Ws::new(user);
-        let git = |args: &[&str]| {
-            let mut argv = vec!["git", "-c", "user.name=t", "-c", "user.email=t@example.com"];
-            argv.extend_from_slice(args);
-            run_as(user, &ws.work(), &ws.env(), &argv)
-        };
-        assert_eq!(git(&["init", "-q"]).status, 0);
+        git(&ws, &ws.work(), &["init", "-q"]);
         for flag in [["-w", ".git"], ["--allow-write", ".git/hooks"]] {
             let out = cordon(&ws, &["run", flag[0], flag[1], "--", "true"]);
             out.assert_refused("a grant does not lift a protection; pass --unprotect .git");
@@ -576,7 +571,7 @@ fn a_grant_inside_a_protected_path_is_refused_and_unprotect_lifts_it() {
         let file = ws.write("outside/commit.json", &req.to_string());
         let out = cordon(&ws, &["rerun", "--request", file.to_str().unwrap()]);
         assert_eq!(out.status, 0, "{user:?}: {out:?}");
-        let log = git(&["log", "--format=%s"]);
+        let log = git(&ws, &ws.work(), &["log", "--format=%s"]);
         assert_eq!(log.stdout, "approved\n", "{user:?}: {log:?}");
         // The turn's own sandbox refuses the same commit.
         let mut req = req;

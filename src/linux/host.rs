@@ -288,18 +288,26 @@ pub fn daemon_sockets(uid: u32) -> Vec<std::path::PathBuf> {
             .iter()
             .flat_map(|d| USER_DAEMON_SOCKETS.iter().map(move |n| d.join(n))),
     );
-    let mut out: Vec<PathBuf> = candidates
-        .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.file_type().is_socket()))
-        .filter(|p| {
-            let Ok(c) = std::ffi::CString::new(p.as_os_str().as_bytes()) else {
-                return false;
-            };
-            // SAFETY: faccessat on a NUL-terminated path.
-            let rc = unsafe {
-                libc::faccessat(libc::AT_FDCWD, c.as_ptr(), libc::W_OK, libc::AT_EACCESS)
-            };
-            rc == 0
-        })
+    canonical_set(
+        candidates
+            .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.file_type().is_socket()))
+            .filter(|p| {
+                let Ok(c) = std::ffi::CString::new(p.as_os_str().as_bytes()) else {
+                    return false;
+                };
+                // SAFETY: faccessat on a NUL-terminated path.
+                let rc = unsafe {
+                    libc::faccessat(libc::AT_FDCWD, c.as_ptr(), libc::W_OK, libc::AT_EACCESS)
+                };
+                rc == 0
+            }),
+    )
+}
+
+/// The candidates that exist, each by its canonical path, once, sorted.
+#[cfg(target_os = "linux")]
+fn canonical_set(candidates: impl Iterator<Item = std::path::PathBuf>) -> Vec<std::path::PathBuf> {
+    let mut out: Vec<std::path::PathBuf> = candidates
         .filter_map(|p| std::fs::canonicalize(p).ok())
         .collect();
     out.sort();
@@ -368,14 +376,11 @@ pub fn session_sockets(uid: u32) -> Vec<std::path::PathBuf> {
         .iter()
         .filter_map(|k| var(k)),
     );
-    let mut out: Vec<PathBuf> = candidates
-        .into_iter()
-        .filter(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_socket()))
-        .filter_map(|p| std::fs::canonicalize(p).ok())
-        .collect();
-    out.sort();
-    out.dedup();
-    out
+    canonical_set(
+        candidates
+            .into_iter()
+            .filter(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_socket())),
+    )
 }
 
 #[cfg(not(target_os = "linux"))]

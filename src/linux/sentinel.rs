@@ -132,12 +132,15 @@ fn open_parent(path: &Path) -> io::Result<OwnedFd> {
 fn uncreatable(e: &io::Error, parent: &OwnedFd) -> bool {
     match e.raw_os_error() {
         Some(libc::EPERM | libc::EROFS) => true,
-        Some(libc::EACCES) => fstat(parent.as_raw_fd()).is_ok_and(|st| {
-            // SAFETY: geteuid has no preconditions.
-            st.st_uid != unsafe { libc::geteuid() }
-        }),
+        Some(libc::EACCES) => !owned_by_caller(parent.as_raw_fd()),
         _ => false,
     }
+}
+
+/// Whether this process's user owns the file open at `fd`.
+fn owned_by_caller(fd: RawFd) -> bool {
+    // SAFETY: geteuid has no preconditions.
+    fstat(fd).is_ok_and(|st| st.st_uid == unsafe { libc::geteuid() })
 }
 
 /// The error for a placeholder that could not be made; in a directory the
@@ -328,10 +331,7 @@ impl Held {
 
     /// Whether this process's user owns the placeholder.
     fn owned(&self) -> bool {
-        // SAFETY: stat is plain data, filled by fstat of our descriptor.
-        let mut st: libc::stat = unsafe { std::mem::zeroed() };
-        // SAFETY: as above; geteuid has no preconditions.
-        unsafe { libc::fstat(self.fd.as_raw_fd(), &mut st) == 0 && st.st_uid == libc::geteuid() }
+        owned_by_caller(self.fd.as_raw_fd())
     }
 }
 

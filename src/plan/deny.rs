@@ -252,16 +252,10 @@ pub fn resolve(policy: &Policy, cwd: &Path, env: &Env, roots: &[Grant]) -> Resul
 /// ancestor that can be looked up: its child could not) is the caller's
 /// own and not a placeholder, so a command could open it again.
 fn reopenable(path: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    let Some(m) = path
-        .ancestors()
+    path.ancestors()
         .skip(1)
         .find_map(|a| std::fs::symlink_metadata(a).ok())
-    else {
-        return true;
-    };
-    // SAFETY: geteuid has no preconditions.
-    m.uid() == unsafe { libc::geteuid() } && !fs::is_placeholder(m.mode(), m.size() as i64)
+        .is_none_or(|m| fs::callers_own(&m))
 }
 
 /// The home directory for `~/` entries and `:secrets`: absolute, or the
@@ -337,10 +331,10 @@ impl Collector<'_> {
                 if let Ok(h) = home(self.env, e) {
                     homes.push(h.to_path_buf());
                 }
-                if let Some(h) = &self.env.account_home
-                    && !homes.contains(h)
+                if let Some(h) = self.env.account_home()
+                    && !homes.contains(&h)
                 {
-                    homes.push(h.clone());
+                    homes.push(h);
                 }
                 for home in homes {
                     for name in SECRETS {
@@ -440,7 +434,7 @@ mod tests {
         let denied = |home: Option<&std::path::Path>| {
             let env = Env {
                 home: home.map(|h| h.as_os_str().to_os_string()),
-                account_home: Some(account.clone()),
+                account_home: crate::plan::AccountHome::Is(account.clone()),
                 ..Env::default()
             };
             let plan = resolve(&policy, &work, &env).unwrap();

@@ -168,6 +168,15 @@ pub fn is_placeholder(mode: u32, size: i64) -> bool {
         && mode & 0o7777 == PLACEHOLDER_MODE
 }
 
+/// Whether a sandboxed command running as this caller could open the
+/// entry `m` describes again after closing it (`chmod 000`): the caller
+/// owns it, and it is not a placeholder (read-only for the run).
+pub fn callers_own(m: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid has no preconditions.
+    m.uid() == unsafe { libc::geteuid() } && !is_placeholder(m.mode(), m.size() as i64)
+}
+
 /// A path resolved to its canonical form, held open.
 pub struct Resolved {
     pub path: PathBuf,

@@ -170,12 +170,7 @@ impl Glob {
 /// Whether the caller owns `dir` (and so may chmod it), a placeholder
 /// (empty, read-only for the run) aside.
 fn owned(dir: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::symlink_metadata(dir).is_ok_and(|m| {
-        // SAFETY: geteuid has no preconditions.
-        m.uid() == unsafe { libc::geteuid() }
-            && !super::fs::is_placeholder(m.mode(), m.size() as i64)
-    })
+    std::fs::symlink_metadata(dir).is_ok_and(|m| super::fs::callers_own(&m))
 }
 
 /// `*` and `?` against one name.

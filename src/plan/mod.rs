@@ -44,7 +44,7 @@ pub struct Env {
     /// The caller's home as the account database has it, which `:secrets`
     /// covers too: `$HOME` may be unset, or point elsewhere (a harness's
     /// scratch home) while the keys stay in the real one.
-    pub account_home: Option<PathBuf>,
+    pub account_home: AccountHome,
     /// The terminals on fds 0-2 (`terminals.rs`).
     pub terminals: Vec<Terminal>,
     /// The caller's variables, which the policy's `[env]` filters for the
@@ -70,10 +70,33 @@ impl Env {
         Env {
             tmpdir: std::env::var_os("TMPDIR").filter(|v| !v.is_empty()),
             home: std::env::var_os("HOME").filter(|v| !v.is_empty()),
-            // SAFETY: geteuid has no preconditions.
-            account_home: passwd_home(unsafe { libc::geteuid() }),
+            account_home: AccountHome::Lookup,
             terminals: terminals::of_process(),
             vars: std::env::vars_os().collect(),
+        }
+    }
+}
+
+/// Where [`Env::account_home`] comes from.
+#[derive(Debug, Clone, Default)]
+pub enum AccountHome {
+    /// `/etc/passwd`, read only when a policy asks (`:secrets`): most runs
+    /// of `full-access` or `deny = []` never need it.
+    Lookup,
+    /// Given (tests, or none known).
+    #[default]
+    None,
+    Is(PathBuf),
+}
+
+impl Env {
+    /// The caller's home in the account database, if known.
+    pub fn account_home(&self) -> Option<PathBuf> {
+        match &self.account_home {
+            // SAFETY: geteuid has no preconditions.
+            AccountHome::Lookup => passwd_home(unsafe { libc::geteuid() }),
+            AccountHome::None => None,
+            AccountHome::Is(p) => Some(p.clone()),
         }
     }
 }
@@ -430,25 +453,30 @@ fn root_for(
             format!("{} in {origin}", special.as_text()),
         ),
     };
-    // A $TMPDIR that is gone (a session's temporary directory, cleaned up)
-    // drops :tmpdir with one warning rather than failing every command
-    // (contract §6); a path the policy names stays strict.
-    if *spec == PathSpec::Tmpdir
-        && matches!(std::fs::symlink_metadata(&given), Err(e) if e.kind() == std::io::ErrorKind::NotFound)
-    {
-        eprintln!(
-            "cordon: warning: $TMPDIR={} does not exist; :tmpdir dropped from the {what}s",
-            given.display()
-        );
-        return Ok(None);
-    }
-    let resolved = canonical(&given, &err_origin, what).map_err(|e| {
-        if *spec == PathSpec::Tmpdir {
-            Error::new(format!("{}; or pass --exclude-tmpdir-env-var", e.message))
-        } else {
-            e
+    let resolved = match canonical(&given, &err_origin, what) {
+        Ok(r) => r,
+        // A $TMPDIR that is gone (a session's temporary directory, cleaned
+        // up) drops :tmpdir with one warning rather than failing every
+        // command (contract §6); a path the policy names stays strict.
+        // Looked at only once resolving failed: no extra lstat per run.
+        Err(_)
+            if *spec == PathSpec::Tmpdir
+                && matches!(std::fs::symlink_metadata(&given), Err(e) if e.kind() == std::io::ErrorKind::NotFound) =>
+        {
+            eprintln!(
+                "cordon: warning: $TMPDIR={} does not exist; :tmpdir dropped from the {what}s",
+                given.display()
+            );
+            return Ok(None);
         }
-    })?;
+        Err(e) if *spec == PathSpec::Tmpdir => {
+            return Err(Error::new(format!(
+                "{}; or pass --exclude-tmpdir-env-var",
+                e.message
+            )));
+        }
+        Err(e) => return Err(e),
+    };
     let path = resolved.path.clone();
     let spelled = (path != given).then_some(given);
     let root = Root {

@@ -686,7 +686,7 @@ mod tests {
         let env = Env {
             tmpdir: Some(d.path().into()),
             home: None,
-            account_home: None,
+            account_home: crate::plan::AccountHome::None,
             terminals: vec![],
             vars: vec![],
         };

@@ -595,3 +595,23 @@ pub fn probe_request(ws: &Ws, execution: serde_json::Value, op: &[&str]) -> serd
         "execution": execution,
     })
 }
+
+/// `git ARGS` as the workspace's user in `dir`, with a fixed identity (and
+/// file-protocol submodules allowed); asserts that git succeeded.
+pub fn git(ws: &Ws, dir: &Path, args: &[&str]) -> Outcome {
+    let mut argv = vec![
+        "git",
+        "-c",
+        "user.name=cordon",
+        "-c",
+        "user.email=cordon@example.invalid",
+        "-c",
+        "init.defaultBranch=main",
+        "-c",
+        "protocol.file.allow=always",
+    ];
+    argv.extend_from_slice(args);
+    let out = run_as(ws.user, dir, &ws.env(), &argv);
+    assert_eq!(out.status, 0, "git {args:?}: {out:?}");
+    out
+}
