@@ -259,6 +259,55 @@ fn tmpfs_with(p: &Path, options: &str, extra: nix::mount::MsFlags) -> Result<()>
     })
 }
 
+/// A new tmpfs (nosuid, nodev, plus `attrs`) as a detached mount, through
+/// the new mount API: fsopen, fsconfig, fsmount. Raw syscalls because
+/// neither nix nor libc wraps them; the mount descriptor is what lets the
+/// caller work inside the mount without a path.
+fn detached_tmpfs(mode: &str, attrs: u64, p: &Path) -> Result<OwnedFd> {
+    let step = |what: &str| format!("{what} for the tmpfs hiding {}", p.display());
+    // SAFETY: a C string and a flag.
+    let rc = unsafe { libc::syscall(libc::SYS_fsopen, c"tmpfs".as_ptr(), libc::FSOPEN_CLOEXEC) };
+    let fs = check(rc, || step("fsopen")).map(fd_from)?;
+    let mode = CString::new(mode).map_err(|_| fail(step("mode")))?;
+    for (key, value) in [(c"mode", mode.as_c_str()), (c"size", c"64k")] {
+        // SAFETY: a valid fs context fd and C strings.
+        let rc = unsafe {
+            libc::syscall(
+                libc::SYS_fsconfig,
+                fs.as_raw_fd(),
+                libc::FSCONFIG_SET_STRING,
+                key.as_ptr(),
+                value.as_ptr(),
+                0,
+            )
+        };
+        check(rc, || step("fsconfig"))?;
+    }
+    // SAFETY: as above; no key or value for the create command.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_fsconfig,
+            fs.as_raw_fd(),
+            libc::FSCONFIG_CMD_CREATE,
+            std::ptr::null::<libc::c_char>(),
+            std::ptr::null::<libc::c_void>(),
+            0,
+        )
+    };
+    check(rc, || step("create"))?;
+    let attrs = libc::MOUNT_ATTR_NOSUID | libc::MOUNT_ATTR_NODEV | attrs;
+    // SAFETY: a created fs context fd.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_fsmount,
+            fs.as_raw_fd(),
+            libc::FSMOUNT_CLOEXEC,
+            attrs as libc::c_uint,
+        )
+    };
+    check(rc, || step("fsmount")).map(fd_from)
+}
+
 fn io_step(step: impl Into<String>) -> impl FnOnce(std::io::Error) -> NsError {
     let step = step.into();
     move |err| NsError { step, err }
@@ -345,21 +394,22 @@ fn deny(d: &DenyMount) -> Result<()> {
         })?;
         lifts.push((l, rel, tree));
     }
-    use nix::mount::MsFlags;
     // Read-only from the start when there is nothing to bind back.
-    let (options, flags) = if lifts.is_empty() {
-        ("mode=000,size=4k", MsFlags::MS_RDONLY | MsFlags::MS_NOEXEC)
+    let (mode, attrs) = if lifts.is_empty() {
+        ("000", libc::MOUNT_ATTR_RDONLY | libc::MOUNT_ATTR_NOEXEC)
     } else {
-        ("mode=0111,size=64k", MsFlags::MS_NOEXEC)
+        ("0111", libc::MOUNT_ATTR_NOEXEC)
     };
-    // mount(2) through the descriptor's magic link: the object planning
-    // checked, not its name looked up again.
-    let through = format!("/proc/self/fd/{}", at.as_raw_fd());
-    tmpfs_with(Path::new(&through), options, flags).map_err(|e| NsError {
+    // A detached tmpfs attached onto the descriptor planning checked; its
+    // own descriptor then names the new mount's root, so the mountpoints
+    // for lifted paths are made under it without looking the denied path
+    // up by name again (a rename of a parent by an outside process at that
+    // moment cannot redirect them).
+    let root = detached_tmpfs(mode, attrs, &d.path)?;
+    attach(&root, &at, &d.path).map_err(|e| NsError {
         step: format!("hide {}: {}", d.path.display(), e.step),
         err: e.err,
     })?;
-    let root = open_path(&d.path)?;
     for (l, rel, tree) in &lifts {
         let mut at = PathBuf::new();
         let comps: Vec<_> = rel.components().collect();
