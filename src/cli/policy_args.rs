@@ -23,7 +23,9 @@ pub struct PolicyArgs {
     /// The policy's working directory (`:cwd`); the command runs there.
     #[arg(short = 'C', long = "cwd", value_name = "DIR")]
     pub cwd: Option<PathBuf>,
-    /// Add a writable root (repeatable).
+    /// Add a writable root (repeatable); it must exist. The same grant as
+    /// --allow-write (both spellings of the contract are kept; each names
+    /// itself in errors).
     #[arg(short = 'w', long = "writable-root", value_name = "PATH")]
     pub writable_root: Vec<OsString>,
     /// Add a readable path when reads are restricted; lifts a deny entry
@@ -34,9 +36,15 @@ pub struct PolicyArgs {
     /// `:secrets` or a glob such as `**/.env` (repeatable).
     #[arg(long, value_name = "PATH")]
     pub deny_read: Vec<OsString>,
-    /// Add a writable path (repeatable).
+    /// Add a writable path (repeatable); it must exist. The same grant as
+    /// -w/--writable-root, named to pair with --allow-read.
     #[arg(long, value_name = "PATH")]
     pub allow_write: Vec<OsString>,
+    /// Add a writable path that may not exist yet (a cache a tool makes on
+    /// first use): skipped when missing, granted when present (repeatable;
+    /// `"?PATH"` in a profile's list).
+    #[arg(long, value_name = "PATH")]
+    pub allow_write_optional: Vec<OsString>,
     /// Turn the network on.
     #[arg(long, conflicts_with = "no_network")]
     pub network: bool,
@@ -160,6 +168,18 @@ impl PolicyArgs {
         }
         for w in &self.allow_write {
             p.add_write(spec(w, "--allow-write")?, "--allow-write");
+        }
+        for w in &self.allow_write_optional {
+            let spec = match spec(w, "--allow-write-optional")? {
+                PathSpec::Path(p) => PathSpec::Optional(p),
+                other => {
+                    return Err(Error::new(format!(
+                        "--allow-write-optional {}: only a path can be optional; give a path, or the special name to --allow-write",
+                        other.as_text()
+                    )));
+                }
+            };
+            p.add_write(spec, "--allow-write-optional");
         }
         for r in &self.allow_read {
             p.add_read_or_lift(spec(r, "--allow-read")?, "--allow-read");
