@@ -13,8 +13,10 @@ use crate::policy::{
 
 #[derive(Args, Debug, Clone, Default)]
 pub struct PolicyArgs {
-    /// Built-in profile name (read-only, workspace-write, full-access) or a
-    /// profile TOML file. Default: workspace-write.
+    /// A built-in profile (read-only, workspace-write, full-access), a
+    /// user profile NAME ($XDG_CONFIG_HOME/cordon/profiles/NAME.toml, by
+    /// default ~/.config/...), or a profile TOML file. Default:
+    /// $CORDON_PROFILE, else workspace-write.
     #[arg(short = 'p', long = "profile", value_name = "NAME|FILE")]
     pub profile: Option<String>,
     /// A policy as JSON: `{"type":"workspace-write",...}` or a permission profile.
@@ -120,6 +122,29 @@ fn spec(text: &OsStr, flag: &str) -> Result<PathSpec> {
     })
 }
 
+/// No `-p` and no `--policy-json`: the profile `CORDON_PROFILE` names (a
+/// built-in, a user profile or a file, as `-p` takes), else the default.
+/// An empty value counts as unset, as the shell's `CORDON_PROFILE= cmd`.
+fn env_profile() -> Result<Policy> {
+    let Some(value) = std::env::var_os(policy::PROFILE_VAR).filter(|v| !v.is_empty()) else {
+        return policy::load_profile(policy::DEFAULT_PROFILE);
+    };
+    let var = policy::PROFILE_VAR;
+    let name = value.to_str().ok_or_else(|| {
+        Error::new(format!(
+            "{var}={}: not valid UTF-8; name a profile or a UTF-8 path, or unset {var}",
+            value.to_string_lossy().escape_debug()
+        ))
+    })?;
+    policy::load_profile(name).map_err(|e| {
+        Error::new(format!(
+            "{var}={}: {}; or unset {var}",
+            name.escape_debug(),
+            e.message
+        ))
+    })
+}
+
 /// Reads `--permissions`: inline JSON when it starts with `{`, else a file.
 fn permissions(arg: &str) -> Result<policy::PermissionProfile> {
     if arg.trim_start().starts_with('{') {
@@ -159,9 +184,10 @@ impl PolicyArgs {
     pub fn policy(&self) -> Result<Policy> {
         let mut p = match &self.policy_json {
             Some(json) => policy::parse_policy_json(json, "--policy-json")?,
-            None => {
-                policy::load_profile(self.profile.as_deref().unwrap_or(policy::DEFAULT_PROFILE))?
-            }
+            None => match &self.profile {
+                Some(name) => policy::load_profile(name)?,
+                None => env_profile()?,
+            },
         };
         for w in &self.writable_root {
             p.add_write(spec(w, "--writable-root")?, "--writable-root");

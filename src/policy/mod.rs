@@ -9,6 +9,7 @@ mod macos;
 mod merge;
 mod request;
 mod source;
+mod user;
 
 pub use builtin::{BUILTIN_NAMES, DEFAULT_PROFILE, builtin_text};
 pub use deny::{DEFAULT_GLOB_DEPTH, DenyEntry, DenySpec, MAX_GLOB_DEPTH, SECRETS, is_glob};
@@ -20,6 +21,7 @@ pub use source::{
     PermissionProfile, SandboxPolicy, load_profile, macos_from_value, parse_permission_profile,
     parse_policy_json, parse_profile_toml, permission_profile_from_value, policy_from_value,
 };
+pub use user::{PROFILE_VAR, profile_dir, valid_name as valid_profile_name};
 
 use std::borrow::Cow;
 use std::ffi::OsStr;
