@@ -333,3 +333,34 @@ pub fn check_device(path: &str, origin: &str) -> std::result::Result<(), String>
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_profile_entry_with_a_question_mark_is_an_optional_path() {
+        assert_eq!(
+            PathSpec::parse_entry("?~/.cache/tool"),
+            Ok(PathSpec::Optional("~/.cache/tool".into()))
+        );
+        assert_eq!(PathSpec::parse_entry(":caches"), Ok(PathSpec::Caches));
+        assert_eq!(
+            PathSpec::parse_entry("/a?b"),
+            Ok(PathSpec::Path("/a?b".into()))
+        );
+        assert!(
+            PathSpec::parse_entry("?:cwd")
+                .unwrap_err()
+                .contains("remove the `?`")
+        );
+        assert!(
+            PathSpec::parse_entry("?")
+                .unwrap_err()
+                .contains("empty path")
+        );
+        // Flags never read `?`: it is a shell glob character there.
+        assert_eq!(PathSpec::parse("?x"), Ok(PathSpec::Path("?x".into())));
+        assert_eq!(PathSpec::Optional("/x".into()).as_text(), "?/x");
+    }
+}
