@@ -5,32 +5,24 @@
 
 use std::sync::Mutex;
 
-/// The caller's limit, when cordon raised it.
-static SAVED: Mutex<Option<libc::rlimit>> = Mutex::new(None);
+use nix::sys::resource::{Resource, getrlimit, rlim_t, setrlimit};
+
+/// The caller's (soft, hard) limit, when cordon raised it.
+static SAVED: Mutex<Option<(rlim_t, rlim_t)>> = Mutex::new(None);
 
 /// Makes room for at least `need` more descriptors: the soft limit goes up
 /// (at most to the hard limit) when it is short. Cheap when it is not.
 pub fn reserve(need: usize) {
-    let mut old = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
+    let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
+        return;
     };
-    // SAFETY: getrlimit writes into `old`.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut old) } != 0 {
+    let want = (need as rlim_t).saturating_add(64);
+    if soft >= want {
         return;
     }
-    let want = (need as libc::rlim_t).saturating_add(64);
-    if old.rlim_cur >= want {
-        return;
-    }
-    let new = libc::rlimit {
-        rlim_cur: want.min(old.rlim_max),
-        rlim_max: old.rlim_max,
-    };
-    // SAFETY: a valid rlimit; on failure nothing changed.
-    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &new) } == 0 {
+    if setrlimit(Resource::RLIMIT_NOFILE, want.min(hard), hard).is_ok() {
         let mut saved = SAVED.lock().unwrap_or_else(|e| e.into_inner());
-        saved.get_or_insert(old);
+        saved.get_or_insert((soft, hard));
     }
 }
 
@@ -39,8 +31,7 @@ pub fn reserve(need: usize) {
 /// cordon's own are close-on-exec.
 pub fn restore() {
     let saved = SAVED.lock().unwrap_or_else(|e| e.into_inner()).take();
-    if let Some(old) = saved {
-        // SAFETY: the limit read before.
-        unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &old) };
+    if let Some((soft, hard)) = saved {
+        let _ = setrlimit(Resource::RLIMIT_NOFILE, soft, hard);
     }
 }

@@ -645,3 +645,108 @@ fn typos_get_a_suggestion_and_help_takes_a_subcommand() {
     assert_eq!(out.status, 0, "{out:?}");
     assert!(out.stdout.contains("Usage: cordon skill"), "{out:?}");
 }
+
+/// Issue 18 items 3, 5, 7, 8: each new flag, TOML entry, variable and
+/// subcommand argument refuses bad input with one line naming it, and
+/// nothing runs.
+#[test]
+fn the_configuration_inputs_of_issue_18_are_refused_with_one_line() {
+    for user in users() {
+        let ws = Ws::new(user);
+        let ran = ws.s("work/ran");
+        let bad_toml = |entry: &str| {
+            let p = ws.write(
+                &format!("outside/p{}.toml", entry.len()),
+                &format!("[file_system]\nwrite = [{}]\n", toml_str(entry)),
+            );
+            p.to_str().unwrap().to_string()
+        };
+        // (flags, extra environment, the error line's text)
+        type Case<'a> = (Vec<String>, Vec<(&'a str, &'a str)>, &'a str);
+        let cases: Vec<Case> = vec![
+            (
+                vec!["--allow-write-optional".into(), ":cwd".into()],
+                vec![],
+                "--allow-write-optional :cwd: only a path can be optional",
+            ),
+            (
+                vec!["--allow-write-optional".into(), "".into()],
+                vec![],
+                "--allow-write-optional : an empty path",
+            ),
+            (
+                vec!["-p".into(), bad_toml("?:caches")],
+                vec![],
+                "file_system.write: `?:caches`: only a path can be optional (`?~/.cache/tool`), not the special name `:caches`; remove the `?`",
+            ),
+            (
+                vec!["-p".into(), bad_toml("?")],
+                vec![],
+                "file_system.write: an empty path",
+            ),
+            (
+                vec!["-p".into(), bad_toml(":cache")],
+                vec![],
+                "unknown special name `:cache` (known: :root, :cwd, :tmpdir, :slash_tmp, :minimal, :caches)",
+            ),
+            (
+                vec!["-w".into(), ":caches".into()],
+                vec![("HOME", "")],
+                ":caches (from --writable-root) names the caches under $HOME, which is not set; set HOME or remove :caches",
+            ),
+            (
+                vec!["-p".into(), "a b".into()],
+                vec![],
+                "profile `a b` is neither a built-in",
+            ),
+            (
+                vec!["-p".into(), "nope".into()],
+                vec![("XDG_CONFIG_HOME", "/nonexistent-xdg")],
+                "unknown profile `nope`: not a built-in (read-only, workspace-write, full-access) and no /nonexistent-xdg/cordon/profiles/nope.toml exists",
+            ),
+            (
+                vec![],
+                vec![("CORDON_PROFILE", "no such")],
+                "CORDON_PROFILE=no such: profile `no such` is neither a built-in",
+            ),
+        ];
+        for (flags, env, want) in cases {
+            let mut args: Vec<&OsStr> = vec![OsStr::new("run")];
+            args.extend(flags.iter().map(OsStr::new));
+            args.extend([OsStr::new("--"), OsStr::new("touch"), OsStr::new(&ran)]);
+            let env: Vec<(OsString, OsString)> =
+                env.iter().map(|(k, v)| (k.into(), v.into())).collect();
+            let out = cordon_os(&ws, &args, &env);
+            out.assert_refused(want);
+            assert!(!Path::new(&ran).exists(), "{flags:?}: the command ran");
+        }
+        // CORDON_PROFILE that is not UTF-8.
+        let out = cordon_os(
+            &ws,
+            &[OsStr::new("run"), OsStr::new("--"), OsStr::new("true")],
+            &[("CORDON_PROFILE".into(), os(NOT_UTF8))],
+        );
+        out.assert_refused("CORDON_PROFILE=caf");
+        out.assert_refused(
+            "not valid UTF-8; name a profile or a UTF-8 path, or unset CORDON_PROFILE",
+        );
+        for (args, want) in [
+            (
+                &["completions", "elvish"][..],
+                "invalid value 'elvish' for '<SHELL>'",
+            ),
+            (
+                &["completions"],
+                "the following required arguments were not provided: <SHELL>",
+            ),
+            (&["man", "nope"], "man nope: no such subcommand"),
+            (&["profiles", "a/b"], "unknown profile `a/b`: use one of"),
+            (
+                &["profiles", "--json", "--json"],
+                "the argument '--json' cannot be used multiple times",
+            ),
+        ] {
+            cordon_ok(&ws, args).assert_refused(want);
+        }
+    }
+}

@@ -585,3 +585,30 @@ fn a_grant_inside_a_protected_path_is_refused_and_unprotect_lifts_it() {
         );
     }
 }
+
+/// Every Landlock layer denies `refer` unless one of its rules grants it,
+/// even a layer that handles no filesystem right: the command's nested
+/// scopes-only domain made every rename or link into another directory of
+/// a writable root fail with EXDEV (rustc writes `.rmeta` so, git moves
+/// objects so). Found by running cargo under `:caches` (issue 18 item 5).
+#[test]
+fn rename_and_link_across_directories_inside_a_writable_root() {
+    for user in users() {
+        let ws = Ws::new(user);
+        ws.mkdir("work/a/b");
+        ws.mkdir("work/c");
+        for op in ["rename", "link"] {
+            let (from, to) = (format!("work/a/b/{op}"), format!("work/c/{op}"));
+            ws.write(&from, "x\n");
+            control(&ws, &[op, &ws.s(&from), &ws.s(&to)]).assert_ok();
+            std::fs::remove_file(ws.join(&to)).unwrap();
+            ws.write(&from, "x\n");
+            sandboxed(&ws, &[], &[op, &ws.s(&from), &ws.s(&to)]).assert_ok();
+            assert_eq!(ws.read(&to), "x\n", "{user:?} {op}");
+            // And back up the tree, and from the workspace's top.
+            let top = format!("work/{op}-top");
+            sandboxed(&ws, &[], &["rename", &ws.s(&to), &ws.s(&top)]).assert_ok();
+            sandboxed(&ws, &[], &["rename", &ws.s(&top), &ws.s(&to)]).assert_ok();
+        }
+    }
+}

@@ -46,7 +46,7 @@ enum Command {
     Skill(Box<SkillArgs>),
     /// Print the Seatbelt (macOS) profile and sandbox-exec argv, on any OS.
     Seatbelt(Box<seatbelt::SeatbeltArgs>),
-    /// List the built-in profiles, or print one.
+    /// List the built-in and user profiles, or print one.
     Profiles(ProfilesArgs),
     /// Show the resolved plan, what enforces each part of it on this host,
     /// and read/write/execute verdicts for paths.
@@ -54,6 +54,80 @@ enum Command {
     /// Probe what this host can enforce, feature by feature; exit 0 when
     /// the default profile is fully enforced, 1 otherwise.
     Doctor(doctor::DoctorArgs),
+    /// Print a shell completion script (bash, zsh or fish) on stdout.
+    #[command(long_about = COMPLETIONS_LONG_ABOUT)]
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) on stdout: `cordon man | man -l -`.
+    Man(ManArgs),
+}
+
+const COMPLETIONS_LONG_ABOUT: &str = "Print a shell completion script on stdout.
+
+  bash: cordon completions bash > ~/.local/share/bash-completion/completions/cordon
+  zsh:  cordon completions zsh > ~/.zfunc/_cordon   (with fpath+=~/.zfunc before compinit)
+  fish: cordon completions fish > ~/.config/fish/completions/cordon.fish";
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+#[derive(Args)]
+pub struct CompletionsArgs {
+    /// The shell: bash, zsh or fish.
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+#[derive(Args)]
+pub struct ManArgs {
+    /// A subcommand's page instead of cordon's (e.g. `cordon man run`).
+    #[arg(value_name = "SUBCOMMAND")]
+    pub subcommand: Option<String>,
+}
+
+fn completions(args: CompletionsArgs) -> Result<i32> {
+    use clap::CommandFactory;
+    let shell = match args.shell {
+        Shell::Bash => clap_complete::Shell::Bash,
+        Shell::Zsh => clap_complete::Shell::Zsh,
+        Shell::Fish => clap_complete::Shell::Fish,
+    };
+    clap_complete::generate(shell, &mut Cli::command(), "cordon", &mut std::io::stdout());
+    Ok(0)
+}
+
+fn man(args: ManArgs) -> Result<i32> {
+    use clap::CommandFactory;
+    let mut cmd = Cli::command();
+    cmd.build();
+    let page = match &args.subcommand {
+        None => cmd,
+        Some(name) => {
+            let Some(sub) = cmd.find_subcommand(name) else {
+                let names: Vec<&str> = cmd.get_subcommands().map(|c| c.get_name()).collect();
+                return Err(Error::new(format!(
+                    "man {}: no such subcommand; use one of {}",
+                    name.escape_debug(),
+                    names.join(", ")
+                )));
+            };
+            // The page is titled `cordon-run`, as man pages of subcommands are.
+            sub.clone()
+                .display_name(format!("cordon-{}", sub.get_name()))
+                .bin_name(format!("cordon {}", sub.get_name()))
+        }
+    };
+    let mut out = Vec::new();
+    clap_mangen::Man::new(page)
+        .render(&mut out)
+        .map_err(|e| Error::new(format!("cannot render the manual page: {e}")))?;
+    std::io::stdout()
+        .write_all(&out)
+        .map_err(|e| Error::new(format!("cannot write the manual page: {e}")))?;
+    Ok(0)
 }
 
 #[derive(Args)]
@@ -163,8 +237,13 @@ approve it through `cordon rerun` with \"skill\" and an \"additional\" execution
 
 #[derive(Args)]
 pub struct ProfilesArgs {
-    /// A built-in profile to print as TOML.
+    /// A built-in or user profile to print as TOML.
     pub name: Option<String>,
+    /// Print JSON: the list as an array of {name, kind, default,
+    /// description, path?, unusable?}, one profile as {name, kind, path?,
+    /// toml}.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Prints `value` as one line of JSON.
@@ -178,44 +257,118 @@ pub(crate) fn print_json(value: &impl serde::Serialize) -> Result<()> {
     Ok(())
 }
 
-/// One line out of clap's multi-line error, in cordon's format: the message
-/// plus the indented lines that name the arguments, up to the usage.
+/// clap's error as one line in cordon's format, built from its kind and
+/// context (not from its rendered, multi-line, possibly coloured text).
 fn clap_error_line(err: &clap::Error) -> String {
-    if err.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-        return "no subcommand given (run, skill, rerun, explain, seatbelt, doctor, profiles); see `cordon --help`"
+    use clap::error::{ContextKind as K, ContextValue as V, ErrorKind as E};
+    if err.kind() == E::DisplayHelpOnMissingArgumentOrSubcommand {
+        return "no subcommand given (run, skill, rerun, explain, seatbelt, doctor, profiles, completions, man); see `cordon --help`"
             .to_string();
     }
-    let rendered = err.render().to_string();
-    let mut parts: Vec<&str> = rendered
-        .lines()
-        .skip_while(|l| l.trim().is_empty())
-        .take_while(|l| !l.trim().is_empty() && !l.starts_with("Usage:"))
-        .map(str::trim)
-        .collect();
-    if parts.is_empty() {
-        parts.push("invalid arguments");
+    let one = |k: K| match err.get(k) {
+        Some(V::String(s)) => Some(s.clone()),
+        Some(V::StyledStr(s)) => Some(s.to_string()),
+        _ => None,
+    };
+    let many = |k: K| match err.get(k) {
+        Some(V::String(s)) => vec![s.clone()],
+        Some(V::Strings(v)) => v.clone(),
+        _ => Vec::new(),
+    };
+    let arg = one(K::InvalidArg).unwrap_or_default();
+    let value = one(K::InvalidValue).unwrap_or_default();
+    let mut line = match err.kind() {
+        E::UnknownArgument => format!("unexpected argument '{arg}' found"),
+        E::InvalidSubcommand => format!(
+            "unrecognized subcommand '{}'",
+            one(K::InvalidSubcommand).unwrap_or_default()
+        ),
+        E::InvalidValue if value.is_empty() => {
+            format!("a value is required for '{arg}' but none was supplied")
+        }
+        E::InvalidValue | E::ValueValidation => {
+            let mut l = format!("invalid value '{value}' for '{arg}'");
+            if let Some(why) = std::error::Error::source(err) {
+                l.push_str(&format!(": {why}"));
+            }
+            l
+        }
+        E::ArgumentConflict => match one(K::PriorArg) {
+            Some(prior) if prior == arg => {
+                format!("the argument '{arg}' cannot be used multiple times")
+            }
+            Some(prior) => format!("the argument '{arg}' cannot be used with '{prior}'"),
+            None => format!(
+                "the argument '{arg}' cannot be used with {}",
+                many(K::PriorArg).join(", ")
+            ),
+        },
+        E::MissingRequiredArgument => format!(
+            "the following required arguments were not provided: {}",
+            many(K::InvalidArg).join(" ")
+        ),
+        E::MissingSubcommand => format!(
+            "'{}' requires a subcommand but one was not provided",
+            one(K::InvalidSubcommand).unwrap_or_default()
+        ),
+        E::TooManyValues => format!("unexpected value '{value}' for '{arg}' found"),
+        E::NoEquals => format!("equal sign is needed when assigning values to '{arg}'"),
+        kind => {
+            let what = kind.as_str().unwrap_or("invalid arguments").to_string();
+            if arg.is_empty() {
+                what
+            } else {
+                format!("{what}: '{arg}'")
+            }
+        }
+    };
+    let valid = many(K::ValidValue);
+    if !valid.is_empty() {
+        line.push_str(&format!(" [possible values: {}]", valid.join(", ")));
     }
-    let first = parts[0].trim_start_matches("error: ");
-    let mut line = first.to_string();
-    for p in &parts[1..] {
-        line.push(' ');
-        line.push_str(p);
-    }
-    // clap's "a similar subcommand exists" tip, from the error's context
-    // (its rendered text puts it after a blank line, which is cut above).
-    use clap::error::{ContextKind, ContextValue};
-    for kind in [ContextKind::SuggestedSubcommand, ContextKind::SuggestedArg] {
-        let similar: Vec<String> = match err.get(kind) {
-            Some(ContextValue::String(s)) => vec![s.clone()],
-            Some(ContextValue::Strings(v)) => v.clone(),
-            _ => continue,
-        };
+    // clap's suggestions for a misspelt flag or subcommand.
+    for kind in [K::SuggestedSubcommand, K::SuggestedArg] {
+        let similar = many(kind);
         if !similar.is_empty() {
             let quoted: Vec<String> = similar.iter().map(|s| format!("`{s}`")).collect();
             line.push_str(&format!(" (did you mean {}?)", quoted.join(" or ")));
         }
     }
     format!("{line}; see `cordon --help` (or `cordon help SUBCOMMAND`)")
+}
+
+/// Whether the command line asked for JSON output: then a failure is
+/// printed as JSON on stdout too (`print_error`).
+fn wants_json(cli: &Cli) -> bool {
+    match &cli.command {
+        Command::Run(a) => a.json,
+        Command::Skill(a) => a.run.json,
+        Command::Explain(a) => a.json,
+        Command::Seatbelt(a) => a.json,
+        Command::Doctor(a) => a.json,
+        Command::Profiles(a) => a.json,
+        Command::Rerun(_) | Command::Completions(_) | Command::Man(_) => false,
+    }
+}
+
+/// The same for a command line clap could not parse: a `--json` before
+/// any `--` (after it, the words are the command's).
+fn args_want_json() -> bool {
+    std::env::args_os()
+        .skip(1)
+        .take_while(|a| a != "--")
+        .any(|a| a == "--json")
+}
+
+/// A failure of cordon itself: always the one `cordon: ` line on stderr;
+/// with `--json`, also `{"error": MESSAGE, "exit": N}` as the one line on
+/// stdout, so a harness that reads JSON gets JSON (docs/explain-doctor.md).
+fn print_error(message: &str, exit: i32, json: bool) {
+    eprintln!("cordon: {message}");
+    if json {
+        let line = serde_json::json!({"error": message, "exit": exit});
+        println!("{line}");
+    }
 }
 
 fn dispatch(cli: Cli) -> Result<i32> {
@@ -227,6 +380,8 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Command::Profiles(args) => profiles::profiles(args),
         Command::Explain(args) => explain::explain(*args),
         Command::Doctor(args) => doctor::doctor(args),
+        Command::Completions(args) => completions(args),
+        Command::Man(args) => man(args),
     }
 }
 
@@ -258,20 +413,23 @@ const RUN_ABOUT: &str = "Run CMD under a sandbox built from the policy, by exec.
 
 pub fn main() -> ! {
     let code = match parse() {
-        Ok(cli) => match dispatch(cli) {
-            Ok(code) => code,
-            Err(e) => {
-                eprintln!("cordon: {}", e.message);
-                e.exit
+        Ok(cli) => {
+            let json = wants_json(&cli);
+            match dispatch(cli) {
+                Ok(code) => code,
+                Err(e) => {
+                    print_error(&e.message, e.exit, json);
+                    e.exit
+                }
             }
-        },
+        }
         Err(e) => match e.kind() {
             clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
                 let _ = e.print();
                 0
             }
             _ => {
-                eprintln!("cordon: {}", clap_error_line(&e));
+                print_error(&clap_error_line(&e), EXIT_CORDON, args_want_json());
                 EXIT_CORDON
             }
         },

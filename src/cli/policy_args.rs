@@ -13,8 +13,10 @@ use crate::policy::{
 
 #[derive(Args, Debug, Clone, Default)]
 pub struct PolicyArgs {
-    /// Built-in profile name (read-only, workspace-write, full-access) or a
-    /// profile TOML file. Default: workspace-write.
+    /// A built-in profile (read-only, workspace-write, full-access), a
+    /// user profile NAME ($XDG_CONFIG_HOME/cordon/profiles/NAME.toml, by
+    /// default ~/.config/...), or a profile TOML file. Default:
+    /// $CORDON_PROFILE, else workspace-write.
     #[arg(short = 'p', long = "profile", value_name = "NAME|FILE")]
     pub profile: Option<String>,
     /// A policy as JSON: `{"type":"workspace-write",...}` or a permission profile.
@@ -23,7 +25,9 @@ pub struct PolicyArgs {
     /// The policy's working directory (`:cwd`); the command runs there.
     #[arg(short = 'C', long = "cwd", value_name = "DIR")]
     pub cwd: Option<PathBuf>,
-    /// Add a writable root (repeatable).
+    /// Add a writable root (repeatable); it must exist. The same grant as
+    /// --allow-write (both spellings of the contract are kept; each names
+    /// itself in errors).
     #[arg(short = 'w', long = "writable-root", value_name = "PATH")]
     pub writable_root: Vec<OsString>,
     /// Add a readable path when reads are restricted; lifts a deny entry
@@ -34,9 +38,15 @@ pub struct PolicyArgs {
     /// `:secrets` or a glob such as `**/.env` (repeatable).
     #[arg(long, value_name = "PATH")]
     pub deny_read: Vec<OsString>,
-    /// Add a writable path (repeatable).
+    /// Add a writable path (repeatable); it must exist. The same grant as
+    /// -w/--writable-root, named to pair with --allow-read.
     #[arg(long, value_name = "PATH")]
     pub allow_write: Vec<OsString>,
+    /// Add a writable path that may not exist yet (a cache a tool makes on
+    /// first use): skipped when missing, granted when present (repeatable;
+    /// `"?PATH"` in a profile's list).
+    #[arg(long, value_name = "PATH")]
+    pub allow_write_optional: Vec<OsString>,
     /// Turn the network on.
     #[arg(long, conflicts_with = "no_network")]
     pub network: bool,
@@ -112,6 +122,29 @@ fn spec(text: &OsStr, flag: &str) -> Result<PathSpec> {
     })
 }
 
+/// No `-p` and no `--policy-json`: the profile `CORDON_PROFILE` names (a
+/// built-in, a user profile or a file, as `-p` takes), else the default.
+/// An empty value counts as unset, as the shell's `CORDON_PROFILE= cmd`.
+fn env_profile() -> Result<Policy> {
+    let Some(value) = std::env::var_os(policy::PROFILE_VAR).filter(|v| !v.is_empty()) else {
+        return policy::load_profile(policy::DEFAULT_PROFILE);
+    };
+    let var = policy::PROFILE_VAR;
+    let name = value.to_str().ok_or_else(|| {
+        Error::new(format!(
+            "{var}={}: not valid UTF-8; name a profile or a UTF-8 path, or unset {var}",
+            value.to_string_lossy().escape_debug()
+        ))
+    })?;
+    policy::load_profile(name).map_err(|e| {
+        Error::new(format!(
+            "{var}={}: {}; or unset {var}",
+            name.escape_debug(),
+            e.message
+        ))
+    })
+}
+
 /// Reads `--permissions`: inline JSON when it starts with `{`, else a file.
 fn permissions(arg: &str) -> Result<policy::PermissionProfile> {
     if arg.trim_start().starts_with('{') {
@@ -151,15 +184,28 @@ impl PolicyArgs {
     pub fn policy(&self) -> Result<Policy> {
         let mut p = match &self.policy_json {
             Some(json) => policy::parse_policy_json(json, "--policy-json")?,
-            None => {
-                policy::load_profile(self.profile.as_deref().unwrap_or(policy::DEFAULT_PROFILE))?
-            }
+            None => match &self.profile {
+                Some(name) => policy::load_profile(name)?,
+                None => env_profile()?,
+            },
         };
         for w in &self.writable_root {
             p.add_write(spec(w, "--writable-root")?, "--writable-root");
         }
         for w in &self.allow_write {
             p.add_write(spec(w, "--allow-write")?, "--allow-write");
+        }
+        for w in &self.allow_write_optional {
+            let spec = match spec(w, "--allow-write-optional")? {
+                PathSpec::Path(p) => PathSpec::Optional(p),
+                other => {
+                    return Err(Error::new(format!(
+                        "--allow-write-optional {}: only a path can be optional; give a path, or the special name to --allow-write",
+                        other.as_text()
+                    )));
+                }
+            };
+            p.add_write(spec, "--allow-write-optional");
         }
         for r in &self.allow_read {
             p.add_read_or_lift(spec(r, "--allow-read")?, "--allow-read");

@@ -113,13 +113,33 @@ fn restrict(prepared: Prepared, in_namespace: bool) -> Result<()> {
 /// leftovers alive) nor attach to it (the reaper carries no seccomp
 /// filter); the reaper's kill(-1) still reaches every process of the
 /// nested domain, and of domains nested further.
+///
+/// Every Landlock layer denies `refer` (renaming or linking a file into
+/// another directory) unless a rule of that layer grants it, even a layer
+/// that handles no filesystem right: without the rule on `/` here, every
+/// cross-directory rename in a writable root failed with EXDEV (rustc's
+/// `.rmeta`, git's objects). The outer layer still decides where `refer`
+/// is allowed.
 fn shield_reaper() -> Result<()> {
+    let slash = PathFd::new("/").map_err(|e| {
+        Error::new(format!(
+            "cannot open / for the command's nested domain: {e}"
+        ))
+    })?;
     Ruleset::default()
         .set_compatibility(CompatLevel::HardRequirement)
+        .handle_access(AccessFs::Refer)
+        .map_err(landlock_err(
+            "handling refer in the command's nested domain",
+        ))?
         .scope(Scope::AbstractUnixSocket | Scope::Signal)
         .map_err(landlock_err("scoping the command apart from the reaper"))?
         .create()
         .map_err(landlock_err("creating the command's nested domain"))?
+        .add_rule(PathBeneath::new(slash, AccessFs::Refer))
+        .map_err(landlock_err(
+            "allowing refer in the command's nested domain",
+        ))?
         .restrict_self()
         .map_err(landlock_err("entering the command's nested domain"))?;
     Ok(())

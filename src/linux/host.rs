@@ -43,23 +43,13 @@ fn last_errno() -> i32 {
     std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
 }
 
-/// The symbolic name of the errnos these probes meet.
+/// The symbolic name of an errno (`EPERM`), from nix's table of the
+/// platform's errnos; a number it does not know stays a number.
 pub fn errno_name(errno: i32) -> String {
-    let known = [
-        (libc::EPERM, "EPERM"),
-        (libc::ENOENT, "ENOENT"),
-        (libc::EACCES, "EACCES"),
-        (libc::EINVAL, "EINVAL"),
-        (libc::ENOSPC, "ENOSPC"),
-        (libc::ENOSYS, "ENOSYS"),
-        (libc::EOPNOTSUPP, "EOPNOTSUPP"),
-        (libc::EUSERS, "EUSERS"),
-        (libc::ENOMEM, "ENOMEM"),
-    ];
-    known
-        .iter()
-        .find(|(n, _)| *n == errno)
-        .map_or_else(|| format!("errno {errno}"), |(_, s)| s.to_string())
+    match nix::errno::Errno::from_raw(errno) {
+        nix::errno::Errno::UnknownErrno => format!("errno {errno}"),
+        e => format!("{e:?}"),
+    }
 }
 
 /// Whether seccomp filters returning an errno can be installed here.

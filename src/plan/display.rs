@@ -26,6 +26,9 @@ impl fmt::Display for Shown<'_> {
     }
 }
 
+/// Why `:caches` is opt-in, shown under each cache it grants.
+pub const CACHE_NOTE: &str = "a writable cache can poison later builds that run outside the sandbox (a crate, package or module planted here is used as downloaded); grant caches only to commands you would let build for you";
+
 fn root_line(f: &mut fmt::Formatter<'_>, kind: &str, r: &Root) -> fmt::Result {
     write!(f, "{kind} {}  (from {}", shown(&r.path), shown(&r.origin))?;
     if let Some(s) = &r.spelled {
@@ -86,6 +89,9 @@ impl fmt::Display for Plan {
         }
         for w in &self.writable {
             root_line(f, "write", &w.root)?;
+            if w.root.origin == ":caches" {
+                writeln!(f, "  note: {CACHE_NOTE}")?;
+            }
             for p in &w.protected {
                 let state = match (p.exists, p.via) {
                     (false, ProtectedVia::Git) => format!(

@@ -439,15 +439,15 @@ fn root_for(
                 t
             }
         },
-        PathSpec::Minimal => return Ok(None),
-        PathSpec::Path(p) => {
+        PathSpec::Minimal | PathSpec::Caches => return Ok(None),
+        PathSpec::Path(p) | PathSpec::Optional(p) => {
             absolute(p, cwd, env).map_err(|e| Error::new(format!("{e} (from {origin})")))?
         }
     };
     // Errors name the special and the list that held it, e.g. `:tmpdir in
     // profile workspace-write: file_system.write`; the plan keeps `:tmpdir`.
     let (origin, err_origin) = match spec {
-        PathSpec::Path(_) => (origin.to_string(), origin.to_string()),
+        PathSpec::Path(_) | PathSpec::Optional(_) => (origin.to_string(), origin.to_string()),
         special => (
             special.as_text().to_string(),
             format!("{} in {origin}", special.as_text()),
@@ -455,14 +455,15 @@ fn root_for(
     };
     let resolved = match canonical(&given, &err_origin, what) {
         Ok(r) => r,
+        // An optional path that is not there yet is no grant; one that is
+        // there but cannot be resolved (a dangling link, EACCES) fails as
+        // any path does. Looked at only once resolving failed.
+        Err(_) if matches!(spec, PathSpec::Optional(_)) && missing(&given) => return Ok(None),
         // A $TMPDIR that is gone (a session's temporary directory, cleaned
         // up) drops :tmpdir with one warning rather than failing every
         // command (contract §6); a path the policy names stays strict.
         // Looked at only once resolving failed: no extra lstat per run.
-        Err(_)
-            if *spec == PathSpec::Tmpdir
-                && matches!(std::fs::symlink_metadata(&given), Err(e) if e.kind() == std::io::ErrorKind::NotFound) =>
-        {
+        Err(_) if *spec == PathSpec::Tmpdir && missing(&given) => {
             eprintln!(
                 "cordon: warning: $TMPDIR={} does not exist; :tmpdir dropped from the {what}s",
                 given.display()
@@ -488,6 +489,43 @@ fn root_for(
         handle: resolved.handle.clone(),
     };
     Ok(Some((root, resolved)))
+}
+
+/// Nothing is at `path`, not even a dangling link.
+fn missing(path: &Path) -> bool {
+    matches!(std::fs::symlink_metadata(path), Err(e) if e.kind() == std::io::ErrorKind::NotFound)
+}
+
+/// The roots one list entry names: none, one, or for `:caches` each cache
+/// under `$HOME` that exists (optional: a package manager makes its cache
+/// on first use, and a run without it needs no grant for it).
+fn roots_for(
+    spec: &PathSpec,
+    origin: &str,
+    cwd: &Path,
+    env: &Env,
+    what: &str,
+) -> Result<Vec<(Root, fs::Resolved)>> {
+    if *spec != PathSpec::Caches {
+        return Ok(root_for(spec, origin, cwd, env, what)?
+            .into_iter()
+            .collect());
+    }
+    let Some(home) = env.home.as_ref().map(PathBuf::from) else {
+        return Err(Error::new(format!(
+            ":caches (from {origin}) names the caches under $HOME, which is not set; set HOME or remove :caches"
+        )));
+    };
+    let mut out = Vec::new();
+    for rel in crate::policy::CACHES {
+        let spec = PathSpec::Optional(home.join(rel));
+        let from = format!(":caches in {origin}");
+        if let Some((mut root, resolved)) = root_for(&spec, &from, cwd, env, what)? {
+            root.origin = ":caches".to_string();
+            out.push((root, resolved));
+        }
+    }
+    Ok(out)
 }
 
 /// Reads `gitdir: X` from a `.git` pointer file, resolved against `dir`.
@@ -827,7 +865,7 @@ pub fn resolve(policy: &Policy, cwd: &Path, env: &Env) -> Result<Plan> {
     crate::fdlimit::reserve(2 * (policy.write.len() + policy.read.len()));
     let mut writable = Vec::with_capacity(policy.write.len());
     for g in &policy.write {
-        if let Some((root, resolved)) = root_for(&g.spec, &g.origin, &cwd, env, "writable root")? {
+        for (root, resolved) in roots_for(&g.spec, &g.origin, &cwd, env, "writable root")? {
             let protected = protected_in(&resolved, &policy.protected);
             writable.push(WritableRoot { root, protected });
         }
@@ -856,7 +894,7 @@ pub fn resolve(policy: &Policy, cwd: &Path, env: &Env) -> Result<Plan> {
         let minimal = policy.read.iter().any(|g| g.spec == PathSpec::Minimal);
         let mut roots = Vec::new();
         for g in &policy.read {
-            if let Some((root, _)) = root_for(&g.spec, &g.origin, &cwd, env, "readable path")? {
+            for (root, _) in roots_for(&g.spec, &g.origin, &cwd, env, "readable path")? {
                 roots.push(root);
             }
         }

@@ -9,6 +9,7 @@ mod macos;
 mod merge;
 mod request;
 mod source;
+mod user;
 
 pub use builtin::{BUILTIN_NAMES, DEFAULT_PROFILE, builtin_text};
 pub use deny::{DEFAULT_GLOB_DEPTH, DenyEntry, DenySpec, MAX_GLOB_DEPTH, SECRETS, is_glob};
@@ -20,6 +21,7 @@ pub use source::{
     PermissionProfile, SandboxPolicy, load_profile, macos_from_value, parse_permission_profile,
     parse_policy_json, parse_profile_toml, permission_profile_from_value, policy_from_value,
 };
+pub use user::{PROFILE_VAR, profile_dir, valid_name as valid_profile_name};
 
 use std::borrow::Cow;
 use std::ffi::OsStr;
@@ -42,10 +44,38 @@ pub enum PathSpec {
     SlashTmp,
     /// `:minimal`: the platform's runtime set (reads only).
     Minimal,
+    /// `:caches`: the package managers' caches under `$HOME` that exist
+    /// ([`CACHES`]); opt-in, since a writable cache can poison builds that
+    /// later run outside the sandbox.
+    Caches,
+    /// `"?PATH"` in a profile's list, `--allow-write-optional PATH`: a path
+    /// that is skipped when it does not exist yet (a cache a tool creates
+    /// on first use) instead of failing the run.
+    Optional(PathBuf),
     /// A path as written: bytes, as on the command line (a `-w` path need
     /// not be UTF-8; TOML and JSON paths always are).
     Path(PathBuf),
 }
+
+/// What `:caches` names, relative to `$HOME`: the download and build
+/// caches of cargo, npm, pip, yarn, pnpm, go, gradle and maven. `~/.cache`
+/// (XDG) holds pip's, yarn v1's, pnpm's, go's build cache and many more.
+/// Code (`~/.cargo/bin`, `~/.rustup`, `~/.local/bin`) and configuration
+/// (`~/.cargo/config.toml`, `~/.npmrc`) are not caches and stay read-only.
+pub const CACHES: [&str; 9] = [
+    ".cache",
+    ".cargo/registry",
+    ".cargo/git",
+    ".npm",
+    ".gradle/caches",
+    ".m2/repository",
+    "go/pkg/mod",
+    ".local/share/pnpm/store",
+    ".yarn/berry/cache",
+];
+
+/// The special names a read or write list knows, for messages.
+pub const SPECIAL_NAMES: &str = ":root, :cwd, :tmpdir, :slash_tmp, :minimal, :caches";
 
 const NUL_PATH: &str = "a path containing a NUL byte, which no file name can hold; remove it";
 
@@ -56,7 +86,7 @@ impl PathSpec {
         match text.to_str() {
             Some(s) => PathSpec::parse(s),
             None if text.as_bytes().starts_with(b":") => Err(format!(
-                "unknown special name `{}` (known: :root, :cwd, :tmpdir, :slash_tmp, :minimal)",
+                "unknown special name `{}` (known: {SPECIAL_NAMES})",
                 text.to_string_lossy()
             )),
             None if text.as_bytes().contains(&0) => Err(NUL_PATH.into()),
@@ -71,15 +101,34 @@ impl PathSpec {
             ":tmpdir" => PathSpec::Tmpdir,
             ":slash_tmp" => PathSpec::SlashTmp,
             ":minimal" => PathSpec::Minimal,
+            ":caches" => PathSpec::Caches,
             "" => return Err("an empty path".into()),
             s if s.starts_with(':') => {
                 return Err(format!(
-                    "unknown special name `{s}` (known: :root, :cwd, :tmpdir, :slash_tmp, :minimal)"
+                    "unknown special name `{s}` (known: {SPECIAL_NAMES})"
                 ));
             }
             s if s.contains('\0') => return Err(NUL_PATH.into()),
             s => PathSpec::Path(PathBuf::from(s)),
         })
+    }
+
+    /// A profile list's entry: `?PATH` is an optional path, anything else
+    /// as [`PathSpec::parse`]. Only profiles (TOML, cordon's JSON) spell it
+    /// so; on the command line `?` is a shell glob character and a flag,
+    /// `--allow-write-optional`, says it instead.
+    pub fn parse_entry(text: &str) -> std::result::Result<PathSpec, String> {
+        let Some(rest) = text.strip_prefix('?') else {
+            return PathSpec::parse(text);
+        };
+        match PathSpec::parse(rest)? {
+            PathSpec::Path(p) => Ok(PathSpec::Optional(p)),
+            other => Err(format!(
+                "`{}`: only a path can be optional (`?~/.cache/tool`), not the special name `{}`; remove the `?`",
+                text.escape_debug(),
+                other.as_text()
+            )),
+        }
     }
 
     /// The entry as written, for messages (a non-UTF-8 path lossily).
@@ -90,6 +139,8 @@ impl PathSpec {
             PathSpec::Tmpdir => ":tmpdir",
             PathSpec::SlashTmp => ":slash_tmp",
             PathSpec::Minimal => ":minimal",
+            PathSpec::Caches => ":caches",
+            PathSpec::Optional(p) => return Cow::Owned(format!("?{}", p.to_string_lossy())),
             PathSpec::Path(p) => return p.to_string_lossy(),
         })
     }
@@ -228,7 +279,7 @@ pub(crate) fn grants(
     // A set, not a scan of `out`: lists of 10,000 roots must stay linear.
     let mut seen = std::collections::HashSet::with_capacity(items.len());
     for item in items {
-        let spec = PathSpec::parse(item).map_err(|e| format!("{origin}: {e}"))?;
+        let spec = PathSpec::parse_entry(item).map_err(|e| format!("{origin}: {e}"))?;
         if spec == PathSpec::Minimal && !allow_minimal {
             return Err(format!(
                 "{origin}: `:minimal` is a read scope and cannot be written; remove it from the write list"
@@ -281,4 +332,35 @@ pub fn check_device(path: &str, origin: &str) -> std::result::Result<(), String>
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_profile_entry_with_a_question_mark_is_an_optional_path() {
+        assert_eq!(
+            PathSpec::parse_entry("?~/.cache/tool"),
+            Ok(PathSpec::Optional("~/.cache/tool".into()))
+        );
+        assert_eq!(PathSpec::parse_entry(":caches"), Ok(PathSpec::Caches));
+        assert_eq!(
+            PathSpec::parse_entry("/a?b"),
+            Ok(PathSpec::Path("/a?b".into()))
+        );
+        assert!(
+            PathSpec::parse_entry("?:cwd")
+                .unwrap_err()
+                .contains("remove the `?`")
+        );
+        assert!(
+            PathSpec::parse_entry("?")
+                .unwrap_err()
+                .contains("empty path")
+        );
+        // Flags never read `?`: it is a shell glob character there.
+        assert_eq!(PathSpec::parse("?x"), Ok(PathSpec::Path("?x".into())));
+        assert_eq!(PathSpec::Optional("/x".into()).as_text(), "?/x");
+    }
 }

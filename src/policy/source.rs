@@ -383,11 +383,10 @@ pub fn load_profile(name_or_path: &str) -> Result<Policy> {
         || name_or_path.ends_with(".toml")
         || name_or_path.ends_with(".json");
     if !looks_like_path {
-        return Err(Error::new(format!(
-            "unknown profile `{}`: use one of {} or a path to a profile TOML file",
-            name_or_path.escape_debug(),
-            builtin::BUILTIN_NAMES.join(", ")
-        )));
+        // Only now, for a name that is no built-in, is the user's profile
+        // directory read: `-p workspace-write` costs no system call.
+        let (path, text) = super::user::read(name_or_path, &builtin::BUILTIN_NAMES.join(", "))?;
+        return parse_profile_toml(&text, &path.to_string_lossy());
     }
     let text = std::fs::read_to_string(name_or_path).map_err(|e| {
         Error::new(format!(

@@ -53,7 +53,7 @@ struct Bins {
 }
 
 /// Others may run `path`: it and every directory above it allow them.
-fn world_runnable(path: &Path) -> bool {
+pub fn world_runnable(path: &Path) -> bool {
     let mode = |p: &Path| {
         std::fs::metadata(p)
             .map(|m| m.permissions().mode())
