@@ -216,6 +216,16 @@ fn extension_plans() -> Vec<(&'static str, Plan)> {
         ),
         ("ext-accessibility", with_ext(|m| m.accessibility = true)),
         ("ext-calendar", with_ext(|m| m.calendar = true)),
+        // Codex's newer extensions (issue 17).
+        (
+            "ext-launch-services",
+            with_ext(|m| m.launch_services = true),
+        ),
+        ("ext-reminders", with_ext(|m| m.reminders = true)),
+        (
+            "ext-contacts-read-only",
+            with_ext(|m| m.contacts = cordon::policy::Contacts::ReadOnly),
+        ),
     ]
 }
 
