@@ -656,12 +656,26 @@ mod tests {
     #[test]
     fn permissions_that_amount_to_no_sandbox_are_refused() {
         let d = dir();
-        let m = err(&request(
+        for exact in [
+            r#"{"type":"danger-full-access"}"#,
+            r#"{"type":"disabled"}"#,
+            r#"{"type":"managed","file_system":{"type":"unrestricted"},"network":"enabled"}"#,
+        ] {
+            let m = err(&request(
+                d.path(),
+                "{}",
+                &format!(r#"{{"permissions":{{"exact":{exact}}}}}"#),
+            ));
+            assert!(m.contains("bounded"), "{exact}: {m}");
+        }
+        // Codex's external sandbox is never none: the read-only base.
+        let (p, _, _) = policy_of(&request(
             d.path(),
             "{}",
-            r#"{"permissions":{"exact":{"type":"danger-full-access"}}}"#,
-        ));
-        assert!(m.contains("bounded"), "{m}");
+            r#"{"permissions":{"exact":{"type":"external-sandbox","network_access":"enabled"}}}"#,
+        ))
+        .unwrap();
+        assert!(!p.is_full_access() && p.write.is_empty() && p.network.enabled);
         let m = err(&request(
             d.path(),
             r#"{"sandbox_policy":{"type":"danger-full-access"}}"#,
