@@ -675,6 +675,31 @@ fn codex_shapes_cordon_refuses_name_the_field() {
             serde_json::json!({"type": "managed", "file_system": {"type": "restricted", "entries": []}}),
             "missing field `network`",
         ),
+        // A field a shape does not have is refused, also on the shapes
+        // without fields (serde would ignore it on a unit variant).
+        (
+            serde_json::json!({"type": "danger-full-access", "network_access": false}),
+            "unknown field `network_access`",
+        ),
+        (
+            serde_json::json!({"type": "disabled", "network": "restricted"}),
+            "unknown field `network`",
+        ),
+        (
+            serde_json::json!({"type": "managed", "file_system": {"type": "unrestricted", "entries": []}, "network": "enabled"}),
+            "unknown field `entries`",
+        ),
+        (
+            serde_json::json!({"type": "read-only", "access": {"type": "full-access", "readable_roots": ["/usr"]}}),
+            "unknown field `readable_roots`",
+        ),
+        (
+            entry(
+                serde_json::json!({"type": "special", "value": {"kind": "root", "subpath": "x"}}),
+                "read",
+            ),
+            "unknown field `subpath`",
+        ),
         (
             entry(
                 serde_json::json!({"type": "path", "path": "rel/dir"}),
@@ -691,8 +716,8 @@ fn codex_shapes_cordon_refuses_name_the_field() {
             "file_system.entries[0]: `minimal` is a read scope",
         ),
         (
-            entry(special("unknown_kind"), "read"),
-            "unknown variant `unknown_kind`",
+            entry(special("unknown_kind"), "none"),
+            "\"access\": \"none\" on a special kind cordon does not know",
         ),
         (
             entry(

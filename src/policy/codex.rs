@@ -35,17 +35,24 @@ fn yes() -> bool {
 
 /// `access` of `read-only`, `read_only_access` (or `read_access`) of
 /// `workspace-write`. Absent: reads everywhere.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(tag = "type", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum ReadAccess {
-    #[default]
-    FullAccess,
+    // `{}`: an empty struct variant refuses unknown fields; a unit variant
+    // of an internally tagged enum would ignore them.
+    FullAccess {},
     Restricted {
         #[serde(default = "yes")]
         include_platform_defaults: bool,
         #[serde(default)]
         readable_roots: Vec<String>,
     },
+}
+
+impl Default for ReadAccess {
+    fn default() -> Self {
+        ReadAccess::FullAccess {}
+    }
 }
 
 /// Every shape Codex writes under `"type"`: the turn's `SandboxPolicy` and
@@ -72,7 +79,7 @@ pub enum SandboxPolicy {
         #[serde(default)]
         exclude_slash_tmp: bool,
     },
-    DangerFullAccess,
+    DangerFullAccess {},
     ExternalSandbox {
         #[serde(default)]
         network_access: NetworkAccess,
@@ -81,7 +88,7 @@ pub enum SandboxPolicy {
         file_system: ManagedFileSystem,
         network: NetworkAccess,
     },
-    Disabled,
+    Disabled {},
     External {
         network: NetworkAccess,
     },
@@ -95,7 +102,7 @@ pub enum ManagedFileSystem {
         #[serde(default)]
         entries: Vec<Entry>,
     },
-    Unrestricted,
+    Unrestricted {},
 }
 
 /// One `file_system.entries` item.
@@ -116,15 +123,20 @@ enum EntryPath {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 enum Special {
-    Root,
-    Minimal,
-    CurrentWorkingDirectory,
+    Root {},
+    Minimal {},
+    CurrentWorkingDirectory {},
     ProjectRoots {
         #[serde(default)]
         subpath: Option<String>,
     },
-    Tmpdir,
-    SlashTmp,
+    Tmpdir {},
+    SlashTmp {},
+    /// A kind newer than cordon (Codex keeps unknown tokens so that older
+    /// runtimes can ignore them): a grant is skipped with one warning, as
+    /// Codex skips it; a denial is refused, since skipping it would widen.
+    #[serde(other)]
+    Unknown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -205,14 +217,25 @@ pub fn entries(list: &[Entry], origin: &str) -> std::result::Result<Entries, Str
                 PathSpec::parse(path).map_err(|m| format!("{at}.path.path: {m}"))?
             }
             EntryPath::Special { value } => match value {
-                Special::Root => PathSpec::Root,
-                Special::Minimal => PathSpec::Minimal,
-                Special::CurrentWorkingDirectory | Special::ProjectRoots { subpath: None } => {
+                Special::Root {} => PathSpec::Root,
+                Special::Minimal {} => PathSpec::Minimal,
+                Special::CurrentWorkingDirectory {} | Special::ProjectRoots { subpath: None } => {
                     PathSpec::Cwd
                 }
                 Special::ProjectRoots { subpath: Some(sub) } => project_subpath(sub, &at)?,
-                Special::Tmpdir => PathSpec::Tmpdir,
-                Special::SlashTmp => PathSpec::SlashTmp,
+                Special::Tmpdir {} => PathSpec::Tmpdir,
+                Special::SlashTmp {} => PathSpec::SlashTmp,
+                Special::Unknown if e.access == Access::None => {
+                    return Err(format!(
+                        "{at}: \"access\": \"none\" on a special kind cordon does not know; a denial cannot be skipped: deny the absolute path ({{\"type\":\"path\",\"path\":\"/abs\"}})"
+                    ));
+                }
+                Special::Unknown => {
+                    eprintln!(
+                        "cordon: warning: {at}: a special kind cordon does not know; skipped, as Codex skips it"
+                    );
+                    continue;
+                }
             },
         };
         match e.access {
@@ -316,7 +339,7 @@ impl SandboxPolicy {
                 p.network.enabled = *network_access;
                 p
             }
-            SandboxPolicy::DangerFullAccess | SandboxPolicy::Disabled => {
+            SandboxPolicy::DangerFullAccess {} | SandboxPolicy::Disabled {} => {
                 builtin::load("full-access")?
             }
             SandboxPolicy::WorkspaceWrite {
@@ -358,10 +381,10 @@ impl SandboxPolicy {
                 file_system,
                 network,
             } => match file_system {
-                ManagedFileSystem::Unrestricted if network.enabled() => {
+                ManagedFileSystem::Unrestricted {} if network.enabled() => {
                     builtin::load("full-access")?
                 }
-                ManagedFileSystem::Unrestricted => {
+                ManagedFileSystem::Unrestricted {} => {
                     // Writes everywhere, network off: still a sandbox (the
                     // network rules and the protected paths hold).
                     let mut p = builtin::load("full-access")?;
@@ -415,7 +438,7 @@ impl SandboxPolicy {
     pub fn is_unsandboxed(&self) -> bool {
         matches!(
             self,
-            SandboxPolicy::DangerFullAccess | SandboxPolicy::Disabled
+            SandboxPolicy::DangerFullAccess {} | SandboxPolicy::Disabled {}
         )
     }
 }
