@@ -481,3 +481,90 @@ fn restrict_reads(
     p.read = read;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(v: Value) -> std::result::Result<Entries, String> {
+        let list: Vec<Entry> = serde_json::from_value(v).map_err(|e| e.to_string())?;
+        entries(&list, "t")
+    }
+
+    fn special(kind: &str, access: &str) -> Value {
+        serde_json::json!([{"path": {"type": "special", "value": {"kind": kind}}, "access": access}])
+    }
+
+    #[test]
+    fn special_kinds_map_to_cordon_names() {
+        for (kind, want) in [
+            ("root", PathSpec::Root),
+            ("minimal", PathSpec::Minimal),
+            ("current_working_directory", PathSpec::Cwd),
+            ("project_roots", PathSpec::Cwd),
+            ("tmpdir", PathSpec::Tmpdir),
+            ("slash_tmp", PathSpec::SlashTmp),
+        ] {
+            let e = parse(special(kind, "read")).unwrap();
+            assert_eq!(e.read[0].spec, want, "{kind}");
+            assert!(e.write.is_empty() && e.deny.is_empty());
+        }
+        let e = parse(serde_json::json!([{"path": {"type": "special", "value": {"kind": "project_roots", "subpath": "src/gen"}}, "access": "write"}])).unwrap();
+        assert_eq!(e.write[0].spec, PathSpec::Path("src/gen".into()));
+        // Grants of an unknown kind are skipped; a denial is refused.
+        assert!(parse(special("future", "write")).unwrap().write.is_empty());
+        assert!(parse(special("future", "none")).is_err());
+        for kind in ["root", "minimal", "tmpdir", "current_working_directory"] {
+            assert!(parse(special(kind, "none")).is_err(), "{kind}");
+        }
+        assert!(parse(special("minimal", "write")).is_err());
+    }
+
+    #[test]
+    fn none_on_an_absolute_path_is_a_deny_entry() {
+        let e = parse(
+            serde_json::json!([{"path": {"type": "path", "path": "/srv/keys"}, "access": "none"}]),
+        )
+        .unwrap();
+        assert_eq!(e.deny[0].spec, DenySpec::Path("/srv/keys".into()));
+        assert!(e.read.is_empty() && e.write.is_empty());
+    }
+
+    #[test]
+    fn codex_profiles_are_told_by_codex_only_fields() {
+        for v in [
+            serde_json::json!({"file_system": {"entries": []}}),
+            serde_json::json!({"macos": {"macos_calendar": true}}),
+            serde_json::json!({"macos": {"automation": {"bundle_ids": ["a.b"]}}}),
+            serde_json::json!({"macos": {"automations": "all"}}),
+        ] {
+            assert!(is_codex_profile(&v), "{v}");
+        }
+        for v in [
+            serde_json::json!({"file_system": {"write": [":cwd"]}}),
+            serde_json::json!({"macos": {"calendar": true, "automation": ["a.b"]}}),
+            serde_json::json!({}),
+        ] {
+            assert!(!is_codex_profile(&v), "{v}");
+        }
+    }
+
+    #[test]
+    fn restricted_reads_add_minimal_and_the_cwd() {
+        let mut p = builtin::load("read-only").unwrap();
+        let access: ReadAccess = serde_json::from_value(
+            serde_json::json!({"type": "restricted", "readable_roots": ["/"]}),
+        )
+        .unwrap();
+        restrict_reads(&mut p, &access, "t").unwrap();
+        let specs: Vec<_> = p.read.iter().map(|g| g.spec.as_text()).collect();
+        assert_eq!(specs, [":minimal", "/", ":cwd"]);
+        let access: ReadAccess = serde_json::from_value(
+            serde_json::json!({"type": "restricted", "include_platform_defaults": false}),
+        )
+        .unwrap();
+        restrict_reads(&mut p, &access, "t").unwrap();
+        let specs: Vec<_> = p.read.iter().map(|g| g.spec.as_text()).collect();
+        assert_eq!(specs, [":cwd"]);
+    }
+}
