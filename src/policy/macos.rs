@@ -18,8 +18,9 @@ impl Preferences {
     pub fn parse(s: &str) -> Option<Preferences> {
         match s {
             "none" => Some(Preferences::None),
-            "read-only" => Some(Preferences::ReadOnly),
-            "read-write" => Some(Preferences::ReadWrite),
+            // Codex writes snake_case values.
+            "read-only" | "read_only" => Some(Preferences::ReadOnly),
+            "read-write" | "read_write" => Some(Preferences::ReadWrite),
             _ => None,
         }
     }
