@@ -722,9 +722,20 @@ fn codex_shapes_cordon_refuses_name_the_field() {
         (
             entry(
                 serde_json::json!({"type": "glob_pattern", "pattern": "**/.env"}),
+                "read",
+            ),
+            "a glob_pattern can only deny",
+        ),
+        (
+            entry(
+                serde_json::json!({"type": "glob_pattern", "pattern": "**"}),
                 "none",
             ),
-            "unknown variant `glob_pattern`",
+            "matches everything",
+        ),
+        (
+            serde_json::json!({"type": "managed", "network": "restricted", "file_system": {"type": "restricted", "entries": [], "glob_scan_max_depth": 0}}),
+            "file_system.glob_scan_max_depth: glob_depth = 0",
         ),
         (
             entry(
@@ -765,6 +776,7 @@ fn codex_shapes_cordon_refuses_name_the_field() {
                 &ran,
             ],
         );
+        assert_eq!(out.status, 125, "{policy}: {out:?}");
         out.assert_refused(needle);
         assert!(!Path::new(&ran).exists(), "{policy}: the command ran");
     }

@@ -101,6 +101,9 @@ pub enum ManagedFileSystem {
     Restricted {
         #[serde(default)]
         entries: Vec<Entry>,
+        /// How deep a denied glob is matched (cordon's `glob_depth`).
+        #[serde(default)]
+        glob_scan_max_depth: Option<usize>,
     },
     Unrestricted {},
 }
@@ -116,8 +119,16 @@ pub struct Entry {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 enum EntryPath {
-    Path { path: String },
-    Special { value: Special },
+    Path {
+        path: String,
+    },
+    /// A glob (`**/.env`): only as a denial, as cordon grants no globs.
+    GlobPattern {
+        pattern: String,
+    },
+    Special {
+        value: Special,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -209,6 +220,21 @@ pub fn entries(list: &[Entry], origin: &str) -> std::result::Result<Entries, Str
     for (i, e) in list.iter().enumerate() {
         let at = format!("{origin}[{i}]");
         let spec = match &e.path {
+            EntryPath::GlobPattern { pattern } => {
+                if e.access != Access::None {
+                    return Err(format!(
+                        "{at}: a glob_pattern can only deny (\"access\": \"none\"); cordon grants paths, not globs: give {{\"type\":\"path\",\"path\":\"/abs\"}}"
+                    ));
+                }
+                let spec = DenySpec::parse(pattern, &format!("{at}.path.pattern"))?;
+                if !out.deny.iter().any(|d| d.spec == spec) {
+                    out.deny.push(DenyEntry {
+                        spec,
+                        origin: at.clone(),
+                    });
+                }
+                continue;
+            }
             EntryPath::Path { path } => {
                 absolute(path, &format!("{at}.path.path"))?;
                 if e.access != Access::None && roots(std::slice::from_ref(path), &at)?.is_empty() {
@@ -401,7 +427,20 @@ impl SandboxPolicy {
                             .into();
                     p
                 }
-                ManagedFileSystem::Restricted { entries: list } => {
+                ManagedFileSystem::Restricted {
+                    entries: list,
+                    glob_scan_max_depth,
+                } => {
+                    let glob_depth = match glob_scan_max_depth {
+                        Some(d) => Some(
+                            super::deny::check_glob_depth(
+                                *d,
+                                &format!("{origin}: file_system.glob_scan_max_depth"),
+                            )
+                            .map_err(fail)?,
+                        ),
+                        None => None,
+                    };
                     let e =
                         entries(list, &format!("{origin}: file_system.entries")).map_err(fail)?;
                     let mut read = e.read;
@@ -418,6 +457,7 @@ impl SandboxPolicy {
                         read: Some(read),
                         write: e.write,
                         deny: Some(deny),
+                        glob_depth,
                         network: Some(network.enabled()),
                         ..Default::default()
                     }

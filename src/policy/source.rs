@@ -57,6 +57,8 @@ struct RawFileSystem {
     devices: Option<Vec<String>>,
     scan_nested_git: Option<bool>,
     deny: Option<Vec<String>>,
+    /// `glob_scan_max_depth` is Codex's name.
+    #[serde(alias = "glob_scan_max_depth")]
     glob_depth: Option<usize>,
     /// Codex's `{"path": ..., "access": ...}` entries (JSON only).
     entries: Option<Vec<codex::Entry>>,

@@ -585,7 +585,13 @@ mod tests {
             "SKILL.md",
             "---\nname: x\npermissions:\n  macos:\n    macos_preferences: read_only\n---\nbody\n",
         )]);
-        let m = load(&dir).unwrap().permissions.unwrap().macos.unwrap().value;
+        let m = load(&dir)
+            .unwrap()
+            .permissions
+            .unwrap()
+            .macos
+            .unwrap()
+            .value;
         assert_eq!(m.preferences, Preferences::ReadOnly);
     }
 
