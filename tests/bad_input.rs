@@ -749,4 +749,159 @@ fn the_configuration_inputs_of_issue_18_are_refused_with_one_line() {
             cordon_ok(&ws, args).assert_refused(want);
         }
     }
+/// Issue 17: each Codex shape cordon still refuses gives one 125 line
+/// naming the field and the fix, and nothing runs.
+#[test]
+fn codex_shapes_cordon_refuses_name_the_field() {
+    let ws = Ws::new(User::Root);
+    let ran = ws.s("work/ran");
+    let entry = |path: serde_json::Value, access: &str| serde_json::json!({"file_system": {"entries": [{"path": path, "access": access}]}});
+    let special = |kind: &str| serde_json::json!({"type": "special", "value": {"kind": kind}});
+    let cases: Vec<(serde_json::Value, &str)> = vec![
+        (
+            serde_json::json!({"type": "read-only", "access": {"type": "restricted", "readable_roots": ["~/src"]}}),
+            "access.readable_roots: `~/src` is not an absolute path",
+        ),
+        (
+            serde_json::json!({"type": "workspace-write", "read_only_access": {"type": "restricted", "readable_roots": [":minimal"]}}),
+            "read_only_access.readable_roots: `:minimal` is not an absolute path",
+        ),
+        (
+            serde_json::json!({"type": "workspace-write", "read_only_access": {"type": "full-access"}, "read_access": {"type": "full-access"}}),
+            "duplicate field `read_only_access`",
+        ),
+        (
+            serde_json::json!({"type": "external-sandbox", "network_access": true}),
+            "the shape is {\"type\":\"external-sandbox\",\"network_access\":\"restricted\" or \"enabled\"}",
+        ),
+        (
+            serde_json::json!({"type": "managed", "file_system": {"type": "restricted", "entries": []}}),
+            "missing field `network`",
+        ),
+        // A field a shape does not have is refused, also on the shapes
+        // without fields (serde would ignore it on a unit variant).
+        (
+            serde_json::json!({"type": "danger-full-access", "network_access": false}),
+            "unknown field `network_access`",
+        ),
+        (
+            serde_json::json!({"type": "disabled", "network": "restricted"}),
+            "unknown field `network`",
+        ),
+        (
+            serde_json::json!({"type": "managed", "file_system": {"type": "unrestricted", "entries": []}, "network": "enabled"}),
+            "unknown field `entries`",
+        ),
+        (
+            serde_json::json!({"type": "read-only", "access": {"type": "full-access", "readable_roots": ["/usr"]}}),
+            "unknown field `readable_roots`",
+        ),
+        (
+            entry(
+                serde_json::json!({"type": "special", "value": {"kind": "root", "subpath": "x"}}),
+                "read",
+            ),
+            "unknown field `subpath`",
+        ),
+        (
+            entry(
+                serde_json::json!({"type": "path", "path": "rel/dir"}),
+                "read",
+            ),
+            "file_system.entries[0].path.path: `rel/dir` is not an absolute path",
+        ),
+        (
+            entry(special("root"), "none"),
+            "file_system.entries[0]: \"access\": \"none\" on `:root`",
+        ),
+        (
+            entry(special("minimal"), "write"),
+            "file_system.entries[0]: `minimal` is a read scope",
+        ),
+        (
+            entry(special("unknown_kind"), "none"),
+            "\"access\": \"none\" on a special kind cordon does not know",
+        ),
+        (
+            entry(
+                serde_json::json!({"type": "glob_pattern", "pattern": "**/.env"}),
+                "read",
+            ),
+            "a glob_pattern can only deny",
+        ),
+        (
+            entry(
+                serde_json::json!({"type": "glob_pattern", "pattern": "**"}),
+                "none",
+            ),
+            "matches everything",
+        ),
+        (
+            serde_json::json!({"type": "managed", "network": "restricted", "file_system": {"type": "restricted", "entries": [], "glob_scan_max_depth": 0}}),
+            "file_system.glob_scan_max_depth: glob_depth = 0",
+        ),
+        (
+            entry(
+                serde_json::json!({"type": "special", "value": {"kind": "project_roots", "subpath": "../up"}}),
+                "write",
+            ),
+            "project_roots subpath `../up` must be relative to the project root",
+        ),
+        (
+            entry(
+                serde_json::json!({"type": "special", "value": {"kind": "project_roots", "subpath": ".env"}}),
+                "none",
+            ),
+            "\"access\": \"none\" takes an absolute path",
+        ),
+        (
+            serde_json::json!({"macos": {"macos_contacts": "read_write"}}),
+            "macos.contacts = read_write is not supported",
+        ),
+        (
+            serde_json::json!({"macos": {"macos_automation": "some"}}),
+            "automation `some` is not `none`, `all` or a list of bundle ids",
+        ),
+        (
+            serde_json::json!({"macos": {"macos_preferences": "read_write", "preferences": "none"}}),
+            "duplicate field `preferences`",
+        ),
+    ];
+    for (policy, needle) in cases {
+        let out = cordon_ok(
+            &ws,
+            &[
+                "run",
+                "--policy-json",
+                &policy.to_string(),
+                "--",
+                "touch",
+                &ran,
+            ],
+        );
+        assert_eq!(out.status, 125, "{policy}: {out:?}");
+        out.assert_refused(needle);
+        assert!(!Path::new(&ran).exists(), "{policy}: the command ran");
+    }
+    // A typed profile is a whole sandbox, not grants.
+    let out = cordon_ok(
+        &ws,
+        &[
+            "run",
+            "--permissions",
+            r#"{"type":"disabled"}"#,
+            "--",
+            "touch",
+            &ran,
+        ],
+    );
+    out.assert_refused("a typed profile");
+    // In cordon's TOML the entries form is not taken.
+    let toml = ws.write("p.toml", "[file_system]\nentries = []\n");
+    let out = cordon_ok(
+        &ws,
+        &["run", "-p", toml.to_str().unwrap(), "--", "touch", &ran],
+    );
+    out.assert_refused("file_system.entries is Codex's JSON form");
+    assert!(!Path::new(&ran).exists());
 }

@@ -216,6 +216,16 @@ fn extension_plans() -> Vec<(&'static str, Plan)> {
         ),
         ("ext-accessibility", with_ext(|m| m.accessibility = true)),
         ("ext-calendar", with_ext(|m| m.calendar = true)),
+        // Codex's newer extensions (issue 17).
+        (
+            "ext-launch-services",
+            with_ext(|m| m.launch_services = true),
+        ),
+        ("ext-reminders", with_ext(|m| m.reminders = true)),
+        (
+            "ext-contacts-read-only",
+            with_ext(|m| m.contacts = cordon::policy::Contacts::ReadOnly),
+        ),
     ]
 }
 
@@ -423,7 +433,11 @@ fn plan_hides(plan: &Plan, path: &Path) -> bool {
 /// writable root and not inside any protected path or its target.
 fn plan_may_write(plan: &Plan, path: &Path) -> bool {
     let path = macos_path(path);
-    !plan_hides(plan, &path)
+    // While .git is protected, no path named .git is written at any depth.
+    let git_named = path.file_name() == Some(".git".as_ref())
+        && plan.protected_names.iter().any(|n| n == ".git");
+    !git_named
+        && !plan_hides(plan, &path)
         && plan
             .writable
             .iter()
@@ -681,6 +695,44 @@ fn missing_protected_paths_cannot_be_created() {
         !a("file-write-create", "/tmp/scratch"),
         "unmapped path matched"
     );
+}
+
+/// Issue 17: `.git` cannot be created at any depth while it is protected
+/// (`git init sub`, `git clone URL dir`, `mv x .git`), and inside a new
+/// `.git` nothing can follow; other names at that depth stay writable.
+/// `--unprotect .git` (no `.git` in the protected names) drops the rule.
+#[test]
+fn git_cannot_be_created_at_any_depth() {
+    let plan = workspace_write(false);
+    let profile = compile(&plan);
+    let parsed = lint(&profile);
+    let a = |op: &str, p: &str| sbpl::allows(&parsed, &profile.params, op, p);
+    for p in [
+        "/Users/me/repo/sub/.git",
+        "/Users/me/repo/a/b/c/d/.git",
+        "/private/tmp/clone/.git",
+    ] {
+        for op in WRITE_OPS {
+            assert!(!a(op, p), "{op} {p}");
+        }
+    }
+    for p in [
+        "/Users/me/repo/sub/.gitignore",
+        "/Users/me/repo/sub/x.git",
+        "/Users/me/repo/sub/.git-blame-ignore-revs",
+        "/Users/me/repo/sub/new.rs",
+    ] {
+        assert!(a("file-write-create", p), "{p}");
+    }
+    let plan = unprotected_plan();
+    let profile = compile(&plan);
+    let parsed = lint(&profile);
+    assert!(sbpl::allows(
+        &parsed,
+        &profile.params,
+        "file-write-create",
+        "/Users/me/repo/sub/.git"
+    ));
 }
 
 #[test]

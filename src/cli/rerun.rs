@@ -31,6 +31,14 @@ execution:
   {"permissions": {"exact": P}}           exactly P (a permission profile or {"type": ...})
   "unsandboxed"                           no sandbox; refused when the turn restricts reads
 
+Codex's shell tool-call fields may stand in for cwd and execution:
+  "workdir": "/repo"                      cwd
+  "sandbox_permissions": "use_default"    "turn_default" (also when absent)
+  "sandbox_permissions": "require_escalated"             "unsandboxed"
+  "sandbox_permissions": "with_additional_permissions",
+  "additional_permissions": P             {"permissions": {"additional": P}}, P's paths absolute
+  "justification", "prefix_rule", "timeout_ms"           accepted, no effect
+
 A permissions execution runs bounded or not at all: if this host cannot enforce
 its whole sandbox, cordon exits 125 and runs nothing (--best-effort is refused).
 Unknown fields are errors.

@@ -134,13 +134,14 @@ impl fmt::Display for Plan {
             crate::policy::Automation::All => "all".to_string(),
             crate::policy::Automation::BundleIds(ids) => ids.join(","),
         };
-        writeln!(
+        write!(
             f,
             "macos: preferences={} automation={automation} accessibility={} calendar={}",
             m.preferences.as_str(),
             m.accessibility,
             m.calendar
-        )
+        )?;
+        writeln!(f, "{}", m.newer_extensions())
     }
 }
 

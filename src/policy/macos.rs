@@ -6,8 +6,11 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "kebab-case")]
 pub enum Preferences {
     None,
+    /// `read_only` is Codex's spelling (snake_case values).
     #[default]
+    #[serde(alias = "read_only")]
     ReadOnly,
+    #[serde(alias = "read_write")]
     ReadWrite,
 }
 
@@ -15,8 +18,9 @@ impl Preferences {
     pub fn parse(s: &str) -> Option<Preferences> {
         match s {
             "none" => Some(Preferences::None),
-            "read-only" => Some(Preferences::ReadOnly),
-            "read-write" => Some(Preferences::ReadWrite),
+            // Codex writes snake_case values.
+            "read-only" | "read_only" => Some(Preferences::ReadOnly),
+            "read-write" | "read_write" => Some(Preferences::ReadWrite),
             _ => None,
         }
     }
@@ -25,6 +29,31 @@ impl Preferences {
             Preferences::None => "none",
             Preferences::ReadOnly => "read-only",
             Preferences::ReadWrite => "read-write",
+        }
+    }
+}
+
+/// Contacts (Codex's `macos_contacts`): the AddressBook services. Only
+/// `read-only` is carried into the profile; `read-write` is refused where it
+/// is parsed (Codex's rule writes all of `/var/folders`, a file grant the
+/// extensions section must never make).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Contacts {
+    #[default]
+    None,
+    #[serde(alias = "read_only")]
+    ReadOnly,
+    #[serde(alias = "read_write")]
+    ReadWrite,
+}
+
+impl Contacts {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Contacts::None => "none",
+            Contacts::ReadOnly => "read-only",
+            Contacts::ReadWrite => "read-write",
         }
     }
 }
@@ -98,6 +127,10 @@ impl Serialize for Automation {
 pub(crate) enum AutomationRaw {
     Word(String),
     Ids(Vec<String>),
+    /// Codex's object form `{"bundle_ids": [...]}`.
+    Object {
+        bundle_ids: Vec<String>,
+    },
 }
 
 impl AutomationRaw {
@@ -109,7 +142,9 @@ impl AutomationRaw {
                 "automation `{}` is not `none`, `all` or a list of bundle ids",
                 w.escape_debug()
             )),
-            AutomationRaw::Ids(ids) => Automation::from_ids(ids),
+            AutomationRaw::Ids(ids) | AutomationRaw::Object { bundle_ids: ids } => {
+                Automation::from_ids(ids)
+            }
         }
     }
 }
@@ -120,9 +155,42 @@ pub struct MacosExtensions {
     pub automation: Automation,
     pub accessibility: bool,
     pub calendar: bool,
+    /// Codex's newer extensions; shown only when granted, so the plans of
+    /// profiles that do not name them read as before.
+    #[serde(skip_serializing_if = "is_false")]
+    pub launch_services: bool,
+    #[serde(skip_serializing_if = "is_false")]
+    pub reminders: bool,
+    #[serde(skip_serializing_if = "is_no_contacts")]
+    pub contacts: Contacts,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+fn is_no_contacts(c: &Contacts) -> bool {
+    *c == Contacts::None
 }
 
 impl MacosExtensions {
+    /// ` launch_services=true reminders=true contacts=read-only`, each only
+    /// when granted (empty for a profile that names none of them).
+    pub fn newer_extensions(&self) -> String {
+        let mut out = String::new();
+        if self.launch_services {
+            out.push_str(" launch_services=true");
+        }
+        if self.reminders {
+            out.push_str(" reminders=true");
+        }
+        if self.contacts != Contacts::None {
+            out.push_str(" contacts=");
+            out.push_str(self.contacts.as_str());
+        }
+        out
+    }
+
     /// Union: each extension is granted if either side grants it.
     pub fn union(&self, other: &MacosExtensions) -> MacosExtensions {
         let automation = match (&self.automation, &other.automation) {
@@ -141,6 +209,9 @@ impl MacosExtensions {
             automation,
             accessibility: self.accessibility || other.accessibility,
             calendar: self.calendar || other.calendar,
+            launch_services: self.launch_services || other.launch_services,
+            reminders: self.reminders || other.reminders,
+            contacts: self.contacts.max(other.contacts),
         }
     }
 }
@@ -155,6 +226,7 @@ mod tests {
             automation: a,
             accessibility: acc,
             calendar: cal,
+            ..Default::default()
         }
     }
 

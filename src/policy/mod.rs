@@ -3,6 +3,7 @@
 //! harness JSON shapes, CLI flags) ends up as one [`Policy`].
 
 mod builtin;
+mod codex;
 mod deny;
 mod env;
 mod macos;
@@ -12,14 +13,16 @@ mod source;
 mod user;
 
 pub use builtin::{BUILTIN_NAMES, DEFAULT_PROFILE, builtin_text};
+pub use codex::SandboxPolicy;
 pub use deny::{DEFAULT_GLOB_DEPTH, DenyEntry, DenySpec, MAX_GLOB_DEPTH, SECRETS, is_glob};
 pub use env::{CORDON_PREFIX, EnvDecl, EnvPolicy, Inherit, Pattern, SetVar, glob_match};
-pub use macos::{Automation, MacosExtensions, Preferences, valid_bundle_id};
+pub use macos::{Automation, Contacts, MacosExtensions, Preferences, valid_bundle_id};
 pub use merge::merge_permissions;
 pub use request::{Execution, ExecutionKind, Request, parse_request, read_request, request_policy};
 pub use source::{
-    PermissionProfile, SandboxPolicy, load_profile, macos_from_value, parse_permission_profile,
-    parse_policy_json, parse_profile_toml, permission_profile_from_value, policy_from_value,
+    PermissionProfile, load_profile, macos_from_value, parse_permission_profile, parse_policy_json,
+    parse_profile_toml, permission_profile_from_value, permission_profile_from_value_as,
+    policy_from_value,
 };
 pub use user::{PROFILE_VAR, profile_dir, valid_name as valid_profile_name};
 

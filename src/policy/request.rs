@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::{
     DEFAULT_PROFILE, PermissionProfile, Policy, builtin, macos_from_value, merge_permissions,
-    permission_profile_from_value, policy_from_value,
+    permission_profile_from_value, permission_profile_from_value_as, policy_from_value,
 };
 use crate::error::{Error, Result};
 
@@ -25,13 +25,44 @@ const FORMAT_HINT: &str = "see `cordon rerun --help` for the request format";
 )]
 struct RawRequest {
     command: Value,
-    cwd: Value,
+    #[serde(default)]
+    cwd: Option<Value>,
     #[serde(default)]
     turn: Option<Value>,
     #[serde(default)]
     execution: Option<Value>,
     #[serde(default)]
     skill: Option<Value>,
+    // Codex's shell tool-call fields (`ShellToolCallParams`), so a harness
+    // can pass the call's arguments through unchanged.
+    #[serde(default)]
+    workdir: Option<Value>,
+    #[serde(default)]
+    sandbox_permissions: Option<Value>,
+    #[serde(default)]
+    additional_permissions: Option<Value>,
+    /// Shown to the user who approved; no effect on the sandbox.
+    #[serde(default)]
+    #[allow(dead_code)]
+    justification: Option<Value>,
+    /// A rule Codex may persist; no effect on this run.
+    #[serde(default)]
+    #[allow(dead_code)]
+    prefix_rule: Option<Value>,
+    /// Codex enforces it around the sandbox, in the harness that waits for
+    /// the command; so does a harness that runs cordon. No effect here.
+    #[serde(default, alias = "timeout")]
+    #[allow(dead_code)]
+    timeout_ms: Option<Value>,
+}
+
+/// Codex's `sandbox_permissions` values.
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum SandboxPermissions {
+    UseDefault,
+    RequireEscalated,
+    WithAdditionalPermissions,
 }
 
 #[derive(Default, Deserialize)]
@@ -255,10 +286,68 @@ fn parse_execution(value: Option<&Value>) -> Result<Execution> {
     })
 }
 
+/// The execution of a request that carries Codex's tool-call fields instead
+/// of `execution`: `use_default` is `turn_default`, `require_escalated` is
+/// `unsandboxed` (refused when the turn restricts reads, as always), and
+/// `with_additional_permissions` is `permissions.additional` with
+/// `additional_permissions` (Codex-shaped: absolute paths only), bounded.
+fn codex_execution(sandbox: Option<&Value>, additional: Option<&Value>) -> Result<Execution> {
+    let sandbox = match sandbox.filter(|v| !v.is_null()) {
+        None => None,
+        Some(v) => Some(SandboxPermissions::deserialize(v).map_err(|e| {
+            Error::new(format!(
+                "sandbox_permissions: {e}; use \"use_default\", \"require_escalated\" or \"with_additional_permissions\""
+            ))
+        })?),
+    };
+    let additional = additional.filter(|v| !v.is_null());
+    match (sandbox, additional) {
+        (Some(SandboxPermissions::WithAdditionalPermissions), Some(p)) => {
+            Ok(Execution::Additional(permission_profile_from_value_as(
+                p,
+                "additional_permissions",
+                true,
+            )?))
+        }
+        (Some(SandboxPermissions::WithAdditionalPermissions), None) => Err(Error::new(
+            "sandbox_permissions \"with_additional_permissions\" needs additional_permissions; give the grants, e.g. {\"file_system\":{\"write\":[\"/abs/dir\"]}}",
+        )),
+        (_, Some(_)) => Err(Error::new(
+            "additional_permissions is given without sandbox_permissions \"with_additional_permissions\"; set it, or drop additional_permissions",
+        )),
+        (Some(SandboxPermissions::RequireEscalated), None) => Ok(Execution::Unsandboxed),
+        (Some(SandboxPermissions::UseDefault) | None, None) => Ok(Execution::TurnDefault),
+    }
+}
+
+/// `cwd` or Codex's `workdir`: exactly one, absolute.
+fn request_cwd(
+    cwd: Option<&Value>,
+    workdir: Option<&Value>,
+) -> std::result::Result<PathBuf, String> {
+    match (cwd, workdir.filter(|v| !v.is_null())) {
+        (Some(_), Some(_)) => Err(
+            "both cwd and workdir are given; keep one (workdir is Codex's name for cwd)".into(),
+        ),
+        (Some(c), None) => parse_cwd(c),
+        (None, Some(w)) => parse_cwd(w).map_err(|m| m.replacen("cwd:", "workdir:", 1)),
+        (None, None) => Err(
+            "missing field `cwd`; give the absolute directory the command runs in (`cwd`, or Codex's `workdir`)".into(),
+        ),
+    }
+}
+
 /// Parses one request document. `source` (e.g. `request req.json`) prefixes
 /// every error; it is not part of the result's policy.
 pub fn parse_request(text: &str, source: &str) -> Result<Request> {
     let prefix = |e: Error| Error::new(format!("{source}: {}", e.message));
+    // A request is an object: serde would also read a struct from an array
+    // by position, now that `cwd` is optional.
+    if text.trim_start().starts_with('[') {
+        return Err(Error::new(format!(
+            "{source}: invalid request: expected an escalation request object {{\"command\", \"cwd\", \"turn\", \"execution\", \"skill\"}}, not an array; {FORMAT_HINT}"
+        )));
+    }
     let raw: RawRequest = serde_json::from_str(text).map_err(|e| {
         let what = if e.is_data() {
             "invalid request"
@@ -268,9 +357,24 @@ pub fn parse_request(text: &str, source: &str) -> Result<Request> {
         Error::new(format!("{source}: {what}: {e}; {FORMAT_HINT}"))
     })?;
     let command = parse_command(&raw.command).map_err(|m| prefix(Error::new(m)))?;
-    let cwd = parse_cwd(&raw.cwd).map_err(|m| prefix(Error::new(m)))?;
+    let cwd =
+        request_cwd(raw.cwd.as_ref(), raw.workdir.as_ref()).map_err(|m| prefix(Error::new(m)))?;
     let turn = parse_turn(raw.turn.as_ref()).map_err(prefix)?;
-    let execution = parse_execution(raw.execution.as_ref()).map_err(prefix)?;
+    let codex = raw.sandbox_permissions.is_some() || raw.additional_permissions.is_some();
+    let execution = if codex {
+        if raw.execution.is_some() {
+            return Err(prefix(Error::new(
+                "both execution and Codex's sandbox_permissions/additional_permissions are given; keep one",
+            )));
+        }
+        codex_execution(
+            raw.sandbox_permissions.as_ref(),
+            raw.additional_permissions.as_ref(),
+        )
+        .map_err(prefix)?
+    } else {
+        parse_execution(raw.execution.as_ref()).map_err(prefix)?
+    };
     let skill = parse_skill(raw.skill.as_ref()).map_err(|m| prefix(Error::new(m)))?;
     if skill.is_some() && execution == Execution::Unsandboxed {
         return Err(prefix(Error::new(
@@ -421,6 +525,7 @@ mod tests {
             automation: Automation::BundleIds(vec!["com.apple.Terminal".into()]),
             accessibility: false,
             calendar: true,
+            ..Default::default()
         }
     }
 
@@ -551,12 +656,26 @@ mod tests {
     #[test]
     fn permissions_that_amount_to_no_sandbox_are_refused() {
         let d = dir();
-        let m = err(&request(
+        for exact in [
+            r#"{"type":"danger-full-access"}"#,
+            r#"{"type":"disabled"}"#,
+            r#"{"type":"managed","file_system":{"type":"unrestricted"},"network":"enabled"}"#,
+        ] {
+            let m = err(&request(
+                d.path(),
+                "{}",
+                &format!(r#"{{"permissions":{{"exact":{exact}}}}}"#),
+            ));
+            assert!(m.contains("bounded"), "{exact}: {m}");
+        }
+        // Codex's external sandbox is never none: the read-only base.
+        let (p, _, _) = policy_of(&request(
             d.path(),
             "{}",
-            r#"{"permissions":{"exact":{"type":"danger-full-access"}}}"#,
-        ));
-        assert!(m.contains("bounded"), "{m}");
+            r#"{"permissions":{"exact":{"type":"external-sandbox","network_access":"enabled"}}}"#,
+        ))
+        .unwrap();
+        assert!(!p.is_full_access() && p.write.is_empty() && p.network.enabled);
         let m = err(&request(
             d.path(),
             r#"{"sandbox_policy":{"type":"danger-full-access"}}"#,
@@ -580,6 +699,42 @@ mod tests {
         let cases: Vec<(String, &str)> = vec![
             (format!(r#"{{"cwd":"{cwd}"}}"#), "missing field `command`"),
             (r#"{"command":["ls"]}"#.into(), "missing field `cwd`"),
+            (
+                format!(r#"{{"command":["ls"],"cwd":"{cwd}","workdir":"{cwd}"}}"#),
+                "keep one",
+            ),
+            (
+                r#"{"command":["ls"],"workdir":"rel"}"#.into(),
+                "workdir: `rel` is not an absolute path",
+            ),
+            (
+                format!(r#"{{"command":["ls"],"cwd":"{cwd}","sandbox_permissions":"escalate"}}"#),
+                "sandbox_permissions: unknown variant `escalate`",
+            ),
+            (
+                format!(
+                    r#"{{"command":["ls"],"cwd":"{cwd}","sandbox_permissions":"with_additional_permissions"}}"#
+                ),
+                "needs additional_permissions",
+            ),
+            (
+                format!(
+                    r#"{{"command":["ls"],"cwd":"{cwd}","additional_permissions":{{"network":{{"enabled":true}}}}}}"#
+                ),
+                "without sandbox_permissions",
+            ),
+            (
+                format!(
+                    r#"{{"command":["ls"],"cwd":"{cwd}","sandbox_permissions":"use_default","execution":"turn_default"}}"#
+                ),
+                "keep one",
+            ),
+            (
+                format!(
+                    r#"{{"command":["ls"],"cwd":"{cwd}","sandbox_permissions":"with_additional_permissions","additional_permissions":{{"file_system":{{"write":[":cwd"]}}}}}}"#
+                ),
+                "additional_permissions: file_system.write: `:cwd` is not an absolute path",
+            ),
             (
                 format!(r#"{{"command":[],"cwd":"{cwd}"}}"#),
                 "command: is empty",
@@ -649,7 +804,7 @@ mod tests {
             ),
             (
                 format!(
-                    r#"{{"command":["ls"],"cwd":"{cwd}","execution":{{"permissions":{{"exact":{{"type":"read-only","network_access":true}}}}}}}}"#
+                    r#"{{"command":["ls"],"cwd":"{cwd}","execution":{{"permissions":{{"exact":{{"type":"read-only","network":true}}}}}}}}"#
                 ),
                 "execution.permissions.exact",
             ),
@@ -670,6 +825,38 @@ mod tests {
             let m = err(&text);
             assert!(m.contains(needle), "{text}\n  gave: {m}\n  want: {needle}");
         }
+    }
+
+    #[test]
+    fn codex_tool_call_fields_map_onto_the_executions() {
+        let d = dir();
+        let cwd = d.path().to_str().unwrap();
+        let with = |extra: &str| {
+            policy_of(&format!(
+                r#"{{"command":["ls"],"workdir":"{cwd}","timeout_ms":1000,"justification":"why","prefix_rule":["ls"]{extra}}}"#
+            ))
+            .unwrap()
+        };
+        let (_, at, kind) = with("");
+        assert_eq!((at.as_path(), kind), (d.path(), ExecutionKind::TurnDefault));
+        assert_eq!(
+            with(r#","sandbox_permissions":"use_default""#).2,
+            ExecutionKind::TurnDefault
+        );
+        let (p, _, kind) = with(r#","sandbox_permissions":"require_escalated""#);
+        assert_eq!(kind, ExecutionKind::Unsandboxed);
+        assert!(p.is_full_access());
+        let (p, _, kind) = with(&format!(
+            r#","sandbox_permissions":"with_additional_permissions","additional_permissions":{{"file_system":{{"write":["{cwd}"]}},"network":{{"enabled":true}},"macos":{{"macos_calendar":true}}}}"#
+        ));
+        assert_eq!(kind, ExecutionKind::Additional);
+        assert!(p.network.enabled && p.macos.calendar);
+        assert!(p.writes(&PathSpec::Path(d.path().into())));
+        // require_escalated keeps the turn's read restriction in force.
+        let m = err(&format!(
+            r#"{{"command":["ls"],"workdir":"{cwd}","turn":{{"sandbox_policy":{{"type":"read-only","access":{{"type":"restricted"}}}}}},"sandbox_permissions":"require_escalated"}}"#
+        ));
+        assert!(m.contains("unsandboxed"), "{m}");
     }
 
     #[test]

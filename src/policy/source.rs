@@ -4,9 +4,11 @@
 
 use serde::Deserialize;
 
+use super::codex;
+use super::codex::SandboxPolicy;
 use super::deny::{self, DEFAULT_GLOB_DEPTH, DenyEntry, DenySpec};
 use super::env::{EnvDecl, RawEnv};
-use super::macos::{AutomationRaw, MacosExtensions, Preferences};
+use super::macos::{AutomationRaw, Contacts, MacosExtensions, Preferences};
 use super::{Grant, Network, PathSpec, Policy, builtin, check_device, check_protected, grants};
 use crate::error::{Error, Result};
 
@@ -55,7 +57,11 @@ struct RawFileSystem {
     devices: Option<Vec<String>>,
     scan_nested_git: Option<bool>,
     deny: Option<Vec<String>>,
+    /// `glob_scan_max_depth` is Codex's name.
+    #[serde(alias = "glob_scan_max_depth")]
     glob_depth: Option<usize>,
+    /// Codex's `{"path": ..., "access": ...}` entries (JSON only).
+    entries: Option<Vec<codex::Entry>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -68,10 +74,22 @@ struct RawNetwork {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawMacos {
+    // Codex's field names (`macos_preferences`, ...) are aliases of
+    // cordon's; one object may use either, not both for one field.
+    #[serde(alias = "macos_preferences")]
     preferences: Option<Preferences>,
+    #[serde(alias = "macos_automation", alias = "automations")]
     automation: Option<AutomationRaw>,
+    #[serde(alias = "macos_accessibility")]
     accessibility: Option<bool>,
+    #[serde(alias = "macos_calendar")]
     calendar: Option<bool>,
+    #[serde(alias = "macos_launch_services")]
+    launch_services: Option<bool>,
+    #[serde(alias = "macos_reminders")]
+    reminders: Option<bool>,
+    #[serde(alias = "macos_contacts")]
+    contacts: Option<Contacts>,
 }
 
 /// A permission profile as declared: only what it names is set, so it can be
@@ -136,6 +154,11 @@ impl PermissionProfile {
 }
 
 fn macos_from_raw(m: RawMacos, origin: &str) -> std::result::Result<MacosExtensions, String> {
+    if m.contacts == Some(Contacts::ReadWrite) {
+        return Err(format!(
+            "{origin}: macos.contacts = read_write is not supported: Codex's rule for it writes all of /var/folders, outside the writable roots; use \"read_only\" and grant the AddressBook directory with --allow-write"
+        ));
+    }
     Ok(MacosExtensions {
         preferences: m.preferences.unwrap_or_default(),
         automation: match m.automation {
@@ -144,24 +167,61 @@ fn macos_from_raw(m: RawMacos, origin: &str) -> std::result::Result<MacosExtensi
         },
         accessibility: m.accessibility.unwrap_or(false),
         calendar: m.calendar.unwrap_or(false),
+        launch_services: m.launch_services.unwrap_or(false),
+        reminders: m.reminders.unwrap_or(false),
+        contacts: m.contacts.unwrap_or_default(),
     })
 }
 
-fn from_raw(raw: RawProfile, origin: &str) -> std::result::Result<PermissionProfile, String> {
-    let fs = raw.file_system.unwrap_or_default();
-    let read = match fs.read {
+/// `codex`: the profile is Codex-shaped (see [`codex::is_codex_profile`]),
+/// so its paths are absolute only and a missing root is skipped.
+fn from_raw(
+    raw: RawProfile,
+    origin: &str,
+    codex: bool,
+) -> std::result::Result<PermissionProfile, String> {
+    let mut fs = raw.file_system.unwrap_or_default();
+    let list = |items: Vec<String>, field: &str| -> std::result::Result<Vec<String>, String> {
+        if codex {
+            codex::roots(&items, &format!("{origin}: file_system.{field}"))
+        } else {
+            Ok(items)
+        }
+    };
+    let read = match fs.read.take() {
         Some(items) => Some(grants(
-            &items,
+            &list(items, "read")?,
             &format!("{origin}: file_system.read"),
             true,
         )?),
         None => None,
     };
     let write = grants(
-        &fs.write.unwrap_or_default(),
+        &list(fs.write.take().unwrap_or_default(), "write")?,
         &format!("{origin}: file_system.write"),
         false,
     )?;
+    let mut read = read;
+    let mut write = write;
+    let mut entry_deny = Vec::new();
+    if let Some(entries) = fs.entries.take() {
+        let e = codex::entries(&entries, &format!("{origin}: file_system.entries"))?;
+        // Entries name the read scope: what they grant (write implies
+        // read, as in Codex), or everything when one reads the root.
+        let mut r = read.unwrap_or_default();
+        for g in e.read.into_iter().chain(e.write.iter().cloned()) {
+            if !r.iter().any(|x| x.spec == g.spec) {
+                r.push(g);
+            }
+        }
+        read = Some(r);
+        for g in e.write {
+            if !write.iter().any(|x| x.spec == g.spec) {
+                write.push(g);
+            }
+        }
+        entry_deny = e.deny;
+    }
     if let Some(list) = &fs.protected {
         for name in list {
             check_protected(name, origin)?;
@@ -171,13 +231,28 @@ fn from_raw(raw: RawProfile, origin: &str) -> std::result::Result<PermissionProf
     for d in &devices {
         check_device(d, &format!("{origin}: file_system.devices"))?;
     }
-    let deny = match &fs.deny {
+    let mut deny = match &fs.deny {
         Some(items) => Some(deny::entries(
             items,
             &format!("{origin}: file_system.deny"),
         )?),
         None => None,
     };
+    if !entry_deny.is_empty() {
+        // Added to what the profile would deny anyway (`:secrets` when it
+        // names no deny list): an `access: none` entry only narrows.
+        let list = deny.get_or_insert_with(|| {
+            vec![DenyEntry {
+                spec: DenySpec::Secrets,
+                origin: format!("{origin} (default)"),
+            }]
+        });
+        for e in entry_deny {
+            if !list.iter().any(|d| d.spec == e.spec) {
+                list.push(e);
+            }
+        }
+    }
     let glob_depth = match fs.glob_depth {
         Some(d) => Some(deny::check_glob_depth(
             d,
@@ -238,99 +313,47 @@ pub fn parse_profile_toml(text: &str, origin: &str) -> Result<Policy> {
             "{origin}: invalid profile{at}: {msg}; fix the TOML (see `cordon profiles workspace-write` for the format)"
         ))
     })?;
-    Ok(from_raw(raw, origin)
+    if raw
+        .file_system
+        .as_ref()
+        .is_some_and(|fs| fs.entries.is_some())
+    {
+        return Err(Error::new(format!(
+            "{origin}: file_system.entries is Codex's JSON form; in a TOML profile use read, write and deny lists"
+        )));
+    }
+    Ok(from_raw(raw, origin, false)
         .map_err(Error::new)?
         .into_policy(origin))
-}
-
-/// The harness `SandboxPolicy` shapes (`{"type": ...}`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(tag = "type", rename_all = "kebab-case", deny_unknown_fields)]
-pub enum SandboxPolicy {
-    ReadOnly {},
-    WorkspaceWrite {
-        #[serde(default)]
-        writable_roots: Vec<String>,
-        #[serde(default)]
-        network_access: bool,
-        #[serde(default)]
-        exclude_tmpdir_env_var: bool,
-        #[serde(default)]
-        exclude_slash_tmp: bool,
-    },
-    DangerFullAccess {},
-}
-
-impl SandboxPolicy {
-    /// Maps the turn policy onto the built-in profiles, one to one (§2).
-    pub fn to_policy(&self, origin: &str) -> Result<Policy> {
-        let mut policy = match self {
-            SandboxPolicy::ReadOnly {} => builtin::load("read-only")?,
-            SandboxPolicy::DangerFullAccess {} => builtin::load("full-access")?,
-            SandboxPolicy::WorkspaceWrite {
-                writable_roots,
-                network_access,
-                exclude_tmpdir_env_var,
-                exclude_slash_tmp,
-            } => {
-                let mut p = builtin::load("workspace-write")?;
-                let roots = codex_roots(writable_roots, &format!("{origin}: writable_roots"))?;
-                // Order as in the contract: :cwd, writable_roots, :tmpdir, :slash_tmp.
-                let extra = grants(&roots, &format!("{origin}: writable_roots"), false)
-                    .map_err(Error::new)?;
-                let mut write = vec![p.write[0].clone()];
-                write.extend(extra);
-                write.extend(p.write.iter().skip(1).cloned());
-                p.write = write;
-                p.network.enabled = *network_access;
-                if *exclude_tmpdir_env_var {
-                    p.remove_write(&PathSpec::Tmpdir);
-                }
-                if *exclude_slash_tmp {
-                    p.remove_write(&PathSpec::SlashTmp);
-                }
-                p
-            }
-        };
-        policy.name = origin.to_string();
-        Ok(policy)
-    }
-}
-
-/// `writable_roots` as Codex reads them: absolute paths only (in its JSON
-/// `:root` is no special name, and `{"writable_roots":[":root"]}` granting
-/// `/` changed what the harness meant), and a root that does not exist is
-/// skipped with one warning, as Codex skips it. cordon's own flags and
-/// TOML keep their special names and stay strict.
-fn codex_roots(items: &[String], origin: &str) -> Result<Vec<String>> {
-    let mut out = Vec::with_capacity(items.len());
-    for item in items {
-        if !item.starts_with('/') {
-            return Err(Error::new(format!(
-                "{origin}: `{}` is not an absolute path; Codex's JSON takes absolute paths only (no `:name`, `~` or relative path): give the full path",
-                item.escape_debug()
-            )));
-        }
-        match std::fs::symlink_metadata(item) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                eprintln!(
-                    "cordon: warning: {origin}: {item} does not exist; skipped, as Codex skips it"
-                );
-            }
-            _ => out.push(item.clone()),
-        }
-    }
-    Ok(out)
 }
 
 fn json_error(e: serde_json::Error, origin: &str) -> Error {
     Error::new(format!("{origin}: invalid policy JSON: {e}"))
 }
 
+fn typed_not_grants(origin: &str) -> Error {
+    Error::new(format!(
+        "{origin}: a typed profile ({{\"type\": ...}}) is a whole sandbox, not grants; give {{\"file_system\":...,\"network\":...,\"macos\":...}} here, or the typed profile as the policy (--policy-json, -p)"
+    ))
+}
+
+/// A typed shape that did not parse: serde's message and the shape to give.
+fn typed_error(e: serde_json::Error, origin: &str, value: &serde_json::Value) -> Error {
+    Error::new(format!(
+        "{origin}: invalid policy JSON: {e}{}",
+        codex::shape_hint(value)
+    ))
+}
+
 /// Parses a `PermissionProfile` JSON document (no `type` key).
 pub fn parse_permission_profile(text: &str, origin: &str) -> Result<PermissionProfile> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| json_error(e, origin))?;
+    if value.get("type").is_some() {
+        return Err(typed_not_grants(origin));
+    }
+    let codex = codex::is_codex_profile(&value);
     let raw: RawProfile = serde_json::from_str(text).map_err(|e| json_error(e, origin))?;
-    from_raw(raw, origin).map_err(Error::new)
+    from_raw(raw, origin, codex).map_err(Error::new)
 }
 
 /// Parses either JSON shape: a `SandboxPolicy` when the object has `type`,
@@ -339,7 +362,8 @@ pub fn parse_policy_json(text: &str, origin: &str) -> Result<Policy> {
     let value: serde_json::Value = serde_json::from_str(text).map_err(|e| json_error(e, origin))?;
     if value.get("type").is_some() {
         // Parse the text again (not the Value) so errors keep line and column.
-        let sp: SandboxPolicy = serde_json::from_str(text).map_err(|e| json_error(e, origin))?;
+        let sp: SandboxPolicy =
+            serde_json::from_str(text).map_err(|e| typed_error(e, origin, &value))?;
         sp.to_policy(origin)
     } else {
         Ok(parse_permission_profile(text, origin)?.into_policy(origin))
@@ -352,14 +376,27 @@ pub fn permission_profile_from_value(
     value: &serde_json::Value,
     origin: &str,
 ) -> Result<PermissionProfile> {
+    permission_profile_from_value_as(value, origin, codex::is_codex_profile(value))
+}
+
+/// [`permission_profile_from_value`], Codex-shaped or not as the caller
+/// knows (a rerun request's `additional_permissions` always is).
+pub fn permission_profile_from_value_as(
+    value: &serde_json::Value,
+    origin: &str,
+    codex: bool,
+) -> Result<PermissionProfile> {
+    if value.get("type").is_some() {
+        return Err(typed_not_grants(origin));
+    }
     let raw = RawProfile::deserialize(value).map_err(|e| json_error(e, origin))?;
-    from_raw(raw, origin).map_err(Error::new)
+    from_raw(raw, origin, codex).map_err(Error::new)
 }
 
 /// Either JSON shape from a parsed value; see [`parse_policy_json`].
 pub fn policy_from_value(value: &serde_json::Value, origin: &str) -> Result<Policy> {
     if value.get("type").is_some() {
-        let sp = SandboxPolicy::deserialize(value).map_err(|e| json_error(e, origin))?;
+        let sp = SandboxPolicy::deserialize(value).map_err(|e| typed_error(e, origin, value))?;
         sp.to_policy(origin)
     } else {
         Ok(permission_profile_from_value(value, origin)?.into_policy(origin))

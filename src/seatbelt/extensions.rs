@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use crate::error::{Error, Result};
-use crate::policy::{Automation, MacosExtensions, Preferences, valid_bundle_id};
+use crate::policy::{Automation, Contacts, MacosExtensions, Preferences, valid_bundle_id};
 
 /// cfprefsd serves every CFPreferences/NSUserDefaults read and write; the
 /// agent is per user (looked up as a local name on newer releases).
@@ -18,6 +18,28 @@ const CFPREFSD: &str = r#"(allow mach-lookup
 /// Apple Events travel through the appleeventsd service.
 const APPLEEVENTS: &str = r#"(allow mach-lookup
   (global-name "com.apple.coreservices.appleevents"))
+"#;
+
+/// LaunchServices (Codex's `macos_launch_services`): opening documents and
+/// applications through launchservicesd (`open`, `NSWorkspace`).
+const LAUNCH_SERVICES: &str = r#"(allow mach-lookup
+  (global-name "com.apple.coreservices.launchservicesd")
+  (global-name "com.apple.lsd.mapdb")
+  (global-name "com.apple.coreservices.quarantine-resolver")
+  (global-name "com.apple.lsd.modifydb"))
+(allow lsopen)
+"#;
+
+/// Contacts, read: the AddressBook services. The files themselves follow
+/// the read scope (readable under `:root`, otherwise grant
+/// `~/Library/Application Support/AddressBook` with `--allow-read`).
+const CONTACTS_READ: &str = r#"(allow mach-lookup
+  (global-name "com.apple.tccd")
+  (global-name "com.apple.tccd.system")
+  (global-name "com.apple.contactsd.persistence")
+  (global-name "com.apple.AddressBook.ContactsAccountsService")
+  (global-name "com.apple.contacts.account-caching")
+  (global-name "com.apple.accountsd.accountmanager"))
 "#;
 
 /// Appends the extensions section to `out`. Bundle ids are checked again
@@ -41,10 +63,11 @@ pub fn section(m: &MacosExtensions, out: &mut String) -> Result<()> {
     // Infallible: writing to a String.
     let _ = writeln!(
         out,
-        ";; ===== macOS extensions: preferences={} automation={automation} accessibility={} calendar={} =====",
+        ";; ===== macOS extensions: preferences={} automation={automation} accessibility={} calendar={}{} =====",
         m.preferences.as_str(),
         m.accessibility,
-        m.calendar
+        m.calendar,
+        m.newer_extensions()
     );
     match m.preferences {
         Preferences::None => out.push_str(";; Preferences: none.\n"),
@@ -64,6 +87,16 @@ pub fn section(m: &MacosExtensions, out: &mut String) -> Result<()> {
             out.push_str(";; Automation: Apple Events to any application.\n");
             out.push_str("(allow appleevent-send)\n");
             out.push_str(APPLEEVENTS);
+            // Codex parity: `tell application "X"` for any X resolves the
+            // application through launchservicesd. Apple Events to every
+            // application already reach further than this lookup; `lsopen`
+            // (launching) stays with launch_services.
+            out.push_str(
+                ";; Resolving the target application (launchservicesd lookup only; no lsopen).\n",
+            );
+            out.push_str(
+                "(allow mach-lookup\n  (global-name \"com.apple.coreservices.launchservicesd\"))\n",
+            );
         }
         Automation::BundleIds(ids) => {
             out.push_str(";; Automation: Apple Events to these applications only.\n");
@@ -84,6 +117,32 @@ pub fn section(m: &MacosExtensions, out: &mut String) -> Result<()> {
     if m.calendar {
         out.push_str(";; Calendar: EventKit's calendar agent.\n");
         out.push_str("(allow mach-lookup\n  (global-name \"com.apple.CalendarAgent\"))\n");
+    }
+    if m.launch_services {
+        out.push_str(";; Launch services: open documents and applications.\n");
+        out.push_str(LAUNCH_SERVICES);
+    }
+    if m.reminders {
+        out.push_str(";; Reminders: EventKit's calendar agent and remindd.\n");
+        out.push_str(
+            "(allow mach-lookup\n  (global-name \"com.apple.CalendarAgent\")\n  (global-name \"com.apple.remindd\"))\n",
+        );
+    }
+    match m.contacts {
+        Contacts::None => {}
+        Contacts::ReadOnly => {
+            out.push_str(
+                ";; Contacts: read (the AddressBook services; files follow the read scope).\n",
+            );
+            out.push_str(CONTACTS_READ);
+        }
+        Contacts::ReadWrite => {
+            // Parsers refuse it; a policy built another way must not get a
+            // file grant from this section.
+            return Err(Error::new(
+                "macos contacts = read-write is not supported: it needs writes outside the writable roots; use read-only and grant the AddressBook directory with --allow-write",
+            ));
+        }
     }
     Ok(())
 }

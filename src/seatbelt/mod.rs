@@ -326,6 +326,21 @@ fn denies(plan: &Plan, b: &mut Builder) -> Result<()> {
     Ok(())
 }
 
+/// While `.git` is protected, no path named `.git` can be created, renamed
+/// to, written or removed at any depth: `git init sub`, `git clone URL dir`
+/// or `mv x .git` inside a writable root would plant a repository whose
+/// hooks and config git later runs outside the sandbox. Files inside an
+/// existing nested `.git` follow the protected paths above. After the write
+/// rules and the deny section, so no allow re-opens it.
+fn git_anywhere(plan: &Plan, b: &mut Builder) {
+    if plan.writable.is_empty() || !plan.protected_names.iter().any(|n| n == ".git") {
+        return;
+    }
+    b.line(";; ===== .git at any depth: never created, renamed to or removed =====");
+    b.line("(deny file-write* (regex #\"/\\.git$\"))");
+    b.line("");
+}
+
 /// Compiles `plan` into a Seatbelt profile. Refuses (exit 125) a plan with no
 /// sandbox, and paths or bundle ids that cannot be expressed safely.
 pub fn compile(plan: &Plan) -> Result<Profile> {
@@ -354,6 +369,7 @@ pub fn compile(plan: &Plan) -> Result<Profile> {
     b.params.extend(w.params);
     b.line("");
     denies(plan, &mut b)?;
+    git_anywhere(plan, &mut b);
     if plan.network.enabled {
         b.line(";; ===== Network: on =====");
         b.text.push_str(NETWORK);

@@ -580,6 +580,19 @@ mod tests {
         );
         assert!(m.calendar && !m.accessibility);
         assert!(p.read.is_none() && p.write.is_empty());
+        // Codex's serde spelling, snake_case (issue 17).
+        let (_d, dir) = skill(&[(
+            "SKILL.md",
+            "---\nname: x\npermissions:\n  macos:\n    macos_preferences: read_only\n---\nbody\n",
+        )]);
+        let m = load(&dir)
+            .unwrap()
+            .permissions
+            .unwrap()
+            .macos
+            .unwrap()
+            .value;
+        assert_eq!(m.preferences, Preferences::ReadOnly);
     }
 
     #[test]
