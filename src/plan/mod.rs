@@ -11,6 +11,7 @@ mod gitconfig;
 mod glob;
 mod lookup;
 mod roots;
+pub mod stdio_files;
 pub mod terminals;
 mod verdict;
 
@@ -24,6 +25,7 @@ pub use git::{
 };
 pub use lookup::{Link, Lookup, lookup};
 pub use roots::merge_nested;
+pub use stdio_files::StdioFile;
 pub use terminals::Terminal;
 pub use verdict::{Access, PathVerdict, describe_protected};
 
@@ -47,6 +49,8 @@ pub struct Env {
     pub account_home: AccountHome,
     /// The terminals on fds 0-2 (`terminals.rs`).
     pub terminals: Vec<Terminal>,
+    /// The regular files on fds 0-2 (`stdio_files.rs`).
+    pub stdio_files: Vec<StdioFile>,
     /// The caller's variables, which the policy's `[env]` filters for the
     /// command (`env.rs`).
     pub vars: Vec<(OsString, OsString)>,
@@ -60,6 +64,7 @@ impl std::fmt::Debug for Env {
             .field("tmpdir", &self.tmpdir)
             .field("home", &self.home)
             .field("terminals", &self.terminals)
+            .field("stdio_files", &self.stdio_files)
             .field("vars", &names)
             .finish()
     }
@@ -72,6 +77,7 @@ impl Env {
             home: std::env::var_os("HOME").filter(|v| !v.is_empty()),
             account_home: AccountHome::Lookup,
             terminals: terminals::of_process(),
+            stdio_files: stdio_files::of_process(),
             vars: std::env::vars_os().collect(),
         }
     }
@@ -313,6 +319,8 @@ pub struct Plan {
     pub devices: Vec<Held>,
     /// The command's own terminals (on fds 0-2), usable by path too.
     pub terminals: Vec<Terminal>,
+    /// Regular files on fds 0-2, reopenable by name (`stdio_files.rs`).
+    pub stdio_files: Vec<StdioFile>,
     pub network: Network,
     pub protected_names: Vec<String>,
     /// Paths hidden from the command (`deny.rs`).
@@ -360,6 +368,7 @@ impl Plan {
             runtime.iter().for_each(|r| r.handle.release());
         }
         self.devices.iter().for_each(|d| d.handle.release());
+        self.stdio_files.iter().for_each(|f| f.handle.release());
         self.deny.release_handles();
     }
 
@@ -911,6 +920,11 @@ pub fn resolve(policy: &Policy, cwd: &Path, env: &Env) -> Result<Plan> {
         writable,
         devices,
         terminals: env.terminals.clone(),
+        stdio_files: if sandboxed {
+            env.stdio_files.clone()
+        } else {
+            Vec::new()
+        },
         network: policy.network,
         protected_names: policy.protected.clone(),
         deny,
