@@ -124,8 +124,15 @@ fn namespace_error(art: &Artifacts, e: &namespace::NsError) -> Error {
         .iter()
         .map(|g| g.detail.clone())
         .collect();
+    // The namespace was made and its first mount refused: the signature
+    // of AppArmor's user-namespace restriction, which doctor names.
+    let hint = if e.step == "make every mount private" {
+        " (this host makes the namespace and refuses its mounts, as AppArmor's restriction of user namespaces does: `cordon doctor` names the fix)"
+    } else {
+        ""
+    };
     Error::new(format!(
-        "no private mount namespace on this host ({e}), which every sandbox needs; without it {}; pass --best-effort to run anyway with a warning per gap",
+        "no private mount namespace on this host ({e}){hint}, which every sandbox needs; without it {}; pass --best-effort to run anyway with a warning per gap",
         summarize(&gaps)
     ))
 }
