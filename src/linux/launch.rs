@@ -168,18 +168,18 @@ fn namespace_possible(plan: &Plan, art: &Artifacts, best_effort: bool) -> Result
     // Two prctls: only under no_new_privs and a seccomp filter can an
     // enclosing sandbox be refusing the namespace, and only then is it
     // tried in a child first.
-    if super::nested::under_a_sandbox() {
-        return match namespace::probe(&art.mounts) {
-            Ok(()) => Ok(Setup::Namespace),
-            Err(why) => nested(plan, art, best_effort, &why),
-        };
+    let probed = super::nested::under_a_sandbox().then(|| namespace::probe(&art.mounts));
+    if let Some(Err(why)) = &probed
+        && super::nested::read_only_root()
+    {
+        return nested(plan, art, best_effort, why);
     }
     if !best_effort {
         return Ok(Setup::Namespace);
     }
     // Probe in a child first: a failure after unshare would leave this
     // process half set up, with no way back.
-    match namespace::probe(&art.mounts) {
+    match probed.unwrap_or_else(|| namespace::probe(&art.mounts)) {
         Ok(()) => Ok(Setup::Namespace),
         Err(why) => {
             for g in art.mounts.gaps_without_namespace() {
@@ -199,7 +199,7 @@ fn namespace_possible(plan: &Plan, art: &Artifacts, best_effort: bool) -> Result
 /// it already holds everything the namespace would give, else refuse, or
 /// with `--best-effort` warn once per gap it leaves.
 fn nested(plan: &Plan, art: &Artifacts, best_effort: bool, why: &str) -> Result<Setup> {
-    const ENCLOSING: &str = "inside an enclosing sandbox (no_new_privs and a seccomp filter are set on this process: kernel state, not the environment)";
+    const ENCLOSING: &str = "inside an enclosing sandbox (no_new_privs, a seccomp filter and a read-only root mount: kernel state, not the environment)";
     let gaps = super::nested::uncovered(plan, art);
     if gaps.is_empty() {
         eprintln!(

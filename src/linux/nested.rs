@@ -14,9 +14,12 @@
 //! like any other gap.
 //!
 //! Detection is kernel state only, never environment variables a command
-//! can set: `no_new_privs` and a seccomp filter on this process (two
-//! `prctl`s, on every run, about a microsecond) and then, only when both
-//! are set, the namespace tried in a throw-away child. A command that
+//! can set: `no_new_privs` and a seccomp filter on this process (one
+//! `prctl` on every run, a second only under `no_new_privs`: about a
+//! microsecond each) and then, only when both are set, the namespace tried
+//! in a throw-away child and, when it is refused, a read-only `/` in the
+//! mount table (a filter alone, as a container runtime's, is no sandbox to
+//! stack on: that run fails as on any host without the namespace). A command that
 //! fakes neither can only make cordon refuse; every coverage check reads
 //! the mount table and the files themselves, so no claim widens anything.
 
@@ -33,6 +36,18 @@ pub fn under_a_sandbox() -> bool {
     // SAFETY: plain prctl queries with no pointers.
     let nnp = unsafe { libc::prctl(libc::PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) } == 1;
     nnp && unsafe { libc::prctl(libc::PR_GET_SECCOMP, 0, 0, 0, 0) } == 2
+}
+
+/// `/` is mounted read-only here: the enclosing sandbox built a read-only
+/// world (cordon's, or bwrap's `--ro-bind / /`) that an inner run can
+/// stack on. Under a filter alone (a container runtime's) it is not, and
+/// the run fails as on any host without the namespace.
+pub fn read_only_root() -> bool {
+    mounts()
+        .iter()
+        .rev()
+        .find(|m| m.at == Path::new("/"))
+        .is_some_and(|m| m.read_only)
 }
 
 /// One line of `/proc/self/mountinfo`: where, and whether it is writable.
