@@ -645,3 +645,21 @@ fn typos_get_a_suggestion_and_help_takes_a_subcommand() {
     assert_eq!(out.status, 0, "{out:?}");
     assert!(out.stdout.contains("Usage: cordon skill"), "{out:?}");
 }
+
+/// Issue 18 item 4: git mode's key takes a boolean, and a repository that
+/// git mode cannot hold (no `commondir`) is refused with the fix.
+#[test]
+fn git_mode_bad_input_is_one_line() {
+    let ws = Ws::new(User::Root);
+    let toml = ws.write(
+        "git.toml",
+        "[file_system]\nwrite = [\":cwd\"]\ngit_commits = \"yes\"\n",
+    );
+    let t = toml.to_str().unwrap();
+    cordon_ok(&ws, &["run", "-p", t, "--", "true"])
+        .assert_refused("invalid type: string \"yes\", expected a boolean");
+    git(&ws, &ws.work(), &["init", "-q"]);
+    cordon_ok(&ws, &["run", "--git-commits", "--", "true"])
+        .assert_refused("--git-commits: the gitdir")
+        .assert_refused("has no commondir file");
+}

@@ -618,7 +618,10 @@ fn home_relative(name: &str) -> Option<&str> {
 
 /// Finds the protected entries of one writable root (one `lstat` per name,
 /// relative to the open root).
-fn protected_in(root: &fs::Resolved, names: &[String]) -> Vec<Protected> {
+/// With `git_commits` (git mode) a `.git` directory, and the gitdir a
+/// `.git` pointer file names, are left to `protect_git`, which pins what
+/// in them git reads or runs; the pointer file itself stays protected.
+fn protected_in(root: &fs::Resolved, names: &[String], git_commits: bool) -> Vec<Protected> {
     // A file granted as a root (a socket, one log file) holds no names.
     if !root.is_dir {
         return Vec::new();
@@ -627,6 +630,13 @@ fn protected_in(root: &fs::Resolved, names: &[String]) -> Vec<Protected> {
         .iter()
         .filter(|n| home_relative(n).is_none())
         .flat_map(|name| protected_entry(root, name, name))
+        .filter(|p| {
+            let gitdir = p.name == ".git"
+                && p.exists
+                && (p.via == ProtectedVia::Gitdir
+                    || (p.via == ProtectedVia::Direct && p.path.is_dir()));
+            !(git_commits && gitdir)
+        })
         .collect()
 }
 
@@ -720,7 +730,13 @@ fn refuse_planted_links(writable: &[WritableRoot], cwd: &Path) -> Result<()> {
 /// the repositories' config names, each to the writable root that holds it.
 /// Part of protecting `.git`: a sandbox that may write `hooks/pre-commit`
 /// when `core.hooksPath = hooks` may as well write `.git/hooks`.
-fn protect_git(writable: &mut [WritableRoot], env: &Env, cwd: &Path, scan: bool) {
+fn protect_git(
+    writable: &mut [WritableRoot],
+    env: &Env,
+    cwd: &Path,
+    scan: bool,
+    commits: bool,
+) -> Result<()> {
     let roots: Vec<PathBuf> = writable.iter().map(|w| w.root.path.clone()).collect();
     let genv = GitEnv {
         home: env.home.clone().map(PathBuf::from),
@@ -729,8 +745,16 @@ fn protect_git(writable: &mut [WritableRoot], env: &Env, cwd: &Path, scan: bool)
     let opts = GitOptions {
         scan: if scan { GitScan::Full } else { GitScan::Off },
         cwd: Some(cwd.to_path_buf()),
+        commits,
     };
     let git = plan_git(&roots, &genv, &opts);
+    if let Some(g) = git.missing_commondir.first() {
+        return Err(Error::new(format!(
+            "--git-commits: the gitdir {} has no commondir file, which a command could plant to move the repository's config and hooks elsewhere; create it once with `echo . > {}` (git reads `.` as the gitdir itself, as when the file is missing), and git mode pins it read-only",
+            shown(g),
+            shown(&g.join("commondir"))
+        )));
+    }
     let by_root = git.pins_by_root();
     for w in writable.iter_mut() {
         let Some(pins) = by_root.get(w.root.path.as_path()) else {
@@ -767,6 +791,7 @@ fn protect_git(writable: &mut [WritableRoot], env: &Env, cwd: &Path, scan: bool)
             });
         }
     }
+    Ok(())
 }
 
 /// The plan's roots as grants that may lift a deny entry: writable roots
@@ -837,7 +862,7 @@ pub fn resolve(policy: &Policy, cwd: &Path, env: &Env) -> Result<Plan> {
     let mut writable = Vec::with_capacity(policy.write.len());
     for g in &policy.write {
         if let Some((root, resolved)) = root_for(&g.spec, &g.origin, &cwd, env, "writable root")? {
-            let protected = protected_in(&resolved, &policy.protected);
+            let protected = protected_in(&resolved, &policy.protected, policy.git_commits);
             writable.push(WritableRoot { root, protected });
         }
     }
@@ -857,7 +882,13 @@ pub fn resolve(policy: &Policy, cwd: &Path, env: &Env) -> Result<Plan> {
     refuse_planted_links(&writable, &cwd)?;
     protect_home(&mut writable, &policy.protected, env);
     if policy.protected.iter().any(|n| n == ".git") {
-        protect_git(&mut writable, env, &cwd, policy.scan_nested_git);
+        protect_git(
+            &mut writable,
+            env,
+            &cwd,
+            policy.scan_nested_git,
+            policy.git_commits,
+        )?;
     }
     refuse_grants_on_protected(&writable)?;
 

@@ -54,6 +54,7 @@ struct RawFileSystem {
     protected: Option<Vec<String>>,
     devices: Option<Vec<String>>,
     scan_nested_git: Option<bool>,
+    git_commits: Option<bool>,
     deny: Option<Vec<String>>,
     glob_depth: Option<usize>,
 }
@@ -85,6 +86,7 @@ pub struct PermissionProfile {
     /// Devices granted beyond the always-usable ones (`/dev/kvm`).
     pub devices: Vec<String>,
     pub scan_nested_git: Option<bool>,
+    pub git_commits: Option<bool>,
     /// `None`: the profile says nothing, and `:secrets` is denied.
     pub deny: Option<Vec<DenyEntry>>,
     pub glob_depth: Option<usize>,
@@ -115,6 +117,7 @@ impl PermissionProfile {
                 .unwrap_or_else(|| DEFAULT_PROTECTED.iter().map(|s| s.to_string()).collect()),
             devices: self.devices,
             scan_nested_git: self.scan_nested_git.unwrap_or(false),
+            git_commits: self.git_commits.unwrap_or(false),
             // Like `protected`: a profile that says nothing keeps the
             // credential stores out of reach; `deny = []` opts out.
             deny: self.deny.unwrap_or_else(|| {
@@ -201,6 +204,7 @@ fn from_raw(raw: RawProfile, origin: &str) -> std::result::Result<PermissionProf
         protected: fs.protected,
         devices,
         scan_nested_git: fs.scan_nested_git,
+        git_commits: fs.git_commits,
         deny,
         glob_depth,
         network: net.enabled,
