@@ -118,6 +118,48 @@ fn stdin_from_a_file_reopens_for_reading_only() {
     }
 }
 
+/// Under a read list that does not cover it, a file on stdin still reads
+/// through `/dev/stdin` (the rule is on its inode), and its sibling does
+/// not; under a read scope of everything no rule is added (nothing to gain).
+#[test]
+fn stdin_from_a_file_outside_a_read_list_reads_and_its_sibling_does_not() {
+    for user in users() {
+        let ws = Ws::new(user);
+        let input = own_file(&ws, "outside/in", "fed\n");
+        let sibling = own_file(&ws, "outside/sibling", "secret\n");
+        let profile = own_file(
+            &ws,
+            "minimal.toml",
+            "[file_system]\nread = [\":minimal\"]\nwrite = [\":cwd\"]\ndeny = []\n",
+        );
+        let probe = probe_bin().display().to_string();
+        let script = format!(
+            "{} run -p {profile} --allow-read {probe} -- {probe} read /dev/stdin < {input}; {} run -p {profile} --allow-read {probe} -- {probe} read {sibling} < {input}",
+            cordon_bin().display(),
+            cordon_bin().display()
+        );
+        let r = caller_sh(&ws, &script);
+        let v: Vec<serde_json::Value> = r
+            .stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {r:?}")))
+            .collect();
+        assert_eq!(v.len(), 2, "{user:?}: {r:?}");
+        assert_eq!(v[0]["data"], "fed\n", "{user:?}: {r:?}");
+        assert_eq!(v[1]["error"], "EACCES", "{user:?}: {r:?}");
+        // The control: the sibling reads without cordon.
+        control(&ws, &["read", &sibling]).assert_ok();
+    }
+    // Reading everything: the plan has no stdio rule for stdin.
+    let ws = Ws::new(User::Nobody);
+    let input = own_file(&ws, "outside/in", "fed\n");
+    let r = caller_sh(
+        &ws,
+        &format!("{} run --dry-run -- true < {input}", cordon_bin().display()),
+    );
+    assert!(!r.stdout.contains("stdio file"), "{r:?}");
+}
+
 /// The plan names the file and the rule holds exactly its rights.
 #[test]
 fn dry_run_shows_the_stdio_file_and_its_rule() {

@@ -940,6 +940,12 @@ pub fn resolve(policy: &Policy, cwd: &Path, env: &Env) -> Result<Plan> {
         _ => Handle::default(),
     };
 
+    let stdio_files = if sandboxed {
+        let roots: Vec<&Path> = writable.iter().map(|w| w.root.path.as_path()).collect();
+        stdio_files::needed(&env.stdio_files, read == ReadScope::All, &roots)
+    } else {
+        Vec::new()
+    };
     Ok(Plan {
         policy_name: policy.name.clone(),
         cwd,
@@ -951,11 +957,7 @@ pub fn resolve(policy: &Policy, cwd: &Path, env: &Env) -> Result<Plan> {
         writable,
         devices,
         terminals: env.terminals.clone(),
-        stdio_files: if sandboxed {
-            env.stdio_files.clone()
-        } else {
-            Vec::new()
-        },
+        stdio_files,
         network: policy.network,
         protected_names: policy.protected.clone(),
         deny,

@@ -55,6 +55,22 @@ impl StdioFile {
     }
 }
 
+/// What of `files` the plan does not grant already: reading under a read
+/// scope of everything, writing inside a writable root. The rest is
+/// dropped, so a plan does not change with where the caller's stdin comes
+/// from when nothing is gained (a replayed `rerun --request - < req.json`).
+pub fn needed(files: &[StdioFile], reads_all: bool, roots: &[&std::path::Path]) -> Vec<StdioFile> {
+    files
+        .iter()
+        .map(|f| StdioFile {
+            read: f.read && !reads_all,
+            write: f.write && !roots.iter().any(|r| f.path.starts_with(r)),
+            ..f.clone()
+        })
+        .filter(|f| f.read || f.write)
+        .collect()
+}
+
 /// The regular files on fds 0-2; empty (three `fstat`s) when there is none.
 #[cfg(target_os = "linux")]
 pub fn of_process() -> Vec<StdioFile> {
