@@ -2507,6 +2507,54 @@ mod tests {
         )
     }
 
+    #[test]
+    fn git_mode_opens_the_gitdir_and_pins_what_git_reads_or_runs_in_it() {
+        let f = Fixture::new();
+        let r = f.repo("ws");
+        let g = r.join(".git");
+        let commits = GitOptions {
+            commits: true,
+            ..GitOptions::default()
+        };
+        let p = plan_git(std::slice::from_ref(&r), &f.env(), &commits);
+        assert!(pin(&p, &g).is_none(), "the gitdir stays writable");
+        for name in ["config", "hooks", "info"] {
+            assert!(must_pin(&p, &g.join(name)).exists, "{name}");
+        }
+        // Missing: held (directories), or reported (commondir).
+        assert!(!must_pin(&p, &g.join("modules")).exists);
+        assert!(pin(&p, &g.join("rebase-merge")).is_none());
+        assert_eq!(p.missing_commondir, vec![g.clone()]);
+        for data in ["objects", "refs", "index", "HEAD", "logs"] {
+            assert!(pin(&p, &g.join(data)).is_none(), "{data}");
+        }
+        std::fs::write(g.join("commondir"), ".\n").unwrap();
+        let p = plan_git(std::slice::from_ref(&r), &f.env(), &commits);
+        assert!(p.missing_commondir.is_empty());
+        assert!(must_pin(&p, &g.join("commondir")).exists);
+        // Without the mode the gitdir is pinned whole.
+        let p = plan_git(std::slice::from_ref(&r), &f.env(), &GitOptions::default());
+        assert!(must_pin(&p, &g).is_dir);
+        assert!(pin(&p, &g.join("config")).is_none());
+    }
+
+    #[test]
+    fn git_mode_keeps_a_gitdir_that_is_no_repository_pinned_whole() {
+        let f = Fixture::new();
+        let r = f.base.join("ws");
+        std::fs::create_dir_all(r.join(".git")).unwrap();
+        let commits = GitOptions {
+            commits: true,
+            ..GitOptions::default()
+        };
+        let p = plan_git(std::slice::from_ref(&r), &f.env(), &commits);
+        if let Some(whole) = pin(&p, &r.join(".git")) {
+            assert!(whole.is_dir);
+        }
+        assert!(pin(&p, &r.join(".git/config")).is_none());
+        assert!(p.missing_commondir.is_empty());
+    }
+
     fn pin<'a>(p: &'a GitPlan, path: &Path) -> Option<&'a Pin> {
         p.pins.iter().find(|x| x.path == path && !x.link)
     }
