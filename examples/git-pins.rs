@@ -42,7 +42,11 @@ fn main() {
         }
     }
     let env = GitEnv::from_process();
-    let opts = GitOptions { scan, cwd: None };
+    let opts = GitOptions {
+        scan,
+        cwd: None,
+        commits: false,
+    };
     let mut times: Vec<Duration> = Vec::with_capacity(runs);
     let mut plan = None;
     for run in 0..runs {

@@ -749,6 +749,8 @@ fn the_configuration_inputs_of_issue_18_are_refused_with_one_line() {
             cordon_ok(&ws, args).assert_refused(want);
         }
     }
+}
+
 /// Issue 17: each Codex shape cordon still refuses gives one 125 line
 /// naming the field and the fix, and nothing runs.
 #[test]
@@ -904,4 +906,22 @@ fn codex_shapes_cordon_refuses_name_the_field() {
     );
     out.assert_refused("file_system.entries is Codex's JSON form");
     assert!(!Path::new(&ran).exists());
+}
+
+/// Issue 18 item 4: git mode's key takes a boolean, and a repository that
+/// git mode cannot hold (no `commondir`) is refused with the fix.
+#[test]
+fn git_mode_bad_input_is_one_line() {
+    let ws = Ws::new(User::Root);
+    let toml = ws.write(
+        "git.toml",
+        "[file_system]\nwrite = [\":cwd\"]\ngit_commits = \"yes\"\n",
+    );
+    let t = toml.to_str().unwrap();
+    cordon_ok(&ws, &["run", "-p", t, "--", "true"])
+        .assert_refused("invalid type: string \"yes\", expected a boolean");
+    git(&ws, &ws.work(), &["init", "-q"]);
+    cordon_ok(&ws, &["run", "--git-commits", "--", "true"])
+        .assert_refused("--git-commits: the gitdir")
+        .assert_refused("has no commondir file");
 }

@@ -202,6 +202,74 @@ fn doctor_without_unshare_reports_namespaces_unavailable() {
     }
 }
 
+/// Ubuntu 24.04's AppArmor restriction (issue 18, item 12): `unshare`
+/// succeeds, then every mount gets `EPERM`. The probe's `deny-syscall`
+/// makes exactly that behaviour (mount and mount_setattr refused, unshare
+/// allowed) in a test process; doctor must find it by trying, and name it
+/// with the fix. The control beside it, without the wrapper, finds the
+/// namespace available; no environment variable or flag of cordon can make
+/// doctor say either.
+#[test]
+fn doctor_names_a_restriction_that_lets_unshare_succeed_and_refuses_mounts() {
+    for user in users() {
+        let ws = Ws::new(user);
+        let (_, control) = doctor(&ws, &[]);
+        let can = control["namespaces"]["mount"]["available"] == true;
+        if user == User::Nobody {
+            assert_eq!(can, nobody_gets_a_namespace(), "{control}");
+        }
+        if !can {
+            eprintln!(
+                "note: {user:?} gets no mount namespace here; the restriction cannot be told apart"
+            );
+            continue;
+        }
+        assert_eq!(
+            control["namespaces"]["mount"]["refused_after_unshare"],
+            false
+        );
+        assert!(
+            control["namespaces"]["after_unshare"].is_null(),
+            "{control}"
+        );
+
+        let wrap = deny("mount=EPERM,mount_setattr=EPERM");
+        let wrap: Vec<&str> = wrap.iter().map(String::as_str).collect();
+        let (_, j) = doctor(&ws, &wrap);
+        let ns = &j["namespaces"];
+        // unshare itself still works: the user namespace is there.
+        assert_eq!(
+            ns["user"]["available"], control["namespaces"]["user"]["available"],
+            "{j}"
+        );
+        assert_eq!(ns["mount"]["available"], false, "{j}");
+        assert_eq!(ns["mount"]["error"], "EPERM", "{j}");
+        assert_eq!(ns["mount"]["refused_after_unshare"], true, "{j}");
+        let why = ns["after_unshare"].as_str().unwrap();
+        assert!(
+            why.contains("apparmor_restrict_unprivileged_userns"),
+            "{why}"
+        );
+        assert!(why.contains("dist/apparmor/cordon"), "{why}");
+
+        let mut argv = wrap.clone();
+        argv.extend([cordon_bin().to_str().unwrap(), "doctor"]);
+        let out = run_as(user, &ws.work(), &ws.env(), &argv);
+        for needle in [
+            "mount namespace: unavailable (made, then its first mount got EPERM)",
+            "restricted: unshare succeeds, then every mount gets EPERM",
+        ] {
+            assert!(out.stdout.contains(needle), "no {needle:?}: {}", out.stdout);
+        }
+        // `run` refuses, and its line points at doctor.
+        let mut argv = wrap.clone();
+        argv.extend([cordon_bin().to_str().unwrap(), "run", "--", "true"]);
+        run_as(user, &ws.work(), &ws.env(), &argv)
+            .assert_refused("refuses its mounts")
+            .assert_refused("cordon doctor");
+    }
+}
+
 #[test]
 fn doctor_text_ends_with_one_line_per_builtin_profile() {
     let ws = Ws::new(User::Root);

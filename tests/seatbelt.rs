@@ -68,6 +68,7 @@ fn base_plan(read: ReadScope, writable: Vec<WritableRoot>, network: bool) -> Pla
         writable,
         devices: vec![],
         terminals: vec![],
+        stdio_files: vec![],
         network: Network {
             enabled: network,
             unix_sockets: true,

@@ -71,6 +71,10 @@ struct Probe {
     /// `user_namespace` (inside a new user namespace).
     via: Option<&'static str>,
     error: Option<String>,
+    /// The unshare succeeded and the mount after it was refused (mount
+    /// namespace only): a restriction such as AppArmor's, named in
+    /// `Namespaces::after_unshare`.
+    refused_after_unshare: bool,
 }
 
 #[derive(Serialize)]
@@ -80,6 +84,9 @@ struct Namespaces {
     /// Host settings that can forbid namespaces (AppArmor, sysctls, a
     /// seccomp filter on cordon), present whether or not the probes failed.
     restrictions: Vec<String>,
+    /// When the mount namespace is made but cannot mount: what restricts
+    /// it and the fix.
+    after_unshare: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -163,18 +170,29 @@ fn landlock() -> Landlock {
     }
 }
 
-fn probe(r: std::result::Result<Option<&'static str>, i32>) -> Probe {
+fn probe(r: std::result::Result<Option<&'static str>, host::NsRefusal>) -> Probe {
     Probe {
         available: r.is_ok(),
         via: r.ok().flatten(),
-        error: r.err().map(errno_name),
+        error: r.err().map(|e| errno_name(e.errno)),
+        refused_after_unshare: r.is_err_and(|e| e.after_unshare),
     }
 }
 
 fn namespaces() -> Namespaces {
+    let user = host::user_namespace()
+        .map(|()| None)
+        .map_err(|errno| host::NsRefusal {
+            errno,
+            after_unshare: false,
+        });
+    let mount = probe(host::mount_namespace().map(Some));
     Namespaces {
-        user: probe(host::user_namespace().map(|()| None)),
-        mount: probe(host::mount_namespace().map(Some)),
+        user: probe(user),
+        after_unshare: mount
+            .refused_after_unshare
+            .then(host::after_unshare_restriction),
+        mount,
         restrictions: host::userns_restrictions(),
     }
 }
@@ -332,6 +350,9 @@ fn yes_no(b: bool) -> &'static str {
 
 fn probe_text(p: &Probe) -> String {
     match (&p.via, &p.error) {
+        (None, Some(e)) if p.refused_after_unshare => {
+            format!("unavailable (made, then its first mount got {e})")
+        }
         (Some("cap_sys_admin"), _) => "available (directly, with CAP_SYS_ADMIN)".into(),
         (Some(_), _) => "available (inside a new user namespace)".into(),
         (None, None) => "available".into(),
@@ -377,7 +398,9 @@ fn text(r: &Report) -> String {
     let _ = writeln!(o, "namespaces:");
     let _ = writeln!(o, "  user namespace: {}", probe_text(&n.user));
     let _ = writeln!(o, "  mount namespace: {}", probe_text(&n.mount));
-    if !(n.user.available && n.mount.available) {
+    if let Some(r) = &n.after_unshare {
+        let _ = writeln!(o, "  restricted: {r}");
+    } else if !(n.user.available && n.mount.available) {
         for why in &n.restrictions {
             let _ = writeln!(o, "  likely cause: {why}");
         }

@@ -91,6 +91,11 @@ pub struct PolicyArgs {
     /// docs/git.md).
     #[arg(long)]
     pub scan_nested_git: bool,
+    /// Git mode: git add and git commit work in the sandbox (objects,
+    /// refs, index, logs writable); the gitdir's config, hooks, info,
+    /// modules and pointers stay read-only (see docs/git.md).
+    #[arg(long)]
+    pub git_commits: bool,
     /// The command's environment (--env-inherit, --setenv, --unsetenv, --keepenv).
     #[command(flatten)]
     pub env: EnvArgs,
@@ -271,6 +276,7 @@ impl PolicyArgs {
             p.protected.retain(|n| *n != name);
         }
         p.scan_nested_git |= self.scan_nested_git;
+        p.git_commits |= self.git_commits;
         for d in &self.allow_device {
             policy::check_device(d, "--allow-device").map_err(Error::new)?;
             p.add_device(d);

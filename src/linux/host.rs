@@ -98,53 +98,88 @@ pub fn seccomp_mode() -> Option<u32> {
         .and_then(|v| v.trim().parse().ok())
 }
 
-/// Whether `unshare(flags)` succeeds, tried in a forked child so this
-/// process keeps its namespaces. The child reports the errno as its exit
-/// status.
+/// Why a namespace probe failed: the errno, and whether `unshare` itself
+/// succeeded and only the mount that follows was refused (the way Ubuntu's
+/// AppArmor restriction of unprivileged user namespaces shows: the
+/// namespace is made, without the capabilities to use it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NsRefusal {
+    pub errno: i32,
+    pub after_unshare: bool,
+}
+
+/// Whether `unshare(flags)` succeeds and, with `mount`, whether a mount
+/// operation works after it (`/` made private, cordon's first one). Tried
+/// in a forked child so this process keeps its namespaces; the child
+/// reports the unshare's errno, or 128 + the mount's, as its exit status.
 #[cfg(target_os = "linux")]
-fn can_unshare(flags: libc::c_int) -> Result<(), i32> {
-    // SAFETY: the child only calls unshare and _exit (async-signal-safe).
+fn can_unshare(flags: libc::c_int, mount: bool) -> Result<(), NsRefusal> {
+    const MOUNT_FAILED: i32 = 128;
+    let refusal = |errno: i32, after_unshare| NsRefusal {
+        errno,
+        after_unshare,
+    };
+    // SAFETY: the child only calls unshare, mount and _exit
+    // (async-signal-safe).
     let pid = unsafe { libc::fork() };
     if pid < 0 {
-        return Err(last_errno());
+        return Err(refusal(last_errno(), false));
     }
     if pid == 0 {
-        let code = if unsafe { libc::unshare(flags) } == 0 {
-            0
+        let code = if unsafe { libc::unshare(flags) } != 0 {
+            last_errno().clamp(1, MOUNT_FAILED - 1)
+        } else if mount
+            && unsafe {
+                libc::mount(
+                    std::ptr::null(),
+                    c"/".as_ptr(),
+                    std::ptr::null(),
+                    libc::MS_REC | libc::MS_PRIVATE,
+                    std::ptr::null(),
+                )
+            } != 0
+        {
+            MOUNT_FAILED + last_errno().clamp(1, 127)
         } else {
-            last_errno().clamp(1, 255)
+            0
         };
         unsafe { libc::_exit(code) };
     }
     let mut status = 0;
     // SAFETY: waiting for our own child.
     if unsafe { libc::waitpid(pid, &mut status, 0) } < 0 {
-        return Err(last_errno());
+        return Err(refusal(last_errno(), false));
     }
     match (libc::WIFEXITED(status), libc::WEXITSTATUS(status)) {
         (true, 0) => Ok(()),
-        (true, errno) => Err(errno),
+        (true, code) if code > MOUNT_FAILED => Err(refusal(code - MOUNT_FAILED, true)),
+        (true, errno) => Err(refusal(errno, false)),
         // Killed (e.g. a seccomp filter that kills): report EPERM.
-        _ => Err(libc::EPERM),
+        _ => Err(refusal(libc::EPERM, false)),
     }
 }
 
 /// Whether a user namespace can be created.
 #[cfg(target_os = "linux")]
 pub fn user_namespace() -> Result<(), i32> {
-    can_unshare(libc::CLONE_NEWUSER)
+    can_unshare(libc::CLONE_NEWUSER, false).map_err(|r| r.errno)
 }
 
-/// Whether a mount namespace can be created, and how: `cap_sys_admin`
-/// (directly) or `user_namespace` (inside a new user namespace, as an
-/// unprivileged caller must).
+/// Whether a mount namespace can be created and mounted in, and how:
+/// `cap_sys_admin` (directly) or `user_namespace` (inside a new user
+/// namespace, as an unprivileged caller must). A refusal after the unshare
+/// wins over one of the unshare: it names the restriction to lift.
 #[cfg(target_os = "linux")]
-pub fn mount_namespace() -> Result<&'static str, i32> {
-    can_unshare(libc::CLONE_NEWNS)
-        .map(|()| "cap_sys_admin")
-        .or_else(|_| {
-            can_unshare(libc::CLONE_NEWUSER | libc::CLONE_NEWNS).map(|()| "user_namespace")
-        })
+pub fn mount_namespace() -> Result<&'static str, NsRefusal> {
+    let direct = match can_unshare(libc::CLONE_NEWNS, true) {
+        Ok(()) => return Ok("cap_sys_admin"),
+        Err(r) => r,
+    };
+    match can_unshare(libc::CLONE_NEWUSER | libc::CLONE_NEWNS, true) {
+        Ok(()) => Ok("user_namespace"),
+        Err(r) if r.after_unshare || !direct.after_unshare => Err(r),
+        Err(_) => Err(direct),
+    }
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -153,8 +188,33 @@ pub fn user_namespace() -> Result<(), i32> {
 }
 
 #[cfg(not(target_os = "linux"))]
-pub fn mount_namespace() -> Result<&'static str, i32> {
-    Err(libc::ENOSYS)
+pub fn mount_namespace() -> Result<&'static str, NsRefusal> {
+    Err(NsRefusal {
+        errno: libc::ENOSYS,
+        after_unshare: false,
+    })
+}
+
+/// What to tell a user whose host makes user namespaces that cannot
+/// mount: what it is, and the fix.
+pub fn after_unshare_restriction() -> String {
+    let apparmor = sysctl_is(
+        "/proc/sys/kernel/apparmor_restrict_unprivileged_userns",
+        "kernel.apparmor_restrict_unprivileged_userns",
+        "1",
+    );
+    let what = match apparmor {
+        Some(s) => format!("AppArmor's restriction of unprivileged user namespaces ({s})"),
+        None => "a restriction of user namespaces that behaves like AppArmor's \
+                 (kernel.apparmor_restrict_unprivileged_userns=1 on Ubuntu 24.04+), or a \
+                 seccomp filter of a container runtime"
+            .into(),
+    };
+    format!(
+        "unshare succeeds, then every mount gets EPERM: {what}; fix: install the AppArmor \
+         profile dist/apparmor/cordon for the installed binary (README, \"Hosts\"), or, in a \
+         container, run it with user namespaces and mounts allowed"
+    )
 }
 
 /// A sysctl that is set to `bad`, as `name=value` text.

@@ -267,6 +267,23 @@ pub fn compile(plan: &Plan, abi: u8) -> Ruleset {
             &d.handle,
         ));
     }
+    for s in &plan.stdio_files {
+        // The rights the descriptor already has, on its inode only.
+        let mut rights = FsRights(0);
+        if s.read {
+            rights = rights.with(READ_FILE);
+        }
+        if s.write {
+            rights = rights.with(WRITE_FILE).with(TRUNCATE);
+        }
+        rules.push(rule(
+            s.path.clone(),
+            false,
+            rights.and(all),
+            format!("stdio file {} ({})", s.path.display(), s.describe()),
+            &s.handle,
+        ));
+    }
     Ruleset {
         abi,
         handled_fs: all,

@@ -45,7 +45,8 @@ pub fn enter(plan: &Plan, art: &Artifacts, best_effort: bool, chdir: Option<&Pat
     // Landlock's rules are added now, from the descriptors planning opened;
     // they hold the inodes themselves, so the descriptors can go before the
     // namespace opens one per writable root again.
-    let in_namespace = namespace_possible(art, best_effort)?;
+    let setup = namespace_possible(plan, art, best_effort)?;
+    let in_namespace = setup == Setup::Namespace;
     // Without the namespace, deny entries are carved out of the rules.
     let carved = match &art.landlock {
         Some(rs) if !in_namespace && !plan.deny.denied.is_empty() => {
@@ -95,6 +96,17 @@ pub fn enter(plan: &Plan, art: &Artifacts, best_effort: bool, chdir: Option<&Pat
     } else if let Some(dir) = chdir {
         change_dir(dir, &plan.cwd, &plan.cwd_handle)?;
     }
+    let stacked;
+    let art = if setup == Setup::Nested {
+        // No IPC namespace of its own: the filter denies IPC instead.
+        stacked = Artifacts {
+            seccomp: art.seccomp.with_ipc_denied()?,
+            ..art.clone()
+        };
+        &stacked
+    } else {
+        art
+    };
     let applied = super::apply(art, landlock, in_namespace, link.is_some())?;
     let listener = &applied.listener;
     if let Some(link) = &link {
@@ -124,22 +136,51 @@ fn namespace_error(art: &Artifacts, e: &namespace::NsError) -> Error {
         .iter()
         .map(|g| g.detail.clone())
         .collect();
+    // The namespace was made and its first mount refused: the signature
+    // of AppArmor's user-namespace restriction, which doctor names.
+    let hint = if e.step == "make every mount private" {
+        " (this host makes the namespace and refuses its mounts, as AppArmor's restriction of user namespaces does: `cordon doctor` names the fix)"
+    } else {
+        ""
+    };
     Error::new(format!(
-        "no private mount namespace on this host ({e}), which every sandbox needs; without it {}; pass --best-effort to run anyway with a warning per gap",
+        "no private mount namespace on this host ({e}){hint}, which every sandbox needs; without it {}; pass --best-effort to run anyway with a warning per gap",
         summarize(&gaps)
     ))
 }
 
+/// How the sandbox is built around the command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Setup {
+    /// In a private mount namespace: the normal case.
+    Namespace,
+    /// Without one (`--best-effort` on a host that gives none).
+    Without,
+    /// Stacked on an enclosing sandbox that refuses the namespace
+    /// (`nested.rs`).
+    Nested,
+}
+
 /// Whether the namespace will be entered: always, unless this host cannot
-/// and `--best-effort` accepts that (one warning per unprotected part).
-fn namespace_possible(art: &Artifacts, best_effort: bool) -> Result<bool> {
+/// and `--best-effort` accepts that (one warning per unprotected part), or
+/// an enclosing sandbox refuses it and already holds what it would give.
+fn namespace_possible(plan: &Plan, art: &Artifacts, best_effort: bool) -> Result<Setup> {
+    // Two prctls: only under no_new_privs and a seccomp filter can an
+    // enclosing sandbox be refusing the namespace, and only then is it
+    // tried in a child first.
+    let probed = super::nested::under_a_sandbox().then(|| namespace::probe(&art.mounts));
+    if let Some(Err(why)) = &probed
+        && super::nested::read_only_root()
+    {
+        return nested(plan, art, best_effort, why);
+    }
     if !best_effort {
-        return Ok(true);
+        return Ok(Setup::Namespace);
     }
     // Probe in a child first: a failure after unshare would leave this
     // process half set up, with no way back.
-    match namespace::probe(&art.mounts) {
-        Ok(()) => Ok(true),
+    match probed.unwrap_or_else(|| namespace::probe(&art.mounts)) {
+        Ok(()) => Ok(Setup::Namespace),
         Err(why) => {
             for g in art.mounts.gaps_without_namespace() {
                 eprintln!("cordon: warning: not enforced: {g} (no private mount namespace: {why})");
@@ -149,9 +190,36 @@ fn namespace_possible(art: &Artifacts, best_effort: bool) -> Result<bool> {
                     "cordon: warning: not enforced: leftovers: processes the command leaves behind are not killed (they are found by the sandbox's mount namespace)"
                 );
             }
-            Ok(false)
+            Ok(Setup::Without)
         }
     }
+}
+
+/// Under an enclosing sandbox that refuses the namespace: stack on it when
+/// it already holds everything the namespace would give, else refuse, or
+/// with `--best-effort` warn once per gap it leaves.
+fn nested(plan: &Plan, art: &Artifacts, best_effort: bool, why: &str) -> Result<Setup> {
+    const ENCLOSING: &str = "inside an enclosing sandbox (no_new_privs, a seccomp filter and a read-only root mount: kernel state, not the environment)";
+    let gaps = super::nested::uncovered(plan, art);
+    if gaps.is_empty() {
+        eprintln!(
+            "cordon: note: {ENCLOSING}, which refuses a mount namespace ({why}); its mounts already hold what this policy needs, so Landlock and seccomp are stacked on it"
+        );
+        return Ok(Setup::Nested);
+    }
+    if best_effort {
+        for g in &gaps {
+            eprintln!(
+                "cordon: warning: not enforced: {g} ({ENCLOSING}, which refuses a mount namespace: {why})"
+            );
+        }
+        return Ok(Setup::Nested);
+    }
+    let list: Vec<String> = gaps.iter().map(|g| g.detail.clone()).collect();
+    Err(Error::new(format!(
+        "{ENCLOSING}, which refuses the private mount namespace this run needs ({why}); stacked on it, {}; narrow the inner policy to what the enclosing sandbox already holds (its writable roots and protected paths), or pass --best-effort to run anyway with a warning per gap",
+        summarize(&list)
+    )))
 }
 
 /// Changes into `dir` and checks that the working directory is the one

@@ -22,6 +22,8 @@ pub mod launch;
 #[cfg(target_os = "linux")]
 pub mod namespace;
 #[cfg(target_os = "linux")]
+pub mod nested;
+#[cfg(target_os = "linux")]
 pub mod sentinel;
 
 use std::fmt;

@@ -422,9 +422,15 @@ impl MountPlan {
 
     /// What stays open when the namespace cannot be had.
     pub fn gaps_without_namespace(&self) -> Vec<Gap> {
+        self.gaps_without_namespace_unless(|_| false)
+    }
+
+    /// [`Self::gaps_without_namespace`] less those `covered` says another
+    /// mechanism closes (an enclosing sandbox: `nested.rs`).
+    pub fn gaps_without_namespace_unless(&self, covered: impl Fn(Need<'_>) -> bool) -> Vec<Gap> {
         let gap = |feature, detail: String| Gap { feature, detail };
         let mut gaps = Vec::new();
-        if self.read_only_world() {
+        if self.read_only_world() && !covered(Need::ReadOnlyWorld) {
             let what = if self.privileged {
                 "chmod, chown, utime and xattr changes outside the writable roots are not \
                  restricted (running as root or with capabilities)"
@@ -434,7 +440,13 @@ impl MountPlan {
             };
             gaps.push(gap("read-only-world", what.into()));
         }
-        if self.ops.iter().any(|op| matches!(op, MountOp::Dev(_))) {
+        let dev = self.ops.iter().find_map(|op| match op {
+            MountOp::Dev(d) => Some(d),
+            _ => None,
+        });
+        if let Some(d) = dev
+            && !covered(Need::Devices(d))
+        {
             gaps.push(gap(
                 "devices",
                 "/dev is the host's: every device node the caller may open is reachable \
@@ -442,11 +454,13 @@ impl MountPlan {
                     .into(),
             ));
         }
-        gaps.push(gap(
-            "ipc",
-            "SysV IPC and POSIX message queues of the caller's processes outside are reachable"
-                .into(),
-        ));
+        if !covered(Need::Ipc) {
+            gaps.push(gap(
+                "ipc",
+                "SysV IPC and POSIX message queues of the caller's processes outside are reachable"
+                    .into(),
+            ));
+        }
         for p in &self.protections {
             let detail = match (&p.mechanism, p.link_pinned) {
                 (Mechanism::BindRo, _) => format!("{} stays writable", shown(p)),
@@ -456,24 +470,45 @@ impl MountPlan {
                 (_, true) => format!("the symlink {} can be replaced", plan::shown(&p.path)),
                 _ => continue,
             };
-            gaps.push(gap("protected", detail));
+            if !covered(Need::Protected(p)) {
+                gaps.push(gap("protected", detail));
+            }
         }
         for d in self
             .daemon_sockets
             .iter()
             .filter(|d| d.allowed_by.is_none())
         {
-            gaps.push(gap(
-                "daemon-socket",
-                format!(
-                    "the host daemon socket {} stays reachable",
-                    d.path.display()
-                ),
-            ));
+            if !covered(Need::DaemonSocket(d)) {
+                gaps.push(gap(
+                    "daemon-socket",
+                    format!(
+                        "the host daemon socket {} stays reachable",
+                        d.path.display()
+                    ),
+                ));
+            }
         }
-        gaps.extend(self.backfills.iter().cloned());
+        if !covered(Need::ReadOnlyWorld) {
+            gaps.extend(self.backfills.iter().cloned());
+        }
         gaps
     }
+}
+
+/// What the namespace would have given, one item per gap without it.
+#[derive(Debug, Clone, Copy)]
+pub enum Need<'a> {
+    /// Everything outside the writable roots read-only (metadata too).
+    ReadOnlyWorld,
+    /// A private `/dev` holding only the device list.
+    Devices(&'a Dev),
+    /// A private IPC namespace.
+    Ipc,
+    /// A protected path held read-only.
+    Protected(&'a Protection),
+    /// A host daemon's socket masked.
+    DaemonSocket(&'a DaemonSocket),
 }
 
 /// `root/.cordon -> /target` or `root/.git`.

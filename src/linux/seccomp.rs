@@ -39,6 +39,25 @@ pub const VIEW_CHANGES: [&str; 2] = ["chroot", "setns"];
 
 /// The kernel keyring calls.
 pub const KEYRING: [&str; 3] = ["add_key", "keyctl", "request_key"];
+/// SysV IPC and POSIX message queues: denied only in a nested run
+/// (`nested.rs`), which has no IPC namespace of its own. Every call that
+/// names an object, not only the ones that look one up by key: an id can
+/// be guessed.
+pub const IPC: [&str; 13] = [
+    "shmget",
+    "shmat",
+    "shmctl",
+    "semget",
+    "semop",
+    "semtimedop",
+    "semctl",
+    "msgget",
+    "msgsnd",
+    "msgrcv",
+    "msgctl",
+    "mq_open",
+    "mq_unlink",
+];
 
 /// The calls that can make a user namespace.
 pub const USER_NS: [&str; 3] = ["unshare", "clone", "clone3"];
@@ -150,6 +169,7 @@ pub mod kind {
     pub const KEYRINGS: &str = "keyrings";
     pub const TERMINAL_INJECTION: &str = "terminal-injection";
     pub const PROCESS_TARGETS: &str = "process-targets";
+    pub const IPC: &str = "ipc";
 }
 
 fn deny(feature: &'static str, syscall: &'static str, cond: Cond, why: &'static str) -> Rule {
@@ -341,6 +361,27 @@ pub fn compile(plan: &Plan) -> crate::error::Result<Filter> {
     Ok(Filter { rules, bpf })
 }
 
+impl Filter {
+    /// This filter plus the IPC rules, for a run stacked on an enclosing
+    /// sandbox instead of a private IPC namespace (`nested.rs`).
+    pub fn with_ipc_denied(&self) -> crate::error::Result<Filter> {
+        let mut rules = self.rules.clone();
+        for s in IPC {
+            rules.push(deny(
+                kind::IPC,
+                s,
+                Cond::Always,
+                "nested run: no IPC namespace of its own, so no IPC with the enclosing sandbox",
+            ));
+        }
+        #[cfg(target_os = "linux")]
+        let bpf = bpf::to_bpf(&rules)?;
+        #[cfg(not(target_os = "linux"))]
+        let bpf = Vec::new();
+        Ok(Filter { rules, bpf })
+    }
+}
+
 impl fmt::Display for Filter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "seccomp:")?;
@@ -452,6 +493,19 @@ mod bpf {
             "unshare" => libc::SYS_unshare,
             "clone" => libc::SYS_clone,
             "clone3" => libc::SYS_clone3,
+            "shmget" => libc::SYS_shmget,
+            "shmat" => libc::SYS_shmat,
+            "shmctl" => libc::SYS_shmctl,
+            "semget" => libc::SYS_semget,
+            "semop" => libc::SYS_semop,
+            "semtimedop" => libc::SYS_semtimedop,
+            "semctl" => libc::SYS_semctl,
+            "msgget" => libc::SYS_msgget,
+            "msgsnd" => libc::SYS_msgsnd,
+            "msgrcv" => libc::SYS_msgrcv,
+            "msgctl" => libc::SYS_msgctl,
+            "mq_open" => libc::SYS_mq_open,
+            "mq_unlink" => libc::SYS_mq_unlink,
             other => {
                 return Err(Error::new(format!(
                     "internal: no syscall number for {other}"

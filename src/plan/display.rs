@@ -121,6 +121,9 @@ impl fmt::Display for Plan {
         for t in &self.terminals {
             writeln!(f, "terminal {} ({})", shown(&t.path), t.describe())?;
         }
+        for s in &self.stdio_files {
+            writeln!(f, "stdio file {} ({})", shown(&s.path), s.describe())?;
+        }
         let unix = if self.network.unix_sockets {
             "allowed"
         } else {

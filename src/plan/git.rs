@@ -51,7 +51,44 @@ pub struct GitOptions {
     /// repository by walking up from it, which inside a wider root (a
     /// project under `/tmp` or `$HOME`) is not the root's own `.git`.
     pub cwd: Option<PathBuf>,
+    /// Git mode (`--git-commits`): a repository's gitdir stays writable
+    /// (objects, refs, index, logs, HEAD) and only what git reads as
+    /// config, runs, or follows to another gitdir is pinned in it
+    /// ([`COMMIT_MODE_PINS`]).
+    pub commits: bool,
 }
+
+/// What git mode pins inside a writable gitdir, and why. Missing
+/// directories are held by placeholders (an empty one is what git
+/// expects); a missing `commondir` cannot be (git refuses an empty one),
+/// so planning reports it ([`GitPlan::missing_commondir`]).
+pub const COMMIT_MODE_PINS: [(&str, bool, &str); 9] = [
+    ("config", false, "git reads it as config"),
+    ("config.worktree", false, "git reads it as config"),
+    ("hooks", true, "git runs what is in it"),
+    (
+        "info",
+        true,
+        "attributes choose filter drivers; exclude, sparse-checkout and grafts steer git",
+    ),
+    (
+        "modules",
+        true,
+        "submodule gitdirs, with their own config and hooks",
+    ),
+    (
+        "commondir",
+        false,
+        "it moves the repository's config and hooks to another directory",
+    ),
+    ("gitdir", false, "a worktree pointer"),
+    (
+        "rebase-merge",
+        true,
+        "an interactive rebase's todo list holds exec lines",
+    ),
+    ("sequencer", true, "a cherry-pick or revert todo list"),
+];
 
 /// The environment git will run in later, which decides its global and
 /// system config. Passed in so planning is reproducible.
@@ -189,6 +226,9 @@ pub struct GitPlan {
     /// program named through a shell variable, an unreadable directory).
     pub notes: Vec<String>,
     pub scans: Vec<ScanStats>,
+    /// Git mode: writable gitdirs with no `commondir` file, which a command
+    /// could plant to move the repository's config elsewhere.
+    pub missing_commondir: Vec<PathBuf>,
 }
 
 impl GitPlan {
@@ -225,6 +265,7 @@ pub fn plan_git(roots: &[PathBuf], env: &GitEnv, opts: &GitOptions) -> GitPlan {
         queue: VecDeque::new(),
         plan: GitPlan::default(),
         pin_at: HashMap::new(),
+        commits: opts.commits,
     };
     for root in roots {
         p.root(root, opts);
@@ -1332,6 +1373,7 @@ struct Planner<'a> {
     queue: VecDeque<Visit>,
     plan: GitPlan,
     pin_at: HashMap<(PathBuf, bool), usize>,
+    commits: bool,
 }
 
 /// At most this many reasons are kept per pin; the rest are counted.
@@ -2150,6 +2192,9 @@ impl Planner<'_> {
 
     /// Drops pins a pinned directory already covers, and returns the plan.
     fn finish(mut self) -> GitPlan {
+        if self.commits {
+            self.open_gitdirs();
+        }
         let dirs: HashSet<PathBuf> = self
             .plan
             .pins
@@ -2161,6 +2206,79 @@ impl Planner<'_> {
             .pins
             .retain(|p| !p.path.ancestors().skip(1).any(|a| dirs.contains(a)));
         self.plan
+    }
+}
+
+impl Planner<'_> {
+    /// Git mode: each pinned gitdir in a writable root is unpinned and the
+    /// entries of [`COMMIT_MODE_PINS`] in it pinned instead. A gitdir inside
+    /// another pinned directory (a submodule's, in a pinned `modules`) stays
+    /// covered by it.
+    fn open_gitdirs(&mut self) {
+        let gitdirs: HashSet<PathBuf> = self
+            .plan
+            .repos
+            .iter()
+            .flat_map(|r| [r.git_dir.clone(), r.common_dir.clone()])
+            .collect();
+        let opened: Vec<PathBuf> = self
+            .plan
+            .pins
+            .iter()
+            .filter(|p| p.exists && p.is_dir && !p.link && p.root.is_some())
+            .filter(|p| gitdirs.contains(&p.path))
+            .map(|p| p.path.clone())
+            .collect();
+        // Only a repository git would use as one (it has a HEAD): a
+        // directory that is not one yet (a placeholder, an empty `.git`)
+        // stays pinned whole, or a command could make it a repository of
+        // its own config.
+        let opened: Vec<PathBuf> = opened
+            .into_iter()
+            .filter(|g| {
+                let head = self.fs.probe(&g.join("HEAD"));
+                head.exists && !head.is_dir && head.links.is_empty()
+            })
+            .collect();
+        if opened.is_empty() {
+            return;
+        }
+        let set: HashSet<&PathBuf> = opened.iter().collect();
+        self.plan.pins.retain(|p| p.link || !set.contains(&p.path));
+        self.pin_at = self
+            .plan
+            .pins
+            .iter()
+            .enumerate()
+            .map(|(i, p)| ((p.path.clone(), p.link), i))
+            .collect();
+        for g in &opened {
+            for (name, dir, why) in COMMIT_MODE_PINS {
+                let path = g.join(name);
+                let f = self.fs.probe(&path);
+                // Held when missing: directories (an empty one is harmless)
+                // and nothing else; `commondir` is reported below.
+                if f.exists || (dir && !matches!(name, "rebase-merge" | "sequencer")) {
+                    let why = format!("git mode: {name} of the gitdir {} ({why})", shown(g));
+                    self.pin_found(&f, &why, dir);
+                }
+            }
+        }
+        // After the covered pins go: a gitdir inside a pinned directory
+        // needs nothing of its own.
+        let pinned: HashSet<PathBuf> = self
+            .plan
+            .pins
+            .iter()
+            .filter(|p| p.exists && p.is_dir && !p.link)
+            .map(|p| p.path.clone())
+            .collect();
+        for g in opened {
+            let covered = g.ancestors().skip(1).any(|a| pinned.contains(a));
+            if !covered && !self.fs.probe(&g.join("commondir")).exists {
+                self.plan.missing_commondir.push(g);
+            }
+        }
     }
 }
 
@@ -2378,7 +2496,63 @@ mod tests {
 
     fn plan(roots: &[&Path], env: &GitEnv, scan: Scan) -> GitPlan {
         let roots: Vec<PathBuf> = roots.iter().map(|r| r.to_path_buf()).collect();
-        plan_git(&roots, env, &GitOptions { scan, cwd: None })
+        plan_git(
+            &roots,
+            env,
+            &GitOptions {
+                scan,
+                cwd: None,
+                commits: false,
+            },
+        )
+    }
+
+    #[test]
+    fn git_mode_opens_the_gitdir_and_pins_what_git_reads_or_runs_in_it() {
+        let f = Fixture::new();
+        let r = f.repo("ws");
+        let g = r.join(".git");
+        let commits = GitOptions {
+            commits: true,
+            ..GitOptions::default()
+        };
+        let p = plan_git(std::slice::from_ref(&r), &f.env(), &commits);
+        assert!(pin(&p, &g).is_none(), "the gitdir stays writable");
+        for name in ["config", "hooks", "info"] {
+            assert!(must_pin(&p, &g.join(name)).exists, "{name}");
+        }
+        // Missing: held (directories), or reported (commondir).
+        assert!(!must_pin(&p, &g.join("modules")).exists);
+        assert!(pin(&p, &g.join("rebase-merge")).is_none());
+        assert_eq!(p.missing_commondir, vec![g.clone()]);
+        for data in ["objects", "refs", "index", "HEAD", "logs"] {
+            assert!(pin(&p, &g.join(data)).is_none(), "{data}");
+        }
+        std::fs::write(g.join("commondir"), ".\n").unwrap();
+        let p = plan_git(std::slice::from_ref(&r), &f.env(), &commits);
+        assert!(p.missing_commondir.is_empty());
+        assert!(must_pin(&p, &g.join("commondir")).exists);
+        // Without the mode the gitdir is pinned whole.
+        let p = plan_git(std::slice::from_ref(&r), &f.env(), &GitOptions::default());
+        assert!(must_pin(&p, &g).is_dir);
+        assert!(pin(&p, &g.join("config")).is_none());
+    }
+
+    #[test]
+    fn git_mode_keeps_a_gitdir_that_is_no_repository_pinned_whole() {
+        let f = Fixture::new();
+        let r = f.base.join("ws");
+        std::fs::create_dir_all(r.join(".git")).unwrap();
+        let commits = GitOptions {
+            commits: true,
+            ..GitOptions::default()
+        };
+        let p = plan_git(std::slice::from_ref(&r), &f.env(), &commits);
+        if let Some(whole) = pin(&p, &r.join(".git")) {
+            assert!(whole.is_dir);
+        }
+        assert!(pin(&p, &r.join(".git/config")).is_none());
+        assert!(p.missing_commondir.is_empty());
     }
 
     fn pin<'a>(p: &'a GitPlan, path: &Path) -> Option<&'a Pin> {

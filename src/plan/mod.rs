@@ -11,6 +11,7 @@ mod gitconfig;
 mod glob;
 mod lookup;
 mod roots;
+pub mod stdio_files;
 pub mod terminals;
 mod verdict;
 
@@ -24,6 +25,7 @@ pub use git::{
 };
 pub use lookup::{Link, Lookup, lookup};
 pub use roots::merge_nested;
+pub use stdio_files::StdioFile;
 pub use terminals::Terminal;
 pub use verdict::{Access, PathVerdict, describe_protected};
 
@@ -47,6 +49,8 @@ pub struct Env {
     pub account_home: AccountHome,
     /// The terminals on fds 0-2 (`terminals.rs`).
     pub terminals: Vec<Terminal>,
+    /// The regular files on fds 0-2 (`stdio_files.rs`).
+    pub stdio_files: Vec<StdioFile>,
     /// The caller's variables, which the policy's `[env]` filters for the
     /// command (`env.rs`).
     pub vars: Vec<(OsString, OsString)>,
@@ -60,6 +64,7 @@ impl std::fmt::Debug for Env {
             .field("tmpdir", &self.tmpdir)
             .field("home", &self.home)
             .field("terminals", &self.terminals)
+            .field("stdio_files", &self.stdio_files)
             .field("vars", &names)
             .finish()
     }
@@ -72,6 +77,7 @@ impl Env {
             home: std::env::var_os("HOME").filter(|v| !v.is_empty()),
             account_home: AccountHome::Lookup,
             terminals: terminals::of_process(),
+            stdio_files: stdio_files::of_process(),
             vars: std::env::vars_os().collect(),
         }
     }
@@ -313,6 +319,8 @@ pub struct Plan {
     pub devices: Vec<Held>,
     /// The command's own terminals (on fds 0-2), usable by path too.
     pub terminals: Vec<Terminal>,
+    /// Regular files on fds 0-2, reopenable by name (`stdio_files.rs`).
+    pub stdio_files: Vec<StdioFile>,
     pub network: Network,
     pub protected_names: Vec<String>,
     /// Paths hidden from the command (`deny.rs`).
@@ -360,6 +368,7 @@ impl Plan {
             runtime.iter().for_each(|r| r.handle.release());
         }
         self.devices.iter().for_each(|d| d.handle.release());
+        self.stdio_files.iter().for_each(|f| f.handle.release());
         self.deny.release_handles();
     }
 
@@ -647,7 +656,10 @@ fn home_relative(name: &str) -> Option<&str> {
 
 /// Finds the protected entries of one writable root (one `lstat` per name,
 /// relative to the open root).
-fn protected_in(root: &fs::Resolved, names: &[String]) -> Vec<Protected> {
+/// With `git_commits` (git mode) a `.git` directory, and the gitdir a
+/// `.git` pointer file names, are left to `protect_git`, which pins what
+/// in them git reads or runs; the pointer file itself stays protected.
+fn protected_in(root: &fs::Resolved, names: &[String], git_commits: bool) -> Vec<Protected> {
     // A file granted as a root (a socket, one log file) holds no names.
     if !root.is_dir {
         return Vec::new();
@@ -656,6 +668,13 @@ fn protected_in(root: &fs::Resolved, names: &[String]) -> Vec<Protected> {
         .iter()
         .filter(|n| home_relative(n).is_none())
         .flat_map(|name| protected_entry(root, name, name))
+        .filter(|p| {
+            let gitdir = p.name == ".git"
+                && p.exists
+                && (p.via == ProtectedVia::Gitdir
+                    || (p.via == ProtectedVia::Direct && p.path.is_dir()));
+            !(git_commits && gitdir)
+        })
         .collect()
 }
 
@@ -749,7 +768,13 @@ fn refuse_planted_links(writable: &[WritableRoot], cwd: &Path) -> Result<()> {
 /// the repositories' config names, each to the writable root that holds it.
 /// Part of protecting `.git`: a sandbox that may write `hooks/pre-commit`
 /// when `core.hooksPath = hooks` may as well write `.git/hooks`.
-fn protect_git(writable: &mut [WritableRoot], env: &Env, cwd: &Path, scan: bool) {
+fn protect_git(
+    writable: &mut [WritableRoot],
+    env: &Env,
+    cwd: &Path,
+    scan: bool,
+    commits: bool,
+) -> Result<()> {
     let roots: Vec<PathBuf> = writable.iter().map(|w| w.root.path.clone()).collect();
     let genv = GitEnv {
         home: env.home.clone().map(PathBuf::from),
@@ -758,8 +783,16 @@ fn protect_git(writable: &mut [WritableRoot], env: &Env, cwd: &Path, scan: bool)
     let opts = GitOptions {
         scan: if scan { GitScan::Full } else { GitScan::Off },
         cwd: Some(cwd.to_path_buf()),
+        commits,
     };
     let git = plan_git(&roots, &genv, &opts);
+    if let Some(g) = git.missing_commondir.first() {
+        return Err(Error::new(format!(
+            "--git-commits: the gitdir {} has no commondir file, which a command could plant to move the repository's config and hooks elsewhere; create it once with `echo . > {}` (git reads `.` as the gitdir itself, as when the file is missing), and git mode pins it read-only",
+            shown(g),
+            shown(&g.join("commondir"))
+        )));
+    }
     let by_root = git.pins_by_root();
     for w in writable.iter_mut() {
         let Some(pins) = by_root.get(w.root.path.as_path()) else {
@@ -796,6 +829,7 @@ fn protect_git(writable: &mut [WritableRoot], env: &Env, cwd: &Path, scan: bool)
             });
         }
     }
+    Ok(())
 }
 
 /// The plan's roots as grants that may lift a deny entry: writable roots
@@ -866,7 +900,7 @@ pub fn resolve(policy: &Policy, cwd: &Path, env: &Env) -> Result<Plan> {
     let mut writable = Vec::with_capacity(policy.write.len());
     for g in &policy.write {
         for (root, resolved) in roots_for(&g.spec, &g.origin, &cwd, env, "writable root")? {
-            let protected = protected_in(&resolved, &policy.protected);
+            let protected = protected_in(&resolved, &policy.protected, policy.git_commits);
             writable.push(WritableRoot { root, protected });
         }
     }
@@ -886,7 +920,13 @@ pub fn resolve(policy: &Policy, cwd: &Path, env: &Env) -> Result<Plan> {
     refuse_planted_links(&writable, &cwd)?;
     protect_home(&mut writable, &policy.protected, env);
     if policy.protected.iter().any(|n| n == ".git") {
-        protect_git(&mut writable, env, &cwd, policy.scan_nested_git);
+        protect_git(
+            &mut writable,
+            env,
+            &cwd,
+            policy.scan_nested_git,
+            policy.git_commits,
+        )?;
     }
     refuse_grants_on_protected(&writable)?;
 
@@ -938,6 +978,12 @@ pub fn resolve(policy: &Policy, cwd: &Path, env: &Env) -> Result<Plan> {
         _ => Handle::default(),
     };
 
+    let stdio_files = if sandboxed {
+        let roots: Vec<&Path> = writable.iter().map(|w| w.root.path.as_path()).collect();
+        stdio_files::needed(&env.stdio_files, read == ReadScope::All, &roots)
+    } else {
+        Vec::new()
+    };
     Ok(Plan {
         policy_name: policy.name.clone(),
         cwd,
@@ -949,6 +995,7 @@ pub fn resolve(policy: &Policy, cwd: &Path, env: &Env) -> Result<Plan> {
         writable,
         devices,
         terminals: env.terminals.clone(),
+        stdio_files,
         network: policy.network,
         protected_names: policy.protected.clone(),
         deny,

@@ -183,6 +183,10 @@ pub struct Policy {
     /// Look for nested git repositories at any depth of every writable
     /// root (a directory walk: opt-in, `docs/git.md` has the cost).
     pub scan_nested_git: bool,
+    /// Git mode: `git add` and `git commit` work in the sandbox; only what
+    /// git reads as config or runs stays pinned in a writable gitdir
+    /// (`docs/git.md`).
+    pub git_commits: bool,
     /// Paths neither readable nor writable, even inside a root (`deny.rs`).
     pub deny: Vec<DenyEntry>,
     /// How deep below its base a deny glob is matched.

@@ -875,6 +875,7 @@ mod tests {
             home: None,
             account_home: crate::plan::AccountHome::None,
             terminals: vec![],
+            stdio_files: vec![],
             vars: vec![],
         };
         let pa = plan::resolve(&a.0, &a.1, &env).unwrap();

@@ -56,6 +56,7 @@ struct RawFileSystem {
     protected: Option<Vec<String>>,
     devices: Option<Vec<String>>,
     scan_nested_git: Option<bool>,
+    git_commits: Option<bool>,
     deny: Option<Vec<String>>,
     /// `glob_scan_max_depth` is Codex's name.
     #[serde(alias = "glob_scan_max_depth")]
@@ -103,6 +104,7 @@ pub struct PermissionProfile {
     /// Devices granted beyond the always-usable ones (`/dev/kvm`).
     pub devices: Vec<String>,
     pub scan_nested_git: Option<bool>,
+    pub git_commits: Option<bool>,
     /// `None`: the profile says nothing, and `:secrets` is denied.
     pub deny: Option<Vec<DenyEntry>>,
     pub glob_depth: Option<usize>,
@@ -133,6 +135,7 @@ impl PermissionProfile {
                 .unwrap_or_else(|| DEFAULT_PROTECTED.iter().map(|s| s.to_string()).collect()),
             devices: self.devices,
             scan_nested_git: self.scan_nested_git.unwrap_or(false),
+            git_commits: self.git_commits.unwrap_or(false),
             // Like `protected`: a profile that says nothing keeps the
             // credential stores out of reach; `deny = []` opts out.
             deny: self.deny.unwrap_or_else(|| {
@@ -276,6 +279,7 @@ fn from_raw(
         protected: fs.protected,
         devices,
         scan_nested_git: fs.scan_nested_git,
+        git_commits: fs.git_commits,
         deny,
         glob_depth,
         network: net.enabled,

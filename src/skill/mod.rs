@@ -106,6 +106,7 @@ pub fn bounded_plan(
         protected: turn.protected.clone(),
         devices: turn.devices.clone(),
         scan_nested_git: turn.scan_nested_git,
+        git_commits: turn.git_commits,
         deny: turn.deny.clone(),
         glob_depth: turn.glob_depth,
         lifts,

@@ -341,6 +341,7 @@ fn run(a: &Args) -> Outcome {
             Ok(vec![])
         }
         "kill-child" => op_kill_child(a),
+        "child-mem" => op_child_mem(a),
         "io-uring-setup" => no_arg_op(a, || {
             let mut params = [0u64; 15]; // struct io_uring_params: 120 bytes, zeroed
             let fd = unsafe { libc::syscall(libc::SYS_io_uring_setup, 4, params.as_mut_ptr()) };
@@ -1273,6 +1274,73 @@ fn op_kill_child(a: &Args) -> Outcome {
     step("waitpid", unsafe { libc::waitpid(pid, &mut status, 0) })?;
     let signal = libc::WIFSIGNALED(status).then(|| libc::WTERMSIG(status));
     Ok(vec![("pid", json!(pid)), ("signal", json!(signal))])
+}
+
+/// A value in this process's memory that a debugger-like write changes in
+/// the forked child's copy.
+static CHILD_MEM: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// child-mem proc-mem|poke: forks a child that waits, writes 42 into its
+/// copy of `CHILD_MEM` through `/proc/CHILD/mem` (as gdb and rr do) or
+/// with `ptrace(PTRACE_POKEDATA)` after `PTRACE_ATTACH` (gdb's fallback),
+/// and reports the value the child then sees (`seen`).
+fn op_child_mem(a: &Args) -> Outcome {
+    use std::sync::atomic::Ordering::SeqCst;
+    a.count(1, 1)?;
+    let way = a.text(0)?.to_string();
+    if way != "proc-mem" && way != "poke" {
+        return usage("child-mem: WAY must be proc-mem or poke");
+    }
+    let mut fds = [0; 2];
+    step("pipe", unsafe { libc::pipe(fds.as_mut_ptr()) })?;
+    let pid = step("fork", unsafe { libc::fork() })?;
+    if pid == 0 {
+        // Child: wait for the go, then exit with the value it sees.
+        let mut b = 0u8;
+        unsafe {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            libc::read(fds[0], (&mut b as *mut u8).cast(), 1);
+            libc::_exit(CHILD_MEM.load(SeqCst) as c_int);
+        }
+    }
+    let addr = CHILD_MEM.as_ptr() as usize;
+    let wrote = if way == "proc-mem" {
+        let path = CString::new(format!("/proc/{pid}/mem")).unwrap();
+        let fd = step("open", unsafe {
+            libc::open(path.as_ptr(), libc::O_RDWR | libc::O_CLOEXEC)
+        });
+        fd.and_then(|fd| {
+            let fd = owned(fd);
+            let v: u64 = 42;
+            let n = unsafe {
+                libc::pwrite(
+                    fd.as_raw_fd(),
+                    (&v as *const u64).cast(),
+                    8,
+                    addr as libc::off_t,
+                )
+            };
+            step("pwrite", n).map(drop)
+        })
+    } else {
+        step("attach", unsafe {
+            libc::ptrace(libc::PTRACE_ATTACH, pid, 0, 0)
+        })
+        .and_then(|_| {
+            let mut st = 0;
+            step("waitpid", unsafe { libc::waitpid(pid, &mut st, 0) })?;
+            let r = step("poke", unsafe {
+                libc::ptrace(libc::PTRACE_POKEDATA, pid, addr, 42usize)
+            });
+            unsafe { libc::ptrace(libc::PTRACE_DETACH, pid, 0, 0) };
+            r.map(drop)
+        })
+    };
+    unsafe { libc::write(fds[1], b"x".as_ptr().cast(), 1) };
+    let mut status = 0;
+    step("waitpid", unsafe { libc::waitpid(pid, &mut status, 0) })?;
+    wrote?;
+    Ok(vec![("seen", json!(libc::WEXITSTATUS(status)))])
 }
 
 fn op_process_vm_readv(a: &Args) -> Outcome {
