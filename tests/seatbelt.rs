@@ -71,6 +71,7 @@ fn base_plan(read: ReadScope, writable: Vec<WritableRoot>, network: bool) -> Pla
         network: Network {
             enabled: network,
             unix_sockets: true,
+            ..Network::default()
         },
         protected_names: PROTECTED.iter().map(|s| s.to_string()).collect(),
         deny: Default::default(),
@@ -92,6 +93,43 @@ fn workspace_write(network: bool) -> Plan {
         ],
         network,
     )
+}
+
+/// workspace-write with the network off but for TCP to 443 and 8443 and a
+/// server on 8080.
+fn tcp_ports() -> Plan {
+    let mut plan = workspace_write(false);
+    plan.network.connect_tcp = vec![443, 8443];
+    plan.network.bind_tcp = vec![8080];
+    plan
+}
+
+/// Domains are refused on macOS (the proxy runs on Linux only), with 125.
+#[test]
+fn domains_are_refused_on_macos() {
+    let mut plan = workspace_write(false);
+    plan.network.domains = vec![cordon::policy::DomainPattern::parse("crates.io", "t").unwrap()];
+    let e = cordon::seatbelt::compile(&plan).unwrap_err();
+    assert_eq!(e.exit, 125);
+    assert!(e.message.contains("--allow-domain"), "{}", e.message);
+}
+
+/// TCP ports: outbound to exactly the listed ports, bind and inbound on the
+/// listed bind port, nothing else of the network.
+#[test]
+fn tcp_ports_allow_exactly_the_listed_ports() {
+    let profile = compile(&tcp_ports());
+    let text = profile.to_string();
+    for line in [
+        "(allow network-outbound (remote tcp \"*:443\"))",
+        "(allow network-outbound (remote tcp \"*:8443\"))",
+        "(allow network-bind (local tcp \"*:8080\"))",
+        "(allow network-inbound (local tcp \"*:8080\"))",
+    ] {
+        assert!(text.contains(line), "{line} missing");
+    }
+    assert!(!text.contains("(allow network-outbound)"));
+    assert!(!text.contains("udp"));
 }
 
 /// workspace-write with deny entries: a denied directory with a lifted
@@ -227,6 +265,7 @@ fn golden_profiles() {
         ("network-on", workspace_write(true)),
         ("restricted-read", restricted_read()),
         ("deny", with_denies()),
+        ("tcp-ports", tcp_ports()),
     ] {
         let profile = compile(&plan);
         lint(&profile);

@@ -354,9 +354,28 @@ pub fn compile(plan: &Plan) -> Result<Profile> {
     b.params.extend(w.params);
     b.line("");
     denies(plan, &mut b)?;
+    if plan.network.proxied() && !plan.network.enabled {
+        // The proxy launcher is Linux-only so far: refused, never run with
+        // the network wider or narrower than asked.
+        return Err(Error::new(format!(
+            "{}: --allow-domain / [network] domains is not enforced on macOS yet (cordon's domain proxy runs on Linux only); use --allow-connect-tcp PORT, or --network",
+            plan.policy_name
+        )));
+    }
     if plan.network.enabled {
         b.line(";; ===== Network: on =====");
         b.text.push_str(NETWORK);
+    } else if plan.network.has_ports() {
+        // TCP to and from the listed ports only; UDP, DNS (the
+        // mDNSResponder socket) and every other port stay denied.
+        b.line(";; ===== Network: TCP to listed ports only =====");
+        for p in &plan.network.connect_tcp {
+            b.line(&format!("(allow network-outbound (remote tcp \"*:{p}\"))"));
+        }
+        for p in &plan.network.bind_tcp {
+            b.line(&format!("(allow network-bind (local tcp \"*:{p}\"))"));
+            b.line(&format!("(allow network-inbound (local tcp \"*:{p}\"))"));
+        }
     } else {
         b.line(";; ===== Network: off (no rule: denied by default) =====");
     }
