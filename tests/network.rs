@@ -606,3 +606,26 @@ fn explain_gives_a_verdict_per_port_and_domain() {
         "{out:?}"
     );
 }
+
+/// No descriptor of the proxy's (its listener, host-network sockets, the
+/// socket pair to it, its log) reaches the command: it holds 0-2 only.
+#[test]
+fn the_command_holds_no_socket_of_the_proxy() {
+    for user in users() {
+        let ws = Ws::new(user);
+        let log = log_path(&ws, "fds");
+        let log_s = log.display().to_string();
+        let out = sandboxed(
+            &ws,
+            &["--allow-domain", "localhost", "--proxy-log", &log_s],
+            &["list-fds"],
+        );
+        let fds: Vec<i64> = out.json()["fds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["fd"].as_i64().unwrap())
+            .collect();
+        assert_eq!(fds, vec![0, 1, 2], "{user:?} {out:?}");
+    }
+}

@@ -160,7 +160,7 @@ impl Network {
                 "--allow-connect-tcp / --allow-bind-tcp / [network] connect_tcp, bind_tcp"
             };
             return Err(format!(
-                "the network is on in full (`--network` or `enabled = true`) and {what} would restrict it;                  drop one: pass --no-network to keep only the listed ports and domains"
+                "the network is on in full (`--network` or `enabled = true`) and {what} would restrict it; drop one: pass --no-network to keep only the listed ports and domains"
             ));
         }
         Ok(())

@@ -17,6 +17,7 @@ pub mod target;
 use std::fs::File;
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -30,6 +31,19 @@ const HEAD_TIMEOUT: Duration = Duration::from_secs(30);
 const BUF: usize = 256 * 1024;
 /// Stack of a connection thread (the buffers live on the heap).
 const STACK: usize = 128 * 1024;
+/// Connections served at once; more are closed at accept. Bounds the
+/// proxy's memory (each costs two threads and two buffers), which lives
+/// outside the sandbox's own limits.
+const MAX_CONNECTIONS: usize = 1024;
+
+/// Counts a connection while it lives.
+struct Slot(Arc<AtomicUsize>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
 
 /// What the proxy allows, and where it records refusals.
 pub struct Config {
@@ -41,13 +55,22 @@ pub struct Config {
 /// command exits). Never returns.
 pub fn serve(listener: TcpListener, config: Config) -> ! {
     let config = Arc::new(config);
+    let live = Arc::new(AtomicUsize::new(0));
     loop {
         match listener.accept() {
             Ok((s, _)) => {
+                if live.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
+                    live.fetch_sub(1, Ordering::SeqCst);
+                    continue;
+                }
+                let slot = Slot(Arc::clone(&live));
                 let c = Arc::clone(&config);
                 let spawned = std::thread::Builder::new()
                     .stack_size(STACK)
-                    .spawn(move || handle(s, &c));
+                    .spawn(move || {
+                        let _slot = slot;
+                        handle(s, &c)
+                    });
                 // Out of threads: the connection is dropped, the client sees
                 // a reset and may retry.
                 drop(spawned);
