@@ -104,14 +104,27 @@ fn tcp_ports() -> Plan {
     plan
 }
 
-/// Domains are refused on macOS (the proxy runs on Linux only), with 125.
+/// Domains: TCP to the proxy's port on localhost only, once the port is
+/// known; `cordon seatbelt` (no port yet) shows the rule as a comment.
 #[test]
-fn domains_are_refused_on_macos() {
+fn domains_allow_only_the_proxy_port() {
     let mut plan = workspace_write(false);
     plan.network.domains = vec![cordon::policy::DomainPattern::parse("crates.io", "t").unwrap()];
-    let e = cordon::seatbelt::compile(&plan).unwrap_err();
-    assert_eq!(e.exit, 125);
-    assert!(e.message.contains("--allow-domain"), "{}", e.message);
+    let profile = seatbelt::compile_with(&plan, Some(8877)).unwrap();
+    lint(&profile);
+    let text = profile.to_string();
+    golden("domains.sb", &text);
+    assert!(text.contains("(allow network-outbound (remote tcp \"localhost:8877\"))"));
+    assert!(!text.contains("(allow network-outbound)"));
+    assert!(!text.contains("(allow system-socket)"));
+    let shown = compile(&plan).to_string();
+    assert!(
+        !shown
+            .lines()
+            .any(|l| l.starts_with("(allow network-outbound")),
+        "{shown}"
+    );
+    assert!(shown.contains(";; domains: (allow network-outbound (remote tcp \"localhost:PORT\"))"));
 }
 
 /// TCP ports: outbound to exactly the listed ports, bind and inbound on the

@@ -338,8 +338,8 @@ fn network_support(abi: u8, namespaces: &Namespaces) -> NetworkSupport {
     let ns = namespaces.mount.available;
     let domains = if macos {
         NetVerdict {
-            enforced: false,
-            mechanism: "not on macOS yet: runs with --allow-domain are refused".into(),
+            enforced: true,
+            mechanism: "Seatbelt allows TCP to localhost:PROXYPORT only; cordon's proxy runs outside the profile".into(),
         }
     } else if ns {
         NetVerdict {
