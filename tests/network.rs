@@ -271,6 +271,18 @@ fn port_patterns_and_host_header_mismatch() {
         );
         assert_eq!(out.stdout, "400", "{user:?} {out:?}");
         assert_eq!(srv.hits(), 0, "{user:?}");
+        // SOCKS5 by IP address (curl resolves, then sends 127.0.0.1): an
+        // address is allowed only when a pattern lists it.
+        let by_ip = format!(
+            "{curl} -sS --socks5 \"${{HTTP_PROXY#http://}}\" http://localhost:{}/",
+            srv.port
+        );
+        let out = sandboxed_sh(&ws, &["--allow-domain", "localhost"], &by_ip);
+        assert_ne!(out.status, 0, "{user:?} {out:?}");
+        assert_eq!(srv.hits(), 0, "{user:?}");
+        let out = sandboxed_sh(&ws, &["--allow-domain", "127.0.0.1"], &by_ip);
+        assert_eq!(out.stdout, "hello p", "{user:?} {out:?}");
+        assert_eq!(srv.hits(), 1, "{user:?}");
         // A wildcard never reaches a local address: `*.0.0.1` matches the
         // name `127.0.0.1`, which is loopback, and is refused.
         let out = fetch(
@@ -285,7 +297,11 @@ fn port_patterns_and_host_header_mismatch() {
                     .contains("resolves to a local or private address (127.0.0.1)"),
             "{out:?}"
         );
-        assert_eq!(srv.hits(), 0, "{user:?}");
+        assert_eq!(
+            srv.hits(),
+            1,
+            "{user:?}: only the SOCKS5 run that listed 127.0.0.1"
+        );
     }
 }
 
@@ -488,6 +504,8 @@ fn tcp_ports_allow_exactly_the_listed_ports() {
             vec!["socket", "inet6", "dgram"],
             vec!["socket", "inet", "raw", "icmp"],
             vec!["socket", "inet", "seqpacket", "132"],
+            // IPPROTO_SMC (Linux 6.11+): an inet stream socket that is not TCP.
+            vec!["socket", "inet", "stream", "256"],
             vec!["socket", "netlink", "dgram"],
             vec!["socket", "packet", "dgram"],
         ] {

@@ -38,6 +38,17 @@ pub fn decide(domains: &[DomainPattern], host: &str, port: u16) -> Result<bool, 
             ..refuse("no host named".into())
         });
     }
+    // Only what a host name or address literal holds: anything else
+    // (a tab, `#`, a NUL from SOCKS) is no name any resolver should see.
+    if !host
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':'))
+    {
+        return Err(Refusal {
+            flag: None,
+            ..refuse("not a host name or address".into())
+        });
+    }
     let mut port_only = false;
     for d in domains {
         if d.matches(&host, port) {
@@ -182,6 +193,22 @@ mod tests {
         ] {
             assert!(decide(&d, h, 80).is_err(), "{h}");
         }
+    }
+
+    /// Odd bytes in a name (SOCKS5 sends any) are no name at all.
+    #[test]
+    fn odd_bytes_are_no_name() {
+        let d = pats(&["*.example.com"]);
+        for h in [
+            "a#.example.com",
+            "a\t.example.com",
+            "a b.example.com",
+            "x\0.example.com",
+        ] {
+            let r = decide(&d, h, 80).unwrap_err();
+            assert_eq!(r.flag, None, "{h}");
+        }
+        assert_eq!(decide(&d, "a_b-c.example.com", 80), Ok(false));
     }
 
     #[test]
