@@ -21,7 +21,9 @@ pub struct Feature {
     /// `user-namespaces`, `keyrings`, `process-targets`, `capabilities`,
     /// `daemon-socket`, `unix-connect`, `terminals`, `own-terminals`, `ptys`
     /// (not enforced: pathname sockets outside the masked list),
-    /// `truncate`, `ioctl-dev`, `signal-scope`, `abstract-unix-scope`, `macos`.
+    /// `truncate`, `ioctl-dev`, `signal-scope`, `abstract-unix-scope`, `macos`,
+    /// and with ports or domains `tcp-port`, `tcp-other`, `domain-isolation`,
+    /// `domain`, `proxy-env`.
     pub kind: &'static str,
     /// The plan element in words, e.g. `writable root /repo from :cwd`.
     pub feature: String,
@@ -584,10 +586,11 @@ mod tests {
     use crate::plan::{Env, resolve};
     use crate::policy::parse_profile_toml;
 
-    fn features_for(network: bool, unix: bool) -> (Artifacts, Vec<Feature>) {
+    /// `extra`: more `[network]` lines (ports, domains).
+    fn features_with(network: bool, unix: bool, extra: &str) -> (Artifacts, Vec<Feature>) {
         let dir = tempfile::tempdir().unwrap();
         let toml = format!(
-            "[file_system]\nwrite = [\":cwd\"]\n[network]\nenabled = {network}\nunix_sockets = {unix}\n"
+            "[file_system]\nwrite = [\":cwd\"]\n[network]\nenabled = {network}\nunix_sockets = {unix}\n{extra}"
         );
         let policy = parse_profile_toml(&toml, "test").unwrap();
         let plan = resolve(&policy, dir.path(), &Env::default()).unwrap();
@@ -601,10 +604,16 @@ mod tests {
     /// that names it, and every seccomp feature has rules.
     #[test]
     fn every_seccomp_rule_is_reported_by_its_feature_and_back() {
-        for network in [false, true] {
+        let cases = [
+            (false, ""),
+            (true, ""),
+            (false, "connect_tcp = [443]\n"),
+            (false, "domains = [\"crates.io\"]\n"),
+        ];
+        for (network, extra) in cases {
             for unix in [false, true] {
-                let (art, features) = features_for(network, unix);
-                let ctx = format!("network={network} unix_sockets={unix}");
+                let (art, features) = features_with(network, unix, extra);
+                let ctx = format!("network={network} unix_sockets={unix} {extra}");
                 for r in &art.seccomp.rules {
                     let f = features
                         .iter()
