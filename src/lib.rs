@@ -10,6 +10,7 @@ pub mod fdlimit;
 pub mod linux;
 pub mod plan;
 pub mod policy;
+pub mod proxy;
 pub mod sandbox;
 pub mod seatbelt;
 pub mod skill;

@@ -25,6 +25,9 @@ pub struct Launch {
     pub bounded: bool,
     /// Descriptors kept past exec (`--keep-fd`).
     pub stdio: Stdio,
+    /// Where the domain proxy appends its refusals as JSON lines
+    /// (`--proxy-log`; docs/network.md).
+    pub proxy_log: Option<PathBuf>,
 }
 
 pub const ENV_SANDBOX: &str = "CORDON_SANDBOX";
@@ -57,7 +60,23 @@ fn exec_with(
     network_off: bool,
     outside: Option<&[u8]>,
 ) -> Error {
-    let env = exec::child_env(&plan.env.vars, &sandbox_vars(kind, network_off));
+    exec_with_proxy(plan, argv, kind, network_off, outside, None)
+}
+
+/// [`exec_with`], plus the proxy variables when cordon runs the domain
+/// proxy on `proxy`: set last, over whatever the `[env]` policy kept.
+fn exec_with_proxy(
+    plan: &Plan,
+    argv: &[OsString],
+    kind: &'static str,
+    network_off: bool,
+    outside: Option<&[u8]>,
+    proxy: Option<u16>,
+) -> Error {
+    let mut set = sandbox_vars(kind, network_off);
+    let proxy_vars = proxy.map(crate::proxy::env_vars).unwrap_or_default();
+    set.extend(proxy_vars.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let env = exec::child_env(&plan.env.vars, &set);
     exec::exec(argv, env, outside)
 }
 
@@ -124,20 +143,28 @@ fn launch_native(plan: &Plan, argv: &[OsString], opts: &Launch) -> Result<i32> {
     // Where PATH leads before the sandbox: a few access(2) calls, so that a
     // program the sandbox hides is not replaced silently by another.
     let outside = argv.first().and_then(|p| exec::locate(p, &plan.env.vars));
-    linux::launch::enter(plan, &art, best_effort, opts.chdir.as_deref())?;
-    Err(exec_with(
+    let proxy = linux::launch::enter(
+        plan,
+        &art,
+        best_effort,
+        opts.chdir.as_deref(),
+        opts.proxy_log.as_deref(),
+    )?;
+    Err(exec_with_proxy(
         plan,
         argv,
         art.sandbox_kind(),
-        !plan.network.enabled,
+        plan.network.fully_off(),
         outside.as_deref(),
+        proxy,
     ))
 }
 
 #[cfg(target_os = "macos")]
 fn launch_native(plan: &Plan, argv: &[OsString], opts: &Launch) -> Result<i32> {
     use crate::seatbelt;
-    let profile = seatbelt::compile(plan)?;
+    // Checked first: a profile that cannot be made starts no proxy.
+    seatbelt::compile(plan)?;
     if seatbelt::apply::already_sandboxed() {
         return Err(Error::new(
             "cordon is already running inside a Seatbelt sandbox, and Seatbelt profiles cannot nest; run cordon outside the sandbox (or run the command without cordon: the outer sandbox applies)",
@@ -147,14 +174,55 @@ fn launch_native(plan: &Plan, argv: &[OsString], opts: &Launch) -> Result<i32> {
     // sandbox-exec would report a missing command with its own status.
     let program = argv.first().map(OsString::as_os_str).unwrap_or_default();
     exec::check_command(program, &exec::child_env(&plan.env.vars, &[]))?;
+    // Domains: the proxy on the host's loopback, outside the profile,
+    // which then allows TCP to its port only.
+    let proxied = plan.network.proxied() && !plan.network.enabled;
+    let (port, middle) = if proxied {
+        let log = match &opts.proxy_log {
+            Some(p) => Some(open_proxy_log(p)?),
+            None => None,
+        };
+        let (port, middle) = seatbelt::proxy::start(&plan.network.domains, log)
+            .map_err(|e| Error::new(format!("cannot start the domain proxy: {e}; nothing ran")))?;
+        (Some(port), Some(middle))
+    } else {
+        (None, None)
+    };
+    let profile = seatbelt::compile_with(plan, port)?;
     let full = seatbelt::argv(&profile, argv);
-    let e = exec_with(plan, &full, "seatbelt", !plan.network.enabled, None);
+    drop(middle);
+    let e = exec_with_proxy(
+        plan,
+        &full,
+        "seatbelt",
+        plan.network.fully_off(),
+        None,
+        port,
+    );
     // Only sandbox-exec itself failing gets here: that is cordon's failure.
     Err(Error::new(format!(
         "{}; Seatbelt needs {} (part of macOS)",
         e.message,
         seatbelt::SANDBOX_EXEC
     )))
+}
+
+/// The proxy's refusal log: appended to, private to the caller.
+#[cfg(target_os = "macos")]
+fn open_proxy_log(p: &std::path::Path) -> Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .custom_flags(libc::O_CLOEXEC)
+        .open(p)
+        .map_err(|e| {
+            Error::new(format!(
+                "--proxy-log {}: {e}; name a file cordon can append to",
+                p.display()
+            ))
+        })
 }
 
 #[cfg(not(any(target_os = "linux", target_os = "macos")))]

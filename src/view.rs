@@ -74,8 +74,19 @@ const SEATBELT_NOTE: &str = "Seatbelt (sandbox-exec) enforces the profile below;
      verdicts are Seatbelt's own at run time and are not evaluated here";
 
 fn env(plan: &Plan, kind: &'static str) -> BTreeMap<&'static str, &'static str> {
-    let network_off = plan.sandboxed && !plan.network.enabled;
-    sandbox_vars(kind, network_off).into_iter().collect()
+    let network_off = plan.sandboxed && plan.network.fully_off();
+    let mut env: BTreeMap<_, _> = sandbox_vars(kind, network_off).into_iter().collect();
+    if plan.sandboxed && plan.network.proxied() && !plan.network.enabled {
+        for name in crate::proxy::ENV_NAMES {
+            let value = if name.eq_ignore_ascii_case("no_proxy") {
+                ""
+            } else {
+                "http://127.0.0.1:PORT (the proxy's port, chosen at run time)"
+            };
+            env.insert(name, value);
+        }
+    }
+    env
 }
 
 /// The hook every printer goes through: `plan` compiled for `platform`.

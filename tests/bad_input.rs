@@ -925,3 +925,85 @@ fn git_mode_bad_input_is_one_line() {
         .assert_refused("--git-commits: the gitdir")
         .assert_refused("has no commondir file");
 }
+
+/// Issue 16: network ports and domain patterns. Each bad value is one
+/// `cordon: ` line naming the input and the fix, exit 125, nothing ran;
+/// in flags, in a profile and in a permission profile alike.
+#[test]
+fn bad_ports_and_domain_patterns_are_refused() {
+    for user in users() {
+        let ws = Ws::new(user);
+        let ran = ws.s("work/ran");
+        let cases: &[(&[&str], &str)] = &[
+            (&["--allow-domain", "https://x/"], "has a scheme"),
+            (&["--allow-domain", "x/y"], "has a path"),
+            (&["--allow-domain", ""], "is empty"),
+            (&["--allow-domain", "u@x"], "user part"),
+            (&["--allow-domain", "x:0"], "outside 1-65535"),
+            (&["--allow-domain", "x:70000"], "outside 1-65535"),
+            (&["--allow-domain", "*"], "leading `*.`"),
+            (&["--allow-domain", "*.com"], "whole top-level domain"),
+            (&["--allow-domain", "::1"], "in brackets"),
+            (
+                &["--allow-connect-tcp", "0"],
+                "give a number from 1 to 65535",
+            ),
+            (
+                &["--allow-connect-tcp", "70000"],
+                "give a number from 1 to 65535",
+            ),
+            (
+                &["--allow-bind-tcp", "http"],
+                "give a number from 1 to 65535",
+            ),
+            (
+                &["--network", "--allow-domain", "crates.io"],
+                "pass --no-network to keep only the listed ports and domains",
+            ),
+            (
+                &["--network", "--allow-connect-tcp", "443"],
+                "pass --no-network to keep only the listed ports and domains",
+            ),
+        ];
+        for (flags, needle) in cases {
+            let mut args = vec!["run"];
+            args.extend_from_slice(flags);
+            args.extend(["--", "touch", &ran]);
+            cordon_ok(&ws, &args).assert_refused(needle);
+            assert!(!Path::new(&ran).exists(), "{flags:?}: the command ran");
+        }
+        for (toml, needle) in [
+            (
+                "[network]\ndomains = [\"https://crates.io/\"]\n",
+                "network.domains: domain pattern",
+            ),
+            (
+                "[network]\nconnect_tcp = [0]\n",
+                "network.connect_tcp: port `0`",
+            ),
+            (
+                "[network]\nbind_tcp = [70000]\n",
+                "network.bind_tcp: port `70000`",
+            ),
+            ("[network]\nconnect_tcp = [\"443\"]\n", "invalid profile"),
+        ] {
+            let p = ws.write("outside/net.toml", toml);
+            let p = p.to_str().unwrap();
+            cordon_ok(&ws, &["run", "-p", p, "--", "touch", &ran]).assert_refused(needle);
+            assert!(!Path::new(&ran).exists(), "{toml}: the command ran");
+        }
+        let out = cordon_ok(
+            &ws,
+            &[
+                "run",
+                "--permissions",
+                r#"{"network":{"domains":[""]}}"#,
+                "--",
+                "touch",
+                &ran,
+            ],
+        );
+        out.assert_refused("is empty");
+        assert!(!Path::new(&ran).exists());
+    }
+}

@@ -72,6 +72,7 @@ fn base_plan(read: ReadScope, writable: Vec<WritableRoot>, network: bool) -> Pla
         network: Network {
             enabled: network,
             unix_sockets: true,
+            ..Network::default()
         },
         protected_names: PROTECTED.iter().map(|s| s.to_string()).collect(),
         deny: Default::default(),
@@ -93,6 +94,56 @@ fn workspace_write(network: bool) -> Plan {
         ],
         network,
     )
+}
+
+/// workspace-write with the network off but for TCP to 443 and 8443 and a
+/// server on 8080.
+fn tcp_ports() -> Plan {
+    let mut plan = workspace_write(false);
+    plan.network.connect_tcp = vec![443, 8443];
+    plan.network.bind_tcp = vec![8080];
+    plan
+}
+
+/// Domains: TCP to the proxy's port on localhost only, once the port is
+/// known; `cordon seatbelt` (no port yet) shows the rule as a comment.
+#[test]
+fn domains_allow_only_the_proxy_port() {
+    let mut plan = workspace_write(false);
+    plan.network.domains = vec![cordon::policy::DomainPattern::parse("crates.io", "t").unwrap()];
+    let profile = seatbelt::compile_with(&plan, Some(8877)).unwrap();
+    lint(&profile);
+    let text = profile.to_string();
+    golden("domains.sb", &text);
+    assert!(text.contains("(allow network-outbound (remote tcp \"localhost:8877\"))"));
+    assert!(!text.contains("(allow network-outbound)"));
+    assert!(!text.contains("(allow system-socket)"));
+    let shown = compile(&plan).to_string();
+    assert!(
+        !shown
+            .lines()
+            .any(|l| l.starts_with("(allow network-outbound")),
+        "{shown}"
+    );
+    assert!(shown.contains(";; domains: (allow network-outbound (remote tcp \"localhost:PORT\"))"));
+}
+
+/// TCP ports: outbound to exactly the listed ports, bind and inbound on the
+/// listed bind port, nothing else of the network.
+#[test]
+fn tcp_ports_allow_exactly_the_listed_ports() {
+    let profile = compile(&tcp_ports());
+    let text = profile.to_string();
+    for line in [
+        "(allow network-outbound (remote tcp \"*:443\"))",
+        "(allow network-outbound (remote tcp \"*:8443\"))",
+        "(allow network-bind (local tcp \"*:8080\"))",
+        "(allow network-inbound (local tcp \"*:8080\"))",
+    ] {
+        assert!(text.contains(line), "{line} missing");
+    }
+    assert!(!text.contains("(allow network-outbound)"));
+    assert!(!text.contains("udp"));
 }
 
 /// workspace-write with deny entries: a denied directory with a lifted
@@ -238,6 +289,7 @@ fn golden_profiles() {
         ("network-on", workspace_write(true)),
         ("restricted-read", restricted_read()),
         ("deny", with_denies()),
+        ("tcp-ports", tcp_ports()),
     ] {
         let profile = compile(&plan);
         lint(&profile);

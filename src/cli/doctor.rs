@@ -123,6 +123,9 @@ struct Report {
     landlock: Landlock,
     seccomp: Seccomp,
     namespaces: Namespaces,
+    /// What `--allow-connect-tcp`/`--allow-bind-tcp` and `--allow-domain`
+    /// get on this host (docs/network.md).
+    network: NetworkSupport,
     container: Option<String>,
     macos: Option<Macos>,
     /// Profiles are resolved in this directory, as `run` would here.
@@ -317,11 +320,67 @@ fn profile(name: &'static str, cwd: &Path) -> Profile {
     out
 }
 
+/// The network beyond on/off: one verdict for ports, one for domains.
+#[derive(Serialize)]
+struct NetworkSupport {
+    tcp_ports: NetVerdict,
+    domains: NetVerdict,
+}
+
+#[derive(Serialize)]
+struct NetVerdict {
+    enforced: bool,
+    mechanism: String,
+}
+
+fn network_support(abi: u8, namespaces: &Namespaces) -> NetworkSupport {
+    let macos = cfg!(target_os = "macos");
+    let tcp_ports = if macos {
+        NetVerdict {
+            enforced: true,
+            mechanism: "Seatbelt network-outbound/network-bind rules per port".into(),
+        }
+    } else if abi >= 4 {
+        NetVerdict {
+            enforced: true,
+            mechanism: "Landlock connect_tcp/bind_tcp rules per port (ABI 4+); seccomp lets only TCP sockets through".into(),
+        }
+    } else {
+        NetVerdict {
+            enforced: false,
+            mechanism: format!(
+                "Landlock ABI {abi} < 4 has no TCP rules: runs are refused (tcp-ports gap) unless --best-effort"
+            ),
+        }
+    };
+    let ns = namespaces.mount.available;
+    let domains = if macos {
+        NetVerdict {
+            enforced: true,
+            mechanism: "Seatbelt allows TCP to localhost:PROXYPORT only; cordon's proxy runs outside the profile".into(),
+        }
+    } else if ns {
+        NetVerdict {
+            enforced: true,
+            mechanism:
+                "a network namespace with only lo; cordon's proxy outside it is the only way out"
+                    .into(),
+        }
+    } else {
+        NetVerdict {
+            enforced: false,
+            mechanism: "needs the network namespace, which this host refuses: runs with --allow-domain are refused".into(),
+        }
+    };
+    NetworkSupport { tcp_ports, domains }
+}
+
 fn report() -> Result<Report> {
     let cwd = PolicyArgs::default().cwd()?;
     let profiles: Vec<Profile> = BUILTIN_NAMES.iter().map(|n| profile(n, &cwd)).collect();
     let default_profile_enforced = profiles.iter().any(|p| p.default && p.status == "enforced");
     let seccomp = host::seccomp_filters();
+    let namespaces = namespaces();
     Ok(Report {
         cordon: env!("CARGO_PKG_VERSION"),
         os: std::env::consts::OS,
@@ -335,7 +394,8 @@ fn report() -> Result<Report> {
             error: seccomp.err().map(errno_name),
             mode: host::seccomp_mode(),
         },
-        namespaces: namespaces(),
+        network: network_support(crate::linux::host_abi(None), &namespaces),
+        namespaces,
         container: host::container(),
         macos: macos(),
         cwd: cwd.display().to_string(),
@@ -405,6 +465,28 @@ fn text(r: &Report) -> String {
             let _ = writeln!(o, "  likely cause: {why}");
         }
     }
+    let verdict = |v: &NetVerdict| {
+        format!(
+            "{}: {}",
+            if v.enforced {
+                "enforced"
+            } else {
+                "NOT ENFORCED"
+            },
+            v.mechanism
+        )
+    };
+    let _ = writeln!(o, "network beyond on/off:");
+    let _ = writeln!(
+        o,
+        "  tcp ports (--allow-connect-tcp, --allow-bind-tcp): {}",
+        verdict(&r.network.tcp_ports)
+    );
+    let _ = writeln!(
+        o,
+        "  domains (--allow-domain): {}",
+        verdict(&r.network.domains)
+    );
     let _ = writeln!(
         o,
         "container: {}",

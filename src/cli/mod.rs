@@ -182,6 +182,10 @@ pub struct RunArgs {
     /// default they are killed: the sandbox ends with the command).
     #[arg(long)]
     pub keep_leftovers: bool,
+    /// With --allow-domain: append the proxy's refusals to FILE as JSON
+    /// lines (host, port, protocol, reason, flag; docs/network.md).
+    #[arg(long, value_name = "FILE")]
+    pub proxy_log: Option<std::path::PathBuf>,
     /// Keep inherited descriptor N (above 2) open in the command
     /// (repeatable); every other one above 2 is closed at exec, since a
     /// descriptor opened outside reaches past the sandbox.

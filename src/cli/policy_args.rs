@@ -53,6 +53,17 @@ pub struct PolicyArgs {
     /// Turn the network off.
     #[arg(long)]
     pub no_network: bool,
+    /// With the network off: allow TCP connections to PORT on any host
+    /// (repeatable; Landlock on Linux).
+    #[arg(long, value_name = "PORT")]
+    pub allow_connect_tcp: Vec<String>,
+    /// With the network off: allow binding TCP PORT (repeatable).
+    #[arg(long, value_name = "PORT")]
+    pub allow_bind_tcp: Vec<String>,
+    /// With the network off: reach hosts matching PATTERN (`crates.io`,
+    /// `*.npmjs.org`, `host:443`) through a proxy cordon runs (repeatable).
+    #[arg(long, value_name = "PATTERN")]
+    pub allow_domain: Vec<String>,
     /// Do not make $TMPDIR writable.
     #[arg(long)]
     pub exclude_tmpdir_env_var: bool,
@@ -233,6 +244,18 @@ impl PolicyArgs {
         }
         if self.no_network {
             p.network.enabled = false;
+        }
+        for port in &self.allow_connect_tcp {
+            p.network
+                .add_connect(policy::parse_port(port, "--allow-connect-tcp").map_err(Error::new)?);
+        }
+        for port in &self.allow_bind_tcp {
+            p.network
+                .add_bind(policy::parse_port(port, "--allow-bind-tcp").map_err(Error::new)?);
+        }
+        for d in &self.allow_domain {
+            p.network
+                .add_domain(policy::DomainPattern::parse(d, "--allow-domain").map_err(Error::new)?);
         }
         if self.exclude_tmpdir_env_var {
             p.remove_write(&PathSpec::Tmpdir);

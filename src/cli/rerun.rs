@@ -105,6 +105,7 @@ pub fn rerun(args: RerunArgs) -> Result<i32> {
             chdir: Some(plan.cwd.clone()),
             bounded,
             stdio,
+            proxy_log: None,
         },
     )
     .map_err(named)

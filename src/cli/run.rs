@@ -123,6 +123,7 @@ fn launch(args: RunArgs, skill_dir: Option<std::path::PathBuf>) -> Result<i32> {
             chdir: args.policy.cwd.is_some().then(|| plan.cwd.clone()),
             bounded,
             stdio,
+            proxy_log: args.proxy_log.clone(),
         },
     )
 }

@@ -4,7 +4,7 @@
 use std::os::fd::{FromRawFd, OwnedFd};
 
 use landlock::{
-    AccessFs, AccessNet, BitFlags, CompatLevel, Compatible, PathBeneath, PathFd, Ruleset,
+    AccessFs, AccessNet, BitFlags, CompatLevel, Compatible, NetPort, PathBeneath, PathFd, Ruleset,
     RulesetAttr, RulesetCreated, RulesetCreatedAttr, Scope,
 };
 
@@ -54,6 +54,16 @@ pub fn prepare(ruleset: Option<&super::landlock::Ruleset>) -> Result<Prepared> {
             .map_err(landlock_err("scoping"))?;
     }
     let mut created = ruleset.create().map_err(landlock_err("ruleset creation"))?;
+    for &port in &plan.connect_tcp {
+        created = created
+            .add_rule(NetPort::new(port, AccessNet::ConnectTcp))
+            .map_err(landlock_err("adding a connect_tcp rule"))?;
+    }
+    for &port in &plan.bind_tcp {
+        created = created
+            .add_rule(NetPort::new(port, AccessNet::BindTcp))
+            .map_err(landlock_err("adding a bind_tcp rule"))?;
+    }
     for rule in plan.rules.iter().filter(|r| !r.after_namespace) {
         let rights = fs_flags(rule.rights.0)?;
         let added = rule
@@ -82,12 +92,18 @@ pub fn prepare(ruleset: Option<&super::landlock::Ruleset>) -> Result<Prepared> {
 }
 
 /// Adds the rules on paths cordon itself made in the namespace (the
-/// private `/dev/shm`), by name: nothing else can have made them, then
-/// enforces the ruleset.
-fn restrict(prepared: Prepared, in_namespace: bool) -> Result<()> {
+/// private `/dev/shm`), by name: nothing else can have made them, and the
+/// connect rule on the domain proxy's port (`proxy_port`, known only once
+/// its listener is bound), then enforces the ruleset.
+fn restrict(prepared: Prepared, in_namespace: bool, proxy_port: Option<u16>) -> Result<()> {
     let Some((mut created, late)) = prepared.0 else {
         return Ok(());
     };
+    if let Some(port) = proxy_port {
+        created = created
+            .add_rule(NetPort::new(port, AccessNet::ConnectTcp))
+            .map_err(landlock_err("adding the proxy's connect rule"))?;
+    }
     let late = late.iter().filter(|r| in_namespace || !r.namespace_only);
     for rule in late {
         let fd = PathFd::new(&rule.path).map_err(|e| {
@@ -197,6 +213,7 @@ pub fn apply(
     landlock: Prepared,
     in_namespace: bool,
     listener: bool,
+    proxy_port: Option<u16>,
 ) -> Result<Applied> {
     // SAFETY: plain prctl with constant arguments.
     if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
@@ -209,7 +226,10 @@ pub fn apply(
         super::caps::restrict(keep)
             .map_err(|e| Error::new(format!("dropping capabilities failed: {e}; nothing ran")))?;
     }
-    restrict(landlock, in_namespace)?;
+    // Only when the ruleset handles TCP (ABI 4+): a rule on an unhandled
+    // right is an error.
+    let proxy_port = proxy_port.filter(|_| art.landlock.as_ref().is_some_and(|rs| rs.proxy_port));
+    restrict(landlock, in_namespace, proxy_port)?;
     // The reaper needs only the Landlock domain (its kill(-1) is scoped by
     // it), so it is forked now and finishes forking while the filter loads.
     let reaper = (art.leftovers == super::Leftovers::Reaper)

@@ -21,7 +21,9 @@ pub struct Feature {
     /// `user-namespaces`, `keyrings`, `process-targets`, `capabilities`,
     /// `daemon-socket`, `unix-connect`, `terminals`, `own-terminals`, `ptys`
     /// (not enforced: pathname sockets outside the masked list),
-    /// `truncate`, `ioctl-dev`, `signal-scope`, `abstract-unix-scope`, `macos`.
+    /// `truncate`, `ioctl-dev`, `signal-scope`, `abstract-unix-scope`, `macos`,
+    /// and with ports or domains `tcp-port`, `tcp-other`, `domain-isolation`,
+    /// `domain`, `proxy-env`.
     pub kind: &'static str,
     /// The plan element in words, e.g. `writable root /repo from :cwd`.
     pub feature: String,
@@ -315,6 +317,95 @@ fn namespace_features(art: &Artifacts, namespace: bool, out: &mut Vec<Feature>) 
     }
 }
 
+/// One verdict per listed port and domain (`tcp-port`, `domain`), and the
+/// TCP left to them (`tcp-other`).
+fn network_lists(plan: &Plan, art: &Artifacts, namespace: bool, out: &mut Vec<Feature>) {
+    let net = &plan.network;
+    let tcp = art.landlock.as_ref().filter(|rs| rs.handle_tcp);
+    let gap = |what: &str| {
+        art.gaps
+            .iter()
+            .find(|g| g.feature == "tcp-ports")
+            .map_or(format!("{what}: no Landlock TCP rights"), |g| {
+                g.detail.clone()
+            })
+    };
+    for (list, right) in [(&net.connect_tcp, "connect"), (&net.bind_tcp, "bind")] {
+        for port in list {
+            let what = format!("TCP {right} to port {port} allowed (any host)");
+            out.push(match (tcp, net.proxied()) {
+                (Some(_), false) => yes("tcp-port", what, format!("landlock {right}_tcp rule on port {port}")),
+                (Some(_), true) => yes(
+                    "tcp-port",
+                    what,
+                    format!("landlock {right}_tcp rule on port {port}; inside the network namespace only loopback exists"),
+                ),
+                (None, _) => no("tcp-port", what, gap("ports")),
+            });
+        }
+    }
+    if net.has_ports() && !net.proxied() {
+        out.push(match tcp {
+            Some(_) => yes(
+                "tcp-other",
+                "TCP to and from other ports denied",
+                "landlock handles bind_tcp,connect_tcp; no rule for other ports (EACCES)",
+            ),
+            None => no(
+                "tcp-other",
+                "TCP to and from other ports denied",
+                gap("ports"),
+            ),
+        });
+    }
+    if !net.proxied() {
+        return;
+    }
+    let isolation = if namespace {
+        "a network namespace of its own with only lo: the proxy on 127.0.0.1 is the only way out"
+    } else {
+        "needs the network namespace, which this host does not give (refused)"
+    };
+    out.push(Feature {
+        enforced: namespace,
+        ..yes(
+            "domain-isolation",
+            "direct connections, UDP and DNS fail; only the proxy reaches out",
+            match tcp {
+                Some(_) => format!("{isolation}; landlock connect_tcp only to the proxy's port"),
+                None => isolation.to_string(),
+            },
+        )
+    });
+    for d in &net.domains {
+        let what = match (d.wildcard, d.port) {
+            (false, None) => format!(
+                "domain {d} reached through the proxy (any port; may resolve to a local address: listed by exact name)"
+            ),
+            (false, Some(p)) => format!("domain {d} reached through the proxy (port {p} only)"),
+            (true, None) => format!(
+                "domain {d} reached through the proxy (any port; never a local or private address)"
+            ),
+            (true, Some(p)) => format!(
+                "domain {d} reached through the proxy (port {p} only; never a local or private address)"
+            ),
+        };
+        out.push(Feature {
+            enforced: namespace,
+            ..yes(
+                "domain",
+                what,
+                "cordon's proxy (HTTP CONNECT, absolute-URI HTTP, SOCKS5) outside the sandbox; other hosts get 403 / SOCKS 0x02",
+            )
+        });
+    }
+    out.push(yes(
+        "proxy-env",
+        format!("{} point at the proxy", crate::proxy::ENV_NAMES.join(" ")),
+        "set by cordon after the [env] policy (no exclude pattern removes them)",
+    ));
+}
+
 /// Every feature of `plan` with its mechanism under `art`; `namespace`:
 /// whether this host gives the private mount namespace.
 pub fn features(plan: &Plan, art: &Artifacts, namespace: bool) -> Vec<Feature> {
@@ -339,6 +430,13 @@ pub fn features(plan: &Plan, art: &Artifacts, namespace: bool) -> Vec<Feature> {
         });
     if plan.network.enabled {
         out.push(yes("network", "network on", "nothing to enforce"));
+    } else if plan.network.partial() {
+        out.push(by_seccomp(
+            art,
+            kind::NETWORK,
+            "network off but for TCP: no UDP, raw, ICMP, SCTP, MPTCP, netlink, packet or TCP Fast Open",
+        ));
+        network_lists(plan, art, namespace, &mut out);
     } else {
         let mut f = by_seccomp(art, kind::NETWORK, "network off");
         if f.enforced {
@@ -488,10 +586,11 @@ mod tests {
     use crate::plan::{Env, resolve};
     use crate::policy::parse_profile_toml;
 
-    fn features_for(network: bool, unix: bool) -> (Artifacts, Vec<Feature>) {
+    /// `extra`: more `[network]` lines (ports, domains).
+    fn features_with(network: bool, unix: bool, extra: &str) -> (Artifacts, Vec<Feature>) {
         let dir = tempfile::tempdir().unwrap();
         let toml = format!(
-            "[file_system]\nwrite = [\":cwd\"]\n[network]\nenabled = {network}\nunix_sockets = {unix}\n"
+            "[file_system]\nwrite = [\":cwd\"]\n[network]\nenabled = {network}\nunix_sockets = {unix}\n{extra}"
         );
         let policy = parse_profile_toml(&toml, "test").unwrap();
         let plan = resolve(&policy, dir.path(), &Env::default()).unwrap();
@@ -505,10 +604,16 @@ mod tests {
     /// that names it, and every seccomp feature has rules.
     #[test]
     fn every_seccomp_rule_is_reported_by_its_feature_and_back() {
-        for network in [false, true] {
+        let cases = [
+            (false, ""),
+            (true, ""),
+            (false, "connect_tcp = [443]\n"),
+            (false, "domains = [\"crates.io\"]\n"),
+        ];
+        for (network, extra) in cases {
             for unix in [false, true] {
-                let (art, features) = features_for(network, unix);
-                let ctx = format!("network={network} unix_sockets={unix}");
+                let (art, features) = features_with(network, unix, extra);
+                let ctx = format!("network={network} unix_sockets={unix} {extra}");
                 for r in &art.seccomp.rules {
                     let f = features
                         .iter()

@@ -199,6 +199,14 @@ pub struct Ruleset {
     /// TCP bind/connect are handled (with no rules: denied) when the network
     /// is off and the ABI has them (4+).
     pub handle_tcp: bool,
+    /// Ports with a connect rule (`connect_tcp`), when TCP is handled.
+    pub connect_tcp: Vec<u16>,
+    /// Ports with a bind rule (`bind_tcp`), when TCP is handled.
+    pub bind_tcp: Vec<u16>,
+    /// A connect rule on the domain proxy's port, added at launch once the
+    /// port is known (the listener is bound then, in the new network
+    /// namespace).
+    pub proxy_port: bool,
     /// Abstract-unix-socket and signal scopes (ABI 6+).
     pub scopes: bool,
     pub rules: Vec<Rule>,
@@ -284,10 +292,21 @@ pub fn compile(plan: &Plan, abi: u8) -> Ruleset {
             &s.handle,
         ));
     }
+    let handle_tcp = !plan.network.enabled && abi >= 4;
+    let ports = |list: &[u16]| {
+        if handle_tcp {
+            list.to_vec()
+        } else {
+            Vec::new()
+        }
+    };
     Ruleset {
         abi,
         handled_fs: all,
-        handle_tcp: !plan.network.enabled && abi >= 4,
+        handle_tcp,
+        connect_tcp: ports(&plan.network.connect_tcp),
+        bind_tcp: ports(&plan.network.bind_tcp),
+        proxy_port: handle_tcp && plan.network.proxied(),
         scopes: abi >= 6,
         rules,
     }
@@ -298,12 +317,32 @@ impl fmt::Display for Ruleset {
         writeln!(f, "landlock:")?;
         writeln!(f, "  abi: {}", self.abi)?;
         writeln!(f, "  handled_fs: {}", self.handled_fs)?;
-        let net = if self.handle_tcp {
-            "bind_tcp,connect_tcp (no rules: denied)"
-        } else {
-            "none"
+        let some = !self.connect_tcp.is_empty() || !self.bind_tcp.is_empty() || self.proxy_port;
+        let net = match (self.handle_tcp, some) {
+            (true, false) => "bind_tcp,connect_tcp (no rules: denied)",
+            (true, true) => "bind_tcp,connect_tcp",
+            (false, _) => "none",
         };
         writeln!(f, "  handled_net: {net}")?;
+        if some {
+            let list = |ports: &[u16], proxy: bool| {
+                let mut v: Vec<String> = ports.iter().map(u16::to_string).collect();
+                if proxy {
+                    v.push("the domain proxy's port".into());
+                }
+                if v.is_empty() {
+                    "none (denied)".to_string()
+                } else {
+                    v.join(", ")
+                }
+            };
+            writeln!(
+                f,
+                "  connect_tcp: {}",
+                list(&self.connect_tcp, self.proxy_port)
+            )?;
+            writeln!(f, "  bind_tcp: {}", list(&self.bind_tcp, false))?;
+        }
         let scopes = if self.scopes {
             "abstract_unix_socket,signal"
         } else {

@@ -30,8 +30,16 @@ pub fn summarize(items: &[String]) -> String {
 }
 
 /// Builds the sandbox around this process. `chdir` is the directory to
-/// end in (`-C`, or the plan's cwd when the namespace is entered).
-pub fn enter(plan: &Plan, art: &Artifacts, best_effort: bool, chdir: Option<&Path>) -> Result<()> {
+/// end in (`-C`, or the plan's cwd when the namespace is entered);
+/// `proxy_log` where the domain proxy records refusals. Returns the domain
+/// proxy's port when there is one.
+pub fn enter(
+    plan: &Plan,
+    art: &Artifacts,
+    best_effort: bool,
+    chdir: Option<&Path>,
+    proxy_log: Option<&Path>,
+) -> Result<Option<u16>> {
     if identity::secure_exec() {
         return Err(Error::new(
             "cordon runs setuid or setgid, which it is not made for: it would hand the file owner's ids to the command; remove the bit (chmod u-s,g-s)",
@@ -45,8 +53,15 @@ pub fn enter(plan: &Plan, art: &Artifacts, best_effort: bool, chdir: Option<&Pat
     // Landlock's rules are added now, from the descriptors planning opened;
     // they hold the inodes themselves, so the descriptors can go before the
     // namespace opens one per writable root again.
-    let setup = namespace_possible(plan, art, best_effort)?;
+    // Domains need the network namespace: no `--best-effort` without it.
+    let proxied = plan.network.proxied() && !plan.network.enabled;
+    let setup = namespace_possible(plan, art, best_effort && !proxied)?;
     let in_namespace = setup == Setup::Namespace;
+    if proxied && !in_namespace {
+        return Err(Error::new(
+            "--allow-domain needs a private network namespace, which an enclosing sandbox refuses here; run cordon outside it, or allow ports (--allow-connect-tcp) instead; nothing ran",
+        ));
+    }
     // Without the namespace, deny entries are carved out of the rules.
     let carved = match &art.landlock {
         Some(rs) if !in_namespace && !plan.deny.denied.is_empty() => {
@@ -87,9 +102,27 @@ pub fn enter(plan: &Plan, art: &Artifacts, best_effort: bool, chdir: Option<&Pat
         ),
         _ => None,
     };
+    // Forked before the namespaces: it stays in the host's network.
+    let proxy = if proxied {
+        let log = match proxy_log {
+            Some(p) => Some(open_log(p)?),
+            None => None,
+        };
+        Some(
+            super::proxy::start(&plan.network.domains, log).map_err(|e| {
+                Error::new(format!("cannot start the domain proxy: {e}; nothing ran"))
+            })?,
+        )
+    } else {
+        None
+    };
+    let mut proxy_port = None;
     if in_namespace {
-        namespace::enter(&art.mounts, Some(&sentinel::ids(&held)))
+        let listener = namespace::enter(&art.mounts, Some(&sentinel::ids(&held)))
             .map_err(|e| namespace_error(art, &e))?;
+        if let (Some(link), Some(listener)) = (&proxy, listener) {
+            proxy_port = Some(hand_over(link, listener)?);
+        }
         // The cwd still points into the mount below the new ones; entering
         // it again by path picks up the writable (or read-only) bind on top.
         change_dir(chdir.unwrap_or(&plan.cwd), &plan.cwd, &plan.cwd_handle)?;
@@ -107,7 +140,12 @@ pub fn enter(plan: &Plan, art: &Artifacts, best_effort: bool, chdir: Option<&Pat
     } else {
         art
     };
-    let applied = super::apply(art, landlock, in_namespace, link.is_some())?;
+    if proxied && proxy_port.is_none() {
+        return Err(Error::new(
+            "internal: the domain proxy got no listener; nothing ran",
+        ));
+    }
+    let applied = super::apply(art, landlock, in_namespace, link.is_some(), proxy_port)?;
     let listener = &applied.listener;
     if let Some(link) = &link {
         // If the sentinel missed this it would clean up at once, under a
@@ -118,7 +156,39 @@ pub fn enter(plan: &Plan, art: &Artifacts, best_effort: bool, chdir: Option<&Pat
             ))
         })?;
     }
-    Ok(())
+    Ok(proxy_port)
+}
+
+/// The proxy's refusal log: appended to, made private to the caller.
+fn open_log(p: &Path) -> Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .custom_flags(libc::O_CLOEXEC)
+        .open(p)
+        .map_err(|e| {
+            Error::new(format!(
+                "--proxy-log {}: {e}; name a file cordon can append to",
+                p.display()
+            ))
+        })
+}
+
+/// Sends the listener to the proxy and returns its port; cordon's copy is
+/// closed here, so the command holds no socket of the proxy's.
+fn hand_over(link: &super::proxy::Link, listener: std::os::fd::OwnedFd) -> Result<u16> {
+    let port = std::net::TcpListener::from(listener);
+    let addr = port.local_addr().map_err(|e| {
+        Error::new(format!(
+            "cannot read the proxy listener's port: {e}; nothing ran"
+        ))
+    })?;
+    let fd = std::os::fd::OwnedFd::from(port);
+    link.send(&fd)
+        .map_err(|e| Error::new(format!("cannot reach the domain proxy: {e}; nothing ran")))?;
+    Ok(addr.port())
 }
 
 /// The one line for a namespace that could not be set up: the host

@@ -23,6 +23,7 @@ pub mod launch;
 pub mod namespace;
 #[cfg(target_os = "linux")]
 pub mod nested;
+pub mod proxy;
 #[cfg(target_os = "linux")]
 pub mod sentinel;
 
@@ -244,6 +245,19 @@ pub fn compile_for(
     let abi = abi.min(landlock::MAX_ABI);
     let mut mounts = mounts::compile(plan, id, sockets, session);
     let mut gaps = gaps_for_abi(abi);
+    if plan.network.has_ports() && !plan.network.enabled && (1..4).contains(&abi) {
+        // Without Landlock's TCP rights seccomp lets TCP sockets through
+        // and nothing limits their ports. (abi 0 is the `landlock` gap.)
+        gaps.push(gap(
+            "tcp-ports",
+            format!("TCP would reach every port, not only the listed ones (Landlock ABI {abi} < 4, needs Linux 6.7)"),
+        ));
+    } else if plan.network.has_ports() && !plan.network.enabled && abi == 0 {
+        gaps.push(gap(
+            "tcp-ports",
+            "TCP would reach every port, not only the listed ones (no Landlock)",
+        ));
+    }
     gaps.extend(mounts.gaps());
     if mounts.read_only_world() {
         // truncate(2) outside the roots meets a read-only mount: closed, as

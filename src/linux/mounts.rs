@@ -29,7 +29,14 @@ pub enum MountOp {
     /// `unshare(CLONE_NEWNS | CLONE_NEWIPC)`, plus `CLONE_NEWUSER` with the
     /// caller's uid and gid mapped to themselves when `user` (no
     /// CAP_SYS_ADMIN).
-    Unshare { user: bool, uid: u32, gid: u32 },
+    /// With `net`, a new network namespace too (`CLONE_NEWNET`, domains
+    /// through the proxy): only `lo`, brought up, and the proxy's listener.
+    Unshare {
+        user: bool,
+        net: bool,
+        uid: u32,
+        gid: u32,
+    },
     /// Every mount private, so nothing propagates to or from the host.
     MakePrivate,
     /// Clone a writable root's mount tree while it is still writable.
@@ -163,19 +170,33 @@ impl Placeholder {
     }
 }
 
+/// What the network namespace holds, for `--dry-run`.
+const NET_NOTE: &str =
+    "; lo up, the domain proxy's listener bound on 127.0.0.1 in it, nothing else";
+
 impl fmt::Display for MountOp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = plan::shown;
         match self {
             MountOp::Unshare {
                 user: true,
+                net,
                 uid,
                 gid,
             } => write!(
                 f,
-                "unshare user+mount+ipc namespace (uid {uid} and gid {gid} mapped to themselves)"
+                "unshare user+mount+ipc{} namespace (uid {uid} and gid {gid} mapped to themselves){}",
+                if *net { "+net" } else { "" },
+                if *net { NET_NOTE } else { "" }
             ),
-            MountOp::Unshare { user: false, .. } => write!(f, "unshare mount+ipc namespace"),
+            MountOp::Unshare {
+                user: false, net, ..
+            } => write!(
+                f,
+                "unshare mount+ipc{} namespace{}",
+                if *net { "+net" } else { "" },
+                if *net { NET_NOTE } else { "" }
+            ),
             MountOp::MakePrivate => write!(f, "make-private / (recursive)"),
             MountOp::Snapshot { path, .. } => {
                 write!(f, "snapshot {} (while still writable)", s(path))
@@ -815,6 +836,7 @@ pub fn compile(
     let mut ops = vec![
         MountOp::Unshare {
             user,
+            net: plan.network.proxied() && !plan.network.enabled,
             uid: id.uid,
             gid: id.gid,
         },

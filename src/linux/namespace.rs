@@ -214,23 +214,27 @@ fn write_file(path: &str, text: &str) -> Result<()> {
     })
 }
 
-fn unshare(user: bool, uid: u32, gid: u32) -> Result<()> {
+fn unshare(user: bool, net: bool, uid: u32, gid: u32) -> Result<()> {
     // A new IPC namespace too: SysV shared memory, semaphores and message
     // queues, and POSIX message queues, are per IPC namespace, and the
     // host's hold those of every process of the user.
-    let flags = if user {
-        libc::CLONE_NEWUSER | libc::CLONE_NEWNS | libc::CLONE_NEWIPC
-    } else {
-        libc::CLONE_NEWNS | libc::CLONE_NEWIPC
-    };
+    let mut flags = libc::CLONE_NEWNS | libc::CLONE_NEWIPC;
+    if user {
+        flags |= libc::CLONE_NEWUSER;
+    }
+    // Made together with the user namespace, the network namespace is
+    // owned by it: the capabilities there are enough to bring `lo` up.
+    if net {
+        flags |= libc::CLONE_NEWNET;
+    }
     // SAFETY: plain syscall; cordon is single-threaded here.
     let rc = unsafe { libc::unshare(flags) };
-    let what = if user {
-        "unshare(CLONE_NEWUSER|CLONE_NEWNS|CLONE_NEWIPC)"
-    } else {
-        "unshare(CLONE_NEWNS|CLONE_NEWIPC)"
-    };
-    check(rc.into(), || what.to_string())?;
+    let what = format!(
+        "unshare(CLONE_NEWNS|CLONE_NEWIPC{}{})",
+        if user { "|CLONE_NEWUSER" } else { "" },
+        if net { "|CLONE_NEWNET" } else { "" }
+    );
+    check(rc.into(), || what)?;
     if user {
         // An unprivileged gid map needs setgroups denied first.
         write_file("/proc/self/setgroups", "deny")?;
@@ -520,7 +524,54 @@ fn drop_caps() -> Result<()> {
 /// first).
 /// `None` for a dry run of the setup (`probe`): the placeholders do not
 /// exist yet, and their binds are skipped.
-pub fn enter(plan: &MountPlan, placeholders: Option<&HashMap<PathBuf, FileId>>) -> Result<()> {
+/// Brings `lo` up in the new network namespace and binds the proxy's
+/// listener on 127.0.0.1 there (any free port). A socket stays in the
+/// namespace it was made in: the proxy, outside, accepts on it what the
+/// command connects to inside.
+fn loopback_listener() -> Result<OwnedFd> {
+    let step = |what: &'static str| move || what.to_string();
+    // SAFETY: plain socket call.
+    let ctl = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+    let ctl = fd_from(check(ctl.into(), step("socket for bringing lo up"))?);
+    // SAFETY: ifreq is plain data; zero is a valid start.
+    let mut ifr: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (d, s) in ifr.ifr_name.iter_mut().zip(b"lo\0") {
+        *d = *s as libc::c_char;
+    }
+    // SAFETY: valid socket and ifreq.
+    let rc = unsafe { libc::ioctl(ctl.as_raw_fd(), libc::SIOCGIFFLAGS, &mut ifr) };
+    check(rc.into(), step("read the flags of lo"))?;
+    // SAFETY: the union's flags member, as SIOCGIFFLAGS filled it.
+    unsafe { ifr.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short };
+    // SAFETY: valid socket and ifreq.
+    let rc = unsafe { libc::ioctl(ctl.as_raw_fd(), libc::SIOCSIFFLAGS, &ifr) };
+    check(rc.into(), step("bring lo up"))?;
+    drop(ctl);
+    // SAFETY: plain socket call.
+    let sock = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
+    let sock = fd_from(check(sock.into(), step("socket for the proxy's listener"))?);
+    // SAFETY: sockaddr_in is plain data.
+    let mut addr: libc::sockaddr_in = unsafe { std::mem::zeroed() };
+    addr.sin_family = libc::AF_INET as libc::sa_family_t;
+    addr.sin_addr.s_addr = u32::from(std::net::Ipv4Addr::LOCALHOST).to_be();
+    let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+    // SAFETY: valid socket and address of the size passed.
+    let rc = unsafe { libc::bind(sock.as_raw_fd(), (&raw const addr).cast(), len) };
+    check(rc.into(), step("bind the proxy's listener on 127.0.0.1"))?;
+    // SAFETY: plain syscall.
+    let rc = unsafe { libc::listen(sock.as_raw_fd(), 1024) };
+    check(rc.into(), step("listen on the proxy's listener"))?;
+    Ok(sock)
+}
+
+/// Runs every op of `plan` in order; returns the proxy's listener when the
+/// plan makes a network namespace (and `placeholders` is given: a probe
+/// makes none).
+pub fn enter(
+    plan: &MountPlan,
+    placeholders: Option<&HashMap<PathBuf, FileId>>,
+) -> Result<Option<OwnedFd>> {
+    let mut listener = None;
     let snapshots_needed = plan
         .ops
         .iter()
@@ -534,7 +585,17 @@ pub fn enter(plan: &MountPlan, placeholders: Option<&HashMap<PathBuf, FileId>>) 
     let recursive = libc::AT_RECURSIVE;
     for op in &plan.ops {
         match op {
-            MountOp::Unshare { user, uid, gid } => unshare(*user, *uid, *gid)?,
+            MountOp::Unshare {
+                user,
+                net,
+                uid,
+                gid,
+            } => {
+                unshare(*user, *net, *uid, *gid)?;
+                if *net && placeholders.is_some() {
+                    listener = Some(loopback_listener()?);
+                }
+            }
             MountOp::MakePrivate => {
                 let rc = setattr(libc::AT_FDCWD, c"/", recursive, &attr(0, libc::MS_PRIVATE));
                 check(rc, || "make every mount private".into())?;
@@ -582,7 +643,7 @@ pub fn enter(plan: &MountPlan, placeholders: Option<&HashMap<PathBuf, FileId>>) 
             MountOp::DropCaps => drop_caps()?,
         }
     }
-    Ok(())
+    Ok(listener)
 }
 
 /// Tries `enter` in a throw-away child, so a host that lets `unshare`
@@ -617,7 +678,7 @@ pub fn probe(plan: &MountPlan) -> std::result::Result<(), String> {
                 ..plan.clone()
             };
             let code = match enter(&light, None) {
-                Ok(()) => 0,
+                Ok(_) => 0,
                 Err(e) => {
                     let msg = e.to_string();
                     // SAFETY: writing a buffer to our pipe end.

@@ -10,6 +10,13 @@ use serde::ser::SerializeStruct;
 use crate::plan::Plan;
 
 pub const AF_UNIX: u64 = 1;
+pub const AF_INET: u64 = 2;
+pub const AF_INET6: u64 = 10;
+pub const SOCK_STREAM: u64 = 1;
+pub const SOCK_NONBLOCK: u64 = 0o4000;
+pub const SOCK_CLOEXEC: u64 = 0o2000000;
+pub const IPPROTO_TCP: u64 = 6;
+pub const MSG_FASTOPEN: u64 = 0x2000_0000;
 pub const AF_VSOCK: u64 = 40;
 pub const IPPROTO_MPTCP: u64 = 262;
 pub const PRIO_PROCESS: u64 = 0;
@@ -91,7 +98,50 @@ pub enum Cond {
     ArgNe(u8, u64),
     /// 32-bit argument `index` has every bit of the mask set.
     ArgHasBits(u8, u64),
+    /// Every one of these (none itself an `All`).
+    All(&'static [Cond]),
 }
+
+/// An inet socket type that is not `SOCK_STREAM` (with either flag): the
+/// kernel refuses any other flag bit (EINVAL), so these four values are
+/// the only stream sockets.
+const NOT_STREAM: [Cond; 4] = [
+    Cond::ArgNe(1, SOCK_STREAM),
+    Cond::ArgNe(1, SOCK_STREAM | SOCK_NONBLOCK),
+    Cond::ArgNe(1, SOCK_STREAM | SOCK_CLOEXEC),
+    Cond::ArgNe(1, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC),
+];
+const INET_NOT_STREAM: [Cond; 5] = [
+    Cond::ArgEq(0, AF_INET),
+    NOT_STREAM[0],
+    NOT_STREAM[1],
+    NOT_STREAM[2],
+    NOT_STREAM[3],
+];
+const INET6_NOT_STREAM: [Cond; 5] = [
+    Cond::ArgEq(0, AF_INET6),
+    NOT_STREAM[0],
+    NOT_STREAM[1],
+    NOT_STREAM[2],
+    NOT_STREAM[3],
+];
+/// Protocol 0 (the default, TCP for a stream) and IPPROTO_TCP only: MPTCP
+/// (262) and SCTP (132) are stream sockets too.
+const INET_NOT_TCP: [Cond; 3] = [
+    Cond::ArgEq(0, AF_INET),
+    Cond::ArgNe(2, 0),
+    Cond::ArgNe(2, IPPROTO_TCP),
+];
+const INET6_NOT_TCP: [Cond; 3] = [
+    Cond::ArgEq(0, AF_INET6),
+    Cond::ArgNe(2, 0),
+    Cond::ArgNe(2, IPPROTO_TCP),
+];
+const NOT_UNIX_OR_INET: [Cond; 3] = [
+    Cond::ArgNe(0, AF_UNIX),
+    Cond::ArgNe(0, AF_INET),
+    Cond::ArgNe(0, AF_INET6),
+];
 
 /// ` if arg1 == 0x5412`, as `--dry-run` and `explain` print it; empty for
 /// `Always`.
@@ -102,6 +152,15 @@ impl fmt::Display for Cond {
             Cond::ArgEq(i, v) => write!(f, " if arg{i} == {v:#x}"),
             Cond::ArgNe(i, v) => write!(f, " if arg{i} != {v:#x}"),
             Cond::ArgHasBits(i, v) => write!(f, " if arg{i} & {v:#x}"),
+            Cond::All(all) => {
+                for (n, c) in all.iter().enumerate() {
+                    let one = c.to_string();
+                    let one = one.trim_start_matches(" if ");
+                    let sep = if n == 0 { " if " } else { " && " };
+                    write!(f, "{sep}{one}")?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -129,11 +188,17 @@ pub struct Filter {
     pub bpf: Vec<(u16, u8, u8, u32)>,
 }
 
-/// `null` for always, else `{"arg": N, "op": "eq"|"ne"|"has_bits", "value": V}`.
+/// `null` for always, else `{"arg": N, "op": "eq"|"ne"|"has_bits", "value": V}`,
+/// or `{"all": [those]}` when every one must hold.
 impl Serialize for Cond {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let (arg, op, value) = match *self {
             Cond::Always => return s.serialize_none(),
+            Cond::All(all) => {
+                let mut st = s.serialize_struct("Cond", 1)?;
+                st.serialize_field("all", all)?;
+                return st.end();
+            }
             Cond::ArgEq(i, v) => (i, "eq", v),
             Cond::ArgNe(i, v) => (i, "ne", v),
             Cond::ArgHasBits(i, v) => (i, "has_bits", v),
@@ -187,13 +252,55 @@ pub fn compile(plan: &Plan) -> crate::error::Result<Filter> {
     // Each network setting adds its own rules, whatever the other says:
     // several rules on one syscall are ORed, so with both off every
     // socket(2) is denied.
-    if !plan.network.enabled {
+    if plan.network.partial() {
+        // Ports or domains: TCP over IPv4/IPv6 and nothing else of the
+        // inet families (no UDP, raw, ICMP, SCTP, MPTCP); Landlock (ports)
+        // or the network namespace (domains) decide where TCP goes.
+        rules.push(deny(
+            kind::NETWORK,
+            "socket",
+            Cond::All(&NOT_UNIX_OR_INET),
+            "network partial: only AF_UNIX, AF_INET and AF_INET6 sockets",
+        ));
+        for (cond, why) in [
+            (
+                &INET_NOT_STREAM,
+                "network partial: AF_INET only SOCK_STREAM",
+            ),
+            (
+                &INET6_NOT_STREAM,
+                "network partial: AF_INET6 only SOCK_STREAM",
+            ),
+        ] {
+            rules.push(deny(kind::NETWORK, "socket", Cond::All(cond), why));
+        }
+        for (cond, why) in [
+            (&INET_NOT_TCP, "network partial: AF_INET only TCP"),
+            (&INET6_NOT_TCP, "network partial: AF_INET6 only TCP"),
+        ] {
+            rules.push(deny(kind::NETWORK, "socket", Cond::All(cond), why));
+        }
+        // TCP Fast Open connects inside sendto/sendmsg, where Landlock's
+        // connect hook is not called (tests/network.rs shows the bypass):
+        // the flag is denied. TCP_FASTOPEN_CONNECT goes through connect(2)
+        // and is checked there.
+        for (syscall, arg) in [("sendto", 3), ("sendmsg", 2), ("sendmmsg", 3)] {
+            rules.push(deny(
+                kind::NETWORK,
+                syscall,
+                Cond::ArgHasBits(arg, MSG_FASTOPEN),
+                "network partial: MSG_FASTOPEN connects past Landlock",
+            ));
+        }
+    } else if !plan.network.enabled {
         rules.push(deny(
             kind::NETWORK,
             "socket",
             Cond::ArgNe(0, AF_UNIX),
             "network off: only AF_UNIX sockets",
         ));
+    }
+    if !plan.network.enabled {
         // MPTCP is IPPROTO_MPTCP on an inet socket; denied on any family.
         rules.push(deny(
             kind::NETWORK,
@@ -461,6 +568,9 @@ mod bpf {
         Ok(match name {
             "socket" => libc::SYS_socket,
             "socketpair" => libc::SYS_socketpair,
+            "sendto" => libc::SYS_sendto,
+            "sendmsg" => libc::SYS_sendmsg,
+            "sendmmsg" => libc::SYS_sendmmsg,
             "prlimit64" => libc::SYS_prlimit64,
             "setpriority" => libc::SYS_setpriority,
             "sched_setaffinity" => libc::SYS_sched_setaffinity,
@@ -524,6 +634,17 @@ mod bpf {
             Cond::ArgEq(i, v) => vec![mk(i, SeccompCmpOp::Eq, v)?],
             Cond::ArgNe(i, v) => vec![mk(i, SeccompCmpOp::Ne, v)?],
             Cond::ArgHasBits(i, v) => vec![mk(i, SeccompCmpOp::MaskedEq(v), v)?],
+            // seccompiler ANDs the conditions of one rule.
+            Cond::All(all) => {
+                let mut out = Vec::with_capacity(all.len());
+                for &c in all {
+                    if matches!(c, Cond::All(_) | Cond::Always) {
+                        return Err(Error::new("internal: nested seccomp condition"));
+                    }
+                    out.extend(cond(c)?);
+                }
+                out
+            }
         })
     }
 

@@ -492,7 +492,7 @@ fn receive(sock: &OwnedFd) -> Option<(OwnedFd, Option<OwnedFd>)> {
     Some((ns, fds.next()))
 }
 
-fn poll_one(fd: RawFd, events: i16, timeout_ms: i32) -> i16 {
+pub(super) fn poll_one(fd: RawFd, events: i16, timeout_ms: i32) -> i16 {
     let mut p = libc::pollfd {
         fd,
         events,
@@ -620,7 +620,7 @@ pub fn start_reaper() -> io::Result<Middle> {
 /// it has long exited, and cordon never waits for it on its hot path. It
 /// must be reaped before exec, or the command would inherit a child it
 /// never made.
-pub struct Middle(libc::pid_t);
+pub struct Middle(pub(super) libc::pid_t);
 
 impl Drop for Middle {
     fn drop(&mut self) {
@@ -676,7 +676,7 @@ fn run(pidfd: &OwnedFd, sock: &OwnedFd, held: &[Held], duties: Duties) -> ! {
 
 /// Closes every descriptor but `keep` (the caller's pipes and terminal
 /// must not be held open by the sentinel).
-fn close_others(keep: &[RawFd]) {
+pub(super) fn close_others(keep: &[RawFd]) {
     let mut keep: Vec<u32> = keep.iter().map(|&f| f as u32).collect();
     keep.sort_unstable();
     let mut from = 3u32;

@@ -131,6 +131,23 @@ impl fmt::Display for Plan {
         };
         let net = if self.network.enabled { "on" } else { "off" };
         writeln!(f, "network: {net} (unix sockets: {unix})")?;
+        let n = &self.network;
+        if !n.connect_tcp.is_empty() {
+            let ports: Vec<String> = n.connect_tcp.iter().map(u16::to_string).collect();
+            writeln!(f, "network connect_tcp: {} (any host)", ports.join(", "))?;
+        }
+        if !n.bind_tcp.is_empty() {
+            let ports: Vec<String> = n.bind_tcp.iter().map(u16::to_string).collect();
+            writeln!(f, "network bind_tcp: {}", ports.join(", "))?;
+        }
+        if !n.domains.is_empty() {
+            let list: Vec<String> = n.domains.iter().map(|d| d.to_string()).collect();
+            writeln!(
+                f,
+                "network domains (through cordon's proxy): {}",
+                list.join(", ")
+            )?;
+        }
         let m = &self.macos;
         let automation = match &m.automation {
             crate::policy::Automation::None => "none".to_string(),

@@ -887,6 +887,10 @@ pub fn resolve(policy: &Policy, cwd: &Path, env: &Env) -> Result<Plan> {
     let cwd = cwd_dir.path.clone();
     let cwd_handle = cwd_dir.handle.clone();
     let sandboxed = !policy.is_full_access();
+    policy
+        .network
+        .check()
+        .map_err(|e| Error::new(format!("{}: {e}", policy.name)))?;
     if policy.writes(&PathSpec::Root) && policy.restricts_reads() {
         return Err(Error::new(format!(
             "{} writes :root, which makes every path readable, so its read list cannot hold; drop :root from the write list or the read restriction",
@@ -996,7 +1000,7 @@ pub fn resolve(policy: &Policy, cwd: &Path, env: &Env) -> Result<Plan> {
         devices,
         terminals: env.terminals.clone(),
         stdio_files,
-        network: policy.network,
+        network: policy.network.clone(),
         protected_names: policy.protected.clone(),
         deny,
         macos: policy.macos.clone(),

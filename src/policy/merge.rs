@@ -36,6 +36,15 @@ pub fn merge_permissions(base: &Policy, extra: &PermissionProfile) -> Result<Pol
     }
     out.network.enabled |= extra.network.unwrap_or(false);
     out.network.unix_sockets |= extra.unix_sockets.unwrap_or(false);
+    for &p in &extra.connect_tcp {
+        out.network.add_connect(p);
+    }
+    for &p in &extra.bind_tcp {
+        out.network.add_bind(p);
+    }
+    for d in &extra.domains {
+        out.network.add_domain(d.clone());
+    }
     if let Some(m) = &extra.macos {
         out.macos = out.macos.union(m);
     }

@@ -8,6 +8,7 @@ mod deny;
 mod env;
 mod macos;
 mod merge;
+mod net;
 mod request;
 mod source;
 mod user;
@@ -18,6 +19,7 @@ pub use deny::{DEFAULT_GLOB_DEPTH, DenyEntry, DenySpec, MAX_GLOB_DEPTH, SECRETS,
 pub use env::{CORDON_PREFIX, EnvDecl, EnvPolicy, Inherit, Pattern, SetVar, glob_match};
 pub use macos::{Automation, Contacts, MacosExtensions, Preferences, valid_bundle_id};
 pub use merge::merge_permissions;
+pub use net::{DomainPattern, normalize_host, parse_port};
 pub use request::{Execution, ExecutionKind, Request, parse_request, read_request, request_policy};
 pub use source::{
     PermissionProfile, load_profile, macos_from_value, parse_permission_profile, parse_policy_json,
@@ -150,11 +152,73 @@ impl PathSpec {
 }
 
 /// Network section of a policy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Network {
     pub enabled: bool,
     /// Whether `socket(AF_UNIX)` may be created.
     pub unix_sockets: bool,
+    /// TCP ports the command may connect to (any host), network off.
+    pub connect_tcp: Vec<u16>,
+    /// TCP ports the command may bind, network off.
+    pub bind_tcp: Vec<u16>,
+    /// Hosts reached through cordon's proxy, network off otherwise.
+    pub domains: Vec<DomainPattern>,
+}
+
+impl Network {
+    /// TCP to some ports only (no full network, no proxy needed for it).
+    pub fn has_ports(&self) -> bool {
+        !self.connect_tcp.is_empty() || !self.bind_tcp.is_empty()
+    }
+
+    /// Whether cordon runs the domain proxy for this policy.
+    pub fn proxied(&self) -> bool {
+        !self.domains.is_empty()
+    }
+
+    /// Off with nothing granted: `CORDON_SANDBOX_NETWORK_DISABLED=1`.
+    pub fn fully_off(&self) -> bool {
+        !self.enabled && !self.partial()
+    }
+
+    /// Off except for what the lists grant: inet sockets are needed.
+    pub fn partial(&self) -> bool {
+        !self.enabled && (self.has_ports() || self.proxied())
+    }
+
+    pub fn add_connect(&mut self, port: u16) {
+        if !self.connect_tcp.contains(&port) {
+            self.connect_tcp.push(port);
+        }
+    }
+
+    pub fn add_bind(&mut self, port: u16) {
+        if !self.bind_tcp.contains(&port) {
+            self.bind_tcp.push(port);
+        }
+    }
+
+    pub fn add_domain(&mut self, d: DomainPattern) {
+        if !self.domains.contains(&d) {
+            self.domains.push(d);
+        }
+    }
+
+    /// Full network plus a list that restricts it is ambiguous: refused
+    /// rather than guessed (docs/network.md).
+    pub fn check(&self) -> std::result::Result<(), String> {
+        if self.enabled && (self.has_ports() || self.proxied()) {
+            let what = if self.proxied() {
+                "--allow-domain / [network] domains"
+            } else {
+                "--allow-connect-tcp / --allow-bind-tcp / [network] connect_tcp, bind_tcp"
+            };
+            return Err(format!(
+                "the network is on in full (`--network` or `enabled = true`) and {what} would restrict it; drop one: pass --no-network to keep only the listed ports and domains"
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Where a list entry came from, so errors and `explain` can name the rule.

@@ -9,7 +9,9 @@ use super::codex::SandboxPolicy;
 use super::deny::{self, DEFAULT_GLOB_DEPTH, DenyEntry, DenySpec};
 use super::env::{EnvDecl, RawEnv};
 use super::macos::{AutomationRaw, Contacts, MacosExtensions, Preferences};
-use super::{Grant, Network, PathSpec, Policy, builtin, check_device, check_protected, grants};
+use super::{
+    DomainPattern, Grant, Network, PathSpec, Policy, builtin, check_device, check_protected, grants,
+};
 use crate::error::{Error, Result};
 
 /// Read-only inside every writable root: what a harness, git or an editor
@@ -70,6 +72,9 @@ struct RawFileSystem {
 struct RawNetwork {
     enabled: Option<bool>,
     unix_sockets: Option<bool>,
+    connect_tcp: Option<Vec<i64>>,
+    bind_tcp: Option<Vec<i64>>,
+    domains: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -110,6 +115,10 @@ pub struct PermissionProfile {
     pub glob_depth: Option<usize>,
     pub network: Option<bool>,
     pub unix_sockets: Option<bool>,
+    /// `[network] connect_tcp`, `bind_tcp`, `domains`: grants, unioned.
+    pub connect_tcp: Vec<u16>,
+    pub bind_tcp: Vec<u16>,
+    pub domains: Vec<DomainPattern>,
     /// `Some` only when the profile names a `macos` section.
     pub macos: Option<MacosExtensions>,
     /// `Some` only when the profile names an `env` section.
@@ -149,6 +158,9 @@ impl PermissionProfile {
             network: Network {
                 enabled: self.network.unwrap_or(false),
                 unix_sockets: self.unix_sockets.unwrap_or(true),
+                connect_tcp: self.connect_tcp,
+                bind_tcp: self.bind_tcp,
+                domains: self.domains,
             },
             macos: self.macos.unwrap_or_default(),
             env: self.env.unwrap_or_default().into_policy(name),
@@ -284,9 +296,29 @@ fn from_raw(
         glob_depth,
         network: net.enabled,
         unix_sockets: net.unix_sockets,
+        connect_tcp: ports(net.connect_tcp, &format!("{origin}: network.connect_tcp"))?,
+        bind_tcp: ports(net.bind_tcp, &format!("{origin}: network.bind_tcp"))?,
+        domains: net
+            .domains
+            .unwrap_or_default()
+            .iter()
+            .map(|d| DomainPattern::parse(d, &format!("{origin}: network.domains")))
+            .collect::<std::result::Result<_, _>>()?,
         macos,
         env,
     })
+}
+
+/// A `connect_tcp` / `bind_tcp` list, each entry 1..=65535, deduplicated.
+fn ports(list: Option<Vec<i64>>, origin: &str) -> std::result::Result<Vec<u16>, String> {
+    let mut out: Vec<u16> = Vec::new();
+    for n in list.unwrap_or_default() {
+        let p = super::net::check_port(n, origin)?;
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    Ok(out)
 }
 
 /// 1-based line and column of a byte offset, for error messages.

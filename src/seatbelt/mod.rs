@@ -12,6 +12,8 @@
 pub mod apply;
 mod extensions;
 mod paths;
+#[cfg(target_os = "macos")]
+pub mod proxy;
 
 pub use paths::macos_path;
 
@@ -344,6 +346,14 @@ fn git_anywhere(plan: &Plan, b: &mut Builder) {
 /// Compiles `plan` into a Seatbelt profile. Refuses (exit 125) a plan with no
 /// sandbox, and paths or bundle ids that cannot be expressed safely.
 pub fn compile(plan: &Plan) -> Result<Profile> {
+    compile_with(plan, None)
+}
+
+/// [`compile`] with the domain proxy's port, known once `cordon run` has
+/// bound its listener on the host's loopback: the profile then allows TCP
+/// to `localhost:PORT` and nothing else of the network. Without the port
+/// (`cordon seatbelt`, `--dry-run`) the rule is shown as a comment.
+pub fn compile_with(plan: &Plan, proxy_port: Option<u16>) -> Result<Profile> {
     if !plan.sandboxed {
         return Err(Error::new(format!(
             "policy {} applies no sandbox (full access), so there is no Seatbelt profile; `cordon run` execs such commands directly",
@@ -373,6 +383,28 @@ pub fn compile(plan: &Plan) -> Result<Profile> {
     if plan.network.enabled {
         b.line(";; ===== Network: on =====");
         b.text.push_str(NETWORK);
+    } else if plan.network.has_ports() || plan.network.proxied() {
+        // TCP to and from the listed ports only; UDP, DNS (the
+        // mDNSResponder socket) and every other port stay denied. With
+        // domains, the proxy on the host's loopback is the way out.
+        b.line(";; ===== Network: TCP to listed ports only =====");
+        if plan.network.proxied() {
+            match proxy_port {
+                Some(p) => b.line(&format!(
+                    "(allow network-outbound (remote tcp \"localhost:{p}\"))"
+                )),
+                None => b.line(
+                    ";; domains: (allow network-outbound (remote tcp \"localhost:PORT\")), PORT the proxy's, chosen at run time",
+                ),
+            }
+        }
+        for p in &plan.network.connect_tcp {
+            b.line(&format!("(allow network-outbound (remote tcp \"*:{p}\"))"));
+        }
+        for p in &plan.network.bind_tcp {
+            b.line(&format!("(allow network-bind (local tcp \"*:{p}\"))"));
+            b.line(&format!("(allow network-inbound (local tcp \"*:{p}\"))"));
+        }
     } else {
         b.line(";; ===== Network: off (no rule: denied by default) =====");
     }

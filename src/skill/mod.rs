@@ -113,6 +113,10 @@ pub fn bounded_plan(
         network: Network {
             enabled,
             unix_sockets: turn.network.unix_sockets,
+            // A skill declares the network on or off only: the turn's
+            // ports and domains are not carried into it (narrower, never
+            // wider, than the turn).
+            ..Network::default()
         },
         macos,
         env: turn.env.clone(),

@@ -31,7 +31,7 @@ ops: read PATH | write PATH [DATA] | create PATH | overwrite PATH | truncate PAT
      symlink TARGET LINKPATH | chmod PATH OCTAL | chown PATH UID GID | utime PATH
      setxattr PATH | mknod PATH | mkfifo PATH | stat PATH | exec PATH [ARGS...]
      socket FAMILY TYPE [PROTO] | socket-nr FAMILY_HEX TYPE PROTO | connect-tcp HOST PORT | connect-udp HOST PORT
-     bind-tcp HOST PORT | connect-unix PATH | connect-abstract NAME | socketpair
+     bind-tcp HOST PORT | sendto-fastopen HOST PORT | connect-unix PATH | connect-abstract NAME | socketpair
      kill PID SIG | kill-child | io-uring-setup | unshare-user | unshare-mount
      unshare-net | mount-tmpfs PATH | mount-setattr-rw PATH | chroot PATH | pivot-root NEW OLD
      ptrace-attach PID | process-vm-readv PID ADDR_HEX | open-by-handle PATH [MOUNTDIR]
@@ -331,6 +331,7 @@ fn run(a: &Args) -> Outcome {
             Ok(vec![])
         }
         "connect-tcp" | "connect-udp" | "bind-tcp" | "listen-tcp" => op_inet(a),
+        "sendto-fastopen" => op_fastopen(a),
         "connect-unix" | "connect-abstract" | "listen-unix" | "listen-abstract" => op_unix(a),
         "socketpair" => op_socketpair(a),
         "kill" => {
@@ -1163,6 +1164,34 @@ fn op_inet(a: &Args) -> Outcome {
         serve(a, &fd, fields, a.seconds(2)?);
     }
     Ok(fields)
+}
+
+/// sendto-fastopen HOST PORT: a TCP Fast Open connect, made by sendto(2)
+/// with MSG_FASTOPEN instead of connect(2).
+fn op_fastopen(a: &Args) -> Outcome {
+    a.count(2, 2)?;
+    let ip: IpAddr = a.num(0, "HOST (an IP address)")?;
+    let port: u16 = a.num(1, "PORT")?;
+    let (ss, len) = inet_addr(ip, port);
+    let fd = owned(step("socket", unsafe {
+        libc::socket(
+            c_int::from(ss.ss_family),
+            libc::SOCK_STREAM | libc::SOCK_CLOEXEC,
+            0,
+        )
+    })?);
+    let addr = &ss as *const _ as *const sockaddr;
+    step("sendto", unsafe {
+        libc::sendto(
+            fd.as_raw_fd(),
+            b"x".as_ptr().cast(),
+            1,
+            libc::MSG_FASTOPEN,
+            addr,
+            len,
+        ) as c_int
+    })?;
+    Ok(vec![])
 }
 
 /// connect-unix PATH, connect-abstract NAME; listen-unix PATH SECONDS,
