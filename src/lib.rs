@@ -14,4 +14,5 @@ pub mod sandbox;
 pub mod seatbelt;
 pub mod skill;
 pub mod stdio;
+pub mod trace;
 pub mod view;

@@ -9,6 +9,7 @@ mod profiles;
 mod rerun;
 mod run;
 mod seatbelt;
+mod trace;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -51,6 +52,10 @@ enum Command {
     /// Show the resolved plan, what enforces each part of it on this host,
     /// and read/write/execute verdicts for paths.
     Explain(Box<explain::ExplainArgs>),
+    #[command(about = trace::TRACE_ABOUT)]
+    Trace(Box<trace::TraceArgs>),
+    #[command(about = trace::LEARN_ABOUT)]
+    Learn(Box<trace::LearnArgs>),
     /// Probe what this host can enforce, feature by feature; exit 0 when
     /// the default profile is fully enforced, 1 otherwise.
     Doctor(doctor::DoctorArgs),
@@ -182,7 +187,7 @@ pub(crate) fn print_json(value: &impl serde::Serialize) -> Result<()> {
 /// plus the indented lines that name the arguments, up to the usage.
 fn clap_error_line(err: &clap::Error) -> String {
     if err.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-        return "no subcommand given (run, skill, rerun, explain, seatbelt, doctor, profiles); see `cordon --help`"
+        return "no subcommand given (run, skill, rerun, trace, learn, explain, seatbelt, doctor, profiles); see `cordon --help`"
             .to_string();
     }
     let rendered = err.render().to_string();
@@ -227,6 +232,8 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Command::Profiles(args) => profiles::profiles(args),
         Command::Explain(args) => explain::explain(*args),
         Command::Doctor(args) => doctor::doctor(args),
+        Command::Trace(args) => trace::trace(*args),
+        Command::Learn(args) => trace::learn(*args),
     }
 }
 

@@ -23,6 +23,8 @@ pub mod launch;
 pub mod namespace;
 #[cfg(target_os = "linux")]
 pub mod sentinel;
+#[cfg(target_os = "linux")]
+pub mod trace;
 
 use std::fmt;
 
