@@ -134,13 +134,49 @@ fn launch_native(plan: &Plan, argv: &[OsString], opts: &Launch) -> Result<i32> {
     // program the sandbox hides is not replaced silently by another.
     let outside = argv.first().and_then(|p| exec::locate(p, &plan.env.vars));
     linux::launch::enter(plan, &art, best_effort, opts.chdir.as_deref())?;
-    Err(exec_with(
+    let e = exec_with(
         plan,
         argv,
         art.sandbox_kind(),
         !plan.network.enabled,
         outside.as_deref(),
-    ))
+    );
+    Err(exec_fix(plan, &art, argv, outside.as_deref(), e))
+}
+
+/// A command the sandbox would not execute: the error names the flag that
+/// allows it, from the same verdict `explain` gives. Only on this failure
+/// path; the run itself never computes a verdict.
+#[cfg(target_os = "linux")]
+fn exec_fix(
+    plan: &Plan,
+    art: &crate::linux::Artifacts,
+    argv: &[OsString],
+    outside: Option<&[u8]>,
+    e: Error,
+) -> Error {
+    use std::os::unix::ffi::OsStrExt;
+    if e.exit != crate::error::EXIT_NOT_EXECUTABLE {
+        return e;
+    }
+    let file = match (outside, argv.first()) {
+        (Some(found), _) => std::path::PathBuf::from(std::ffi::OsStr::from_bytes(found)),
+        (None, Some(p)) if p.as_bytes().contains(&b'/') => std::path::PathBuf::from(p),
+        _ => return e,
+    };
+    let l = crate::plan::lookup(&file, &plan.cwd);
+    let mut v = crate::linux::verdict(plan, Some(art), &l, true);
+    crate::plan::fix::annotate(plan, &mut v);
+    match v.execute.fix.as_ref().or(v.read.fix.as_ref()) {
+        Some(fix) => Error::with_exit(
+            format!(
+                "{}; the sandbox denies it ({}): {fix} would allow it",
+                e.message, v.execute.rule
+            ),
+            e.exit,
+        ),
+        None => e,
+    }
 }
 
 /// `cordon trace`: runs `argv` as a child under exactly the sandbox

@@ -345,3 +345,104 @@ fn extends_takes_a_builtin_or_a_file_and_refuses_cycles_and_missing_files() {
     ws.write("work/n.toml", "extends = \"no-such-builtin\"\n");
     cordon(&ws, &["run", "-p", "n.toml", "--", "true"]).assert_refused("no built-in profile");
 }
+
+#[test]
+fn doctor_names_the_denial_source_trace_gets() {
+    let ws = Ws::new(users()[0]);
+    let out = cordon(&ws, &["doctor", "--json"]);
+    let j: Value = serde_json::from_str(out.stdout.trim()).unwrap();
+    let scope = std::fs::read_to_string("/proc/sys/kernel/yama/ptrace_scope").ok();
+    let want = match scope.as_deref().map(str::trim) {
+        Some("3") => "none",
+        _ => "ptrace",
+    };
+    assert_eq!(j["trace"]["source"], want, "{j}");
+    let abi = j["landlock"]["abi"].as_u64().unwrap();
+    assert_eq!(j["trace"]["landlock_audit"], abi >= 7, "{j}");
+    let text = cordon(&ws, &["doctor"]);
+    assert!(text.stdout.contains("\ntrace: denials from "), "{text:?}");
+}
+
+#[test]
+fn explain_ends_each_denied_verdict_with_the_flag_that_allows_it() {
+    for user in users() {
+        let ws = Ws::new(user);
+        ws.write("outside/f", "x");
+        ws.write("home/.ssh/id_test", "secret");
+        git(&ws, &ws.work(), &["init", "-q"]);
+        let out = cordon(
+            &ws,
+            &[
+                "explain",
+                &ws.s("outside/f"),
+                ".git/config",
+                &ws.s("home/.ssh/id_test"),
+            ],
+        );
+        assert_eq!(out.status, 0, "{out:?}");
+        let s = &out.stdout;
+        let after = |line: &str| -> String {
+            let at = s.find(line).unwrap_or_else(|| panic!("no {line:?} in {s}"));
+            s[at..].lines().nth(1).unwrap_or("").to_string()
+        };
+        assert_eq!(
+            after(&format!("write {}: denied", ws.s("outside/f"))),
+            format!("  fix: --allow-write {}", ws.s("outside/f"))
+        );
+        assert!(
+            after("/.git/config: denied").starts_with("  fix: --unprotect .git ("),
+            "{s}"
+        );
+        assert!(
+            after("/home/.ssh/id_test: denied")
+                .starts_with("  fix: --allow-read ~/.ssh/id_test (lifts deny entry :secrets"),
+            "{s}"
+        );
+        // Allowed verdicts have no fix line.
+        assert!(
+            !after(&format!("read {}: allowed", ws.s("outside/f"))).contains("fix"),
+            "{s}"
+        );
+        // And the flag works.
+        let lifted = cordon(
+            &ws,
+            &[
+                "explain",
+                "--allow-read",
+                &ws.s("home/.ssh/id_test"),
+                &ws.s("home/.ssh/id_test"),
+            ],
+        );
+        assert!(
+            lifted
+                .stdout
+                .contains(&format!("read {}: allowed", ws.s("home/.ssh/id_test"))),
+            "{lifted:?}"
+        );
+    }
+}
+
+#[test]
+fn run_names_the_flag_when_the_sandbox_refuses_to_execute_the_command() {
+    for user in users() {
+        let ws = Ws::new(user);
+        let tool = ws.write("outside/tool.sh", "#!/bin/sh\necho ran\n");
+        std::fs::set_permissions(&tool, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        ws.write("work/min.toml", "[file_system]\nread = [\":minimal\"]\n");
+        let ctl = run_as(user, &ws.work(), &ws.env(), &[tool.to_str().unwrap()]);
+        assert_eq!(ctl.stdout, "ran\n", "control: {ctl:?}");
+        let out = cordon(
+            &ws,
+            &["run", "-p", "min.toml", "--", tool.to_str().unwrap()],
+        );
+        assert_eq!(out.status, 126, "{out:?}");
+        assert!(
+            out.stderr.contains(&format!(
+                "the sandbox denies it (outside the read scope): --allow-read {} would allow it",
+                tool.display()
+            )),
+            "{out:?}"
+        );
+    }
+}

@@ -73,24 +73,34 @@ pub const TRACE_ABOUT: &str = "Run CMD under the sandbox `run` would apply, foll
 pub const LEARN_ABOUT: &str = "Run CMD as `trace` does, then write a profile that extends the given one with grants for what was denied.";
 
 /// Opens `-o` before anything runs: a path that cannot be written is
-/// refused with 125, and the command never runs for nothing.
+/// refused with 125, and the command never runs for nothing. A regular
+/// file is emptied now, which proves it can be (procfs and sysfs files
+/// open for root and then refuse); a pipe or terminal is written as is.
 fn open_output(path: &std::path::Path, flag: &str) -> Result<std::fs::File> {
-    std::fs::OpenOptions::new()
+    let refuse = |e: std::io::Error| {
+        Error::new(format!(
+            "{flag} {}: cannot write it ({e}); name a writable file; nothing ran",
+            path.display()
+        ))
+    };
+    let f = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
         .truncate(false)
         .open(path)
-        .map_err(|e| {
-            Error::new(format!(
-                "{flag} {}: cannot write it ({e}); name a writable file; nothing ran",
-                path.display()
-            ))
-        })
+        .map_err(refuse)?;
+    if f.metadata().map_err(refuse)?.is_file() {
+        f.set_len(0).map_err(refuse)?;
+    }
+    Ok(f)
 }
 
 fn write_output(mut f: std::fs::File, text: &str, path: &std::path::Path) -> Result<()> {
-    f.set_len(0)
-        .and_then(|_| f.rewind())
+    f.rewind()
+        .or_else(|e| match e.raw_os_error() {
+            Some(libc::ESPIPE) => Ok(()),
+            _ => Err(e),
+        })
         .and_then(|_| f.write_all(text.as_bytes()))
         .map_err(|e| Error::new(format!("writing {}: {e}", path.display())))
 }

@@ -207,6 +207,28 @@ pub fn for_path(
     })
 }
 
+/// Puts the fix on each denied access of a verdict (`explain`): the exact
+/// path, not generalized; a warning goes with the flag.
+pub fn annotate(plan: &Plan, v: &mut super::PathVerdict) {
+    let home = plan_home(plan);
+    let l = v.lookup.clone();
+    for (want, a) in [
+        (Want::Read, &mut v.read),
+        (Want::Write, &mut v.write),
+        (Want::Execute, &mut v.execute),
+    ] {
+        let Some(fix) = for_path(plan, &l, want, a, false) else {
+            continue;
+        };
+        a.fix = fix
+            .flag(home.as_deref())
+            .map(|flag| match fix.warning(home.as_deref()) {
+                Some(w) => format!("{flag} ({w})"),
+                None => flag,
+            });
+    }
+}
+
 /// `$HOME` as the plan's environment has it.
 pub fn plan_home(plan: &Plan) -> Option<PathBuf> {
     plan.env
