@@ -446,3 +446,88 @@ fn run_names_the_flag_when_the_sandbox_refuses_to_execute_the_command() {
         );
     }
 }
+
+#[test]
+fn learn_never_grants_a_protected_name_outside_a_writable_root() {
+    // $HOME is in no writable root here, so ~/.bashrc is not protected by
+    // the plan; a grant of it would make it writable. learn refuses.
+    let ws = Ws::new(users()[0]);
+    ws.write("home/.bashrc", "# rc\n");
+    let learned = ws.s("tmp/learned.toml");
+    let script = format!("echo evil >> {}/.bashrc; true", ws.s("home"));
+    let out = cordon(&ws, &["learn", "-o", &learned, "--", "sh", "-c", &script]);
+    assert_eq!(out.status, 0, "{out:?}");
+    let text = std::fs::read_to_string(&learned).unwrap();
+    assert!(!text.contains("\n  \""), "a grant was written: {text}");
+    assert!(text.contains("inside) protected name ~/.bashrc"), "{text}");
+}
+
+/// The tracer is outside the sandbox with the caller's rights: the command
+/// cannot ptrace it, signal it, or open its /proc files.
+#[test]
+fn the_command_cannot_reach_its_tracer() {
+    for user in users() {
+        let ws = Ws::new(user);
+        let mut v = victim(&ws, &[]);
+        // Controls: each works against a process of the same user outside.
+        control(&ws, &["ptrace-attach", &v.pid]).assert_ok();
+        control(&ws, &["kill", &v.pid, "0"]).assert_ok();
+        control(&ws, &["read", &format!("/proc/{}/environ", v.pid)]).assert_ok();
+        assert!(v.alive());
+        let p = probe_bin().to_str().unwrap();
+        // `sh`'s parent is the tracer; the probe takes sh's place by exec.
+        for (op, errno) in [
+            ("ptrace-attach $PPID", "EPERM"),
+            ("kill $PPID 9", "EPERM"),
+            ("read /proc/$PPID/environ", "EACCES"),
+            ("read-at /proc/$PPID/mem 0", "EACCES"),
+        ] {
+            let (out, _) = trace(&ws, &[], &["sh", "-c", &format!("exec {p} {op}")]);
+            out.assert_errno(errno);
+        }
+    }
+}
+
+/// A process that escapes the tracer (clone with CLONE_UNTRACED) keeps both
+/// filters: every traced call fails with ENOSYS (no tracer answers the trace
+/// action), so it can open nothing, and a call the sandbox denies kills it
+/// (the trap's SIGSYS, which no tracer drops).
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn a_process_that_escapes_the_tracer_fails_closed() {
+    let py = r#"
+import ctypes, os, socket
+libc = ctypes.CDLL(None, use_errno=True)
+def untraced(body):
+    pid = libc.syscall(56, 0x00800000 | 17, 0, 0, 0, 0)
+    if pid == 0:
+        body()
+        os._exit(0)
+    return os.waitpid(pid, 0)[1]
+def opener():
+    try:
+        os.open("/etc/hostname", os.O_RDONLY)
+        os.write(1, b"opened\n")
+    except OSError as e:
+        os.write(1, b"open errno %d\n" % e.errno)
+def sock():
+    libc.syscall(41, 2, 1, 0)
+    os.write(1, b"socket returned\n")
+os.write(1, b"status %d\n" % untraced(opener))
+os.write(1, b"status %d\n" % untraced(sock))
+"#;
+    for user in users() {
+        let ws = Ws::new(user);
+        let ctl = run_as(user, &ws.work(), &ws.env(), &[PYTHON, "-c", py]);
+        assert_eq!(
+            ctl.stdout, "opened\nstatus 0\nsocket returned\nstatus 0\n",
+            "control: {ctl:?}"
+        );
+        let (out, _) = trace(&ws, &[], &[PYTHON, "-c", py]);
+        // SIGSYS (31) by default action: status 31 (and a core bit, if any).
+        let lines: Vec<&str> = out.stdout.lines().collect();
+        assert_eq!(lines[..2], ["open errno 38", "status 0"], "{out:?}");
+        let status: i32 = lines[2].trim_start_matches("status ").parse().unwrap();
+        assert_eq!(status & 0x7f, libc::SIGSYS, "{out:?}");
+    }
+}

@@ -111,7 +111,7 @@ pub fn trace(args: TraceArgs) -> Result<i32> {
         .as_deref()
         .map(|p| open_output(p, "-o"))
         .transpose()?;
-    let (report, end) = traced(&args.opts)?;
+    let (report, end, _) = traced(&args.opts)?;
     let text = if args.json {
         let mut j = serde_json::to_string(&report)
             .map_err(|e| Error::new(format!("cannot print the report as JSON: {e}")))?;
@@ -144,9 +144,9 @@ pub fn learn(args: LearnArgs) -> Result<i32> {
             .into_owned(),
     };
     let out = open_output(&args.output, "-o")?;
-    let (report, end) = traced(&args.opts)?;
+    let (report, end, protected) = traced(&args.opts)?;
     let home = std::env::var_os("HOME").map(PathBuf::from);
-    let profile = crate::trace::learn::profile(&report, &extends, home.as_deref());
+    let profile = crate::trace::learn::profile(&report, &extends, home.as_deref(), &protected);
     write_output(out, &profile, &args.output)?;
     eprint!("{}", report.text());
     eprintln!(
@@ -165,7 +165,7 @@ enum Ended {
 }
 
 #[cfg(target_os = "linux")]
-fn traced(o: &TraceOpts) -> Result<(crate::trace::Report, Ended)> {
+fn traced(o: &TraceOpts) -> Result<(crate::trace::Report, Ended, Vec<String>)> {
     use crate::sandbox::{self, Launch};
     use crate::view::{Platform, platform_view};
     if o.command.is_empty() {
@@ -219,11 +219,11 @@ fn traced(o: &TraceOpts) -> Result<(crate::trace::Report, Ended)> {
         outcome.outlived,
         outcome.dropped,
     );
-    Ok((report, end))
+    Ok((report, end, plan.protected_names.clone()))
 }
 
 #[cfg(not(target_os = "linux"))]
-fn traced(_: &TraceOpts) -> Result<(crate::trace::Report, Ended)> {
+fn traced(_: &TraceOpts) -> Result<(crate::trace::Report, Ended, Vec<String>)> {
     Err(Error::new(
         "cordon trace needs Linux (ptrace); on macOS, Seatbelt logs denials: `log stream --predicate 'sender == \"Sandbox\"'`",
     ))

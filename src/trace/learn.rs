@@ -32,8 +32,34 @@ fn evidence(d: &Denial) -> String {
     comment(&format!("denied: {} {} ({})", d.op, what, d.errno))
 }
 
+/// A protected name (`.git`, `~/.bashrc`) the path passes through: such
+/// a path is protected only inside a writable root, so a grant of it
+/// outside one would make it writable; learn never writes that grant.
+fn protected_on_the_way(path: &Path, protected: &[String]) -> Option<String> {
+    protected.iter().find_map(|name| {
+        let last = name.trim_start_matches("~/").trim_end_matches('/');
+        path.components()
+            .any(|c| c.as_os_str() == last)
+            .then(|| name.clone())
+    })
+}
+
 /// Why a grant is not written as one, if it is not.
-fn refused(fix: &Fix, home: Option<&Path>) -> Option<String> {
+fn refused(fix: &Fix, home: Option<&Path>, protected: &[String]) -> Option<String> {
+    if let Fix::AllowWrite { path, .. } | Fix::AllowRead(path) = fix {
+        if path.to_str().is_none() {
+            return Some(format!(
+                "{} is not UTF-8, which a profile cannot name",
+                shown(path)
+            ));
+        }
+        if let Some(name) = protected_on_the_way(path, protected) {
+            return Some(format!(
+                "{} is (or is inside) protected name {name}: learn never grants it",
+                shown(path)
+            ));
+        }
+    }
     match fix {
         Fix::AllowWrite { path, wanted } if path != wanted => Some(format!(
             "{} does not exist yet: create it (mkdir -p) and add it to `write`",
@@ -63,13 +89,19 @@ fn refused(fix: &Fix, home: Option<&Path>) -> Option<String> {
 
 /// The learned profile's text. `extends` is the traced profile (a
 /// built-in name or an absolute path).
-pub fn profile(report: &Report, extends: &str, home: Option<&Path>) -> String {
+/// `protected`: the plan's protected names.
+pub fn profile(
+    report: &Report,
+    extends: &str,
+    home: Option<&Path>,
+    protected: &[String],
+) -> String {
     let mut write: BTreeMap<PathBuf, Vec<&Denial>> = BTreeMap::new();
     let mut read: BTreeMap<PathBuf, Vec<&Denial>> = BTreeMap::new();
     let mut not: Vec<(String, &Denial)> = Vec::new();
     for d in &report.denials {
         let Some(fix) = &d.grant else { continue };
-        if let Some(why) = refused(fix, home) {
+        if let Some(why) = refused(fix, home, protected) {
             not.push((why, d));
             continue;
         }
