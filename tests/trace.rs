@@ -531,3 +531,21 @@ os.write(1, b"status %d\n" % untraced(sock))
         assert_eq!(status & 0x7f, libc::SIGSYS, "{out:?}");
     }
 }
+
+#[test]
+fn a_command_that_daemonizes_is_traced_until_its_last_process_exits() {
+    for user in users() {
+        let ws = Ws::new(user);
+        ws.mkdir("home/.daemon");
+        let file = ws.join("home/.daemon/pid");
+        // The daemon writes after the command has exited.
+        let script = format!("(sleep 0.3; echo 1 > {}) & exit 0", file.display());
+        let (out, report) = trace(&ws, &["--keep-leftovers"], &["sh", "-c", &script]);
+        assert_eq!(out.status, 0, "{out:?}");
+        assert_eq!(report["outlived"], true, "{report:#}");
+        denial(&report, "create", &file);
+        // Without a process left over, the report does not say so.
+        let (_, report) = trace(&ws, &[], &["sh", "-c", "exit 0"]);
+        assert_eq!(report["outlived"], false, "{report:#}");
+    }
+}

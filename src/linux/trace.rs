@@ -302,7 +302,8 @@ pub struct Outcome {
     pub seen: BTreeMap<Seen, u64>,
     /// Failures beyond [`MAX_DISTINCT`], not kept.
     pub dropped: u64,
-    /// Some process of the command outlived it and was followed to its end.
+    /// Some process of the command was still running after it exited, and
+    /// was followed to its end.
     pub outlived: bool,
 }
 
@@ -330,6 +331,18 @@ pub fn follow(child: Pid) -> Outcome {
             Err(Errno::EINTR) => continue,
             Err(_) => break,
         };
+        // A process still stopping (not just exiting) after the command
+        // exited outlived it: a daemon, or a leftover about to be reaped.
+        if child_done
+            && matches!(
+                status,
+                WaitStatus::PtraceEvent(..)
+                    | WaitStatus::PtraceSyscall(_)
+                    | WaitStatus::Stopped(..)
+            )
+        {
+            out.outlived = true;
+        }
         match status {
             WaitStatus::Exited(pid, code) => {
                 live.remove(&pid);
@@ -337,7 +350,6 @@ pub fn follow(child: Pid) -> Outcome {
                 if pid == child {
                     out.end = End::Code(code);
                     child_done = true;
-                    out.outlived = !live.is_empty();
                 }
             }
             WaitStatus::Signaled(pid, sig, _) => {
@@ -346,7 +358,6 @@ pub fn follow(child: Pid) -> Outcome {
                 if pid == child {
                     out.end = End::Signal(sig as i32);
                     child_done = true;
-                    out.outlived = !live.is_empty();
                 }
             }
             WaitStatus::PtraceEvent(pid, sig, ev) => {
