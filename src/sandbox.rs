@@ -283,7 +283,12 @@ fn traced_child(
     }
     drop(ready);
     drop(go);
-    if let Err(e) = crate::linux::trace::install_filter() {
+    // Reads can be denied when the read scope is restricted, or when
+    // Landlock rather than a mount may hide the deny entries (no namespace
+    // under --best-effort): then every open stops.
+    let reads_denied = matches!(plan.read, crate::plan::ReadScope::Restricted { .. })
+        || (!plan.deny.denied.is_empty() && best_effort);
+    if let Err(e) = crate::linux::trace::install_filter(reads_denied) {
         return Error::new(format!(
             "installing the trace filter failed: {e}; nothing ran"
         ));

@@ -490,7 +490,8 @@ fn the_command_cannot_reach_its_tracer() {
 
 /// A process that escapes the tracer (clone with CLONE_UNTRACED) keeps both
 /// filters: every traced call fails with ENOSYS (no tracer answers the trace
-/// action), so it can open nothing, and a call the sandbox denies kills it
+/// action), so it cannot even write in the workspace, and a call the
+/// sandbox denies kills it
 /// (the trap's SIGSYS, which no tracer drops).
 #[cfg(target_arch = "x86_64")]
 #[test]
@@ -506,7 +507,7 @@ def untraced(body):
     return os.waitpid(pid, 0)[1]
 def opener():
     try:
-        os.open("/etc/hostname", os.O_RDONLY)
+        os.open("escaped", os.O_WRONLY | os.O_CREAT)
         os.write(1, b"opened\n")
     except OSError as e:
         os.write(1, b"open errno %d\n" % e.errno)
@@ -547,5 +548,22 @@ fn a_command_that_daemonizes_is_traced_until_its_last_process_exits() {
         // Without a process left over, the report does not say so.
         let (_, report) = trace(&ws, &[], &["sh", "-c", "exit 0"]);
         assert_eq!(report["outlived"], false, "{report:#}");
+    }
+}
+
+#[test]
+fn a_read_outside_a_restricted_read_scope_is_reported() {
+    for user in users() {
+        let ws = Ws::new(user);
+        let f = ws.write("outside/data", "x\n");
+        ws.write("work/min.toml", "[file_system]\nread = [\":minimal\"]\n");
+        let ctl = run_as(user, &ws.work(), &ws.env(), &["cat", f.to_str().unwrap()]);
+        assert_eq!(ctl.stdout, "x\n", "control: {ctl:?}");
+        let (out, report) = trace(&ws, &["-p", "min.toml"], &["cat", f.to_str().unwrap()]);
+        assert_ne!(out.status, 0, "{out:?}");
+        let d = denial(&report, "open-read", &f);
+        assert_eq!(d["errno"], "EACCES");
+        assert_eq!(d["mechanism"], "landlock");
+        assert_eq!(d["fix"], format!("--allow-read {}", f.display()));
     }
 }

@@ -192,8 +192,12 @@ fn traced(o: &TraceOpts) -> Result<(crate::trace::Report, Ended, Vec<String>)> {
             stdio,
         },
     )?;
-    // Attribution reads the same compiled view `explain` prints.
-    let view = platform_view(&plan, Platform::Linux, o.landlock_abi)?;
+    // Attribution reads the same compiled view `explain` prints; a run
+    // with no failure needs none.
+    let view = match outcome.seen.is_empty() {
+        true => None,
+        false => Some(platform_view(&plan, Platform::Linux, o.landlock_abi)?),
+    };
     let (status, end) = match outcome.end {
         crate::linux::trace::End::Code(c) => (
             crate::trace::Status {
@@ -212,7 +216,7 @@ fn traced(o: &TraceOpts) -> Result<(crate::trace::Report, Ended, Vec<String>)> {
     };
     let report = crate::trace::report(
         &plan,
-        &view,
+        view.as_ref(),
         &o.command,
         &outcome.seen,
         status,

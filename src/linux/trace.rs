@@ -232,46 +232,83 @@ fn calls() -> Vec<Call> {
     v
 }
 
+/// Where a filter instruction jumps.
+#[derive(Clone, Copy)]
+enum To {
+    Next,
+    /// Skip this many instructions.
+    Skip(u8),
+    Allow,
+    Trace,
+}
+
+/// The flags that make an open a write (or a create).
+const OPEN_WRITES: u32 = (libc::O_ACCMODE | libc::O_CREAT | libc::O_TRUNC) as u32;
+
 /// The trace filter: `SECCOMP_RET_TRACE` for [`calls`], allow otherwise
-/// (a foreign architecture is the sandbox filter's business). Hand-written
-/// BPF: seccompiler kills on a foreign architecture, which the sandbox
-/// answers with EPERM instead.
-pub fn trace_filter() -> Vec<seccompiler::sock_filter> {
-    let stmt = |code, k| seccompiler::sock_filter {
-        code,
+/// (a foreign architecture is the sandbox filter's business). With
+/// `reads_denied` off (the plan reads everything and no Landlock rule
+/// hides a path), an `open`/`openat` without a write flag cannot be denied
+/// and is allowed in the filter: the commonest call of all never stops.
+/// Hand-written BPF: seccompiler kills on a foreign architecture, which the
+/// sandbox answers with EPERM instead.
+pub fn trace_filter(reads_denied: bool) -> Vec<seccompiler::sock_filter> {
+    const ALU_AND_K: u16 = 0x54;
+    let mut prog: Vec<(u16, To, To, u32)> = vec![
+        (LD_W_ABS, To::Next, To::Next, 4),
+        (JEQ_K, To::Next, To::Allow, AUDIT_ARCH),
+        (LD_W_ABS, To::Next, To::Next, 0),
+    ];
+    // The flag checks come last: they load an argument over the number.
+    let mut checks: Vec<(u32, usize)> = Vec::new();
+    for c in calls() {
+        match c.shape {
+            Shape::Open(_, _, Flags::Arg(i)) if !reads_denied => checks.push((c.nr as u32, i)),
+            _ => prog.push((JEQ_K, To::Trace, To::Next, c.nr as u32)),
+        }
+    }
+    for (nr, i) in checks {
+        prog.push((LD_W_ABS, To::Next, To::Next, 0));
+        prog.push((JEQ_K, To::Next, To::Skip(3), nr));
+        // The flags' low 32 bits (little-endian).
+        prog.push((LD_W_ABS, To::Next, To::Next, 16 + 8 * i as u32));
+        prog.push((ALU_AND_K, To::Next, To::Next, OPEN_WRITES));
+        prog.push((JEQ_K, To::Allow, To::Trace, 0));
+    }
+    let allow = prog.len();
+    let jump = |at: usize, to: To| -> u8 {
+        match to {
+            To::Next => 0,
+            To::Skip(n) => n,
+            To::Allow => (allow - at - 1) as u8,
+            To::Trace => (allow - at) as u8,
+        }
+    };
+    let ret = |k| seccompiler::sock_filter {
+        code: RET_K,
         jt: 0,
         jf: 0,
         k,
     };
-    let nrs: Vec<u32> = calls().iter().map(|c| c.nr as u32).collect();
-    let n = nrs.len();
-    let mut prog = vec![
-        stmt(LD_W_ABS, 4),
-        seccompiler::sock_filter {
-            code: JEQ_K,
-            jt: 0,
-            jf: (n + 1) as u8,
-            k: AUDIT_ARCH,
-        },
-        stmt(LD_W_ABS, 0),
-    ];
-    for (i, nr) in nrs.iter().enumerate() {
-        prog.push(seccompiler::sock_filter {
-            code: JEQ_K,
-            jt: (n - i) as u8,
-            jf: 0,
-            k: *nr,
-        });
-    }
-    prog.push(stmt(RET_K, SECCOMP_RET_ALLOW));
-    prog.push(stmt(RET_K, SECCOMP_RET_TRACE));
-    prog
+    let mut out: Vec<seccompiler::sock_filter> = prog
+        .iter()
+        .enumerate()
+        .map(|(at, &(code, jt, jf, k))| seccompiler::sock_filter {
+            code,
+            jt: jump(at, jt),
+            jf: jump(at, jf),
+            k,
+        })
+        .collect();
+    out.push(ret(SECCOMP_RET_ALLOW));
+    out.push(ret(SECCOMP_RET_TRACE));
+    out
 }
 
 /// Installs [`trace_filter`] on this process (the command, once the
 /// tracer holds it: without a tracer these calls would fail with ENOSYS).
-pub fn install_filter() -> std::io::Result<()> {
-    let prog = trace_filter();
+pub fn install_filter(reads_denied: bool) -> std::io::Result<()> {
+    let prog = trace_filter(reads_denied);
     seccompiler::apply_filter(&prog).map_err(|e| std::io::Error::other(e.to_string()))
 }
 
@@ -755,16 +792,75 @@ mod tests {
         assert_eq!(t[3], prog[3]);
     }
 
+    /// Runs the filter on (nr, args) as the kernel would (the few
+    /// instructions it uses).
+    fn eval(prog: &[seccompiler::sock_filter], nr: i64, args: [u64; 6]) -> u32 {
+        let mut data = [0u8; 64];
+        data[0..4].copy_from_slice(&(nr as u32).to_ne_bytes());
+        data[4..8].copy_from_slice(&AUDIT_ARCH.to_ne_bytes());
+        for (i, a) in args.iter().enumerate() {
+            data[16 + 8 * i..24 + 8 * i].copy_from_slice(&a.to_ne_bytes());
+        }
+        let (mut pc, mut acc) = (0usize, 0u32);
+        loop {
+            let ins = &prog[pc];
+            match ins.code {
+                LD_W_ABS => {
+                    let o = ins.k as usize;
+                    acc = u32::from_ne_bytes(data[o..o + 4].try_into().unwrap());
+                }
+                0x54 => acc &= ins.k,
+                JEQ_K => pc += if acc == ins.k { ins.jt } else { ins.jf } as usize,
+                RET_K => return ins.k,
+                other => panic!("unexpected BPF code {other:#x}"),
+            }
+            pc += 1;
+        }
+    }
+
     #[test]
-    fn trace_filter_jumps_land_on_trace_and_allow() {
-        let prog = trace_filter();
-        let n = prog.len();
-        assert_eq!(prog[n - 1].k, SECCOMP_RET_TRACE);
-        assert_eq!(prog[n - 2].k, SECCOMP_RET_ALLOW);
-        // The arch mismatch lands on allow; every match on trace.
-        assert_eq!(1 + 1 + prog[1].jf as usize, n - 2);
-        for (i, ins) in prog.iter().enumerate().skip(3).take(n - 5) {
-            assert_eq!(i + 1 + ins.jt as usize, n - 1);
+    fn the_trace_filter_stops_exactly_the_calls_that_can_be_denied() {
+        let w = libc::O_WRONLY as u64;
+        let c = (libc::O_CREAT | libc::O_RDONLY) as u64;
+        let t = libc::O_TRUNC as u64;
+        for reads_denied in [false, true] {
+            let prog = trace_filter(reads_denied);
+            let read_open = if reads_denied {
+                SECCOMP_RET_TRACE
+            } else {
+                SECCOMP_RET_ALLOW
+            };
+            let at = |nr, flags| eval(&prog, nr, [0, 0, flags, 0, 0, 0]);
+            assert_eq!(at(libc::SYS_openat, 0), read_open);
+            assert_eq!(at(libc::SYS_openat, libc::O_DIRECTORY as u64), read_open);
+            for f in [w, c, t, libc::O_RDWR as u64] {
+                assert_eq!(at(libc::SYS_openat, f), SECCOMP_RET_TRACE);
+            }
+            // Bits in the high half of the 64-bit argument are not flags.
+            assert_eq!(at(libc::SYS_openat, 1 << 40), read_open);
+            #[cfg(target_arch = "x86_64")]
+            {
+                let open = |flags| eval(&prog, libc::SYS_open, [0, flags, 0, 0, 0, 0]);
+                assert_eq!(open(0), read_open);
+                assert_eq!(open(w), SECCOMP_RET_TRACE);
+            }
+            for nr in [
+                libc::SYS_openat2,
+                libc::SYS_mkdirat,
+                libc::SYS_execve,
+                libc::SYS_connect,
+                libc::SYS_kill,
+            ] {
+                assert_eq!(at(nr, 0), SECCOMP_RET_TRACE, "{nr}");
+            }
+            for nr in [
+                libc::SYS_read,
+                libc::SYS_newfstatat,
+                libc::SYS_getdents64,
+                libc::SYS_close,
+            ] {
+                assert_eq!(at(nr, w), SECCOMP_RET_ALLOW, "{nr}");
+            }
         }
     }
 }

@@ -214,10 +214,11 @@ fn seccomp_rule(view: &View, nr: i64, args: &[u64; 6]) -> Option<(&'static str, 
     }
 }
 
-/// Builds the report from the tracer's distinct failures.
+/// Builds the report from the tracer's distinct failures; `view` (the
+/// compiled plan, as `explain` has it) is needed only when there are some.
 pub fn report(
     plan: &Plan,
-    view: &View,
+    view: Option<&View>,
     command: &[std::ffi::OsString],
     seen: &BTreeMap<Seen, u64>,
     status: Status,
@@ -226,8 +227,11 @@ pub fn report(
 ) -> Report {
     let mut denials: Vec<Denial> = Vec::new();
     let mut not_sandbox = 0;
-    for (s, n) in seen {
-        match attribute(plan, view, s, *n) {
+    let attributed = seen
+        .iter()
+        .filter_map(|(s, n)| view.map(|view| (attribute(plan, view, s, *n), *n)));
+    for (d, n) in attributed {
+        match d {
             Some(d) => {
                 // The same denial reached by different calls (open and
                 // openat) is one line.
