@@ -398,6 +398,12 @@ fn explain_ends_each_denied_verdict_with_the_flag_that_allows_it() {
                 .starts_with("  fix: --allow-read ~/.ssh/id_test (lifts deny entry :secrets"),
             "{s}"
         );
+        // A write there is outside every root too: both flags.
+        assert!(
+            after(&format!("write {}: denied", ws.s("home/.ssh/id_test")))
+                .starts_with("  fix: --allow-read ~/.ssh/id_test --allow-write ~/.ssh/id_test ("),
+            "{s}"
+        );
         // Allowed verdicts have no fix line.
         assert!(
             !after(&format!("read {}: allowed", ws.s("outside/f"))).contains("fix"),

@@ -30,8 +30,13 @@ pub enum Fix {
     AllowWrite { path: PathBuf, wanted: PathBuf },
     /// `--allow-read PATH` (a read scope that does not reach it).
     AllowRead(PathBuf),
-    /// `--allow-read PATH` naming a path inside a deny entry.
-    LiftDeny { path: PathBuf, entry: String },
+    /// `--allow-read PATH` naming a path inside a deny entry; for a write
+    /// outside every writable root, `--allow-write DIR` too.
+    LiftDeny {
+        path: PathBuf,
+        entry: String,
+        write: Option<PathBuf>,
+    },
     /// `--unprotect NAME`.
     Unprotect(String),
     /// `--network`.
@@ -49,7 +54,14 @@ impl Fix {
         Some(match self {
             Fix::AllowWrite { path, .. } => format!("--allow-write {}", word(path, home)),
             Fix::AllowRead(p) => format!("--allow-read {}", word(p, home)),
-            Fix::LiftDeny { path, .. } => format!("--allow-read {}", word(path, home)),
+            Fix::LiftDeny { path, write, .. } => match write {
+                None => format!("--allow-read {}", word(path, home)),
+                Some(w) => format!(
+                    "--allow-read {} --allow-write {}",
+                    word(path, home),
+                    word(w, home)
+                ),
+            },
             Fix::Unprotect(n) => format!("--unprotect {}", shell_quote(n)),
             Fix::Network => "--network".into(),
             Fix::ProfileLine(l) => l.clone(),
@@ -176,9 +188,14 @@ pub fn for_path(
     }
     let home = plan_home(plan);
     if let Some((d, None)) = plan.deny.hiding(&l.resolved) {
+        let in_a_root = plan
+            .writable
+            .iter()
+            .any(|w| l.resolved.starts_with(&w.root.path));
         return Some(Fix::LiftDeny {
             path: l.resolved.clone(),
             entry: format!("{} (from {})", d.entry, d.origin),
+            write: (want == Want::Write && !in_a_root).then(|| existing(&l.resolved)),
         });
     }
     Some(match want {
