@@ -36,7 +36,11 @@ app: $(OBJS)
 	cc -O1 -c $< -o $@
 MK
 
-pairs=("find /usr/lib" "python3 -c pass")
+# A restricted read scope: every open can then be denied, so every open
+# stops (the worst case; docs/trace.md).
+printf '[file_system]\nread = [":minimal", "/usr", "%s"]\nwrite = [":cwd"]\n' "$scratch" > "$scratch/restricted.toml"
+
+pairs=("find /usr/lib" "python3 -c pass" "-p $scratch/restricted.toml -- find /usr/lib")
 if command -v cc >/dev/null && command -v make >/dev/null; then
   pairs+=("make -s -B -C $scratch/build")
 fi
@@ -50,10 +54,12 @@ out=bench/out/trace.md
 } > "$out"
 for cmd in "${pairs[@]}"; do
   json=$scratch/r.json
+  # A pair that names its own options carries its own `--`.
+  sep="-- "; case $cmd in -*) sep="" ;; esac
   # -C: the build directory is the writable root, so the build succeeds.
   hyperfine -N --warmup 2 --runs "$runs" --export-json "$json" \
-    -n run "$cordon run -C $scratch/build -- $cmd" \
-    -n trace "$cordon trace -C $scratch/build -- $cmd" >/dev/null 2>&1 </dev/null
+    -n run "$cordon run -C $scratch/build $sep$cmd" \
+    -n trace "$cordon trace -C $scratch/build $sep$cmd" >/dev/null 2>&1 </dev/null
   python3 - "$json" "$cmd" >> "$out" <<'PY'
 import json, sys
 r = {x["command"]: x["median"] for x in json.load(open(sys.argv[1]))["results"]}
