@@ -573,3 +573,43 @@ fn a_read_outside_a_restricted_read_scope_is_reported() {
         assert_eq!(d["fix"], format!("--allow-read {}", f.display()));
     }
 }
+
+#[test]
+fn a_signal_sent_to_cordon_reaches_the_command() {
+    for user in users() {
+        let ws = Ws::new(user);
+        let ready = ws.s("work/ready");
+        let script = format!("trap 'echo got-term; exit 3' TERM; touch {ready}; sleep 20 & wait");
+        let argv = [
+            cordon_bin().to_str().unwrap(),
+            "trace",
+            "--",
+            "sh",
+            "-c",
+            &script,
+        ];
+        let mut cmd = command_as(user, &ws.work(), &ws.env(), &argv);
+        cmd.stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let child = cmd.spawn().unwrap();
+        let started = std::time::Instant::now();
+        while !Path::new(&ready).exists() {
+            assert!(
+                started.elapsed().as_secs() < 10,
+                "the command never started"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        // setpriv execs cordon: the spawned pid is cordon's.
+        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        let out = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(stdout, "got-term\n", "{out:?}");
+        assert_eq!(out.status.code(), Some(3), "{out:?}");
+        assert!(
+            started.elapsed().as_secs() < 15,
+            "cordon waited for the sleep"
+        );
+    }
+}
