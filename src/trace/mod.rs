@@ -127,6 +127,8 @@ pub fn attribute(plan: &Plan, view: &View, seen: &Seen, count: u64) -> Option<De
         d.mechanism = "seccomp".into();
         let (why, feature) = rule.unwrap_or(("denied by the sandbox's seccomp filter", ""));
         d.rule = why.into();
+        // TODO(issue 16): with --allow-connect-tcp / --allow-domain on the
+        // branch, a socket or connect denial can name the port or the host.
         let fix = match feature {
             crate::linux::seccomp::kind::NETWORK if !plan.network.enabled => Fix::Network,
             crate::linux::seccomp::kind::UNIX_SOCKETS => {
@@ -154,6 +156,7 @@ pub fn attribute(plan: &Plan, view: &View, seen: &Seen, count: u64) -> Option<De
                 if plan.network.enabled {
                     return None;
                 }
+                // TODO(issue 16): `--allow-connect-tcp PORT` from the address.
                 d.mechanism = "landlock".into();
                 d.rule = "network off".into();
                 set_fix(&mut d, Fix::Network);
