@@ -159,7 +159,7 @@ pub fn check_command(program: &OsStr, env: &[CString]) -> Result<(), Error> {
 fn hidden_warning(full: &CString, name: &str) {
     let file = full.to_string_lossy();
     eprintln!(
-        "cordon: warning: skipped {file} looking for {name}: the sandbox hides it (`cordon explain {file}` says why); going on along PATH"
+        "cordon: warning: skipped {file} looking for {name}: the sandbox hides it (`cordon explain {file}` says why and names the flag that allows it); going on along PATH"
     );
 }
 

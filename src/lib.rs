@@ -15,4 +15,5 @@ pub mod sandbox;
 pub mod seatbelt;
 pub mod skill;
 pub mod stdio;
+pub mod trace;
 pub mod view;

@@ -119,8 +119,10 @@ pub fn launch(plan: &Plan, argv: &[OsString], opts: &Launch) -> Result<i32> {
     launch_native(plan, argv, opts)
 }
 
+/// The artifacts for `plan` on this host, with its gaps refused or
+/// warned about as the launch options say. `run` and `trace` share it.
 #[cfg(target_os = "linux")]
-fn launch_native(plan: &Plan, argv: &[OsString], opts: &Launch) -> Result<i32> {
+fn compile_checked(plan: &Plan, opts: &Launch) -> Result<crate::linux::Artifacts> {
     use crate::linux::{self, launch::summarize};
     let art = linux::compile(plan, linux::host_abi(opts.landlock_abi))?;
     if opts.bounded {
@@ -138,6 +140,13 @@ fn launch_native(plan: &Plan, argv: &[OsString], opts: &Launch) -> Result<i32> {
             eprintln!("cordon: warning: not enforced: {g}");
         }
     }
+    Ok(art)
+}
+
+#[cfg(target_os = "linux")]
+fn launch_native(plan: &Plan, argv: &[OsString], opts: &Launch) -> Result<i32> {
+    use crate::linux;
+    let art = compile_checked(plan, opts)?;
     // A bounded execution never accepts a missing namespace.
     let best_effort = opts.best_effort && !opts.bounded;
     // Where PATH leads before the sandbox: a few access(2) calls, so that a
@@ -150,14 +159,225 @@ fn launch_native(plan: &Plan, argv: &[OsString], opts: &Launch) -> Result<i32> {
         opts.chdir.as_deref(),
         opts.proxy_log.as_deref(),
     )?;
-    Err(exec_with_proxy(
+    let e = exec_with_proxy(
         plan,
         argv,
         art.sandbox_kind(),
         plan.network.fully_off(),
         outside.as_deref(),
         proxy,
-    ))
+    );
+    Err(exec_fix(plan, &art, argv, outside.as_deref(), e))
+}
+
+/// A command the sandbox would not execute: the error names the flag that
+/// allows it, from the same verdict `explain` gives. Only on this failure
+/// path; the run itself never computes a verdict.
+#[cfg(target_os = "linux")]
+fn exec_fix(
+    plan: &Plan,
+    art: &crate::linux::Artifacts,
+    argv: &[OsString],
+    outside: Option<&[u8]>,
+    e: Error,
+) -> Error {
+    use std::os::unix::ffi::OsStrExt;
+    if e.exit != crate::error::EXIT_NOT_EXECUTABLE {
+        return e;
+    }
+    let file = match (outside, argv.first()) {
+        (Some(found), _) => std::path::PathBuf::from(std::ffi::OsStr::from_bytes(found)),
+        (None, Some(p)) if p.as_bytes().contains(&b'/') => std::path::PathBuf::from(p),
+        _ => return e,
+    };
+    let l = crate::plan::lookup(&file, &plan.cwd);
+    let mut v = crate::linux::verdict(plan, Some(art), &l, true);
+    crate::plan::fix::annotate(plan, &mut v);
+    match v.execute.fix.as_ref().or(v.read.fix.as_ref()) {
+        Some(fix) => Error::with_exit(
+            format!(
+                "{}; the sandbox denies it ({}): {fix} would allow it",
+                e.message, v.execute.rule
+            ),
+            e.exit,
+        ),
+        None => e,
+    }
+}
+
+/// `cordon trace`: runs `argv` as a child under exactly the sandbox
+/// `launch` applies (same plan, same compile, same `enter`), with the two
+/// differences the tracer needs (`linux/trace.rs`): the sandbox filter
+/// traps instead of answering with an errno, and a trace filter is added
+/// last. This process stays outside as the tracer; returns what it saw.
+#[cfg(target_os = "linux")]
+pub fn trace(
+    plan: &Plan,
+    argv: &[OsString],
+    opts: &Launch,
+) -> Result<crate::linux::trace::Outcome> {
+    use std::io::{Read, Write};
+
+    use crate::linux::trace;
+    if !plan.sandboxed {
+        return Err(Error::new(
+            "this policy runs without a sandbox (full access), so nothing can be denied; trace a sandboxed profile",
+        ));
+    }
+    let mut art = compile_checked(plan, opts)?;
+    art.seccomp.bpf = trace::trapping(&art.seccomp.bpf);
+    let best_effort = opts.best_effort && !opts.bounded;
+    let outside = argv.first().and_then(|p| exec::locate(p, &plan.env.vars));
+    let (ready_r, ready_w) = std::io::pipe()
+        .map_err(|e| Error::new(format!("cannot make a pipe for the tracer: {e}")))?;
+    let (go_r, go_w) = std::io::pipe()
+        .map_err(|e| Error::new(format!("cannot make a pipe for the tracer: {e}")))?;
+    // SAFETY: cordon is single-threaded here; the child only runs cordon's
+    // own set-up code and then execs or exits.
+    match unsafe { nix::unistd::fork() } {
+        Err(e) => Err(Error::new(format!("cannot fork the command: {e}"))),
+        Ok(nix::unistd::ForkResult::Child) => {
+            drop(ready_r);
+            drop(go_w);
+            let e = traced_child(
+                plan,
+                &art,
+                argv,
+                opts,
+                best_effort,
+                outside.as_deref(),
+                ready_w,
+                go_r,
+            );
+            eprintln!("cordon: {}", e.message);
+            let _ = std::io::stderr().flush();
+            // SAFETY: leaves the forked child without running the parent's
+            // exit handlers.
+            unsafe { libc::_exit(e.exit) }
+        }
+        Ok(nix::unistd::ForkResult::Parent { child }) => {
+            drop(ready_w);
+            drop(go_r);
+            let mut ready_r = ready_r;
+            let mut go_w = go_w;
+            let mut byte = [0u8; 1];
+            // The child failing before the sandbox is up closes the pipe:
+            // it has said why, and its status is the answer.
+            if ready_r.read_exact(&mut byte).is_ok() {
+                if let Err(e) = nix::sys::ptrace::seize(child, trace::options()) {
+                    let _ = nix::sys::signal::kill(child, nix::sys::signal::Signal::SIGKILL);
+                    let _ = nix::sys::wait::waitpid(child, None);
+                    return Err(Error::new(format!(
+                        "cannot trace the command (ptrace: {e}); this host restricts ptrace (kernel.yama.ptrace_scope, or a seccomp/LSM policy around cordon); nothing ran"
+                    )));
+                }
+                let _ = go_w.write_all(b"1");
+            }
+            drop(go_w);
+            forward_signals(child);
+            Ok(trace::follow(child))
+        }
+    }
+}
+
+/// The traced child: what `launch` does, then the handshake with the
+/// tracer, the trace filter, exec. Returns only on failure.
+#[cfg(target_os = "linux")]
+#[allow(clippy::too_many_arguments)]
+fn traced_child(
+    plan: &Plan,
+    art: &crate::linux::Artifacts,
+    argv: &[OsString],
+    opts: &Launch,
+    best_effort: bool,
+    outside: Option<&[u8]>,
+    mut ready: std::io::PipeWriter,
+    mut go: std::io::PipeReader,
+) -> Error {
+    use std::io::{Read, Write};
+    if let Err(e) = stdio::prepare(&opts.stdio) {
+        return e;
+    }
+    let proxy = match crate::linux::launch::enter(
+        plan,
+        art,
+        best_effort,
+        opts.chdir.as_deref(),
+        opts.proxy_log.as_deref(),
+    ) {
+        Ok(proxy) => proxy,
+        Err(e) => return e,
+    };
+    let mut byte = [0u8; 1];
+    if ready.write_all(b"1").is_err() || go.read_exact(&mut byte).is_err() {
+        // The tracer said why (or died); nothing ran.
+        // SAFETY: as in the caller.
+        unsafe { libc::_exit(crate::error::EXIT_CORDON) }
+    }
+    drop(ready);
+    drop(go);
+    // Reads can be denied when the read scope is restricted, or when
+    // Landlock rather than a mount may hide the deny entries (no namespace
+    // under --best-effort): then every open stops.
+    let reads_denied = matches!(plan.read, crate::plan::ReadScope::Restricted { .. })
+        || (!plan.deny.denied.is_empty() && best_effort);
+    if let Err(e) = crate::linux::trace::install_filter(reads_denied) {
+        return Error::new(format!(
+            "installing the trace filter failed: {e}; nothing ran"
+        ));
+    }
+    exec_with_proxy(
+        plan,
+        argv,
+        art.sandbox_kind(),
+        plan.network.fully_off(),
+        outside,
+        proxy,
+    )
+}
+
+/// The command's pid, for the signal handler.
+#[cfg(target_os = "linux")]
+static TRACED: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+/// Signals sent to cordon (by `kill`, a supervisor) reach the command, as
+/// they would reach it under `run`, which execs. Those from the terminal
+/// (^C, ^\\) already reach it, in the same process group: not sent twice.
+#[cfg(target_os = "linux")]
+fn forward_signals(child: nix::unistd::Pid) {
+    use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
+    extern "C" fn forward(sig: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
+        // SAFETY: the kernel passes a valid siginfo to an SA_SIGINFO handler.
+        let code = unsafe { (*info).si_code };
+        // SI_KERNEL and the terminal's codes are > 0; a process's kill or
+        // sigqueue is <= 0.
+        if code > 0 {
+            return;
+        }
+        let pid = TRACED.load(std::sync::atomic::Ordering::Relaxed);
+        if pid > 0 {
+            // SAFETY: kill is async-signal-safe.
+            unsafe { libc::kill(pid, sig) };
+        }
+    }
+    TRACED.store(child.as_raw(), std::sync::atomic::Ordering::Relaxed);
+    let action = SigAction::new(
+        SigHandler::SigAction(forward),
+        SaFlags::SA_RESTART | SaFlags::SA_SIGINFO,
+        SigSet::empty(),
+    );
+    for sig in [
+        Signal::SIGTERM,
+        Signal::SIGINT,
+        Signal::SIGQUIT,
+        Signal::SIGHUP,
+        Signal::SIGUSR1,
+        Signal::SIGUSR2,
+        Signal::SIGWINCH,
+    ] {
+        // SAFETY: the handler only reads an atomic and calls kill.
+        let _ = unsafe { sigaction(sig, &action) };
+    }
 }
 
 #[cfg(target_os = "macos")]

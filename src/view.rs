@@ -161,12 +161,16 @@ impl View {
     /// The verdict for one path, when this platform's backend can give one.
     pub fn verdict(&self, plan: &Plan, l: &Lookup) -> Option<PathVerdict> {
         match self {
-            View::Linux(v) => Some(linux::verdict(
-                plan,
-                v.artifacts.as_ref(),
-                l,
-                v.namespace_unavailable.is_none(),
-            )),
+            View::Linux(v) => {
+                let mut verdict = linux::verdict(
+                    plan,
+                    v.artifacts.as_ref(),
+                    l,
+                    v.namespace_unavailable.is_none(),
+                );
+                crate::plan::fix::annotate(plan, &mut verdict);
+                Some(verdict)
+            }
             View::Macos(_) => None,
         }
     }

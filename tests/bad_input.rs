@@ -1007,3 +1007,38 @@ fn bad_ports_and_domain_patterns_are_refused() {
         assert!(!Path::new(&ran).exists());
     }
 }
+
+#[test]
+fn trace_and_learn_refuse_an_unwritable_output_before_running() {
+    for user in users() {
+        let ws = Ws::new(user);
+        let marker = ws.s("work/ran");
+        let dir = ws.s("tmp");
+        for sub in ["trace", "learn"] {
+            // A directory, and a file in a directory that does not exist.
+            for bad in [dir.as_str(), "/nonexistent-dir/out"] {
+                let out = cordon(&ws, &[sub, "-o", bad, "--", "touch", &marker]);
+                out.assert_refused(&format!("-o {bad}"));
+                assert!(!Path::new(&marker).exists(), "{sub} ran the command");
+            }
+        }
+        // learn without -o: a usage error, 125, nothing ran.
+        let out = cordon(&ws, &["learn", "--", "touch", &marker]);
+        assert_eq!(out.status, 125, "{out:?}");
+        assert!(!Path::new(&marker).exists());
+    }
+}
+
+#[test]
+fn extends_with_a_cycle_or_a_missing_file_is_one_clean_error() {
+    for user in users() {
+        let ws = Ws::new(user);
+        ws.write("work/self.toml", "extends = \"self.toml\"\n");
+        cordon(&ws, &["run", "-p", "self.toml", "--", "true"]).assert_refused("a cycle");
+        ws.write("work/gone.toml", "extends = \"../nowhere/p.toml\"\n");
+        cordon(&ws, &["run", "-p", "gone.toml", "--", "true"]).assert_refused("nowhere/p.toml");
+        let json = r#"{"extends": "read-only"}"#;
+        cordon(&ws, &["run", "--policy-json", json, "--", "true"])
+            .assert_refused("`extends` is for profile TOML files");
+    }
+}

@@ -89,6 +89,20 @@ struct Namespaces {
     after_unshare: Option<String>,
 }
 
+/// Where `cordon trace` gets its denials on this host.
+#[derive(Serialize)]
+struct Trace {
+    /// `ptrace`, or `none` when this host forbids it.
+    source: &'static str,
+    /// Yama's `kernel.yama.ptrace_scope`, when the host has Yama.
+    ptrace_scope: Option<u32>,
+    /// Landlock audit records (ABI 7): offered by this kernel or not. cordon
+    /// trace does not read them: ptrace sees landlock, mount and seccomp
+    /// denials alike, without the audit daemon or CAP_AUDIT_READ.
+    landlock_audit: bool,
+    summary: String,
+}
+
 #[derive(Serialize)]
 struct Macos {
     sandbox_exec: bool,
@@ -127,6 +141,7 @@ struct Report {
     /// get on this host (docs/network.md).
     network: NetworkSupport,
     container: Option<String>,
+    trace: Trace,
     macos: Option<Macos>,
     /// Profiles are resolved in this directory, as `run` would here.
     cwd: String,
@@ -169,6 +184,42 @@ fn landlock() -> Landlock {
                 supported: abi >= since,
             })
             .collect(),
+        summary,
+    }
+}
+
+fn trace(landlock_abi: u8) -> Trace {
+    let scope = std::fs::read_to_string("/proc/sys/kernel/yama/ptrace_scope")
+        .ok()
+        .and_then(|s| s.trim().parse::<u32>().ok());
+    let is_root = nix::unistd::geteuid().is_root();
+    let (source, why) = match scope {
+        Some(3) => (
+            "none",
+            "ptrace is disabled (kernel.yama.ptrace_scope = 3)".to_string(),
+        ),
+        Some(2) if !is_root => (
+            "none",
+            "ptrace is for CAP_SYS_PTRACE only (kernel.yama.ptrace_scope = 2)".to_string(),
+        ),
+        _ => (
+            "ptrace",
+            "ptrace: a seccomp trace filter stops only the calls a sandbox can refuse".to_string(),
+        ),
+    };
+    let audit = landlock_abi >= 7;
+    let summary = format!(
+        "{why}; Landlock audit records: {}",
+        if audit {
+            "offered by this kernel (ABI 7), not used: ptrace sees every mechanism's denials without the audit daemon"
+        } else {
+            "not offered (needs Landlock ABI 7)"
+        }
+    );
+    Trace {
+        source,
+        ptrace_scope: scope,
+        landlock_audit: audit,
         summary,
     }
 }
@@ -388,6 +439,7 @@ fn report() -> Result<Report> {
         kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease")
             .ok()
             .map(|s| s.trim().to_string()),
+        trace: trace(host::landlock_version().unwrap_or(0)),
         landlock: landlock(),
         seccomp: Seccomp {
             filters: seccomp.is_ok(),
@@ -492,6 +544,7 @@ fn text(r: &Report) -> String {
         "container: {}",
         r.container.as_deref().unwrap_or("none detected")
     );
+    let _ = writeln!(o, "trace: denials from {}", r.trace.summary);
     if let Some(m) = &r.macos {
         let sandboxed = match m.already_sandboxed {
             Some(true) => "yes",

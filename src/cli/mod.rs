@@ -9,6 +9,7 @@ mod profiles;
 mod rerun;
 mod run;
 mod seatbelt;
+mod trace;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -51,6 +52,10 @@ enum Command {
     /// Show the resolved plan, what enforces each part of it on this host,
     /// and read/write/execute verdicts for paths.
     Explain(Box<explain::ExplainArgs>),
+    #[command(about = trace::TRACE_ABOUT)]
+    Trace(Box<trace::TraceArgs>),
+    #[command(about = trace::LEARN_ABOUT)]
+    Learn(Box<trace::LearnArgs>),
     /// Probe what this host can enforce, feature by feature; exit 0 when
     /// the default profile is fully enforced, 1 otherwise.
     Doctor(doctor::DoctorArgs),
@@ -266,7 +271,7 @@ pub(crate) fn print_json(value: &impl serde::Serialize) -> Result<()> {
 fn clap_error_line(err: &clap::Error) -> String {
     use clap::error::{ContextKind as K, ContextValue as V, ErrorKind as E};
     if err.kind() == E::DisplayHelpOnMissingArgumentOrSubcommand {
-        return "no subcommand given (run, skill, rerun, explain, seatbelt, doctor, profiles, completions, man); see `cordon --help`"
+        return "no subcommand given (run, skill, rerun, explain, seatbelt, doctor, trace, learn, profiles, completions, man); see `cordon --help`"
             .to_string();
     }
     let one = |k: K| match err.get(k) {
@@ -351,7 +356,8 @@ fn wants_json(cli: &Cli) -> bool {
         Command::Seatbelt(a) => a.json,
         Command::Doctor(a) => a.json,
         Command::Profiles(a) => a.json,
-        Command::Rerun(_) | Command::Completions(_) | Command::Man(_) => false,
+        Command::Trace(a) => a.json,
+        Command::Rerun(_) | Command::Learn(_) | Command::Completions(_) | Command::Man(_) => false,
     }
 }
 
@@ -386,6 +392,8 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Command::Doctor(args) => doctor::doctor(args),
         Command::Completions(args) => completions(args),
         Command::Man(args) => man(args),
+        Command::Trace(args) => trace::trace(*args),
+        Command::Learn(args) => trace::learn(*args),
     }
 }
 

@@ -26,6 +26,8 @@ pub mod nested;
 pub mod proxy;
 #[cfg(target_os = "linux")]
 pub mod sentinel;
+#[cfg(target_os = "linux")]
+pub mod trace;
 
 use std::fmt;
 

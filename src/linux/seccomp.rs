@@ -513,6 +513,24 @@ impl fmt::Display for Filter {
 }
 
 #[cfg(target_os = "linux")]
+pub use bpf::name_of;
+
+impl Cond {
+    /// Whether the condition holds for these arguments (32-bit compares,
+    /// as the filter makes them).
+    pub fn matches(&self, args: &[u64; 6]) -> bool {
+        let arg = |i: u8| args[i as usize] & 0xffff_ffff;
+        match *self {
+            Cond::Always => true,
+            Cond::ArgEq(i, v) => arg(i) == v,
+            Cond::ArgNe(i, v) => arg(i) != v,
+            Cond::ArgHasBits(i, v) => arg(i) & v == v,
+            Cond::All(all) => all.iter().all(|c| c.matches(args)),
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
 mod bpf {
     use std::collections::BTreeMap;
 
@@ -562,6 +580,49 @@ mod bpf {
     }
     fn jump(code: u16, k: u32, jt: u8, jf: u8) -> sock_filter {
         sock_filter { code, jt, jf, k }
+    }
+
+    /// Every name [`nr`] knows, for the way back.
+    const NAMES: [&str; 34] = [
+        "socket",
+        "socketpair",
+        "prlimit64",
+        "setpriority",
+        "sched_setaffinity",
+        "sched_setscheduler",
+        "sched_setparam",
+        "sched_setattr",
+        "ioprio_set",
+        "migrate_pages",
+        "move_pages",
+        "ioctl",
+        "io_uring_setup",
+        "io_uring_enter",
+        "io_uring_register",
+        "mount",
+        "umount2",
+        "mount_setattr",
+        "move_mount",
+        "open_tree",
+        "fsopen",
+        "fsconfig",
+        "fsmount",
+        "fspick",
+        "pivot_root",
+        "open_by_handle_at",
+        "chroot",
+        "setns",
+        "add_key",
+        "keyctl",
+        "request_key",
+        "unshare",
+        "clone",
+        "clone3",
+    ];
+
+    /// The name of a syscall number the filter has a rule for.
+    pub fn name_of(n: i64) -> Option<&'static str> {
+        NAMES.iter().copied().find(|s| nr(s).ok() == Some(n))
     }
 
     fn nr(name: &str) -> Result<i64> {

@@ -5,6 +5,7 @@
 mod deny;
 mod display;
 pub mod env;
+pub mod fix;
 pub mod fs;
 mod git;
 mod gitconfig;

@@ -18,6 +18,9 @@ pub struct Access {
     pub mechanism: String,
     /// The deciding rule, e.g. `writable root /repo from :cwd`.
     pub rule: String,
+    /// For a denied access, the flag that would allow it (`fix.rs`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
 }
 
 impl Access {
@@ -26,6 +29,7 @@ impl Access {
             allowed: true,
             mechanism: mechanism.into(),
             rule: rule.into(),
+            fix: None,
         }
     }
     pub fn deny(mechanism: &str, rule: impl Into<String>) -> Access {
@@ -33,6 +37,7 @@ impl Access {
             allowed: false,
             mechanism: mechanism.into(),
             rule: rule.into(),
+            fix: None,
         }
     }
 }
@@ -68,9 +73,16 @@ impl fmt::Display for PathVerdict {
         if let Some(e) = &l.error {
             writeln!(f, "{p}: lookup stopped: {e}")?;
         }
-        writeln!(f, "read {p}: {}", self.read)?;
-        writeln!(f, "write {p}: {}", self.write)?;
-        writeln!(f, "execute {p}: {}", self.execute)?;
+        for (what, a) in [
+            ("read", &self.read),
+            ("write", &self.write),
+            ("execute", &self.execute),
+        ] {
+            writeln!(f, "{what} {p}: {a}")?;
+            if let Some(fix) = &a.fix {
+                writeln!(f, "  fix: {fix}")?;
+            }
+        }
         for w in &self.warnings {
             writeln!(f, "warning: {w}")?;
         }

@@ -2,6 +2,8 @@
 //! user file), the agent-harness `SandboxPolicy` JSON (`{"type": ...}`), and
 //! `PermissionProfile` JSON. Unknown keys are errors naming key and file.
 
+use std::path::{Path, PathBuf};
+
 use serde::Deserialize;
 
 use super::codex;
@@ -44,6 +46,8 @@ pub(crate) const DEFAULT_PROTECTED: [&str; 18] = [
 #[serde(deny_unknown_fields)]
 struct RawProfile {
     description: Option<String>,
+    /// `extends = "NAME" | "PATH"` (TOML only): the base this profile adds to.
+    extends: Option<String>,
     file_system: Option<RawFileSystem>,
     network: Option<RawNetwork>,
     macos: Option<RawMacos>,
@@ -334,8 +338,23 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
-/// Parses a profile TOML document; `origin` names the file in errors.
+/// Parses a profile TOML document; `origin` names the file in errors. An
+/// `extends` path is taken relative to the current directory (a profile
+/// read from a file takes it relative to that file, [`load_profile`]).
 pub fn parse_profile_toml(text: &str, origin: &str) -> Result<Policy> {
+    parse_toml_in(text, origin, None, &mut Vec::new())
+}
+
+/// How deep `extends` chains may go: far more than anyone writes, small
+/// enough that a generated chain cannot take cordon's start-up hostage.
+const MAX_EXTENDS: usize = 16;
+
+fn parse_toml_in(
+    text: &str,
+    origin: &str,
+    file: Option<&Path>,
+    chain: &mut Vec<PathBuf>,
+) -> Result<Policy> {
     let raw: RawProfile = toml::from_str(text).map_err(|e| {
         let at = e
             .span()
@@ -358,9 +377,121 @@ pub fn parse_profile_toml(text: &str, origin: &str) -> Result<Policy> {
             "{origin}: file_system.entries is Codex's JSON form; in a TOML profile use read, write and deny lists"
         )));
     }
-    Ok(from_raw(raw, origin, false)
-        .map_err(Error::new)?
-        .into_policy(origin))
+    let extends = raw.extends.clone();
+    let profile = from_raw(raw, origin, false).map_err(Error::new)?;
+    match extends {
+        None => Ok(profile.into_policy(origin)),
+        Some(base) => {
+            let base = load_base(&base, origin, file, chain)?;
+            Ok(extend(base, profile, origin))
+        }
+    }
+}
+
+/// Whether a profile name is a file rather than a built-in name.
+fn names_a_file(name: &str) -> bool {
+    name.contains('/') || name.ends_with(".toml") || name.ends_with(".json")
+}
+
+/// The profile `extends` names: a built-in name, or a file relative to the
+/// profile that names it. A chain is followed to its end; a file met twice
+/// is a cycle.
+fn load_base(
+    name: &str,
+    origin: &str,
+    file: Option<&Path>,
+    chain: &mut Vec<PathBuf>,
+) -> Result<Policy> {
+    if !names_a_file(name) {
+        return builtin::try_load(name)?.ok_or_else(|| {
+            Error::new(format!(
+                "{origin}: extends = {name:?}: no built-in profile of that name; use one of {} or a path to a profile file (relative to this one)",
+                builtin::BUILTIN_NAMES.join(", ")
+            ))
+        });
+    }
+    let dir = file.and_then(Path::parent).unwrap_or(Path::new("."));
+    let path = dir.join(name);
+    let canonical = std::fs::canonicalize(&path).map_err(|e| {
+        Error::new(format!(
+            "{origin}: extends = {name:?}: {}: {e}; name an existing profile file (relative to this one) or a built-in profile",
+            path.display()
+        ))
+    })?;
+    if chain.contains(&canonical) || file.is_some_and(|f| same_file(f, &canonical)) {
+        return Err(Error::new(format!(
+            "{origin}: extends = {name:?} leads back to {}: a cycle; remove one of the `extends` lines",
+            canonical.display()
+        )));
+    }
+    if chain.len() >= MAX_EXTENDS {
+        return Err(Error::new(format!(
+            "{origin}: extends = {name:?}: more than {MAX_EXTENDS} profiles in the chain; shorten it"
+        )));
+    }
+    chain.push(canonical.clone());
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(&canonical).map_err(|e| {
+        Error::new(format!(
+            "{origin}: extends = {name:?}: {shown}: {e}; name a readable profile file"
+        ))
+    })?;
+    if name.ends_with(".json") {
+        return parse_policy_json(&text, &shown);
+    }
+    parse_toml_in(&text, &shown, Some(&canonical), chain)
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    std::fs::canonicalize(a).is_ok_and(|a| a == b)
+}
+
+/// `base` with what `child` says on top: its lists (read, write, protected,
+/// devices, deny) are added to the base's, and each setting it names
+/// (network, unix sockets, nested-git scan, glob depth, description, the
+/// `macos` and `env` sections) replaces the base's. Adding protected names
+/// or deny entries only narrows; the rest is what the child grants.
+fn extend(mut base: Policy, child: PermissionProfile, origin: &str) -> Policy {
+    base.name = origin.to_string();
+    if let Some(d) = child.description {
+        base.description = d;
+    }
+    for g in child.read.into_iter().flatten() {
+        base.add_read_or_lift(g.spec, &g.origin);
+    }
+    for g in child.write {
+        base.add_write(g.spec, &g.origin);
+    }
+    for name in child.protected.into_iter().flatten() {
+        if !base.protected.contains(&name) {
+            base.protected.push(name);
+        }
+    }
+    for d in &child.devices {
+        base.add_device(d);
+    }
+    for e in child.deny.into_iter().flatten() {
+        base.add_deny(e);
+    }
+    if let Some(v) = child.scan_nested_git {
+        base.scan_nested_git = v;
+    }
+    if let Some(v) = child.glob_depth {
+        base.glob_depth = v;
+    }
+    if let Some(v) = child.network {
+        base.network.enabled = v;
+    }
+    if let Some(v) = child.unix_sockets {
+        base.network.unix_sockets = v;
+    }
+    if let Some(m) = child.macos {
+        base.macos = m;
+    }
+    if let Some(e) = child.env {
+        base.env = e.into_policy(origin);
+    }
+    base
 }
 
 fn json_error(e: serde_json::Error, origin: &str) -> Error {
@@ -381,6 +512,17 @@ fn typed_error(e: serde_json::Error, origin: &str, value: &serde_json::Value) ->
     ))
 }
 
+/// `extends` names a file relative to a profile file; a JSON policy has no
+/// file to be relative to.
+fn no_extends(raw: &RawProfile, origin: &str) -> Result<()> {
+    match raw.extends {
+        Some(_) => Err(Error::new(format!(
+            "{origin}: `extends` is for profile TOML files; in JSON, name the grants themselves"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Parses a `PermissionProfile` JSON document (no `type` key).
 pub fn parse_permission_profile(text: &str, origin: &str) -> Result<PermissionProfile> {
     let value: serde_json::Value = serde_json::from_str(text).map_err(|e| json_error(e, origin))?;
@@ -389,6 +531,7 @@ pub fn parse_permission_profile(text: &str, origin: &str) -> Result<PermissionPr
     }
     let codex = codex::is_codex_profile(&value);
     let raw: RawProfile = serde_json::from_str(text).map_err(|e| json_error(e, origin))?;
+    no_extends(&raw, origin)?;
     from_raw(raw, origin, codex).map_err(Error::new)
 }
 
@@ -426,6 +569,7 @@ pub fn permission_profile_from_value_as(
         return Err(typed_not_grants(origin));
     }
     let raw = RawProfile::deserialize(value).map_err(|e| json_error(e, origin))?;
+    no_extends(&raw, origin)?;
     from_raw(raw, origin, codex).map_err(Error::new)
 }
 
@@ -452,14 +596,11 @@ pub fn load_profile(name_or_path: &str) -> Result<Policy> {
     if let Some(p) = builtin::try_load(name_or_path)? {
         return Ok(p);
     }
-    let looks_like_path = name_or_path.contains('/')
-        || name_or_path.ends_with(".toml")
-        || name_or_path.ends_with(".json");
-    if !looks_like_path {
+    if !names_a_file(name_or_path) {
         // Only now, for a name that is no built-in, is the user's profile
         // directory read: `-p workspace-write` costs no system call.
         let (path, text) = super::user::read(name_or_path, &builtin::BUILTIN_NAMES.join(", "))?;
-        return parse_profile_toml(&text, &path.to_string_lossy());
+        return parse_toml_in(&text, &path.to_string_lossy(), Some(&path), &mut Vec::new());
     }
     let text = std::fs::read_to_string(name_or_path).map_err(|e| {
         Error::new(format!(
@@ -470,7 +611,9 @@ pub fn load_profile(name_or_path: &str) -> Result<Policy> {
     if name_or_path.ends_with(".json") {
         parse_policy_json(&text, name_or_path)
     } else {
-        parse_profile_toml(&text, name_or_path)
+        let path = Path::new(name_or_path);
+        let mut chain: Vec<PathBuf> = std::fs::canonicalize(path).into_iter().collect();
+        parse_toml_in(&text, name_or_path, Some(path), &mut chain)
     }
 }
 

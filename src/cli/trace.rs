@@ -1,0 +1,313 @@
+//! `cordon trace` and `cordon learn`: run CMD under `run`'s sandbox as a
+//! traced child, then report each distinct denial with the flag that
+//! would allow it (trace) or write a profile granting them (learn).
+
+use std::ffi::OsString;
+use std::io::{Seek, Write};
+#[cfg(target_os = "linux")]
+use std::os::fd::AsRawFd;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::PolicyArgs;
+use crate::error::{Error, Result};
+use crate::plan::Env;
+use crate::stdio::{SessionFlag, Stdio};
+
+/// What `trace` and `learn` share with `run`.
+#[derive(Args)]
+pub struct TraceOpts {
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// Run even where this host cannot enforce part of the policy, with one
+    /// warning per gap.
+    #[arg(long)]
+    pub best_effort: bool,
+    /// Use at most this Landlock ABI (1-7).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=7))]
+    pub landlock_abi: Option<u8>,
+    /// Leave processes the command started running after it exits (the
+    /// trace then follows them until the last one exits).
+    #[arg(long)]
+    pub keep_leftovers: bool,
+    /// Keep inherited descriptor N (above 2) open in the command.
+    #[arg(long = "keep-fd", value_name = "N", value_parser = clap::value_parser!(i32).range(0..))]
+    pub keep_fd: Vec<i32>,
+    /// Start the command without a controlling terminal.
+    #[arg(long, conflicts_with = "no_new_session")]
+    pub new_session: bool,
+    /// Keep the controlling terminal even when none of fds 0-2 is one.
+    #[arg(long)]
+    pub no_new_session: bool,
+    /// The command and its arguments (after `--`).
+    #[arg(trailing_var_arg = true, value_name = "CMD")]
+    pub command: Vec<OsString>,
+}
+
+#[derive(Args)]
+pub struct TraceArgs {
+    /// Write the report as JSON (the shape is in docs/trace.md).
+    #[arg(long)]
+    pub json: bool,
+    /// Write the report to FILE instead of stderr.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub opts: TraceOpts,
+}
+
+#[derive(Args)]
+pub struct LearnArgs {
+    /// The profile to write (TOML); it extends the traced profile.
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "PROFILE.toml",
+        required = true
+    )]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub opts: TraceOpts,
+}
+
+pub const TRACE_ABOUT: &str = "Run CMD under the sandbox `run` would apply, follow it and its descendants, and report each denied operation with the flag that would allow it.";
+pub const LEARN_ABOUT: &str = "Run CMD as `trace` does, then write a profile that extends the given one with grants for what was denied.";
+
+/// Opens `-o` before anything runs: a path that cannot be written is
+/// refused with 125, and the command never runs for nothing. A regular
+/// file is emptied now, which proves it can be (procfs and sysfs files
+/// open for root and then refuse); a pipe or terminal is written as is.
+fn open_output(path: &std::path::Path, flag: &str) -> Result<std::fs::File> {
+    let refuse = |e: std::io::Error| {
+        Error::new(format!(
+            "{flag} {}: cannot write it ({e}); name a writable file; nothing ran",
+            path.display()
+        ))
+    };
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(refuse)?;
+    if f.metadata().map_err(refuse)?.is_file() {
+        f.set_len(0).map_err(refuse)?;
+    }
+    Ok(f)
+}
+
+fn write_output(mut f: std::fs::File, text: &str, path: &std::path::Path) -> Result<()> {
+    f.rewind()
+        .or_else(|e| match e.raw_os_error() {
+            Some(libc::ESPIPE) => Ok(()),
+            _ => Err(e),
+        })
+        .and_then(|_| f.write_all(text.as_bytes()))
+        .map_err(|e| Error::new(format!("writing {}: {e}", path.display())))
+}
+
+pub fn trace(args: TraceArgs) -> Result<i32> {
+    let out = args
+        .output
+        .as_deref()
+        .map(|p| open_output(p, "-o"))
+        .transpose()?;
+    let (report, end, _) = traced(&args.opts)?;
+    let text = if args.json {
+        let mut j = serde_json::to_string(&report)
+            .map_err(|e| Error::new(format!("cannot print the report as JSON: {e}")))?;
+        j.push('\n');
+        j
+    } else {
+        report.text()
+    };
+    match (out, &args.output) {
+        (Some(f), Some(path)) => write_output(f, &text, path)?,
+        _ => {
+            eprint!("{text}");
+        }
+    }
+    Ok(finish(end))
+}
+
+pub fn learn(args: LearnArgs) -> Result<i32> {
+    if args.opts.policy.policy_json.is_some() {
+        return Err(Error::new(
+            "learn writes a profile that extends a named one, and --policy-json has no name; use -p NAME|FILE",
+        ));
+    }
+    let extends = match args.opts.policy.profile.as_deref() {
+        None => crate::policy::DEFAULT_PROFILE.to_string(),
+        Some(p) if crate::policy::builtin_text(p).is_some() => p.to_string(),
+        Some(p) => std::fs::canonicalize(p)
+            .map_err(|e| Error::new(format!("-p {p}: {e}")))?
+            .to_string_lossy()
+            .into_owned(),
+    };
+    let out = open_output(&args.output, "-o")?;
+    let (report, end, protected) = traced(&args.opts)?;
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let profile = crate::trace::learn::profile(&report, &extends, home.as_deref(), &protected);
+    write_output(out, &profile, &args.output)?;
+    eprint!("{}", report.text());
+    eprintln!(
+        "cordon learn: wrote {} (extends {extends}); run it with `cordon run -p {} -- ...`",
+        args.output.display(),
+        args.output.display()
+    );
+    Ok(finish(end))
+}
+
+/// How the command ended, for cordon's own exit.
+#[derive(Clone, Copy)]
+enum Ended {
+    Code(i32),
+    Signal(i32),
+}
+
+#[cfg(target_os = "linux")]
+fn traced(o: &TraceOpts) -> Result<(crate::trace::Report, Ended, Vec<String>)> {
+    use crate::sandbox::{self, Launch};
+    use crate::view::{Platform, platform_view};
+    if o.command.is_empty() {
+        return Err(Error::new(
+            "no command given; put it after `--`, e.g. `cordon trace -- make`",
+        ));
+    }
+    let session = SessionFlag::from_flags(o.new_session, o.no_new_session);
+    let stdio = Stdio::new(&o.keep_fd, session)?;
+    let policy = o.policy.policy()?;
+    let cwd = o.policy.cwd()?;
+    let env = Env::from_process();
+    let (mut plan, bounded) = super::run::plan_for(&policy, &cwd, &env, None, &[], &o.command)?;
+    plan.kill_leftovers = !o.keep_leftovers;
+    // With domains, the proxy's refusals are denials too: it appends them
+    // to an unnamed file this process holds, reopened by the child through
+    // /proc/self/fd before the proxy forks (docs/network.md).
+    let proxy_log = if plan.network.proxied() && !plan.network.enabled {
+        Some(proxy_log_file()?)
+    } else {
+        None
+    };
+    let outcome = sandbox::trace(
+        &plan,
+        &o.command,
+        &Launch {
+            dry_run: false,
+            best_effort: o.best_effort,
+            landlock_abi: o.landlock_abi,
+            chdir: o.policy.cwd.is_some().then(|| plan.cwd.clone()),
+            bounded,
+            stdio,
+            proxy_log: proxy_log
+                .as_ref()
+                .map(|f| PathBuf::from(format!("/proc/self/fd/{}", f.as_raw_fd()))),
+        },
+    )?;
+    // Attribution reads the same compiled view `explain` prints; a run
+    // with no failure needs none.
+    let view = match outcome.seen.is_empty() {
+        true => None,
+        false => Some(platform_view(&plan, Platform::Linux, o.landlock_abi)?),
+    };
+    let (status, end) = match outcome.end {
+        crate::linux::trace::End::Code(c) => (
+            crate::trace::Status {
+                code: Some(c),
+                signal: None,
+            },
+            Ended::Code(c),
+        ),
+        crate::linux::trace::End::Signal(s) => (
+            crate::trace::Status {
+                code: None,
+                signal: Some(s),
+            },
+            Ended::Signal(s),
+        ),
+    };
+    let mut report = crate::trace::report(
+        &plan,
+        view.as_ref(),
+        &o.command,
+        &outcome.seen,
+        status,
+        outcome.outlived,
+        outcome.dropped,
+    );
+    if let Some(mut f) = proxy_log {
+        let mut text = String::new();
+        use std::io::Read;
+        let _ = f.rewind().and_then(|_| f.read_to_string(&mut text));
+        for d in text.lines().filter_map(crate::trace::proxy_denial) {
+            match report
+                .denials
+                .iter_mut()
+                .find(|x| x.op == d.op && x.target == d.target)
+            {
+                Some(x) => x.count += 1,
+                None => report.denials.push(d),
+            }
+        }
+    }
+    Ok((report, end, plan.protected_names.clone()))
+}
+
+/// An unnamed, private file for the proxy's refusals (`O_TMPFILE` in
+/// `$TMPDIR` or `/tmp`), gone when cordon exits.
+#[cfg(target_os = "linux")]
+fn proxy_log_file() -> Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = std::env::var_os("TMPDIR")
+        .map(PathBuf::from)
+        .filter(|d| d.is_absolute())
+        .unwrap_or_else(|| PathBuf::from("/tmp"));
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .mode(0o600)
+        .custom_flags(libc::O_TMPFILE | libc::O_CLOEXEC)
+        .open(&dir)
+        .map_err(|e| {
+            Error::new(format!(
+                "cannot make the file for the proxy's refusals in {} ({e}); set TMPDIR to a writable directory; nothing ran",
+                dir.display()
+            ))
+        })
+}
+
+#[cfg(not(target_os = "linux"))]
+fn traced(_: &TraceOpts) -> Result<(crate::trace::Report, Ended, Vec<String>)> {
+    Err(Error::new(
+        "cordon trace needs Linux (ptrace); on macOS, Seatbelt logs denials: `log stream --predicate 'sender == \"Sandbox\"'`",
+    ))
+}
+
+/// cordon's exit: the command's status; a command killed by a signal
+/// kills cordon with the same signal (without a core of cordon's own), so
+/// the caller sees what it would see under `run`.
+fn finish(end: Ended) -> i32 {
+    match end {
+        Ended::Code(c) => c,
+        Ended::Signal(s) => {
+            let _ = std::io::stdout().flush();
+            let _ = std::io::stderr().flush();
+            // SAFETY: plain libc calls; this process is about to end.
+            unsafe {
+                let none = libc::rlimit {
+                    rlim_cur: 0,
+                    rlim_max: 0,
+                };
+                libc::setrlimit(libc::RLIMIT_CORE, &none);
+                libc::signal(s, libc::SIG_DFL);
+                let mut set: libc::sigset_t = std::mem::zeroed();
+                libc::sigemptyset(&mut set);
+                libc::sigaddset(&mut set, s);
+                libc::sigprocmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+                libc::raise(s);
+            }
+            128 + s
+        }
+    }
+}
