@@ -83,7 +83,7 @@ fn exec_with_proxy(
 /// A bounded (`permissions`) execution runs with its whole sandbox or not at
 /// all: any gap refuses, whatever `--best-effort` says.
 fn refuse_bounded_gaps(gaps: &[crate::linux::Gap]) -> Result<()> {
-    use crate::linux::launch::summarize;
+    use crate::linux::summarize;
     if gaps.is_empty() {
         return Ok(());
     }

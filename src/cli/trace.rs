@@ -12,8 +12,6 @@ use clap::Args;
 
 use super::PolicyArgs;
 use crate::error::{Error, Result};
-use crate::plan::Env;
-use crate::stdio::{SessionFlag, Stdio};
 
 /// What `trace` and `learn` share with `run`.
 #[derive(Args)]
@@ -161,6 +159,7 @@ pub fn learn(args: LearnArgs) -> Result<i32> {
 
 /// How the command ended, for cordon's own exit.
 #[derive(Clone, Copy)]
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 enum Ended {
     Code(i32),
     Signal(i32),
@@ -168,7 +167,9 @@ enum Ended {
 
 #[cfg(target_os = "linux")]
 fn traced(o: &TraceOpts) -> Result<(crate::trace::Report, Ended, Vec<String>)> {
+    use crate::plan::Env;
     use crate::sandbox::{self, Launch};
+    use crate::stdio::{SessionFlag, Stdio};
     use crate::view::{Platform, platform_view};
     if o.command.is_empty() {
         return Err(Error::new(

@@ -10,24 +10,7 @@ use super::{Artifacts, identity, namespace, sentinel};
 use crate::error::{Error, Result};
 use crate::plan::{Handle, Plan};
 
-/// A list for a one-line message: a plan with thousands of roots must not
-/// print thousands of items.
-pub fn summarize(items: &[String]) -> String {
-    const SHOWN: usize = 5;
-    let mut out = items
-        .iter()
-        .take(SHOWN)
-        .cloned()
-        .collect::<Vec<_>>()
-        .join("; ");
-    if items.len() > SHOWN {
-        out.push_str(&format!(
-            "; and {} more (`cordon run --dry-run` lists them)",
-            items.len() - SHOWN
-        ));
-    }
-    out
-}
+pub use super::summarize;
 
 /// Builds the sandbox around this process. `chdir` is the directory to
 /// end in (`-C`, or the plan's cwd when the namespace is entered);

@@ -23,6 +23,7 @@ pub mod launch;
 pub mod namespace;
 #[cfg(target_os = "linux")]
 pub mod nested;
+#[cfg(target_os = "linux")]
 pub mod proxy;
 #[cfg(target_os = "linux")]
 pub mod sentinel;
@@ -38,6 +39,25 @@ pub use verdict::verdict;
 
 use crate::error::Result;
 use crate::plan::Plan;
+
+/// A list for a one-line message: a plan with thousands of roots must not
+/// print thousands of items.
+pub fn summarize(items: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let mut out = items
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("; ");
+    if items.len() > SHOWN {
+        out.push_str(&format!(
+            "; and {} more (`cordon run --dry-run` lists them)",
+            items.len() - SHOWN
+        ));
+    }
+    out
+}
 
 /// A feature of the plan this kernel cannot enforce, and how it shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

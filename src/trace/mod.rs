@@ -163,7 +163,9 @@ pub fn attribute(plan: &Plan, view: &View, seen: &Seen, count: u64) -> Option<De
                         "with --allow-domain nothing connects directly: go through the proxy (HTTP_PROXY, ALL_PROXY), which names any host it refuses".into(),
                     )
                 } else {
-                    d.rule = if plan.network.connect_tcp.is_empty() && plan.network.bind_tcp.is_empty() {
+                    d.rule = if plan.network.connect_tcp.is_empty()
+                        && plan.network.bind_tcp.is_empty()
+                    {
                         "network off".into()
                     } else {
                         "TCP port not allowed".into()
