@@ -363,13 +363,20 @@ fn no_proxy_is_left_after_the_command() {
             .stdin(std::process::Stdio::null())
             .spawn()
             .unwrap();
+        // The log is open in cordon and in the middle process of the
+        // proxy's double fork for a moment: wait for one holder, the same
+        // in two reads in a row.
         let start = Instant::now();
-        while proxy_pids(&log).is_empty() {
+        let mut last = Vec::new();
+        let proxy = loop {
             assert!(start.elapsed() < Duration::from_secs(5), "no proxy started");
             std::thread::sleep(Duration::from_millis(20));
-        }
-        let proxy = proxy_pids(&log);
-        assert_eq!(proxy.len(), 1, "{proxy:?}");
+            let now = proxy_pids(&log);
+            if now.len() == 1 && now == last {
+                break now;
+            }
+            last = now;
+        };
         // It is no child of the command.
         let stat = std::fs::read_to_string(format!("/proc/{}/stat", proxy[0])).unwrap();
         let ppid: i32 = stat

@@ -36,28 +36,37 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run CMD under a sandbox built from the policy, by exec.
+    #[command(after_help = RUN_EXAMPLES)]
     Run(Box<RunArgs>),
     /// Rerun an approved command from an escalation request (JSON), under
     /// exactly the sandbox it asks for.
     #[command(long_about = rerun::LONG_ABOUT)]
+    #[command(after_help = RERUN_EXAMPLES)]
     Rerun(RerunArgs),
     /// Run CMD with the permissions a skill declares (agents/openai.yaml or
     /// SKILL.md front matter), bounded by the turn's policy, by exec.
     #[command(long_about = SKILL_LONG_ABOUT)]
+    #[command(after_help = SKILL_EXAMPLES)]
     Skill(Box<SkillArgs>),
     /// Print the Seatbelt (macOS) profile and sandbox-exec argv, on any OS.
+    #[command(after_help = SEATBELT_EXAMPLES)]
     Seatbelt(Box<seatbelt::SeatbeltArgs>),
     /// List the built-in and user profiles, or print one.
+    #[command(after_help = PROFILES_EXAMPLES)]
     Profiles(ProfilesArgs),
     /// Show the resolved plan, what enforces each part of it on this host,
     /// and read/write/execute verdicts for paths.
+    #[command(after_help = EXPLAIN_EXAMPLES)]
     Explain(Box<explain::ExplainArgs>),
     #[command(about = trace::TRACE_ABOUT)]
+    #[command(after_help = TRACE_EXAMPLES)]
     Trace(Box<trace::TraceArgs>),
     #[command(about = trace::LEARN_ABOUT)]
+    #[command(after_help = LEARN_EXAMPLES)]
     Learn(Box<trace::LearnArgs>),
     /// Probe what this host can enforce, feature by feature; exit 0 when
     /// the default profile is fully enforced, 1 otherwise.
+    #[command(after_help = DOCTOR_EXAMPLES)]
     Doctor(doctor::DoctorArgs),
     /// Print a shell completion script (bash, zsh or fish) on stdout.
     #[command(long_about = COMPLETIONS_LONG_ABOUT)]
@@ -65,6 +74,41 @@ enum Command {
     /// Print the manual page (roff) on stdout: `cordon man | man -l -`.
     Man(ManArgs),
 }
+
+const RUN_EXAMPLES: &str = r#"Examples:
+  cordon run -- make test                        workspace-write: write the cwd, $TMPDIR, /tmp
+  cordon run -p read-only -- grep -r TODO .      read everything, write nothing
+  cordon run -w ~/.npm --network -- npm install  one more writable root, the network on
+  cordon run --allow-domain crates.io --allow-domain '*.crates.io' -- cargo fetch
+  cordon run --deny-read '**/.env' -- python3 app.py
+  cordon run --dry-run -- make                   print the plan, run nothing"#;
+const RERUN_EXAMPLES: &str = r#"Examples:
+  cordon rerun --request req.json                the request as a file
+  echo '{"command":["make"],"cwd":"/srv/repo","execution":"turn_default"}' | cordon rerun --request -
+  cordon rerun --request req.json --dry-run      the sandbox it would get"#;
+const SKILL_EXAMPLES: &str = r#"Examples:
+  cordon skill ~/.agents/skills/pdf -- python3 ~/.agents/skills/pdf/scripts/fill.py in.pdf
+  cordon skill -p read-only ./skills/lint -- ./skills/lint/run.sh"#;
+const SEATBELT_EXAMPLES: &str = r#"Examples:
+  cordon seatbelt -p workspace-write -C ~/src/app      the SBPL profile
+  cordon seatbelt --json -- make                       profile and sandbox-exec argv as JSON"#;
+const PROFILES_EXAMPLES: &str = r#"Examples:
+  cordon profiles                     list them
+  cordon profiles workspace-write     print one (TOML)
+  cordon profiles --json"#;
+const EXPLAIN_EXAMPLES: &str = r#"Examples:
+  cordon explain                              the plan and what enforces it here
+  cordon explain ~/.ssh/id_ed25519 .git/config    a verdict (and the fix) per path
+  cordon explain -p read-only --json /etc/hosts"#;
+const TRACE_EXAMPLES: &str = r#"Examples:
+  cordon trace -- npm install                 each denial, with the flag that allows it
+  cordon trace --json -o report.json -- make"#;
+const LEARN_EXAMPLES: &str = r#"Examples:
+  cordon learn -o npm.toml -- npm install     a profile extending workspace-write
+  cordon run -p ./npm.toml -- npm install     review it first: every grant widens"#;
+const DOCTOR_EXAMPLES: &str = r#"Examples:
+  cordon doctor
+  cordon doctor --json"#;
 
 const COMPLETIONS_LONG_ABOUT: &str = "Print a shell completion script on stdout.
 
