@@ -451,7 +451,11 @@ fn parse() -> std::result::Result<Cli, clap::Error> {
     let args: Vec<OsString> = std::env::args_os().collect();
     let mut cmd = if args.get(1).is_some_and(|a| a == "run") {
         let full = clap::Command::new("cordon");
-        let run = RunArgs::augment_args(clap::Command::new("run").about(RUN_ABOUT));
+        let run = RunArgs::augment_args(
+            clap::Command::new("run")
+                .about(RUN_ABOUT)
+                .after_help(RUN_EXAMPLES),
+        );
         full.subcommand_required(true)
             .disable_help_subcommand(true)
             .subcommand(run)
