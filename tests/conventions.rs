@@ -57,6 +57,34 @@ fn p_name_finds_the_user_profile_directory() {
     }
 }
 
+/// A sandboxed command with $HOME writable cannot rewrite or add the
+/// user's profiles (a later `-p NAME` or `CORDON_PROFILE` run would pick
+/// them up): `~/.config/cordon` is protected, like `~/.bashrc`.
+#[test]
+fn the_user_profile_directory_is_protected_from_the_sandbox() {
+    for user in users() {
+        let ws = Ws::new(user);
+        let profile = ws.write(
+            "home/.config/cordon/profiles/build.toml",
+            "[file_system]\nwrite = [\":cwd\"]\n",
+        );
+        let profile = profile.to_str().unwrap().to_string();
+        let planted = ws.s("home/.config/cordon/profiles/evil.toml");
+        let home = ws.s("home");
+        // Control: $HOME writable reaches a sibling of the directory.
+        let sibling = ws.s("home/.config/other.toml");
+        sandboxed(&ws, &["-w", &home], &["write", &sibling]).assert_ok();
+        sandboxed(&ws, &["-w", &home], &["write", &profile]).assert_errno_in(&["EROFS", "EACCES"]);
+        sandboxed(&ws, &["-w", &home], &["write", &planted]).assert_errno_in(&["EROFS", "EACCES"]);
+        wait_for_placeholders(&ws);
+        assert!(!std::path::Path::new(&planted).exists(), "{user:?}");
+        assert_eq!(
+            ws.read("home/.config/cordon/profiles/build.toml"),
+            "[file_system]\nwrite = [\":cwd\"]\n"
+        );
+    }
+}
+
 #[test]
 fn builtin_names_are_reserved() {
     for user in users() {
