@@ -447,8 +447,9 @@ fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 /// `base` with what `child` says on top: its lists (read, write, protected,
-/// devices, deny) are added to the base's, and each setting it names
-/// (network, unix sockets, nested-git scan, glob depth, description, the
+/// devices, deny, TCP ports, domains) are added to the base's, and each
+/// setting it names (network, unix sockets, git mode, nested-git scan, glob
+/// depth, description, the
 /// `macos` and `env` sections) replaces the base's. Adding protected names
 /// or deny entries only narrows; the rest is what the child grants.
 fn extend(mut base: Policy, child: PermissionProfile, origin: &str) -> Policy {
@@ -484,6 +485,18 @@ fn extend(mut base: Policy, child: PermissionProfile, origin: &str) -> Policy {
     }
     if let Some(v) = child.unix_sockets {
         base.network.unix_sockets = v;
+    }
+    if let Some(v) = child.git_commits {
+        base.git_commits = v;
+    }
+    for p in child.connect_tcp {
+        base.network.add_connect(p);
+    }
+    for p in child.bind_tcp {
+        base.network.add_bind(p);
+    }
+    for d in child.domains {
+        base.network.add_domain(d);
     }
     if let Some(m) = child.macos {
         base.macos = m;
@@ -628,5 +641,23 @@ mod tests {
         assert_eq!(line_col(text, e), (2, 6));
         assert_eq!(line_col(text, e + 1), (2, 6));
         assert_eq!(line_col(text, usize::MAX), (3, 1));
+    }
+
+    /// A profile extending a built-in keeps the ports, domains and git mode
+    /// it names (an adversarial pass found them dropped, so the run had
+    /// no proxy: closed, but not what the profile said).
+    #[test]
+    fn extends_keeps_the_child_network_lists_and_git_mode() {
+        let p = parse_profile_toml(
+            "extends = \"workspace-write\"\n[file_system]\ngit_commits = true\n[network]\nconnect_tcp = [8080]\nbind_tcp = [9090]\ndomains = [\"crates.io\"]\n",
+            "t.toml",
+        )
+        .unwrap();
+        assert_eq!(p.network.connect_tcp, [8080]);
+        assert_eq!(p.network.bind_tcp, [9090]);
+        assert_eq!(p.network.domains.len(), 1);
+        assert_eq!(p.network.domains[0].host, "crates.io");
+        assert!(p.git_commits);
+        assert!(!p.network.enabled);
     }
 }
