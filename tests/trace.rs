@@ -276,7 +276,7 @@ fn learn_never_grants_protected_paths_the_network_or_home() {
     git(&ws, &ws.work(), &["init", "-q"]);
     let learned = ws.s("tmp/learned.toml");
     let script = format!(
-        "touch .git/x; {PYTHON} -c 'import socket; socket.socket()'; touch {}/newfile; true",
+        "touch .git/x; {PYTHON} -c 'import socket; socket.socket()'; touch {}/newfile; touch /etc/cordon-learn-probe /proc/sys/kernel/core_pattern; true",
         ws.s("home")
     );
     let out = cordon(&ws, &["learn", "-o", &learned, "--", "sh", "-c", &script]);
@@ -291,9 +291,72 @@ fn learn_never_grants_protected_paths_the_network_or_home() {
     assert!(text.contains("not granted: protected path .git"), "{text}");
     assert!(text.contains("not granted: the network"), "{text}");
     assert!(text.contains("not granted: all of $HOME"), "{text}");
+    // What the host runs or trusts: never granted (adversarial pass 6).
+    assert!(
+        text.contains("is in /etc, which the host runs or trusts"),
+        "{text}"
+    );
+    assert!(
+        text.contains("is in /proc, which the host runs or trusts"),
+        "{text}"
+    );
     // And the profile loads.
     let run = cordon(&ws, &["run", "-p", &learned, "--", "true"]);
     assert_eq!(run.status, 0, "{run:?}");
+}
+
+/// The output may lie in a writable root, where the command can remove,
+/// refill or swap it while it runs: what `learn` and `trace -o` leave there
+/// is what cordon wrote after the command ended (adversarial pass 6 made
+/// the learned profile say `extends = "full-access"`).
+#[test]
+fn the_command_cannot_write_the_learned_profile_or_the_report() {
+    for user in users() {
+        let ws = Ws::new(user);
+        let learned = ws.s("work/learned.toml");
+        let forged = "rm -f learned.toml; printf 'extends = \"full-access\"\\n' > learned.toml; ";
+        let refill = format!(
+            "{PYTHON} -c \"f=open('learned.toml','r+'); f.seek(0, 2); f.write(chr(10)*2000+'[network]'+chr(10)+'enabled = true'+chr(10))\"; true"
+        );
+        // Control: the same script unsandboxed rewrites the file.
+        std::fs::write(&learned, "").unwrap();
+        ws.chown(Path::new(&learned));
+        let c = run_as(
+            user,
+            &ws.work(),
+            &ws.env(),
+            &["sh", "-c", &format!("{forged}{refill}")],
+        );
+        assert_eq!(c.status, 0, "{c:?}");
+        assert!(
+            std::fs::read_to_string(&learned)
+                .unwrap()
+                .contains("full-access")
+        );
+        for script in [format!("{forged}true"), refill.clone()] {
+            let out = cordon(&ws, &["learn", "-o", &learned, "--", "sh", "-c", &script]);
+            assert_eq!(out.status, 0, "{user:?}: {out:?}");
+            let text = std::fs::read_to_string(&learned).unwrap();
+            let live: Vec<&str> = text
+                .lines()
+                .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+                .collect();
+            assert_eq!(live, ["extends = \"workspace-write\""], "{user:?}: {text}");
+        }
+        // trace -o swapped for a symlink to a file the command wrote.
+        let report = ws.s("work/report.txt");
+        let swap = "echo forged > fake.txt; rm -f report.txt; ln -s fake.txt report.txt; touch /etc/cordon-trace-probe; true";
+        let out = cordon(&ws, &["trace", "-o", &report, "--", "sh", "-c", swap]);
+        assert_eq!(out.status, 0, "{user:?}: {out:?}");
+        let meta = std::fs::symlink_metadata(&report).unwrap();
+        assert!(
+            meta.is_file(),
+            "{user:?}: the report is still the command's symlink"
+        );
+        let text = std::fs::read_to_string(&report).unwrap();
+        assert!(text.contains("cordon trace:"), "{user:?}: {text}");
+        assert_eq!(ws.read("work/fake.txt"), "forged\n");
+    }
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! would allow it (trace) or write a profile granting them (learn).
 
 use std::ffi::OsString;
-use std::io::{Seek, Write};
+use std::io::Write;
 #[cfg(target_os = "linux")]
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
@@ -72,37 +72,115 @@ pub struct LearnArgs {
 pub const TRACE_ABOUT: &str = "Run CMD under the sandbox `run` would apply, follow it and its descendants, and report each denied operation with the flag that would allow it.";
 pub const LEARN_ABOUT: &str = "Run CMD as `trace` does, then write a profile that extends the given one with grants for what was denied.";
 
+/// Where `-o` goes.
+enum Output {
+    /// A pipe, terminal or other stream: written as is.
+    Stream(std::fs::File),
+    /// A regular file, or a new one: replaced at the end by a rename from a
+    /// fresh file made beside it, through the directory opened now. The
+    /// path may lie in a writable root, where the command could remove,
+    /// refill or swap it while it runs (an adversarial pass made `learn`'s
+    /// profile say `extends = "full-access"` that way); a file cordon makes
+    /// after the command ended and renames into place is cordon's alone.
+    Replace {
+        dir: std::os::fd::OwnedFd,
+        name: std::ffi::OsString,
+    },
+}
+
 /// Opens `-o` before anything runs: a path that cannot be written is
-/// refused with 125, and the command never runs for nothing. A regular
-/// file is emptied now, which proves it can be (procfs and sysfs files
-/// open for root and then refuse); a pipe or terminal is written as is.
-fn open_output(path: &std::path::Path, flag: &str) -> Result<std::fs::File> {
+/// refused with 125, and the command never runs for nothing. For a file,
+/// one is made and removed in its directory now, which proves the
+/// directory takes one (procfs and sysfs refuse).
+fn open_output(path: &std::path::Path, flag: &str) -> Result<Output> {
+    use nix::fcntl::{OFlag, open};
+    use nix::sys::stat::Mode;
     let refuse = |e: std::io::Error| {
         Error::new(format!(
             "{flag} {}: cannot write it ({e}); name a writable file; nothing ran",
             path.display()
         ))
     };
-    let f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(path)
-        .map_err(refuse)?;
-    if f.metadata().map_err(refuse)?.is_file() {
-        f.set_len(0).map_err(refuse)?;
+    let errno = |e: nix::errno::Errno| refuse(std::io::Error::from_raw_os_error(e as i32));
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => return Err(errno(nix::errno::Errno::EISDIR)),
+        Ok(m) if !m.is_file() => {
+            let f = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(refuse)?;
+            return Ok(Output::Stream(f));
+        }
+        _ => {}
     }
-    Ok(f)
+    let name = path
+        .file_name()
+        .ok_or_else(|| errno(nix::errno::Errno::EINVAL))?
+        .to_os_string();
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => std::path::Path::new("."),
+    };
+    let dir = open(
+        parent,
+        OFlag::O_DIRECTORY | OFlag::O_PATH | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(errno)?;
+    let probe = fresh_name(&name);
+    drop(create_at(&dir, &probe).map_err(errno)?);
+    let _ = nix::unistd::unlinkat(
+        &dir,
+        probe.as_os_str(),
+        nix::unistd::UnlinkatFlags::NoRemoveDir,
+    );
+    Ok(Output::Replace { dir, name })
 }
 
-fn write_output(mut f: std::fs::File, text: &str, path: &std::path::Path) -> Result<()> {
-    f.rewind()
-        .or_else(|e| match e.raw_os_error() {
-            Some(libc::ESPIPE) => Ok(()),
-            _ => Err(e),
-        })
-        .and_then(|_| f.write_all(text.as_bytes()))
-        .map_err(|e| Error::new(format!("writing {}: {e}", path.display())))
+/// `.NAME.cordon-PID-NANOS`: beside the output, never an existing file.
+fn fresh_name(name: &std::ffi::OsStr) -> std::ffi::OsString {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let mut s = std::ffi::OsString::from(".");
+    s.push(name);
+    s.push(format!(".cordon-{}-{nanos}", std::process::id()));
+    s
+}
+
+fn create_at(dir: &std::os::fd::OwnedFd, name: &std::ffi::OsStr) -> nix::Result<std::fs::File> {
+    use nix::fcntl::{OFlag, openat};
+    use nix::sys::stat::Mode;
+    openat(
+        dir,
+        name,
+        OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_WRONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+        Mode::from_bits_truncate(0o666),
+    )
+    .map(std::fs::File::from)
+}
+
+fn write_output(out: Output, text: &str, path: &std::path::Path) -> Result<()> {
+    let failed = |e: std::io::Error| Error::new(format!("writing {}: {e}", path.display()));
+    match out {
+        Output::Stream(mut f) => f.write_all(text.as_bytes()).map_err(failed),
+        Output::Replace { dir, name } => {
+            let tmp = fresh_name(&name);
+            let io = |e: nix::errno::Errno| std::io::Error::from_raw_os_error(e as i32);
+            let mut f = create_at(&dir, &tmp).map_err(|e| failed(io(e)))?;
+            let done = f.write_all(text.as_bytes()).and_then(|_| {
+                nix::fcntl::renameat(&dir, tmp.as_os_str(), &dir, name.as_os_str()).map_err(io)
+            });
+            if done.is_err() {
+                let _ = nix::unistd::unlinkat(
+                    &dir,
+                    tmp.as_os_str(),
+                    nix::unistd::UnlinkatFlags::NoRemoveDir,
+                );
+            }
+            done.map_err(failed)
+        }
+    }
 }
 
 pub fn trace(args: TraceArgs) -> Result<i32> {
@@ -239,7 +317,7 @@ fn traced(o: &TraceOpts) -> Result<(crate::trace::Report, Ended, Vec<String>)> {
     );
     if let Some(mut f) = proxy_log {
         let mut text = String::new();
-        use std::io::Read;
+        use std::io::{Read, Seek};
         let _ = f.rewind().and_then(|_| f.read_to_string(&mut text));
         for d in text.lines().filter_map(crate::trace::proxy_denial) {
             match report

@@ -44,12 +44,39 @@ fn protected_on_the_way(path: &Path, protected: &[String]) -> Option<String> {
     })
 }
 
+/// Where learn never grants writes: what the host boots, runs or reads
+/// as its configuration (an adversarial pass had `learn` grant `/etc`
+/// from one denied `/etc/ld.so.preload`).
+const SYSTEM: [&str; 13] = [
+    "/etc",
+    "/usr",
+    "/bin",
+    "/sbin",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/boot",
+    "/proc",
+    "/sys",
+    "/dev",
+    "/var/spool",
+    "/var/lib",
+];
+
 /// Why a grant is not written as one, if it is not.
 fn refused(fix: &Fix, home: Option<&Path>, protected: &[String]) -> Option<String> {
     if let Fix::AllowWrite { path, .. } | Fix::AllowRead(path) = fix {
         if path.to_str().is_none() {
             return Some(format!(
                 "{} is not UTF-8, which a profile cannot name",
+                shown(path)
+            ));
+        }
+        if let Fix::AllowWrite { path, .. } = fix
+            && let Some(sys) = SYSTEM.iter().find(|s| path.starts_with(s))
+        {
+            return Some(format!(
+                "{} is in {sys}, which the host runs or trusts (a hostile command asks for /etc/cron.d or /proc/sys/kernel/core_pattern): learn never grants writes there; add it yourself if you mean it",
                 shown(path)
             ));
         }
