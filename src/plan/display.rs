@@ -16,7 +16,7 @@ pub fn shown(p: &(impl AsRef<Path> + ?Sized)) -> Shown<'_> {
 impl fmt::Display for Shown<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for c in self.0.to_string_lossy().chars() {
-            if c.is_control() {
+            if c.is_control() || is_bidi_control(c) {
                 write!(f, "{}", c.escape_debug())?;
             } else {
                 write!(f, "{c}")?;
@@ -24,6 +24,13 @@ impl fmt::Display for Shown<'_> {
         }
         Ok(())
     }
+}
+
+/// Unicode's directional formatting characters: not `is_control`, but a
+/// path holding U+202E prints as something other than what it names
+/// (adversarial pass 6), so they are escaped like control characters.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Why `:caches` is opt-in, shown under each cache it grants.
@@ -231,5 +238,16 @@ impl Plan {
             writeln!(f)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown;
+
+    #[test]
+    fn control_and_bidi_characters_are_escaped() {
+        let p = std::path::Path::new("/etc/\u{202e}dlrow\n\u{2066}x");
+        assert_eq!(shown(p).to_string(), "/etc/\\u{202e}dlrow\\n\\u{2066}x");
     }
 }
