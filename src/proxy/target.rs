@@ -98,6 +98,7 @@ pub fn is_local(ip: IpAddr) -> bool {
                 || (s[0] & 0xffc0) == 0xfe80 // link-local fe80::/10
                 || (s[0] & 0xffc0) == 0xfec0 // site-local fec0::/10
                 || s[..6] == [0, 0, 0, 0, 0, 0] // IPv4-compatible ::a.b.c.d
+                || s[..2] == [0x2001, 0xdb8] // documentation 2001:db8::/32
         }
     }
 }
@@ -114,7 +115,34 @@ fn local_v4(ip: Ipv4Addr) -> bool {
         || (o[0] == 100 && (o[1] & 0xc0) == 64) // CGNAT 100.64/10
         || (o[0] == 192 && o[1] == 0 && o[2] == 0) // IETF 192.0.0/24
         || (o[0] == 198 && (o[1] & 0xfe) == 18) // benchmarking 198.18/15
+        || (o[0] == 192 && o[1] == 0 && o[2] == 2) // documentation 192.0.2/24
+        || (o[0] == 198 && o[1] == 51 && o[2] == 100) // documentation 198.51.100/24
+        || (o[0] == 203 && o[1] == 0 && o[2] == 113) // documentation 203.0.113/24
         || o[0] >= 240 // reserved
+}
+
+/// The host's own interface addresses, read at each dial (interfaces
+/// change): a public address on an interface reaches the host's own
+/// services as loopback would (an adversarial pass reached a server bound
+/// to 0.0.0.0 through a wildcard name resolving to eth0's address).
+fn host_addresses() -> nix::Result<Vec<IpAddr>> {
+    let list = nix::ifaddrs::getifaddrs()?;
+    Ok(list
+        .filter_map(|i| i.address)
+        .filter_map(|a| match (a.as_sockaddr_in(), a.as_sockaddr_in6()) {
+            (Some(v4), _) => Some(IpAddr::V4(v4.ip())),
+            (_, Some(v6)) => Some(plain(IpAddr::V6(v6.ip()))),
+            _ => None,
+        })
+        .collect())
+}
+
+/// An IPv4-mapped IPv6 address as the IPv4 address it is.
+fn plain(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
 }
 
 /// Resolves `host` (the proxy does the lookup; the command has no DNS) and
@@ -134,8 +162,18 @@ pub fn dial(host: &str, port: u16, exact: bool) -> Result<TcpStream, Refusal> {
         Ok(a) => a.collect(),
         Err(e) => return Err(fail(format!("cannot resolve {host}: {e}"), None)),
     };
-    let (ok, local): (Vec<SocketAddr>, Vec<SocketAddr>) =
-        addrs.into_iter().partition(|a| exact || !is_local(a.ip()));
+    let own = match exact {
+        true => Vec::new(),
+        false => host_addresses().map_err(|e| {
+            fail(
+                format!("cannot read this host's own addresses to keep {host} off them: {e}"),
+                None,
+            )
+        })?,
+    };
+    let (ok, local): (Vec<SocketAddr>, Vec<SocketAddr>) = addrs
+        .into_iter()
+        .partition(|a| exact || !(is_local(a.ip()) || own.contains(&plain(a.ip()))));
     if ok.is_empty() {
         let shown: Vec<String> = local.iter().map(|a| a.ip().to_string()).collect();
         return Err(fail(
@@ -232,12 +270,22 @@ mod tests {
             "::ffff:10.0.0.1",
             "64:ff9b::7f00:1",
             "::127.0.0.1",
+            "192.0.2.2",
+            "198.51.100.7",
+            "203.0.113.9",
+            "2001:db8::1",
         ] {
             assert!(is_local(a.parse().unwrap()), "{a}");
         }
         for a in ["1.1.1.1", "8.8.8.8", "2606:4700::1111", "::ffff:1.1.1.1"] {
             assert!(!is_local(a.parse().unwrap()), "{a}");
         }
+    }
+
+    #[test]
+    fn the_hosts_own_addresses_are_read() {
+        let own = host_addresses().unwrap();
+        assert!(own.contains(&"127.0.0.1".parse().unwrap()), "{own:?}");
     }
 
     #[test]
