@@ -123,7 +123,7 @@ fn open_output(path: &std::path::Path, flag: &str) -> Result<Output> {
     };
     let dir = open(
         parent,
-        OFlag::O_DIRECTORY | OFlag::O_PATH | OFlag::O_CLOEXEC,
+        OFlag::O_DIRECTORY | OFlag::O_RDONLY | OFlag::O_CLOEXEC,
         Mode::empty(),
     )
     .map_err(errno)?;
