@@ -94,10 +94,8 @@ pub fn check_request_cwd(cwd: &Path, field: &str, policy: &Policy, env: &Env) ->
     if lexical(cwd) != real {
         return Err(Error::new(format!(
             "{field} {} passes through a symlink (it is {}) and would be the {how} `:cwd` of the \
-             turn's policy: a sandboxed command could have planted that link; {fix}, or give the \
-             real path {}",
+             turn's policy: a sandboxed command could have planted that link; {fix}",
             shown(cwd),
-            shown(&real),
             shown(&real),
         )));
     }
