@@ -58,9 +58,6 @@ pub(super) fn request_plan(
     let (policy, cwd, kind) = request_policy(&req)?;
     let named = |e: Error| Error::new(format!("{}: {}", req.source, e.message));
     let env = Env::from_process();
-    if req.turn_cwd.is_none() {
-        plan::check_request_cwd(&req.cwd, req.cwd_field, &policy, &env).map_err(named)?;
-    }
     let (plan, bounded) = match &req.skill {
         // The skill's declared permissions, bounded by the policy the
         // execution gives (the turn's, or the turn's widened by an approved
@@ -75,6 +72,11 @@ pub(super) fn request_plan(
         }
         None => (plan::resolve(&policy, &cwd, &env).map_err(named)?, false),
     };
+    // Checked on the resolved cwd, which the launch holds and enters.
+    if req.turn_cwd.is_none() {
+        plan::check_request_cwd(&req.cwd, &plan.cwd, req.cwd_field, &policy, &env)
+            .map_err(named)?;
+    }
     let argv: Vec<OsString> = req.command.iter().map(OsString::from).collect();
     Ok((plan, argv, req, kind, bounded || kind.bounded()))
 }

@@ -42,12 +42,20 @@ fn lexical(path: &Path) -> PathBuf {
     out
 }
 
-/// Refuses `cwd` (the request's `field`) as the `:cwd` of `policy` when it
-/// is `/`, `$HOME` (or the account's home) or an ancestor of it, or when it
-/// passes through a symlink. Nothing to check when no grant of `policy`
-/// resolves against the cwd. A `cwd` that cannot be resolved is left to
-/// `plan::resolve`, which reports it.
-pub fn check_request_cwd(cwd: &Path, field: &str, policy: &Policy, env: &Env) -> Result<()> {
+/// Refuses `cwd` (the request's `field`, as spelled) as the `:cwd` of
+/// `policy` when `real`, the directory the plan resolved it to, is `/`,
+/// `$HOME` (or the account's home) or an ancestor of it, or when the
+/// spelling passes through a symlink. Nothing to check when no grant of
+/// `policy` resolves against the cwd. `real` is the plan's `cwd`, held open
+/// until exec and checked again there: a directory swapped for a link after
+/// this check does not reach the sandbox.
+pub fn check_request_cwd(
+    cwd: &Path,
+    real: &Path,
+    field: &str,
+    policy: &Policy,
+    env: &Env,
+) -> Result<()> {
     let find = |gs: &[Grant]| gs.iter().find(|g| uses_cwd(&g.spec)).cloned();
     let grant = match find(&policy.write) {
         Some(g) => Some(("writable", g)),
@@ -57,10 +65,6 @@ pub fn check_request_cwd(cwd: &Path, field: &str, policy: &Policy, env: &Env) ->
     let Some((how, grant)) = grant else {
         return Ok(());
     };
-    let Ok(real) = fs::resolve(cwd) else {
-        return Ok(());
-    };
-    let real = real.path;
     let fix = "give turn.cwd, the directory the turn ran in (\"turn\": {\"cwd\": \"/abs/workspace\"}): \
                `:cwd` is then the turn's workspace, and the command still runs in its own directory";
     let homes: Vec<(String, PathBuf)> = [
@@ -79,7 +83,7 @@ pub fn check_request_cwd(cwd: &Path, field: &str, policy: &Policy, env: &Env) ->
     } else {
         homes
             .iter()
-            .find(|(_, h)| h.starts_with(&real))
+            .find(|(_, h)| h.starts_with(real))
             .map(|(name, _)| name.clone())
     };
     if let Some(what) = covers {
@@ -96,7 +100,7 @@ pub fn check_request_cwd(cwd: &Path, field: &str, policy: &Policy, env: &Env) ->
             "{field} {} passes through a symlink (it is {}) and would be the {how} `:cwd` of the \
              turn's policy: a sandboxed command could have planted that link; {fix}",
             shown(cwd),
-            shown(&real),
+            shown(real),
         )));
     }
     Ok(())
