@@ -787,6 +787,26 @@ fn a_workdir_through_a_symlink_is_refused_as_the_turns_cwd() {
         )
         .assert_ok();
         assert!(ws.join("work/f").exists(), "{user:?}");
+        // A link directly in `/` (a merged /usr's /bin, macOS's /tmp) could
+        // only be planted by a command that may write `/`: it is followed.
+        let top = std::fs::read_dir("/")
+            .unwrap()
+            .flatten()
+            .find(|e| e.file_type().unwrap().is_symlink() && e.path().is_dir());
+        if let Some(top) = top {
+            let dir = top.path().to_str().unwrap().to_string();
+            let out = rerun(
+                &ws,
+                &codex_call(&dir, workspace_write(), &["write", "f"]),
+                &["--dry-run"],
+            );
+            assert_eq!(out.status, 0, "{user:?} {dir}: {out:?}");
+            let real = std::fs::canonicalize(&dir).unwrap();
+            assert!(
+                out.stdout.contains(&format!("cwd: {}\n", real.display())),
+                "{out:?}"
+            );
+        }
         // With turn.cwd the link is only where the command starts.
         let mut turn = workspace_write();
         turn["cwd"] = json!(ws.s("work"));

@@ -9,7 +9,8 @@
 //! `turn.cwd` (the turn's workspace) as the fix. So is a `cwd` spelled
 //! through a symlink: an earlier sandboxed command could have planted it in
 //! the turn's workspace pointing anywhere, and without `turn.cwd` the
-//! workspace is not known, so no link can be told safe. A user's
+//! workspace is not known, so no link can be told safe (but one directly in
+//! `/`, which no sandboxed command could write). A user's
 //! `cordon run -C /` is not bounded: only requests are.
 
 use std::path::{Component, Path, PathBuf};
@@ -95,7 +96,9 @@ pub fn check_request_cwd(
             grant.origin,
         )));
     }
-    if lexical(cwd) != real {
+    if !same_but_for_a_top_link(&lexical(cwd), real, |top| {
+        fs::resolve(top).ok().map(|r| r.path)
+    }) {
         return Err(Error::new(format!(
             "{field} {} passes through a symlink (it is {}) and would be the {how} `:cwd` of the \
              turn's policy: a sandboxed command could have planted that link; {fix}",
@@ -106,6 +109,29 @@ pub fn check_request_cwd(
     Ok(())
 }
 
+/// Whether `spelled` names `real`, a link directly in `/` aside (macOS's
+/// `/tmp` and `/var`, a merged `/usr`'s `/lib`): only a command that may
+/// write `/` could plant one, and such a command had no sandbox to widen.
+/// `resolve` gives the real path of `/NAME`. Any other link makes the
+/// spelling differ from `real` and is refused.
+fn same_but_for_a_top_link(
+    spelled: &Path,
+    real: &Path,
+    resolve: impl Fn(&Path) -> Option<PathBuf>,
+) -> bool {
+    if spelled == real {
+        return true;
+    }
+    let mut parts = spelled.components();
+    let (Some(Component::RootDir), Some(Component::Normal(top))) = (parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let top = Path::new("/").join(top);
+    let is_link = std::fs::symlink_metadata(&top).is_ok_and(|m| m.file_type().is_symlink());
+    is_link && resolve(&top).is_some_and(|t| t.join(parts.as_path()) == real)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,6 +140,43 @@ mod tests {
     fn lexical_resolves_dots_by_name() {
         assert_eq!(lexical(Path::new("/a/./b/../c/")), Path::new("/a/c"));
         assert_eq!(lexical(Path::new("/..")), Path::new("/"));
+    }
+
+    #[test]
+    fn only_a_link_directly_in_slash_may_differ() {
+        let t = tempfile::tempdir().unwrap();
+        let real = t.path().join("d");
+        std::fs::create_dir(&real).unwrap();
+        let same = |s: &str, r: &Path| same_but_for_a_top_link(Path::new(s), r, |_| None);
+        assert!(same(real.to_str().unwrap(), &real));
+        assert!(!same("/elsewhere/d", &real));
+        // A top-level name that is a link on this host, if any: `/NAME/x`
+        // is `resolve(/NAME)/x`, whatever `resolve` says.
+        let top = std::fs::read_dir("/")
+            .unwrap()
+            .flatten()
+            .find(|e| e.file_type().is_ok_and(|f| f.is_symlink()));
+        if let Some(top) = top {
+            let spelled = top.path().join("x");
+            let fake = |_: &Path| Some(PathBuf::from("/private/real"));
+            assert!(same_but_for_a_top_link(
+                &spelled,
+                Path::new("/private/real/x"),
+                fake
+            ));
+            assert!(!same_but_for_a_top_link(
+                &spelled,
+                Path::new("/private/other/x"),
+                fake
+            ));
+        }
+        // A real top-level directory is no link: the spelling must match.
+        let fake = |_: &Path| Some(PathBuf::from("/"));
+        assert!(!same_but_for_a_top_link(
+            Path::new("/proc/x"),
+            Path::new("/x"),
+            fake
+        ));
     }
 
     #[test]
