@@ -1042,3 +1042,46 @@ fn extends_with_a_cycle_or_a_missing_file_is_one_clean_error() {
             .assert_refused("`extends` is for profile TOML files");
     }
 }
+
+#[test]
+fn request_working_directories_that_would_widen_the_turn_are_refused() {
+    for user in users() {
+        let ws = Ws::new(user);
+        std::os::unix::fs::symlink(ws.join("outside"), ws.join("work/link")).unwrap();
+        let marker = ws.s("outside/marker");
+        let turn = r#"{"sandbox_policy":{"type":"workspace-write"}}"#;
+        let call = |dir: &str, turn: &str| {
+            format!(r#"{{"command":["touch",{marker:?}],"workdir":{dir:?},"turn":{turn}}}"#)
+        };
+        let cases = [
+            (call("/", turn), "workdir / would be the writable `:cwd`"),
+            (call(&ws.s("home"), turn), "which covers $HOME"),
+            (call(&ws.s(""), turn), "which covers $HOME"),
+            (call(&ws.s("work/link"), turn), "passes through a symlink"),
+            (
+                call(&ws.s("work"), r#"{"cwd":"work"}"#),
+                "turn.cwd: `work` is not an absolute path",
+            ),
+            (
+                call(&ws.s("work"), r#"{"cwd":["/"]}"#),
+                "turn.cwd: invalid type",
+            ),
+            (
+                call(&ws.s("work"), &format!(r#"{{"cwd":{:?}}}"#, ws.s("nope"))),
+                "turn.cwd",
+            ),
+            (
+                call(&ws.s("work"), r#"{"cwd":"/a\u0000"}"#),
+                "turn.cwd: contains a NUL byte",
+            ),
+        ];
+        for (i, (text, needle)) in cases.iter().enumerate() {
+            let f = ws.write(&format!("req-{i}.json"), text);
+            let f = f.to_str().unwrap();
+            let out = cordon_ok(&ws, &["rerun", "--request", f]);
+            out.assert_refused(needle);
+            assert!(out.stderr.contains(f), "{out:?}");
+            assert!(!ws.join("outside/marker").exists(), "{user:?}: ran {text}");
+        }
+    }
+}

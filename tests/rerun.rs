@@ -651,3 +651,169 @@ fn explain_request_json_is_byte_identical_when_replayed() {
         .collect();
     assert!(roots.contains(&ws.s("outside").as_str()), "{roots:?}");
 }
+
+/// The probe with `op`, Codex-shaped: `workdir` (chosen by the model) and
+/// `sandbox_permissions: "use_default"`, which needs no approval.
+fn codex_call(workdir: &str, turn: Value, op: &[&str]) -> Value {
+    let mut command = vec![probe_bin().to_str().unwrap()];
+    command.extend_from_slice(op);
+    json!({
+        "command": command,
+        "workdir": workdir,
+        "sandbox_permissions": "use_default",
+        "turn": turn,
+    })
+}
+
+#[test]
+fn a_workdir_of_slash_or_home_does_not_widen_the_turn() {
+    for user in users() {
+        let ws = Ws::new(user);
+        let outside = ws.s("outside/f");
+        control(&ws, &["write", &outside]).assert_ok();
+        std::fs::remove_file(&outside).unwrap();
+        // Without turn.cwd the workdir is `:cwd`: `/`, $HOME and the
+        // directories above it would hand the model what it chose.
+        for dir in ["/".to_string(), ws.s("home"), ws.s(""), ws.s("home/..")] {
+            for req in [
+                codex_call(&dir, workspace_write(), &["write", &outside]),
+                json!({"command": ["sh", "-c", "exit 0"], "cwd": dir, "turn": workspace_write()}),
+            ] {
+                let out = rerun(&ws, &req, &[]);
+                out.assert_refused("turn.cwd");
+                assert!(out.stderr.contains("writable `:cwd`"), "{out:?}");
+            }
+        }
+        assert!(!ws.join("outside/f").exists(), "{user:?}");
+        // A read-restricted turn's readable `:cwd` is bounded the same way.
+        let reads = json!({"sandbox_policy": {"file_system": {"read": [":minimal", ":cwd"]}}});
+        let out = rerun(
+            &ws,
+            &codex_call(&ws.s("home"), reads, &["read", &outside]),
+            &[],
+        );
+        out.assert_refused("turn.cwd");
+        assert!(out.stderr.contains("readable `:cwd`"), "{out:?}");
+        // A turn that grants nothing from its cwd has nothing to widen.
+        let ro = json!({"sandbox_policy": {"type": "read-only"}});
+        rerun(&ws, &codex_call("/", ro, &["write", &outside]), &[])
+            .assert_errno(denied_write(user));
+
+        // With turn.cwd, `:cwd` is the turn's workspace and the command runs
+        // in its workdir, anywhere: a write outside the workspace is denied.
+        let mut turn = workspace_write();
+        turn["cwd"] = json!(ws.s("work"));
+        for dir in ["/".to_string(), ws.s("home"), ws.s("outside")] {
+            let req = codex_call(&dir, turn.clone(), &["write", &outside]);
+            rerun(&ws, &req, &[]).assert_errno(denied_write(user));
+            // Its own directory is not writable either.
+            let req = codex_call(&dir, turn.clone(), &["write", "rel"]);
+            rerun(&ws, &req, &[]).assert_errno(denied_write(user));
+            let req = codex_call(&dir, turn.clone(), &["write", &ws.s("work/f")]);
+            rerun(&ws, &req, &[]).assert_ok();
+            std::fs::remove_file(ws.join("work/f")).unwrap();
+        }
+        assert!(!ws.join("outside/f").exists() && !ws.join("outside/rel").exists());
+        // The command runs in its workdir.
+        let req = json!({"command": ["sh", "-c", "test \"$(pwd -P)\" = \"$0\"", ws.s("outside")],
+            "workdir": ws.s("outside"), "turn": turn.clone()});
+        let out = rerun(&ws, &req, &[]);
+        assert_eq!(out.status, 0, "{user:?}: {out:?}");
+        // No workdir: the command runs in turn.cwd, as Codex runs a call
+        // without one.
+        let req = json!({"command": [probe_bin().to_str().unwrap(), "write", "rel"], "turn": turn.clone()});
+        rerun(&ws, &req, &[]).assert_ok();
+        assert!(ws.join("work/rel").exists(), "{user:?}");
+        // `:cwd` in a permissions grant is the turn's workspace too.
+        let mut ro = json!({"sandbox_policy": {"type": "read-only"}, "cwd": ws.s("work")});
+        let grant = json!({"permissions": {"additional": {"file_system": {"write": [":cwd"]}}}});
+        for (path, ok) in [(ws.s("work/g"), true), (outside.clone(), false)] {
+            let mut req = request(&ws, ro.clone(), grant.clone(), &["write", &path]);
+            req["cwd"] = json!(ws.s("outside"));
+            let out = rerun(&ws, &req, &[]);
+            if ok {
+                out.assert_ok();
+            } else {
+                out.assert_errno(denied_write(user));
+            }
+        }
+        // turn.cwd must be absolute and exist.
+        ro["cwd"] = json!("work");
+        let req = codex_call(&ws.s("work"), ro.clone(), &["write", &outside]);
+        rerun(&ws, &req, &[]).assert_refused("turn.cwd: `work` is not an absolute path");
+        ro["cwd"] = json!(ws.s("nope"));
+        let req = codex_call(&ws.s("work"), ro, &["write", &outside]);
+        rerun(&ws, &req, &[]).assert_refused("turn.cwd");
+        assert!(!ws.join("outside/f").exists(), "{user:?}");
+        // The same request replayed gives the same sandbox.
+        let req = codex_call("/", turn, &["write", &outside]);
+        let a = rerun(&ws, &req, &["--dry-run"]);
+        let b = rerun(&ws, &req, &["--dry-run"]);
+        assert_eq!(a.status, 0, "{a:?}");
+        assert_eq!(a.stdout, b.stdout);
+        assert!(
+            a.stdout.contains(&format!("cwd: {}\n", ws.s("work"))),
+            "{a:?}"
+        );
+        assert!(a.stdout.contains("runs in: / (workdir;"), "{a:?}");
+    }
+}
+
+#[test]
+fn a_workdir_through_a_symlink_is_refused_as_the_turns_cwd() {
+    for user in users() {
+        let ws = Ws::new(user);
+        // As an earlier sandboxed run in the workspace could have planted it.
+        std::os::unix::fs::symlink(ws.join("outside"), ws.join("work/link")).unwrap();
+        let outside = ws.s("outside/f");
+        control(&ws, &["write", &outside]).assert_ok();
+        std::fs::remove_file(&outside).unwrap();
+        for dir in [ws.s("work/link"), ws.s("work/link/.")] {
+            let out = rerun(
+                &ws,
+                &codex_call(&dir, workspace_write(), &["write", &outside]),
+                &[],
+            );
+            out.assert_refused("passes through a symlink");
+            assert!(out.stderr.contains("turn.cwd"), "{out:?}");
+        }
+        assert!(!ws.join("outside/f").exists(), "{user:?}");
+        // `.` and `..` alone are no symlink.
+        let dotted = format!("{}/../work/.", ws.s("work"));
+        rerun(
+            &ws,
+            &codex_call(&dotted, workspace_write(), &["write", "f"]),
+            &[],
+        )
+        .assert_ok();
+        assert!(ws.join("work/f").exists(), "{user:?}");
+        // A link directly in `/` (a merged /usr's /bin, macOS's /tmp) could
+        // only be planted by a command that may write `/`: it is followed.
+        let top = std::fs::read_dir("/")
+            .unwrap()
+            .flatten()
+            .find(|e| e.file_type().unwrap().is_symlink() && e.path().is_dir());
+        if let Some(top) = top {
+            let dir = top.path().to_str().unwrap().to_string();
+            let out = rerun(
+                &ws,
+                &codex_call(&dir, workspace_write(), &["write", "f"]),
+                &["--dry-run"],
+            );
+            assert_eq!(out.status, 0, "{user:?} {dir}: {out:?}");
+            let real = std::fs::canonicalize(&dir).unwrap();
+            assert!(
+                out.stdout.contains(&format!("cwd: {}\n", real.display())),
+                "{out:?}"
+            );
+        }
+        // With turn.cwd the link is only where the command starts.
+        let mut turn = workspace_write();
+        turn["cwd"] = json!(ws.s("work"));
+        let req = codex_call(&ws.s("work/link"), turn.clone(), &["write", &outside]);
+        rerun(&ws, &req, &[]).assert_errno(denied_write(user));
+        let req = codex_call(&ws.s("work/link"), turn, &["write", "g"]);
+        rerun(&ws, &req, &[]).assert_errno(denied_write(user));
+        assert!(!ws.join("outside/f").exists() && !ws.join("outside/g").exists());
+    }
+}

@@ -16,8 +16,11 @@ pub const LONG_ABOUT: &str = r#"Rerun an approved command from an escalation req
 The request:
   {
     "command": ["make", "deploy"],            required, non-empty
-    "cwd": "/repo",                           required, absolute
+    "cwd": "/repo/sub",                       required unless turn.cwd is given; absolute
     "turn": {                                 optional; default: the workspace-write profile
+      "cwd": "/repo",                         the turn's workspace: what :cwd names (the command
+                                              still runs in "cwd"); without it "cwd" is :cwd, and
+                                              is refused when it is /, $HOME or above, or a symlink
       "sandbox_policy": {"type": "workspace-write", ...} or a permission profile,
       "macos": {"preferences": "read-only", ...}
     },
@@ -32,7 +35,7 @@ execution:
   "unsandboxed"                           no sandbox; refused when the turn restricts reads
 
 Codex's shell tool-call fields may stand in for cwd and execution:
-  "workdir": "/repo"                      cwd
+  "workdir": "/repo"                      cwd (give turn.cwd: the model chooses workdir)
   "sandbox_permissions": "use_default"    "turn_default" (also when absent)
   "sandbox_permissions": "require_escalated"             "unsandboxed"
   "sandbox_permissions": "with_additional_permissions",
@@ -69,6 +72,11 @@ pub(super) fn request_plan(
         }
         None => (plan::resolve(&policy, &cwd, &env).map_err(named)?, false),
     };
+    // Checked on the resolved cwd, which the launch holds and enters.
+    if req.turn_cwd.is_none() {
+        plan::check_request_cwd(&req.cwd, &plan.cwd, req.cwd_field, &policy, &env)
+            .map_err(named)?;
+    }
     let argv: Vec<OsString> = req.command.iter().map(OsString::from).collect();
     Ok((plan, argv, req, kind, bounded || kind.bounded()))
 }
@@ -95,18 +103,32 @@ pub fn rerun(args: RerunArgs) -> Result<i32> {
         EXIT_CORDON => Error::new(format!("{}: {}", req.source, e.message)),
         _ => e,
     };
-    sandbox::launch(
+    let status = sandbox::launch(
         &plan,
         &argv,
         &Launch {
             dry_run: args.dry_run,
             best_effort: args.best_effort,
             landlock_abi: args.landlock_abi,
-            chdir: Some(plan.cwd.clone()),
+            // The request's own directory; with `turn.cwd` it is not the
+            // plan's cwd (the turn's workspace, what `:cwd` names).
+            chdir: Some(match req.turn_cwd {
+                Some(_) => req.cwd.clone(),
+                None => plan.cwd.clone(),
+            }),
             bounded,
             stdio,
             proxy_log: None,
         },
     )
-    .map_err(named)
+    .map_err(named)?;
+    if args.dry_run && req.turn_cwd.is_some() {
+        println!(
+            "runs in: {} ({}; `:cwd` is turn.cwd {})",
+            plan::shown(&req.cwd),
+            req.cwd_field,
+            plan::shown(&plan.cwd)
+        );
+    }
+    Ok(status)
 }

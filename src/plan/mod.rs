@@ -11,6 +11,7 @@ mod git;
 mod gitconfig;
 mod glob;
 mod lookup;
+mod request_cwd;
 mod roots;
 pub mod stdio_files;
 pub mod terminals;
@@ -25,6 +26,7 @@ pub use git::{
     plan_git,
 };
 pub use lookup::{Link, Lookup, lookup};
+pub use request_cwd::check_request_cwd;
 pub use roots::merge_nested;
 pub use stdio_files::StdioFile;
 pub use terminals::Terminal;

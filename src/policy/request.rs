@@ -68,9 +68,13 @@ enum SandboxPermissions {
 #[derive(Default, Deserialize)]
 #[serde(
     deny_unknown_fields,
-    expecting = "an object {\"sandbox_policy\", \"macos\"}"
+    expecting = "an object {\"cwd\", \"sandbox_policy\", \"macos\"}"
 )]
 struct RawTurn {
+    /// The turn's working directory, as Codex records it in its turn
+    /// context (`TurnContextItem.cwd`): the workspace its `:cwd` names.
+    #[serde(default)]
+    cwd: Option<Value>,
     #[serde(default)]
     sandbox_policy: Option<Value>,
     #[serde(default)]
@@ -153,8 +157,16 @@ pub struct Request {
     /// Where it was read from (`request FILE`), for error messages only.
     pub source: String,
     pub command: Vec<String>,
-    /// Absolute, as given.
+    /// Where the command runs: `cwd` or Codex's `workdir` (absolute, as
+    /// given), or `turn.cwd` when neither is given.
     pub cwd: PathBuf,
+    /// The field `cwd` came from (`cwd`, `workdir` or `turn.cwd`), for
+    /// error messages.
+    pub cwd_field: &'static str,
+    /// The turn's working directory (`turn.cwd`, absolute, as given): what
+    /// `:cwd` names in the turn's policy and in `permissions` grants. Absent,
+    /// `cwd` is `:cwd`, bounded by `plan::check_request_cwd`.
+    pub turn_cwd: Option<PathBuf>,
     /// The turn's policy, its macOS extensions included. `name` is the turn's
     /// label (`workspace-write`, `permission profile`, ...).
     pub turn: Policy,
@@ -221,11 +233,20 @@ fn parse_skill(value: Option<&Value>) -> std::result::Result<Option<PathBuf>, St
 }
 
 /// The turn: its `sandbox_policy` (default: the default profile) with its
-/// `macos` extensions.
-fn parse_turn(value: Option<&Value>) -> Result<Policy> {
+/// `macos` extensions, and its working directory when given.
+fn parse_turn(value: Option<&Value>) -> Result<(Policy, Option<PathBuf>)> {
     let raw = match value {
         None | Some(Value::Null) => RawTurn::default(),
         Some(v) => RawTurn::deserialize(v).map_err(|e| Error::new(format!("turn: {e}")))?,
+    };
+    let cwd = match raw.cwd.as_ref().filter(|v| !v.is_null()) {
+        None => None,
+        Some(v) => Some(parse_cwd(v).map_err(|m| {
+            Error::new(
+                m.replacen("cwd:", "turn.cwd:", 1)
+                    .replace("the command runs in", "the turn ran in (its workspace)"),
+            )
+        })?),
     };
     let mut policy = match &raw.sandbox_policy {
         None => {
@@ -255,7 +276,7 @@ fn parse_turn(value: Option<&Value>) -> Result<Policy> {
         }
         policy.macos = macos_from_value(m, "turn")?;
     }
-    Ok(policy)
+    Ok((policy, cwd))
 }
 
 fn parse_execution(value: Option<&Value>) -> Result<Execution> {
@@ -320,20 +341,28 @@ fn codex_execution(sandbox: Option<&Value>, additional: Option<&Value>) -> Resul
     }
 }
 
-/// `cwd` or Codex's `workdir`: exactly one, absolute.
+/// `cwd` or Codex's `workdir`: at most one, absolute. Neither: the turn's
+/// cwd, as Codex runs a call without `workdir` in the turn's directory.
 fn request_cwd(
     cwd: Option<&Value>,
     workdir: Option<&Value>,
-) -> std::result::Result<PathBuf, String> {
+    turn_cwd: Option<&PathBuf>,
+) -> std::result::Result<(PathBuf, &'static str), String> {
     match (cwd, workdir.filter(|v| !v.is_null())) {
         (Some(_), Some(_)) => Err(
             "both cwd and workdir are given; keep one (workdir is Codex's name for cwd)".into(),
         ),
-        (Some(c), None) => parse_cwd(c),
-        (None, Some(w)) => parse_cwd(w).map_err(|m| m.replacen("cwd:", "workdir:", 1)),
-        (None, None) => Err(
-            "missing field `cwd`; give the absolute directory the command runs in (`cwd`, or Codex's `workdir`)".into(),
-        ),
+        (Some(c), None) => Ok((parse_cwd(c)?, "cwd")),
+        (None, Some(w)) => Ok((
+            parse_cwd(w).map_err(|m| m.replacen("cwd:", "workdir:", 1))?,
+            "workdir",
+        )),
+        (None, None) => match turn_cwd {
+            Some(t) => Ok((t.clone(), "turn.cwd")),
+            None => Err(
+                "missing field `cwd`; give the absolute directory the command runs in (`cwd`, or Codex's `workdir`)".into(),
+            ),
+        },
     }
 }
 
@@ -357,9 +386,9 @@ pub fn parse_request(text: &str, source: &str) -> Result<Request> {
         Error::new(format!("{source}: {what}: {e}; {FORMAT_HINT}"))
     })?;
     let command = parse_command(&raw.command).map_err(|m| prefix(Error::new(m)))?;
-    let cwd =
-        request_cwd(raw.cwd.as_ref(), raw.workdir.as_ref()).map_err(|m| prefix(Error::new(m)))?;
-    let turn = parse_turn(raw.turn.as_ref()).map_err(prefix)?;
+    let (turn, turn_cwd) = parse_turn(raw.turn.as_ref()).map_err(prefix)?;
+    let (cwd, cwd_field) = request_cwd(raw.cwd.as_ref(), raw.workdir.as_ref(), turn_cwd.as_ref())
+        .map_err(|m| prefix(Error::new(m)))?;
     let codex = raw.sandbox_permissions.is_some() || raw.additional_permissions.is_some();
     let execution = if codex {
         if raw.execution.is_some() {
@@ -386,6 +415,8 @@ pub fn parse_request(text: &str, source: &str) -> Result<Request> {
         source: source.to_string(),
         command,
         cwd,
+        cwd_field,
+        turn_cwd,
         turn,
         execution,
         skill,
@@ -417,10 +448,12 @@ fn read_list(p: &Policy) -> String {
     items.join(", ")
 }
 
-/// The policy the request's execution gets, the directory it runs in, and
-/// the execution's kind. Resolve the policy with `plan::resolve(&policy,
-/// &cwd, &Env::from_process())` at rerun time, so `$TMPDIR` and `$HOME` are
-/// the rerun's.
+/// The policy the request's execution gets, the directory its `:cwd` names
+/// (`turn.cwd`, else the request's `cwd`), and the execution's kind. The
+/// command runs in `req.cwd`. Check a request without `turn.cwd` with
+/// `plan::check_request_cwd`, then resolve the policy with
+/// `plan::resolve(&policy, &cwd, &Env::from_process())` at rerun time, so
+/// `$TMPDIR` and `$HOME` are the rerun's.
 pub fn request_policy(req: &Request) -> Result<(Policy, PathBuf, ExecutionKind)> {
     let kind = req.execution.kind();
     let fail = |m: String| Error::new(format!("{}: {m}", req.source));
@@ -466,22 +499,29 @@ pub fn request_policy(req: &Request) -> Result<(Policy, PathBuf, ExecutionKind)>
         )));
     }
     policy.name = format!("request {} (turn: {})", kind.as_str(), req.turn.name);
-    match std::fs::metadata(&req.cwd) {
-        Ok(m) if m.is_dir() => {}
-        Ok(_) => {
-            return Err(fail(format!(
-                "cwd {} is not a directory; give the directory the command runs in",
-                req.cwd.display()
-            )));
-        }
-        Err(e) => {
-            return Err(fail(format!(
-                "cwd {}: {e}; give an existing directory",
-                req.cwd.display()
-            )));
+    let mut dirs = vec![(req.cwd_field, &req.cwd)];
+    if let Some(t) = &req.turn_cwd {
+        dirs.push(("turn.cwd", t));
+    }
+    for (field, dir) in dirs {
+        match std::fs::metadata(dir) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => {
+                return Err(fail(format!(
+                    "{field} {} is not a directory; give an existing directory",
+                    dir.display()
+                )));
+            }
+            Err(e) => {
+                return Err(fail(format!(
+                    "{field} {}: {e}; give an existing directory",
+                    dir.display()
+                )));
+            }
         }
     }
-    Ok((policy, req.cwd.clone(), kind))
+    let at = req.turn_cwd.clone().unwrap_or_else(|| req.cwd.clone());
+    Ok((policy, at, kind))
 }
 
 #[cfg(test)]
@@ -761,6 +801,18 @@ mod tests {
                 "turn: unknown field `sandbox`",
             ),
             (
+                format!(r#"{{"command":["ls"],"cwd":"{cwd}","turn":{{"cwd":"rel"}}}}"#),
+                "turn.cwd: `rel` is not an absolute path",
+            ),
+            (
+                format!(r#"{{"command":["ls"],"cwd":"{cwd}","turn":{{"cwd":7}}}}"#),
+                "turn.cwd: invalid type",
+            ),
+            (
+                format!(r#"{{"command":["ls"],"cwd":"{cwd}","turn":{{"cwd":"/no/such/dir/x"}}}}"#),
+                "turn.cwd /no/such/dir/x",
+            ),
+            (
                 format!(
                     r#"{{"command":["ls"],"cwd":"{cwd}","turn":{{"sandbox_policy":{{"type":"nope"}}}}}}"#
                 ),
@@ -857,6 +909,21 @@ mod tests {
             r#"{{"command":["ls"],"workdir":"{cwd}","turn":{{"sandbox_policy":{{"type":"read-only","access":{{"type":"restricted"}}}}}},"sandbox_permissions":"require_escalated"}}"#
         ));
         assert!(m.contains("unsandboxed"), "{m}");
+    }
+
+    #[test]
+    fn turn_cwd_is_the_policys_cwd_and_the_command_runs_in_its_own() {
+        let (ws, run) = (dir(), dir());
+        let (ws_s, run_s) = (ws.path().to_str().unwrap(), run.path().to_str().unwrap());
+        let text = format!(r#"{{"command":["ls"],"workdir":"{run_s}","turn":{{"cwd":"{ws_s}"}}}}"#);
+        let req = parse_request(&text, "request t.json").unwrap();
+        assert_eq!((req.cwd.as_path(), req.cwd_field), (run.path(), "workdir"));
+        assert_eq!(req.turn_cwd.as_deref(), Some(ws.path()));
+        assert_eq!(policy_of(&text).unwrap().1, ws.path());
+        // No cwd or workdir: the command runs in turn.cwd.
+        let text = format!(r#"{{"command":["ls"],"turn":{{"cwd":"{ws_s}"}}}}"#);
+        let req = parse_request(&text, "request t.json").unwrap();
+        assert_eq!((req.cwd.as_path(), req.cwd_field), (ws.path(), "turn.cwd"));
     }
 
     #[test]
