@@ -924,6 +924,15 @@ fn git_mode_bad_input_is_one_line() {
     cordon_ok(&ws, &["run", "--git-commits", "--", "true"])
         .assert_refused("--git-commits: the gitdir")
         .assert_refused("has no commondir file");
+    // An `objects` that no mount point can hold in place (a symlink).
+    ws.write("work/.git/commondir", ".\n");
+    let g = ws.join("work/.git");
+    std::fs::rename(g.join("objects"), ws.join("objs")).unwrap();
+    std::os::unix::fs::symlink(ws.join("objs"), g.join("objects")).unwrap();
+    cordon_ok(&ws, &["run", "--git-commits", "--", "true"])
+        .assert_refused("--git-commits: ")
+        .assert_refused("objects is a symlink or no directory")
+        .assert_refused("make it a plain directory");
 }
 
 /// Issue 16: network ports and domain patterns. Each bad value is one

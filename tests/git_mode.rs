@@ -54,7 +54,7 @@ fn gone_soon(p: &Path) -> bool {
 }
 
 fn commits(ws: &Ws, dir: &Path) -> usize {
-    git(ws, dir, &["rev-list", "--count", "HEAD"])
+    git(ws, dir, &["rev-list", "--count", "HEAD", "--"])
         .stdout
         .trim()
         .parse()
@@ -185,6 +185,25 @@ fn git_mode_in_a_linked_worktree_pins_its_pointers() {
             .collect();
         ok(run_as(user, &wt, &ws.env(), &commit));
         assert_eq!(commits(&ws, &wt), 2);
+        // The worktree's gitdir stays a repository: its HEAD read-only,
+        // itself not to be moved (its `.git` pointer file would then lead
+        // nowhere, which stops git's discovery: no fallback either way).
+        let in_wt = |op: &[&str]| {
+            let mut argv = vec![
+                cordon_bin().to_str().unwrap(),
+                "run",
+                "--git-commits",
+                "-w",
+                work.as_str(),
+                "--",
+                probe_bin().to_str().unwrap(),
+            ];
+            argv.extend_from_slice(op);
+            run_as(user, &wt, &ws.env(), &argv)
+        };
+        in_wt(&["write", &format!("{admin}/HEAD")]).assert_errno("EROFS");
+        in_wt(&["rename", &admin, &format!("{admin}.x")]).assert_errno("EBUSY");
+        in_wt(&["rename", &ws.s("work/.git/objects"), &ws.s("work/.git/o")]).assert_errno("EBUSY");
         for pointer in ["gitdir", "commondir"] {
             let p = format!("{admin}/{pointer}");
             let argv = [
@@ -207,5 +226,262 @@ fn git_mode_in_a_linked_worktree_pins_its_pointers() {
             &["write", &ws.s("tmp/wt/.git")],
         )
         .assert_errno("EROFS");
+    }
+}
+
+/// The attack of the review: garbage in `.git/HEAD` (or `objects` moved
+/// away) makes the gitdir no repository, and a `HEAD`, `objects/`, `refs/`
+/// and `config` planted in the worktree make git's discovery take the
+/// worktree itself for a bare repository, whose `core.fsmonitor` the
+/// user's next `git status` outside runs.
+const ATTACK: &str = r#"echo garbage > .git/HEAD; echo "write .git/HEAD rc=$?"
+mkdir -p objects refs && echo "ref: refs/heads/master" > HEAD
+printf '[core]\n\trepositoryformatversion = 0\n\tbare = false\n\tworktree = %s\n\tfsmonitor = "id > %s/PWNED; false"\n' "$PWD" "$PWD" > config; echo "plant rc=$?"
+"#;
+
+/// `git status` in `dir` as the user, without cordon.
+fn status(ws: &Ws, dir: &Path) -> Outcome {
+    run_as(ws.user, dir, &ws.env(), &["git", "status", "--short"])
+}
+
+#[test]
+fn git_mode_keeps_the_gitdir_a_repository_against_the_planted_bare_repository() {
+    for user in users() {
+        let ws = Ws::new(user);
+        repo(&ws);
+        ws.write("atk1.sh", ATTACK);
+        // The control: the attack without cordon, in a repository of its
+        // own, runs the payload at the user's next `git status`.
+        let ctl = ws.join("outside/ctl");
+        std::fs::create_dir_all(&ctl).unwrap();
+        ws.chown(&ctl);
+        git(&ws, &ctl, &["init", "-q"]);
+        git(&ws, &ctl, &["commit", "-q", "--allow-empty", "-m", "one"]);
+        let out = run_as(user, &ctl, &ws.env(), &["sh", &ws.s("atk1.sh")]);
+        assert!(out.stdout.contains("write .git/HEAD rc=0"), "{out:?}");
+        status(&ws, &ctl);
+        assert!(ctl.join("PWNED").exists(), "{user:?}: the control missed");
+
+        // Sandboxed in git mode: HEAD is read-only and `refs` at the top of
+        // the worktree is held (an empty directory, mode 0444); the rest
+        // is planted.
+        let out = cordon(&ws, &["run", "--git-commits", "--", "sh", &ws.s("atk1.sh")]);
+        assert!(out.stdout.contains("write .git/HEAD rc=2"), "{out:?}");
+        assert!(
+            out.stderr
+                .contains("cannot create .git/HEAD: Read-only file system"),
+            "{out:?}"
+        );
+        assert!(out.stdout.contains("plant rc=0"), "{out:?}");
+        wait_for_placeholders(&ws);
+        let st = status(&ws, &ws.work());
+        assert_eq!(st.status, 0, "{st:?}");
+        assert!(!ws.join("work/PWNED").exists(), "{user:?}: the payload ran");
+        assert!(!ws.join("work/refs").exists());
+        assert_eq!(commits(&ws, &ws.work()), 1);
+    }
+}
+
+/// Each way to make the gitdir no repository, one by one: `HEAD` written
+/// (EROFS), `objects` and `refs` renamed or removed (EBUSY: mount points),
+/// the worktree's `refs` made (EEXIST: held), beside the control that does
+/// each without cordon.
+#[test]
+fn git_mode_holds_head_objects_and_refs_in_place() {
+    for user in users() {
+        let ws = Ws::new(user);
+        repo(&ws);
+        let g = |rel: &str| ws.s(&format!("work/.git/{rel}"));
+        let mode = ["--git-commits"];
+        let head = ws.read("work/.git/HEAD");
+        control(&ws, &["write", &g("HEAD")]).assert_ok();
+        ws.write("work/.git/HEAD", &head);
+        sandboxed(&ws, &mode, &["write", &g("HEAD")]).assert_errno("EROFS");
+        sandboxed(&ws, &mode, &["unlink", &g("HEAD")]).assert_errno("EBUSY");
+        for dir in ["objects", "refs"] {
+            let moved = g(&format!("{dir}.bak"));
+            control(&ws, &["rename", &g(dir), &moved]).assert_ok();
+            control(&ws, &["rename", &moved, &g(dir)]).assert_ok();
+            sandboxed(&ws, &mode, &["rename", &g(dir), &moved]).assert_errno("EBUSY");
+            sandboxed(&ws, &mode, &["rmdir", &g(dir)]).assert_errno("EBUSY");
+            // Their contents stay writable.
+            sandboxed(&ws, &mode, &["write", &g(&format!("{dir}/new"))]).assert_ok();
+        }
+        let top_refs = ws.s("work/refs");
+        wait_for_placeholders(&ws);
+        control(&ws, &["stat", &top_refs]).assert_errno("ENOENT");
+        sandboxed(&ws, &mode, &["mkdir", &top_refs]).assert_errno("EEXIST");
+        sandboxed(&ws, &mode, &["rmdir", &top_refs]).assert_errno("EBUSY");
+        // Without the mode the gitdir is read-only whole.
+        sandboxed(&ws, &[], &["rename", &g("objects"), &g("o")]).assert_errno("EROFS");
+        wait_for_placeholders(&ws);
+        assert_eq!(ws.read("work/.git/HEAD"), head);
+        assert_eq!(status(&ws, &ws.work()).status, 0);
+    }
+}
+
+/// A mount cannot stop a chmod: the command can make `objects` (or the
+/// gitdir) unreadable to its owner, and the gitdir is then no repository
+/// to an unprivileged git. The worktree's `HEAD` is held, so git does not
+/// take the worktree for one: it reports no repository (the command's
+/// damage, undone with chmod) and runs nothing. Root's git passes the
+/// modes and keeps finding the gitdir.
+#[test]
+fn git_mode_a_chmodded_gitdir_runs_no_planted_config() {
+    for user in users() {
+        let ws = Ws::new(user);
+        repo(&ws);
+        let attack = ATTACK.replacen("echo garbage > .git/HEAD", "chmod 0 .git/objects .git", 1);
+        ws.write("atk2.sh", &attack);
+        // The control: the same without cordon.
+        let ctl = ws.join("outside/ctl");
+        std::fs::create_dir_all(&ctl).unwrap();
+        ws.chown(&ctl);
+        git(&ws, &ctl, &["init", "-q"]);
+        run_as(user, &ctl, &ws.env(), &["sh", &ws.s("atk2.sh")]);
+        status(&ws, &ctl);
+        assert_eq!(ctl.join("PWNED").exists(), user == User::Nobody);
+
+        let out = cordon(&ws, &["run", "--git-commits", "--", "sh", &ws.s("atk2.sh")]);
+        assert!(out.stdout.contains("plant rc=0"), "{out:?}");
+        wait_for_placeholders(&ws);
+        let st = status(&ws, &ws.work());
+        match user {
+            User::Nobody => {
+                assert_eq!(st.status, 128, "{st:?}");
+                assert!(st.stderr.contains("not a git repository"), "{st:?}");
+            }
+            User::Root => assert_eq!(st.status, 0, "{st:?}"),
+        }
+        assert!(!ws.join("work/PWNED").exists(), "{user:?}: the payload ran");
+        std::fs::set_permissions(
+            ws.join("work/.git"),
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
+        std::fs::set_permissions(
+            ws.join("work/.git/objects"),
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
+        assert_eq!(status(&ws, &ws.work()).status, 0);
+    }
+}
+
+/// What still works with HEAD read-only (commits move the branch, not
+/// HEAD), and what does not: switching branches needs a rerun.
+#[test]
+fn git_mode_commit_amend_tag_branch_and_gc_work_checkout_does_not() {
+    for user in users() {
+        let ws = Ws::new(user);
+        repo(&ws);
+        let mode = ["--git-commits"];
+        ok(sandboxed_git(&ws, &mode, &["add", "f"]));
+        ok(sandboxed_git(&ws, &mode, &["commit", "-q", "-m", "two"]));
+        ok(sandboxed_git(
+            &ws,
+            &mode,
+            &["commit", "-q", "--amend", "-m", "two, amended"],
+        ));
+        ok(sandboxed_git(&ws, &mode, &["tag", "-a", "-m", "t", "v1"]));
+        ok(sandboxed_git(&ws, &mode, &["branch", "side"]));
+        ok(sandboxed_git(&ws, &mode, &["pack-refs", "--all"]));
+        ok(sandboxed_git(&ws, &mode, &["stash", "list"]));
+        assert_eq!(commits(&ws, &ws.work()), 2);
+        let log = git(&ws, &ws.work(), &["log", "-1", "--format=%s"]);
+        assert_eq!(log.stdout.trim(), "two, amended");
+        // HEAD cannot be rewritten: no checkout or switch of branches.
+        for args in [
+            &["checkout", "-q", "side"][..],
+            &["switch", "-q", "--detach"],
+        ] {
+            let r = sandboxed_git(&ws, &mode, args);
+            assert_eq!(r.status, 128, "{r:?}");
+            assert!(r.stderr.contains("HEAD"), "{r:?}");
+        }
+        // The control: the same checkout without cordon.
+        git(&ws, &ws.work(), &["checkout", "-q", "side"]);
+    }
+}
+
+/// Without a private mount namespace nothing holds the gitdir in place;
+/// git mode is refused then, even with --best-effort (which would run the
+/// default, the gitdir writable with a warning, only without the mode).
+#[test]
+fn git_mode_without_the_namespace_is_refused_even_with_best_effort() {
+    for user in users() {
+        let ws = Ws::new(user);
+        repo(&ws);
+        let (p, c) = (
+            probe_bin().to_str().unwrap(),
+            cordon_bin().to_str().unwrap(),
+        );
+        let marker = ws.s("work/marker");
+        for deny in ["unshare=EPERM", "mount_setattr=EPERM"] {
+            let argv = [
+                p,
+                "deny-syscall",
+                deny,
+                "--",
+                c,
+                "run",
+                "--best-effort",
+                "--git-commits",
+                "--",
+                p,
+                "create",
+                &marker,
+            ];
+            run_as(user, &ws.work(), &ws.env(), &argv)
+                .assert_refused("--git-commits needs the private mount namespace")
+                .assert_refused("run without --git-commits");
+            assert!(!ws.join("work/marker").exists(), "{user:?}: it ran");
+            // The control: the same without the mode runs (with warnings).
+            let argv = [
+                p,
+                "deny-syscall",
+                deny,
+                "--",
+                c,
+                "run",
+                "--best-effort",
+                "--",
+                p,
+                "create",
+                &marker,
+            ];
+            run_as(user, &ws.work(), &ws.env(), &argv).assert_ok();
+            std::fs::remove_file(ws.join("work/marker")).unwrap();
+        }
+    }
+}
+
+/// Stacked on an enclosing git-mode sandbox, an inner git-mode run finds
+/// its anchors already mount points and its HEAD read-only.
+#[test]
+fn git_mode_nested_in_git_mode_keeps_the_holds() {
+    for user in users() {
+        let ws = Ws::new(user);
+        repo(&ws);
+        let g = |rel: &str| ws.s(&format!("work/.git/{rel}"));
+        let c = cordon_bin().to_str().unwrap();
+        let p = probe_bin().to_str().unwrap();
+        let inner = |op: &[&str]| {
+            let mut args = vec![
+                "run",
+                "--git-commits",
+                "--",
+                c,
+                "run",
+                "--git-commits",
+                "--",
+                p,
+            ];
+            args.extend_from_slice(op);
+            cordon(&ws, &args)
+        };
+        inner(&["write", &g("HEAD")]).assert_errno("EROFS");
+        inner(&["rename", &g("objects"), &g("o")]).assert_errno("EBUSY");
+        inner(&["write", &g("refs/x")]).assert_ok();
     }
 }

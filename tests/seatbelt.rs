@@ -53,6 +53,7 @@ fn writable(path: &str, existing: &[&str]) -> WritableRoot {
     WritableRoot {
         root: root(path),
         protected,
+        anchors: Vec::new(),
     }
 }
 
@@ -1061,4 +1062,45 @@ fn cli_refuses_bad_bundle_ids_and_full_access() {
     cordon(&ws, &["seatbelt", "-p", "full-access"]).assert_refused("no sandbox");
     // Nothing ran and nothing was printed.
     assert!(out.stdout.is_empty());
+}
+
+/// Git mode's anchors (a writable gitdir's `objects` and `refs`): the
+/// directory itself cannot be written (removed, renamed, chmodded) while
+/// what is in it can, checked with the evaluator.
+#[test]
+fn git_mode_anchors_deny_the_directory_and_allow_its_entries() {
+    // Git mode: the gitdir is no protected path (what is pinned in it is,
+    // and is left out here).
+    let mut w = writable("/Users/me/repo", &[]);
+    w.protected.retain(|p| p.name != ".git");
+    w.anchors = vec![
+        "/Users/me/repo/.git/objects".into(),
+        "/Users/me/repo/.git/refs".into(),
+    ];
+    let plan = base_plan(ReadScope::All, vec![w], false);
+    let profile = compile(&plan);
+    let parsed = lint(&profile);
+    let p = &profile.params;
+    for dir in ["objects", "refs"] {
+        let d = format!("/Users/me/repo/.git/{dir}");
+        for op in ["file-write-unlink", "file-write-mode", "file-write-create"] {
+            assert!(!sbpl::allows(&parsed, p, op, &d), "{op} {d}");
+        }
+        let inside = format!("{d}/ab");
+        assert!(
+            sbpl::allows(&parsed, p, "file-write-create", &inside),
+            "{inside}"
+        );
+        assert!(sbpl::allows(
+            &parsed,
+            p,
+            "file-write-data",
+            &format!("{inside}/x")
+        ));
+    }
+    assert!(
+        profile
+            .text
+            .contains("(deny file-write* (literal (param \"GA0\")))")
+    );
 }

@@ -235,7 +235,9 @@ fn namespace_possible(plan: &Plan, art: &Artifacts, best_effort: bool) -> Result
     match probed.unwrap_or_else(|| namespace::probe(&art.mounts)) {
         Ok(()) => Ok(Setup::Namespace),
         Err(why) => {
-            for g in art.mounts.gaps_without_namespace() {
+            let gaps = art.mounts.gaps_without_namespace();
+            refuse_git_mode(&gaps, &why)?;
+            for g in gaps {
                 eprintln!("cordon: warning: not enforced: {g} (no private mount namespace: {why})");
             }
             if art.leftovers == super::Leftovers::Scan {
@@ -245,6 +247,21 @@ fn namespace_possible(plan: &Plan, art: &Artifacts, best_effort: bool) -> Result
             }
             Ok(Setup::Without)
         }
+    }
+}
+
+/// Git mode leaves the gitdir writable and holds only its key entries with
+/// mounts; without them a command makes it no repository and git outside
+/// takes the worktree for one with the command's config. No `--best-effort`
+/// accepts that: it fails closed (run without `--git-commits`: the gitdir
+/// is then a plain gap `--best-effort` can accept, or be refused).
+fn refuse_git_mode(gaps: &[super::Gap], why: &str) -> Result<()> {
+    match gaps.iter().find(|g| g.feature == super::mounts::GIT_MODE) {
+        Some(g) => Err(Error::new(format!(
+            "--git-commits needs the private mount namespace, which this host refuses ({why}): {}; --best-effort does not accept that: run without --git-commits (commits then go through `cordon rerun`, docs/rerun.md)",
+            g.detail
+        ))),
+        None => Ok(()),
     }
 }
 
@@ -260,6 +277,7 @@ fn nested(plan: &Plan, art: &Artifacts, best_effort: bool, why: &str) -> Result<
         );
         return Ok(Setup::Nested);
     }
+    refuse_git_mode(&gaps, why)?;
     if best_effort {
         for g in &gaps {
             eprintln!(

@@ -341,6 +341,9 @@ pub struct MountPlan {
     /// Landlock gaps the read-only world closes; they are open again when the
     /// namespace cannot be had. Filled in by `linux::compile`.
     pub backfills: Vec<Gap>,
+    /// Git mode's anchors (`objects`, `refs` of a writable gitdir): mount
+    /// points, so they cannot be renamed or removed.
+    pub anchors: Vec<PathBuf>,
 }
 
 impl MountPlan {
@@ -495,6 +498,17 @@ impl MountPlan {
                 gaps.push(gap("protected", detail));
             }
         }
+        for a in &self.anchors {
+            if !covered(Need::Anchor(a)) {
+                gaps.push(gap(
+                    GIT_MODE,
+                    format!(
+                        "{} can be renamed or removed, which makes the gitdir no repository",
+                        a.display()
+                    ),
+                ));
+            }
+        }
         for d in self
             .daemon_sockets
             .iter()
@@ -530,7 +544,14 @@ pub enum Need<'a> {
     Protected(&'a Protection),
     /// A host daemon's socket masked.
     DaemonSocket(&'a DaemonSocket),
+    /// Git mode: a directory of a writable gitdir held in place.
+    Anchor(&'a Path),
 }
+
+/// The gap feature no `--best-effort` accepts: git mode without its mount
+/// points lets a command make the gitdir no repository, and the user's next
+/// git outside then reads config the command wrote.
+pub const GIT_MODE: &str = "git-mode";
 
 /// `root/.cordon -> /target` or `root/.git`.
 fn shown(p: &Protection) -> String {
@@ -864,6 +885,11 @@ pub fn compile(
             nodev: !r.starts_with("/dev"),
         }));
     }
+    let anchors: Vec<PathBuf> = plan
+        .writable
+        .iter()
+        .flat_map(|w| w.anchors.iter().cloned())
+        .collect();
     // Directories on the way to a pinned path or placeholder, parents first.
     let mut pins: Vec<PathBuf> = kept
         .iter()
@@ -874,6 +900,8 @@ pub fn compile(
         .chain(plan.deny.denied.iter().map(|d| &d.path))
         .filter_map(|t| root_of(t).map(|r| between(&r, t)))
         .flatten()
+        // Git mode's anchors themselves: writable, but never renamed away.
+        .chain(anchors.iter().cloned())
         .filter(|d| !d.ancestors().any(|a| kept_set.contains(a)))
         .collect();
     pins.sort();
@@ -921,6 +949,7 @@ pub fn compile(
         daemon_sockets,
         privileged: id.privileged,
         backfills: Vec::new(),
+        anchors,
     }
 }
 

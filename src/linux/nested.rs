@@ -147,6 +147,9 @@ pub fn covered(plan: &Plan, table: &[Mount], need: Need<'_>) -> bool {
         // The inner filter denies the IPC calls (`seccomp::ipc_rules`).
         Need::Ipc => true,
         Need::Protected(p) => protected_covered(p),
+        // A mount point already (the enclosing sandbox's git mode), or in
+        // a read-only directory: either way it cannot be renamed.
+        Need::Anchor(a) => table.iter().any(|m| m.at == a) || a.parent().is_some_and(read_only_at),
         // Masked by the enclosing sandbox (`/dev/null` over it) or absent:
         // no socket to connect to.
         Need::DaemonSocket(d) => {

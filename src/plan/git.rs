@@ -62,7 +62,12 @@ pub struct GitOptions {
 /// directories are held by placeholders (an empty one is what git
 /// expects); a missing `commondir` cannot be (git refuses an empty one),
 /// so planning reports it ([`GitPlan::missing_commondir`]).
-pub const COMMIT_MODE_PINS: [(&str, bool, &str); 9] = [
+pub const COMMIT_MODE_PINS: [(&str, bool, &str); 10] = [
+    (
+        "HEAD",
+        false,
+        "garbage there makes the gitdir no repository, and git then takes the worktree itself for one",
+    ),
     ("config", false, "git reads it as config"),
     ("config.worktree", false, "git reads it as config"),
     ("hooks", true, "git runs what is in it"),
@@ -229,7 +234,20 @@ pub struct GitPlan {
     /// Git mode: writable gitdirs with no `commondir` file, which a command
     /// could plant to move the repository's config elsewhere.
     pub missing_commondir: Vec<PathBuf>,
+    /// Git mode: directories that stay writable but must not be renamed or
+    /// removed ([`COMMIT_MODE_ANCHORS`]), to become mount points.
+    pub anchors: Vec<PathBuf>,
+    /// Git mode: an entry of [`COMMIT_MODE_ANCHORS`] that is a symlink or
+    /// not a directory, which no mount point can hold (git mode refuses).
+    pub unanchored: Vec<PathBuf>,
 }
+
+/// What git mode keeps in place in a writable gitdir (mount points, their
+/// contents writable): git's `is_git_directory` wants `HEAD` (pinned
+/// read-only), `objects` and `refs`; with one gone, the gitdir is no
+/// repository and git's discovery takes the worktree directory itself for a
+/// bare one, whose `config` the command wrote.
+pub const COMMIT_MODE_ANCHORS: [&str; 2] = ["objects", "refs"];
 
 impl GitPlan {
     /// The pins inside one writable root.
@@ -2263,6 +2281,63 @@ impl Planner<'_> {
                     self.pin_found(&f, &why, dir);
                 }
             }
+            // A linked worktree's gitdir has neither: they are in its
+            // common directory, which is opened as well.
+            for name in COMMIT_MODE_ANCHORS {
+                let path = g.join(name);
+                let f = self.fs.probe(&path);
+                if !f.exists {
+                    continue;
+                }
+                if f.is_dir && f.links.is_empty() {
+                    self.plan.anchors.push(path);
+                } else {
+                    self.plan.unanchored.push(path);
+                }
+            }
+        }
+        // The mounts cannot stop a chmod: a command that makes `.git`,
+        // `objects` or `refs` unreadable to its (unprivileged) owner makes
+        // the gitdir no repository all the same, and git's discovery then
+        // tries the worktree top itself as a bare one, which needs `HEAD`,
+        // `objects` and `refs` there. One of them held keeps it from ever
+        // being one: `refs` (a placeholder directory of mode 0444, which
+        // git's access(X_OK) refuses), else `objects`, else `HEAD` (not
+        // first: a `HEAD` in the worktree makes `git diff HEAD` ambiguous).
+        // A `.git` pointer file that leads nowhere stops discovery, so only
+        // a `.git` directory needs it.
+        let tops: Vec<PathBuf> = self
+            .plan
+            .repos
+            .iter()
+            .filter(|r| set.contains(&r.git_dir))
+            .filter_map(|r| r.worktree.clone())
+            .filter(|w| set.contains(&w.join(".git")))
+            .collect();
+        for top in tops {
+            // Missing (a placeholder holds it), or there already and no use
+            // to git: a directory nobody may search (an earlier run's
+            // placeholder), or a `HEAD` that is a directory. Pinned, it
+            // stays so.
+            let useless = |n: &str| {
+                let p = top.join(n);
+                match std::fs::symlink_metadata(&p) {
+                    Err(_) => true,
+                    Ok(m) => {
+                        use std::os::unix::fs::PermissionsExt;
+                        m.is_dir() && (n == "HEAD" || m.permissions().mode() & 0o111 == 0)
+                    }
+                }
+            };
+            let held = ["refs", "objects", "HEAD"]
+                .into_iter()
+                .find(|n| useless(n))
+                .unwrap_or("HEAD");
+            let why = format!(
+                "git mode: {held} at the top of the worktree {}, held so that git never takes the worktree for a bare repository (were its .git made unreadable)",
+                shown(&top)
+            );
+            self.pin_path(&top.join(held), &why, true);
         }
         // After the covered pins go: a gitdir inside a pinned directory
         // needs nothing of its own.
@@ -2525,9 +2600,23 @@ mod tests {
         assert!(!must_pin(&p, &g.join("modules")).exists);
         assert!(pin(&p, &g.join("rebase-merge")).is_none());
         assert_eq!(p.missing_commondir, vec![g.clone()]);
-        for data in ["objects", "refs", "index", "HEAD", "logs"] {
+        for data in ["objects", "refs", "index", "logs"] {
             assert!(pin(&p, &g.join(data)).is_none(), "{data}");
         }
+        // HEAD read-only, objects and refs held in place (writable), and
+        // `refs` at the top of the worktree held, so that the worktree
+        // never passes for a bare repository.
+        assert!(must_pin(&p, &g.join("HEAD")).exists);
+        assert_eq!(p.anchors, vec![g.join("objects"), g.join("refs")]);
+        assert!(p.unanchored.is_empty());
+        let top = must_pin(&p, &r.join("refs"));
+        assert!(!top.exists && top.is_dir, "{top:?}");
+        // A worktree that has a `refs` directory of its own: `objects`.
+        std::fs::create_dir(r.join("refs")).unwrap();
+        let p = plan_git(std::slice::from_ref(&r), &f.env(), &commits);
+        assert!(pin(&p, &r.join("refs")).is_none());
+        assert!(!must_pin(&p, &r.join("objects")).exists);
+        std::fs::remove_dir(r.join("refs")).unwrap();
         std::fs::write(g.join("commondir"), ".\n").unwrap();
         let p = plan_git(std::slice::from_ref(&r), &f.env(), &commits);
         assert!(p.missing_commondir.is_empty());
@@ -2536,6 +2625,12 @@ mod tests {
         let p = plan_git(std::slice::from_ref(&r), &f.env(), &GitOptions::default());
         assert!(must_pin(&p, &g).is_dir);
         assert!(pin(&p, &g.join("config")).is_none());
+        assert!(p.anchors.is_empty() && pin(&p, &r.join("refs")).is_none());
+        // A symlinked `objects` cannot be held in place: git mode refuses.
+        std::fs::rename(g.join("objects"), r.join("objs")).unwrap();
+        symlink("../objs", g.join("objects")).unwrap();
+        let p = plan_git(std::slice::from_ref(&r), &f.env(), &commits);
+        assert_eq!(p.unanchored, vec![g.join("objects")]);
     }
 
     #[test]

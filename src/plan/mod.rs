@@ -188,6 +188,11 @@ pub struct WritableRoot {
     #[serde(flatten)]
     pub root: Root,
     pub protected: Vec<Protected>,
+    /// Git mode: directories inside this root that stay writable but cannot
+    /// be renamed or removed (a gitdir's `objects` and `refs`, without which
+    /// it is no repository).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub anchors: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -796,6 +801,21 @@ fn protect_git(
             shown(&g.join("commondir"))
         )));
     }
+    if let Some(a) = git.unanchored.first() {
+        return Err(Error::new(format!(
+            "--git-commits: {} is a symlink or no directory, so it cannot be held in place (a command that removes it makes the gitdir no repository, and git then takes the worktree itself for one); make it a plain directory, or run without --git-commits",
+            shown(a)
+        )));
+    }
+    for a in &git.anchors {
+        if let Some(w) = writable
+            .iter_mut()
+            .filter(|w| a.starts_with(&w.root.path))
+            .max_by_key(|w| w.root.path.as_os_str().len())
+        {
+            w.anchors.push(a.clone());
+        }
+    }
     let by_root = git.pins_by_root();
     for w in writable.iter_mut() {
         let Some(pins) = by_root.get(w.root.path.as_path()) else {
@@ -908,7 +928,11 @@ pub fn resolve(policy: &Policy, cwd: &Path, env: &Env) -> Result<Plan> {
     for g in &policy.write {
         for (root, resolved) in roots_for(&g.spec, &g.origin, &cwd, env, "writable root")? {
             let protected = protected_in(&resolved, &policy.protected, policy.git_commits);
-            writable.push(WritableRoot { root, protected });
+            writable.push(WritableRoot {
+                root,
+                protected,
+                anchors: Vec::new(),
+            });
         }
     }
     let mut writable = merge_nested(

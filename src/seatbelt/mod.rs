@@ -343,6 +343,25 @@ fn git_anywhere(plan: &Plan, b: &mut Builder) {
     b.line("");
 }
 
+/// Git mode's anchors (a writable gitdir's `objects` and `refs`): the
+/// directory itself is never removed, renamed or chmodded (its entries are
+/// other paths and stay writable), so the gitdir stays a repository. The
+/// counterpart of the Linux mount points; `.git` itself is held by
+/// [`git_anywhere`]. (Not run on a Mac by this change: see SECURITY.md.)
+fn git_anchors(plan: &Plan, b: &mut Builder) -> Result<()> {
+    let anchors: Vec<&PathBuf> = plan.writable.iter().flat_map(|w| &w.anchors).collect();
+    if anchors.is_empty() {
+        return Ok(());
+    }
+    b.line(";; ===== git mode: objects and refs of a writable gitdir stay in place =====");
+    for (i, a) in anchors.into_iter().enumerate() {
+        let e = b.param(format!("GA{i}"), &macos_path(a), "git mode anchor")?;
+        b.line(&format!("(deny file-write* (literal {e}))"));
+    }
+    b.line("");
+    Ok(())
+}
+
 /// Compiles `plan` into a Seatbelt profile. Refuses (exit 125) a plan with no
 /// sandbox, and paths or bundle ids that cannot be expressed safely.
 pub fn compile(plan: &Plan) -> Result<Profile> {
@@ -380,6 +399,7 @@ pub fn compile_with(plan: &Plan, proxy_port: Option<u16>) -> Result<Profile> {
     b.line("");
     denies(plan, &mut b)?;
     git_anywhere(plan, &mut b);
+    git_anchors(plan, &mut b)?;
     if plan.network.enabled {
         b.line(";; ===== Network: on =====");
         b.text.push_str(NETWORK);
