@@ -256,5 +256,5 @@ pub struct Applied {
     /// The seccomp filter's listener, for the sentinel.
     pub listener: Option<OwnedFd>,
     /// Reaped when dropped, just before exec.
-    _reaper: Option<super::sentinel::Middle>,
+    _reaper: Option<super::helper::Middle>,
 }

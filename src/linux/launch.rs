@@ -133,7 +133,7 @@ pub fn enter(
     if let Some(link) = &link {
         // If the sentinel missed this it would clean up at once, under a
         // running sandbox: better not to run.
-        link.send(listener.as_ref()).map_err(|e| {
+        sentinel::send(link, listener.as_ref()).map_err(|e| {
             Error::new(format!(
                 "cannot reach the sentinel process: {e}; nothing ran"
             ))
@@ -169,7 +169,7 @@ fn hand_over(link: &super::proxy::Link, listener: std::os::fd::OwnedFd) -> Resul
         ))
     })?;
     let fd = std::os::fd::OwnedFd::from(port);
-    link.send(&fd)
+    link.send(&[std::os::fd::AsRawFd::as_raw_fd(&fd)])
         .map_err(|e| Error::new(format!("cannot reach the domain proxy: {e}; nothing ran")))?;
     Ok(addr.port())
 }

@@ -18,6 +18,8 @@ pub use apply::apply;
 #[cfg(target_os = "linux")]
 mod carve;
 #[cfg(target_os = "linux")]
+mod helper;
+#[cfg(target_os = "linux")]
 pub mod launch;
 #[cfg(target_os = "linux")]
 pub mod namespace;

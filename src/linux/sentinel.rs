@@ -30,6 +30,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
+use super::helper::Middle;
 use super::mounts::Placeholder;
 use crate::plan::FileId;
 
@@ -362,132 +363,30 @@ pub struct Duties {
 }
 
 /// cordon's end of the line to the sentinel.
-pub struct Link {
-    sock: OwnedFd,
-    _middle: Middle,
-}
+pub type Link = super::helper::Link;
 
 /// Forks the sentinel. `held` moves to it (this process keeps its copies
 /// only until exec: they are close-on-exec).
 pub fn start(held: &[Held], duties: Duties) -> io::Result<Link> {
-    // SAFETY: pidfd_open of our own pid; flags 0. Raw syscall: libc has no
-    // wrapper in the version this builds with.
-    let pidfd = cvt(unsafe { libc::syscall(libc::SYS_pidfd_open, libc::getpid(), 0) })?;
-    // SAFETY: a fresh descriptor.
-    let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd as RawFd) };
-    let mut pair = [0; 2];
-    // SAFETY: socketpair writes two descriptors.
-    cvt(unsafe {
-        libc::socketpair(
-            libc::AF_UNIX,
-            libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC,
-            0,
-            pair.as_mut_ptr(),
-        )
-    }
-    .into())?;
-    // SAFETY: the two fresh descriptors.
-    let (ours, theirs) = unsafe { (OwnedFd::from_raw_fd(pair[0]), OwnedFd::from_raw_fd(pair[1])) };
-    // SAFETY: cordon is single-threaded; the children only run this
-    // module's code and then _exit.
-    match unsafe { libc::fork() } {
-        -1 => Err(io::Error::last_os_error()),
-        0 => {
-            drop(ours);
-            // SAFETY: as above.
-            if unsafe { libc::fork() } == 0 {
-                run(&pidfd, &theirs, held, duties);
-            }
-            // SAFETY: leave without running the parent's exit handlers.
-            unsafe { libc::_exit(0) }
-        }
-        child => {
-            drop(theirs);
-            Ok(Link {
-                sock: ours,
-                _middle: Middle(child),
-            })
-        }
-    }
+    super::helper::spawn(false, |pidfd, sock| run(pidfd, sock, held, duties))
 }
 
-impl Link {
-    /// Hands the sentinel the sandbox's mount namespace and the seccomp
-    /// listener (if there is one). Sent once the sandbox is in place, just
-    /// before exec. The namespace goes as a descriptor, not a number: held
-    /// open, it cannot end and have its inode number reused by another
-    /// run's namespace while the sentinel looks for members.
-    pub fn send(&self, listener: Option<&OwnedFd>) -> io::Result<()> {
-        let ns = std::fs::File::open("/proc/self/ns/mnt")?;
-        let mut fds = vec![ns.as_raw_fd()];
-        fds.extend(listener.map(|l| l.as_raw_fd()));
-        let data = [1u8];
-        let mut iov = libc::iovec {
-            iov_base: data.as_ptr() as *mut libc::c_void,
-            iov_len: data.len(),
-        };
-        let bytes = std::mem::size_of_val(fds.as_slice()) as u32;
-        // Room for two descriptors.
-        let mut cmsg = [0u64; 6];
-        // SAFETY: msghdr is plain data.
-        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-        msg.msg_iov = &mut iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = cmsg.as_mut_ptr().cast();
-        // SAFETY: CMSG_SPACE is a pure size computation.
-        msg.msg_controllen = unsafe { libc::CMSG_SPACE(bytes) } as usize;
-        // SAFETY: the control buffer is large enough for two fds.
-        unsafe {
-            let c = libc::CMSG_FIRSTHDR(&msg);
-            (*c).cmsg_level = libc::SOL_SOCKET;
-            (*c).cmsg_type = libc::SCM_RIGHTS;
-            (*c).cmsg_len = libc::CMSG_LEN(bytes) as usize;
-            std::ptr::copy_nonoverlapping(
-                fds.as_ptr(),
-                libc::CMSG_DATA(c).cast::<RawFd>(),
-                fds.len(),
-            );
-        }
-        // SAFETY: a valid message on our socket.
-        cvt(unsafe { libc::sendmsg(self.sock.as_raw_fd(), &msg, 0) } as libc::c_long).map(drop)
-    }
+/// Hands the sentinel the sandbox's mount namespace and the seccomp
+/// listener (if there is one). Sent once the sandbox is in place, just
+/// before exec. The namespace goes as a descriptor, not a number: held
+/// open, it cannot end and have its inode number reused by another run's
+/// namespace while the sentinel looks for members.
+pub fn send(link: &Link, listener: Option<&OwnedFd>) -> io::Result<()> {
+    let ns = std::fs::File::open("/proc/self/ns/mnt")?;
+    let mut fds = vec![ns.as_raw_fd()];
+    fds.extend(listener.map(|l| l.as_raw_fd()));
+    link.send(&fds)
 }
 
 /// Receives the namespace and the listener; `None` when cordon ended
 /// before the sandbox was in place (the socket closed first).
 fn receive(sock: &OwnedFd) -> Option<(OwnedFd, Option<OwnedFd>)> {
-    let mut data = [0u8; 1];
-    let mut iov = libc::iovec {
-        iov_base: data.as_mut_ptr().cast(),
-        iov_len: data.len(),
-    };
-    let mut cmsg = [0u64; 6];
-    // SAFETY: msghdr is plain data.
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = cmsg.as_mut_ptr().cast();
-    msg.msg_controllen = std::mem::size_of_val(&cmsg);
-    // SAFETY: a valid message buffer on our socket.
-    let n = unsafe { libc::recvmsg(sock.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC) };
-    if n != 1 {
-        return None;
-    }
-    let mut fds = Vec::new();
-    // SAFETY: reading the descriptors of the control message the kernel
-    // wrote; each becomes ours.
-    unsafe {
-        let c = libc::CMSG_FIRSTHDR(&msg);
-        if !c.is_null() && (*c).cmsg_type == libc::SCM_RIGHTS {
-            let header = libc::CMSG_LEN(0) as usize;
-            let count = ((*c).cmsg_len as usize - header) / std::mem::size_of::<RawFd>();
-            let data = libc::CMSG_DATA(c).cast::<RawFd>();
-            for i in 0..count {
-                fds.push(OwnedFd::from_raw_fd(std::ptr::read_unaligned(data.add(i))));
-            }
-        }
-    }
-    let mut fds = fds.into_iter();
+    let mut fds = super::helper::receive(sock)?.into_iter();
     let ns = fds.next()?;
     Some((ns, fds.next()))
 }
@@ -613,20 +512,6 @@ pub fn start_reaper() -> io::Result<Middle> {
             unsafe { libc::_exit(0) }
         }
         middle => Ok(Middle(middle)),
-    }
-}
-
-/// The short-lived middle child of a double fork, reaped on drop: by then
-/// it has long exited, and cordon never waits for it on its hot path. It
-/// must be reaped before exec, or the command would inherit a child it
-/// never made.
-pub struct Middle(pub(super) libc::pid_t);
-
-impl Drop for Middle {
-    fn drop(&mut self) {
-        let mut status = 0;
-        // SAFETY: reaping our own short-lived child.
-        unsafe { libc::waitpid(self.0, &mut status, 0) };
     }
 }
 
