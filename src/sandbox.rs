@@ -399,7 +399,7 @@ fn launch_native(plan: &Plan, argv: &[OsString], opts: &Launch) -> Result<i32> {
     let proxied = plan.network.proxied() && !plan.network.enabled;
     let (port, middle) = if proxied {
         let log = match &opts.proxy_log {
-            Some(p) => Some(open_proxy_log(p)?),
+            Some(p) => Some(crate::proxy::open_log(p)?),
             None => None,
         };
         let (port, middle) = seatbelt::proxy::start(&plan.network.domains, log)
@@ -425,24 +425,6 @@ fn launch_native(plan: &Plan, argv: &[OsString], opts: &Launch) -> Result<i32> {
         e.message,
         seatbelt::SANDBOX_EXEC
     )))
-}
-
-/// The proxy's refusal log: appended to, private to the caller.
-#[cfg(target_os = "macos")]
-fn open_proxy_log(p: &std::path::Path) -> Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .append(true)
-        .create(true)
-        .mode(0o600)
-        .custom_flags(libc::O_CLOEXEC)
-        .open(p)
-        .map_err(|e| {
-            Error::new(format!(
-                "--proxy-log {}: {e}; name a file cordon can append to",
-                p.display()
-            ))
-        })
 }
 
 #[cfg(not(any(target_os = "linux", target_os = "macos")))]

@@ -88,7 +88,7 @@ pub fn enter(
     // Forked before the namespaces: it stays in the host's network.
     let proxy = if proxied {
         let log = match proxy_log {
-            Some(p) => Some(open_log(p)?),
+            Some(p) => Some(crate::proxy::open_log(p)?),
             None => None,
         };
         Some(
@@ -140,23 +140,6 @@ pub fn enter(
         })?;
     }
     Ok(proxy_port)
-}
-
-/// The proxy's refusal log: appended to, made private to the caller.
-fn open_log(p: &Path) -> Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .append(true)
-        .create(true)
-        .mode(0o600)
-        .custom_flags(libc::O_CLOEXEC)
-        .open(p)
-        .map_err(|e| {
-            Error::new(format!(
-                "--proxy-log {}: {e}; name a file cordon can append to",
-                p.display()
-            ))
-        })
 }
 
 /// Sends the listener to the proxy and returns its port; cordon's copy is

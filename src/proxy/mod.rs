@@ -238,6 +238,25 @@ fn pump(mut from: TcpStream, mut to: TcpStream) {
     let _ = from.shutdown(Shutdown::Read);
 }
 
+/// `--proxy-log FILE`: the proxy's refusal log, appended to, made private
+/// to the caller (mode 0600 when created), opened by cordon before the
+/// proxy forks.
+pub fn open_log(p: &std::path::Path) -> crate::error::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .custom_flags(libc::O_CLOEXEC)
+        .open(p)
+        .map_err(|e| {
+            crate::error::Error::new(format!(
+                "--proxy-log {}: {e}; name a file cordon can append to",
+                p.display()
+            ))
+        })
+}
+
 /// The variables that point the command at the proxy (contract §6). Set
 /// after the `[env]` policy, which cannot remove them.
 pub fn env_vars(port: u16) -> Vec<(String, String)> {
