@@ -33,9 +33,8 @@ pub struct ExplainArgs {
     /// manifest key that decided it.
     #[arg(long, value_name = "SKILL_DIR", conflicts_with = "request")]
     pub skill: Option<PathBuf>,
-    /// Explain for at most this Landlock ABI (1-7), as `run --landlock-abi`.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=7))]
-    pub landlock_abi: Option<u8>,
+    #[command(flatten)]
+    pub abi: super::AbiArg,
     /// Paths to give read / write / execute verdicts for (relative to the
     /// policy's cwd).
     #[arg(value_name = "PATH")]
@@ -67,7 +66,7 @@ pub fn explain(args: ExplainArgs) -> Result<i32> {
     };
     let process = Stdio::new(&[], SessionFlag::Auto)?.describe();
     let platform = args.platform.unwrap_or_else(Platform::host);
-    let view = platform_view(&plan, platform, args.landlock_abi)?;
+    let view = platform_view(&plan, platform, args.abi.landlock_abi)?;
     let lookups: Vec<_> = args
         .paths
         .iter()

@@ -9,7 +9,7 @@ use crate::plan::{self, Env, Plan};
 use crate::policy::{ExecutionKind, Request, read_request, request_policy};
 use crate::sandbox::{self, Launch};
 use crate::skill;
-use crate::stdio::{SessionFlag, Stdio};
+use crate::stdio::Stdio;
 
 pub const LONG_ABOUT: &str = r#"Rerun an approved command from an escalation request (JSON), under exactly the sandbox it asks for.
 
@@ -84,7 +84,7 @@ pub(super) fn request_plan(
 pub fn rerun(args: RerunArgs) -> Result<i32> {
     // A request names no descriptors: what the caller has open is not part
     // of what was approved, so none is kept.
-    let session = SessionFlag::from_flags(args.new_session, args.no_new_session);
+    let session = args.session.flag();
     let stdio = Stdio::new(&[], session)?;
     let (plan, argv, req, kind, bounded) = request_plan(&args.request)?;
     if bounded && args.best_effort {
@@ -109,7 +109,7 @@ pub fn rerun(args: RerunArgs) -> Result<i32> {
         &Launch {
             dry_run: args.dry_run,
             best_effort: args.best_effort,
-            landlock_abi: args.landlock_abi,
+            landlock_abi: args.abi.landlock_abi,
             // The request's own directory; with `turn.cwd` it is not the
             // plan's cwd (the turn's workspace, what `:cwd` names).
             chdir: Some(match req.turn_cwd {

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::plan::{self, Env, Plan};
 use crate::sandbox::{self, Launch};
 use crate::skill;
-use crate::stdio::{Process, SessionFlag, Stdio};
+use crate::stdio::{Process, Stdio};
 use crate::view::{Platform, View, platform_view};
 
 /// `run --dry-run --json`.
@@ -25,7 +25,7 @@ struct DryRun<'a> {
 
 fn dry_run(plan: &Plan, stdio: &Stdio, args: &RunArgs) -> Result<i32> {
     let platform = args.platform.unwrap_or_else(Platform::host);
-    let view = platform_view(plan, platform, args.landlock_abi)?;
+    let view = platform_view(plan, platform, args.launch.abi.landlock_abi)?;
     let process = stdio.describe();
     if args.json {
         let command = args
@@ -90,8 +90,7 @@ fn launch(args: RunArgs, skill_dir: Option<std::path::PathBuf>) -> Result<i32> {
     }
     // First: whether the named descriptors are open is the caller's state,
     // before cordon opens anything of its own.
-    let session = SessionFlag::from_flags(args.new_session, args.no_new_session);
-    let stdio = Stdio::new(&args.keep_fd, session)?;
+    let stdio = args.launch.stdio()?;
     let policy = args.policy.policy()?;
     let cwd = args.policy.cwd()?;
     let env = Env::from_process();
@@ -103,8 +102,8 @@ fn launch(args: RunArgs, skill_dir: Option<std::path::PathBuf>) -> Result<i32> {
         &args.skills,
         &args.command,
     )?;
-    plan.kill_leftovers = !args.keep_leftovers;
-    if bounded && args.best_effort {
+    plan.kill_leftovers = !args.launch.keep_leftovers;
+    if bounded && args.launch.best_effort {
         return Err(Error::new(format!(
             "--best-effort does not apply to {}: a skill's declared sandbox runs bounded or not at all; remove --best-effort",
             plan.policy_name
@@ -118,8 +117,8 @@ fn launch(args: RunArgs, skill_dir: Option<std::path::PathBuf>) -> Result<i32> {
         &args.command,
         &Launch {
             dry_run: args.dry_run,
-            best_effort: args.best_effort,
-            landlock_abi: args.landlock_abi,
+            best_effort: args.launch.best_effort,
+            landlock_abi: args.launch.abi.landlock_abi,
             chdir: args.policy.cwd.is_some().then(|| plan.cwd.clone()),
             bounded,
             stdio,

@@ -18,26 +18,8 @@ use crate::error::{Error, Result};
 pub struct TraceOpts {
     #[command(flatten)]
     pub policy: PolicyArgs,
-    /// Run even where this host cannot enforce part of the policy, with one
-    /// warning per gap.
-    #[arg(long)]
-    pub best_effort: bool,
-    /// Use at most this Landlock ABI (1-7).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=7))]
-    pub landlock_abi: Option<u8>,
-    /// Leave processes the command started running after it exits (the
-    /// trace then follows them until the last one exits).
-    #[arg(long)]
-    pub keep_leftovers: bool,
-    /// Keep inherited descriptor N (above 2) open in the command.
-    #[arg(long = "keep-fd", value_name = "N", value_parser = clap::value_parser!(i32).range(0..))]
-    pub keep_fd: Vec<i32>,
-    /// Start the command without a controlling terminal.
-    #[arg(long, conflicts_with = "no_new_session")]
-    pub new_session: bool,
-    /// Keep the controlling terminal even when none of fds 0-2 is one.
-    #[arg(long)]
-    pub no_new_session: bool,
+    #[command(flatten)]
+    pub launch: super::LaunchArgs,
     /// The command and its arguments (after `--`).
     #[arg(trailing_var_arg = true, value_name = "CMD")]
     pub command: Vec<OsString>,
@@ -247,20 +229,18 @@ enum Ended {
 fn traced(o: &TraceOpts) -> Result<(crate::trace::Report, Ended, Vec<String>)> {
     use crate::plan::Env;
     use crate::sandbox::{self, Launch};
-    use crate::stdio::{SessionFlag, Stdio};
     use crate::view::{Platform, platform_view};
     if o.command.is_empty() {
         return Err(Error::new(
             "no command given; put it after `--`, e.g. `cordon trace -- make`",
         ));
     }
-    let session = SessionFlag::from_flags(o.new_session, o.no_new_session);
-    let stdio = Stdio::new(&o.keep_fd, session)?;
+    let stdio = o.launch.stdio()?;
     let policy = o.policy.policy()?;
     let cwd = o.policy.cwd()?;
     let env = Env::from_process();
     let (mut plan, bounded) = super::run::plan_for(&policy, &cwd, &env, None, &[], &o.command)?;
-    plan.kill_leftovers = !o.keep_leftovers;
+    plan.kill_leftovers = !o.launch.keep_leftovers;
     // With domains, the proxy's refusals are denials too: it appends them
     // to an unnamed file this process holds, reopened by the child through
     // /proc/self/fd before the proxy forks (docs/network.md).
@@ -274,8 +254,8 @@ fn traced(o: &TraceOpts) -> Result<(crate::trace::Report, Ended, Vec<String>)> {
         &o.command,
         &Launch {
             dry_run: false,
-            best_effort: o.best_effort,
-            landlock_abi: o.landlock_abi,
+            best_effort: o.launch.best_effort,
+            landlock_abi: o.launch.abi.landlock_abi,
             chdir: o.policy.cwd.is_some().then(|| plan.cwd.clone()),
             bounded,
             stdio,
@@ -288,7 +268,11 @@ fn traced(o: &TraceOpts) -> Result<(crate::trace::Report, Ended, Vec<String>)> {
     // with no failure needs none.
     let view = match outcome.seen.is_empty() {
         true => None,
-        false => Some(platform_view(&plan, Platform::Linux, o.landlock_abi)?),
+        false => Some(platform_view(
+            &plan,
+            Platform::Linux,
+            o.launch.abi.landlock_abi,
+        )?),
     };
     let (status, end) = match outcome.end {
         crate::linux::trace::End::Code(c) => (
