@@ -368,6 +368,56 @@ fn git_mode_a_chmodded_gitdir_runs_no_planted_config() {
     }
 }
 
+/// A top-level `commondir` names where git looks for `objects` and `refs`,
+/// so a held `refs` at the top did not stop the worktree passing for a bare
+/// repository once `.git` was unreadable (adversarial pass 8 ran a
+/// `gpg.program` from it at the user's next `git log`). `commondir` is held
+/// at the top too: git outside never takes the worktree for a repository.
+#[test]
+fn git_mode_a_planted_top_level_commondir_makes_no_bare_repository() {
+    const PLANT: &str = r#"mkdir -p evil/refs/heads evil/objects
+printf 'ref: refs/heads/main\n' > HEAD; echo "head rc=$?"
+printf 'evil\n' > commondir; echo "commondir rc=$?"
+printf '[core]\n\trepositoryformatversion = 0\n' > evil/config
+chmod 000 .git
+"#;
+    for user in users() {
+        let ws = Ws::new(user);
+        repo(&ws);
+        ws.write("atk3.sh", PLANT);
+        let git_dir =
+            |dir: &Path| run_as(ws.user, dir, &ws.env(), &["git", "rev-parse", "--git-dir"]);
+        // The control: without cordon, an unprivileged git takes the top
+        // for the repository (root's ignores the chmod and finds .git).
+        let ctl = ws.join("outside/ctl");
+        std::fs::create_dir_all(&ctl).unwrap();
+        ws.chown(&ctl);
+        git(&ws, &ctl, &["init", "-q"]);
+        let c = run_as(user, &ctl, &ws.env(), &["sh", &ws.s("atk3.sh")]);
+        assert!(c.stdout.contains("commondir rc=0"), "{c:?}");
+        let c = git_dir(&ctl);
+        match user {
+            User::Nobody => assert_eq!(c.stdout.trim(), ".", "{c:?}"),
+            User::Root => assert_eq!(c.stdout.trim(), ".git", "{c:?}"),
+        }
+
+        let out = cordon(&ws, &["run", "--git-commits", "--", "sh", &ws.s("atk3.sh")]);
+        assert!(!out.stdout.contains("commondir rc=0"), "{out:?}");
+        wait_for_placeholders(&ws);
+        assert!(!ws.join("work/commondir").exists(), "{user:?}");
+        let st = git_dir(&ws.work());
+        assert_ne!(st.stdout.trim(), ".", "{user:?}: {st:?}");
+        for p in ["work/.git", "work/.git/objects"] {
+            std::fs::set_permissions(
+                ws.join(p),
+                std::os::unix::fs::PermissionsExt::from_mode(0o755),
+            )
+            .unwrap();
+        }
+        assert_eq!(git_dir(&ws.work()).stdout.trim(), ".git");
+    }
+}
+
 /// What still works with HEAD read-only (commits move the branch, not
 /// HEAD), and what does not: switching branches needs a rerun.
 #[test]

@@ -2338,6 +2338,22 @@ impl Planner<'_> {
                 shown(&top)
             );
             self.pin_path(&top.join(held), &why, true);
+            // git reads `commondir` before it looks for `objects` and
+            // `refs`, and then looks in the directory it names: a planted
+            // top-level `commondir` made the held `refs` no matter
+            // (adversarial pass 8). Held too (a placeholder directory,
+            // which git fails to read and stops on); a project's own
+            // `commondir` file stays as it is, read-only, and `HEAD` is
+            // held beside it.
+            let why = format!(
+                "git mode: commondir at the top of the worktree {}, held so that git never takes the worktree for a bare repository whose objects and refs lie elsewhere",
+                shown(&top)
+            );
+            let own = std::fs::symlink_metadata(top.join("commondir")).is_ok_and(|m| !m.is_dir());
+            self.pin_path(&top.join("commondir"), &why, !own);
+            if own && held != "HEAD" {
+                self.pin_path(&top.join("HEAD"), &why, true);
+            }
         }
         // After the covered pins go: a gitdir inside a pinned directory
         // needs nothing of its own.
