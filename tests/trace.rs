@@ -276,8 +276,9 @@ fn learn_never_grants_protected_paths_the_network_or_home() {
     git(&ws, &ws.work(), &["init", "-q"]);
     let learned = ws.s("tmp/learned.toml");
     let script = format!(
-        "touch .git/x; {PYTHON} -c 'import socket; socket.socket()'; touch {}/newfile; touch /etc/cordon-learn-probe /proc/sys/kernel/core_pattern; true",
-        ws.s("home")
+        "touch .git/x; {PYTHON} -c 'import socket; socket.socket()'; touch {}/newfile; touch /etc/cordon-learn-probe /proc/sys/kernel/core_pattern {}/ancestor-probe; true",
+        ws.s("home"),
+        ws.path().display()
     );
     let out = cordon(&ws, &["learn", "-o", &learned, "--", "sh", "-c", &script]);
     assert_eq!(out.status, 0, "{out:?}");
@@ -300,6 +301,8 @@ fn learn_never_grants_protected_paths_the_network_or_home() {
         text.contains("is in /proc, which the host runs or trusts"),
         "{text}"
     );
+    // A directory above $HOME holds all of it (adversarial pass 8).
+    assert!(text.contains("holds $HOME: never granted"), "{text}");
     // And the profile loads.
     let run = cordon(&ws, &["run", "-p", &learned, "--", "true"]);
     assert_eq!(run.status, 0, "{run:?}");

@@ -98,6 +98,22 @@ fn refused(fix: &Fix, home: Option<&Path>, protected: &[String]) -> Option<Strin
         Fix::AllowWrite { path, .. } if Some(path.as_path()) == home => {
             Some("all of $HOME: never granted by learn; grant the directory the tool uses".into())
         }
+        // A directory above $HOME holds all of it (`/home`, or the parent of
+        // a $HOME elsewhere: adversarial pass 8 planted `~/.local/bin/ls`
+        // through one); another user's home is theirs.
+        Fix::AllowWrite { path, .. } if home.is_some_and(|h| h.starts_with(path)) => Some(format!(
+            "{} holds $HOME: never granted by learn; grant the directory the tool uses",
+            shown(path)
+        )),
+        Fix::AllowWrite { path, .. }
+            if ["/home", "/root"].iter().any(|d| path.starts_with(d))
+                && !home.is_some_and(|h| path.starts_with(h)) =>
+        {
+            Some(format!(
+                "{} is in another account's home: never granted by learn",
+                shown(path)
+            ))
+        }
         Fix::LiftDeny { entry, .. } => Some(format!(
             "inside deny entry {entry}: learn never lifts one; add the path to `read` yourself if you mean it"
         )),
