@@ -530,6 +530,26 @@ impl Cond {
     }
 }
 
+/// Classic BPF opcodes and seccomp return values for the hand-written
+/// instructions (the filter's prologue here, the trace filter in
+/// `trace.rs`): one set for both.
+#[cfg(target_os = "linux")]
+pub mod insn {
+    pub const LD_W_ABS: u16 = 0x20;
+    pub const JEQ_K: u16 = 0x15;
+    pub const JGE_K: u16 = 0x35;
+    pub const RET_K: u16 = 0x06;
+    pub const SECCOMP_RET_ACTION: u32 = 0xffff_0000;
+    pub const SECCOMP_RET_ERRNO: u32 = 0x0005_0000;
+    pub const SECCOMP_RET_TRAP: u32 = 0x0003_0000;
+    pub const SECCOMP_RET_TRACE: u32 = 0x7ff0_0000;
+    pub const SECCOMP_RET_ALLOW: u32 = 0x7fff_0000;
+    #[cfg(target_arch = "x86_64")]
+    pub const AUDIT_ARCH: u32 = 0xC000_003E;
+    #[cfg(target_arch = "aarch64")]
+    pub const AUDIT_ARCH: u32 = 0xC000_00B7;
+}
+
 #[cfg(target_os = "linux")]
 mod bpf {
     use std::collections::BTreeMap;
@@ -542,20 +562,13 @@ mod bpf {
     use super::{Cond, Rule};
     use crate::error::{Error, Result};
 
-    // Classic BPF opcodes and seccomp constants for the hand-written prologue.
-    const LD_W_ABS: u16 = 0x20;
-    const JEQ_K: u16 = 0x15;
-    const JGE_K: u16 = 0x35;
-    const RET_K: u16 = 0x06;
-    const SECCOMP_RET_ALLOW: u32 = 0x7fff_0000;
-    const SECCOMP_RET_ERRNO: u32 = 0x0005_0000;
+    use super::insn::{JEQ_K, JGE_K, LD_W_ABS, RET_K, SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO};
     const OFFSET_NR: u32 = 0;
     const OFFSET_ARCH: u32 = 4;
 
     #[cfg(target_arch = "x86_64")]
     mod arch {
         pub const NATIVE: seccompiler::TargetArch = seccompiler::TargetArch::x86_64;
-        pub const AUDIT_ARCH: u32 = 0xC000_003E;
         /// i386 `exit` and `exit_group`: a 32-bit program may still end.
         pub const FOREIGN_EXITS: [u32; 2] = [1, 252];
         /// x32 syscalls are native-arch calls with this bit set.
@@ -564,7 +577,6 @@ mod bpf {
     #[cfg(target_arch = "aarch64")]
     mod arch {
         pub const NATIVE: seccompiler::TargetArch = seccompiler::TargetArch::aarch64;
-        pub const AUDIT_ARCH: u32 = 0xC000_00B7;
         /// arm32 `exit` and `exit_group`.
         pub const FOREIGN_EXITS: [u32; 2] = [1, 248];
         pub const X32_BIT: Option<u32> = None;
@@ -753,7 +765,7 @@ mod bpf {
         let eperm = SECCOMP_RET_ERRNO | errno;
         let mut prog = vec![
             stmt(LD_W_ABS, OFFSET_ARCH),
-            jump(JEQ_K, arch::AUDIT_ARCH, 5, 0),
+            jump(JEQ_K, super::insn::AUDIT_ARCH, 5, 0),
             // Foreign architecture.
             stmt(LD_W_ABS, OFFSET_NR),
             jump(JEQ_K, arch::FOREIGN_EXITS[0], 2, 0),

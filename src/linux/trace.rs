@@ -30,14 +30,10 @@ use nix::unistd::Pid;
 
 use crate::trace::{Seen, Want};
 
-const RET_K: u16 = 0x06;
-const LD_W_ABS: u16 = 0x20;
-const JEQ_K: u16 = 0x15;
-const SECCOMP_RET_ACTION: u32 = 0xffff_0000;
-const SECCOMP_RET_ERRNO: u32 = 0x0005_0000;
-const SECCOMP_RET_TRAP: u32 = 0x0003_0000;
-const SECCOMP_RET_TRACE: u32 = 0x7ff0_0000;
-const SECCOMP_RET_ALLOW: u32 = 0x7fff_0000;
+use super::seccomp::insn::{
+    AUDIT_ARCH, JEQ_K, LD_W_ABS, RET_K, SECCOMP_RET_ACTION, SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO,
+    SECCOMP_RET_TRACE, SECCOMP_RET_TRAP,
+};
 /// `si_code` of a SIGSYS raised by a seccomp trap.
 const SYS_SECCOMP: i32 = 1;
 const AT_FDCWD: i64 = -100;
@@ -46,11 +42,6 @@ const PATH_MAX: usize = 4096;
 /// Distinct denials kept; a command that fails on millions of distinct
 /// paths cannot make the tracer grow without bound.
 use crate::trace::MAX_DISTINCT;
-
-#[cfg(target_arch = "x86_64")]
-const AUDIT_ARCH: u32 = 0xC000_003E;
-#[cfg(target_arch = "aarch64")]
-const AUDIT_ARCH: u32 = 0xC000_00B7;
 
 /// The sandbox's filter as `trace` installs it: every errno answer becomes
 /// a trap with the same errno in its data (see the module comment). A pure
