@@ -44,6 +44,12 @@ pub fn read_head(s: &mut TcpStream) -> Result<(Vec<u8>, usize), Bad> {
         if let Some(end) = find(&buf[from..], b"\r\n\r\n") {
             return Ok((buf, from + end + 4));
         }
+        // Bare LF line ends (which httparse takes): the head ends at the
+        // first empty line either way, not at the 30 s timeout.
+        let lf_from = buf.len().saturating_sub(n + 1);
+        if let Some(end) = find(&buf[lf_from..], b"\n\n") {
+            return Ok((buf, lf_from + end + 2));
+        }
         if buf.len() > MAX_HEAD {
             return Err(Bad(431, "request head too large".into()));
         }
@@ -58,7 +64,13 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 pub fn split_authority(a: &str, default: Option<u16>) -> Result<(String, u16), Bad> {
     let bad = || Bad(400, format!("bad host `{}`", a.escape_debug()));
     let (host, port) = if let Some(rest) = a.strip_prefix('[') {
+        // Brackets hold an IPv6 literal and nothing else (`[localhost]`
+        // and `[::1]x` are no authority).
         let (h, after) = rest.split_once(']').ok_or_else(bad)?;
+        if h.parse::<std::net::Ipv6Addr>().is_err() || !(after.is_empty() || after.starts_with(':'))
+        {
+            return Err(bad());
+        }
         (h.to_string(), after.strip_prefix(':'))
     } else {
         match a.rsplit_once(':') {
@@ -68,7 +80,12 @@ pub fn split_authority(a: &str, default: Option<u16>) -> Result<(String, u16), B
         }
     };
     let port = match (port, default) {
-        (Some(p), _) => p.parse::<u16>().ok().filter(|&p| p != 0).ok_or_else(bad)?,
+        // Digits only, no sign and no leading zero (`+443`, `0443`: one
+        // port, more than one spelling).
+        (Some(p), _) if p.bytes().all(|b| b.is_ascii_digit()) && !p.starts_with('0') => {
+            p.parse::<u16>().ok().ok_or_else(bad)?
+        }
+        (Some(_), _) => return Err(bad()),
         (None, Some(d)) => d,
         (None, None) => return Err(bad()),
     };
@@ -184,6 +201,45 @@ mod tests {
         let b = text.as_bytes();
         let end = find(b, b"\r\n\r\n").unwrap() + 4;
         parse(b, end)
+    }
+
+    /// A head with bare LF line ends parses (it used to wait for the
+    /// head timeout: adversarial pass 6).
+    #[test]
+    fn bare_lf_heads_parse() {
+        let text = b"GET http://localhost:1/ HTTP/1.1\nHost: localhost:1\n\n";
+        let ask = parse(text, text.len()).unwrap();
+        assert!(format!("{ask:?}").contains("localhost"), "{ask:?}");
+    }
+
+    /// One spelling per authority (adversarial pass 6 found `[localhost]`,
+    /// `+18001` and `018001` taken).
+    #[test]
+    fn authorities_have_one_spelling() {
+        assert_eq!(
+            split_authority("localhost:8080", None).unwrap(),
+            ("localhost".into(), 8080)
+        );
+        assert_eq!(
+            split_authority("[::1]:443", None).unwrap(),
+            ("::1".into(), 443)
+        );
+        assert_eq!(
+            split_authority("[::1]", Some(80)).unwrap(),
+            ("::1".into(), 80)
+        );
+        for bad in [
+            "[localhost]:80",
+            "[::1]x",
+            "localhost:+8080",
+            "localhost:08080",
+            "localhost:0",
+            "localhost:65536",
+            "localhost:",
+            "localhost:8 0",
+        ] {
+            assert!(split_authority(bad, Some(80)).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -125,10 +125,23 @@ fn handle(client: TcpStream, config: &Config) {
         Ok(1) => {}
         _ => return,
     }
-    if first[0] == 5 {
-        socks5(client, config);
-    } else {
-        http_request(client, config);
+    match first[0] {
+        5 => socks5(client, config),
+        // A SOCKS4 request: its "rejected" reply, at once, not the head
+        // timeout of an HTTP request that never ends.
+        4 => {
+            let mut client = client;
+            let _ = client.write_all(&[0, 0x5b, 0, 0, 0, 0, 0, 0]);
+        }
+        b if b.is_ascii_uppercase() => http_request(client, config),
+        _ => {
+            let mut client = client;
+            http::respond(
+                &mut client,
+                400,
+                "cordon: proxy: neither HTTP nor SOCKS5 (the proxy serves HTTP CONNECT, absolute-URI HTTP and SOCKS5)\n",
+            );
+        }
     }
 }
 
