@@ -274,6 +274,23 @@ fn controlling_terminal() -> std::io::Result<Option<OwnedFd>> {
     }
 }
 
+/// A helper process cordon leaves behind (the sentinel, the domain
+/// proxy): its own session, so a ^C or a kill of the caller's job reaches
+/// the command and not the helper, and fds 0-2 on `/dev/null`, so it holds
+/// none of the caller's terminal or pipes.
+pub fn detach_helper() {
+    // SAFETY: plain syscalls on our own process and descriptors.
+    unsafe {
+        libc::setsid();
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC);
+        if null >= 0 {
+            for fd in 0..3 {
+                libc::dup2(null, fd);
+            }
+        }
+    }
+}
+
 /// Applies `stdio` to this process; the caller sets up the sandbox and
 /// execs next.
 pub fn prepare(stdio: &Stdio) -> Result<()> {

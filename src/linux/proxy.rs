@@ -30,16 +30,7 @@ pub fn start(domains: &[DomainPattern], log: Option<File>) -> io::Result<Link> {
 
 /// The proxy's whole life. Never returns.
 fn run(pidfd: &OwnedFd, sock: &OwnedFd, domains: &[DomainPattern], log: Option<File>) -> ! {
-    // SAFETY: plain syscalls on our own process and descriptors.
-    unsafe {
-        libc::setsid();
-        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC);
-        if null >= 0 {
-            for fd in 0..3 {
-                libc::dup2(null, fd);
-            }
-        }
-    }
+    crate::stdio::detach_helper();
     let mut keep = vec![pidfd.as_raw_fd(), sock.as_raw_fd()];
     keep.extend(log.as_ref().map(|f| f.as_raw_fd()));
     close_others(&keep);

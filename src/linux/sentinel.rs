@@ -519,16 +519,7 @@ pub fn start_reaper() -> io::Result<Middle> {
 fn run(pidfd: &OwnedFd, sock: &OwnedFd, held: &[Held], duties: Duties) -> ! {
     // Out of the caller's session and job: a ^C or a kill of the job's
     // process group ends the command, not the cleanup.
-    // SAFETY: plain syscalls on our own process and descriptors.
-    unsafe {
-        libc::setsid();
-        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC);
-        if null >= 0 {
-            for fd in 0..3 {
-                libc::dup2(null, fd);
-            }
-        }
-    }
+    crate::stdio::detach_helper();
     let keep: Vec<RawFd> = [pidfd.as_raw_fd(), sock.as_raw_fd()]
         .into_iter()
         .chain(held.iter().map(|h| h.fd.as_raw_fd()))

@@ -2208,18 +2208,23 @@ impl Planner<'_> {
         }
     }
 
+    /// The directories pinned whole (existing, not through a link): what
+    /// they hold needs no pin of its own.
+    fn pinned_dirs(&self) -> HashSet<PathBuf> {
+        self.plan
+            .pins
+            .iter()
+            .filter(|p| p.exists && p.is_dir && !p.link)
+            .map(|p| p.path.clone())
+            .collect()
+    }
+
     /// Drops pins a pinned directory already covers, and returns the plan.
     fn finish(mut self) -> GitPlan {
         if self.commits {
             self.open_gitdirs();
         }
-        let dirs: HashSet<PathBuf> = self
-            .plan
-            .pins
-            .iter()
-            .filter(|p| p.exists && p.is_dir && !p.link)
-            .map(|p| p.path.clone())
-            .collect();
+        let dirs = self.pinned_dirs();
         self.plan
             .pins
             .retain(|p| !p.path.ancestors().skip(1).any(|a| dirs.contains(a)));
@@ -2357,13 +2362,7 @@ impl Planner<'_> {
         }
         // After the covered pins go: a gitdir inside a pinned directory
         // needs nothing of its own.
-        let pinned: HashSet<PathBuf> = self
-            .plan
-            .pins
-            .iter()
-            .filter(|p| p.exists && p.is_dir && !p.link)
-            .map(|p| p.path.clone())
-            .collect();
+        let pinned = self.pinned_dirs();
         for g in opened {
             let covered = g.ancestors().skip(1).any(|a| pinned.contains(a));
             if !covered && !self.fs.probe(&g.join("commondir")).exists {

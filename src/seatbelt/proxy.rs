@@ -84,16 +84,7 @@ fn run(
     domains: &[DomainPattern],
     log: Option<File>,
 ) -> ! {
-    // SAFETY: plain syscalls on our own process and descriptors.
-    unsafe {
-        libc::setsid();
-        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC);
-        if null >= 0 {
-            for fd in 0..3 {
-                libc::dup2(null, fd);
-            }
-        }
-    }
+    crate::stdio::detach_helper();
     let keep: Vec<RawFd> = [listener.as_raw_fd(), ready]
         .into_iter()
         .chain(log.as_ref().map(|f| f.as_raw_fd()))
