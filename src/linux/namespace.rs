@@ -333,18 +333,16 @@ fn private_dev(d: &Dev) -> Result<()> {
         trees.push((n, clone_tree(&fd, &n.path)?));
     }
     tmpfs(dev, "mode=0755,size=64k")?;
+    // The new, empty /dev: mountpoints are made and attached to through
+    // one descriptor of it, three calls a device instead of seven by path.
+    let top = open_path(dev)?;
     for (n, tree) in &trees {
-        if let Some(parent) = n.at.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(io_step(format!("mkdir {}", parent.display())))?;
+        let at = match n.at.strip_prefix(dev) {
+            Ok(name) if name.components().count() == 1 => mountpoint(&top, name, n.is_dir),
+            _ => mountpoint_by_path(&n.at, n.is_dir),
         }
-        let made = if n.is_dir {
-            std::fs::create_dir(&n.at)
-        } else {
-            std::fs::File::create(&n.at).map(drop)
-        };
-        made.map_err(io_step(format!("make the mountpoint {}", n.at.display())))?;
-        attach(tree, &open_path(&n.at)?, &n.at)?;
+        .map_err(io_step(format!("make the mountpoint {}", n.at.display())))?;
+        attach(tree, &at, &n.at)?;
     }
     if d.private_ptys {
         let pts = dev.join("pts");
@@ -371,6 +369,30 @@ fn private_dev(d: &Dev) -> Result<()> {
     );
     // Not recursive: the shm tmpfs and the device binds keep their flags.
     check(rc, || "make /dev read-only".into()).map(drop)
+}
+
+/// Makes the empty mountpoint `name` in the directory `dir` (a file for a
+/// device, a directory for a directory) and returns it, open.
+fn mountpoint(dir: &OwnedFd, name: &Path, is_dir: bool) -> std::io::Result<OwnedFd> {
+    use nix::fcntl::{OFlag, openat};
+    use nix::sys::stat::{Mode, mkdirat};
+    let flags = OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW;
+    let fd = if is_dir {
+        mkdirat(dir, name, Mode::from_bits_truncate(0o755))?;
+        openat(dir, name, flags | OFlag::O_PATH | OFlag::O_DIRECTORY, Mode::empty())?
+    } else {
+        let create = OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_RDONLY;
+        openat(dir, name, flags | create, Mode::from_bits_truncate(0o644))?
+    };
+    Ok(fd)
+}
+
+/// The same for a device deeper in `/dev`, with its parents.
+fn mountpoint_by_path(at: &Path, is_dir: bool) -> std::io::Result<OwnedFd> {
+    let parent = at.parent().unwrap_or(Path::new("/dev"));
+    std::fs::create_dir_all(parent)?;
+    let dir = OwnedFd::from(std::fs::File::open(parent)?);
+    mountpoint(&dir, Path::new(at.file_name().unwrap_or_default()), is_dir)
 }
 
 /// Hides a denied path. A file: an inert /dev/null on top (`nodev` makes

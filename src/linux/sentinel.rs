@@ -285,25 +285,55 @@ pub fn ids(held: &[Held]) -> HashMap<PathBuf, FileId> {
 
 impl Held {
     /// Removes the placeholder if no other run holds it and it is still
-    /// ours and empty. With `wait`, the run whose user owns it waits for
-    /// the others instead of leaving it to them: another user's run may
-    /// not be allowed to remove it (root's `/tmp/.git` in the sticky
-    /// `/tmp`), and would leave it behind.
+    /// ours and empty. With `wait`, the run whose user owns it in a sticky
+    /// directory waits for the others instead of leaving it to them:
+    /// another user's run may not remove it there (root's `/tmp/.git`),
+    /// and would leave it behind.
     fn release(&self, wait: bool) {
         let fd = self.fd.as_raw_fd();
         // A failed conversion drops our shared lock too (flock(2) removes
-        // the old lock first), so a run that gives way holds nothing.
+        // the old lock first, under the lock list's own lock), so of two
+        // runs letting go at once the second always succeeds.
         if flock(fd, libc::LOCK_EX | libc::LOCK_NB).is_err() {
-            // Another run's sandbox still needs it.
-            if !(wait && self.owned()) || flock(fd, libc::LOCK_EX).is_err() {
+            // Another run's sandbox still needs it, and removes it when it
+            // ends, unless it may not: only the maker of an entry in a
+            // sticky directory (another user's run there gets EPERM).
+            if !(wait && self.owned() && self.in_sticky_dir()) || !self.poll_exclusive() {
                 return;
             }
         }
         self.remove();
-        // Let a run that waits for this one go on at once, not when this
-        // process exits: sentinels releasing one by one in the same order
-        // then never wait for each other in a circle.
         let _ = flock(fd, libc::LOCK_UN);
+    }
+
+    /// Waits for the exclusive lock by polling, and gives up once the
+    /// entry is gone or no longer this one. Not a blocking `flock`: every
+    /// waiter on a lock is woken at each unlock, and runs that follow each
+    /// other closely (an agent's, a benchmark's) leave hundreds of
+    /// sentinels waiting on the same placeholders, which then spend the
+    /// machine's time waking each other.
+    fn poll_exclusive(&self) -> bool {
+        let mut pause = std::time::Duration::from_millis(50);
+        loop {
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(std::time::Duration::from_secs(1));
+            let still = open_parent(&self.path)
+                .and_then(|dir| fstatat(dir.as_raw_fd(), &self.name))
+                .is_ok_and(|st| id_of(&st) == self.id);
+            if !still {
+                return false;
+            }
+            if flock(self.fd.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB).is_ok() {
+                return true;
+            }
+        }
+    }
+
+    /// Whether the placeholder's directory has the sticky bit (`/tmp`).
+    fn in_sticky_dir(&self) -> bool {
+        open_parent(&self.path)
+            .and_then(|dir| fstat(dir.as_raw_fd()))
+            .is_ok_and(|st| st.st_mode & libc::S_ISVTX != 0)
     }
 
     /// Unlinks the placeholder, under our exclusive lock.
@@ -342,9 +372,9 @@ pub fn release_all(held: &[Held]) {
 }
 
 /// Releases placeholders in descending path order: one made inside another
-/// (`.husky/_` in `.husky`) goes before the directory that holds it, and
-/// every sentinel takes the exclusive locks it waits for in the same global
-/// order, so two that wait for each other's placeholders cannot deadlock.
+/// (`.husky/_` in `.husky`) goes before the directory that holds it. (A
+/// sentinel waiting for a placeholder holds no lock on it, so none waits
+/// for another in a circle.)
 fn release_in_order(held: &[Held], wait: bool) {
     let mut order: Vec<&Held> = held.iter().collect();
     order.sort_by(|a, b| b.path.cmp(&a.path));
