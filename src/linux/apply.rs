@@ -9,6 +9,7 @@ use landlock::{
 };
 
 use super::Artifacts;
+use super::seccomp::Insn;
 use crate::error::{Error, Result};
 
 fn fs_flags(bits: u64) -> Result<BitFlags<AccessFs>> {
@@ -161,46 +162,47 @@ fn shield_reaper() -> Result<()> {
     Ok(())
 }
 
-/// Installs the seccomp filter. With `listener`, asks for the filter's
+/// Installs a classic-BPF seccomp program with `flags`; returns the
+/// kernel's answer (a descriptor with `SECCOMP_FILTER_FLAG_NEW_LISTENER`).
+/// Raw syscall: no library installs a program with flags (the listener).
+pub(super) fn install_filter(prog: &[Insn], flags: libc::c_ulong) -> std::io::Result<i64> {
+    const SECCOMP_SET_MODE_FILTER: libc::c_uint = 1;
+    let mut filter: Vec<libc::sock_filter> = prog
+        .iter()
+        .map(|&(code, jt, jf, k)| libc::sock_filter { code, jt, jf, k })
+        .collect();
+    let fprog = libc::sock_fprog {
+        len: u16::try_from(filter.len())
+            .map_err(|_| std::io::Error::other("seccomp program too long"))?,
+        filter: filter.as_mut_ptr(),
+    };
+    // SAFETY: a valid program of `len` instructions that outlives the call.
+    let rc = unsafe { libc::syscall(libc::SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &fprog) };
+    if rc < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(rc)
+}
+
+/// Installs the sandbox's filter. With `listener`, asks for the filter's
 /// notification descriptor (SECCOMP_FILTER_FLAG_NEW_LISTENER): no rule
 /// notifies, but it reports POLLHUP once no process holds the filter, which
-/// is how the sentinel learns the sandbox is empty. Raw syscall: seccompiler
-/// installs filters without flags. Only one filter in a process's stack may
-/// have a listener (EBUSY, e.g. cordon inside cordon): then it is installed
-/// without one, and `None` returned.
-fn apply_seccomp(prog: &[seccompiler::sock_filter], listener: bool) -> Result<Option<OwnedFd>> {
-    const SECCOMP_SET_MODE_FILTER: libc::c_uint = 1;
+/// is how the sentinel learns the sandbox is empty. Only one filter in a
+/// process's stack may have a listener (EBUSY, e.g. cordon inside cordon):
+/// then it is installed without one, and `None` returned.
+fn apply_seccomp(prog: &[Insn], listener: bool) -> Result<Option<OwnedFd>> {
     const SECCOMP_FILTER_FLAG_NEW_LISTENER: libc::c_ulong = 1 << 3;
-    /// `struct sock_fprog`, over seccompiler's instruction type.
-    #[repr(C)]
-    struct Fprog {
-        len: u16,
-        filter: *const seccompiler::sock_filter,
-    }
-    let fprog = Fprog {
-        len: prog.len() as u16,
-        filter: prog.as_ptr(),
-    };
-    let install = |flags: libc::c_ulong| {
-        // SAFETY: a valid program of `len` instructions that outlives the call.
-        unsafe { libc::syscall(libc::SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &fprog) }
-    };
     let failed =
         |e: std::io::Error| Error::new(format!("installing the seccomp filter failed: {e}"));
     if listener {
-        let fd = install(SECCOMP_FILTER_FLAG_NEW_LISTENER);
-        if fd >= 0 {
+        match install_filter(prog, SECCOMP_FILTER_FLAG_NEW_LISTENER) {
             // SAFETY: a fresh descriptor returned by the kernel.
-            return Ok(Some(unsafe { OwnedFd::from_raw_fd(fd as i32) }));
-        }
-        let e = std::io::Error::last_os_error();
-        if e.raw_os_error() != Some(libc::EBUSY) {
-            return Err(failed(e));
+            Ok(fd) => return Ok(Some(unsafe { OwnedFd::from_raw_fd(fd as i32) })),
+            Err(e) if e.raw_os_error() == Some(libc::EBUSY) => {}
+            Err(e) => return Err(failed(e)),
         }
     }
-    if install(0) != 0 {
-        return Err(failed(std::io::Error::last_os_error()));
-    }
+    install_filter(prog, 0).map_err(failed)?;
     Ok(None)
 }
 
@@ -239,14 +241,8 @@ pub fn apply(
     if reaper.is_some() {
         shield_reaper()?;
     }
-    let prog: Vec<seccompiler::sock_filter> = art
-        .seccomp
-        .bpf
-        .iter()
-        .map(|&(code, jt, jf, k)| seccompiler::sock_filter { code, jt, jf, k })
-        .collect();
     Ok(Applied {
-        listener: apply_seccomp(&prog, listener)?,
+        listener: apply_seccomp(&art.seccomp.bpf, listener)?,
         _reaper: reaper,
     })
 }

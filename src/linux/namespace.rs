@@ -379,7 +379,12 @@ fn mountpoint(dir: &OwnedFd, name: &Path, is_dir: bool) -> std::io::Result<Owned
     let flags = OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW;
     let fd = if is_dir {
         mkdirat(dir, name, Mode::from_bits_truncate(0o755))?;
-        openat(dir, name, flags | OFlag::O_PATH | OFlag::O_DIRECTORY, Mode::empty())?
+        openat(
+            dir,
+            name,
+            flags | OFlag::O_PATH | OFlag::O_DIRECTORY,
+            Mode::empty(),
+        )?
     } else {
         let create = OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_RDONLY;
         openat(dir, name, flags | create, Mode::from_bits_truncate(0o644))?

@@ -298,7 +298,7 @@ impl Held {
             // Another run's sandbox still needs it, and removes it when it
             // ends, unless it may not: only the maker of an entry in a
             // sticky directory (another user's run there gets EPERM).
-            if !(wait && self.owned() && self.in_sticky_dir()) || !self.poll_exclusive() {
+            if !(wait && self.owned() && self.in_sticky_dir() && self.poll_exclusive()) {
                 return;
             }
         }

@@ -30,6 +30,7 @@ use nix::unistd::Pid;
 
 use crate::trace::{Seen, Want};
 
+use super::seccomp::Insn;
 use super::seccomp::insn::{
     AUDIT_ARCH, JEQ_K, LD_W_ABS, RET_K, SECCOMP_RET_ACTION, SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO,
     SECCOMP_RET_TRACE, SECCOMP_RET_TRAP,
@@ -243,7 +244,7 @@ const OPEN_WRITES: u32 = (libc::O_ACCMODE | libc::O_CREAT | libc::O_TRUNC) as u3
 /// and is allowed in the filter: the commonest call of all never stops.
 /// Hand-written BPF: seccompiler kills on a foreign architecture, which the
 /// sandbox answers with EPERM instead.
-pub fn trace_filter(reads_denied: bool) -> Vec<seccompiler::sock_filter> {
+pub fn trace_filter(reads_denied: bool) -> Vec<Insn> {
     const ALU_AND_K: u16 = 0x54;
     let mut prog: Vec<(u16, To, To, u32)> = vec![
         (LD_W_ABS, To::Next, To::Next, 4),
@@ -275,32 +276,20 @@ pub fn trace_filter(reads_denied: bool) -> Vec<seccompiler::sock_filter> {
             To::Trace => (allow - at) as u8,
         }
     };
-    let ret = |k| seccompiler::sock_filter {
-        code: RET_K,
-        jt: 0,
-        jf: 0,
-        k,
-    };
-    let mut out: Vec<seccompiler::sock_filter> = prog
+    let mut out: Vec<Insn> = prog
         .iter()
         .enumerate()
-        .map(|(at, &(code, jt, jf, k))| seccompiler::sock_filter {
-            code,
-            jt: jump(at, jt),
-            jf: jump(at, jf),
-            k,
-        })
+        .map(|(at, &(code, jt, jf, k))| (code, jump(at, jt), jump(at, jf), k))
         .collect();
-    out.push(ret(SECCOMP_RET_ALLOW));
-    out.push(ret(SECCOMP_RET_TRACE));
+    out.push((RET_K, 0, 0, SECCOMP_RET_ALLOW));
+    out.push((RET_K, 0, 0, SECCOMP_RET_TRACE));
     out
 }
 
 /// Installs [`trace_filter`] on this process (the command, once the
 /// tracer holds it: without a tracer these calls would fail with ENOSYS).
 pub fn install_filter(reads_denied: bool) -> std::io::Result<()> {
-    let prog = trace_filter(reads_denied);
-    seccompiler::apply_filter(&prog).map_err(|e| std::io::Error::other(e.to_string()))
+    super::apply::install_filter(&trace_filter(reads_denied), 0).map(drop)
 }
 
 /// The options the tracer seizes the command with: every descendant
@@ -783,30 +772,8 @@ mod tests {
         assert_eq!(t[3], prog[3]);
     }
 
-    /// Runs the filter on (nr, args) as the kernel would (the few
-    /// instructions it uses).
-    fn eval(prog: &[seccompiler::sock_filter], nr: i64, args: [u64; 6]) -> u32 {
-        let mut data = [0u8; 64];
-        data[0..4].copy_from_slice(&(nr as u32).to_ne_bytes());
-        data[4..8].copy_from_slice(&AUDIT_ARCH.to_ne_bytes());
-        for (i, a) in args.iter().enumerate() {
-            data[16 + 8 * i..24 + 8 * i].copy_from_slice(&a.to_ne_bytes());
-        }
-        let (mut pc, mut acc) = (0usize, 0u32);
-        loop {
-            let ins = &prog[pc];
-            match ins.code {
-                LD_W_ABS => {
-                    let o = ins.k as usize;
-                    acc = u32::from_ne_bytes(data[o..o + 4].try_into().unwrap());
-                }
-                0x54 => acc &= ins.k,
-                JEQ_K => pc += if acc == ins.k { ins.jt } else { ins.jf } as usize,
-                RET_K => return ins.k,
-                other => panic!("unexpected BPF code {other:#x}"),
-            }
-            pc += 1;
-        }
+    fn eval(prog: &[Insn], nr: i64, args: [u64; 6]) -> u32 {
+        super::super::seccomp::bpf::eval(prog, AUDIT_ARCH, nr as u32, args)
     }
 
     #[test]

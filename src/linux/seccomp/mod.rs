@@ -1,5 +1,5 @@
 //! seccomp: the plan compiled to a list of deny rules (pure, every OS), and on
-//! Linux to BPF with `seccompiler`. Every rule returns an errno (EPERM); the
+//! Linux to BPF (`bpf.rs`). Every rule returns an errno (EPERM); the
 //! filter never kills, so a denied call is an ordinary error for the command.
 
 use std::fmt;
@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde::ser::SerializeStruct;
 
 use crate::plan::Plan;
+use crate::policy::Network;
 
 pub const AF_UNIX: u64 = 1;
 pub const AF_INET: u64 = 2;
@@ -183,9 +184,9 @@ pub struct Rule {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Filter {
     pub rules: Vec<Rule>,
-    /// The BPF program as `(code, jt, jf, k)`; empty off Linux, where
-    /// seccompiler does not build.
-    pub bpf: Vec<(u16, u8, u8, u32)>,
+    /// The BPF program (`bpf.rs`); empty off Linux, where no filter is
+    /// installed.
+    pub bpf: Vec<Insn>,
 }
 
 /// `null` for always, else `{"arg": N, "op": "eq"|"ne"|"has_bits", "value": V}`,
@@ -248,11 +249,34 @@ fn deny(feature: &'static str, syscall: &'static str, cond: Cond, why: &'static 
 }
 
 pub fn compile(plan: &Plan) -> crate::error::Result<Filter> {
+    filter(rules(&plan.network))
+}
+
+/// Every rule, for a plan's network settings (the only part of a plan the
+/// filter depends on).
+fn rules(net: &Network) -> Vec<Rule> {
+    let mut rules = network_rules(net);
+    rules.extend(fixed_rules());
+    rules.extend(process_rules());
+    rules
+}
+
+/// The rules and their program.
+fn filter(rules: Vec<Rule>) -> crate::error::Result<Filter> {
+    #[cfg(target_os = "linux")]
+    let bpf = bpf::to_bpf(&rules)?;
+    #[cfg(not(target_os = "linux"))]
+    let bpf = Vec::new();
+    Ok(Filter { rules, bpf })
+}
+
+/// Sockets: which families and types the network settings leave.
+fn network_rules(net: &Network) -> Vec<Rule> {
     let mut rules = Vec::new();
     // Each network setting adds its own rules, whatever the other says:
     // several rules on one syscall are ORed, so with both off every
     // socket(2) is denied.
-    if plan.network.partial() {
+    if net.partial() {
         // Ports or domains: TCP over IPv4/IPv6 and nothing else of the
         // inet families (no UDP, raw, ICMP, SCTP, MPTCP); Landlock (ports)
         // or the network namespace (domains) decide where TCP goes.
@@ -292,7 +316,7 @@ pub fn compile(plan: &Plan) -> crate::error::Result<Filter> {
                 "network partial: MSG_FASTOPEN connects past Landlock",
             ));
         }
-    } else if !plan.network.enabled {
+    } else if !net.enabled {
         rules.push(deny(
             kind::NETWORK,
             "socket",
@@ -300,7 +324,7 @@ pub fn compile(plan: &Plan) -> crate::error::Result<Filter> {
             "network off: only AF_UNIX sockets",
         ));
     }
-    if !plan.network.enabled {
+    if !net.enabled {
         // MPTCP is IPPROTO_MPTCP on an inet socket; denied on any family.
         rules.push(deny(
             kind::NETWORK,
@@ -319,7 +343,7 @@ pub fn compile(plan: &Plan) -> crate::error::Result<Filter> {
         ));
     }
     // socketpair(AF_UNIX) stays: a connected pair reaches nothing outside.
-    if !plan.network.unix_sockets {
+    if !net.unix_sockets {
         rules.push(deny(
             kind::UNIX_SOCKETS,
             "socket",
@@ -327,6 +351,12 @@ pub fn compile(plan: &Plan) -> crate::error::Result<Filter> {
             "unix_sockets = false",
         ));
     }
+    rules
+}
+
+/// What no sandbox allows, whatever its settings.
+fn fixed_rules() -> Vec<Rule> {
+    let mut rules = Vec::new();
     // A vsock is a channel to the hypervisor host (or other VMs), past
     // every network namespace and firewall of the guest: no profile needs
     // it, so it is denied whatever the network says.
@@ -424,6 +454,12 @@ pub fn compile(plan: &Plan) -> crate::error::Result<Filter> {
         Cond::ArgEq(1, TIOCLINUX),
         "TIOCLINUX can push keystrokes into the console",
     ));
+    rules
+}
+
+/// Calls that name another process by pid, group or user.
+fn process_rules() -> Vec<Rule> {
+    let mut rules = Vec::new();
     // Processes outside the sandbox. Landlock scopes only signals and
     // abstract sockets, and these calls check only that the target has the
     // caller's uid (root: any process), not the ptrace access Landlock
@@ -461,11 +497,7 @@ pub fn compile(plan: &Plan) -> crate::error::Result<Filter> {
             "only the caller itself (who 0), no other process",
         ));
     }
-    #[cfg(target_os = "linux")]
-    let bpf = bpf::to_bpf(&rules)?;
-    #[cfg(not(target_os = "linux"))]
-    let bpf = Vec::new();
-    Ok(Filter { rules, bpf })
+    rules
 }
 
 impl Filter {
@@ -481,11 +513,7 @@ impl Filter {
                 "nested run: no IPC namespace of its own, so no IPC with the enclosing sandbox",
             ));
         }
-        #[cfg(target_os = "linux")]
-        let bpf = bpf::to_bpf(&rules)?;
-        #[cfg(not(target_os = "linux"))]
-        let bpf = Vec::new();
-        Ok(Filter { rules, bpf })
+        filter(rules)
     }
 }
 
@@ -551,240 +579,7 @@ pub mod insn {
 }
 
 #[cfg(target_os = "linux")]
-mod bpf {
-    use std::collections::BTreeMap;
+pub(super) mod bpf;
 
-    use seccompiler::{
-        BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
-        SeccompRule, TargetArch, sock_filter,
-    };
-
-    use super::{Cond, Rule};
-    use crate::error::{Error, Result};
-
-    use super::insn::{JEQ_K, JGE_K, LD_W_ABS, RET_K, SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO};
-    const OFFSET_NR: u32 = 0;
-    const OFFSET_ARCH: u32 = 4;
-
-    #[cfg(target_arch = "x86_64")]
-    mod arch {
-        pub const NATIVE: seccompiler::TargetArch = seccompiler::TargetArch::x86_64;
-        /// i386 `exit` and `exit_group`: a 32-bit program may still end.
-        pub const FOREIGN_EXITS: [u32; 2] = [1, 252];
-        /// x32 syscalls are native-arch calls with this bit set.
-        pub const X32_BIT: Option<u32> = Some(0x4000_0000);
-    }
-    #[cfg(target_arch = "aarch64")]
-    mod arch {
-        pub const NATIVE: seccompiler::TargetArch = seccompiler::TargetArch::aarch64;
-        /// arm32 `exit` and `exit_group`.
-        pub const FOREIGN_EXITS: [u32; 2] = [1, 248];
-        pub const X32_BIT: Option<u32> = None;
-    }
-
-    fn stmt(code: u16, k: u32) -> sock_filter {
-        sock_filter {
-            code,
-            jt: 0,
-            jf: 0,
-            k,
-        }
-    }
-    fn jump(code: u16, k: u32, jt: u8, jf: u8) -> sock_filter {
-        sock_filter { code, jt, jf, k }
-    }
-
-    /// Every name [`nr`] knows, for the way back.
-    const NAMES: [&str; 34] = [
-        "socket",
-        "socketpair",
-        "prlimit64",
-        "setpriority",
-        "sched_setaffinity",
-        "sched_setscheduler",
-        "sched_setparam",
-        "sched_setattr",
-        "ioprio_set",
-        "migrate_pages",
-        "move_pages",
-        "ioctl",
-        "io_uring_setup",
-        "io_uring_enter",
-        "io_uring_register",
-        "mount",
-        "umount2",
-        "mount_setattr",
-        "move_mount",
-        "open_tree",
-        "fsopen",
-        "fsconfig",
-        "fsmount",
-        "fspick",
-        "pivot_root",
-        "open_by_handle_at",
-        "chroot",
-        "setns",
-        "add_key",
-        "keyctl",
-        "request_key",
-        "unshare",
-        "clone",
-        "clone3",
-    ];
-
-    /// The name of a syscall number the filter has a rule for.
-    pub fn name_of(n: i64) -> Option<&'static str> {
-        NAMES.iter().copied().find(|s| nr(s).ok() == Some(n))
-    }
-
-    fn nr(name: &str) -> Result<i64> {
-        Ok(match name {
-            "socket" => libc::SYS_socket,
-            "socketpair" => libc::SYS_socketpair,
-            "sendto" => libc::SYS_sendto,
-            "sendmsg" => libc::SYS_sendmsg,
-            "sendmmsg" => libc::SYS_sendmmsg,
-            "prlimit64" => libc::SYS_prlimit64,
-            "setpriority" => libc::SYS_setpriority,
-            "sched_setaffinity" => libc::SYS_sched_setaffinity,
-            "sched_setscheduler" => libc::SYS_sched_setscheduler,
-            "sched_setparam" => libc::SYS_sched_setparam,
-            "sched_setattr" => libc::SYS_sched_setattr,
-            "ioprio_set" => libc::SYS_ioprio_set,
-            "migrate_pages" => libc::SYS_migrate_pages,
-            "move_pages" => libc::SYS_move_pages,
-            "ioctl" => libc::SYS_ioctl,
-            "io_uring_setup" => libc::SYS_io_uring_setup,
-            "io_uring_enter" => libc::SYS_io_uring_enter,
-            "io_uring_register" => libc::SYS_io_uring_register,
-            "mount" => libc::SYS_mount,
-            "umount2" => libc::SYS_umount2,
-            "mount_setattr" => libc::SYS_mount_setattr,
-            "move_mount" => libc::SYS_move_mount,
-            "open_tree" => libc::SYS_open_tree,
-            "fsopen" => libc::SYS_fsopen,
-            "fsconfig" => libc::SYS_fsconfig,
-            "fsmount" => libc::SYS_fsmount,
-            "fspick" => libc::SYS_fspick,
-            "pivot_root" => libc::SYS_pivot_root,
-            "open_by_handle_at" => libc::SYS_open_by_handle_at,
-            "chroot" => libc::SYS_chroot,
-            "setns" => libc::SYS_setns,
-            "add_key" => libc::SYS_add_key,
-            "keyctl" => libc::SYS_keyctl,
-            "request_key" => libc::SYS_request_key,
-            "unshare" => libc::SYS_unshare,
-            "clone" => libc::SYS_clone,
-            "clone3" => libc::SYS_clone3,
-            "shmget" => libc::SYS_shmget,
-            "shmat" => libc::SYS_shmat,
-            "shmctl" => libc::SYS_shmctl,
-            "semget" => libc::SYS_semget,
-            "semop" => libc::SYS_semop,
-            "semtimedop" => libc::SYS_semtimedop,
-            "semctl" => libc::SYS_semctl,
-            "msgget" => libc::SYS_msgget,
-            "msgsnd" => libc::SYS_msgsnd,
-            "msgrcv" => libc::SYS_msgrcv,
-            "msgctl" => libc::SYS_msgctl,
-            "mq_open" => libc::SYS_mq_open,
-            "mq_unlink" => libc::SYS_mq_unlink,
-            other => {
-                return Err(Error::new(format!(
-                    "internal: no syscall number for {other}"
-                )));
-            }
-        })
-    }
-
-    fn cond(c: Cond) -> Result<Vec<SeccompCondition>> {
-        let mk = |i: u8, op, v| {
-            SeccompCondition::new(i, SeccompCmpArgLen::Dword, op, v)
-                .map_err(|e| Error::new(format!("internal: seccomp condition: {e}")))
-        };
-        Ok(match c {
-            Cond::Always => vec![],
-            Cond::ArgEq(i, v) => vec![mk(i, SeccompCmpOp::Eq, v)?],
-            Cond::ArgNe(i, v) => vec![mk(i, SeccompCmpOp::Ne, v)?],
-            Cond::ArgHasBits(i, v) => vec![mk(i, SeccompCmpOp::MaskedEq(v), v)?],
-            // seccompiler ANDs the conditions of one rule.
-            Cond::All(all) => {
-                let mut out = Vec::with_capacity(all.len());
-                for &c in all {
-                    if matches!(c, Cond::All(_) | Cond::Always) {
-                        return Err(Error::new("internal: nested seccomp condition"));
-                    }
-                    out.extend(cond(c)?);
-                }
-                out
-            }
-        })
-    }
-
-    /// Compiles the rules to BPF. seccompiler checks the architecture but
-    /// kills on a mismatch and knows nothing of x32, so its three-instruction
-    /// arch prologue is replaced by ours: foreign-arch calls (i386 `int 0x80`)
-    /// get EPERM except exit, and x32 numbers get EPERM. seccompiler has one
-    /// errno per filter: unconditional rules with another errno (clone3's
-    /// ENOSYS) become checks in the prologue.
-    pub fn to_bpf(rules: &[Rule]) -> Result<Vec<(u16, u8, u8, u32)>> {
-        // An empty rule list means "match unconditionally" in seccompiler.
-        let mut map: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
-        let mut always = Vec::new();
-        let mut other_errno = Vec::new();
-        for r in rules {
-            let n = nr(r.syscall)?;
-            if r.errno != super::EPERM {
-                if r.cond != Cond::Always {
-                    return Err(Error::new(format!(
-                        "internal: seccomp rule on {} with errno {} must be unconditional",
-                        r.syscall, r.errno
-                    )));
-                }
-                other_errno.push((n as u32, r.errno as u32));
-            } else if r.cond == Cond::Always {
-                always.push(n);
-                map.insert(n, Vec::new());
-            } else if !always.contains(&n) {
-                let rule = SeccompRule::new(cond(r.cond)?)
-                    .map_err(|e| Error::new(format!("internal: seccomp rule: {e}")))?;
-                map.entry(n).or_default().push(rule);
-            }
-        }
-        let errno = super::EPERM as u32;
-        let compiled = SeccompFilter::new(
-            map,
-            SeccompAction::Allow,
-            SeccompAction::Errno(errno),
-            arch::NATIVE as TargetArch,
-        )
-        .and_then(BpfProgram::try_from)
-        .map_err(|e| Error::new(format!("internal: seccomp compile: {e}")))?;
-        // seccompiler's layout: [ld arch, jeq arch, ret kill, ld nr, ...].
-        debug_assert_eq!(compiled[3].code, LD_W_ABS);
-        let eperm = SECCOMP_RET_ERRNO | errno;
-        let mut prog = vec![
-            stmt(LD_W_ABS, OFFSET_ARCH),
-            jump(JEQ_K, super::insn::AUDIT_ARCH, 5, 0),
-            // Foreign architecture.
-            stmt(LD_W_ABS, OFFSET_NR),
-            jump(JEQ_K, arch::FOREIGN_EXITS[0], 2, 0),
-            jump(JEQ_K, arch::FOREIGN_EXITS[1], 1, 0),
-            stmt(RET_K, eperm),
-            stmt(RET_K, SECCOMP_RET_ALLOW),
-            // Native architecture.
-            stmt(LD_W_ABS, OFFSET_NR),
-        ];
-        debug_assert_eq!(prog[1].jt as usize, prog.len() - 3);
-        if let Some(bit) = arch::X32_BIT {
-            prog.push(jump(JGE_K, bit, 0, 1));
-            prog.push(stmt(RET_K, eperm));
-        }
-        for (n, e) in other_errno {
-            prog.push(jump(JEQ_K, n, 0, 1));
-            prog.push(stmt(RET_K, SECCOMP_RET_ERRNO | e));
-        }
-        prog.extend_from_slice(&compiled[4..]);
-        Ok(prog.iter().map(|i| (i.code, i.jt, i.jf, i.k)).collect())
-    }
-}
+/// One classic-BPF instruction: (code, jt, jf, k), as `struct sock_filter`.
+pub type Insn = (u16, u8, u8, u32);
