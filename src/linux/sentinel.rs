@@ -162,6 +162,18 @@ fn closed_or(path: &Path, e: io::Error) -> io::Error {
     )
 }
 
+/// Makes the placeholder `p` (`O_EXCL`: never one that exists) and opens it.
+fn make(p: &Placeholder, dirfd: RawFd, name: &std::ffi::CStr) -> io::Result<OwnedFd> {
+    if p.dir {
+        // SAFETY: valid directory fd and C string.
+        cvt(unsafe { libc::mkdirat(dirfd, name.as_ptr(), PLACEHOLDER_MODE) }.into())?;
+        open_nofollow(dirfd, name, libc::O_RDONLY | libc::O_DIRECTORY, 0)
+    } else {
+        let flags = libc::O_RDONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NONBLOCK;
+        open_nofollow(dirfd, name, flags, PLACEHOLDER_MODE)
+    }
+}
+
 /// Makes (or joins another run's) placeholder `p`, and holds it with a
 /// shared lock. An entry that appeared since the plan and is not a
 /// placeholder is refused: the tree changed under cordon.
@@ -172,37 +184,33 @@ fn hold(p: &Placeholder, parent: &OwnedFd) -> io::Result<Option<Held>> {
     let dirfd = parent.as_raw_fd();
     // Another run may remove a placeholder between our finding it and
     // locking it: then make it again.
+    // Never blocks on a FIFO swapped in; a directory is opened as one.
+    let kind = if p.dir {
+        libc::O_DIRECTORY
+    } else {
+        libc::O_NONBLOCK
+    };
     for _ in 0..8 {
         let mut created = false;
-        let fd = if p.dir {
-            // SAFETY: valid directory fd and C string.
-            let rc = unsafe { libc::mkdirat(dirfd, cname.as_ptr(), PLACEHOLDER_MODE) };
-            match cvt(rc.into()) {
-                Ok(_) => created = true,
-                Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {}
-                Err(e) if uncreatable(&e, parent) => return Ok(None),
-                Err(e) => return Err(closed_or(&p.path, e)),
-            }
-            open_nofollow(dirfd, &cname, libc::O_RDONLY | libc::O_DIRECTORY, 0)
-        } else {
-            match open_nofollow(
-                dirfd,
-                &cname,
-                libc::O_RDONLY | libc::O_CREAT | libc::O_EXCL,
-                PLACEHOLDER_MODE,
-            ) {
+        // Another run's placeholder is usually there already (runs follow
+        // each other within the grace period): look before making one.
+        // Any failure takes the making path, which tells the cases apart.
+        let fd = match open_nofollow(dirfd, &cname, libc::O_RDONLY | kind, 0) {
+            Ok(fd) => Ok(fd),
+            Err(_) => match make(p, dirfd, &cname) {
+                Ok(fd) => {
+                    created = true;
+                    Ok(fd)
+                }
                 Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {
-                    open_nofollow(dirfd, &cname, libc::O_RDONLY, 0)
+                    open_nofollow(dirfd, &cname, libc::O_RDONLY | kind, 0)
                 }
                 Err(e) if uncreatable(&e, parent) => return Ok(None),
                 Err(e) if e.raw_os_error() == Some(libc::EACCES) => {
                     return Err(closed_or(&p.path, e));
                 }
-                other => {
-                    created = other.is_ok();
-                    other
-                }
-            }
+                Err(e) => Err(e),
+            },
         };
         let fd = match fd {
             Err(e) if e.raw_os_error() == Some(libc::ENOENT) => continue,
