@@ -62,12 +62,6 @@ impl std::error::Error for Error {}
 
 pub type Result<T> = std::result::Result<T, Error>;
 
-/// Shorthand used by the parsers: `bail!("...")` returns an exit-125 error.
-#[macro_export]
-macro_rules! bail {
-    ($($arg:tt)*) => { return Err($crate::error::Error::new(format!($($arg)*))) };
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -65,7 +65,7 @@ fn every_fixture_parses_and_its_plan_matches_the_golden() {
         .collect();
     names.sort();
     assert!(names.len() >= 20, "{names:?}");
-    let mut mismatches = Vec::new();
+    let mut goldens = Goldens::default();
     for name in &names {
         let file = fixture(name);
         // Each fixture is one JSON document, exactly as serialized.
@@ -83,7 +83,7 @@ fn every_fixture_parses_and_its_plan_matches_the_golden() {
                     .replace(fixtures().to_str().unwrap(), "$FIXTURES")
             ));
         }
-        mismatches.extend(golden_diff(&format!("codex/{name}.txt"), &golden));
+        goldens.check(&format!("codex/{name}.txt"), &golden);
     }
     // The macOS extensions as Seatbelt gets them.
     for name in ["permissions-macos", "permissions-macos-older"] {
@@ -96,9 +96,9 @@ fn every_fixture_parses_and_its_plan_matches_the_golden() {
             .take_while(|l| !l.starts_with(";; ===== Final denies"))
             .map(|l| format!("{l}\n"))
             .collect();
-        mismatches.extend(golden_diff(&format!("codex/{name}.sb"), &section));
+        goldens.check(&format!("codex/{name}.sb"), &section);
     }
-    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+    goldens.assert_all();
 }
 
 /// `external-sandbox` never means "no sandbox": cordon cannot see the

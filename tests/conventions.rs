@@ -26,15 +26,22 @@ fn outside_profile(ws: &Ws) -> String {
     )
 }
 
+/// A workspace whose user has the profile NAME (`outside_profile`), and
+/// the file in `outside/` that shows whether it was used.
+fn user_profile(user: User, name: &str) -> (Ws, String) {
+    let ws = Ws::new(user);
+    ws.write(
+        &format!("home/.config/cordon/profiles/{name}.toml"),
+        &outside_profile(&ws),
+    );
+    let f = ws.s("outside/x");
+    (ws, f)
+}
+
 #[test]
 fn p_name_finds_the_user_profile_directory() {
     for user in users() {
-        let ws = Ws::new(user);
-        let f = ws.s("outside/x");
-        ws.write(
-            "home/.config/cordon/profiles/wide.toml",
-            &outside_profile(&ws),
-        );
+        let (ws, f) = user_profile(user, "wide");
         control(&ws, &["write", &f]).assert_ok();
         std::fs::remove_file(&f).unwrap();
         sandboxed(&ws, &[], &["write", &f]).assert_errno(denied_write(user));
@@ -88,12 +95,7 @@ fn the_user_profile_directory_is_protected_from_the_sandbox() {
 #[test]
 fn builtin_names_are_reserved() {
     for user in users() {
-        let ws = Ws::new(user);
-        let f = ws.s("outside/x");
-        ws.write(
-            "home/.config/cordon/profiles/workspace-write.toml",
-            &outside_profile(&ws),
-        );
+        let (ws, f) = user_profile(user, "workspace-write");
         // -p workspace-write is the built-in, whatever the directory holds.
         sandboxed(&ws, &["-p", "workspace-write"], &["write", &f]).assert_errno(denied_write(user));
         sandboxed(&ws, &[], &["write", &f]).assert_errno(denied_write(user));
@@ -111,12 +113,7 @@ fn builtin_names_are_reserved() {
 #[test]
 fn cordon_profile_names_the_profile_used_without_p() {
     for user in users() {
-        let ws = Ws::new(user);
-        let f = ws.s("outside/x");
-        ws.write(
-            "home/.config/cordon/profiles/wide.toml",
-            &outside_profile(&ws),
-        );
+        let (ws, f) = user_profile(user, "wide");
         let probe = probe_bin().to_str().unwrap();
         let run = |env: &[(&str, &str)], flags: &[&str]| {
             let mut argv = vec!["run"];

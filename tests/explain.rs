@@ -471,7 +471,7 @@ fn dry_run_text_matches_the_goldens() {
         return;
     }
     let ws = Ws::new(User::Root);
-    let mut mismatches = Vec::new();
+    let mut goldens = Goldens::default();
     for profile in ["read-only", "workspace-write", "full-access"] {
         for platform in ["linux", "macos"] {
             let out = cordon(
@@ -490,11 +490,8 @@ fn dry_run_text_matches_the_goldens() {
             );
             assert_eq!(out.status, 0, "{out:?}");
             let text = golden_text(&ws, &out.stdout);
-            mismatches.extend(golden_diff(
-                &format!("dry-run-{profile}-{platform}.txt"),
-                &text,
-            ));
+            goldens.check(&format!("dry-run-{profile}-{platform}.txt"), &text);
         }
     }
-    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+    goldens.assert_all();
 }

@@ -6,16 +6,9 @@
 
 mod support;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use support::*;
-
-const ID: [&str; 4] = [
-    "-c",
-    "user.name=cordon",
-    "-c",
-    "user.email=cordon@example.invalid",
-];
 
 /// A repository in `work/` with one commit and a `commondir` of `.` (git
 /// mode asks for one), and an uncommitted `f`.
@@ -27,12 +20,20 @@ fn repo(ws: &Ws) {
     ws.write("work/f", "content\n");
 }
 
+/// The control's repository, `outside/ctl`, without commits: the attack
+/// done there without cordon shows what the sandbox prevents.
+fn control_repo(ws: &Ws) -> PathBuf {
+    let ctl = ws.mkdir("outside/ctl");
+    git(ws, &ctl, &["init", "-q"]);
+    ctl
+}
+
 /// `cordon run FLAGS -- git -c ID... ARGS` in `work/`.
 fn sandboxed_git(ws: &Ws, flags: &[&str], args: &[&str]) -> Outcome {
     let mut argv = vec!["run"];
     argv.extend_from_slice(flags);
     argv.extend(["--", "git"]);
-    argv.extend(ID);
+    argv.extend(GIT_ID);
     argv.extend_from_slice(args);
     cordon(ws, &argv)
 }
@@ -175,7 +176,7 @@ fn git_mode_in_a_linked_worktree_pins_its_pointers() {
         let mut argv = vec![cordon_bin().to_str().unwrap(), "run", "--git-commits", "-w"];
         let work = ws.s("work");
         argv.extend([work.as_str(), "--", "git"]);
-        argv.extend(ID);
+        argv.extend(GIT_ID);
         let add: Vec<&str> = argv.iter().copied().chain(["add", "h"]).collect();
         ok(run_as(user, &wt, &ws.env(), &add));
         let commit: Vec<&str> = argv
@@ -252,10 +253,7 @@ fn git_mode_keeps_the_gitdir_a_repository_against_the_planted_bare_repository() 
         ws.write("atk1.sh", ATTACK);
         // The control: the attack without cordon, in a repository of its
         // own, runs the payload at the user's next `git status`.
-        let ctl = ws.join("outside/ctl");
-        std::fs::create_dir_all(&ctl).unwrap();
-        ws.chown(&ctl);
-        git(&ws, &ctl, &["init", "-q"]);
+        let ctl = control_repo(&ws);
         git(&ws, &ctl, &["commit", "-q", "--allow-empty", "-m", "one"]);
         let out = run_as(user, &ctl, &ws.env(), &["sh", &ws.s("atk1.sh")]);
         assert!(out.stdout.contains("write .git/HEAD rc=0"), "{out:?}");
@@ -334,10 +332,7 @@ fn git_mode_a_chmodded_gitdir_runs_no_planted_config() {
         let attack = ATTACK.replacen("echo garbage > .git/HEAD", "chmod 0 .git/objects .git", 1);
         ws.write("atk2.sh", &attack);
         // The control: the same without cordon.
-        let ctl = ws.join("outside/ctl");
-        std::fs::create_dir_all(&ctl).unwrap();
-        ws.chown(&ctl);
-        git(&ws, &ctl, &["init", "-q"]);
+        let ctl = control_repo(&ws);
         run_as(user, &ctl, &ws.env(), &["sh", &ws.s("atk2.sh")]);
         status(&ws, &ctl);
         assert_eq!(ctl.join("PWNED").exists(), user == User::Nobody);
@@ -389,10 +384,7 @@ chmod 000 .git
             |dir: &Path| run_as(ws.user, dir, &ws.env(), &["git", "rev-parse", "--git-dir"]);
         // The control: without cordon, an unprivileged git takes the top
         // for the repository (root's ignores the chmod and finds .git).
-        let ctl = ws.join("outside/ctl");
-        std::fs::create_dir_all(&ctl).unwrap();
-        ws.chown(&ctl);
-        git(&ws, &ctl, &["init", "-q"]);
+        let ctl = control_repo(&ws);
         let c = run_as(user, &ctl, &ws.env(), &["sh", &ws.s("atk3.sh")]);
         assert!(c.stdout.contains("commondir rc=0"), "{c:?}");
         let c = git_dir(&ctl);

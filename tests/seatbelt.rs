@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use cordon::plan::{self, Env, Plan, Protected, ProtectedVia, ReadScope, Root, WritableRoot};
 use cordon::policy::{self, Automation, MacosExtensions, Network, Preferences};
 use cordon::seatbelt::{self, Profile, macos_path};
-use support::{Ws, cordon, golden_diff, users};
+use support::{Ws, cordon, users};
 
 // ---------------------------------------------------------------------------
 // Plans built by hand: fixed macOS-looking paths, no filesystem involved.
@@ -230,13 +230,10 @@ fn lint(profile: &Profile) -> sbpl::Profile {
 // Golden files
 // ---------------------------------------------------------------------------
 
-/// Compares `actual` with `tests/golden/seatbelt/NAME`; `CORDON_BLESS=1`
-/// rewrites it.
+/// Compares `actual` with `tests/golden/seatbelt/NAME`.
 #[track_caller]
 fn golden(name: &str, actual: &str) {
-    if let Some(diff) = golden_diff(&format!("seatbelt/{name}"), actual) {
-        panic!("{diff}");
-    }
+    support::golden(&format!("seatbelt/{name}"), actual);
 }
 
 /// The extensions section alone (the rest is covered by read-only.sb).

@@ -419,15 +419,15 @@ fn skill_plans_match_the_goldens() {
             .collect(),
         ),
     ];
-    let mut mismatches = Vec::new();
+    let mut goldens = Goldens::default();
     for (name, args) in cases {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let out = cordon(&ws, &args);
         assert_eq!(out.status, 0, "{name}: {out:?}");
         let text = golden_text(&ws, &out.stdout);
-        mismatches.extend(golden_diff(&format!("skill/{name}.txt"), &text));
+        goldens.check(&format!("skill/{name}.txt"), &text);
     }
-    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+    goldens.assert_all();
 }
 
 /// Adversarial pass 5. F1: a skill that declares the session's socket file

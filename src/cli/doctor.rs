@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::{PolicyArgs, print_json};
 use crate::error::Result;
-use crate::linux::host::{self, errno_name};
+use crate::linux::host::{self, Errno};
 use crate::plan::{self, Env};
 use crate::policy::{BUILTIN_NAMES, DEFAULT_PROFILE, load_profile};
 use crate::view::{Platform, View, platform_view};
@@ -159,22 +159,22 @@ fn landlock() -> Landlock {
     };
     let summary = match version {
         Ok(v) => format!("Landlock ABI {v}"),
-        Err(e) if e == libc::EOPNOTSUPP => "Landlock is built into this kernel but not enabled: \
+        Err(Errno(libc::EOPNOTSUPP)) => "Landlock is built into this kernel but not enabled: \
              add `landlock` to the lsm= boot parameter"
             .into(),
-        Err(e) if e == libc::ENOSYS && host::seccomp_mode() == Some(2) => {
+        Err(Errno(libc::ENOSYS)) if host::seccomp_mode() == Some(2) => {
             "Landlock is unavailable (ENOSYS): this kernel lacks it, or the seccomp filter cordon \
              runs under hides it"
                 .into()
         }
-        Err(e) if e == libc::ENOSYS => {
+        Err(Errno(libc::ENOSYS)) => {
             "Landlock is unavailable (ENOSYS): needs Linux 5.13+ built with Landlock".into()
         }
-        Err(e) => format!("Landlock is unavailable ({})", errno_name(e)),
+        Err(e) => format!("Landlock is unavailable ({e})"),
     };
     Landlock {
         abi,
-        error: version.err().map(errno_name),
+        error: version.err().map(|e| e.to_string()),
         lsm,
         features: LANDLOCK_FEATURES
             .iter()
@@ -228,7 +228,7 @@ fn probe(r: std::result::Result<Option<&'static str>, host::NsRefusal>) -> Probe
     Probe {
         available: r.is_ok(),
         via: r.ok().flatten(),
-        error: r.err().map(|e| errno_name(e.errno)),
+        error: r.err().map(|e| e.errno.to_string()),
         refused_after_unshare: r.is_err_and(|e| e.after_unshare),
     }
 }
@@ -251,45 +251,18 @@ fn namespaces() -> Namespaces {
     }
 }
 
+/// Off macOS there is nothing to say.
+#[cfg(target_os = "macos")]
 fn macos() -> Option<Macos> {
-    if !cfg!(target_os = "macos") {
-        return None;
-    }
     Some(Macos {
-        sandbox_exec: Path::new("/usr/bin/sandbox-exec").exists(),
-        already_sandboxed: already_sandboxed(),
+        sandbox_exec: Path::new(crate::seatbelt::SANDBOX_EXEC).exists(),
+        already_sandboxed: Some(crate::seatbelt::apply::already_sandboxed()),
     })
 }
 
-#[cfg(target_os = "macos")]
-fn already_sandboxed() -> Option<bool> {
-    unsafe extern "C" {
-        // libsandbox (linked into libSystem): non-zero when `pid` is sandboxed.
-        fn sandbox_check(
-            pid: libc::pid_t,
-            operation: *const libc::c_char,
-            kind: libc::c_int,
-            ...
-        ) -> libc::c_int;
-    }
-    // SAFETY: a NULL operation with type 0 (SANDBOX_FILTER_NONE) only asks
-    // whether the process is sandboxed at all.
-    Some(unsafe { sandbox_check(libc::getpid(), std::ptr::null(), 0) } != 0)
-}
-
 #[cfg(not(target_os = "macos"))]
-fn already_sandboxed() -> Option<bool> {
+fn macos() -> Option<Macos> {
     None
-}
-
-#[cfg(target_os = "linux")]
-fn namespace_probe(mounts: &crate::linux::mounts::MountPlan) -> std::result::Result<(), String> {
-    crate::linux::namespace::probe(mounts)
-}
-
-#[cfg(not(target_os = "linux"))]
-fn namespace_probe(_: &crate::linux::mounts::MountPlan) -> std::result::Result<(), String> {
-    Ok(())
 }
 
 /// One built-in profile, resolved here and compiled as `run` would.
@@ -341,7 +314,7 @@ fn profile(name: &'static str, cwd: &Path) -> Profile {
     // The namespace is tried for real (in a throw-away child), exactly as
     // `run --best-effort` does: without it `run` refuses this profile.
     if art.mounts.needs_namespace()
-        && let Err(why) = namespace_probe(&art.mounts)
+        && let Err(why) = crate::linux::namespace_available(&art.mounts)
     {
         for g in art.mounts.gaps_without_namespace() {
             out.gaps.push(Gap {
@@ -443,7 +416,7 @@ fn report() -> Result<Report> {
         landlock: landlock(),
         seccomp: Seccomp {
             filters: seccomp.is_ok(),
-            error: seccomp.err().map(errno_name),
+            error: seccomp.err().map(|e| e.to_string()),
             mode: host::seccomp_mode(),
         },
         network: network_support(crate::linux::host_abi(None), &namespaces),
@@ -472,6 +445,8 @@ fn probe_text(p: &Probe) -> String {
     }
 }
 
+/// The report for people: the host, then one section per mechanism, then
+/// the profiles.
 fn text(r: &Report) -> String {
     let mut o = String::new();
     let kernel = r.kernel.as_deref().unwrap_or("unknown");
@@ -480,6 +455,33 @@ fn text(r: &Report) -> String {
         "cordon {} on {} {} (kernel {kernel})",
         r.cordon, r.os, r.arch
     );
+    kernel_text(&mut o, r);
+    namespaces_text(&mut o, &r.namespaces);
+    network_text(&mut o, &r.network);
+    let _ = writeln!(
+        o,
+        "container: {}",
+        r.container.as_deref().unwrap_or("none detected")
+    );
+    let _ = writeln!(o, "trace: denials from {}", r.trace.summary);
+    if let Some(m) = &r.macos {
+        let sandboxed = match m.already_sandboxed {
+            Some(true) => "yes",
+            Some(false) => "no",
+            None => "unknown",
+        };
+        let _ = writeln!(
+            o,
+            "macos: /usr/bin/sandbox-exec {}; already sandboxed: {sandboxed}",
+            if m.sandbox_exec { "present" } else { "MISSING" }
+        );
+    }
+    profiles_text(&mut o, r);
+    o
+}
+
+/// Landlock and seccomp.
+fn kernel_text(o: &mut String, r: &Report) {
     let l = &r.landlock;
     let _ = writeln!(o, "landlock: {}", l.summary);
     for f in &l.features {
@@ -506,7 +508,9 @@ fn text(r: &Report) -> String {
             let _ = writeln!(o, "seccomp: filters NOT supported ({e}; {own})");
         }
     }
-    let n = &r.namespaces;
+}
+
+fn namespaces_text(o: &mut String, n: &Namespaces) {
     let _ = writeln!(o, "namespaces:");
     let _ = writeln!(o, "  user namespace: {}", probe_text(&n.user));
     let _ = writeln!(o, "  mount namespace: {}", probe_text(&n.mount));
@@ -517,6 +521,9 @@ fn text(r: &Report) -> String {
             let _ = writeln!(o, "  likely cause: {why}");
         }
     }
+}
+
+fn network_text(o: &mut String, net: &NetworkSupport) {
     let verdict = |v: &NetVerdict| {
         format!(
             "{}: {}",
@@ -532,31 +539,12 @@ fn text(r: &Report) -> String {
     let _ = writeln!(
         o,
         "  tcp ports (--allow-connect-tcp, --allow-bind-tcp): {}",
-        verdict(&r.network.tcp_ports)
+        verdict(&net.tcp_ports)
     );
-    let _ = writeln!(
-        o,
-        "  domains (--allow-domain): {}",
-        verdict(&r.network.domains)
-    );
-    let _ = writeln!(
-        o,
-        "container: {}",
-        r.container.as_deref().unwrap_or("none detected")
-    );
-    let _ = writeln!(o, "trace: denials from {}", r.trace.summary);
-    if let Some(m) = &r.macos {
-        let sandboxed = match m.already_sandboxed {
-            Some(true) => "yes",
-            Some(false) => "no",
-            None => "unknown",
-        };
-        let _ = writeln!(
-            o,
-            "macos: /usr/bin/sandbox-exec {}; already sandboxed: {sandboxed}",
-            if m.sandbox_exec { "present" } else { "MISSING" }
-        );
-    }
+    let _ = writeln!(o, "  domains (--allow-domain): {}", verdict(&net.domains));
+}
+
+fn profiles_text(o: &mut String, r: &Report) {
     let _ = writeln!(o, "profiles (resolved in {}):", r.cwd);
     for p in &r.profiles {
         let default = if p.default { " (default)" } else { "" };
@@ -582,7 +570,6 @@ fn text(r: &Report) -> String {
             );
         }
     }
-    o
 }
 
 pub fn doctor(args: DoctorArgs) -> Result<i32> {

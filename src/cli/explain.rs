@@ -8,9 +8,10 @@ use std::path::PathBuf;
 use clap::Args;
 use serde::Serialize;
 
-use super::{PolicyArgs, print_json};
+use super::request::RequestPlan;
+use super::{AbiArg, PolicyArgs, SkillChoice, print_json};
 use crate::error::Result;
-use crate::plan::{self, Env, PathVerdict, Plan};
+use crate::plan::{self, PathVerdict, Plan};
 use crate::stdio::{Process, SessionFlag, Stdio};
 use crate::view::{Platform, View, platform_view};
 
@@ -34,7 +35,7 @@ pub struct ExplainArgs {
     #[arg(long, value_name = "SKILL_DIR", conflicts_with = "request")]
     pub skill: Option<PathBuf>,
     #[command(flatten)]
-    pub abi: super::AbiArg,
+    pub abi: AbiArg,
     /// Paths to give read / write / execute verdicts for (relative to the
     /// policy's cwd).
     #[arg(value_name = "PATH")]
@@ -53,15 +54,11 @@ struct Report<'a> {
 
 pub fn explain(args: ExplainArgs) -> Result<i32> {
     let plan = match &args.request {
-        Some(request) => super::rerun::request_plan(request)?.0,
+        Some(request) => RequestPlan::read(request)?.plan,
         None => {
-            let policy = args.policy.policy()?;
-            let cwd = args.policy.cwd()?;
-            let env = Env::from_process();
-            match &args.skill {
-                Some(dir) => super::run::plan_for(&policy, &cwd, &env, Some(dir), &[], &[])?.0,
-                None => plan::resolve(&policy, &cwd, &env)?,
-            }
+            args.policy
+                .plan(SkillChoice::named(args.skill.as_deref()))?
+                .0
         }
     };
     let process = Stdio::new(&[], SessionFlag::Auto)?.describe();

@@ -1,11 +1,15 @@
 //! The command line (contract §4). Parsing errors become one `cordon: ` line
 //! and exit 125; each subcommand lives in its own module.
 
+mod completions;
 mod doctor;
 mod env_args;
 mod explain;
+mod launch_args;
+mod man;
 mod policy_args;
 mod profiles;
+mod request;
 mod rerun;
 mod run;
 mod seatbelt;
@@ -13,14 +17,13 @@ mod trace;
 
 use std::ffi::OsString;
 use std::io::Write;
-use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-pub use policy_args::PolicyArgs;
+pub use launch_args::{AbiArg, LaunchArgs, SessionArgs};
+pub use policy_args::{PolicyArgs, SkillChoice};
 
 use crate::error::{EXIT_CORDON, Error, Result};
-use crate::view::Platform;
 
 #[derive(Parser)]
 #[command(
@@ -37,23 +40,23 @@ struct Cli {
 enum Command {
     /// Run CMD under a sandbox built from the policy, by exec.
     #[command(after_help = RUN_EXAMPLES)]
-    Run(Box<RunArgs>),
+    Run(Box<run::RunArgs>),
     /// Rerun an approved command from an escalation request (JSON), under
     /// exactly the sandbox it asks for.
     #[command(long_about = rerun::LONG_ABOUT)]
     #[command(after_help = RERUN_EXAMPLES)]
-    Rerun(RerunArgs),
+    Rerun(rerun::RerunArgs),
     /// Run CMD with the permissions a skill declares (agents/openai.yaml or
     /// SKILL.md front matter), bounded by the turn's policy, by exec.
-    #[command(long_about = SKILL_LONG_ABOUT)]
+    #[command(long_about = run::SKILL_LONG_ABOUT)]
     #[command(after_help = SKILL_EXAMPLES)]
-    Skill(Box<SkillArgs>),
+    Skill(Box<run::SkillArgs>),
     /// Print the Seatbelt (macOS) profile and sandbox-exec argv, on any OS.
     #[command(after_help = SEATBELT_EXAMPLES)]
     Seatbelt(Box<seatbelt::SeatbeltArgs>),
     /// List the built-in and user profiles, or print one.
     #[command(after_help = PROFILES_EXAMPLES)]
-    Profiles(ProfilesArgs),
+    Profiles(profiles::ProfilesArgs),
     /// Show the resolved plan, what enforces each part of it on this host,
     /// and read/write/execute verdicts for paths.
     #[command(after_help = EXPLAIN_EXAMPLES)]
@@ -69,10 +72,10 @@ enum Command {
     #[command(after_help = DOCTOR_EXAMPLES)]
     Doctor(doctor::DoctorArgs),
     /// Print a shell completion script (bash, zsh or fish) on stdout.
-    #[command(long_about = COMPLETIONS_LONG_ABOUT)]
-    Completions(CompletionsArgs),
+    #[command(long_about = completions::LONG_ABOUT)]
+    Completions(completions::CompletionsArgs),
     /// Print the manual page (roff) on stdout: `cordon man | man -l -`.
-    Man(ManArgs),
+    Man(man::ManArgs),
 }
 
 const RUN_EXAMPLES: &str = r#"Examples:
@@ -109,227 +112,6 @@ const LEARN_EXAMPLES: &str = r#"Examples:
 const DOCTOR_EXAMPLES: &str = r#"Examples:
   cordon doctor
   cordon doctor --json"#;
-
-const COMPLETIONS_LONG_ABOUT: &str = "Print a shell completion script on stdout.
-
-  bash: cordon completions bash > ~/.local/share/bash-completion/completions/cordon
-  zsh:  cordon completions zsh > ~/.zfunc/_cordon   (with fpath+=~/.zfunc before compinit)
-  fish: cordon completions fish > ~/.config/fish/completions/cordon.fish";
-
-#[derive(Clone, Copy, clap::ValueEnum)]
-pub enum Shell {
-    Bash,
-    Zsh,
-    Fish,
-}
-
-#[derive(Args)]
-pub struct CompletionsArgs {
-    /// The shell: bash, zsh or fish.
-    #[arg(value_enum)]
-    pub shell: Shell,
-}
-
-#[derive(Args)]
-pub struct ManArgs {
-    /// A subcommand's page instead of cordon's (e.g. `cordon man run`).
-    #[arg(value_name = "SUBCOMMAND")]
-    pub subcommand: Option<String>,
-}
-
-fn completions(args: CompletionsArgs) -> Result<i32> {
-    use clap::CommandFactory;
-    let shell = match args.shell {
-        Shell::Bash => clap_complete::Shell::Bash,
-        Shell::Zsh => clap_complete::Shell::Zsh,
-        Shell::Fish => clap_complete::Shell::Fish,
-    };
-    clap_complete::generate(shell, &mut Cli::command(), "cordon", &mut std::io::stdout());
-    Ok(0)
-}
-
-fn man(args: ManArgs) -> Result<i32> {
-    use clap::CommandFactory;
-    let mut cmd = Cli::command();
-    cmd.build();
-    let page = match &args.subcommand {
-        None => cmd,
-        Some(name) => {
-            let Some(sub) = cmd.find_subcommand(name) else {
-                let names: Vec<&str> = cmd.get_subcommands().map(|c| c.get_name()).collect();
-                return Err(Error::new(format!(
-                    "man {}: no such subcommand; use one of {}",
-                    name.escape_debug(),
-                    names.join(", ")
-                )));
-            };
-            // The page is titled `cordon-run`, as man pages of subcommands are.
-            sub.clone()
-                .display_name(format!("cordon-{}", sub.get_name()))
-                .bin_name(format!("cordon {}", sub.get_name()))
-        }
-    };
-    let mut out = Vec::new();
-    clap_mangen::Man::new(page)
-        .render(&mut out)
-        .map_err(|e| Error::new(format!("cannot render the manual page: {e}")))?;
-    std::io::stdout()
-        .write_all(&out)
-        .map_err(|e| Error::new(format!("cannot write the manual page: {e}")))?;
-    Ok(0)
-}
-
-#[derive(Args)]
-pub struct RerunArgs {
-    /// The escalation request: a JSON file, or `-` to read it from stdin.
-    #[arg(long, value_name = "FILE|-")]
-    pub request: String,
-    /// Print the plan and the compiled sandbox; run nothing.
-    #[arg(long)]
-    pub dry_run: bool,
-    /// For "turn_default" only: run even where this host cannot enforce part
-    /// of the turn's policy, with one warning per gap. Refused for
-    /// `permissions` executions, which run bounded or not at all.
-    #[arg(long)]
-    pub best_effort: bool,
-    #[command(flatten)]
-    pub abi: AbiArg,
-    #[command(flatten)]
-    pub session: SessionArgs,
-}
-
-/// `--landlock-abi N`: declared once, bounded by the newest ABI cordon
-/// knows.
-#[derive(Args, Clone, Copy, Default)]
-pub struct AbiArg {
-    /// Use at most this Landlock ABI, for reproducible behaviour across
-    /// kernels.
-    #[arg(
-        long = "landlock-abi",
-        value_name = "N",
-        value_parser = clap::value_parser!(u8).range(1..=crate::linux::landlock::Abi::NEWEST as i64)
-    )]
-    pub landlock_abi: Option<u8>,
-}
-
-/// `--new-session` / `--no-new-session`.
-#[derive(Args, Clone, Copy, Default)]
-pub struct SessionArgs {
-    /// Start the command without a controlling terminal (a new session)
-    /// even when one of fds 0-2 is a terminal. The default does so exactly
-    /// when none of them is.
-    #[arg(long, conflicts_with = "no_new_session")]
-    pub new_session: bool,
-    /// Keep the controlling terminal even when none of fds 0-2 is a
-    /// terminal.
-    #[arg(long)]
-    pub no_new_session: bool,
-}
-
-impl SessionArgs {
-    pub fn flag(self) -> crate::stdio::SessionFlag {
-        crate::stdio::SessionFlag::from_flags(self.new_session, self.no_new_session)
-    }
-}
-
-/// The launch options `run`, `skill`, `trace` and `learn` share.
-#[derive(Args)]
-pub struct LaunchArgs {
-    /// Run even where this host cannot enforce part of the policy, with one
-    /// warning per gap.
-    #[arg(long)]
-    pub best_effort: bool,
-    #[command(flatten)]
-    pub abi: AbiArg,
-    /// Leave processes the command started running after it exits (by
-    /// default they are killed: the sandbox ends with the command; `trace`
-    /// then follows them until the last one exits).
-    #[arg(long)]
-    pub keep_leftovers: bool,
-    /// Keep inherited descriptor N (above 2) open in the command
-    /// (repeatable); every other one above 2 is closed at exec, since a
-    /// descriptor opened outside reaches past the sandbox.
-    #[arg(long = "keep-fd", value_name = "N", value_parser = clap::value_parser!(i32).range(0..))]
-    pub keep_fd: Vec<i32>,
-    #[command(flatten)]
-    pub session: SessionArgs,
-}
-
-impl LaunchArgs {
-    /// What the command inherits (descriptors, session), checked.
-    pub fn stdio(&self) -> Result<crate::stdio::Stdio> {
-        crate::stdio::Stdio::new(&self.keep_fd, self.session.flag())
-    }
-}
-
-#[derive(Args)]
-pub struct RunArgs {
-    #[command(flatten)]
-    pub policy: PolicyArgs,
-    /// Print the plan and the compiled sandbox; run nothing.
-    #[arg(long)]
-    pub dry_run: bool,
-    /// With --dry-run: print JSON (documented in docs/explain-doctor.md).
-    #[arg(long, requires = "dry_run")]
-    pub json: bool,
-    /// With --dry-run: show what this platform would compile (linux, macos).
-    #[arg(long, value_enum, value_name = "PLATFORM", requires = "dry_run")]
-    pub platform: Option<Platform>,
-    #[command(flatten)]
-    pub launch: LaunchArgs,
-    /// With --allow-domain: append the proxy's refusals to FILE as JSON
-    /// lines (host, port, protocol, reason, flag; docs/network.md).
-    #[arg(long, value_name = "FILE")]
-    pub proxy_log: Option<std::path::PathBuf>,
-    /// A skill root (repeatable): when the program or a path in the
-    /// command (also inside `sh -c '...'`) lies in a skill directory under
-    /// it, the skill's declared permissions apply, bounded by the policy.
-    /// `.agents/skills` of the repository and `~/.agents/skills` are
-    /// always skill roots.
-    #[arg(long = "skills", value_name = "DIR")]
-    pub skills: Vec<PathBuf>,
-    /// The command and its arguments (after `--`).
-    #[arg(trailing_var_arg = true, value_name = "CMD")]
-    pub command: Vec<OsString>,
-}
-
-/// `cordon skill [POLICY] SKILL_DIR -- CMD`: the launch options of `run`
-/// (its trailing CMD after SKILL_DIR).
-#[derive(Args)]
-pub struct SkillArgs {
-    /// The skill: the directory that holds its SKILL.md.
-    #[arg(value_name = "SKILL_DIR")]
-    pub skill_dir: PathBuf,
-    #[command(flatten)]
-    pub run: RunArgs,
-}
-
-const SKILL_LONG_ABOUT: &str = "Run CMD with exactly the permissions a skill declares, bounded by the turn's policy (the POLICY options), by exec.
-
-The skill's permissions block (agents/openai.yaml, or the YAML front matter of SKILL.md):
-  permissions:
-    file_system:
-      read: [./data]        # relative to SKILL_DIR, absolute, or ~/...
-      write: [./out]
-    network: true           # or {enabled: true}
-    macos: {preferences: read-only}
-
-No block: CMD runs under the turn's policy. A block: exactly that sandbox, where
-each write root must lie inside a writable root of the turn, reads are the
-intersection with the turn's, and the network is on only if declared and the
-turn allows it. A grant the turn does not cover exits 125 and runs nothing;
-approve it through `cordon rerun` with \"skill\" and an \"additional\" execution.";
-
-#[derive(Args)]
-pub struct ProfilesArgs {
-    /// A built-in or user profile to print as TOML.
-    pub name: Option<String>,
-    /// Print JSON: the list as an array of {name, kind, default,
-    /// description, path?, unusable?}, one profile as {name, kind, path?,
-    /// toml}.
-    #[arg(long)]
-    pub json: bool,
-}
 
 /// Prints `value` as one line of JSON.
 pub(crate) fn print_json(value: &impl serde::Serialize) -> Result<()> {
@@ -466,8 +248,8 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Command::Profiles(args) => profiles::profiles(args),
         Command::Explain(args) => explain::explain(*args),
         Command::Doctor(args) => doctor::doctor(args),
-        Command::Completions(args) => completions(args),
-        Command::Man(args) => man(args),
+        Command::Completions(args) => completions::completions(args),
+        Command::Man(args) => man::man(args),
         Command::Trace(args) => trace::trace(*args),
         Command::Learn(args) => trace::learn(*args),
     }
@@ -483,7 +265,7 @@ fn parse() -> std::result::Result<Cli, clap::Error> {
     let args: Vec<OsString> = std::env::args_os().collect();
     let mut cmd = if args.get(1).is_some_and(|a| a == "run") {
         let full = clap::Command::new("cordon");
-        let run = RunArgs::augment_args(
+        let run = run::RunArgs::augment_args(
             clap::Command::new("run")
                 .about(RUN_ABOUT)
                 .after_help(RUN_EXAMPLES),

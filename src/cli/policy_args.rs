@@ -1,12 +1,14 @@
-//! The POLICY options shared by every subcommand, turned into a [`Policy`].
+//! The POLICY options shared by every subcommand, turned into a [`Policy`]
+//! and, in the working directory they name, into a [`Plan`].
 
 use std::ffi::{OsStr, OsString};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 
 use super::env_args::EnvArgs;
 use crate::error::{Error, Result};
+use crate::plan::{self, Env, Plan};
 use crate::policy::{
     self, Automation, PathSpec, Policy, Preferences, merge_permissions, parse_permission_profile,
 };
@@ -175,7 +177,54 @@ fn permissions(arg: &str) -> Result<policy::PermissionProfile> {
     parse_permission_profile(&text, arg)
 }
 
+/// Which skill's declared permissions a plan takes, bounded by the policy.
+#[derive(Clone, Copy)]
+pub enum SkillChoice<'a> {
+    /// None: the policy alone (`explain`, `seatbelt` without `--skill`).
+    Unused,
+    /// The skill in this directory (`cordon skill`, `--skill DIR`).
+    Named(&'a Path),
+    /// The skill the command lies in, if any, under these roots and the
+    /// ones always looked in (`run`, `trace`).
+    Matched {
+        roots: &'a [PathBuf],
+        command: &'a [OsString],
+    },
+}
+
+impl<'a> SkillChoice<'a> {
+    /// `--skill DIR` of `explain` and `seatbelt`, or none.
+    pub fn named(dir: Option<&'a Path>) -> Self {
+        dir.map_or(SkillChoice::Unused, SkillChoice::Named)
+    }
+}
+
 impl PolicyArgs {
+    /// policy -> cwd -> plan, in this process's environment: the plan and
+    /// whether it is bounded (a skill's declared block, which runs whole or
+    /// not at all).
+    pub fn plan(&self, skill: SkillChoice) -> Result<(Plan, bool)> {
+        let policy = self.policy()?;
+        let cwd = self.cwd()?;
+        let env = Env::from_process();
+        match skill {
+            SkillChoice::Unused => Ok((plan::resolve(&policy, &cwd, &env)?, false)),
+            SkillChoice::Named(dir) => {
+                let skill = crate::skill::load(dir)?;
+                crate::skill::bounded_plan(&policy, &skill, &cwd, &env, None)
+            }
+            SkillChoice::Matched { roots, command } => {
+                match crate::skill::find(command, &cwd, roots, env.home.as_deref()) {
+                    Some(m) => {
+                        let skill = crate::skill::load(&m.dir)?;
+                        crate::skill::bounded_plan(&policy, &skill, &cwd, &env, Some(m.why))
+                    }
+                    None => Ok((plan::resolve(&policy, &cwd, &env)?, false)),
+                }
+            }
+        }
+    }
+
     /// The working directory: `--cwd` (relative to ours) or ours.
     pub fn cwd(&self) -> Result<PathBuf> {
         let here = std::env::current_dir().map_err(|e| {
@@ -196,7 +245,8 @@ impl PolicyArgs {
         Ok(dir)
     }
 
-    /// The policy these options describe.
+    /// The policy these options describe: the named one, with the flags
+    /// layered on in a fixed order (the first refused flag is reported).
     pub fn policy(&self) -> Result<Policy> {
         let mut p = match &self.policy_json {
             Some(json) => policy::parse_policy_json(json, "--policy-json")?,
@@ -205,6 +255,31 @@ impl PolicyArgs {
                 None => env_profile()?,
             },
         };
+        self.add_paths(&mut p)?;
+        self.set_network(&mut p)?;
+        if self.exclude_tmpdir_env_var {
+            p.remove_write(&PathSpec::Tmpdir);
+        }
+        if self.exclude_slash_tmp {
+            p.remove_write(&PathSpec::SlashTmp);
+        }
+        if let Some(arg) = &self.permissions {
+            p = merge_permissions(&p, &permissions(arg)?)?;
+        }
+        self.set_macos(&mut p)?;
+        self.set_protected(&mut p)?;
+        p.scan_nested_git |= self.scan_nested_git;
+        p.git_commits |= self.git_commits;
+        for d in &self.allow_device {
+            policy::check_device(d, "--allow-device").map_err(Error::new)?;
+            p.add_device(d);
+        }
+        self.env.apply(&mut p.env)?;
+        Ok(p)
+    }
+
+    /// The file-system grants and denials: writable, readable, denied.
+    fn add_paths(&self, p: &mut Policy) -> Result<()> {
         for w in &self.writable_root {
             p.add_write(spec(w, "--writable-root")?, "--writable-root");
         }
@@ -239,6 +314,11 @@ impl PolicyArgs {
                 origin: "--deny-read".into(),
             });
         }
+        Ok(())
+    }
+
+    /// On or off, then the ports and domains that open it partly.
+    fn set_network(&self, p: &mut Policy) -> Result<()> {
         if self.network {
             p.network.enabled = true;
         }
@@ -257,15 +337,11 @@ impl PolicyArgs {
             p.network
                 .add_domain(policy::DomainPattern::parse(d, "--allow-domain").map_err(Error::new)?);
         }
-        if self.exclude_tmpdir_env_var {
-            p.remove_write(&PathSpec::Tmpdir);
-        }
-        if self.exclude_slash_tmp {
-            p.remove_write(&PathSpec::SlashTmp);
-        }
-        if let Some(arg) = &self.permissions {
-            p = merge_permissions(&p, &permissions(arg)?)?;
-        }
+        Ok(())
+    }
+
+    /// The macOS extensions (read by Seatbelt only).
+    fn set_macos(&self, p: &mut Policy) -> Result<()> {
         if let Some(m) = &self.macos_preferences {
             p.macos.preferences = Preferences::parse(m).ok_or_else(|| {
                 Error::new(format!(
@@ -280,6 +356,12 @@ impl PolicyArgs {
         }
         p.macos.accessibility |= self.macos_accessibility;
         p.macos.calendar |= self.macos_calendar;
+        Ok(())
+    }
+
+    /// `--protect` adds names kept read-only, then `--unprotect` lifts
+    /// names the result holds.
+    fn set_protected(&self, p: &mut Policy) -> Result<()> {
         for name in &self.protect {
             let name = protected_name(name);
             policy::check_protected(&name, "--protect").map_err(Error::new)?;
@@ -298,13 +380,6 @@ impl PolicyArgs {
             }
             p.protected.retain(|n| *n != name);
         }
-        p.scan_nested_git |= self.scan_nested_git;
-        p.git_commits |= self.git_commits;
-        for d in &self.allow_device {
-            policy::check_device(d, "--allow-device").map_err(Error::new)?;
-            p.add_device(d);
-        }
-        self.env.apply(&mut p.env)?;
-        Ok(p)
+        Ok(())
     }
 }

@@ -3,11 +3,23 @@
 
 use std::path::PathBuf;
 
+use clap::Args;
 use serde::Serialize;
 
-use super::{ProfilesArgs, print_json};
+use super::print_json;
 use crate::error::{Error, Result};
 use crate::policy::{self, BUILTIN_NAMES, DEFAULT_PROFILE, PROFILE_VAR};
+
+#[derive(Args)]
+pub struct ProfilesArgs {
+    /// A built-in or user profile to print as TOML.
+    pub name: Option<String>,
+    /// Print JSON: the list as an array of {name, kind, default,
+    /// description, path?, unusable?}, one profile as {name, kind, path?,
+    /// toml}.
+    #[arg(long)]
+    pub json: bool,
+}
 
 /// One entry of `profiles --json` (docs/explain-doctor.md).
 #[derive(Serialize)]

@@ -1,15 +1,33 @@
 //! `cordon rerun --request FILE|-`: an approved escalation request (contract
 //! §3) -> policy -> plan (resolved now, in the rerun's environment) -> launch.
 
-use std::ffi::OsString;
+use clap::Args;
 
-use super::RerunArgs;
+use super::request::RequestPlan;
+use super::{AbiArg, SessionArgs};
 use crate::error::{EXIT_CORDON, Error, Result};
-use crate::plan::{self, Env, Plan};
-use crate::policy::{ExecutionKind, Request, read_request, request_policy};
+use crate::plan;
 use crate::sandbox::{self, Launch};
-use crate::skill;
 use crate::stdio::Stdio;
+
+#[derive(Args)]
+pub struct RerunArgs {
+    /// The escalation request: a JSON file, or `-` to read it from stdin.
+    #[arg(long, value_name = "FILE|-")]
+    pub request: String,
+    /// Print the plan and the compiled sandbox; run nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// For "turn_default" only: run even where this host cannot enforce part
+    /// of the turn's policy, with one warning per gap. Refused for
+    /// `permissions` executions, which run bounded or not at all.
+    #[arg(long)]
+    pub best_effort: bool,
+    #[command(flatten)]
+    pub abi: AbiArg,
+    #[command(flatten)]
+    pub session: SessionArgs,
+}
 
 pub const LONG_ABOUT: &str = r#"Rerun an approved command from an escalation request (JSON), under exactly the sandbox it asks for.
 
@@ -49,44 +67,18 @@ Unknown fields are errors.
 Descriptors above 2 are closed at exec, with no --keep-fd: what the calling
 process has open is not part of an approved request."#;
 
-/// The plan an escalation request gets, resolved now, and its command: what
-/// `rerun` runs and what `explain --request` / `seatbelt --request` show.
-pub(super) fn request_plan(
-    arg: &str,
-) -> Result<(Plan, Vec<OsString>, Request, ExecutionKind, bool)> {
-    let req = read_request(arg)?;
-    let (policy, cwd, kind) = request_policy(&req)?;
-    let named = |e: Error| Error::new(format!("{}: {}", req.source, e.message));
-    let env = Env::from_process();
-    let (plan, bounded) = match &req.skill {
-        // The skill's declared permissions, bounded by the policy the
-        // execution gives (the turn's, or the turn's widened by an approved
-        // `additional`): the same bounds as `cordon skill`.
-        Some(dir) => {
-            let skill = skill::load(dir).map_err(named)?;
-            let why = format!(
-                "named by the request's \"skill\" (execution {})",
-                kind.as_str()
-            );
-            skill::bounded_plan(&policy, &skill, &cwd, &env, Some(why)).map_err(named)?
-        }
-        None => (plan::resolve(&policy, &cwd, &env).map_err(named)?, false),
-    };
-    // Checked on the resolved cwd, which the launch holds and enters.
-    if req.turn_cwd.is_none() {
-        plan::check_request_cwd(&req.cwd, &plan.cwd, req.cwd_field, &policy, &env)
-            .map_err(named)?;
-    }
-    let argv: Vec<OsString> = req.command.iter().map(OsString::from).collect();
-    Ok((plan, argv, req, kind, bounded || kind.bounded()))
-}
-
 pub fn rerun(args: RerunArgs) -> Result<i32> {
     // A request names no descriptors: what the caller has open is not part
     // of what was approved, so none is kept.
     let session = args.session.flag();
     let stdio = Stdio::new(&[], session)?;
-    let (plan, argv, req, kind, bounded) = request_plan(&args.request)?;
+    let RequestPlan {
+        plan,
+        argv,
+        req,
+        kind,
+        bounded,
+    } = RequestPlan::read(&args.request)?;
     if bounded && args.best_effort {
         let what = if kind.bounded() {
             format!("execution {}", kind.as_str())

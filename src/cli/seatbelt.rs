@@ -6,9 +6,10 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::PolicyArgs;
+use super::request::RequestPlan;
+use super::{PolicyArgs, SkillChoice};
 use crate::error::Result;
-use crate::plan::{self, Env, Plan};
+use crate::plan::Plan;
 use crate::seatbelt::{self, Profile};
 
 #[derive(Args)]
@@ -35,7 +36,7 @@ pub struct SeatbeltArgs {
 /// escalation request (its command unless one is given after `--`).
 fn plan_for(args: &SeatbeltArgs) -> Result<(Plan, Vec<OsString>)> {
     if let Some(request) = &args.request {
-        let (plan, argv, _, _, _) = super::rerun::request_plan(request)?;
+        let RequestPlan { plan, argv, .. } = RequestPlan::read(request)?;
         let argv = if args.command.is_empty() {
             argv
         } else {
@@ -43,13 +44,9 @@ fn plan_for(args: &SeatbeltArgs) -> Result<(Plan, Vec<OsString>)> {
         };
         return Ok((plan, argv));
     }
-    let policy = args.policy.policy()?;
-    let cwd = args.policy.cwd()?;
-    let env = Env::from_process();
-    let plan = match &args.skill {
-        Some(dir) => super::run::plan_for(&policy, &cwd, &env, Some(dir), &[], &[])?.0,
-        None => plan::resolve(&policy, &cwd, &env)?,
-    };
+    let (plan, _) = args
+        .policy
+        .plan(SkillChoice::named(args.skill.as_deref()))?;
     Ok((plan, args.command.clone()))
 }
 

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::PolicyArgs;
+use super::{LaunchArgs, PolicyArgs};
 use crate::error::{Error, Result};
 
 /// What `trace` and `learn` share with `run`.
@@ -19,7 +19,7 @@ pub struct TraceOpts {
     #[command(flatten)]
     pub policy: PolicyArgs,
     #[command(flatten)]
-    pub launch: super::LaunchArgs,
+    pub launch: LaunchArgs,
     /// The command and its arguments (after `--`).
     #[arg(trailing_var_arg = true, value_name = "CMD")]
     pub command: Vec<OsString>,
@@ -227,7 +227,6 @@ enum Ended {
 
 #[cfg(target_os = "linux")]
 fn traced(o: &TraceOpts) -> Result<(crate::trace::Report, Ended, Vec<String>)> {
-    use crate::plan::Env;
     use crate::sandbox::{self, Launch};
     use crate::view::{Platform, platform_view};
     if o.command.is_empty() {
@@ -236,10 +235,10 @@ fn traced(o: &TraceOpts) -> Result<(crate::trace::Report, Ended, Vec<String>)> {
         ));
     }
     let stdio = o.launch.stdio()?;
-    let policy = o.policy.policy()?;
-    let cwd = o.policy.cwd()?;
-    let env = Env::from_process();
-    let (mut plan, bounded) = super::run::plan_for(&policy, &cwd, &env, None, &[], &o.command)?;
+    let (mut plan, bounded) = o.policy.plan(super::SkillChoice::Matched {
+        roots: &[],
+        command: &o.command,
+    })?;
     plan.kill_leftovers = !o.launch.keep_leftovers;
     // With domains, the proxy's refusals are denials too: it appends them
     // to an unnamed file this process holds, reopened by the child through
@@ -274,7 +273,26 @@ fn traced(o: &TraceOpts) -> Result<(crate::trace::Report, Ended, Vec<String>)> {
             o.launch.abi.landlock_abi,
         )?),
     };
-    let (status, end) = match outcome.end {
+    let (status, end) = ended(outcome.end);
+    let mut report = crate::trace::report(
+        &plan,
+        view.as_ref(),
+        &o.command,
+        &outcome.seen,
+        status,
+        outcome.outlived,
+        outcome.dropped,
+    );
+    if let Some(f) = proxy_log {
+        add_proxy_denials(&mut report, f);
+    }
+    Ok((report, end, plan.protected_names.clone()))
+}
+
+/// The traced command's end, as the report states it and as cordon exits.
+#[cfg(target_os = "linux")]
+fn ended(end: crate::linux::trace::End) -> (crate::trace::Status, Ended) {
+    match end {
         crate::linux::trace::End::Code(c) => (
             crate::trace::Status {
                 code: Some(c),
@@ -289,32 +307,26 @@ fn traced(o: &TraceOpts) -> Result<(crate::trace::Report, Ended, Vec<String>)> {
             },
             Ended::Signal(s),
         ),
-    };
-    let mut report = crate::trace::report(
-        &plan,
-        view.as_ref(),
-        &o.command,
-        &outcome.seen,
-        status,
-        outcome.outlived,
-        outcome.dropped,
-    );
-    if let Some(mut f) = proxy_log {
-        let mut text = String::new();
-        use std::io::{Read, Seek};
-        let _ = f.rewind().and_then(|_| f.read_to_string(&mut text));
-        for d in text.lines().filter_map(crate::trace::proxy_denial) {
-            match report
-                .denials
-                .iter_mut()
-                .find(|x| x.op == d.op && x.target == d.target)
-            {
-                Some(x) => x.count += 1,
-                None => report.denials.push(d),
-            }
+    }
+}
+
+/// The proxy's refusals (one JSON line each, in the file it appended
+/// to) counted in with the sandbox's denials.
+#[cfg(target_os = "linux")]
+fn add_proxy_denials(report: &mut crate::trace::Report, mut f: std::fs::File) {
+    let mut text = String::new();
+    use std::io::{Read, Seek};
+    let _ = f.rewind().and_then(|_| f.read_to_string(&mut text));
+    for d in text.lines().filter_map(crate::trace::proxy_denial) {
+        match report
+            .denials
+            .iter_mut()
+            .find(|x| x.op == d.op && x.target == d.target)
+        {
+            Some(x) => x.count += 1,
+            None => report.denials.push(d),
         }
     }
-    Ok((report, end, plan.protected_names.clone()))
 }
 
 /// An unnamed, private file for the proxy's refusals (`O_TMPFILE` in

@@ -10,7 +10,7 @@
 /// needs the number up front to refuse or report gaps before running anything,
 /// so it asks the kernel directly (LANDLOCK_CREATE_RULESET_VERSION).
 #[cfg(target_os = "linux")]
-pub fn landlock_version() -> Result<u8, i32> {
+pub fn landlock_version() -> Result<u8, Errno> {
     const LANDLOCK_CREATE_RULESET_VERSION: libc::c_uint = 1;
     // SAFETY: a NULL attr with size 0 and the VERSION flag only queries.
     let v = unsafe {
@@ -22,15 +22,15 @@ pub fn landlock_version() -> Result<u8, i32> {
         )
     };
     if v < 0 {
-        Err(last_errno())
+        Err(Errno(last_errno()))
     } else {
         Ok(v.min(255) as u8)
     }
 }
 
 #[cfg(not(target_os = "linux"))]
-pub fn landlock_version() -> Result<u8, i32> {
-    Err(libc::ENOSYS)
+pub fn landlock_version() -> Result<u8, Errno> {
+    Err(Errno(libc::ENOSYS))
 }
 
 /// The kernel's Landlock ABI version, 0 when Landlock is missing or disabled.
@@ -43,18 +43,25 @@ fn last_errno() -> i32 {
     std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
 }
 
-/// The symbolic name of an errno (`EPERM`), from nix's table of the
-/// platform's errnos; a number it does not know stays a number.
-pub fn errno_name(errno: i32) -> String {
-    match nix::errno::Errno::from_raw(errno) {
-        nix::errno::Errno::UnknownErrno => format!("errno {errno}"),
-        e => format!("{e:?}"),
+/// The errno a probe was refused with. Not `nix::errno::Errno`: a number
+/// that table does not know (a child's exit status carries any) is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Errno(pub i32);
+
+impl std::fmt::Display for Errno {
+    /// The symbolic name (`EPERM`), from nix's table of the platform's
+    /// errnos; a number it does not know stays a number.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match nix::errno::Errno::from_raw(self.0) {
+            nix::errno::Errno::UnknownErrno => write!(f, "errno {}", self.0),
+            e => write!(f, "{e:?}"),
+        }
     }
 }
 
 /// Whether seccomp filters returning an errno can be installed here.
 #[cfg(target_os = "linux")]
-pub fn seccomp_filters() -> Result<(), i32> {
+pub fn seccomp_filters() -> Result<(), Errno> {
     const SECCOMP_GET_ACTION_AVAIL: libc::c_uint = 2;
     const SECCOMP_RET_ERRNO: u32 = 0x0005_0000;
     let action = SECCOMP_RET_ERRNO;
@@ -78,14 +85,14 @@ pub fn seccomp_filters() -> Result<(), i32> {
         if unsafe { libc::prctl(libc::PR_GET_SECCOMP, 0, 0, 0, 0) } >= 0 {
             return Ok(());
         }
-        return Err(last_errno());
+        return Err(Errno(last_errno()));
     }
-    Err(errno)
+    Err(Errno(errno))
 }
 
 #[cfg(not(target_os = "linux"))]
-pub fn seccomp_filters() -> Result<(), i32> {
-    Err(libc::ENOSYS)
+pub fn seccomp_filters() -> Result<(), Errno> {
+    Err(Errno(libc::ENOSYS))
 }
 
 /// This process's seccomp mode from `/proc/self/status` (0 none, 1 strict,
@@ -104,7 +111,7 @@ pub fn seccomp_mode() -> Option<u32> {
 /// namespace is made, without the capabilities to use it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NsRefusal {
-    pub errno: i32,
+    pub errno: Errno,
     pub after_unshare: bool,
 }
 
@@ -116,7 +123,7 @@ pub struct NsRefusal {
 fn can_unshare(flags: libc::c_int, mount: bool) -> Result<(), NsRefusal> {
     const MOUNT_FAILED: i32 = 128;
     let refusal = |errno: i32, after_unshare| NsRefusal {
-        errno,
+        errno: Errno(errno),
         after_unshare,
     };
     // SAFETY: the child only calls unshare, mount and _exit
@@ -161,7 +168,7 @@ fn can_unshare(flags: libc::c_int, mount: bool) -> Result<(), NsRefusal> {
 
 /// Whether a user namespace can be created.
 #[cfg(target_os = "linux")]
-pub fn user_namespace() -> Result<(), i32> {
+pub fn user_namespace() -> Result<(), Errno> {
     can_unshare(libc::CLONE_NEWUSER, false).map_err(|r| r.errno)
 }
 
@@ -183,14 +190,14 @@ pub fn mount_namespace() -> Result<&'static str, NsRefusal> {
 }
 
 #[cfg(not(target_os = "linux"))]
-pub fn user_namespace() -> Result<(), i32> {
-    Err(libc::ENOSYS)
+pub fn user_namespace() -> Result<(), Errno> {
+    Err(Errno(libc::ENOSYS))
 }
 
 #[cfg(not(target_os = "linux"))]
 pub fn mount_namespace() -> Result<&'static str, NsRefusal> {
     Err(NsRefusal {
-        errno: libc::ENOSYS,
+        errno: Errno(libc::ENOSYS),
         after_unshare: false,
     })
 }

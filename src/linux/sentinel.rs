@@ -246,7 +246,7 @@ fn hold(p: &Placeholder, parent: &OwnedFd) -> io::Result<Option<Held>> {
 }
 
 /// Makes every placeholder. On error the ones made so far are removed
-/// again (dropping them releases the locks; [`Held::release`] removes).
+/// again (dropping them releases the locks; `Held::release` removes).
 pub fn prepare(list: &[Placeholder]) -> io::Result<Vec<Held>> {
     let mut out: Vec<Held> = Vec::with_capacity(list.len());
     // The mode must be exactly 0444 from the first instant: another run

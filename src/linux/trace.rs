@@ -237,7 +237,7 @@ enum To {
 /// The flags that make an open a write (or a create).
 const OPEN_WRITES: u32 = (libc::O_ACCMODE | libc::O_CREAT | libc::O_TRUNC) as u32;
 
-/// The trace filter: `SECCOMP_RET_TRACE` for [`calls`], allow otherwise
+/// The trace filter: `SECCOMP_RET_TRACE` for `calls`, allow otherwise
 /// (a foreign architecture is the sandbox filter's business). With
 /// `reads_denied` off (the plan reads everything and no Landlock rule
 /// hides a path), an `open`/`openat` without a write flag cannot be denied

@@ -54,7 +54,7 @@ pub struct GitOptions {
     /// Git mode (`--git-commits`): a repository's gitdir stays writable
     /// (objects, refs, index, logs, HEAD) and only what git reads as
     /// config, runs, or follows to another gitdir is pinned in it
-    /// ([`COMMIT_MODE_PINS`]).
+    /// (`COMMIT_MODE_PINS`).
     pub commits: bool,
 }
 
@@ -235,9 +235,9 @@ pub struct GitPlan {
     /// could plant to move the repository's config elsewhere.
     pub missing_commondir: Vec<PathBuf>,
     /// Git mode: directories that stay writable but must not be renamed or
-    /// removed ([`COMMIT_MODE_ANCHORS`]), to become mount points.
+    /// removed (`COMMIT_MODE_ANCHORS`), to become mount points.
     pub anchors: Vec<PathBuf>,
-    /// Git mode: an entry of [`COMMIT_MODE_ANCHORS`] that is a symlink or
+    /// Git mode: an entry of `COMMIT_MODE_ANCHORS` that is a symlink or
     /// not a directory, which no mount point can hold (git mode refuses).
     pub unanchored: Vec<PathBuf>,
 }

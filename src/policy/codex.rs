@@ -227,12 +227,7 @@ pub fn entries(list: &[Entry], origin: &str) -> std::result::Result<Entries, Str
                     ));
                 }
                 let spec = DenySpec::parse(pattern, &format!("{at}.path.pattern"))?;
-                if !out.deny.iter().any(|d| d.spec == spec) {
-                    out.deny.push(DenyEntry {
-                        spec,
-                        origin: at.clone(),
-                    });
-                }
+                out.add_deny(spec, &at);
                 continue;
             }
             EntryPath::Path { path } => {
@@ -242,26 +237,9 @@ pub fn entries(list: &[Entry], origin: &str) -> std::result::Result<Entries, Str
                 }
                 PathSpec::parse(path).map_err(|m| format!("{at}.path.path: {m}"))?
             }
-            EntryPath::Special { value } => match value {
-                Special::Root {} => PathSpec::Root,
-                Special::Minimal {} => PathSpec::Minimal,
-                Special::CurrentWorkingDirectory {} | Special::ProjectRoots { subpath: None } => {
-                    PathSpec::Cwd
-                }
-                Special::ProjectRoots { subpath: Some(sub) } => project_subpath(sub, &at)?,
-                Special::Tmpdir {} => PathSpec::Tmpdir,
-                Special::SlashTmp {} => PathSpec::SlashTmp,
-                Special::Unknown if e.access == Access::None => {
-                    return Err(format!(
-                        "{at}: \"access\": \"none\" on a special kind cordon does not know; a denial cannot be skipped: deny the absolute path ({{\"type\":\"path\",\"path\":\"/abs\"}})"
-                    ));
-                }
-                Special::Unknown => {
-                    eprintln!(
-                        "cordon: warning: {at}: a special kind cordon does not know; skipped, as Codex skips it"
-                    );
-                    continue;
-                }
+            EntryPath::Special { value } => match special(value, e.access == Access::None, &at)? {
+                Some(spec) => spec,
+                None => continue,
             },
         };
         match e.access {
@@ -287,16 +265,52 @@ pub fn entries(list: &[Entry], origin: &str) -> std::result::Result<Entries, Str
                     ));
                 }
                 let spec = DenySpec::parse(&p.to_string_lossy(), &at)?;
-                if !out.deny.iter().any(|d| d.spec == spec) {
-                    out.deny.push(DenyEntry {
-                        spec,
-                        origin: at.clone(),
-                    });
-                }
+                out.add_deny(spec, &at);
             }
         }
     }
     Ok(out)
+}
+
+/// A `special` entry's path, `None` for a kind cordon does not know and
+/// skips (as Codex does) where it only grants.
+fn special(
+    value: &Special,
+    denies: bool,
+    at: &str,
+) -> std::result::Result<Option<PathSpec>, String> {
+    Ok(Some(match value {
+        Special::Root {} => PathSpec::Root,
+        Special::Minimal {} => PathSpec::Minimal,
+        Special::CurrentWorkingDirectory {} | Special::ProjectRoots { subpath: None } => {
+            PathSpec::Cwd
+        }
+        Special::ProjectRoots { subpath: Some(sub) } => project_subpath(sub, at)?,
+        Special::Tmpdir {} => PathSpec::Tmpdir,
+        Special::SlashTmp {} => PathSpec::SlashTmp,
+        Special::Unknown if denies => {
+            return Err(format!(
+                "{at}: \"access\": \"none\" on a special kind cordon does not know; a denial cannot be skipped: deny the absolute path ({{\"type\":\"path\",\"path\":\"/abs\"}})"
+            ));
+        }
+        Special::Unknown => {
+            eprintln!(
+                "cordon: warning: {at}: a special kind cordon does not know; skipped, as Codex skips it"
+            );
+            return Ok(None);
+        }
+    }))
+}
+
+impl Entries {
+    fn add_deny(&mut self, spec: DenySpec, at: &str) {
+        if !self.deny.iter().any(|d| d.spec == spec) {
+            self.deny.push(DenyEntry {
+                spec,
+                origin: at.to_string(),
+            });
+        }
+    }
 }
 
 fn push(list: &mut Vec<Grant>, spec: PathSpec, origin: &str) {
@@ -351,6 +365,110 @@ pub fn shape_hint(value: &Value) -> String {
     format!("; the shape is {shape}")
 }
 
+/// `workspace-write`: the built-in, with Codex's writable roots between
+/// `:cwd` and the temporary directories, and its read restriction.
+fn workspace_write(
+    writable_roots: &[String],
+    read_only_access: &ReadAccess,
+    network_access: bool,
+    (exclude_tmpdir_env_var, exclude_slash_tmp): (bool, bool),
+    origin: &str,
+) -> Result<Policy> {
+    let mut p = builtin::load("workspace-write")?;
+    let field = format!("{origin}: writable_roots");
+    let roots = roots(writable_roots, &field).map_err(Error::new)?;
+    // Order as in the contract: :cwd, writable_roots, :tmpdir, :slash_tmp.
+    let extra = grants(&roots, &field, false).map_err(Error::new)?;
+    let mut write = vec![p.write[0].clone()];
+    write.extend(extra);
+    write.extend(p.write.iter().skip(1).cloned());
+    p.write = write;
+    p.network.enabled = network_access;
+    if exclude_tmpdir_env_var {
+        p.remove_write(&PathSpec::Tmpdir);
+    }
+    if exclude_slash_tmp {
+        p.remove_write(&PathSpec::SlashTmp);
+    }
+    restrict_reads(
+        &mut p,
+        read_only_access,
+        &format!("{origin}: read_only_access"),
+    )
+    .map_err(Error::new)?;
+    Ok(p)
+}
+
+/// A managed profile: the file system unrestricted or a list of entries,
+/// the network on or restricted.
+fn managed(file_system: &ManagedFileSystem, network: bool, origin: &str) -> Result<Policy> {
+    Ok(match file_system {
+        ManagedFileSystem::Unrestricted {} if network => builtin::load("full-access")?,
+        ManagedFileSystem::Unrestricted {} => {
+            // Writes everywhere, network off: still a sandbox (the
+            // network rules and the protected paths hold).
+            let mut p = builtin::load("full-access")?;
+            p.network.enabled = false;
+            // The turn extensions keep Codex's defaults, not the
+            // full-access profile's (which grants them all).
+            p.macos = Default::default();
+            p.protected = super::source::DEFAULT_PROTECTED
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+            p.description =
+                "Codex managed profile: file system unrestricted, network restricted.".into();
+            p
+        }
+        ManagedFileSystem::Restricted {
+            entries: list,
+            glob_scan_max_depth,
+        } => restricted(list, *glob_scan_max_depth, network, origin)?,
+    })
+}
+
+/// A managed profile's entries: reads, writes (which read too) and denials
+/// (`:secrets` first, as Codex's default).
+fn restricted(
+    list: &[Entry],
+    glob_scan_max_depth: Option<usize>,
+    network: bool,
+    origin: &str,
+) -> Result<Policy> {
+    let glob_depth = match glob_scan_max_depth {
+        Some(d) => Some(
+            super::deny::check_glob_depth(d, &format!("{origin}: file_system.glob_scan_max_depth"))
+                .map_err(Error::new)?,
+        ),
+        None => None,
+    };
+    let e = entries(list, &format!("{origin}: file_system.entries")).map_err(Error::new)?;
+    let mut read = e.read;
+    for g in &e.write {
+        push(&mut read, g.spec.clone(), &g.origin);
+    }
+    let mut deny = vec![DenyEntry {
+        spec: DenySpec::Secrets,
+        origin: format!("{origin} (default)"),
+    }];
+    deny.extend(e.deny);
+    let mut p = PermissionProfile {
+        description: Some("Codex managed profile: restricted entries.".into()),
+        read: Some(read),
+        write: e.write,
+        deny: Some(deny),
+        glob_depth,
+        network: Some(network),
+        ..Default::default()
+    }
+    .into_policy(origin);
+    if p.writes(&PathSpec::Root) && p.restricts_reads() {
+        // Write implies read in Codex: writing the root reads it.
+        p.add_read(PathSpec::Root, origin);
+    }
+    Ok(p)
+}
+
 impl SandboxPolicy {
     /// The cordon policy this shape means (README, "Codex JSON").
     pub fn to_policy(&self, origin: &str) -> Result<Policy> {
@@ -374,31 +492,13 @@ impl SandboxPolicy {
                 network_access,
                 exclude_tmpdir_env_var,
                 exclude_slash_tmp,
-            } => {
-                let mut p = builtin::load("workspace-write")?;
-                let field = format!("{origin}: writable_roots");
-                let roots = roots(writable_roots, &field).map_err(fail)?;
-                // Order as in the contract: :cwd, writable_roots, :tmpdir, :slash_tmp.
-                let extra = grants(&roots, &field, false).map_err(fail)?;
-                let mut write = vec![p.write[0].clone()];
-                write.extend(extra);
-                write.extend(p.write.iter().skip(1).cloned());
-                p.write = write;
-                p.network.enabled = *network_access;
-                if *exclude_tmpdir_env_var {
-                    p.remove_write(&PathSpec::Tmpdir);
-                }
-                if *exclude_slash_tmp {
-                    p.remove_write(&PathSpec::SlashTmp);
-                }
-                restrict_reads(
-                    &mut p,
-                    read_only_access,
-                    &format!("{origin}: read_only_access"),
-                )
-                .map_err(fail)?;
-                p
-            }
+            } => workspace_write(
+                writable_roots,
+                read_only_access,
+                *network_access,
+                (*exclude_tmpdir_env_var, *exclude_slash_tmp),
+                origin,
+            )?,
             SandboxPolicy::ExternalSandbox { network_access }
             | SandboxPolicy::External {
                 network: network_access,
@@ -406,69 +506,7 @@ impl SandboxPolicy {
             SandboxPolicy::Managed {
                 file_system,
                 network,
-            } => match file_system {
-                ManagedFileSystem::Unrestricted {} if network.enabled() => {
-                    builtin::load("full-access")?
-                }
-                ManagedFileSystem::Unrestricted {} => {
-                    // Writes everywhere, network off: still a sandbox (the
-                    // network rules and the protected paths hold).
-                    let mut p = builtin::load("full-access")?;
-                    p.network.enabled = false;
-                    // The turn extensions keep Codex's defaults, not the
-                    // full-access profile's (which grants them all).
-                    p.macos = Default::default();
-                    p.protected = super::source::DEFAULT_PROTECTED
-                        .iter()
-                        .map(|s| s.to_string())
-                        .collect();
-                    p.description =
-                        "Codex managed profile: file system unrestricted, network restricted."
-                            .into();
-                    p
-                }
-                ManagedFileSystem::Restricted {
-                    entries: list,
-                    glob_scan_max_depth,
-                } => {
-                    let glob_depth = match glob_scan_max_depth {
-                        Some(d) => Some(
-                            super::deny::check_glob_depth(
-                                *d,
-                                &format!("{origin}: file_system.glob_scan_max_depth"),
-                            )
-                            .map_err(fail)?,
-                        ),
-                        None => None,
-                    };
-                    let e =
-                        entries(list, &format!("{origin}: file_system.entries")).map_err(fail)?;
-                    let mut read = e.read;
-                    for g in &e.write {
-                        push(&mut read, g.spec.clone(), &g.origin);
-                    }
-                    let mut deny = vec![DenyEntry {
-                        spec: DenySpec::Secrets,
-                        origin: format!("{origin} (default)"),
-                    }];
-                    deny.extend(e.deny);
-                    let mut p = PermissionProfile {
-                        description: Some("Codex managed profile: restricted entries.".into()),
-                        read: Some(read),
-                        write: e.write,
-                        deny: Some(deny),
-                        glob_depth,
-                        network: Some(network.enabled()),
-                        ..Default::default()
-                    }
-                    .into_policy(origin);
-                    if p.writes(&PathSpec::Root) && p.restricts_reads() {
-                        // Write implies read in Codex: writing the root reads it.
-                        p.add_read(PathSpec::Root, origin);
-                    }
-                    p
-                }
-            },
+            } => managed(file_system, network.enabled(), origin)?,
         };
         policy.name = origin.to_string();
         Ok(policy)

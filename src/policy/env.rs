@@ -272,7 +272,7 @@ impl EnvDecl {
     }
 
     /// The declaration as a whole policy: `inherit` defaults to `all`,
-    /// `exclude` to [`DEFAULT_EXCLUDE`] (a profile drops secrets unless it
+    /// `exclude` to `DEFAULT_EXCLUDE` (a profile drops secrets unless it
     /// says `exclude = []`).
     pub fn into_policy(self, origin: &str) -> EnvPolicy {
         let mut p = EnvPolicy::defaults(origin);
@@ -303,7 +303,7 @@ pub struct EnvPolicy {
 }
 
 impl EnvPolicy {
-    /// A profile that says nothing: everything but [`DEFAULT_EXCLUDE`].
+    /// A profile that says nothing: everything but `DEFAULT_EXCLUDE`.
     pub fn defaults(origin: &str) -> EnvPolicy {
         let ex_origin = format!("{origin}: env.exclude (default)");
         EnvPolicy {

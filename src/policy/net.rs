@@ -22,6 +22,30 @@ pub fn check_port(n: i64, origin: &str) -> Result<u16, String> {
     parse_port(&n.to_string(), origin)
 }
 
+/// `[::1]:443`, `host:443`, `host`: the host and the port's text. A bare
+/// IPv6 literal has several colons; the error is why, for the message.
+fn split_port(t: &str) -> Result<(&str, Option<&str>), &'static str> {
+    if let Some(rest) = t.strip_prefix('[') {
+        let (h, after) = rest
+            .split_once(']')
+            .ok_or("has an unclosed `[`; write an IPv6 address as `[::1]`")?;
+        return match after {
+            "" => Ok((h, None)),
+            p => match p.strip_prefix(':') {
+                Some(p) => Ok((h, Some(p))),
+                None => Err("has text after `]`; write `[::1]:PORT`"),
+            },
+        };
+    }
+    match t.rsplit_once(':') {
+        Some((h, p)) if !h.contains(':') => Ok((h, Some(p))),
+        Some(_) => {
+            Err("looks like a bare IPv6 address; write it in brackets, `[::1]` or `[::1]:443`")
+        }
+        None => Ok((t, None)),
+    }
+}
+
 /// One `--allow-domain` pattern: `crates.io`, `*.npmjs.org`, `host:443`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct DomainPattern {
@@ -56,29 +80,7 @@ impl DomainPattern {
                 "has a path, query or user part; give the host alone, e.g. `crates.io`",
             ));
         }
-        // `[::1]:443`, `host:443`; a bare IPv6 literal has several colons.
-        let (host, port) = if let Some(rest) = t.strip_prefix('[') {
-            let (h, after) = rest
-                .split_once(']')
-                .ok_or_else(|| bad("has an unclosed `[`; write an IPv6 address as `[::1]`"))?;
-            match after {
-                "" => (h, None),
-                p => match p.strip_prefix(':') {
-                    Some(p) => (h, Some(p)),
-                    None => return Err(bad("has text after `]`; write `[::1]:PORT`")),
-                },
-            }
-        } else {
-            match t.rsplit_once(':') {
-                Some((h, p)) if !h.contains(':') => (h, Some(p)),
-                Some(_) => {
-                    return Err(bad(
-                        "looks like a bare IPv6 address; write it in brackets, `[::1]` or `[::1]:443`",
-                    ));
-                }
-                None => (t, None),
-            }
-        };
+        let (host, port) = split_port(t).map_err(bad)?;
         let port = match port {
             Some(p) => Some(
                 parse_port(p, origin)

@@ -736,9 +736,48 @@ mod tests {
     fn malformed_requests_name_the_field() {
         let d = dir();
         let cwd = d.path().to_str().unwrap();
-        let cases: Vec<(String, &str)> = vec![
+        let mut cases: Vec<(String, &str)> = vec![
             (format!(r#"{{"cwd":"{cwd}"}}"#), "missing field `command`"),
             (r#"{"command":["ls"]}"#.into(), "missing field `cwd`"),
+            (
+                format!(r#"{{"command":[],"cwd":"{cwd}"}}"#),
+                "command: is empty",
+            ),
+            (
+                format!(r#"{{"command":"ls","cwd":"{cwd}"}}"#),
+                "command: invalid type",
+            ),
+            (format!(r#"{{"command":[""],"cwd":"{cwd}"}}"#), "command[0]"),
+            (
+                r#"{"command":["ls"],"cwd":"rel/dir"}"#.into(),
+                "cwd: `rel/dir` is not an absolute path",
+            ),
+            (
+                r#"{"command":["ls"],"cwd":"/no/such/dir/x"}"#.into(),
+                "cwd /no/such/dir/x",
+            ),
+            (
+                format!(r#"{{"command":["ls"],"cwd":"{cwd}","extra":1}}"#),
+                "unknown field `extra`",
+            ),
+            (
+                format!(r#"{{"command":["ls"],"cwd":"{cwd}""#),
+                "not valid JSON",
+            ),
+            ("".into(), "not valid JSON"),
+            ("[1]".into(), "escalation request object"),
+        ];
+        cases.extend(codex_field_cases(cwd));
+        cases.extend(turn_and_execution_cases(cwd));
+        for (text, needle) in cases {
+            let m = err(&text);
+            assert!(m.contains(needle), "{text}\n  gave: {m}\n  want: {needle}");
+        }
+    }
+
+    /// Codex's tool-call fields standing in for `cwd` and `execution`.
+    fn codex_field_cases(cwd: &str) -> Vec<(String, &'static str)> {
+        vec![
             (
                 format!(r#"{{"command":["ls"],"cwd":"{cwd}","workdir":"{cwd}"}}"#),
                 "keep one",
@@ -775,27 +814,12 @@ mod tests {
                 ),
                 "additional_permissions: file_system.write: `:cwd` is not an absolute path",
             ),
-            (
-                format!(r#"{{"command":[],"cwd":"{cwd}"}}"#),
-                "command: is empty",
-            ),
-            (
-                format!(r#"{{"command":"ls","cwd":"{cwd}"}}"#),
-                "command: invalid type",
-            ),
-            (format!(r#"{{"command":[""],"cwd":"{cwd}"}}"#), "command[0]"),
-            (
-                r#"{"command":["ls"],"cwd":"rel/dir"}"#.into(),
-                "cwd: `rel/dir` is not an absolute path",
-            ),
-            (
-                r#"{"command":["ls"],"cwd":"/no/such/dir/x"}"#.into(),
-                "cwd /no/such/dir/x",
-            ),
-            (
-                format!(r#"{{"command":["ls"],"cwd":"{cwd}","extra":1}}"#),
-                "unknown field `extra`",
-            ),
+        ]
+    }
+
+    /// The turn's fields and the execution's.
+    fn turn_and_execution_cases(cwd: &str) -> Vec<(String, &'static str)> {
+        vec![
             (
                 format!(r#"{{"command":["ls"],"cwd":"{cwd}","turn":{{"sandbox":1}}}}"#),
                 "turn: unknown field `sandbox`",
@@ -866,17 +890,7 @@ mod tests {
                 ),
                 ":bogus",
             ),
-            (
-                format!(r#"{{"command":["ls"],"cwd":"{cwd}""#),
-                "not valid JSON",
-            ),
-            ("".into(), "not valid JSON"),
-            ("[1]".into(), "escalation request object"),
-        ];
-        for (text, needle) in cases {
-            let m = err(&text);
-            assert!(m.contains(needle), "{text}\n  gave: {m}\n  want: {needle}");
-        }
+        ]
     }
 
     #[test]

@@ -200,47 +200,14 @@ fn from_raw(
     codex: bool,
 ) -> std::result::Result<PermissionProfile, String> {
     let mut fs = raw.file_system.unwrap_or_default();
-    let list = |items: Vec<String>, field: &str| -> std::result::Result<Vec<String>, String> {
-        if codex {
-            codex::roots(&items, &format!("{origin}: file_system.{field}"))
-        } else {
-            Ok(items)
+    let (mut read, mut write) = read_write(&mut fs, origin, codex)?;
+    let entry_deny = match fs.entries.take() {
+        Some(entries) => {
+            let e = codex::entries(&entries, &format!("{origin}: file_system.entries"))?;
+            add_entries(&mut read, &mut write, e)
         }
+        None => Vec::new(),
     };
-    let read = match fs.read.take() {
-        Some(items) => Some(grants(
-            &list(items, "read")?,
-            &format!("{origin}: file_system.read"),
-            true,
-        )?),
-        None => None,
-    };
-    let write = grants(
-        &list(fs.write.take().unwrap_or_default(), "write")?,
-        &format!("{origin}: file_system.write"),
-        false,
-    )?;
-    let mut read = read;
-    let mut write = write;
-    let mut entry_deny = Vec::new();
-    if let Some(entries) = fs.entries.take() {
-        let e = codex::entries(&entries, &format!("{origin}: file_system.entries"))?;
-        // Entries name the read scope: what they grant (write implies
-        // read, as in Codex), or everything when one reads the root.
-        let mut r = read.unwrap_or_default();
-        for g in e.read.into_iter().chain(e.write.iter().cloned()) {
-            if !r.iter().any(|x| x.spec == g.spec) {
-                r.push(g);
-            }
-        }
-        read = Some(r);
-        for g in e.write {
-            if !write.iter().any(|x| x.spec == g.spec) {
-                write.push(g);
-            }
-        }
-        entry_deny = e.deny;
-    }
     if let Some(list) = &fs.protected {
         for name in list {
             check_protected(name, origin)?;
@@ -250,28 +217,7 @@ fn from_raw(
     for d in &devices {
         check_device(d, &format!("{origin}: file_system.devices"))?;
     }
-    let mut deny = match &fs.deny {
-        Some(items) => Some(deny::entries(
-            items,
-            &format!("{origin}: file_system.deny"),
-        )?),
-        None => None,
-    };
-    if !entry_deny.is_empty() {
-        // Added to what the profile would deny anyway (`:secrets` when it
-        // names no deny list): an `access: none` entry only narrows.
-        let list = deny.get_or_insert_with(|| {
-            vec![DenyEntry {
-                spec: DenySpec::Secrets,
-                origin: format!("{origin} (default)"),
-            }]
-        });
-        for e in entry_deny {
-            if !list.iter().any(|d| d.spec == e.spec) {
-                list.push(e);
-            }
-        }
-    }
+    let deny = deny_list(fs.deny.as_deref(), entry_deny, origin)?;
     let glob_depth = match fs.glob_depth {
         Some(d) => Some(deny::check_glob_depth(
             d,
@@ -311,6 +257,92 @@ fn from_raw(
         macos,
         env,
     })
+}
+
+/// A profile's read list (none: the default scope) and write list.
+type ReadWrite = (Option<Vec<Grant>>, Vec<Grant>);
+
+/// The read and write lists (a Codex-shaped profile's: absolute paths,
+/// missing roots skipped).
+fn read_write(
+    fs: &mut RawFileSystem,
+    origin: &str,
+    codex: bool,
+) -> std::result::Result<ReadWrite, String> {
+    let list = |items: Vec<String>, field: &str| -> std::result::Result<Vec<String>, String> {
+        if codex {
+            codex::roots(&items, &format!("{origin}: file_system.{field}"))
+        } else {
+            Ok(items)
+        }
+    };
+    let read = match fs.read.take() {
+        Some(items) => Some(grants(
+            &list(items, "read")?,
+            &format!("{origin}: file_system.read"),
+            true,
+        )?),
+        None => None,
+    };
+    let write = grants(
+        &list(fs.write.take().unwrap_or_default(), "write")?,
+        &format!("{origin}: file_system.write"),
+        false,
+    )?;
+    Ok((read, write))
+}
+
+/// Codex's `file_system.entries` added to a profile's lists: what they
+/// grant names the read scope (write implies read, as in Codex), the
+/// writes join the write list; returns their denials.
+fn add_entries(
+    read: &mut Option<Vec<Grant>>,
+    write: &mut Vec<Grant>,
+    e: codex::Entries,
+) -> Vec<DenyEntry> {
+    let r = read.get_or_insert_with(Vec::new);
+    for g in e.read.into_iter().chain(e.write.iter().cloned()) {
+        if !r.iter().any(|x| x.spec == g.spec) {
+            r.push(g);
+        }
+    }
+    for g in e.write {
+        if !write.iter().any(|x| x.spec == g.spec) {
+            write.push(g);
+        }
+    }
+    e.deny
+}
+
+/// The profile's deny list, with the entries' denials added to what it
+/// would deny anyway (`:secrets` when it names no deny list): an
+/// `access: none` entry only narrows.
+fn deny_list(
+    items: Option<&[String]>,
+    entry_deny: Vec<DenyEntry>,
+    origin: &str,
+) -> std::result::Result<Option<Vec<DenyEntry>>, String> {
+    let mut deny = match items {
+        Some(items) => Some(deny::entries(
+            items,
+            &format!("{origin}: file_system.deny"),
+        )?),
+        None => None,
+    };
+    if !entry_deny.is_empty() {
+        let list = deny.get_or_insert_with(|| {
+            vec![DenyEntry {
+                spec: DenySpec::Secrets,
+                origin: format!("{origin} (default)"),
+            }]
+        });
+        for e in entry_deny {
+            if !list.iter().any(|d| d.spec == e.spec) {
+                list.push(e);
+            }
+        }
+    }
+    Ok(deny)
 }
 
 /// A `connect_tcp` / `bind_tcp` list, each entry 1..=65535, deduplicated.

@@ -519,10 +519,37 @@ pub fn sandboxed(ws: &Ws, flags: &[&str], op: &[&str]) -> Outcome {
     run_as(ws.user, &ws.work(), &ws.env(), &argv)
 }
 
-/// The goldens: `tests/golden/REL`. With `CORDON_BLESS=1` the file is
-/// rewritten with `actual`; otherwise a difference is returned, to report
-/// (all of a test's differences at once) or to panic with.
-pub fn golden_diff(rel: &str, actual: &str) -> Option<String> {
+/// The golden files a test compares, all of them before it fails: one
+/// helper for every golden comparison. `check` compares `actual` with
+/// `tests/golden/REL`, or, with `CORDON_BLESS=1`, rewrites the file;
+/// `assert_all` then fails with every difference at once.
+#[derive(Default)]
+pub struct Goldens {
+    diffs: Vec<String>,
+}
+
+impl Goldens {
+    pub fn check(&mut self, rel: &str, actual: &str) {
+        self.diffs.extend(golden_diff(rel, actual));
+    }
+
+    #[track_caller]
+    pub fn assert_all(self) {
+        assert!(self.diffs.is_empty(), "{}", self.diffs.join("\n"));
+    }
+}
+
+/// One golden file, compared at once (see [`Goldens`]).
+#[track_caller]
+pub fn golden(rel: &str, actual: &str) {
+    let mut g = Goldens::default();
+    g.check(rel, actual);
+    g.assert_all();
+}
+
+/// The comparison behind [`Goldens`]: `None` when `actual` is the golden
+/// (or was just blessed into it), else the difference to report.
+fn golden_diff(rel: &str, actual: &str) -> Option<String> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/golden")
         .join(rel);
@@ -596,20 +623,25 @@ pub fn probe_request(ws: &Ws, execution: serde_json::Value, op: &[&str]) -> serd
     })
 }
 
+/// The identity every test's git commits with (`git -c ...`).
+pub const GIT_ID: [&str; 4] = [
+    "-c",
+    "user.name=cordon",
+    "-c",
+    "user.email=cordon@example.invalid",
+];
+
 /// `git ARGS` as the workspace's user in `dir`, with a fixed identity (and
 /// file-protocol submodules allowed); asserts that git succeeded.
 pub fn git(ws: &Ws, dir: &Path, args: &[&str]) -> Outcome {
-    let mut argv = vec![
-        "git",
-        "-c",
-        "user.name=cordon",
-        "-c",
-        "user.email=cordon@example.invalid",
+    let mut argv = vec!["git"];
+    argv.extend(GIT_ID);
+    argv.extend([
         "-c",
         "init.defaultBranch=main",
         "-c",
         "protocol.file.allow=always",
-    ];
+    ]);
     argv.extend_from_slice(args);
     let out = run_as(ws.user, dir, &ws.env(), &argv);
     assert_eq!(out.status, 0, "git {args:?}: {out:?}");
