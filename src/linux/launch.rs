@@ -23,19 +23,7 @@ pub fn enter(
     chdir: Option<&Path>,
     proxy_log: Option<&Path>,
 ) -> Result<Option<u16>> {
-    if identity::secure_exec() {
-        return Err(Error::new(
-            "cordon runs setuid or setgid, which it is not made for: it would hand the file owner's ids to the command; remove the bit (chmod u-s,g-s)",
-        ));
-    }
-    identity::settle(&art.identity).map_err(|e| {
-        Error::new(format!(
-            "cannot give up the caller's other ids and capabilities ({e}); nothing ran"
-        ))
-    })?;
-    // Landlock's rules are added now, from the descriptors planning opened;
-    // they hold the inodes themselves, so the descriptors can go before the
-    // namespace opens one per writable root again.
+    settle_identity(art)?;
     // Domains need the network namespace: no `--best-effort` without it.
     let proxied = plan.network.proxied() && !plan.network.enabled;
     let setup = namespace_possible(plan, art, best_effort && !proxied)?;
@@ -45,57 +33,15 @@ pub fn enter(
             "--allow-domain needs a private network namespace, which an enclosing sandbox refuses here; run cordon outside it, or allow ports (--allow-connect-tcp) instead; nothing ran",
         ));
     }
-    // Without the namespace, deny entries are carved out of the rules.
-    let carved = match &art.landlock {
-        Some(rs) if !in_namespace && !plan.deny.denied.is_empty() => {
-            Some(super::carve::carve(rs, &plan.deny.denied).map_err(|e| {
-                Error::new(format!(
-                    "cannot carve the deny entries out of the Landlock rules ({e}); nothing ran"
-                ))
-            })?)
-        }
-        _ => None,
-    };
-    let landlock = super::apply::prepare(carved.as_ref().or(art.landlock.as_ref()))?;
+    // Landlock's rules are added now, from the descriptors planning opened;
+    // they hold the inodes themselves, so the descriptors can go before the
+    // namespace opens one per writable root again.
+    let landlock = prepare_landlock(plan, art, in_namespace)?;
     plan.release_handles();
-    let held = if in_namespace {
-        let list: Vec<_> = art.mounts.placeholders().cloned().collect();
-        sentinel::prepare(&list).map_err(|e| {
-            Error::new(format!(
-                "cannot make a placeholder for a missing protected path: {e}; nothing ran (`--unprotect NAME` lifts a protected name)"
-            ))
-        })?
-    } else {
-        Vec::new()
-    };
-    let link = match &art.sentinel {
-        Some(s) if in_namespace => Some(
-            sentinel::start(
-                &held,
-                sentinel::Duties {
-                    kill_leftovers: s.kill_leftovers,
-                },
-            )
-            .map_err(|e| {
-                sentinel::release_all(&held);
-                Error::new(format!(
-                    "cannot start the sentinel process: {e}; nothing ran"
-                ))
-            })?,
-        ),
-        _ => None,
-    };
+    let (held, link) = start_sentinel(art, in_namespace)?;
     // Forked before the namespaces: it stays in the host's network.
     let proxy = if proxied {
-        let log = match proxy_log {
-            Some(p) => Some(crate::proxy::open_log(p)?),
-            None => None,
-        };
-        Some(
-            super::proxy::start(&plan.network.domains, log).map_err(|e| {
-                Error::new(format!("cannot start the domain proxy: {e}; nothing ran"))
-            })?,
-        )
+        Some(start_proxy(plan, proxy_log)?)
     } else {
         None
     };
@@ -112,6 +58,11 @@ pub fn enter(
     } else if let Some(dir) = chdir {
         change_dir(dir, &plan.cwd, &plan.cwd_handle)?;
     }
+    if proxied && proxy_port.is_none() {
+        return Err(Error::new(
+            "internal: the domain proxy got no listener; nothing ran",
+        ));
+    }
     let stacked;
     let art = if setup == Setup::Nested {
         // No IPC namespace of its own: the filter denies IPC instead.
@@ -123,23 +74,92 @@ pub fn enter(
     } else {
         art
     };
-    if proxied && proxy_port.is_none() {
-        return Err(Error::new(
-            "internal: the domain proxy got no listener; nothing ran",
-        ));
-    }
     let applied = super::apply(art, landlock, in_namespace, link.is_some(), proxy_port)?;
-    let listener = &applied.listener;
     if let Some(link) = &link {
         // If the sentinel missed this it would clean up at once, under a
         // running sandbox: better not to run.
-        sentinel::send(link, listener.as_ref()).map_err(|e| {
+        sentinel::send(link, applied.listener.as_ref()).map_err(|e| {
             Error::new(format!(
                 "cannot reach the sentinel process: {e}; nothing ran"
             ))
         })?;
     }
     Ok(proxy_port)
+}
+
+/// Refuses a setuid cordon, then gives up the caller's other ids and
+/// capabilities.
+fn settle_identity(art: &Artifacts) -> Result<()> {
+    if identity::secure_exec() {
+        return Err(Error::new(
+            "cordon runs setuid or setgid, which it is not made for: it would hand the file owner's ids to the command; remove the bit (chmod u-s,g-s)",
+        ));
+    }
+    identity::settle(&art.identity).map_err(|e| {
+        Error::new(format!(
+            "cannot give up the caller's other ids and capabilities ({e}); nothing ran"
+        ))
+    })
+}
+
+/// The Landlock ruleset with its rules added; without the namespace, deny
+/// entries are carved out of the rules.
+fn prepare_landlock(
+    plan: &Plan,
+    art: &Artifacts,
+    in_namespace: bool,
+) -> Result<super::apply::Prepared> {
+    let carved = match &art.landlock {
+        Some(rs) if !in_namespace && !plan.deny.denied.is_empty() => {
+            Some(super::carve::carve(rs, &plan.deny.denied).map_err(|e| {
+                Error::new(format!(
+                    "cannot carve the deny entries out of the Landlock rules ({e}); nothing ran"
+                ))
+            })?)
+        }
+        _ => None,
+    };
+    super::apply::prepare(carved.as_ref().or(art.landlock.as_ref()))
+}
+
+/// Makes the placeholders and forks the sentinel that removes them (both
+/// on the host's mounts, before the namespace).
+fn start_sentinel(
+    art: &Artifacts,
+    in_namespace: bool,
+) -> Result<(Vec<sentinel::Held>, Option<sentinel::Link>)> {
+    if !in_namespace {
+        return Ok((Vec::new(), None));
+    }
+    let list: Vec<_> = art.mounts.placeholders().cloned().collect();
+    let held = sentinel::prepare(&list).map_err(|e| {
+        Error::new(format!(
+            "cannot make a placeholder for a missing protected path: {e}; nothing ran (`--unprotect NAME` lifts a protected name)"
+        ))
+    })?;
+    let Some(s) = &art.sentinel else {
+        return Ok((held, None));
+    };
+    let duties = sentinel::Duties {
+        kill_leftovers: s.kill_leftovers,
+    };
+    let link = sentinel::start(&held, duties).map_err(|e| {
+        sentinel::release_all(&held);
+        Error::new(format!(
+            "cannot start the sentinel process: {e}; nothing ran"
+        ))
+    })?;
+    Ok((held, Some(link)))
+}
+
+/// Forks the domain proxy, with its refusal log when asked for.
+fn start_proxy(plan: &Plan, proxy_log: Option<&Path>) -> Result<super::proxy::Link> {
+    let log = match proxy_log {
+        Some(p) => Some(crate::proxy::open_log(p)?),
+        None => None,
+    };
+    super::proxy::start(&plan.network.domains, log)
+        .map_err(|e| Error::new(format!("cannot start the domain proxy: {e}; nothing ran")))
 }
 
 /// Sends the listener to the proxy and returns its port; cordon's copy is

@@ -400,6 +400,52 @@ fn mountpoint_by_path(at: &Path, is_dir: bool) -> std::io::Result<OwnedFd> {
     mountpoint(&dir, Path::new(at.file_name().unwrap_or_default()), is_dir)
 }
 
+/// Makes the mountpoint for a lifted path `rel` (its directories mode
+/// 0111) under `root`, the hiding tmpfs of `denied`, and opens it.
+fn lift_point(root: &OwnedFd, rel: &Path, is_dir: bool, denied: &Path) -> Result<OwnedFd> {
+    let mut at = PathBuf::new();
+    let comps: Vec<_> = rel.components().collect();
+    for (i, c) in comps.iter().enumerate() {
+        at.push(c);
+        let last = i + 1 == comps.len();
+        let name = cpath(&at)?;
+        // SAFETY: a valid directory fd and C string.
+        let rc = unsafe {
+            if last && !is_dir {
+                libc::mknodat(root.as_raw_fd(), name.as_ptr(), libc::S_IFREG, 0)
+            } else {
+                libc::mkdirat(root.as_raw_fd(), name.as_ptr(), 0o111)
+            }
+        };
+        if rc != 0 {
+            let e = std::io::Error::last_os_error();
+            if e.raw_os_error() != Some(libc::EEXIST) {
+                return Err(NsError {
+                    step: format!(
+                        "make the mountpoint {} in the hidden {}",
+                        at.display(),
+                        denied.display()
+                    ),
+                    err: e,
+                });
+            }
+        }
+    }
+    let name = cpath(&at)?;
+    // SAFETY: as above; O_PATH of an entry this process just made.
+    let rc = unsafe {
+        libc::openat(
+            root.as_raw_fd(),
+            name.as_ptr(),
+            libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+        )
+    };
+    check(rc.into(), || {
+        format!("open the mountpoint of {}", denied.join(rel).display())
+    })
+    .map(fd_from)
+}
+
 /// Hides a denied path. A file: an inert /dev/null on top (`nodev` makes
 /// every open of it fail with EACCES, root's included; a read-only mount
 /// alone would still let a device node be written). A directory: an empty
@@ -442,47 +488,7 @@ fn deny(d: &DenyMount) -> Result<()> {
         err: e.err,
     })?;
     for (l, rel, tree) in &lifts {
-        let mut at = PathBuf::new();
-        let comps: Vec<_> = rel.components().collect();
-        for (i, c) in comps.iter().enumerate() {
-            at.push(c);
-            let last = i + 1 == comps.len();
-            let name = cpath(&at)?;
-            // SAFETY: a valid directory fd and C string.
-            let rc = unsafe {
-                if last && !l.dir {
-                    libc::mknodat(root.as_raw_fd(), name.as_ptr(), libc::S_IFREG, 0)
-                } else {
-                    libc::mkdirat(root.as_raw_fd(), name.as_ptr(), 0o111)
-                }
-            };
-            if rc != 0 {
-                let e = std::io::Error::last_os_error();
-                if e.raw_os_error() != Some(libc::EEXIST) {
-                    return Err(NsError {
-                        step: format!(
-                            "make the mountpoint {} in the hidden {}",
-                            at.display(),
-                            d.path.display()
-                        ),
-                        err: e,
-                    });
-                }
-            }
-        }
-        let name = cpath(&at)?;
-        // SAFETY: as above; O_PATH of an entry this process just made.
-        let rc = unsafe {
-            libc::openat(
-                root.as_raw_fd(),
-                name.as_ptr(),
-                libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC,
-            )
-        };
-        let point = check(rc.into(), || {
-            format!("open the mountpoint of {}", l.path.display())
-        })
-        .map(fd_from)?;
+        let point = lift_point(&root, rel, l.dir, &d.path)?;
         attach(tree, &point, &l.path)?;
     }
     if !lifts.is_empty() {

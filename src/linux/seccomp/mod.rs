@@ -277,45 +277,7 @@ fn network_rules(net: &Network) -> Vec<Rule> {
     // several rules on one syscall are ORed, so with both off every
     // socket(2) is denied.
     if net.partial() {
-        // Ports or domains: TCP over IPv4/IPv6 and nothing else of the
-        // inet families (no UDP, raw, ICMP, SCTP, MPTCP); Landlock (ports)
-        // or the network namespace (domains) decide where TCP goes.
-        rules.push(deny(
-            kind::NETWORK,
-            "socket",
-            Cond::All(&NOT_UNIX_OR_INET),
-            "network partial: only AF_UNIX, AF_INET and AF_INET6 sockets",
-        ));
-        for (cond, why) in [
-            (
-                &INET_NOT_STREAM,
-                "network partial: AF_INET only SOCK_STREAM",
-            ),
-            (
-                &INET6_NOT_STREAM,
-                "network partial: AF_INET6 only SOCK_STREAM",
-            ),
-        ] {
-            rules.push(deny(kind::NETWORK, "socket", Cond::All(cond), why));
-        }
-        for (cond, why) in [
-            (&INET_NOT_TCP, "network partial: AF_INET only TCP"),
-            (&INET6_NOT_TCP, "network partial: AF_INET6 only TCP"),
-        ] {
-            rules.push(deny(kind::NETWORK, "socket", Cond::All(cond), why));
-        }
-        // TCP Fast Open connects inside sendto/sendmsg, where Landlock's
-        // connect hook is not called (tests/network.rs shows the bypass):
-        // the flag is denied. TCP_FASTOPEN_CONNECT goes through connect(2)
-        // and is checked there.
-        for (syscall, arg) in [("sendto", 3), ("sendmsg", 2), ("sendmmsg", 3)] {
-            rules.push(deny(
-                kind::NETWORK,
-                syscall,
-                Cond::ArgHasBits(arg, MSG_FASTOPEN),
-                "network partial: MSG_FASTOPEN connects past Landlock",
-            ));
-        }
+        rules.extend(partial_network_rules());
     } else if !net.enabled {
         rules.push(deny(
             kind::NETWORK,
@@ -354,18 +316,62 @@ fn network_rules(net: &Network) -> Vec<Rule> {
     rules
 }
 
+/// Ports or domains: TCP over IPv4/IPv6 and nothing else of the inet
+/// families (no UDP, raw, ICMP, SCTP, MPTCP); Landlock (ports) or the
+/// network namespace (domains) decide where TCP goes.
+fn partial_network_rules() -> Vec<Rule> {
+    let mut rules = Vec::new();
+    rules.push(deny(
+        kind::NETWORK,
+        "socket",
+        Cond::All(&NOT_UNIX_OR_INET),
+        "network partial: only AF_UNIX, AF_INET and AF_INET6 sockets",
+    ));
+    for (cond, why) in [
+        (
+            &INET_NOT_STREAM,
+            "network partial: AF_INET only SOCK_STREAM",
+        ),
+        (
+            &INET6_NOT_STREAM,
+            "network partial: AF_INET6 only SOCK_STREAM",
+        ),
+    ] {
+        rules.push(deny(kind::NETWORK, "socket", Cond::All(cond), why));
+    }
+    for (cond, why) in [
+        (&INET_NOT_TCP, "network partial: AF_INET only TCP"),
+        (&INET6_NOT_TCP, "network partial: AF_INET6 only TCP"),
+    ] {
+        rules.push(deny(kind::NETWORK, "socket", Cond::All(cond), why));
+    }
+    // TCP Fast Open connects inside sendto/sendmsg, where Landlock's
+    // connect hook is not called (tests/network.rs shows the bypass):
+    // the flag is denied. TCP_FASTOPEN_CONNECT goes through connect(2)
+    // and is checked there.
+    for (syscall, arg) in [("sendto", 3), ("sendmsg", 2), ("sendmmsg", 3)] {
+        rules.push(deny(
+            kind::NETWORK,
+            syscall,
+            Cond::ArgHasBits(arg, MSG_FASTOPEN),
+            "network partial: MSG_FASTOPEN connects past Landlock",
+        ));
+    }
+    rules
+}
+
 /// What no sandbox allows, whatever its settings.
 fn fixed_rules() -> Vec<Rule> {
+    let mut rules = view_rules();
+    rules.extend(shared_state_rules());
+    rules
+}
+
+/// Calls that would change or go around the view the mounts, Landlock and
+/// this filter build: io_uring, the mount API, handles, chroot, setns,
+/// nested user namespaces.
+fn view_rules() -> Vec<Rule> {
     let mut rules = Vec::new();
-    // A vsock is a channel to the hypervisor host (or other VMs), past
-    // every network namespace and firewall of the guest: no profile needs
-    // it, so it is denied whatever the network says.
-    rules.push(deny(
-        kind::VSOCK,
-        "socket",
-        Cond::ArgEq(0, AF_VSOCK),
-        "vsock reaches the hypervisor host",
-    ));
     // io_uring performs socket and file operations without the syscalls
     // above, so it is off whatever the network says.
     for s in ["io_uring_setup", "io_uring_enter", "io_uring_register"] {
@@ -423,6 +429,29 @@ fn fixed_rules() -> Vec<Rule> {
             "a nested user namespace regains capabilities",
         ));
     }
+    rules.push(Rule {
+        syscall: "clone3",
+        cond: Cond::Always,
+        errno: ENOSYS,
+        why: "its flags cannot be checked; libc falls back to clone",
+        feature: kind::USER_NAMESPACES,
+    });
+    rules
+}
+
+/// Kernel state shared with processes outside: the hypervisor host's
+/// vsock, keyrings, the terminal's input queue.
+fn shared_state_rules() -> Vec<Rule> {
+    let mut rules = Vec::new();
+    // A vsock is a channel to the hypervisor host (or other VMs), past
+    // every network namespace and firewall of the guest: no profile needs
+    // it, so it is denied whatever the network says.
+    rules.push(deny(
+        kind::VSOCK,
+        "socket",
+        Cond::ArgEq(0, AF_VSOCK),
+        "vsock reaches the hypervisor host",
+    ));
     // The kernel keyrings are not namespaced: the caller's session keyring
     // (Kerberos tickets, ecryptfs and other secrets) and the user's
     // persistent keyring are shared with everything the user runs. Docker's
@@ -435,13 +464,6 @@ fn fixed_rules() -> Vec<Rule> {
             "the kernel keyrings are shared with processes outside",
         ));
     }
-    rules.push(Rule {
-        syscall: "clone3",
-        cond: Cond::Always,
-        errno: ENOSYS,
-        why: "its flags cannot be checked; libc falls back to clone",
-        feature: kind::USER_NAMESPACES,
-    });
     rules.push(deny(
         kind::TERMINAL_INJECTION,
         "ioctl",
