@@ -466,3 +466,46 @@ fn dry_run_shows_mount_ops_and_each_mechanism() {
         }
     }
 }
+
+/// The processes whose command line holds `token` (sentinels are forked
+/// from cordon, so they keep its argv).
+fn processes_with(token: &str) -> usize {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().parse::<u32>().is_ok())
+        .filter(|e| {
+            std::fs::read(e.path().join("cmdline"))
+                .is_ok_and(|c| c.windows(token.len()).any(|w| w == token.as_bytes()))
+        })
+        .count()
+}
+
+/// Issue 19: back to back, each run's sentinel used to wait out its grace
+/// second, so a second of runs left that many processes (and their locks)
+/// for every later run to walk past. A sentinel whose placeholders another
+/// run holds now ends at once; only the last one out waits, and the
+/// placeholders still go once the runs are over.
+#[test]
+fn back_to_back_runs_leave_one_sentinel_waiting() {
+    for user in users() {
+        let ws = Ws::new(user);
+        let token = format!("cordon-b2b-{}-{}", std::process::id(), user.uid());
+        for _ in 0..15 {
+            // Not under /tmp: root's runs there wait for other users' runs.
+            let out = cordon(&ws, &["run", "--", "true", &token]);
+            assert_eq!(out.status, 0, "{out:?}");
+        }
+        let lingering = processes_with(&token);
+        assert!(
+            (1..=3).contains(&lingering),
+            "{user:?}: {lingering} sentinels of 15 runs are still waiting"
+        );
+        wait_for_placeholders(&ws);
+        let gone = (0..300).any(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            processes_with(&token) == 0
+        });
+        assert!(gone, "{user:?}: sentinels outlived the placeholders");
+    }
+}

@@ -44,6 +44,10 @@ pub struct Held {
     fd: OwnedFd,
     id: FileId,
     dir: bool,
+    /// A run that joined another user's placeholder in a sticky directory,
+    /// where it may not remove it, holds a shared lock on the directory
+    /// too: the maker's sentinel waits for such runs only.
+    stranger: Option<OwnedFd>,
 }
 
 fn err_at(p: &Path, what: &str) -> impl FnOnce(io::Error) -> io::Error {
@@ -162,6 +166,32 @@ fn closed_or(path: &Path, e: io::Error) -> io::Error {
     )
 }
 
+/// The directory `parent`, open and share-locked, when this run may not
+/// remove the placeholder `st` it joined there: another user's, in a sticky
+/// directory that is not this user's either, and no root to override it.
+fn mark_stranger(st: &libc::stat, parent: &OwnedFd) -> io::Result<Option<OwnedFd>> {
+    // SAFETY: geteuid has no preconditions.
+    let me = unsafe { libc::geteuid() };
+    let dir = fstat(parent.as_raw_fd())?;
+    if me == 0 || st.st_uid == me || dir.st_mode & libc::S_ISVTX == 0 || dir.st_uid == me {
+        return Ok(None);
+    }
+    let fd = open_nofollow(parent.as_raw_fd(), c".", libc::O_RDONLY | libc::O_DIRECTORY, 0)?;
+    flock(fd.as_raw_fd(), libc::LOCK_SH)?;
+    Ok(Some(fd))
+}
+
+/// Whether a run that may not remove them holds placeholders in `dir`
+/// (see [`mark_stranger`]).
+fn strangers_in(dir: &OwnedFd) -> bool {
+    let Ok(fd) = open_nofollow(dir.as_raw_fd(), c".", libc::O_RDONLY | libc::O_DIRECTORY, 0)
+    else {
+        return true;
+    };
+    // Its own descriptor: the probe's lock goes with it.
+    flock(fd.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB).is_err()
+}
+
 /// Makes the placeholder `p` (`O_EXCL`: never one that exists) and opens it.
 fn make(p: &Placeholder, dirfd: RawFd, name: &std::ffi::CStr) -> io::Result<OwnedFd> {
     if p.dir {
@@ -224,12 +254,18 @@ fn hold(p: &Placeholder, parent: &OwnedFd) -> io::Result<Option<Held>> {
             )));
         }
         flock(fd.as_raw_fd(), libc::LOCK_SH)?;
+        let stranger = if created {
+            None
+        } else {
+            mark_stranger(&st, parent)?
+        };
         let held = Held {
             path: p.path.clone(),
             name: cname.clone(),
             fd,
             id: id_of(&st),
             dir: p.dir,
+            stranger,
         };
         // One made now is known to no other run, so none is removing it.
         // One found may be: still linked at its name (a run that removed
@@ -306,7 +342,7 @@ impl Held {
             // Another run's sandbox still needs it, and removes it when it
             // ends, unless it may not: only the maker of an entry in a
             // sticky directory (another user's run there gets EPERM).
-            if !(wait && self.owned() && self.in_sticky_dir() && self.poll_exclusive()) {
+            if !(wait && self.must_wait() && self.poll_exclusive()) {
                 return;
             }
         }
@@ -337,12 +373,31 @@ impl Held {
         }
     }
 
-    /// Whether the placeholder's directory has the sticky bit (`/tmp`).
-    fn in_sticky_dir(&self) -> bool {
-        open_parent(&self.path)
-            .and_then(|dir| fstat(dir.as_raw_fd()))
-            .is_ok_and(|st| st.st_mode & libc::S_ISVTX != 0)
+    /// Whether no other run holds the placeholder now. The last holder
+    /// keeps a shared lock (taken again after the exclusive one, not
+    /// atomically: at worst another last holder removes the placeholder
+    /// first); any other has let go of it (a failed conversion drops the
+    /// lock), so of two sentinels asking at once one is the last.
+    fn last_holder(&self) -> bool {
+        let fd = self.fd.as_raw_fd();
+        let last = flock(fd, libc::LOCK_EX | libc::LOCK_NB).is_ok();
+        if last {
+            let _ = flock(fd, libc::LOCK_SH | libc::LOCK_NB);
+        }
+        last
     }
+
+    /// Whether this run must remove the placeholder itself even when
+    /// others hold it: it made it in a sticky directory, and a run that
+    /// may not remove it there holds it too.
+    fn must_wait(&self) -> bool {
+        self.owned()
+            && open_parent(&self.path).is_ok_and(|dir| {
+                fstat(dir.as_raw_fd()).is_ok_and(|st| st.st_mode & libc::S_ISVTX != 0)
+                    && strangers_in(&dir)
+            })
+    }
+
 
     /// Unlinks the placeholder, under our exclusive lock.
     fn remove(&self) {
@@ -570,6 +625,7 @@ fn run(pidfd: &OwnedFd, sock: &OwnedFd, held: &[Held], duties: Duties) -> ! {
     let keep: Vec<RawFd> = [pidfd.as_raw_fd(), sock.as_raw_fd()]
         .into_iter()
         .chain(held.iter().map(|h| h.fd.as_raw_fd()))
+        .chain(held.iter().filter_map(|h| h.stranger.as_ref().map(|f| f.as_raw_fd())))
         .collect();
     close_others(&keep);
     let received = receive(sock);
@@ -587,12 +643,16 @@ fn run(pidfd: &OwnedFd, sock: &OwnedFd, held: &[Held], duties: Duties) -> ! {
     }
     // A run that starts within a moment takes the placeholders over
     // instead of making them again (an agent runs command after command):
-    // they are removed a second after the last sandbox that used them.
-    if !held.is_empty() {
+    // they are removed a second after the last sandbox that used them. A
+    // sentinel whose placeholders other runs still hold leaves them to
+    // those runs' sentinels and ends now: back to back, one sentinel
+    // lingers instead of one per run of the last second (each a process
+    // the next run's `kill(-1)` and lock calls walk past).
+    if held.iter().any(|h| h.last_holder() || h.must_wait()) {
         std::thread::sleep(GRACE);
+        // The fork copied `held` with its descriptors: this process's own.
+        release_in_order(held, true);
     }
-    // The fork copied `held` with its descriptors: this process's own.
-    release_in_order(held, true);
     // SAFETY: leave without running exit handlers.
     unsafe { libc::_exit(0) }
 }
