@@ -2793,3 +2793,53 @@ fn a_closed_writable_root_does_not_unpin_its_git_directory() {
         assert_eq!(ws.read("outside/ws2/.git/config"), "[core]\n", "{user:?}");
     }
 }
+
+/// Adversarial pass 9, F1: a FIFO at `.git` (made by any local user in
+/// `/tmp`, or by an earlier sandboxed command in a subdirectory) stalled
+/// every later run: planning read it as a `gitdir:` pointer with a blocking
+/// open. Pointer files are now read only when they are regular files,
+/// opened without blocking; the FIFO itself stays read-only.
+#[test]
+fn a_fifo_at_a_protected_name_does_not_stall_the_run() {
+    for user in users() {
+        let ws = Ws::new(user);
+        let fifo = ws.join("work/sub/.git");
+        std::fs::create_dir_all(fifo.parent().unwrap()).unwrap();
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid C string.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        if user == User::Nobody {
+            std::os::unix::fs::chown(&fifo, Some(NOBODY), Some(NOBODY)).unwrap();
+        }
+        let sub = ws.s("work/sub");
+        let argv = [
+            cordon_bin().to_str().unwrap(),
+            "run",
+            "-C",
+            &sub,
+            "--",
+            probe_bin().to_str().unwrap(),
+            "stat",
+            ".git",
+        ];
+        let mut child = command_as(user, &ws.work(), &ws.env(), &argv)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let done = (0..1000).any(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            child.try_wait().unwrap().is_some()
+        });
+        if !done {
+            let _ = child.kill();
+        }
+        assert!(done, "{user:?}: cordon stalled on the FIFO at .git");
+        assert!(child.wait().unwrap().success(), "{user:?}");
+        sandboxed(
+            &ws,
+            &["-C", &sub],
+            &["chmod", &fifo.to_string_lossy(), "0666"],
+        )
+        .assert_errno("EROFS");
+    }
+}

@@ -176,7 +176,12 @@ fn mark_stranger(st: &libc::stat, parent: &OwnedFd) -> io::Result<Option<OwnedFd
     if me == 0 || st.st_uid == me || dir.st_mode & libc::S_ISVTX == 0 || dir.st_uid == me {
         return Ok(None);
     }
-    let fd = open_nofollow(parent.as_raw_fd(), c".", libc::O_RDONLY | libc::O_DIRECTORY, 0)?;
+    let fd = open_nofollow(
+        parent.as_raw_fd(),
+        c".",
+        libc::O_RDONLY | libc::O_DIRECTORY,
+        0,
+    )?;
     flock(fd.as_raw_fd(), libc::LOCK_SH)?;
     Ok(Some(fd))
 }
@@ -184,8 +189,7 @@ fn mark_stranger(st: &libc::stat, parent: &OwnedFd) -> io::Result<Option<OwnedFd
 /// Whether a run that may not remove them holds placeholders in `dir`
 /// (see [`mark_stranger`]).
 fn strangers_in(dir: &OwnedFd) -> bool {
-    let Ok(fd) = open_nofollow(dir.as_raw_fd(), c".", libc::O_RDONLY | libc::O_DIRECTORY, 0)
-    else {
+    let Ok(fd) = open_nofollow(dir.as_raw_fd(), c".", libc::O_RDONLY | libc::O_DIRECTORY, 0) else {
         return true;
     };
     // Its own descriptor: the probe's lock goes with it.
@@ -397,7 +401,6 @@ impl Held {
                     && strangers_in(&dir)
             })
     }
-
 
     /// Unlinks the placeholder, under our exclusive lock.
     fn remove(&self) {
@@ -625,7 +628,10 @@ fn run(pidfd: &OwnedFd, sock: &OwnedFd, held: &[Held], duties: Duties) -> ! {
     let keep: Vec<RawFd> = [pidfd.as_raw_fd(), sock.as_raw_fd()]
         .into_iter()
         .chain(held.iter().map(|h| h.fd.as_raw_fd()))
-        .chain(held.iter().filter_map(|h| h.stranger.as_ref().map(|f| f.as_raw_fd())))
+        .chain(
+            held.iter()
+                .filter_map(|h| h.stranger.as_ref().map(|f| f.as_raw_fd())),
+        )
         .collect();
     close_others(&keep);
     let received = receive(sock);

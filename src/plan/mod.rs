@@ -545,9 +545,28 @@ fn roots_for(
     Ok(out)
 }
 
+/// The text of a small pointer file (`.git`, `commondir`): a regular file
+/// only, opened without blocking, so a FIFO planted at the name cannot stall
+/// the plan (adversarial pass 9) and a device is not read.
+fn read_pointer(file: &Path) -> Option<String> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(file)
+        .ok()?;
+    if !f.metadata().ok()?.is_file() {
+        return None;
+    }
+    let mut text = String::new();
+    f.take(64 * 1024).read_to_string(&mut text).ok()?;
+    Some(text)
+}
+
 /// Reads `gitdir: X` from a `.git` pointer file, resolved against `dir`.
 fn gitdir_target(file: &Path, dir: &Path) -> Option<PathBuf> {
-    let text = std::fs::read_to_string(file).ok()?;
+    let text = read_pointer(file)?;
     let target = text.lines().next()?.strip_prefix("gitdir:")?.trim();
     if target.is_empty() {
         return None;
@@ -558,7 +577,7 @@ fn gitdir_target(file: &Path, dir: &Path) -> Option<PathBuf> {
 /// A linked worktree's gitdir holds a `commondir` file naming the main
 /// repository's git directory, where its config and hooks live.
 fn commondir_target(gitdir: &Path) -> Option<PathBuf> {
-    let text = std::fs::read_to_string(gitdir.join("commondir")).ok()?;
+    let text = read_pointer(&gitdir.join("commondir"))?;
     let target = text.lines().next()?.trim();
     if target.is_empty() {
         return None;

@@ -33,7 +33,7 @@ ops: read PATH | write PATH [DATA] | create PATH | overwrite PATH | truncate PAT
      socket FAMILY TYPE [PROTO] | socket-nr FAMILY_HEX TYPE PROTO | connect-tcp HOST PORT | connect-udp HOST PORT
      bind-tcp HOST PORT | sendto-fastopen HOST PORT | connect-unix PATH | connect-abstract NAME | socketpair
      kill PID SIG | kill-child | io-uring-setup | unshare-user | unshare-mount
-     unshare-net | mount-tmpfs PATH | mount-setattr-rw PATH | chroot PATH | pivot-root NEW OLD
+     unshare-net | mount-tmpfs PATH | mount-setattr-rw PATH | open-tree-attr PATH | chroot PATH | pivot-root NEW OLD
      ptrace-attach PID | process-vm-readv PID ADDR_HEX | open-by-handle PATH [MOUNTDIR]
      tiocsti | tioclinux [TTY] | ioctl-stdin CMD_HEX | list-fds | env NAME | getuid
      sleep SECONDS | read-at PATH OFFSET_HEX | create-at DIRFD NAME | pidfd-kill PID SIG
@@ -583,6 +583,18 @@ fn run(a: &Args) -> Outcome {
                 )
             }) as c_int
         }),
+        "open-tree-attr" => {
+            // open_tree_attr (Linux 6.15, number 467 everywhere; not in
+            // libc yet) without OPEN_TREE_CLONE: only an O_PATH descriptor,
+            // but the mount API, which the filter must deny as a whole.
+            a.count(1, 1)?;
+            let p = a.cstr(0)?;
+            let fd = sys(unsafe {
+                libc::syscall(467, libc::AT_FDCWD, p.as_ptr(), 0, null::<c_void>(), 0) as c_int
+            })?;
+            unsafe { libc::close(fd) };
+            Ok(vec![])
+        }
         "ptrace-attach" => {
             a.count(1, 1)?;
             let pid: pid_t = a.num(0, "PID")?;

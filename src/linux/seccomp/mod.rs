@@ -29,12 +29,13 @@ pub const EPERM: i32 = 1;
 pub const ENOSYS: i32 = 38;
 
 /// Every syscall that changes the mount tree or its flags.
-pub const MOUNT_API: [&str; 10] = [
+pub const MOUNT_API: [&str; 11] = [
     "mount",
     "umount2",
     "mount_setattr",
     "move_mount",
     "open_tree",
+    "open_tree_attr",
     "fsopen",
     "fsconfig",
     "fsmount",
