@@ -70,6 +70,15 @@ if [ "$mode" = launchers ]; then
     echo "As $label:"
     report "$json" "bench/out/launchers-$label.md"
     echo
+    # An agent's commands come seconds apart: past the sentinel's grace
+    # second, each run makes its placeholders again (cold).
+    local cold=$scratch/$label-cold.json
+    "$@" hyperfine -N --prepare "sleep 1.3" --runs "${COLD_RUNS:-20}" --style basic --export-json "$cold" \
+      -n "bare /bin/true" "/bin/true" \
+      -n "cordon run -p workspace-write (.git), 1.3 s apart" "$bin run -p workspace-write -C $scratch/git -- /bin/true" >&2
+    echo "As $label, cold:"
+    report "$cold" "bench/out/launchers-$label-cold.md"
+    echo
   }
   machine
   echo "(cordon binary: $(stat -c %s "$cordon") bytes)"

@@ -84,6 +84,9 @@ pub fn enter(
             ))
         })?;
     }
+    // The sentinel holds its own copies; these are close-on-exec, and the
+    // exec that follows closes them at once instead of one call each.
+    std::mem::forget(held);
     Ok(proxy_port)
 }
 
