@@ -17,7 +17,7 @@
 //! Nothing read from the command is trusted: paths are read with
 //! `process_vm_readv`, bounded, and only ever printed (escaped) or compared.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
@@ -84,6 +84,7 @@ enum Flags {
     Create,
 }
 
+#[derive(Clone, Copy)]
 struct Call {
     nr: i64,
     name: &'static str,
@@ -102,14 +103,24 @@ const fn call(nr: i64, name: &'static str, op: &'static str, want: Want, shape: 
     }
 }
 
-/// The calls a sandbox can refuse on a path, an address or a process.
-/// Reads of metadata (stat, access, readlink) are not here: no sandbox
-/// layer refuses them with anything but ENOENT.
+/// The calls a sandbox can refuse on a path, an address or a process, in
+/// the order the trace filter tests them. Reads of metadata (stat,
+/// access, readlink) are not here: no sandbox layer refuses them with
+/// anything but ENOENT.
 fn calls() -> Vec<Call> {
+    #[allow(unused_mut)]
+    let mut v = [FILE_CALLS, PROCESS_CALLS].concat();
+    #[cfg(target_arch = "x86_64")]
+    v.extend_from_slice(LEGACY_FILE_CALLS);
+    v
+}
+
+/// The `*at` forms every architecture has: opens and the calls that
+/// write a path (create, remove, rename, link, metadata).
+const FILE_CALLS: &[Call] = {
     use Shape::*;
     use Want::*;
-    #[allow(unused_mut)]
-    let mut v = vec![
+    &[
         call(
             libc::SYS_openat,
             "openat",
@@ -170,6 +181,14 @@ fn calls() -> Vec<Call> {
             Write,
             Path(0),
         ),
+    ]
+};
+
+/// Exec, the network and signals.
+const PROCESS_CALLS: &[Call] = {
+    use Shape::*;
+    use Want::*;
+    &[
         call(libc::SYS_execve, "execve", "exec", Execute, Path(0)),
         call(libc::SYS_execveat, "execveat", "exec", Execute, At(0, 1)),
         call(libc::SYS_connect, "connect", "connect", Nothing, Addr),
@@ -177,10 +196,15 @@ fn calls() -> Vec<Call> {
         call(libc::SYS_kill, "kill", "signal", Nothing, Pid(0)),
         call(libc::SYS_tkill, "tkill", "signal", Nothing, Pid(0)),
         call(libc::SYS_tgkill, "tgkill", "signal", Nothing, Pid(1)),
-    ];
-    // The calls only x86_64 still has (aarch64 has just the *at forms).
-    #[cfg(target_arch = "x86_64")]
-    v.extend([
+    ]
+};
+
+/// The calls only x86_64 still has (aarch64 has just the *at forms).
+#[cfg(target_arch = "x86_64")]
+const LEGACY_FILE_CALLS: &[Call] = {
+    use Shape::*;
+    use Want::*;
+    &[
         call(
             libc::SYS_open,
             "open",
@@ -220,9 +244,8 @@ fn calls() -> Vec<Call> {
         call(libc::SYS_utime, "utime", "utime", Write, Path(0)),
         call(libc::SYS_utimes, "utimes", "utime", Write, Path(0)),
         call(libc::SYS_futimesat, "futimesat", "utime", Write, At(0, 1)),
-    ]);
-    v
-}
+    ]
+};
 
 /// Where a filter instruction jumps.
 #[derive(Clone, Copy)]
@@ -332,16 +355,19 @@ struct Pending {
 
 /// Follows `child` and every descendant until the last one exits.
 pub fn follow(child: Pid) -> Outcome {
-    let table = calls();
-    let mut out = Outcome {
-        end: End::Code(0),
-        seen: BTreeMap::new(),
-        dropped: 0,
-        outlived: false,
+    let mut f = Follower {
+        child,
+        table: calls(),
+        out: Outcome {
+            end: End::Code(0),
+            seen: BTreeMap::new(),
+            dropped: 0,
+            outlived: false,
+        },
+        live: HashSet::from([child]),
+        pending: HashMap::new(),
+        child_done: false,
     };
-    let mut live: HashSet<Pid> = HashSet::from([child]);
-    let mut pending: std::collections::HashMap<Pid, Pending> = Default::default();
-    let mut child_done = false;
     loop {
         let status = match waitpid(None, Some(WaitPidFlag::__WALL)) {
             Ok(s) => s,
@@ -350,7 +376,7 @@ pub fn follow(child: Pid) -> Outcome {
         };
         // A process still stopping (not just exiting) after the command
         // exited outlived it: a daemon, or a leftover about to be reaped.
-        if child_done
+        if f.child_done
             && matches!(
                 status,
                 WaitStatus::PtraceEvent(..)
@@ -358,65 +384,48 @@ pub fn follow(child: Pid) -> Outcome {
                     | WaitStatus::Stopped(..)
             )
         {
-            out.outlived = true;
+            f.out.outlived = true;
         }
+        f.step(status);
+        if f.child_done && f.live.is_empty() {
+            break;
+        }
+    }
+    f.out
+}
+
+/// The tracer's state while it follows the command's processes.
+struct Follower {
+    /// The command itself: its end is the outcome's.
+    child: Pid,
+    table: Vec<Call>,
+    out: Outcome,
+    /// The processes not yet seen to exit.
+    live: HashSet<Pid>,
+    /// Calls between their seccomp stop and their syscall-exit stop.
+    pending: HashMap<Pid, Pending>,
+    child_done: bool,
+}
+
+impl Follower {
+    /// Handles one wait status and resumes the process it names.
+    fn step(&mut self, status: WaitStatus) {
         match status {
-            WaitStatus::Exited(pid, code) => {
-                live.remove(&pid);
-                pending.remove(&pid);
-                if pid == child {
-                    out.end = End::Code(code);
-                    child_done = true;
-                }
-            }
-            WaitStatus::Signaled(pid, sig, _) => {
-                live.remove(&pid);
-                pending.remove(&pid);
-                if pid == child {
-                    out.end = End::Signal(sig as i32);
-                    child_done = true;
-                }
-            }
+            WaitStatus::Exited(pid, code) => self.ended(pid, End::Code(code)),
+            WaitStatus::Signaled(pid, sig, _) => self.ended(pid, End::Signal(sig as i32)),
             WaitStatus::PtraceEvent(pid, sig, ev) => {
-                live.insert(pid);
-                if ev == Event::PTRACE_EVENT_SECCOMP as i32 {
-                    match seccomp_stop(pid, &table) {
-                        Some(p) => {
-                            pending.insert(pid, p);
-                            let _ = ptrace::syscall(pid, None);
-                        }
-                        None => {
-                            let _ = ptrace::cont(pid, None);
-                        }
-                    }
-                } else if ev == Event::PTRACE_EVENT_STOP as i32 {
-                    group_stop(pid, sig);
-                } else {
-                    if ev == Event::PTRACE_EVENT_EXEC as i32 {
-                        // A thread that execs takes the leader's id.
-                        if let Ok(former) = ptrace::getevent(pid) {
-                            let former = Pid::from_raw(former as i32);
-                            if former != pid {
-                                live.remove(&former);
-                                pending.remove(&former);
-                            }
-                        }
-                        pending.remove(&pid);
-                    } else if let Ok(new) = ptrace::getevent(pid) {
-                        live.insert(Pid::from_raw(new as i32));
-                    }
-                    let _ = ptrace::cont(pid, None);
-                }
+                self.live.insert(pid);
+                self.event(pid, sig, ev);
             }
             WaitStatus::PtraceSyscall(pid) => {
-                if let Some(p) = pending.remove(&pid) {
-                    exit_stop(pid, &table[p.call], &p.args, &mut out);
+                if let Some(p) = self.pending.remove(&pid) {
+                    exit_stop(pid, &self.table[p.call], &p.args, &mut self.out);
                 }
                 let _ = ptrace::cont(pid, None);
             }
             WaitStatus::Stopped(pid, sig) => {
-                live.insert(pid);
-                let deliver = if sig == Signal::SIGSYS && trapped(pid, &table, &mut out) {
+                self.live.insert(pid);
+                let deliver = if sig == Signal::SIGSYS && trapped(pid, &self.table, &mut self.out) {
                     None
                 } else {
                     Some(sig)
@@ -425,11 +434,51 @@ pub fn follow(child: Pid) -> Outcome {
             }
             _ => {}
         }
-        if child_done && live.is_empty() {
-            break;
+    }
+
+    /// A process exited or was killed; the command's own end is the
+    /// outcome's.
+    fn ended(&mut self, pid: Pid, end: End) {
+        self.live.remove(&pid);
+        self.pending.remove(&pid);
+        if pid == self.child {
+            self.out.end = end;
+            self.child_done = true;
         }
     }
-    out
+
+    /// A ptrace event stop: a traced call (its result is waited for), a
+    /// group-stop, an exec, or a new process (followed from now on).
+    fn event(&mut self, pid: Pid, sig: Signal, ev: i32) {
+        if ev == Event::PTRACE_EVENT_SECCOMP as i32 {
+            match seccomp_stop(pid, &self.table) {
+                Some(p) => {
+                    self.pending.insert(pid, p);
+                    let _ = ptrace::syscall(pid, None);
+                }
+                None => {
+                    let _ = ptrace::cont(pid, None);
+                }
+            }
+        } else if ev == Event::PTRACE_EVENT_STOP as i32 {
+            group_stop(pid, sig);
+        } else {
+            if ev == Event::PTRACE_EVENT_EXEC as i32 {
+                // A thread that execs takes the leader's id.
+                if let Ok(former) = ptrace::getevent(pid) {
+                    let former = Pid::from_raw(former as i32);
+                    if former != pid {
+                        self.live.remove(&former);
+                        self.pending.remove(&former);
+                    }
+                }
+                self.pending.remove(&pid);
+            } else if let Ok(new) = ptrace::getevent(pid) {
+                self.live.insert(Pid::from_raw(new as i32));
+            }
+            let _ = ptrace::cont(pid, None);
+        }
+    }
 }
 
 /// A group-stop (the command was stopped: ^Z, SIGSTOP) stays a stop until

@@ -111,40 +111,86 @@ pub fn parse(buf: &[u8], head_len: usize) -> Result<Ask, Bad> {
         let (host, port) = split_authority(target, None)?;
         return Ok(Ask::Connect { host, port });
     }
-    let Some(rest) = target
-        .get(..7)
-        .filter(|s| s.eq_ignore_ascii_case("http://"))
-        .map(|_| &target[7..])
-    else {
-        return Err(Bad(
-            400,
-            format!(
-                "only absolute http:// URIs and CONNECT are served (got `{}`); for https use CONNECT (HTTPS_PROXY)",
-                target.escape_debug()
-            ),
-        ));
-    };
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..end];
-    if authority.contains('@') {
-        return Err(Bad(400, "a user part in the URI is not served".into()));
+    let uri = Uri::parse(target)?;
+    let head = origin_head(method, version, &uri, req.headers)?;
+    Ok(Ask::Forward {
+        host: uri.host,
+        port: uri.port,
+        head,
+        rest: buf[head_len..].to_vec(),
+    })
+}
+
+/// An absolute `http://` request target, split.
+struct Uri<'a> {
+    host: String,
+    port: u16,
+    /// As written (`host[:port]`).
+    authority: &'a str,
+    /// `/` when the URI has none.
+    path: &'a str,
+}
+
+impl<'a> Uri<'a> {
+    fn parse(target: &'a str) -> Result<Self, Bad> {
+        let Some(rest) = target
+            .get(..7)
+            .filter(|s| s.eq_ignore_ascii_case("http://"))
+            .map(|_| &target[7..])
+        else {
+            return Err(Bad(
+                400,
+                format!(
+                    "only absolute http:// URIs and CONNECT are served (got `{}`); for https use CONNECT (HTTPS_PROXY)",
+                    target.escape_debug()
+                ),
+            ));
+        };
+        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let authority = &rest[..end];
+        if authority.contains('@') {
+            return Err(Bad(400, "a user part in the URI is not served".into()));
+        }
+        let (host, port) = split_authority(authority, Some(80))?;
+        let path = match &rest[end..] {
+            "" => "/",
+            p if p.starts_with('/') => p,
+            p => return Err(Bad(400, format!("bad path `{}`", p.escape_debug()))),
+        };
+        Ok(Uri {
+            host,
+            port,
+            authority,
+            path,
+        })
     }
-    let (host, port) = split_authority(authority, Some(80))?;
-    let path = match &rest[end..] {
-        "" => "/",
-        p if p.starts_with('/') => p,
-        p => return Err(Bad(400, format!("bad path `{}`", p.escape_debug()))),
-    };
+}
+
+/// The request head sent upstream: origin-form, the client's headers
+/// without the hop-by-hop and proxy ones, a Host header, and
+/// `Connection: close`.
+fn origin_head(
+    method: &str,
+    version: u8,
+    uri: &Uri,
+    headers: &[httparse::Header],
+) -> Result<Vec<u8>, Bad> {
+    let Uri {
+        host,
+        port,
+        authority,
+        path,
+    } = uri;
     // A Host header naming another host would make the allowed server
     // answer for that one (virtual hosting, CDNs): refused.
     let mut out = format!("{method} {path} HTTP/1.{version}\r\n").into_bytes();
-    for h in req.headers.iter() {
+    for h in headers {
         let name = h.name;
         if name.eq_ignore_ascii_case("host") {
             let v = std::str::from_utf8(h.value).unwrap_or("");
             let (hh, hp) = split_authority(v.trim(), Some(80))
                 .map_err(|_| Bad(400, "bad Host header".into()))?;
-            if !hh.eq_ignore_ascii_case(&host) || hp != port {
+            if !hh.eq_ignore_ascii_case(host) || hp != *port {
                 return Err(Bad(
                     400,
                     format!("the Host header ({v}) names another host than the URI ({authority})"),
@@ -162,20 +208,11 @@ pub fn parse(buf: &[u8], head_len: usize) -> Result<Ask, Bad> {
         out.extend_from_slice(h.value);
         out.extend_from_slice(b"\r\n");
     }
-    if !req
-        .headers
-        .iter()
-        .any(|h| h.name.eq_ignore_ascii_case("host"))
-    {
+    if !headers.iter().any(|h| h.name.eq_ignore_ascii_case("host")) {
         out.extend_from_slice(format!("Host: {authority}\r\n").as_bytes());
     }
     out.extend_from_slice(b"Connection: close\r\n\r\n");
-    Ok(Ask::Forward {
-        host,
-        port,
-        head: out,
-        rest: buf[head_len..].to_vec(),
-    })
+    Ok(out)
 }
 
 /// Writes an error response with a one-line body.

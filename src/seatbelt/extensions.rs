@@ -47,7 +47,26 @@ const CONTACTS_READ: &str = r#"(allow mach-lookup
 /// one user string written into the profile itself rather than a parameter:
 /// `[A-Za-z0-9._-]` cannot close a string or start an escape.
 pub fn section(m: &MacosExtensions, out: &mut String) -> Result<()> {
-    let automation = match &m.automation {
+    let automation = automation_label(&m.automation)?;
+    // Infallible: writing to a String.
+    let _ = writeln!(
+        out,
+        ";; ===== macOS extensions: preferences={} automation={automation} accessibility={} calendar={}{} =====",
+        m.preferences.as_str(),
+        m.accessibility,
+        m.calendar,
+        m.newer_extensions()
+    );
+    preference_rules(m.preferences, out);
+    automation_rules(&m.automation, out);
+    service_rules(m, out);
+    contact_rules(m.contacts, out)
+}
+
+/// The automation setting as the section's header names it; a bundle id
+/// outside `[A-Za-z0-9._-]` is refused.
+fn automation_label(automation: &Automation) -> Result<String> {
+    Ok(match automation {
         Automation::None => "none".to_string(),
         Automation::All => "all".to_string(),
         Automation::BundleIds(ids) => {
@@ -59,17 +78,12 @@ pub fn section(m: &MacosExtensions, out: &mut String) -> Result<()> {
             }
             ids.join(",")
         }
-    };
-    // Infallible: writing to a String.
-    let _ = writeln!(
-        out,
-        ";; ===== macOS extensions: preferences={} automation={automation} accessibility={} calendar={}{} =====",
-        m.preferences.as_str(),
-        m.accessibility,
-        m.calendar,
-        m.newer_extensions()
-    );
-    match m.preferences {
+    })
+}
+
+/// User preferences through cfprefsd: none, read, or read and write.
+fn preference_rules(p: Preferences, out: &mut String) {
+    match p {
         Preferences::None => out.push_str(";; Preferences: none.\n"),
         Preferences::ReadOnly => {
             out.push_str(";; Preferences: read (cfprefs).\n(allow user-preference-read)\n");
@@ -81,7 +95,11 @@ pub fn section(m: &MacosExtensions, out: &mut String) -> Result<()> {
             out.push_str(CFPREFSD);
         }
     }
-    match &m.automation {
+}
+
+/// Apple Events: none, to any application, or to the named ones.
+fn automation_rules(automation: &Automation, out: &mut String) {
+    match automation {
         Automation::None => out.push_str(";; Automation: none.\n"),
         Automation::All => {
             out.push_str(";; Automation: Apple Events to any application.\n");
@@ -108,6 +126,11 @@ pub fn section(m: &MacosExtensions, out: &mut String) -> Result<()> {
             out.push_str(APPLEEVENTS);
         }
     }
+}
+
+/// The on/off extensions, each one service lookup: accessibility,
+/// calendar, launch services, reminders.
+fn service_rules(m: &MacosExtensions, out: &mut String) {
     if m.accessibility {
         out.push_str(";; Accessibility: the AX server (per-session service).\n");
         out.push_str(
@@ -128,7 +151,12 @@ pub fn section(m: &MacosExtensions, out: &mut String) -> Result<()> {
             "(allow mach-lookup\n  (global-name \"com.apple.CalendarAgent\")\n  (global-name \"com.apple.remindd\"))\n",
         );
     }
-    match m.contacts {
+}
+
+/// Contacts: read-only through the AddressBook services; read-write is
+/// refused.
+fn contact_rules(c: Contacts, out: &mut String) -> Result<()> {
+    match c {
         Contacts::None => {}
         Contacts::ReadOnly => {
             out.push_str(

@@ -421,64 +421,8 @@ impl Parser<'_> {
             }
             seen.push(field);
             match field {
-                "preferences" => {
-                    m.preferences = match val {
-                        Value::Bool(true) => Preferences::ReadOnly,
-                        Value::Bool(false) => Preferences::None,
-                        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
-                            "readonly" => Preferences::ReadOnly,
-                            "readwrite" => Preferences::ReadWrite,
-                            other => Preferences::parse(other).ok_or_else(|| {
-                                self.err(
-                                    &key,
-                                    format!(
-                                        "`{}`: use none, read-only or read-write",
-                                        s.escape_debug()
-                                    ),
-                                )
-                            })?,
-                        },
-                        other => {
-                            return Err(self.err(
-                                &key,
-                                format!(
-                                    "is {}, expected none, read-only or read-write",
-                                    kind(other)
-                                ),
-                            ));
-                        }
-                    }
-                }
-                "automation" => {
-                    m.automation = match val {
-                        Value::Bool(true) => Automation::All,
-                        Value::Bool(false) => Automation::None,
-                        Value::String(s) if s == "all" => Automation::All,
-                        Value::String(s) if s == "none" => Automation::None,
-                        Value::Sequence(items) => {
-                            let mut ids = Vec::with_capacity(items.len());
-                            for (i, item) in items.iter().enumerate() {
-                                let id = item.as_str().ok_or_else(|| {
-                                    self.err(
-                                        &format!("{key}[{i}]"),
-                                        format!("is {}, expected a bundle id", kind(item)),
-                                    )
-                                })?;
-                                ids.push(id.trim().to_string());
-                            }
-                            Automation::from_ids(ids).map_err(|e| self.err(&key, e))?
-                        }
-                        other => {
-                            return Err(self.err(
-                                &key,
-                                format!(
-                                    "is {}, expected none, all, true, false or a list of bundle ids",
-                                    kind(other)
-                                ),
-                            ));
-                        }
-                    }
-                }
+                "preferences" => m.preferences = self.preferences(val, &key)?,
+                "automation" => m.automation = self.automation(val, &key)?,
                 "accessibility" => m.accessibility = self.bool(val, &key)?,
                 _ => m.calendar = self.bool(val, &key)?,
             }
@@ -486,6 +430,63 @@ impl Parser<'_> {
         Ok(Declared {
             value: m,
             origin: format!("{}: {KEY}", self.origin),
+        })
+    }
+
+    /// `preferences`: none, read-only or read-write, or Codex's booleans
+    /// and `readonly` / `readwrite`.
+    fn preferences(&self, val: &Value, key: &str) -> Result<Preferences> {
+        Ok(match val {
+            Value::Bool(true) => Preferences::ReadOnly,
+            Value::Bool(false) => Preferences::None,
+            Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+                "readonly" => Preferences::ReadOnly,
+                "readwrite" => Preferences::ReadWrite,
+                other => Preferences::parse(other).ok_or_else(|| {
+                    self.err(
+                        key,
+                        format!("`{}`: use none, read-only or read-write", s.escape_debug()),
+                    )
+                })?,
+            },
+            other => {
+                return Err(self.err(
+                    key,
+                    format!("is {}, expected none, read-only or read-write", kind(other)),
+                ));
+            }
+        })
+    }
+
+    /// `automation`: none, all, a boolean, or a list of bundle ids.
+    fn automation(&self, val: &Value, key: &str) -> Result<Automation> {
+        Ok(match val {
+            Value::Bool(true) => Automation::All,
+            Value::Bool(false) => Automation::None,
+            Value::String(s) if s == "all" => Automation::All,
+            Value::String(s) if s == "none" => Automation::None,
+            Value::Sequence(items) => {
+                let mut ids = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    let id = item.as_str().ok_or_else(|| {
+                        self.err(
+                            &format!("{key}[{i}]"),
+                            format!("is {}, expected a bundle id", kind(item)),
+                        )
+                    })?;
+                    ids.push(id.trim().to_string());
+                }
+                Automation::from_ids(ids).map_err(|e| self.err(key, e))?
+            }
+            other => {
+                return Err(self.err(
+                    key,
+                    format!(
+                        "is {}, expected none, all, true, false or a list of bundle ids",
+                        kind(other)
+                    ),
+                ));
+            }
         })
     }
 }
@@ -624,10 +625,23 @@ mod tests {
         assert!(m.contains("differs") && m.contains("keep one"), "{m}");
     }
 
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a str);
+
+    /// Each case is refused with a message naming the skill and `needle`.
+    fn assert_refused(cases: &[Case]) {
+        for (files, needle) in cases {
+            let m = err(files);
+            assert!(
+                m.contains(needle),
+                "{files:?}\n  gave: {m}\n  want: {needle}"
+            );
+            assert!(m.starts_with("skill"), "{m}");
+        }
+    }
+
     #[test]
-    fn bad_manifests_name_the_key_and_the_file() {
-        let cases: &[(&[(&str, &str)], &str)] = &[
-            (&[("agents/openai.yaml", "x: 1\n")], "no SKILL.md"),
+    fn bad_keys_and_values_name_the_key_and_the_file() {
+        assert_refused(&[
             (
                 &[
                     ("SKILL.md", "x"),
@@ -644,13 +658,6 @@ mod tests {
                     ),
                 ],
                 "permissions.file_system.exec: unknown key",
-            ),
-            (
-                &[
-                    ("SKILL.md", "x"),
-                    ("agents/openai.yaml", "permissions: [\n"),
-                ],
-                "invalid YAML",
             ),
             (
                 &[
@@ -696,6 +703,25 @@ mod tests {
                 &[("SKILL.md", "x"), ("agents/openai.yaml", "permissions:\n")],
                 "permissions: is empty",
             ),
+        ]);
+        let m = err(&[
+            ("SKILL.md", "x"),
+            ("agents/openai.yaml", "permissions:\n  netwrk: true\n"),
+        ]);
+        assert!(m.contains("openai.yaml"), "{m}");
+    }
+
+    #[test]
+    fn bad_files_and_documents_name_the_file() {
+        assert_refused(&[
+            (&[("agents/openai.yaml", "x: 1\n")], "no SKILL.md"),
+            (
+                &[
+                    ("SKILL.md", "x"),
+                    ("agents/openai.yaml", "permissions: [\n"),
+                ],
+                "invalid YAML",
+            ),
             (
                 &[("SKILL.md", "---\npermissions: {}\n")],
                 "no closing `---`",
@@ -704,20 +730,7 @@ mod tests {
                 &[("SKILL.md", "x"), ("agents/openai.yaml", "- a\n")],
                 "not a mapping",
             ),
-        ];
-        for (files, needle) in cases {
-            let m = err(files);
-            assert!(
-                m.contains(needle),
-                "{files:?}\n  gave: {m}\n  want: {needle}"
-            );
-            assert!(m.starts_with("skill"), "{m}");
-        }
-        let m = err(&[
-            ("SKILL.md", "x"),
-            ("agents/openai.yaml", "permissions:\n  netwrk: true\n"),
         ]);
-        assert!(m.contains("openai.yaml"), "{m}");
     }
 
     #[test]

@@ -117,71 +117,89 @@ pub fn attribute(plan: &Plan, view: &View, seen: &Seen, count: u64) -> Option<De
         grant: None,
         path_buf: None,
     };
-    let set_fix = |d: &mut Denial, fix: Fix| {
-        d.fix = fix.flag(home.as_deref());
-        d.warning = fix.warning(home.as_deref());
-        d.grant = Some(fix);
-    };
-    if let Some((nr, args)) = &seen.seccomp {
-        let rule = seccomp_rule(view, *nr, args);
-        d.mechanism = "seccomp".into();
-        let (why, feature) = rule.unwrap_or(("denied by the sandbox's seccomp filter", ""));
-        d.rule = why.into();
-        // A socket the filter refuses is no TCP stream (UDP, raw, netlink):
-        // no port or domain allows it, only the whole network.
-        let fix = match feature {
-            crate::linux::seccomp::kind::NETWORK if !plan.network.enabled => Fix::Network,
-            crate::linux::seccomp::kind::UNIX_SOCKETS => {
-                Fix::ProfileLine("unix_sockets = true under [network] in the profile".into())
-            }
-            _ => Fix::Never(format!("no flag allows {}: {why}", seen.syscall)),
-        };
-        set_fix(&mut d, fix);
-        return Some(d);
-    }
-    if seen.want == Want::Nothing {
-        return match seen.op.as_str() {
-            "signal" => {
-                d.mechanism = "landlock".into();
-                d.rule = "signal scope: the command may signal only processes of its own sandbox (or file permissions)".into();
-                set_fix(
-                    &mut d,
-                    Fix::Never(
-                        "no flag lets a sandboxed command signal processes outside it".into(),
-                    ),
-                );
-                Some(d)
-            }
+    let fix = if let Some((nr, args)) = &seen.seccomp {
+        Some(seccomp_denial(plan, view, seen, *nr, args, &mut d))
+    } else if seen.want == Want::Nothing {
+        match seen.op.as_str() {
+            "signal" => Some(signal_denial(&mut d)),
             "connect" | "bind" if seen.target.as_deref().is_some_and(|t| !t.starts_with('/')) => {
                 if plan.network.enabled {
                     return None;
                 }
-                d.mechanism = "landlock".into();
-                let fix = if plan.network.proxied() {
-                    d.rule = "--allow-domain: the command's only way out is the proxy".into();
-                    Fix::Never(
-                        "with --allow-domain nothing connects directly: go through the proxy (HTTP_PROXY, ALL_PROXY), which names any host it refuses".into(),
-                    )
-                } else {
-                    d.rule = if plan.network.connect_tcp.is_empty()
-                        && plan.network.bind_tcp.is_empty()
-                    {
-                        "network off".into()
-                    } else {
-                        "TCP port not allowed".into()
-                    };
-                    match (seen.op.as_str(), seen.target.as_deref().and_then(port_of)) {
-                        ("connect", Some(p)) => Fix::ConnectTcp(p),
-                        ("bind", Some(p)) if p != 0 => Fix::BindTcp(p),
-                        _ => Fix::Network,
-                    }
-                };
-                set_fix(&mut d, fix);
-                Some(d)
+                Some(network_denial(plan, seen, &mut d))
             }
-            _ => None,
-        };
+            _ => return None,
+        }
+    } else {
+        path_denial(plan, view, seen, &mut d)?
+    };
+    if let Some(fix) = fix {
+        d.fix = fix.flag(home.as_deref());
+        d.warning = fix.warning(home.as_deref());
+        d.grant = Some(fix);
     }
+    Some(d)
+}
+
+/// A call the sandbox's seccomp filter refused: the filter's rule, and
+/// the fix for the feature it belongs to.
+fn seccomp_denial(
+    plan: &Plan,
+    view: &View,
+    seen: &Seen,
+    nr: i64,
+    args: &[u64; 6],
+    d: &mut Denial,
+) -> Fix {
+    let rule = seccomp_rule(view, nr, args);
+    d.mechanism = "seccomp".into();
+    let (why, feature) = rule.unwrap_or(("denied by the sandbox's seccomp filter", ""));
+    d.rule = why.into();
+    // A socket the filter refuses is no TCP stream (UDP, raw, netlink):
+    // no port or domain allows it, only the whole network.
+    match feature {
+        crate::linux::seccomp::kind::NETWORK if !plan.network.enabled => Fix::Network,
+        crate::linux::seccomp::kind::UNIX_SOCKETS => {
+            Fix::ProfileLine("unix_sockets = true under [network] in the profile".into())
+        }
+        _ => Fix::Never(format!("no flag allows {}: {why}", seen.syscall)),
+    }
+}
+
+/// A signal refused by Landlock's signal scope.
+fn signal_denial(d: &mut Denial) -> Fix {
+    d.mechanism = "landlock".into();
+    d.rule = "signal scope: the command may signal only processes of its own sandbox (or file permissions)".into();
+    Fix::Never("no flag lets a sandboxed command signal processes outside it".into())
+}
+
+/// A TCP connect or bind refused by Landlock (the plan has the network
+/// off, or only some ports, or only the proxy).
+fn network_denial(plan: &Plan, seen: &Seen, d: &mut Denial) -> Fix {
+    d.mechanism = "landlock".into();
+    if plan.network.proxied() {
+        d.rule = "--allow-domain: the command's only way out is the proxy".into();
+        Fix::Never(
+            "with --allow-domain nothing connects directly: go through the proxy (HTTP_PROXY, ALL_PROXY), which names any host it refuses".into(),
+        )
+    } else {
+        d.rule = if plan.network.connect_tcp.is_empty() && plan.network.bind_tcp.is_empty() {
+            "network off".into()
+        } else {
+            "TCP port not allowed".into()
+        };
+        match (seen.op.as_str(), seen.target.as_deref().and_then(port_of)) {
+            ("connect", Some(p)) => Fix::ConnectTcp(p),
+            ("bind", Some(p)) if p != 0 => Fix::BindTcp(p),
+            _ => Fix::Network,
+        }
+    }
+}
+
+/// The first of the call's paths the plan refuses for what the call
+/// wanted, with its verdict's mechanism and rule, and the fix if a flag
+/// gives one; `None` when the plan allows them all (not the sandbox).
+fn path_denial(plan: &Plan, view: &View, seen: &Seen, d: &mut Denial) -> Option<Option<Fix>> {
     for path in &seen.paths {
         let l = plan::lookup(path, &plan.cwd);
         let Some(v) = view.verdict(plan, &l) else {
@@ -204,10 +222,7 @@ pub fn attribute(plan: &Plan, view: &View, seen: &Seen, count: u64) -> Option<De
             short(&access.mechanism)
         };
         d.rule = access.rule.clone();
-        if let Some(fix) = plan::fix::for_path(plan, &l, seen.want, access, true) {
-            set_fix(&mut d, fix);
-        }
-        return Some(d);
+        return Some(plan::fix::for_path(plan, &l, seen.want, access, true));
     }
     None
 }
