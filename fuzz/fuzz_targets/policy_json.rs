@@ -21,7 +21,10 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(extra) = perms {
         let base = cordon::policy::Policy::default_profile().expect("built-in profile");
         let merged = cordon::policy::merge_permissions(&base, &extra);
-        common::stages(&merged, std::path::Path::new("/"));
+        common::check(&merged);
+        if let Ok(merged) = merged {
+            common::stages(&merged, std::path::Path::new("/"));
+        }
         common::stages(
             &extra.into_policy("--permissions"),
             std::path::Path::new("/"),

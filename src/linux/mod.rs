@@ -1,14 +1,14 @@
 //! The Linux backend: compile (pure: plan -> Landlock ruleset, seccomp filter,
 //! gaps) and apply (this process, then exec).
 
-pub mod caps;
+pub(crate) mod caps;
 mod features;
-pub mod host;
-pub mod identity;
-pub mod landlock;
-pub mod mounts;
-pub mod seccomp;
-pub mod terminals;
+pub(crate) mod host;
+pub(crate) mod identity;
+pub(crate) mod landlock;
+pub(crate) mod mounts;
+pub(crate) mod seccomp;
+pub(crate) mod terminals;
 mod verdict;
 
 #[cfg(target_os = "linux")]
@@ -20,17 +20,17 @@ mod carve;
 #[cfg(target_os = "linux")]
 mod helper;
 #[cfg(target_os = "linux")]
-pub mod launch;
+pub(crate) mod launch;
 #[cfg(target_os = "linux")]
-pub mod namespace;
+pub(crate) mod namespace;
 #[cfg(target_os = "linux")]
-pub mod nested;
+pub(crate) mod nested;
 #[cfg(target_os = "linux")]
-pub mod proxy;
+pub(crate) mod proxy;
 #[cfg(target_os = "linux")]
-pub mod sentinel;
+pub(crate) mod sentinel;
 #[cfg(target_os = "linux")]
-pub mod trace;
+pub(crate) mod trace;
 
 use std::fmt;
 
