@@ -226,7 +226,8 @@ pub fn entries(list: &[Entry], origin: &str) -> std::result::Result<Entries, Str
                         "{at}: a glob_pattern can only deny (\"access\": \"none\"); cordon grants paths, not globs: give {{\"type\":\"path\",\"path\":\"/abs\"}}"
                     ));
                 }
-                let spec = DenySpec::parse(pattern, &format!("{at}.path.pattern"))?;
+                let spec = DenySpec::parse(pattern, &format!("{at}.path.pattern"))
+                    .map_err(|e| e.to_string())?;
                 out.add_deny(spec, &at);
                 continue;
             }
@@ -264,7 +265,7 @@ pub fn entries(list: &[Entry], origin: &str) -> std::result::Result<Entries, Str
                         "{at}: \"access\": \"none\" takes an absolute path; give {{\"type\":\"path\",\"path\":\"/abs\"}}"
                     ));
                 }
-                let spec = DenySpec::parse(&p.to_string_lossy(), &at)?;
+                let spec = DenySpec::parse(&p.to_string_lossy(), &at).map_err(|e| e.to_string())?;
                 out.add_deny(spec, &at);
             }
         }

@@ -15,11 +15,13 @@ mod user;
 
 pub use builtin::{BUILTIN_NAMES, DEFAULT_PROFILE, builtin_text};
 pub use codex::SandboxPolicy;
-pub use deny::{DEFAULT_GLOB_DEPTH, DenyEntry, DenySpec, MAX_GLOB_DEPTH, SECRETS, is_glob};
+pub use deny::{
+    DEFAULT_GLOB_DEPTH, DenyEntry, DenyError, DenyFault, DenySpec, MAX_GLOB_DEPTH, SECRETS, is_glob,
+};
 pub use env::{CORDON_PREFIX, EnvDecl, EnvPolicy, Inherit, Pattern, SetVar, glob_match};
 pub use macos::{Automation, Contacts, MacosExtensions, Preferences, valid_bundle_id};
 pub use merge::merge_permissions;
-pub use net::{DomainPattern, normalize_host, parse_port};
+pub use net::{DomainFault, DomainPattern, NetError, normalize_host, parse_port};
 pub use request::{Execution, ExecutionKind, Request, parse_request, read_request, request_policy};
 pub use source::{
     PermissionProfile, load_profile, macos_from_value, parse_permission_profile, parse_policy_json,

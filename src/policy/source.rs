@@ -219,10 +219,10 @@ fn from_raw(
     }
     let deny = deny_list(fs.deny.as_deref(), entry_deny, origin)?;
     let glob_depth = match fs.glob_depth {
-        Some(d) => Some(deny::check_glob_depth(
-            d,
-            &format!("{origin}: file_system"),
-        )?),
+        Some(d) => Some(
+            deny::check_glob_depth(d, &format!("{origin}: file_system"))
+                .map_err(|e| e.to_string())?,
+        ),
         None => None,
     };
     let net = raw.network.unwrap_or_default();
@@ -253,7 +253,8 @@ fn from_raw(
             .unwrap_or_default()
             .iter()
             .map(|d| DomainPattern::parse(d, &format!("{origin}: network.domains")))
-            .collect::<std::result::Result<_, _>>()?,
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| e.to_string())?,
         macos,
         env,
     })
@@ -323,10 +324,10 @@ fn deny_list(
     origin: &str,
 ) -> std::result::Result<Option<Vec<DenyEntry>>, String> {
     let mut deny = match items {
-        Some(items) => Some(deny::entries(
-            items,
-            &format!("{origin}: file_system.deny"),
-        )?),
+        Some(items) => Some(
+            deny::entries(items, &format!("{origin}: file_system.deny"))
+                .map_err(|e| e.to_string())?,
+        ),
         None => None,
     };
     if !entry_deny.is_empty() {
@@ -349,7 +350,7 @@ fn deny_list(
 fn ports(list: Option<Vec<i64>>, origin: &str) -> std::result::Result<Vec<u16>, String> {
     let mut out: Vec<u16> = Vec::new();
     for n in list.unwrap_or_default() {
-        let p = super::net::check_port(n, origin)?;
+        let p = super::net::check_port(n, origin).map_err(|e| e.to_string())?;
         if !out.contains(&p) {
             out.push(p);
         }
