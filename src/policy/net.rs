@@ -18,6 +18,9 @@ pub enum NetError {
         text: String,
         fault: DomainFault,
     },
+    /// The network on in full and a port or domain list that would
+    /// restrict it (`domains`: the list is of domains).
+    FullAndListed { domains: bool },
 }
 
 /// What is wrong with a domain pattern.
@@ -84,6 +87,17 @@ impl fmt::Display for NetError {
                 text.escape_debug(),
                 fault.why()
             ),
+            NetError::FullAndListed { domains } => {
+                let what = if *domains {
+                    "--allow-domain / [network] domains"
+                } else {
+                    "--allow-connect-tcp / --allow-bind-tcp / [network] connect_tcp, bind_tcp"
+                };
+                write!(
+                    f,
+                    "the network is on in full (`--network` or `enabled = true`) and {what} would restrict it; drop one: pass --no-network to keep only the listed ports and domains"
+                )
+            }
         }
     }
 }
