@@ -5,6 +5,8 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use super::error::{EntryError, entry_faults};
+
 /// The user's credential stores under `$HOME` (`:secrets`): the contract's
 /// list, then other places where tools keep keys, tokens and passwords.
 pub const SECRETS: [&str; 32] = [
@@ -72,62 +74,27 @@ pub struct DenyEntry {
 /// message, `origin` (the list) first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DenyError {
-    Entry {
-        origin: String,
-        text: String,
-        fault: DenyFault,
-    },
-    GlobDepth {
-        origin: String,
-        depth: usize,
-    },
+    Entry(EntryError<DenyFault>),
+    GlobDepth { origin: String, depth: usize },
 }
 
-/// What is wrong with a deny entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DenyFault {
-    Nul,
-    UnknownSpecial,
-    Empty,
-    DotDot,
-    Relative,
-    Everything,
-    StarStarInName,
-}
-
-impl DenyFault {
-    fn why(self) -> &'static str {
-        match self {
-            DenyFault::Nul => "contains a NUL byte; remove it",
-            DenyFault::UnknownSpecial => "is an unknown special name (deny lists know :secrets)",
-            DenyFault::Empty => "is empty; remove it",
-            DenyFault::DotDot => "contains `..`; write the path it leads to",
-            DenyFault::Relative => {
-                "is not absolute after expansion; write /abs/path, ~/path, or a glob such as **/.env"
-            }
-            DenyFault::Everything => {
-                "matches everything; name what to hide, such as **/.env or /srv/keys/*.pem"
-            }
-            DenyFault::StarStarInName => {
-                "uses ** inside a name; ** must be a whole path component (a/**/b)"
-            }
-        }
+entry_faults! {
+    /// What is wrong with a deny entry.
+    pub enum DenyFault: "deny entry" {
+        Nul => "contains a NUL byte; remove it",
+        UnknownSpecial => "is an unknown special name (deny lists know :secrets)",
+        Empty => "is empty; remove it",
+        DotDot => "contains `..`; write the path it leads to",
+        Relative => "is not absolute after expansion; write /abs/path, ~/path, or a glob such as **/.env",
+        Everything => "matches everything; name what to hide, such as **/.env or /srv/keys/*.pem",
+        StarStarInName => "uses ** inside a name; ** must be a whole path component (a/**/b)",
     }
 }
 
 impl fmt::Display for DenyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            DenyError::Entry {
-                origin,
-                text,
-                fault,
-            } => write!(
-                f,
-                "{origin}: deny entry `{}` {}",
-                text.escape_debug(),
-                fault.why()
-            ),
+            DenyError::Entry(e) => e.fmt(f),
             DenyError::GlobDepth { origin, depth } => write!(
                 f,
                 "{origin}: glob_depth = {depth}: use a depth from 1 to {MAX_GLOB_DEPTH}"
@@ -141,11 +108,8 @@ impl std::error::Error for DenyError {}
 impl DenySpec {
     /// Parses and validates one entry: `origin` names the list in errors.
     pub fn parse(text: &str, origin: &str) -> Result<DenySpec, DenyError> {
-        Self::parse_text(text).map_err(|fault| DenyError::Entry {
-            origin: origin.to_string(),
-            text: text.to_string(),
-            fault,
-        })
+        Self::parse_text(text)
+            .map_err(|fault| DenyError::Entry(EntryError::new(origin, text, fault)))
     }
 
     fn parse_text(text: &str) -> Result<DenySpec, DenyFault> {

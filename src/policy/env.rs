@@ -13,6 +13,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::PolicyError;
+
 /// What every built-in profile, and every profile that says nothing about
 /// it, drops: names that look like credentials (Codex's default excludes).
 pub const DEFAULT_EXCLUDE: [&str; 3] = ["*KEY*", "*SECRET*", "*TOKEN*"];
@@ -144,22 +146,6 @@ impl fmt::Display for EnvError {
 }
 
 impl std::error::Error for EnvError {}
-
-/// An entry of a profile's `[env]` refused; `at` names the list
-/// (`profile x: env.keep`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EnvEntryError {
-    pub at: String,
-    pub error: EnvError,
-}
-
-impl fmt::Display for EnvEntryError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.at, self.error)
-    }
-}
-
-impl std::error::Error for EnvEntryError {}
 
 /// A case-insensitive glob on variable names (`*` any run, `?` any one
 /// character, everything else literal), with where it came from.
@@ -316,14 +302,14 @@ pub struct EnvDecl {
 }
 
 /// The error `error` of the list `at`.
-fn entry_error(at: &str) -> impl Fn(EnvError) -> EnvEntryError + '_ {
-    move |error| EnvEntryError {
+fn entry_error(at: &str) -> impl Fn(EnvError) -> PolicyError + '_ {
+    move |error| PolicyError::Env {
         at: at.to_string(),
         error,
     }
 }
 
-fn patterns(items: &[String], origin: &str) -> Result<Vec<Pattern>, EnvEntryError> {
+fn patterns(items: &[String], origin: &str) -> Result<Vec<Pattern>, PolicyError> {
     let mut out: Vec<Pattern> = Vec::with_capacity(items.len());
     for item in items {
         let p = Pattern::new(item, origin).map_err(entry_error(origin))?;
@@ -336,7 +322,7 @@ fn patterns(items: &[String], origin: &str) -> Result<Vec<Pattern>, EnvEntryErro
 
 impl EnvDecl {
     /// Validates `raw`; `origin` names the profile in errors.
-    pub(crate) fn from_raw(raw: RawEnv, origin: &str) -> Result<EnvDecl, EnvEntryError> {
+    pub(crate) fn from_raw(raw: RawEnv, origin: &str) -> Result<EnvDecl, PolicyError> {
         let exclude = match &raw.exclude {
             Some(items) => Some(patterns(items, &format!("{origin}: env.exclude"))?),
             None => None,

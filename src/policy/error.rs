@@ -1,16 +1,86 @@
-//! The policy's one error type for what refuses a profile, a grant or a
-//! list: the error of the module that refused it, or what the lists
-//! themselves forbid. Each displays as the one-line message the user reads;
-//! [`crate::error::Error`] takes it at the boundary.
+//! The policy's errors: [`PolicyError`], what refuses a profile, a grant or
+//! a list (the error of the module that refused it, or what the lists
+//! themselves forbid), and [`EntryError`], the one shape of "this entry of
+//! that list is refused, because". Each displays as the one-line message
+//! the user reads; [`crate::error::Error`] takes it at the boundary.
 
 use std::fmt;
 
 use super::PathError;
 use super::codex::CodexError;
 use super::deny::DenyError;
-use super::env::EnvEntryError;
+use super::env::EnvError;
 use super::macos::AutomationError;
 use super::net::NetError;
+
+/// What is wrong with an entry of some kind (a deny entry, a domain
+/// pattern): the kind's name and the reason, for [`EntryError`].
+pub trait EntryFault: Copy {
+    /// The kind of entry, as messages name it (`deny entry`).
+    const ENTRY: &'static str;
+    /// Why it is refused and what to write instead.
+    fn why(self) -> &'static str;
+}
+
+/// Declares an [`EntryFault`] enum: each variant with the reason its
+/// message gives, so a reason is written once, next to its name.
+macro_rules! entry_faults {
+    (
+        $(#[$doc:meta])*
+        $vis:vis enum $name:ident: $entry:literal {
+            $($variant:ident => $why:expr,)*
+        }
+    ) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        $vis enum $name {
+            $($variant,)*
+        }
+
+        impl $crate::policy::EntryFault for $name {
+            const ENTRY: &'static str = $entry;
+
+            fn why(self) -> &'static str {
+                match self {
+                    $($name::$variant => $why,)*
+                }
+            }
+        }
+    };
+}
+pub(crate) use entry_faults;
+
+/// An entry refused: the list or flag it came from, the entry as written
+/// and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryError<F> {
+    pub origin: String,
+    pub text: String,
+    pub fault: F,
+}
+
+impl<F> EntryError<F> {
+    pub fn new(origin: &str, text: &str, fault: F) -> Self {
+        EntryError {
+            origin: origin.to_string(),
+            text: text.to_string(),
+            fault,
+        }
+    }
+}
+
+impl<F: EntryFault> fmt::Display for EntryError<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {} `{}` {}",
+            self.origin,
+            F::ENTRY,
+            self.text.escape_debug(),
+            self.fault.why()
+        )
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PolicyError {
@@ -21,7 +91,11 @@ pub enum PolicyError {
     },
     Deny(DenyError),
     Net(NetError),
-    Env(EnvEntryError),
+    /// An `[env]` entry; `at` names the list.
+    Env {
+        at: String,
+        error: EnvError,
+    },
     Codex(CodexError),
     /// `macos.automation` of the profile `origin` names.
     Automation {
@@ -56,7 +130,7 @@ impl fmt::Display for PolicyError {
             PolicyError::Path { at, error } => write!(f, "{at}: {error}"),
             PolicyError::Deny(e) => e.fmt(f),
             PolicyError::Net(e) => e.fmt(f),
-            PolicyError::Env(e) => e.fmt(f),
+            PolicyError::Env { at, error } => write!(f, "{at}: {error}"),
             PolicyError::Codex(e) => e.fmt(f),
             PolicyError::Automation { origin, error } => write!(f, "{origin}: macos.{error}"),
             PolicyError::MinimalWrite { origin } => write!(
@@ -92,29 +166,18 @@ impl fmt::Display for PolicyError {
 
 impl std::error::Error for PolicyError {}
 
-impl From<DenyError> for PolicyError {
-    fn from(e: DenyError) -> Self {
-        PolicyError::Deny(e)
-    }
+/// `?` turns a module's error into the policy's.
+macro_rules! from_module_error {
+    ($($error:ty => $variant:ident),*) => {$(
+        impl From<$error> for PolicyError {
+            fn from(e: $error) -> Self {
+                PolicyError::$variant(e)
+            }
+        }
+    )*};
 }
 
-impl From<NetError> for PolicyError {
-    fn from(e: NetError) -> Self {
-        PolicyError::Net(e)
-    }
-}
-
-impl From<EnvEntryError> for PolicyError {
-    fn from(e: EnvEntryError) -> Self {
-        PolicyError::Env(e)
-    }
-}
-
-impl From<CodexError> for PolicyError {
-    fn from(e: CodexError) -> Self {
-        PolicyError::Codex(e)
-    }
-}
+from_module_error!(DenyError => Deny, NetError => Net, CodexError => Codex);
 
 impl From<PolicyError> for crate::error::Error {
     fn from(e: PolicyError) -> Self {

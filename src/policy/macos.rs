@@ -81,18 +81,19 @@ pub enum AutomationError {
 
 impl fmt::Display for AutomationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            AutomationError::BadId(id) => write!(
-                f,
-                "automation bundle id `{}` is invalid: use only letters, digits, `.`, `_` and `-` (e.g. com.apple.Terminal)",
-                id.escape_debug()
+        let (what, text, why) = match self {
+            AutomationError::BadId(id) => (
+                "automation bundle id",
+                id,
+                "is invalid: use only letters, digits, `.`, `_` and `-` (e.g. com.apple.Terminal)",
             ),
-            AutomationError::BadWord(w) => write!(
-                f,
-                "automation `{}` is not `none`, `all` or a list of bundle ids",
-                w.escape_debug()
+            AutomationError::BadWord(w) => (
+                "automation",
+                w,
+                "is not `none`, `all` or a list of bundle ids",
             ),
-        }
+        };
+        write!(f, "{what} `{}` {why}", text.escape_debug())
     }
 }
 

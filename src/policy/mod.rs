@@ -20,10 +20,9 @@ pub use deny::{
     DEFAULT_GLOB_DEPTH, DenyEntry, DenyError, DenyFault, DenySpec, MAX_GLOB_DEPTH, SECRETS, is_glob,
 };
 pub use env::{
-    CORDON_PREFIX, EnvDecl, EnvEntryError, EnvError, EnvPolicy, Inherit, NameFault, Pattern,
-    SetVar, glob_match,
+    CORDON_PREFIX, EnvDecl, EnvError, EnvPolicy, Inherit, NameFault, Pattern, SetVar, glob_match,
 };
-pub use error::PolicyError;
+pub use error::{EntryError, EntryFault, PolicyError};
 pub use macos::{
     Automation, AutomationError, Contacts, MacosExtensions, Preferences, valid_bundle_id,
 };

@@ -6,6 +6,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use super::error::{EntryError, entry_faults};
+
 /// Why a port or a domain pattern is refused; displays as the one-line
 /// message, `origin` (the list or flag) first.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,59 +15,26 @@ pub enum NetError {
     /// Not a number from 1 to 65535.
     Port { origin: String, text: String },
     /// A `--allow-domain` pattern, and what is wrong with it.
-    Domain {
-        origin: String,
-        text: String,
-        fault: DomainFault,
-    },
+    Domain(EntryError<DomainFault>),
     /// The network on in full and a port or domain list that would
     /// restrict it (`domains`: the list is of domains).
     FullAndListed { domains: bool },
 }
 
-/// What is wrong with a domain pattern.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DomainFault {
-    Empty,
-    Scheme,
-    PathPart,
-    UnclosedBracket,
-    AfterBracket,
-    BareIpv6,
-    Port,
-    Wildcard,
-    BadIpv6,
-    NotHostName,
-    TopLevel,
-}
-
-impl DomainFault {
-    fn why(self) -> &'static str {
-        match self {
-            DomainFault::Empty => "is empty; give a host such as `crates.io` or `*.npmjs.org`",
-            DomainFault::Scheme => {
-                "has a scheme; give the host alone, e.g. `crates.io` (add `:443` to limit the port)"
-            }
-            DomainFault::PathPart => {
-                "has a path, query or user part; give the host alone, e.g. `crates.io`"
-            }
-            DomainFault::UnclosedBracket => "has an unclosed `[`; write an IPv6 address as `[::1]`",
-            DomainFault::AfterBracket => "has text after `]`; write `[::1]:PORT`",
-            DomainFault::BareIpv6 => {
-                "looks like a bare IPv6 address; write it in brackets, `[::1]` or `[::1]:443`"
-            }
-            DomainFault::Port => "has a port outside 1-65535; give e.g. `crates.io:443`",
-            DomainFault::Wildcard => {
-                "may hold `*` only as a leading `*.` before a domain, e.g. `*.npmjs.org`"
-            }
-            DomainFault::BadIpv6 => "is not a valid IPv6 address",
-            DomainFault::NotHostName => {
-                "is not a host name (letters, digits, `-`, `_` and dots; non-ASCII names in their xn-- form)"
-            }
-            DomainFault::TopLevel => {
-                "matches a whole top-level domain; name a registered domain, e.g. `*.npmjs.org`"
-            }
-        }
+entry_faults! {
+    /// What is wrong with a domain pattern.
+    pub enum DomainFault: "domain pattern" {
+        Empty => "is empty; give a host such as `crates.io` or `*.npmjs.org`",
+        Scheme => "has a scheme; give the host alone, e.g. `crates.io` (add `:443` to limit the port)",
+        PathPart => "has a path, query or user part; give the host alone, e.g. `crates.io`",
+        UnclosedBracket => "has an unclosed `[`; write an IPv6 address as `[::1]`",
+        AfterBracket => "has text after `]`; write `[::1]:PORT`",
+        BareIpv6 => "looks like a bare IPv6 address; write it in brackets, `[::1]` or `[::1]:443`",
+        Port => "has a port outside 1-65535; give e.g. `crates.io:443`",
+        Wildcard => "may hold `*` only as a leading `*.` before a domain, e.g. `*.npmjs.org`",
+        BadIpv6 => "is not a valid IPv6 address",
+        NotHostName => "is not a host name (letters, digits, `-`, `_` and dots; non-ASCII names in their xn-- form)",
+        TopLevel => "matches a whole top-level domain; name a registered domain, e.g. `*.npmjs.org`",
     }
 }
 
@@ -77,16 +46,7 @@ impl fmt::Display for NetError {
                 "{origin}: port `{}` is not a TCP port; give a number from 1 to 65535",
                 text.escape_debug()
             ),
-            NetError::Domain {
-                origin,
-                text,
-                fault,
-            } => write!(
-                f,
-                "{origin}: domain pattern `{}` {}",
-                text.escape_debug(),
-                fault.why()
-            ),
+            NetError::Domain(e) => e.fmt(f),
             NetError::FullAndListed { domains } => {
                 let what = if *domains {
                     "--allow-domain / [network] domains"
@@ -157,11 +117,8 @@ impl DomainPattern {
     /// bad port or a `*` anywhere but a leading `*.` is refused: each
     /// would either never match or match more than written.
     pub fn parse(text: &str, origin: &str) -> Result<DomainPattern, NetError> {
-        Self::parse_text(text).map_err(|fault| NetError::Domain {
-            origin: origin.to_string(),
-            text: text.to_string(),
-            fault,
-        })
+        Self::parse_text(text)
+            .map_err(|fault| NetError::Domain(EntryError::new(origin, text, fault)))
     }
 
     fn parse_text(text: &str) -> Result<DomainPattern, DomainFault> {
