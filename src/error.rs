@@ -36,17 +36,19 @@ fn one_line(message: String) -> String {
 }
 
 impl Error {
-    /// A failure of cordon's input or host: exit 125.
-    pub fn new(message: impl Into<String>) -> Self {
+    /// A failure of cordon's input or host: exit 125. The message is
+    /// anything that displays as one: a string, or a module's typed error
+    /// (`policy::PolicyError`, ...) at the boundary where it reaches the user.
+    pub fn new(message: impl fmt::Display) -> Self {
         Error {
-            message: one_line(message.into()),
+            message: one_line(message.to_string()),
             exit: EXIT_CORDON,
         }
     }
 
-    pub fn with_exit(message: impl Into<String>, exit: i32) -> Self {
+    pub fn with_exit(message: impl fmt::Display, exit: i32) -> Self {
         Error {
-            message: one_line(message.into()),
+            message: one_line(message.to_string()),
             exit,
         }
     }

@@ -71,9 +71,9 @@ impl EnvArgs {
 mod tests {
     use super::*;
 
-    fn apply(args: EnvArgs) -> std::result::Result<EnvPolicy, String> {
+    fn apply(args: EnvArgs) -> Result<EnvPolicy> {
         let mut env = EnvPolicy::defaults("profile t");
-        args.apply(&mut env).map(|()| env).map_err(|e| e.message)
+        args.apply(&mut env).map(|()| env)
     }
 
     #[test]
@@ -148,7 +148,7 @@ mod tests {
         ];
         for (args, want) in cases {
             let setenv = !args.setenv.is_empty();
-            let e = apply(args).unwrap_err();
+            let e = apply(args).unwrap_err().message;
             assert!(e.starts_with(want), "{e}\n want: {want}");
             if setenv {
                 assert!(!e.contains("marker"), "{e}");

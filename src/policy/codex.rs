@@ -7,11 +7,13 @@
 //! root that does not exist is skipped with one warning, as Codex skips it.
 //! cordon's own TOML and flags keep their special names and stay strict.
 
+use std::fmt;
+
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::deny::{DenyEntry, DenySpec};
-use super::{Grant, PathSpec, PermissionProfile, Policy, builtin, grants};
+use super::{Grant, PathSpec, PermissionProfile, Policy, PolicyError, builtin, grants};
 use crate::error::{Error, Result};
 
 /// `network_access` of `external-sandbox`, `network` of the typed profiles.
@@ -185,8 +187,82 @@ pub fn is_codex_profile(value: &Value) -> bool {
     entries || macos
 }
 
+/// What Codex's JSON forms refuse, `at` naming the field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodexError {
+    pub at: String,
+    pub fault: CodexFault,
+}
+
+/// What is wrong at a [`CodexError`]'s field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodexFault {
+    /// A path that is not absolute, as written.
+    NotAbsolute(String),
+    /// A `glob_pattern` that grants.
+    GlobGrant,
+    /// `minimal` with write access.
+    MinimalWrite,
+    /// `"access": "none"` on a special name (as cordon writes it).
+    DenySpecial(String),
+    /// `"access": "none"` on a relative path.
+    DenyRelative,
+    /// `"access": "none"` on a special kind cordon does not know.
+    DenyUnknown,
+    /// A `project_roots` subpath that could leave the project.
+    Subpath(String),
+}
+
+impl fmt::Display for CodexError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: ", self.at)?;
+        match &self.fault {
+            CodexFault::NotAbsolute(item) => write!(
+                f,
+                "`{}` is not an absolute path; Codex's JSON takes absolute paths only (no `:name`, `~` or relative path): give the full path",
+                item.escape_debug()
+            ),
+            CodexFault::GlobGrant => f.write_str(
+                "a glob_pattern can only deny (\"access\": \"none\"); cordon grants paths, not globs: give {\"type\":\"path\",\"path\":\"/abs\"}",
+            ),
+            CodexFault::MinimalWrite => f.write_str(
+                "`minimal` is a read scope and cannot be written; use \"access\": \"read\"",
+            ),
+            CodexFault::DenySpecial(spec) => write!(
+                f,
+                "\"access\": \"none\" on `{spec}` would hide what every command needs; deny absolute paths only ({{\"type\":\"path\",\"path\":\"/abs\"}})"
+            ),
+            CodexFault::DenyRelative => f.write_str(
+                "\"access\": \"none\" takes an absolute path; give {\"type\":\"path\",\"path\":\"/abs\"}",
+            ),
+            CodexFault::DenyUnknown => f.write_str(
+                "\"access\": \"none\" on a special kind cordon does not know; a denial cannot be skipped: deny the absolute path ({\"type\":\"path\",\"path\":\"/abs\"})",
+            ),
+            CodexFault::Subpath(sub) => write!(
+                f,
+                "project_roots subpath `{}` must be relative to the project root, without `..`; give e.g. \"src\"",
+                sub.escape_debug()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for CodexError {}
+
+fn refuse(at: &str, fault: CodexFault) -> CodexError {
+    CodexError {
+        at: at.to_string(),
+        fault,
+    }
+}
+
+/// A path that did not parse, at `at`.
+fn path_error(at: String) -> impl FnOnce(super::PathError) -> PolicyError {
+    move |error| PolicyError::Path { at, error }
+}
+
 /// Absolute paths only; a missing one is skipped with one warning line.
-pub fn roots(items: &[String], origin: &str) -> std::result::Result<Vec<String>, String> {
+pub fn roots(items: &[String], origin: &str) -> std::result::Result<Vec<String>, CodexError> {
     let mut out = Vec::with_capacity(items.len());
     for item in items {
         absolute(item, origin)?;
@@ -202,29 +278,24 @@ pub fn roots(items: &[String], origin: &str) -> std::result::Result<Vec<String>,
     Ok(out)
 }
 
-fn absolute(item: &str, origin: &str) -> std::result::Result<(), String> {
+fn absolute(item: &str, origin: &str) -> std::result::Result<(), CodexError> {
     if item.starts_with('/') {
         return Ok(());
     }
-    Err(format!(
-        "{origin}: `{}` is not an absolute path; Codex's JSON takes absolute paths only (no `:name`, `~` or relative path): give the full path",
-        item.escape_debug()
-    ))
+    Err(refuse(origin, CodexFault::NotAbsolute(item.to_string())))
 }
 
 /// `file_system.entries` as cordon's lists: `read`/`write` grants (special
 /// kinds become `:root`, `:minimal`, `:cwd`, `:tmpdir`, `:slash_tmp`) and
 /// `access: "none"` as deny entries.
-pub fn entries(list: &[Entry], origin: &str) -> std::result::Result<Entries, String> {
+pub fn entries(list: &[Entry], origin: &str) -> std::result::Result<Entries, PolicyError> {
     let mut out = Entries::default();
     for (i, e) in list.iter().enumerate() {
         let at = format!("{origin}[{i}]");
         let spec = match &e.path {
             EntryPath::GlobPattern { pattern } => {
                 if e.access != Access::None {
-                    return Err(format!(
-                        "{at}: a glob_pattern can only deny (\"access\": \"none\"); cordon grants paths, not globs: give {{\"type\":\"path\",\"path\":\"/abs\"}}"
-                    ));
+                    return Err(refuse(&at, CodexFault::GlobGrant).into());
                 }
                 let spec = DenySpec::parse(pattern, &format!("{at}.path.pattern"))?;
                 out.add_deny(spec, &at);
@@ -235,7 +306,7 @@ pub fn entries(list: &[Entry], origin: &str) -> std::result::Result<Entries, Str
                 if e.access != Access::None && roots(std::slice::from_ref(path), &at)?.is_empty() {
                     continue;
                 }
-                PathSpec::parse(path).map_err(|m| format!("{at}.path.path: {m}"))?
+                PathSpec::parse(path).map_err(path_error(format!("{at}.path.path")))?
             }
             EntryPath::Special { value } => match special(value, e.access == Access::None, &at)? {
                 Some(spec) => spec,
@@ -246,23 +317,17 @@ pub fn entries(list: &[Entry], origin: &str) -> std::result::Result<Entries, Str
             Access::Read => push(&mut out.read, spec, &at),
             Access::Write => {
                 if spec == PathSpec::Minimal {
-                    return Err(format!(
-                        "{at}: `minimal` is a read scope and cannot be written; use \"access\": \"read\""
-                    ));
+                    return Err(refuse(&at, CodexFault::MinimalWrite).into());
                 }
                 push(&mut out.write, spec, &at)
             }
             Access::None => {
                 let PathSpec::Path(p) = &spec else {
-                    return Err(format!(
-                        "{at}: \"access\": \"none\" on `{}` would hide what every command needs; deny absolute paths only ({{\"type\":\"path\",\"path\":\"/abs\"}})",
-                        spec.as_text()
-                    ));
+                    let special = spec.as_text().into_owned();
+                    return Err(refuse(&at, CodexFault::DenySpecial(special)).into());
                 };
                 if !p.is_absolute() {
-                    return Err(format!(
-                        "{at}: \"access\": \"none\" takes an absolute path; give {{\"type\":\"path\",\"path\":\"/abs\"}}"
-                    ));
+                    return Err(refuse(&at, CodexFault::DenyRelative).into());
                 }
                 let spec = DenySpec::parse(&p.to_string_lossy(), &at)?;
                 out.add_deny(spec, &at);
@@ -278,7 +343,7 @@ fn special(
     value: &Special,
     denies: bool,
     at: &str,
-) -> std::result::Result<Option<PathSpec>, String> {
+) -> std::result::Result<Option<PathSpec>, PolicyError> {
     Ok(Some(match value {
         Special::Root {} => PathSpec::Root,
         Special::Minimal {} => PathSpec::Minimal,
@@ -288,11 +353,7 @@ fn special(
         Special::ProjectRoots { subpath: Some(sub) } => project_subpath(sub, at)?,
         Special::Tmpdir {} => PathSpec::Tmpdir,
         Special::SlashTmp {} => PathSpec::SlashTmp,
-        Special::Unknown if denies => {
-            return Err(format!(
-                "{at}: \"access\": \"none\" on a special kind cordon does not know; a denial cannot be skipped: deny the absolute path ({{\"type\":\"path\",\"path\":\"/abs\"}})"
-            ));
-        }
+        Special::Unknown if denies => return Err(refuse(at, CodexFault::DenyUnknown).into()),
         Special::Unknown => {
             eprintln!(
                 "cordon: warning: {at}: a special kind cordon does not know; skipped, as Codex skips it"
@@ -324,19 +385,16 @@ fn push(list: &mut Vec<Grant>, spec: PathSpec, origin: &str) {
 
 /// `project_roots` with a `subpath`: a path inside the working directory,
 /// relative and without `..` (it cannot climb out).
-fn project_subpath(sub: &str, at: &str) -> std::result::Result<PathSpec, String> {
+fn project_subpath(sub: &str, at: &str) -> std::result::Result<PathSpec, PolicyError> {
     let bad = sub.is_empty()
         || sub.starts_with('/')
         || sub.starts_with('~')
         || sub.starts_with(':')
         || sub.split('/').any(|c| c == "..");
     if bad {
-        return Err(format!(
-            "{at}: project_roots subpath `{}` must be relative to the project root, without `..`; give e.g. \"src\"",
-            sub.escape_debug()
-        ));
+        return Err(refuse(at, CodexFault::Subpath(sub.to_string())).into());
     }
-    PathSpec::parse(sub).map_err(|m| format!("{at}: {m}"))
+    PathSpec::parse(sub).map_err(path_error(at.to_string()))
 }
 
 /// The shape a `"type"` takes, for the one error line of a document that
@@ -378,7 +436,7 @@ fn workspace_write(
     let field = format!("{origin}: writable_roots");
     let roots = roots(writable_roots, &field).map_err(Error::new)?;
     // Order as in the contract: :cwd, writable_roots, :tmpdir, :slash_tmp.
-    let extra = grants(&roots, &field, false).map_err(Error::new)?;
+    let extra = grants(&roots, &field, false)?;
     let mut write = vec![p.write[0].clone()];
     write.extend(extra);
     write.extend(p.write.iter().skip(1).cloned());
@@ -394,8 +452,7 @@ fn workspace_write(
         &mut p,
         read_only_access,
         &format!("{origin}: read_only_access"),
-    )
-    .map_err(Error::new)?;
+    )?;
     Ok(p)
 }
 
@@ -442,7 +499,7 @@ fn restricted(
         ),
         None => None,
     };
-    let e = entries(list, &format!("{origin}: file_system.entries")).map_err(Error::new)?;
+    let e = entries(list, &format!("{origin}: file_system.entries"))?;
     let mut read = e.read;
     for g in &e.write {
         push(&mut read, g.spec.clone(), &g.origin);
@@ -472,14 +529,13 @@ fn restricted(
 impl SandboxPolicy {
     /// The cordon policy this shape means (README, "Codex JSON").
     pub fn to_policy(&self, origin: &str) -> Result<Policy> {
-        let fail = |m: String| Error::new(m);
         let mut policy = match self {
             SandboxPolicy::ReadOnly {
                 access,
                 network_access,
             } => {
                 let mut p = builtin::load("read-only")?;
-                restrict_reads(&mut p, access, &format!("{origin}: access")).map_err(fail)?;
+                restrict_reads(&mut p, access, &format!("{origin}: access"))?;
                 p.network.enabled = *network_access;
                 p
             }
@@ -541,7 +597,7 @@ fn restrict_reads(
     p: &mut Policy,
     access: &ReadAccess,
     origin: &str,
-) -> std::result::Result<(), String> {
+) -> std::result::Result<(), PolicyError> {
     let ReadAccess::Restricted {
         include_platform_defaults,
         readable_roots,
@@ -564,8 +620,8 @@ fn restrict_reads(
 mod tests {
     use super::*;
 
-    fn parse(v: Value) -> std::result::Result<Entries, String> {
-        let list: Vec<Entry> = serde_json::from_value(v).map_err(|e| e.to_string())?;
+    fn parse(v: Value) -> std::result::Result<Entries, PolicyError> {
+        let list: Vec<Entry> = serde_json::from_value(v).expect("entries");
         entries(&list, "t")
     }
 

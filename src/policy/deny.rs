@@ -2,7 +2,10 @@
 //! even inside a readable or writable root. An entry is a path (absolute or
 //! `~/`), the special name `:secrets`, or a glob (`*`, `?`, `**`).
 
+use std::fmt;
 use std::path::{Path, PathBuf};
+
+use super::error::{EntryError, entry_faults};
 
 /// The user's credential stores under `$HOME` (`:secrets`): the contract's
 /// list, then other places where tools keep keys, tokens and passwords.
@@ -67,31 +70,68 @@ pub struct DenyEntry {
     pub origin: String,
 }
 
+/// Why a deny entry or a glob depth is refused; displays as the one-line
+/// message, `origin` (the list) first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DenyError {
+    Entry(EntryError<DenyFault>),
+    GlobDepth { origin: String, depth: usize },
+}
+
+entry_faults! {
+    /// What is wrong with a deny entry.
+    pub enum DenyFault: "deny entry" {
+        Nul => "contains a NUL byte; remove it",
+        UnknownSpecial => "is an unknown special name (deny lists know :secrets)",
+        Empty => "is empty; remove it",
+        DotDot => "contains `..`; write the path it leads to",
+        Relative => "is not absolute after expansion; write /abs/path, ~/path, or a glob such as **/.env",
+        Everything => "matches everything; name what to hide, such as **/.env or /srv/keys/*.pem",
+        StarStarInName => "uses ** inside a name; ** must be a whole path component (a/**/b)",
+    }
+}
+
+impl fmt::Display for DenyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DenyError::Entry(e) => e.fmt(f),
+            DenyError::GlobDepth { origin, depth } => write!(
+                f,
+                "{origin}: glob_depth = {depth}: use a depth from 1 to {MAX_GLOB_DEPTH}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for DenyError {}
+
 impl DenySpec {
     /// Parses and validates one entry: `origin` names the list in errors.
-    pub fn parse(text: &str, origin: &str) -> Result<DenySpec, String> {
-        let bad = |why: &str| format!("{origin}: deny entry `{}` {why}", text.escape_debug());
+    pub fn parse(text: &str, origin: &str) -> Result<DenySpec, DenyError> {
+        Self::parse_text(text)
+            .map_err(|fault| DenyError::Entry(EntryError::new(origin, text, fault)))
+    }
+
+    fn parse_text(text: &str) -> Result<DenySpec, DenyFault> {
         if text.contains('\0') {
-            return Err(bad("contains a NUL byte; remove it"));
+            return Err(DenyFault::Nul);
         }
         if text == ":secrets" {
             return Ok(DenySpec::Secrets);
         }
         if text.starts_with(':') {
-            return Err(bad("is an unknown special name (deny lists know :secrets)"));
+            return Err(DenyFault::UnknownSpecial);
         }
         if text.is_empty() {
-            return Err(bad("is empty; remove it"));
+            return Err(DenyFault::Empty);
         }
         let anchored = text.starts_with('/') || text == "~" || text.starts_with("~/");
         if Path::new(text).components().any(|c| c.as_os_str() == "..") {
-            return Err(bad("contains `..`; write the path it leads to"));
+            return Err(DenyFault::DotDot);
         }
         if !is_glob(text) {
             if !anchored {
-                return Err(bad(
-                    "is not absolute after expansion; write /abs/path, ~/path, or a glob such as **/.env",
-                ));
+                return Err(DenyFault::Relative);
             }
             return Ok(DenySpec::Path(PathBuf::from(text)));
         }
@@ -103,14 +143,10 @@ impl DenySpec {
             .filter(|c| !c.is_empty())
             .all(|c| c.chars().all(|ch| ch == '*'));
         if all_wild && !text.starts_with("~/") {
-            return Err(bad(
-                "matches everything; name what to hide, such as **/.env or /srv/keys/*.pem",
-            ));
+            return Err(DenyFault::Everything);
         }
         if text.split('/').any(|c| c.contains("**") && c != "**") {
-            return Err(bad(
-                "uses ** inside a name; ** must be a whole path component (a/**/b)",
-            ));
+            return Err(DenyFault::StarStarInName);
         }
         Ok(DenySpec::Glob(text.to_string()))
     }
@@ -130,7 +166,7 @@ pub fn is_glob(text: &str) -> bool {
 }
 
 /// Turns a list into deny entries, naming the list in errors.
-pub fn entries(items: &[String], origin: &str) -> Result<Vec<DenyEntry>, String> {
+pub fn entries(items: &[String], origin: &str) -> Result<Vec<DenyEntry>, DenyError> {
     let mut out: Vec<DenyEntry> = Vec::with_capacity(items.len());
     for item in items {
         let spec = DenySpec::parse(item, origin)?;
@@ -145,11 +181,12 @@ pub fn entries(items: &[String], origin: &str) -> Result<Vec<DenyEntry>, String>
 }
 
 /// Validates a profile's glob depth.
-pub fn check_glob_depth(depth: usize, origin: &str) -> Result<usize, String> {
+pub fn check_glob_depth(depth: usize, origin: &str) -> Result<usize, DenyError> {
     if depth == 0 || depth > MAX_GLOB_DEPTH {
-        return Err(format!(
-            "{origin}: glob_depth = {depth}: use a depth from 1 to {MAX_GLOB_DEPTH}"
-        ));
+        return Err(DenyError::GlobDepth {
+            origin: origin.to_string(),
+            depth,
+        });
     }
     Ok(depth)
 }
@@ -158,7 +195,7 @@ pub fn check_glob_depth(depth: usize, origin: &str) -> Result<usize, String> {
 mod tests {
     use super::*;
 
-    fn parse(s: &str) -> Result<DenySpec, String> {
+    fn parse(s: &str) -> Result<DenySpec, DenyError> {
         DenySpec::parse(s, "t")
     }
 
@@ -183,7 +220,7 @@ mod tests {
             "a**/b",
             "/x\0",
         ] {
-            let e = parse(bad).unwrap_err();
+            let e = parse(bad).unwrap_err().to_string();
             assert!(e.starts_with("t: deny entry"), "{bad}: {e}");
         }
         // A whole home is a choice, not everything.

@@ -13,6 +13,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::PolicyError;
+
 /// What every built-in profile, and every profile that says nothing about
 /// it, drops: names that look like credentials (Codex's default excludes).
 pub const DEFAULT_EXCLUDE: [&str; 3] = ["*KEY*", "*SECRET*", "*TOKEN*"];
@@ -61,6 +63,90 @@ impl Inherit {
     }
 }
 
+/// Why a pattern, a variable to set or a widening is refused; displays as
+/// the message, which its caller puts after the flag or list. Never holds
+/// a value: it may be a secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnvError {
+    EmptyPattern,
+    PatternNul(String),
+    /// A pattern with `=`: the name before it (what follows is not kept).
+    PatternEq(String),
+    BadName {
+        name: String,
+        fault: NameFault,
+    },
+    /// A `CORDON_*` name.
+    Reserved(String),
+    /// The value of this variable holds a NUL byte.
+    ValueNul(String),
+    /// An `additional` grant's `inherit` broader than the turn's.
+    WiderInherit {
+        extra: Inherit,
+        turn: Inherit,
+    },
+}
+
+/// What is wrong with a variable's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameFault {
+    Empty,
+    Eq,
+    Nul,
+    Control,
+}
+
+impl fmt::Display for EnvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EnvError::EmptyPattern => f.write_str(
+                "an empty pattern matches no variable; give a name or a glob such as `*TOKEN*`",
+            ),
+            EnvError::PatternNul(text) => write!(
+                f,
+                "pattern `{}` contains a NUL byte, which no variable name holds; remove it",
+                text.escape_debug()
+            ),
+            EnvError::PatternEq(name) => write!(
+                f,
+                "pattern `{}=...` contains `=`, which no variable name holds; give the name alone (`FOO`, not `FOO=bar`)",
+                name.escape_debug()
+            ),
+            EnvError::BadName { name, fault } => {
+                let what = match fault {
+                    NameFault::Empty => {
+                        return f.write_str("an empty variable name; use a name such as `FOO_DIR`");
+                    }
+                    NameFault::Eq => "`=`, which ends a name in the environment",
+                    NameFault::Nul => "a NUL byte",
+                    NameFault::Control => "a control character",
+                };
+                write!(
+                    f,
+                    "variable name `{}` contains {what}; use a name such as `FOO_DIR`",
+                    name.escape_debug()
+                )
+            }
+            EnvError::Reserved(name) => write!(
+                f,
+                "`{name}` is set by cordon itself ({CORDON_PREFIX}*: the sandbox the command runs in), never by a policy; remove it"
+            ),
+            EnvError::ValueNul(name) => write!(
+                f,
+                "the value of `{name}` contains a NUL byte, which the environment cannot hold; remove it"
+            ),
+            EnvError::WiderInherit { extra, turn } => write!(
+                f,
+                "additional permissions: env.inherit = {} would pass every variable the turn's inherit = {} drops; an approval widens the sandbox, not the variables: name them with env.keep instead",
+                extra.as_str(),
+                turn.as_str()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for EnvError {}
+
 /// A case-insensitive glob on variable names (`*` any run, `?` any one
 /// character, everything else literal), with where it came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -72,25 +158,16 @@ pub struct Pattern {
 impl Pattern {
     /// Validates `text`: not empty, no NUL, no `=` (no name holds one, so
     /// such a pattern is a mistake that would silently match nothing).
-    pub fn new(text: &str, origin: &str) -> Result<Pattern, String> {
+    pub fn new(text: &str, origin: &str) -> Result<Pattern, EnvError> {
         if text.is_empty() {
-            return Err(
-                "an empty pattern matches no variable; give a name or a glob such as `*TOKEN*`"
-                    .into(),
-            );
+            return Err(EnvError::EmptyPattern);
         }
         if text.contains('\0') {
-            return Err(format!(
-                "pattern `{}` contains a NUL byte, which no variable name holds; remove it",
-                text.escape_debug()
-            ));
+            return Err(EnvError::PatternNul(text.to_string()));
         }
         if let Some((name, _)) = text.split_once('=') {
             // What follows `=` may be a value, a secret: not echoed.
-            return Err(format!(
-                "pattern `{}=...` contains `=`, which no variable name holds; give the name alone (`FOO`, not `FOO=bar`)",
-                name.escape_debug()
-            ));
+            return Err(EnvError::PatternEq(name.to_string()));
         }
         Ok(Pattern {
             pattern: text.to_string(),
@@ -169,41 +246,31 @@ impl fmt::Debug for SetVar {
 impl SetVar {
     /// Validates a name and value for the environment. Errors name the
     /// variable, never the value (it may be a secret).
-    pub fn new(name: &str, value: &str, origin: &str) -> Result<SetVar, String> {
-        let bad = if name.is_empty() {
-            Some("an empty variable name".to_string())
+    pub fn new(name: &str, value: &str, origin: &str) -> Result<SetVar, EnvError> {
+        let fault = if name.is_empty() {
+            Some(NameFault::Empty)
         } else if name.contains('=') {
-            Some(format!(
-                "variable name `{}` contains `=`, which ends a name in the environment",
-                name.escape_debug()
-            ))
+            Some(NameFault::Eq)
         } else if name.contains('\0') {
-            Some(format!(
-                "variable name `{}` contains a NUL byte",
-                name.escape_debug()
-            ))
+            Some(NameFault::Nul)
         } else if name.chars().any(char::is_control) {
             // A newline in a name forges lines in `env` output
             // (`E\nCORDON_SANDBOX=none`; adversarial pass 4).
-            Some(format!(
-                "variable name `{}` contains a control character",
-                name.escape_debug()
-            ))
+            Some(NameFault::Control)
         } else {
             None
         };
-        if let Some(why) = bad {
-            return Err(format!("{why}; use a name such as `FOO_DIR`"));
+        if let Some(fault) = fault {
+            return Err(EnvError::BadName {
+                name: name.to_string(),
+                fault,
+            });
         }
         if name.starts_with(CORDON_PREFIX) {
-            return Err(format!(
-                "`{name}` is set by cordon itself ({CORDON_PREFIX}*: the sandbox the command runs in), never by a policy; remove it"
-            ));
+            return Err(EnvError::Reserved(name.to_string()));
         }
         if value.contains('\0') {
-            return Err(format!(
-                "the value of `{name}` contains a NUL byte, which the environment cannot hold; remove it"
-            ));
+            return Err(EnvError::ValueNul(name.to_string()));
         }
         Ok(SetVar {
             name: name.to_string(),
@@ -234,10 +301,18 @@ pub struct EnvDecl {
     pub set: Vec<SetVar>,
 }
 
-fn patterns(items: &[String], origin: &str) -> Result<Vec<Pattern>, String> {
+/// The error `error` of the list `at`.
+fn entry_error(at: &str) -> impl Fn(EnvError) -> PolicyError + '_ {
+    move |error| PolicyError::Env {
+        at: at.to_string(),
+        error,
+    }
+}
+
+fn patterns(items: &[String], origin: &str) -> Result<Vec<Pattern>, PolicyError> {
     let mut out: Vec<Pattern> = Vec::with_capacity(items.len());
     for item in items {
-        let p = Pattern::new(item, origin).map_err(|e| format!("{origin}: {e}"))?;
+        let p = Pattern::new(item, origin).map_err(entry_error(origin))?;
         if !out.iter().any(|o| o.pattern == p.pattern) {
             out.push(p);
         }
@@ -247,7 +322,7 @@ fn patterns(items: &[String], origin: &str) -> Result<Vec<Pattern>, String> {
 
 impl EnvDecl {
     /// Validates `raw`; `origin` names the profile in errors.
-    pub(crate) fn from_raw(raw: RawEnv, origin: &str) -> Result<EnvDecl, String> {
+    pub(crate) fn from_raw(raw: RawEnv, origin: &str) -> Result<EnvDecl, PolicyError> {
         let exclude = match &raw.exclude {
             Some(items) => Some(patterns(items, &format!("{origin}: env.exclude"))?),
             None => None,
@@ -261,7 +336,7 @@ impl EnvDecl {
             .set
             .unwrap_or_default()
             .iter()
-            .map(|(k, v)| SetVar::new(k, v, &set_origin).map_err(|e| format!("{set_origin}: {e}")))
+            .map(|(k, v)| SetVar::new(k, v, &set_origin).map_err(entry_error(&set_origin)))
             .collect::<Result<_, _>>()?;
         Ok(EnvDecl {
             inherit: raw.inherit,
@@ -355,14 +430,13 @@ impl EnvPolicy {
     /// protected names are unioned by the merge. An approval widens the
     /// sandbox, not the variables: a broader `inherit` is refused (it would
     /// pass every variable the turn drops, unnamed); `keep` names them.
-    pub fn widen(&mut self, extra: &EnvDecl) -> Result<(), String> {
+    pub fn widen(&mut self, extra: &EnvDecl) -> Result<(), EnvError> {
         if let Some(i) = extra.inherit {
             if i.breadth() > self.inherit.breadth() {
-                return Err(format!(
-                    "additional permissions: env.inherit = {} would pass every variable the turn's inherit = {} drops; an approval widens the sandbox, not the variables: name them with env.keep instead",
-                    i.as_str(),
-                    self.inherit.as_str()
-                ));
+                return Err(EnvError::WiderInherit {
+                    extra: i,
+                    turn: self.inherit,
+                });
             }
             if i != self.inherit {
                 self.inherit = i;
@@ -427,9 +501,24 @@ mod tests {
 
     #[test]
     fn patterns_refuse_empty_nul_and_equals() {
-        assert!(Pattern::new("", "t").unwrap_err().contains("empty"));
-        assert!(Pattern::new("A\0", "t").unwrap_err().contains("NUL"));
-        assert!(Pattern::new("A=b", "t").unwrap_err().contains("`=`"));
+        assert!(
+            Pattern::new("", "t")
+                .unwrap_err()
+                .to_string()
+                .contains("empty")
+        );
+        assert!(
+            Pattern::new("A\0", "t")
+                .unwrap_err()
+                .to_string()
+                .contains("NUL")
+        );
+        assert!(
+            Pattern::new("A=b", "t")
+                .unwrap_err()
+                .to_string()
+                .contains("`=`")
+        );
         assert_eq!(Pattern::new("*KEY*", "t").unwrap().pattern, "*KEY*");
     }
 
@@ -442,11 +531,13 @@ mod tests {
             ("CORDON_SANDBOX", "set by cordon"),
             ("CORDON_SANDBOX_NETWORK_DISABLED", "set by cordon"),
         ] {
-            let e = SetVar::new(name, "s3cr3t-value", "t").unwrap_err();
+            let e = SetVar::new(name, "s3cr3t-value", "t")
+                .unwrap_err()
+                .to_string();
             assert!(e.contains(want), "{name:?}: {e}");
             assert!(!e.contains("s3cr3t"), "{e}");
         }
-        let e = SetVar::new("A", "x\0y", "t").unwrap_err();
+        let e = SetVar::new("A", "x\0y", "t").unwrap_err().to_string();
         assert!(e.contains("NUL") && !e.contains("x\\0y"), "{e}");
         // Lower case is another variable: not cordon's.
         assert!(SetVar::new("cordon_sandbox", "x", "t").is_ok());
@@ -500,7 +591,7 @@ mod tests {
             inherit: Some(Inherit::All),
             ..Default::default()
         };
-        let e = p.widen(&all).unwrap_err();
+        let e = p.widen(&all).unwrap_err().to_string();
         assert!(e.contains("name them with env.keep"), "{e}");
         assert_eq!(p.inherit, Inherit::Core);
         let none = EnvDecl {

@@ -1,5 +1,7 @@
 //! macOS turn extensions: carried on every OS, enforced only by Seatbelt.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default)]
@@ -68,9 +70,38 @@ pub enum Automation {
     BundleIds(Vec<String>),
 }
 
+/// Why an `automation` value is refused; displays as the message, which
+/// its caller puts after the flag or key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AutomationError {
+    BadId(String),
+    /// A word other than `none` or `all`.
+    BadWord(String),
+}
+
+impl fmt::Display for AutomationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (what, text, why) = match self {
+            AutomationError::BadId(id) => (
+                "automation bundle id",
+                id,
+                "is invalid: use only letters, digits, `.`, `_` and `-` (e.g. com.apple.Terminal)",
+            ),
+            AutomationError::BadWord(w) => (
+                "automation",
+                w,
+                "is not `none`, `all` or a list of bundle ids",
+            ),
+        };
+        write!(f, "{what} `{}` {why}", text.escape_debug())
+    }
+}
+
+impl std::error::Error for AutomationError {}
+
 impl Automation {
     /// Parses `none`, `all` or a comma-separated list of bundle ids.
-    pub fn parse_flag(s: &str) -> Result<Automation, String> {
+    pub fn parse_flag(s: &str) -> Result<Automation, AutomationError> {
         match s {
             "none" => Ok(Automation::None),
             "all" => Ok(Automation::All),
@@ -80,14 +111,9 @@ impl Automation {
         }
     }
 
-    pub fn from_ids(ids: Vec<String>) -> Result<Automation, String> {
-        for id in &ids {
-            if !valid_bundle_id(id) {
-                return Err(format!(
-                    "automation bundle id `{}` is invalid: use only letters, digits, `.`, `_` and `-` (e.g. com.apple.Terminal)",
-                    id.escape_debug()
-                ));
-            }
+    pub fn from_ids(ids: Vec<String>) -> Result<Automation, AutomationError> {
+        if let Some(id) = ids.iter().find(|id| !valid_bundle_id(id)) {
+            return Err(AutomationError::BadId(id.clone()));
         }
         let mut ids = ids;
         ids.sort();
@@ -134,14 +160,11 @@ pub(crate) enum AutomationRaw {
 }
 
 impl AutomationRaw {
-    pub(crate) fn resolve(self) -> Result<Automation, String> {
+    pub(crate) fn resolve(self) -> Result<Automation, AutomationError> {
         match self {
             AutomationRaw::Word(w) if w == "none" => Ok(Automation::None),
             AutomationRaw::Word(w) if w == "all" => Ok(Automation::All),
-            AutomationRaw::Word(w) => Err(format!(
-                "automation `{}` is not `none`, `all` or a list of bundle ids",
-                w.escape_debug()
-            )),
+            AutomationRaw::Word(w) => Err(AutomationError::BadWord(w)),
             AutomationRaw::Ids(ids) | AutomationRaw::Object { bundle_ids: ids } => {
                 Automation::from_ids(ids)
             }

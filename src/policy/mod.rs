@@ -6,6 +6,7 @@ mod builtin;
 mod codex;
 mod deny;
 mod env;
+mod error;
 mod macos;
 mod merge;
 mod net;
@@ -14,12 +15,19 @@ mod source;
 mod user;
 
 pub use builtin::{BUILTIN_NAMES, DEFAULT_PROFILE, builtin_text};
-pub use codex::SandboxPolicy;
-pub use deny::{DEFAULT_GLOB_DEPTH, DenyEntry, DenySpec, MAX_GLOB_DEPTH, SECRETS, is_glob};
-pub use env::{CORDON_PREFIX, EnvDecl, EnvPolicy, Inherit, Pattern, SetVar, glob_match};
-pub use macos::{Automation, Contacts, MacosExtensions, Preferences, valid_bundle_id};
+pub use codex::{CodexError, CodexFault, SandboxPolicy};
+pub use deny::{
+    DEFAULT_GLOB_DEPTH, DenyEntry, DenyError, DenyFault, DenySpec, MAX_GLOB_DEPTH, SECRETS, is_glob,
+};
+pub use env::{
+    CORDON_PREFIX, EnvDecl, EnvError, EnvPolicy, Inherit, NameFault, Pattern, SetVar, glob_match,
+};
+pub use error::{EntryError, EntryFault, PolicyError};
+pub use macos::{
+    Automation, AutomationError, Contacts, MacosExtensions, Preferences, valid_bundle_id,
+};
 pub use merge::merge_permissions;
-pub use net::{DomainPattern, normalize_host, parse_port};
+pub use net::{DomainFault, DomainPattern, NetError, normalize_host, parse_port};
 pub use request::{Execution, ExecutionKind, Request, parse_request, read_request, request_policy};
 pub use source::{
     PermissionProfile, load_profile, macos_from_value, parse_permission_profile, parse_policy_json,
@@ -30,6 +38,7 @@ pub use user::{PROFILE_VAR, profile_dir, valid_name as valid_profile_name};
 
 use std::borrow::Cow;
 use std::ffi::OsStr;
+use std::fmt;
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
@@ -82,24 +91,57 @@ pub const CACHES: [&str; 9] = [
 /// The special names a read or write list knows, for messages.
 pub const SPECIAL_NAMES: &str = ":root, :cwd, :tmpdir, :slash_tmp, :minimal, :caches";
 
-const NUL_PATH: &str = "a path containing a NUL byte, which no file name can hold; remove it";
+/// Why a list entry or a path flag's value is not a [`PathSpec`]; displays
+/// as the message, which its caller puts after the list or flag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathError {
+    Empty,
+    /// A `:name` no list knows.
+    UnknownSpecial(String),
+    Nul,
+    /// `?` in front of a special name (the entry as written, the name).
+    OptionalSpecial {
+        text: String,
+        special: String,
+    },
+}
+
+impl fmt::Display for PathError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PathError::Empty => f.write_str("an empty path"),
+            PathError::UnknownSpecial(s) => {
+                write!(f, "unknown special name `{s}` (known: {SPECIAL_NAMES})")
+            }
+            PathError::Nul => {
+                f.write_str("a path containing a NUL byte, which no file name can hold; remove it")
+            }
+            PathError::OptionalSpecial { text, special } => write!(
+                f,
+                "`{}`: only a path can be optional (`?~/.cache/tool`), not the special name `{special}`; remove the `?`",
+                text.escape_debug()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for PathError {}
 
 impl PathSpec {
     /// A list entry or flag value that may not be UTF-8 (`-w`, `--allow-*`).
     /// Special names are ASCII, so a non-UTF-8 value can only be a path.
-    pub fn parse_os(text: &OsStr) -> std::result::Result<PathSpec, String> {
+    pub fn parse_os(text: &OsStr) -> std::result::Result<PathSpec, PathError> {
         match text.to_str() {
             Some(s) => PathSpec::parse(s),
-            None if text.as_bytes().starts_with(b":") => Err(format!(
-                "unknown special name `{}` (known: {SPECIAL_NAMES})",
-                text.to_string_lossy()
+            None if text.as_bytes().starts_with(b":") => Err(PathError::UnknownSpecial(
+                text.to_string_lossy().into_owned(),
             )),
-            None if text.as_bytes().contains(&0) => Err(NUL_PATH.into()),
+            None if text.as_bytes().contains(&0) => Err(PathError::Nul),
             None => Ok(PathSpec::Path(PathBuf::from(text))),
         }
     }
 
-    pub fn parse(text: &str) -> std::result::Result<PathSpec, String> {
+    pub fn parse(text: &str) -> std::result::Result<PathSpec, PathError> {
         Ok(match text {
             ":root" => PathSpec::Root,
             ":cwd" => PathSpec::Cwd,
@@ -107,13 +149,9 @@ impl PathSpec {
             ":slash_tmp" => PathSpec::SlashTmp,
             ":minimal" => PathSpec::Minimal,
             ":caches" => PathSpec::Caches,
-            "" => return Err("an empty path".into()),
-            s if s.starts_with(':') => {
-                return Err(format!(
-                    "unknown special name `{s}` (known: {SPECIAL_NAMES})"
-                ));
-            }
-            s if s.contains('\0') => return Err(NUL_PATH.into()),
+            "" => return Err(PathError::Empty),
+            s if s.starts_with(':') => return Err(PathError::UnknownSpecial(s.to_string())),
+            s if s.contains('\0') => return Err(PathError::Nul),
             s => PathSpec::Path(PathBuf::from(s)),
         })
     }
@@ -122,17 +160,16 @@ impl PathSpec {
     /// as [`PathSpec::parse`]. Only profiles (TOML, cordon's JSON) spell it
     /// so; on the command line `?` is a shell glob character and a flag,
     /// `--allow-write-optional`, says it instead.
-    pub fn parse_entry(text: &str) -> std::result::Result<PathSpec, String> {
+    pub fn parse_entry(text: &str) -> std::result::Result<PathSpec, PathError> {
         let Some(rest) = text.strip_prefix('?') else {
             return PathSpec::parse(text);
         };
         match PathSpec::parse(rest)? {
             PathSpec::Path(p) => Ok(PathSpec::Optional(p)),
-            other => Err(format!(
-                "`{}`: only a path can be optional (`?~/.cache/tool`), not the special name `{}`; remove the `?`",
-                text.escape_debug(),
-                other.as_text()
-            )),
+            other => Err(PathError::OptionalSpecial {
+                text: text.to_string(),
+                special: other.as_text().into_owned(),
+            }),
         }
     }
 
@@ -206,16 +243,11 @@ impl Network {
 
     /// Full network plus a list that restricts it is ambiguous: refused
     /// rather than guessed (docs/network.md).
-    pub fn check(&self) -> std::result::Result<(), String> {
+    pub fn check(&self) -> std::result::Result<(), NetError> {
         if self.enabled && (self.has_ports() || self.proxied()) {
-            let what = if self.proxied() {
-                "--allow-domain / [network] domains"
-            } else {
-                "--allow-connect-tcp / --allow-bind-tcp / [network] connect_tcp, bind_tcp"
-            };
-            return Err(format!(
-                "the network is on in full (`--network` or `enabled = true`) and {what} would restrict it; drop one: pass --no-network to keep only the listed ports and domains"
-            ));
+            return Err(NetError::FullAndListed {
+                domains: self.proxied(),
+            });
         }
         Ok(())
     }
@@ -345,16 +377,19 @@ pub(crate) fn grants(
     items: &[String],
     origin: &str,
     allow_minimal: bool,
-) -> std::result::Result<Vec<Grant>, String> {
+) -> std::result::Result<Vec<Grant>, PolicyError> {
     let mut out: Vec<Grant> = Vec::with_capacity(items.len());
     // A set, not a scan of `out`: lists of 10,000 roots must stay linear.
     let mut seen = std::collections::HashSet::with_capacity(items.len());
     for item in items {
-        let spec = PathSpec::parse_entry(item).map_err(|e| format!("{origin}: {e}"))?;
+        let spec = PathSpec::parse_entry(item).map_err(|error| PolicyError::Path {
+            at: origin.to_string(),
+            error,
+        })?;
         if spec == PathSpec::Minimal && !allow_minimal {
-            return Err(format!(
-                "{origin}: `:minimal` is a read scope and cannot be written; remove it from the write list"
-            ));
+            return Err(PolicyError::MinimalWrite {
+                origin: origin.to_string(),
+            });
         }
         if seen.insert(spec.clone()) {
             out.push(Grant {
@@ -367,12 +402,14 @@ pub(crate) fn grants(
 }
 
 /// Validates one protected subpath name: relative, no `..`, not empty.
-pub fn check_protected(name: &str, origin: &str) -> std::result::Result<(), String> {
+pub fn check_protected(name: &str, origin: &str) -> std::result::Result<(), PolicyError> {
+    let refuse = |nul| PolicyError::Protected {
+        origin: origin.to_string(),
+        name: name.to_string(),
+        nul,
+    };
     if name.contains('\0') {
-        return Err(format!(
-            "{origin}: protected entry `{}` contains a NUL byte, which no file name can hold; remove it",
-            name.escape_debug()
-        ));
+        return Err(refuse(true));
     }
     let bad = name.is_empty()
         || name.starts_with('/')
@@ -380,16 +417,13 @@ pub fn check_protected(name: &str, origin: &str) -> std::result::Result<(), Stri
             .split('/')
             .any(|c| c == ".." || c == "." || c.is_empty());
     if bad {
-        return Err(format!(
-            "{origin}: protected entry `{}` must be a relative subpath such as `.git`, or `~/NAME` for one in $HOME (no `/` prefix, empty component, `.` or `..`)",
-            name.escape_debug()
-        ));
+        return Err(refuse(false));
     }
     Ok(())
 }
 
 /// Validates one granted device: an absolute path in `/dev`, no `..`.
-pub fn check_device(path: &str, origin: &str) -> std::result::Result<(), String> {
+pub fn check_device(path: &str, origin: &str) -> std::result::Result<(), PolicyError> {
     let ok = path.strip_prefix("/dev/").is_some_and(|rest| {
         !rest.is_empty()
             && !rest
@@ -397,10 +431,10 @@ pub fn check_device(path: &str, origin: &str) -> std::result::Result<(), String>
                 .any(|c| c == ".." || c == "." || c.is_empty())
     }) && !path.contains('\0');
     if !ok {
-        return Err(format!(
-            "{origin}: device `{}` must be a path in /dev such as /dev/kvm or /dev/dri",
-            path.escape_debug()
-        ));
+        return Err(PolicyError::Device {
+            origin: origin.to_string(),
+            path: path.to_string(),
+        });
     }
     Ok(())
 }
@@ -423,11 +457,13 @@ mod tests {
         assert!(
             PathSpec::parse_entry("?:cwd")
                 .unwrap_err()
+                .to_string()
                 .contains("remove the `?`")
         );
         assert!(
             PathSpec::parse_entry("?")
                 .unwrap_err()
+                .to_string()
                 .contains("empty path")
         );
         // Flags never read `?`: it is a shell glob character there.

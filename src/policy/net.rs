@@ -6,42 +6,96 @@ use std::fmt;
 
 use serde::Serialize;
 
+use super::error::{EntryError, entry_faults};
+
+/// Why a port or a domain pattern is refused; displays as the one-line
+/// message, `origin` (the list or flag) first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NetError {
+    /// Not a number from 1 to 65535.
+    Port { origin: String, text: String },
+    /// A `--allow-domain` pattern, and what is wrong with it.
+    Domain(EntryError<DomainFault>),
+    /// The network on in full and a port or domain list that would
+    /// restrict it (`domains`: the list is of domains).
+    FullAndListed { domains: bool },
+}
+
+entry_faults! {
+    /// What is wrong with a domain pattern.
+    pub enum DomainFault: "domain pattern" {
+        Empty => "is empty; give a host such as `crates.io` or `*.npmjs.org`",
+        Scheme => "has a scheme; give the host alone, e.g. `crates.io` (add `:443` to limit the port)",
+        PathPart => "has a path, query or user part; give the host alone, e.g. `crates.io`",
+        UnclosedBracket => "has an unclosed `[`; write an IPv6 address as `[::1]`",
+        AfterBracket => "has text after `]`; write `[::1]:PORT`",
+        BareIpv6 => "looks like a bare IPv6 address; write it in brackets, `[::1]` or `[::1]:443`",
+        Port => "has a port outside 1-65535; give e.g. `crates.io:443`",
+        Wildcard => "may hold `*` only as a leading `*.` before a domain, e.g. `*.npmjs.org`",
+        BadIpv6 => "is not a valid IPv6 address",
+        NotHostName => "is not a host name (letters, digits, `-`, `_` and dots; non-ASCII names in their xn-- form)",
+        TopLevel => "matches a whole top-level domain; name a registered domain, e.g. `*.npmjs.org`",
+    }
+}
+
+impl fmt::Display for NetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NetError::Port { origin, text } => write!(
+                f,
+                "{origin}: port `{}` is not a TCP port; give a number from 1 to 65535",
+                text.escape_debug()
+            ),
+            NetError::Domain(e) => e.fmt(f),
+            NetError::FullAndListed { domains } => {
+                let what = if *domains {
+                    "--allow-domain / [network] domains"
+                } else {
+                    "--allow-connect-tcp / --allow-bind-tcp / [network] connect_tcp, bind_tcp"
+                };
+                write!(
+                    f,
+                    "the network is on in full (`--network` or `enabled = true`) and {what} would restrict it; drop one: pass --no-network to keep only the listed ports and domains"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for NetError {}
+
 /// A TCP port from a profile list or a flag: 1..=65535.
-pub fn parse_port(text: &str, origin: &str) -> Result<u16, String> {
+pub fn parse_port(text: &str, origin: &str) -> Result<u16, NetError> {
     match text.trim().parse::<u32>() {
         Ok(n) if (1..=65535).contains(&n) => Ok(n as u16),
-        _ => Err(format!(
-            "{origin}: port `{}` is not a TCP port; give a number from 1 to 65535",
-            text.escape_debug()
-        )),
+        _ => Err(NetError::Port {
+            origin: origin.to_string(),
+            text: text.to_string(),
+        }),
     }
 }
 
 /// A port from a TOML/JSON list, where it is a number.
-pub fn check_port(n: i64, origin: &str) -> Result<u16, String> {
+pub fn check_port(n: i64, origin: &str) -> Result<u16, NetError> {
     parse_port(&n.to_string(), origin)
 }
 
 /// `[::1]:443`, `host:443`, `host`: the host and the port's text. A bare
-/// IPv6 literal has several colons; the error is why, for the message.
-fn split_port(t: &str) -> Result<(&str, Option<&str>), &'static str> {
+/// IPv6 literal has several colons.
+fn split_port(t: &str) -> Result<(&str, Option<&str>), DomainFault> {
     if let Some(rest) = t.strip_prefix('[') {
-        let (h, after) = rest
-            .split_once(']')
-            .ok_or("has an unclosed `[`; write an IPv6 address as `[::1]`")?;
+        let (h, after) = rest.split_once(']').ok_or(DomainFault::UnclosedBracket)?;
         return match after {
             "" => Ok((h, None)),
             p => match p.strip_prefix(':') {
                 Some(p) => Ok((h, Some(p))),
-                None => Err("has text after `]`; write `[::1]:PORT`"),
+                None => Err(DomainFault::AfterBracket),
             },
         };
     }
     match t.rsplit_once(':') {
         Some((h, p)) if !h.contains(':') => Ok((h, Some(p))),
-        Some(_) => {
-            Err("looks like a bare IPv6 address; write it in brackets, `[::1]` or `[::1]:443`")
-        }
+        Some(_) => Err(DomainFault::BareIpv6),
         None => Ok((t, None)),
     }
 }
@@ -62,30 +116,25 @@ impl DomainPattern {
     /// Parses a pattern. A scheme, path, userinfo, query, empty pattern,
     /// bad port or a `*` anywhere but a leading `*.` is refused: each
     /// would either never match or match more than written.
-    pub fn parse(text: &str, origin: &str) -> Result<DomainPattern, String> {
-        let bad = |why: &str| format!("{origin}: domain pattern `{}` {why}", text.escape_debug());
+    pub fn parse(text: &str, origin: &str) -> Result<DomainPattern, NetError> {
+        Self::parse_text(text)
+            .map_err(|fault| NetError::Domain(EntryError::new(origin, text, fault)))
+    }
+
+    fn parse_text(text: &str) -> Result<DomainPattern, DomainFault> {
         let t = text.trim();
         if t.is_empty() {
-            return Err(bad(
-                "is empty; give a host such as `crates.io` or `*.npmjs.org`",
-            ));
+            return Err(DomainFault::Empty);
         }
         if t.contains("://") {
-            return Err(bad(
-                "has a scheme; give the host alone, e.g. `crates.io` (add `:443` to limit the port)",
-            ));
+            return Err(DomainFault::Scheme);
         }
         if t.contains(['/', '?', '#', '@', '\\']) || t.chars().any(char::is_whitespace) {
-            return Err(bad(
-                "has a path, query or user part; give the host alone, e.g. `crates.io`",
-            ));
+            return Err(DomainFault::PathPart);
         }
-        let (host, port) = split_port(t).map_err(bad)?;
+        let (host, port) = split_port(t)?;
         let port = match port {
-            Some(p) => Some(
-                parse_port(p, origin)
-                    .map_err(|_| bad("has a port outside 1-65535; give e.g. `crates.io:443`"))?,
-            ),
+            Some(p) => Some(parse_port(p, "").map_err(|_| DomainFault::Port)?),
             None => None,
         };
         let host = host.trim_end_matches('.').to_ascii_lowercase();
@@ -94,9 +143,7 @@ impl DomainPattern {
             None => (false, host),
         };
         if host.is_empty() || host.contains('*') {
-            return Err(bad(
-                "may hold `*` only as a leading `*.` before a domain, e.g. `*.npmjs.org`",
-            ));
+            return Err(DomainFault::Wildcard);
         }
         let label_ok = |l: &str| {
             !l.is_empty()
@@ -107,17 +154,13 @@ impl DomainPattern {
         let is_v6 = host.contains(':') || t.starts_with('[');
         if is_v6 {
             if wildcard || host.parse::<std::net::Ipv6Addr>().is_err() {
-                return Err(bad("is not a valid IPv6 address"));
+                return Err(DomainFault::BadIpv6);
             }
         } else if !host.split('.').all(label_ok) {
-            return Err(bad(
-                "is not a host name (letters, digits, `-`, `_` and dots; non-ASCII names in their xn-- form)",
-            ));
+            return Err(DomainFault::NotHostName);
         }
         if wildcard && !host.contains('.') {
-            return Err(bad(
-                "matches a whole top-level domain; name a registered domain, e.g. `*.npmjs.org`",
-            ));
+            return Err(DomainFault::TopLevel);
         }
         Ok(DomainPattern {
             host,

@@ -4,6 +4,7 @@
 //! into the one [`Policy`] the rerun gets. Nothing here depends on where the
 //! request was read from, so the same request always gives the same policy.
 
+use std::fmt;
 use std::path::PathBuf;
 
 use serde::Deserialize;
@@ -176,60 +177,103 @@ pub struct Request {
     pub skill: Option<PathBuf>,
 }
 
-fn parse_command(value: &Value) -> std::result::Result<Vec<String>, String> {
-    let command = Vec::<String>::deserialize(value)
-        .map_err(|e| format!("command: {e}; give a non-empty array of strings"))?;
+/// Why a request's `command`, `cwd`, `workdir`, `turn.cwd` or `skill` is
+/// refused, `field` as the request names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum FieldError {
+    /// Not of the JSON type the field takes: serde's words, and what to give.
+    Shape {
+        field: &'static str,
+        serde: String,
+        want: &'static str,
+    },
+    EmptyCommand,
+    EmptyProgram,
+    Nul(String),
+    Relative {
+        field: &'static str,
+        text: String,
+        want: &'static str,
+    },
+    BothCwd,
+    NoCwd,
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FieldError::Shape { field, serde, want } => write!(f, "{field}: {serde}; give {want}"),
+            FieldError::EmptyCommand => f.write_str(
+                "command: is empty; give the program and its arguments, e.g. [\"make\", \"test\"]",
+            ),
+            FieldError::EmptyProgram => {
+                f.write_str("command[0]: the program name is empty; name a program")
+            }
+            FieldError::Nul(field) => write!(f, "{field}: contains a NUL byte; remove it"),
+            FieldError::Relative { field, text, want } => write!(
+                f,
+                "{field}: `{}` is not an absolute path; give {want}",
+                text.escape_debug()
+            ),
+            FieldError::BothCwd => f.write_str(
+                "both cwd and workdir are given; keep one (workdir is Codex's name for cwd)",
+            ),
+            FieldError::NoCwd => write!(
+                f,
+                "missing field `cwd`; give {CWD_WANT} (`cwd`, or Codex's `workdir`)"
+            ),
+        }
+    }
+}
+
+/// What `cwd` and `workdir` take, and `turn.cwd` and `skill`.
+const CWD_WANT: &str = "the absolute directory the command runs in";
+const TURN_CWD_WANT: &str = "the absolute directory the turn ran in (its workspace)";
+const SKILL_WANT: &str = "the absolute path of the skill's directory";
+
+fn parse_command(value: &Value) -> std::result::Result<Vec<String>, FieldError> {
+    let command = Vec::<String>::deserialize(value).map_err(|e| FieldError::Shape {
+        field: "command",
+        serde: e.to_string(),
+        want: "a non-empty array of strings",
+    })?;
     match command.first() {
-        None => {
-            return Err(
-                "command: is empty; give the program and its arguments, e.g. [\"make\", \"test\"]"
-                    .into(),
-            );
-        }
-        Some(p) if p.is_empty() => {
-            return Err("command[0]: the program name is empty; name a program".into());
-        }
+        None => return Err(FieldError::EmptyCommand),
+        Some(p) if p.is_empty() => return Err(FieldError::EmptyProgram),
         Some(_) => {}
     }
     if let Some(i) = command.iter().position(|a| a.contains('\0')) {
-        return Err(format!("command[{i}]: contains a NUL byte; remove it"));
+        return Err(FieldError::Nul(format!("command[{i}]")));
     }
     Ok(command)
 }
 
-fn parse_cwd(value: &Value) -> std::result::Result<PathBuf, String> {
-    let cwd = String::deserialize(value)
-        .map_err(|e| format!("cwd: {e}; give the absolute directory the command runs in"))?;
-    if cwd.contains('\0') {
-        return Err("cwd: contains a NUL byte; remove it".into());
+/// A field that names an absolute path: `want` says which, for the fix.
+fn absolute_path(
+    value: &Value,
+    field: &'static str,
+    want: &'static str,
+) -> std::result::Result<PathBuf, FieldError> {
+    let text = String::deserialize(value).map_err(|e| FieldError::Shape {
+        field,
+        serde: e.to_string(),
+        want,
+    })?;
+    if text.contains('\0') {
+        return Err(FieldError::Nul(field.to_string()));
     }
-    let path = PathBuf::from(&cwd);
+    let path = PathBuf::from(&text);
     if !path.is_absolute() {
-        return Err(format!(
-            "cwd: `{}` is not an absolute path; give the absolute directory the command runs in",
-            cwd.escape_debug()
-        ));
+        return Err(FieldError::Relative { field, text, want });
     }
     Ok(path)
 }
 
-fn parse_skill(value: Option<&Value>) -> std::result::Result<Option<PathBuf>, String> {
-    let Some(value) = value.filter(|v| !v.is_null()) else {
-        return Ok(None);
-    };
-    let skill = String::deserialize(value)
-        .map_err(|e| format!("skill: {e}; give the absolute path of the skill's directory"))?;
-    if skill.contains('\0') {
-        return Err("skill: contains a NUL byte; remove it".into());
+fn parse_skill(value: Option<&Value>) -> std::result::Result<Option<PathBuf>, FieldError> {
+    match value.filter(|v| !v.is_null()) {
+        None => Ok(None),
+        Some(v) => absolute_path(v, "skill", SKILL_WANT).map(Some),
     }
-    let path = PathBuf::from(&skill);
-    if !path.is_absolute() {
-        return Err(format!(
-            "skill: `{}` is not an absolute path; give the absolute path of the skill's directory",
-            skill.escape_debug()
-        ));
-    }
-    Ok(Some(path))
 }
 
 /// The turn: its `sandbox_policy` (default: the default profile) with its
@@ -241,12 +285,7 @@ fn parse_turn(value: Option<&Value>) -> Result<(Policy, Option<PathBuf>)> {
     };
     let cwd = match raw.cwd.as_ref().filter(|v| !v.is_null()) {
         None => None,
-        Some(v) => Some(parse_cwd(v).map_err(|m| {
-            Error::new(
-                m.replacen("cwd:", "turn.cwd:", 1)
-                    .replace("the command runs in", "the turn ran in (its workspace)"),
-            )
-        })?),
+        Some(v) => Some(absolute_path(v, "turn.cwd", TURN_CWD_WANT).map_err(Error::new)?),
     };
     let mut policy = match &raw.sandbox_policy {
         None => {
@@ -347,21 +386,14 @@ fn request_cwd(
     cwd: Option<&Value>,
     workdir: Option<&Value>,
     turn_cwd: Option<&PathBuf>,
-) -> std::result::Result<(PathBuf, &'static str), String> {
+) -> std::result::Result<(PathBuf, &'static str), FieldError> {
     match (cwd, workdir.filter(|v| !v.is_null())) {
-        (Some(_), Some(_)) => Err(
-            "both cwd and workdir are given; keep one (workdir is Codex's name for cwd)".into(),
-        ),
-        (Some(c), None) => Ok((parse_cwd(c)?, "cwd")),
-        (None, Some(w)) => Ok((
-            parse_cwd(w).map_err(|m| m.replacen("cwd:", "workdir:", 1))?,
-            "workdir",
-        )),
+        (Some(_), Some(_)) => Err(FieldError::BothCwd),
+        (Some(c), None) => Ok((absolute_path(c, "cwd", CWD_WANT)?, "cwd")),
+        (None, Some(w)) => Ok((absolute_path(w, "workdir", CWD_WANT)?, "workdir")),
         (None, None) => match turn_cwd {
             Some(t) => Ok((t.clone(), "turn.cwd")),
-            None => Err(
-                "missing field `cwd`; give the absolute directory the command runs in (`cwd`, or Codex's `workdir`)".into(),
-            ),
+            None => Err(FieldError::NoCwd),
         },
     }
 }

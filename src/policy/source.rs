@@ -7,12 +7,14 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::codex;
-use super::codex::SandboxPolicy;
-use super::deny::{self, DEFAULT_GLOB_DEPTH, DenyEntry, DenySpec};
+use super::codex::{CodexError, SandboxPolicy};
+use super::deny::{self, DEFAULT_GLOB_DEPTH, DenyEntry, DenyError, DenySpec};
 use super::env::{EnvDecl, RawEnv};
 use super::macos::{AutomationRaw, Contacts, MacosExtensions, Preferences};
+use super::net::NetError;
 use super::{
-    DomainPattern, Grant, Network, PathSpec, Policy, builtin, check_device, check_protected, grants,
+    DomainPattern, Grant, Network, PathSpec, Policy, PolicyError, builtin, check_device,
+    check_protected, grants,
 };
 use crate::error::{Error, Result};
 
@@ -172,16 +174,19 @@ impl PermissionProfile {
     }
 }
 
-fn macos_from_raw(m: RawMacos, origin: &str) -> std::result::Result<MacosExtensions, String> {
+fn macos_from_raw(m: RawMacos, origin: &str) -> std::result::Result<MacosExtensions, PolicyError> {
     if m.contacts == Some(Contacts::ReadWrite) {
-        return Err(format!(
-            "{origin}: macos.contacts = read_write is not supported: Codex's rule for it writes all of /var/folders, outside the writable roots; use \"read_only\" and grant the AddressBook directory with --allow-write"
-        ));
+        return Err(PolicyError::ContactsReadWrite {
+            origin: origin.to_string(),
+        });
     }
     Ok(MacosExtensions {
         preferences: m.preferences.unwrap_or_default(),
         automation: match m.automation {
-            Some(a) => a.resolve().map_err(|e| format!("{origin}: macos.{e}"))?,
+            Some(a) => a.resolve().map_err(|error| PolicyError::Automation {
+                origin: origin.to_string(),
+                error,
+            })?,
             None => Default::default(),
         },
         accessibility: m.accessibility.unwrap_or(false),
@@ -198,7 +203,7 @@ fn from_raw(
     raw: RawProfile,
     origin: &str,
     codex: bool,
-) -> std::result::Result<PermissionProfile, String> {
+) -> std::result::Result<PermissionProfile, PolicyError> {
     let mut fs = raw.file_system.unwrap_or_default();
     let (mut read, mut write) = read_write(&mut fs, origin, codex)?;
     let entry_deny = match fs.entries.take() {
@@ -268,8 +273,8 @@ fn read_write(
     fs: &mut RawFileSystem,
     origin: &str,
     codex: bool,
-) -> std::result::Result<ReadWrite, String> {
-    let list = |items: Vec<String>, field: &str| -> std::result::Result<Vec<String>, String> {
+) -> std::result::Result<ReadWrite, PolicyError> {
+    let list = |items: Vec<String>, field: &str| -> std::result::Result<Vec<String>, CodexError> {
         if codex {
             codex::roots(&items, &format!("{origin}: file_system.{field}"))
         } else {
@@ -321,7 +326,7 @@ fn deny_list(
     items: Option<&[String]>,
     entry_deny: Vec<DenyEntry>,
     origin: &str,
-) -> std::result::Result<Option<Vec<DenyEntry>>, String> {
+) -> std::result::Result<Option<Vec<DenyEntry>>, DenyError> {
     let mut deny = match items {
         Some(items) => Some(deny::entries(
             items,
@@ -346,7 +351,7 @@ fn deny_list(
 }
 
 /// A `connect_tcp` / `bind_tcp` list, each entry 1..=65535, deduplicated.
-fn ports(list: Option<Vec<i64>>, origin: &str) -> std::result::Result<Vec<u16>, String> {
+fn ports(list: Option<Vec<i64>>, origin: &str) -> std::result::Result<Vec<u16>, NetError> {
     let mut out: Vec<u16> = Vec::new();
     for n in list.unwrap_or_default() {
         let p = super::net::check_port(n, origin)?;
@@ -410,7 +415,7 @@ fn parse_toml_in(
         )));
     }
     let extends = raw.extends.clone();
-    let profile = from_raw(raw, origin, false).map_err(Error::new)?;
+    let profile = from_raw(raw, origin, false)?;
     match extends {
         None => Ok(profile.into_policy(origin)),
         Some(base) => {
@@ -577,7 +582,7 @@ pub fn parse_permission_profile(text: &str, origin: &str) -> Result<PermissionPr
     let codex = codex::is_codex_profile(&value);
     let raw: RawProfile = serde_json::from_str(text).map_err(|e| json_error(e, origin))?;
     no_extends(&raw, origin)?;
-    from_raw(raw, origin, codex).map_err(Error::new)
+    Ok(from_raw(raw, origin, codex)?)
 }
 
 /// Parses either JSON shape: a `SandboxPolicy` when the object has `type`,
@@ -615,7 +620,7 @@ pub fn permission_profile_from_value_as(
     }
     let raw = RawProfile::deserialize(value).map_err(|e| json_error(e, origin))?;
     no_extends(&raw, origin)?;
-    from_raw(raw, origin, codex).map_err(Error::new)
+    Ok(from_raw(raw, origin, codex)?)
 }
 
 /// Either JSON shape from a parsed value; see [`parse_policy_json`].
@@ -633,7 +638,7 @@ pub fn policy_from_value(value: &serde_json::Value, origin: &str) -> Result<Poli
 pub fn macos_from_value(value: &serde_json::Value, origin: &str) -> Result<MacosExtensions> {
     let raw =
         RawMacos::deserialize(value).map_err(|e| Error::new(format!("{origin}: macos: {e}")))?;
-    macos_from_raw(raw, origin).map_err(Error::new)
+    Ok(macos_from_raw(raw, origin)?)
 }
 
 /// `-p NAME|FILE`: a built-in name, or a TOML (or JSON) file.
