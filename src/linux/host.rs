@@ -298,6 +298,7 @@ pub fn lsm_list() -> Option<String> {
 /// the system bus and systemd (start units, reconfigure the network, mount
 /// disks), snapd. Landlock has no right for connect(2) on a pathname
 /// socket, so only a mount over them keeps a command away.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))] // used by the Linux apply edge only
 pub const DAEMON_SOCKETS: [&str; 12] = [
     "/run/docker.sock",
     "/var/run/docker.sock",
@@ -316,6 +317,7 @@ pub const DAEMON_SOCKETS: [&str; 12] = [
 /// The same in a user's runtime directory (`/run/user/UID`): the session
 /// bus and the user's systemd (`systemd-run --user` runs anything, outside
 /// the sandbox), rootless docker and podman.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))] // used by the Linux apply edge only
 pub const USER_DAEMON_SOCKETS: [&str; 4] = [
     "bus",
     "systemd/private",

@@ -314,11 +314,6 @@ pub fn secure_exec() -> bool {
     })
 }
 
-#[cfg(not(target_os = "linux"))]
-pub fn secure_exec() -> bool {
-    false
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
