@@ -460,6 +460,10 @@ fn slow_walk(path: &Path) -> Found {
     }
 }
 
+/// Also for `fs::resolve`: one `openat2` proves a path canonical.
+#[cfg(target_os = "linux")]
+pub(super) use sys::{Fast, open as open_no_symlinks};
+
 #[cfg(target_os = "linux")]
 mod sys {
     //! `openat2(RESOLVE_NO_SYMLINKS)`: one system call answers "exists, and

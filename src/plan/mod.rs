@@ -677,11 +677,14 @@ fn protected_in(root: &fs::Resolved, names: &[String], git_commits: bool) -> Vec
         .filter(|n| home_relative(n).is_none())
         .flat_map(|name| protected_entry(root, name, name))
         .filter(|p| {
-            let gitdir = p.name == ".git"
-                && p.exists
-                && (p.via == ProtectedVia::Gitdir
-                    || (p.via == ProtectedVia::Direct && p.path.is_dir()));
-            !(git_commits && gitdir)
+            // Only git mode asks (a `stat` per root otherwise wasted).
+            let gitdir = || {
+                p.name == ".git"
+                    && p.exists
+                    && (p.via == ProtectedVia::Gitdir
+                        || (p.via == ProtectedVia::Direct && p.path.is_dir()))
+            };
+            !(git_commits && gitdir())
         })
         .collect()
 }
