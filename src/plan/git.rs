@@ -289,6 +289,14 @@ pub fn plan_git(roots: &[PathBuf], env: &GitEnv, opts: &GitOptions) -> GitPlan {
         link_pin_at: HashMap::new(),
         commits: opts.commits,
     };
+    // Each root's repository fills about this many entries: growing the
+    // tables instead rehashes every key several times over.
+    let n = roots.len();
+    p.fs.probes.reserve(8 * n);
+    p.fs.reads.reserve(4 * n);
+    p.fs.lists.reserve(4 * n);
+    p.visited.reserve(n);
+    p.pin_at.reserve(2 * n);
     for root in roots {
         p.root(root, opts);
     }
