@@ -259,11 +259,13 @@ impl GitPlan {
 
     /// The pins of every writable root, grouped in one pass (`pins_in` for
     /// each of many roots would be quadratic).
-    pub fn pins_by_root(&self) -> HashMap<&Path, Vec<&Pin>> {
-        let mut by: HashMap<&Path, Vec<&Pin>> = HashMap::new();
+    /// Keyed by the root's bytes (one hash of them, not Path's hash of
+    /// each component).
+    pub fn pins_by_root(&self) -> HashMap<&OsStr, Vec<&Pin>> {
+        let mut by: HashMap<&OsStr, Vec<&Pin>> = HashMap::with_capacity(self.repos.len());
         for p in &self.pins {
             if let Some(r) = &p.root {
-                by.entry(r.as_path()).or_default().push(p);
+                by.entry(r.as_os_str()).or_default().push(p);
             }
         }
         by
