@@ -187,6 +187,9 @@ pub struct Resolved {
 #[cfg(target_os = "linux")]
 pub fn resolve(path: &Path) -> io::Result<Resolved> {
     use std::os::fd::AsRawFd;
+    if let Some(r) = resolve_plain(path) {
+        return Ok(r);
+    }
     let (fd, st) = open_path(path)?;
     // The kernel's own name for the open file: the canonical path in one
     // readlink, where realpath(3) walks and readlinks every component.
@@ -198,6 +201,27 @@ pub fn resolve(path: &Path) -> io::Result<Resolved> {
     };
     Ok(Resolved {
         path,
+        is_dir: is_dir(&st),
+        handle: handle(fd, &st),
+    })
+}
+
+/// The common case without the `readlink`: an absolute path with no `..`
+/// that opens with no symlink on the way (`openat2(RESOLVE_NO_SYMLINKS)`)
+/// is canonical once `.`, `//` and a trailing `/` are dropped, which the
+/// open proved harmless. `None`: the full resolution decides (and reports).
+#[cfg(target_os = "linux")]
+fn resolve_plain(path: &Path) -> Option<Resolved> {
+    use std::path::Component;
+    if !path.is_absolute() || path.components().any(|c| c == Component::ParentDir) {
+        return None;
+    }
+    let super::git::Fast::Open(fd) = super::git::open_no_symlinks(None, path, libc::O_PATH) else {
+        return None;
+    };
+    let st = nix::sys::stat::fstat(&fd).ok()?;
+    Some(Resolved {
+        path: path.components().collect(),
         is_dir: is_dir(&st),
         handle: handle(fd, &st),
     })

@@ -259,11 +259,13 @@ impl GitPlan {
 
     /// The pins of every writable root, grouped in one pass (`pins_in` for
     /// each of many roots would be quadratic).
-    pub fn pins_by_root(&self) -> HashMap<&Path, Vec<&Pin>> {
-        let mut by: HashMap<&Path, Vec<&Pin>> = HashMap::new();
+    /// Keyed by the root's bytes (one hash of them, not Path's hash of
+    /// each component).
+    pub fn pins_by_root(&self) -> HashMap<&OsStr, Vec<&Pin>> {
+        let mut by: HashMap<&OsStr, Vec<&Pin>> = HashMap::with_capacity(self.repos.len());
         for p in &self.pins {
             if let Some(r) = &p.root {
-                by.entry(r.as_path()).or_default().push(p);
+                by.entry(r.as_os_str()).or_default().push(p);
             }
         }
         by
@@ -273,8 +275,11 @@ impl GitPlan {
 /// Plans the git pins for writable `roots` (canonical paths).
 pub fn plan_git(roots: &[PathBuf], env: &GitEnv, opts: &GitOptions) -> GitPlan {
     let mut p = Planner {
-        root_set: roots.iter().map(PathBuf::as_path).collect(),
-        above_roots: roots.iter().flat_map(|r| r.ancestors().skip(1)).collect(),
+        root_set: roots.iter().map(|r| r.as_os_str()).collect(),
+        above_roots: roots
+            .iter()
+            .flat_map(|r| ancestors(r.as_os_str()).skip(1))
+            .collect(),
         env,
         global: env.sources(),
         command: command_entries(env),
@@ -283,8 +288,17 @@ pub fn plan_git(roots: &[PathBuf], env: &GitEnv, opts: &GitOptions) -> GitPlan {
         queue: VecDeque::new(),
         plan: GitPlan::default(),
         pin_at: HashMap::new(),
+        link_pin_at: HashMap::new(),
         commits: opts.commits,
     };
+    // Each root's repository fills about this many entries: growing the
+    // tables instead rehashes every key several times over.
+    let n = roots.len();
+    p.fs.probes.reserve(8 * n);
+    p.fs.reads.reserve(4 * n);
+    p.fs.lists.reserve(4 * n);
+    p.visited.reserve(n);
+    p.pin_at.reserve(2 * n);
     for root in roots {
         p.root(root, opts);
     }
@@ -349,11 +363,14 @@ enum Kind {
 
 #[derive(Default)]
 struct Fs {
-    probes: HashMap<PathBuf, Rc<Found>>,
-    reads: HashMap<PathBuf, (Rc<Found>, Load)>,
+    /// Keyed by the path's bytes: hashing a `Path` walks its components,
+    /// several times the cost of hashing its bytes, and planning builds its
+    /// paths normalized (a differently spelled path only misses the cache).
+    probes: HashMap<OsString, Rc<Found>>,
+    reads: HashMap<OsString, (Rc<Found>, Load)>,
     /// Listings, since every linked worktree of a repository lists the
     /// same `hooks`, `modules` and `worktrees` of their common directory.
-    lists: HashMap<PathBuf, Rc<Listing>>,
+    lists: HashMap<OsString, Rc<Listing>>,
     /// Reused for every read and listing of one plan (allocated and
     /// zeroed once, not per file).
     buf: Vec<u8>,
@@ -363,6 +380,26 @@ struct Fs {
 /// what the lexical form would say).
 fn has_parent_dir(path: &Path) -> bool {
     path.components().any(|c| c == Component::ParentDir)
+}
+
+/// `path` and every directory above it, by bytes (`/a/b`, `/a`, `/`):
+/// `Path::ancestors` for the normalized absolute paths planning builds,
+/// without parsing components. A trailing `/` is dropped first.
+fn ancestors(path: &OsStr) -> impl Iterator<Item = &OsStr> {
+    let mut b = path.as_bytes();
+    while b.len() > 1 && b.ends_with(b"/") {
+        b = &b[..b.len() - 1];
+    }
+    let mut next = Some(b);
+    std::iter::from_fn(move || {
+        let cur = next?;
+        next = match cur.iter().rposition(|&c| c == b'/') {
+            Some(0) if cur.len() > 1 => Some(&cur[..1]),
+            Some(i) if i > 0 => Some(&cur[..i]),
+            _ => None,
+        };
+        Some(OsStr::from_bytes(cur))
+    })
 }
 
 /// `/a/./b/../c` -> `/a/c`: right when no symlink is on the way and every
@@ -459,6 +496,10 @@ fn slow_walk(path: &Path) -> Found {
         links,
     }
 }
+
+/// Also for `fs::resolve`: one `openat2` proves a path canonical.
+#[cfg(target_os = "linux")]
+pub(super) use sys::{Fast, open as open_no_symlinks};
 
 #[cfg(target_os = "linux")]
 mod sys {
@@ -663,11 +704,11 @@ fn read_capped(mut file: std::fs::File, buf: &mut Vec<u8>) -> io::Result<Rc<[u8]
 impl Fs {
     /// Where `path` leads (cached).
     fn probe(&mut self, path: &Path) -> Rc<Found> {
-        if let Some(f) = self.probes.get(path) {
+        if let Some(f) = self.probes.get(path.as_os_str()) {
             return f.clone();
         }
         let found = Rc::new(Self::probe_uncached(path));
-        self.probes.insert(path.to_path_buf(), found.clone());
+        self.probes.insert(path.into(), found.clone());
         found
     }
 
@@ -675,7 +716,7 @@ impl Fs {
     /// symlink on the way, learnt without asking the kernel (an entry of a
     /// listed canonical directory, `..` from a canonical one).
     fn known_dir(&mut self, path: &Path, canonical: PathBuf) {
-        self.probes.entry(path.to_path_buf()).or_insert_with(|| {
+        self.probes.entry(path.into()).or_insert_with(|| {
             Rc::new(Found {
                 path: canonical,
                 exists: true,
@@ -689,7 +730,7 @@ impl Fs {
     /// `lstat`, since only `name` itself can be a symlink.
     fn probe_child(&mut self, dir: &Path, name: &str) -> Rc<Found> {
         let path = dir.join(name);
-        if let Some(f) = self.probes.get(&path) {
+        if let Some(f) = self.probes.get(path.as_os_str()) {
             return f.clone();
         }
         let found = match std::fs::symlink_metadata(&path) {
@@ -710,7 +751,7 @@ impl Fs {
             Err(_) => slow_walk(&path),
         };
         let found = Rc::new(found);
-        self.probes.insert(path, found.clone());
+        self.probes.insert(path.into_os_string(), found.clone());
         found
     }
 
@@ -745,14 +786,14 @@ impl Fs {
     /// Reads a config-like file (regular files only: a FIFO or a device
     /// planted where a config is expected must not block the plan).
     fn read(&mut self, path: &Path) -> (Rc<Found>, Load) {
-        if let Some((f, l)) = self.reads.get(path) {
+        if let Some((f, l)) = self.reads.get(path.as_os_str()) {
             return (f.clone(), l.clone());
         }
         let (found, load) = self.read_uncached(path);
         let found = Rc::new(found);
-        self.probes.insert(path.to_path_buf(), found.clone());
+        self.probes.insert(path.into(), found.clone());
         self.reads
-            .insert(path.to_path_buf(), (found.clone(), load.clone()));
+            .insert(path.into(), (found.clone(), load.clone()));
         (found, load)
     }
 
@@ -828,11 +869,11 @@ impl Fs {
     /// Entries of `dir`, sorted by name, when no symlink is on the way to
     /// it; `Indirect` when one is (or when that cannot be told cheaply).
     fn list(&mut self, dir: &Path) -> Rc<Listing> {
-        if let Some(l) = self.lists.get(dir) {
+        if let Some(l) = self.lists.get(dir.as_os_str()) {
             return l.clone();
         }
         let l = Rc::new(self.list_uncached(dir));
-        self.lists.insert(dir.to_path_buf(), l.clone());
+        self.lists.insert(dir.into(), l.clone());
         l
     }
 
@@ -1381,16 +1422,18 @@ struct Visit {
 struct Planner<'a> {
     /// The writable roots, and every directory above one, for look-ups by walking a
     /// path's ancestors: linear in the number of pins, not pins x roots.
-    root_set: HashSet<&'a Path>,
-    above_roots: HashSet<&'a Path>,
+    root_set: HashSet<&'a OsStr>,
+    above_roots: HashSet<&'a OsStr>,
     env: &'a GitEnv,
     global: Vec<Source>,
     command: Vec<Entry>,
     fs: Fs,
-    visited: HashSet<PathBuf>,
+    visited: HashSet<OsString>,
     queue: VecDeque<Visit>,
     plan: GitPlan,
-    pin_at: HashMap<(PathBuf, bool), usize>,
+    /// The index of each pin by path, and by path of each symlink pin.
+    pin_at: HashMap<OsString, usize>,
+    link_pin_at: HashMap<OsString, usize>,
     commits: bool,
 }
 
@@ -1404,19 +1447,23 @@ fn os(b: &[u8]) -> &OsStr {
 impl Planner<'_> {
     /// The innermost root holding `path`.
     fn root_of(&self, path: &Path) -> Option<PathBuf> {
-        path.ancestors()
+        ancestors(path.as_os_str())
             .find(|a| self.root_set.contains(a))
-            .map(Path::to_path_buf)
+            .map(PathBuf::from)
     }
 
     /// `dir` is inside a writable root, or holds one.
     fn overlaps_a_root(&self, dir: &Path) -> bool {
-        self.above_roots.contains(dir) || self.root_of(dir).is_some()
+        self.above_roots.contains(dir.as_os_str()) || self.root_of(dir).is_some()
     }
 
     fn add_pin(&mut self, pin: Pin) {
-        let key = (pin.path.clone(), pin.link);
-        if let Some(&i) = self.pin_at.get(&key) {
+        let at = if pin.link {
+            &mut self.link_pin_at
+        } else {
+            &mut self.pin_at
+        };
+        if let Some(&i) = at.get(pin.path.as_os_str()) {
             let p = &mut self.plan.pins[i];
             let n = p.why.matches("; also ").count() + 1;
             if !p.why.contains(pin.why.as_str()) && n < MAX_WHYS {
@@ -1425,7 +1472,7 @@ impl Planner<'_> {
             }
             return;
         }
-        self.pin_at.insert(key, self.plan.pins.len());
+        at.insert(pin.path.clone().into_os_string(), self.plan.pins.len());
         self.plan.pins.push(Pin {
             root: self.root_of(&pin.path),
             ..pin
@@ -1612,7 +1659,7 @@ impl Planner<'_> {
                 self.queue.clear();
                 return;
             }
-            if self.visited.insert(v.git_dir.clone()) {
+            if self.visited.insert(v.git_dir.clone().into_os_string()) {
                 self.visit(v);
             }
         }
@@ -2210,12 +2257,12 @@ impl Planner<'_> {
 
     /// The directories pinned whole (existing, not through a link): what
     /// they hold needs no pin of its own.
-    fn pinned_dirs(&self) -> HashSet<PathBuf> {
+    fn pinned_dirs(&self) -> HashSet<&OsStr> {
         self.plan
             .pins
             .iter()
             .filter(|p| p.exists && p.is_dir && !p.link)
-            .map(|p| p.path.clone())
+            .map(|p| p.path.as_os_str())
             .collect()
     }
 
@@ -2225,9 +2272,18 @@ impl Planner<'_> {
             self.open_gitdirs();
         }
         let dirs = self.pinned_dirs();
-        self.plan
+        let covered: Vec<bool> = self
+            .plan
             .pins
-            .retain(|p| !p.path.ancestors().skip(1).any(|a| dirs.contains(a)));
+            .iter()
+            .map(|p| {
+                ancestors(p.path.as_os_str())
+                    .skip(1)
+                    .any(|a| dirs.contains(a))
+            })
+            .collect();
+        let mut covered = covered.into_iter();
+        self.plan.pins.retain(|_| !covered.next().unwrap_or(false));
         self.plan
     }
 }
@@ -2268,13 +2324,16 @@ impl Planner<'_> {
         }
         let set: HashSet<&PathBuf> = opened.iter().collect();
         self.plan.pins.retain(|p| p.link || !set.contains(&p.path));
-        self.pin_at = self
-            .plan
-            .pins
-            .iter()
-            .enumerate()
-            .map(|(i, p)| ((p.path.clone(), p.link), i))
-            .collect();
+        self.pin_at.clear();
+        self.link_pin_at.clear();
+        for (i, p) in self.plan.pins.iter().enumerate() {
+            let at = if p.link {
+                &mut self.link_pin_at
+            } else {
+                &mut self.pin_at
+            };
+            at.insert(p.path.clone().into_os_string(), i);
+        }
         for g in &opened {
             for (name, dir, why) in COMMIT_MODE_PINS {
                 let path = g.join(name);
@@ -2363,9 +2422,12 @@ impl Planner<'_> {
         // After the covered pins go: a gitdir inside a pinned directory
         // needs nothing of its own.
         let pinned = self.pinned_dirs();
-        for g in opened {
-            let covered = g.ancestors().skip(1).any(|a| pinned.contains(a));
-            if !covered && !self.fs.probe(&g.join("commondir")).exists {
+        let uncovered: Vec<PathBuf> = opened
+            .into_iter()
+            .filter(|g| !ancestors(g.as_os_str()).skip(1).any(|a| pinned.contains(a)))
+            .collect();
+        for g in uncovered {
+            if !self.fs.probe(&g.join("commondir")).exists {
                 self.plan.missing_commondir.push(g);
             }
         }
