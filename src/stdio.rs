@@ -274,14 +274,16 @@ fn controlling_terminal() -> std::io::Result<Option<OwnedFd>> {
     }
 }
 
-/// A helper process cordon leaves behind (the sentinel, the domain
-/// proxy): its own session, so a ^C or a kill of the caller's job reaches
-/// the command and not the helper, and fds 0-2 on `/dev/null`, so it holds
-/// none of the caller's terminal or pipes.
+/// A helper process cordon leaves behind (the sentinel, the reaper, the
+/// domain proxy): its own process group, so a ^C or a kill of the caller's
+/// job reaches the command and not the helper, and fds 0-2 on `/dev/null`,
+/// so it holds none of the caller's terminal or pipes. A group, not a
+/// session: it never opens the terminal, and a new session costs a
+/// scheduler group of its own (autogroup, ~65 µs a helper here).
 pub fn detach_helper() {
     // SAFETY: plain syscalls on our own process and descriptors.
     unsafe {
-        libc::setsid();
+        libc::setpgid(0, 0);
         let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC);
         if null >= 0 {
             for fd in 0..3 {

@@ -4,8 +4,8 @@
 //! listener cordon binds inside the command's new network namespace over a
 //! socket pair, and ends when the command does: it holds a pidfd of
 //! cordon's process (the command after exec), which turns readable when
-//! that process exits, `kill -9` included. It leaves the caller's session
-//! (a ^C to the job does not reach it first), holds none of the caller's
+//! that process exits, `kill -9` included. It leaves the caller's process
+//! group (a ^C to the job does not reach it first), holds none of the caller's
 //! descriptors, is not dumpable (its memory holds cordon's environment),
 //! and drops every capability. The command cannot signal or ptrace it:
 //! Landlock denies ptrace towards a process outside the command's domain
