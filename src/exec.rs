@@ -6,6 +6,19 @@ use std::os::unix::ffi::OsStrExt;
 
 use crate::error::{EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, Error};
 
+pub const ENV_SANDBOX: &str = "CORDON_SANDBOX";
+pub const ENV_NETWORK_DISABLED: &str = "CORDON_SANDBOX_NETWORK_DISABLED";
+
+/// The variables cordon sets for the command (contract §4); `explain`
+/// prints the same list.
+pub fn sandbox_vars(kind: &'static str, network_off: bool) -> Vec<(&'static str, &'static str)> {
+    let mut set = vec![(ENV_SANDBOX, kind)];
+    if network_off {
+        set.push((ENV_NETWORK_DISABLED, "1"));
+    }
+    set
+}
+
 /// The command's envp: `base` (the plan's environment, `plan/env.rs`) with
 /// cordon's own variables `set` last, replacing any of the same name.
 pub fn child_env(base: &[(OsString, OsString)], set: &[(&str, &str)]) -> Vec<CString> {

@@ -30,25 +30,12 @@ pub struct Launch {
     pub proxy_log: Option<PathBuf>,
 }
 
-pub const ENV_SANDBOX: &str = "CORDON_SANDBOX";
-pub const ENV_NETWORK_DISABLED: &str = "CORDON_SANDBOX_NETWORK_DISABLED";
-
 fn chdir(dir: &Option<PathBuf>) -> Result<()> {
     if let Some(d) = dir {
         std::env::set_current_dir(d)
             .map_err(|e| Error::new(format!("cannot enter --cwd {}: {e}", d.display())))?;
     }
     Ok(())
-}
-
-/// The variables cordon sets for the command (contract §4); `explain`
-/// prints the same list.
-pub fn sandbox_vars(kind: &'static str, network_off: bool) -> Vec<(&'static str, &'static str)> {
-    let mut set = vec![(ENV_SANDBOX, kind)];
-    if network_off {
-        set.push((ENV_NETWORK_DISABLED, "1"));
-    }
-    set
 }
 
 /// Execs `argv` with the plan's environment plus cordon's own variables;
@@ -73,7 +60,7 @@ fn exec_with_proxy(
     outside: Option<&[u8]>,
     proxy: Option<u16>,
 ) -> Error {
-    let mut set = sandbox_vars(kind, network_off);
+    let mut set = exec::sandbox_vars(kind, network_off);
     let proxy_vars = proxy.map(crate::proxy::env_vars).unwrap_or_default();
     set.extend(proxy_vars.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let env = exec::child_env(&plan.env.vars, &set);

@@ -11,12 +11,12 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::error::Result;
+use crate::exec::sandbox_vars;
 use crate::linux::{self, Artifacts, Feature};
 use crate::plan::{Lookup, PathVerdict, Plan};
-use crate::sandbox::sandbox_vars;
 use crate::stdio::Process;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Platform {
     Linux,

@@ -24,7 +24,7 @@ pub struct ExplainArgs {
     pub json: bool,
     /// Whose view to explain: linux or macos. Default: this host's.
     #[arg(long, value_enum, value_name = "PLATFORM")]
-    pub platform: Option<Platform>,
+    pub platform: Option<super::launch_args::PlatformArg>,
     /// Explain the sandbox an escalation request (JSON file, or - for stdin)
     /// would get, as `cordon rerun` resolves it now.
     #[arg(long, value_name = "FILE|-", conflicts_with_all = ["profile", "policy_json"])]
@@ -62,7 +62,7 @@ pub fn explain(args: ExplainArgs) -> Result<i32> {
         }
     };
     let process = Stdio::new(&[], SessionFlag::Auto)?.describe();
-    let platform = args.platform.unwrap_or_else(Platform::host);
+    let platform = args.platform.map_or_else(Platform::host, Platform::from);
     let view = platform_view(&plan, platform, args.abi.landlock_abi)?;
     let lookups: Vec<_> = args
         .paths

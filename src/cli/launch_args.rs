@@ -69,3 +69,20 @@ impl LaunchArgs {
         crate::stdio::Stdio::new(&self.keep_fd, self.session.flag())
     }
 }
+
+/// `--platform linux|macos`: whose view `explain` and `--dry-run` show.
+/// Here, not in `view.rs`, so the view does not depend on the parser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlatformArg {
+    Linux,
+    Macos,
+}
+
+impl From<PlatformArg> for crate::view::Platform {
+    fn from(p: PlatformArg) -> Self {
+        match p {
+            PlatformArg::Linux => crate::view::Platform::Linux,
+            PlatformArg::Macos => crate::view::Platform::Macos,
+        }
+    }
+}

@@ -26,7 +26,7 @@ pub struct RunArgs {
     pub json: bool,
     /// With --dry-run: show what this platform would compile (linux, macos).
     #[arg(long, value_enum, value_name = "PLATFORM", requires = "dry_run")]
-    pub platform: Option<Platform>,
+    pub platform: Option<super::launch_args::PlatformArg>,
     #[command(flatten)]
     pub launch: LaunchArgs,
     /// With --allow-domain: append the proxy's refusals to FILE as JSON
@@ -82,7 +82,7 @@ struct DryRun<'a> {
 }
 
 fn dry_run(plan: &Plan, stdio: &Stdio, args: &RunArgs) -> Result<i32> {
-    let platform = args.platform.unwrap_or_else(Platform::host);
+    let platform = args.platform.map_or_else(Platform::host, Platform::from);
     let view = platform_view(plan, platform, args.launch.abi.landlock_abi)?;
     let process = stdio.describe();
     if args.json {
