@@ -10,6 +10,7 @@ use super::Artifacts;
 use super::landlock::{FsRights, RuleIndex, Ruleset};
 use super::seccomp::{self, kind};
 use crate::plan::{Plan, ReadScope, describe_protected};
+use crate::policy::Network;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Feature {
@@ -102,17 +103,31 @@ fn by_seccomp(art: &Artifacts, kind: &'static str, what: &str) -> Feature {
     }
 }
 
+fn no_rule(what: &str) -> String {
+    format!("internal: no Landlock rule for {what}")
+}
+
 fn filesystem(plan: &Plan, art: &Artifacts, rs: &Ruleset, namespace: bool, out: &mut Vec<Feature>) {
     let idx = RuleIndex::new(rs);
-    // The mount plan holds one entry per protected path, in plan order.
-    let mut protections = art.mounts.protections.iter();
+    read_scope(plan, rs, &idx, out);
+    writable_roots(plan, art, rs, &idx, namespace, out);
+    out.push(yes(
+        "writes-elsewhere",
+        "writes elsewhere",
+        "denied by landlock (no rule grants write outside the writable roots and devices)",
+    ));
+    denied_paths(plan, art, namespace, out);
+}
+
+/// The read scope: `/` whole, or the `:minimal` set and each readable path
+/// with everything else denied.
+fn read_scope(plan: &Plan, rs: &Ruleset, idx: &RuleIndex, out: &mut Vec<Feature>) {
     let read = super::landlock::READ.and(rs.handled_fs);
-    let missing = |what: &str| format!("internal: no Landlock rule for {what}");
     match &plan.read {
         ReadScope::All => out.push(
-            match rule_on(rs, &idx, Path::new("/"), read) {
+            match rule_on(rs, idx, Path::new("/"), read) {
                 Some(m) => yes("read-scope", "read scope :root (/)", m),
-                None => no("read-scope", "read scope :root (/)", missing("/")),
+                None => no("read-scope", "read scope :root (/)", no_rule("/")),
             }
             .at(Path::new("/")),
         ),
@@ -131,9 +146,9 @@ fn filesystem(plan: &Plan, art: &Artifacts, rs: &Ruleset, namespace: bool, out: 
             }
             for r in roots {
                 let what = format!("readable path {} from {}", r.path.display(), r.origin);
-                let f = match rule_on(rs, &idx, &r.path, read.and(super::landlock::FILE_ONLY)) {
+                let f = match rule_on(rs, idx, &r.path, read.and(super::landlock::FILE_ONLY)) {
                     Some(m) => yes("readable-path", what, m),
-                    None => no("readable-path", what, missing(&r.path.to_string_lossy())),
+                    None => no("readable-path", what, no_rule(&r.path.to_string_lossy())),
                 };
                 out.push(f.at(&r.path));
             }
@@ -144,51 +159,69 @@ fn filesystem(plan: &Plan, art: &Artifacts, rs: &Ruleset, namespace: bool, out: 
             ));
         }
     }
-    let write = super::landlock::WRITE_FILE;
+}
+
+/// Each writable root by its Landlock rule, followed by its protected
+/// paths as the mount plan holds them.
+fn writable_roots(
+    plan: &Plan,
+    art: &Artifacts,
+    rs: &Ruleset,
+    idx: &RuleIndex,
+    namespace: bool,
+    out: &mut Vec<Feature>,
+) {
+    // The mount plan holds one entry per protected path, in plan order.
+    let mut protections = art.mounts.protections.iter();
     for w in &plan.writable {
         let what = format!(
             "writable root {} from {}",
             w.root.path.display(),
             w.root.origin
         );
-        let f = match rule_on(rs, &idx, &w.root.path, write) {
+        let f = match rule_on(rs, idx, &w.root.path, super::landlock::WRITE_FILE) {
             Some(m) => yes("writable-root", what, m),
             None => no(
                 "writable-root",
                 what,
-                missing(&w.root.path.to_string_lossy()),
+                no_rule(&w.root.path.to_string_lossy()),
             ),
         };
         out.push(f.at(&w.root.path));
         for p in &w.protected {
-            let what = describe_protected(w, p);
             let found = protections
                 .next()
                 .filter(|m| m.path == p.path && m.target == p.target);
-            let f = match found {
-                Some(m) => {
-                    let e = art.mounts.explain(m, namespace);
-                    // By design, not a gap: see mounts::PROJECT_ONLY.
-                    let kind = if m.mechanism == super::mounts::Mechanism::Unheld {
-                        "protected-unheld"
-                    } else {
-                        "protected"
-                    };
-                    Feature {
-                        enforced: e.enforced,
-                        ..yes(kind, what, e.mechanism)
-                    }
-                }
-                None => no("protected", what, "internal: not in the mount plan"),
-            };
-            out.push(f.at(&p.target));
+            out.push(protected(art, describe_protected(w, p), found, namespace).at(&p.target));
         }
     }
-    out.push(yes(
-        "writes-elsewhere",
-        "writes elsewhere",
-        "denied by landlock (no rule grants write outside the writable roots and devices)",
-    ));
+}
+
+/// A protected path by the mount plan's entry for it, `found`.
+fn protected(
+    art: &Artifacts,
+    what: String,
+    found: Option<&super::mounts::Protection>,
+    namespace: bool,
+) -> Feature {
+    let Some(m) = found else {
+        return no("protected", what, "internal: not in the mount plan");
+    };
+    let e = art.mounts.explain(m, namespace);
+    // By design, not a gap: see mounts::PROJECT_ONLY.
+    let kind = if m.mechanism == super::mounts::Mechanism::Unheld {
+        "protected-unheld"
+    } else {
+        "protected"
+    };
+    Feature {
+        enforced: e.enforced,
+        ..yes(kind, what, e.mechanism)
+    }
+}
+
+/// Each `[deny]` path, with what lifts parts of it, and each waived one.
+fn denied_paths(plan: &Plan, art: &Artifacts, namespace: bool, out: &mut Vec<Feature>) {
     let e = art.deny_enforcement(namespace);
     for d in &plan.deny.denied {
         let mut what = format!("deny {} ({} from {})", d.path.display(), d.entry, d.origin);
@@ -317,50 +350,63 @@ fn namespace_features(art: &Artifacts, namespace: bool, out: &mut Vec<Feature>) 
     }
 }
 
+/// Why listed ports are not enforced: the `tcp-ports` gap, or its absence.
+fn no_tcp_rights(art: &Artifacts) -> String {
+    art.gaps
+        .iter()
+        .find(|g| g.feature == "tcp-ports")
+        .map_or("ports: no Landlock TCP rights".to_string(), |g| {
+            g.detail.clone()
+        })
+}
+
 /// One verdict per listed port and domain (`tcp-port`, `domain`), and the
 /// TCP left to them (`tcp-other`).
 fn network_lists(plan: &Plan, art: &Artifacts, namespace: bool, out: &mut Vec<Feature>) {
     let net = &plan.network;
-    let tcp = art.landlock.as_ref().filter(|rs| rs.handle_tcp);
-    let gap = |what: &str| {
-        art.gaps
-            .iter()
-            .find(|g| g.feature == "tcp-ports")
-            .map_or(format!("{what}: no Landlock TCP rights"), |g| {
-                g.detail.clone()
-            })
-    };
+    let tcp = art.landlock.as_ref().is_some_and(|rs| rs.handle_tcp);
+    tcp_ports(net, art, tcp, out);
+    if net.proxied() {
+        proxied_domains(net, tcp, namespace, out);
+    }
+}
+
+/// Each listed TCP port, and the other ports denied unless the proxy is on.
+fn tcp_ports(net: &Network, art: &Artifacts, tcp: bool, out: &mut Vec<Feature>) {
     for (list, right) in [(&net.connect_tcp, "connect"), (&net.bind_tcp, "bind")] {
         for port in list {
             let what = format!("TCP {right} to port {port} allowed (any host)");
             out.push(match (tcp, net.proxied()) {
-                (Some(_), false) => yes("tcp-port", what, format!("landlock {right}_tcp rule on port {port}")),
-                (Some(_), true) => yes(
+                (true, false) => yes("tcp-port", what, format!("landlock {right}_tcp rule on port {port}")),
+                (true, true) => yes(
                     "tcp-port",
                     what,
                     format!("landlock {right}_tcp rule on port {port}; inside the network namespace only loopback exists"),
                 ),
-                (None, _) => no("tcp-port", what, gap("ports")),
+                (false, _) => no("tcp-port", what, no_tcp_rights(art)),
             });
         }
     }
     if net.has_ports() && !net.proxied() {
-        out.push(match tcp {
-            Some(_) => yes(
+        out.push(if tcp {
+            yes(
                 "tcp-other",
                 "TCP to and from other ports denied",
                 "landlock handles bind_tcp,connect_tcp; no rule for other ports (EACCES)",
-            ),
-            None => no(
+            )
+        } else {
+            no(
                 "tcp-other",
                 "TCP to and from other ports denied",
-                gap("ports"),
-            ),
+                no_tcp_rights(art),
+            )
         });
     }
-    if !net.proxied() {
-        return;
-    }
+}
+
+/// With listed domains: the isolation that leaves the proxy the only way
+/// out, each domain, and the proxy variables.
+fn proxied_domains(net: &Network, tcp: bool, namespace: bool, out: &mut Vec<Feature>) {
     let isolation = if namespace {
         "a network namespace of its own with only lo: the proxy on 127.0.0.1 is the only way out"
     } else {
@@ -371,9 +417,10 @@ fn network_lists(plan: &Plan, art: &Artifacts, namespace: bool, out: &mut Vec<Fe
         ..yes(
             "domain-isolation",
             "direct connections, UDP and DNS fail; only the proxy reaches out",
-            match tcp {
-                Some(_) => format!("{isolation}; landlock connect_tcp only to the proxy's port"),
-                None => isolation.to_string(),
+            if tcp {
+                format!("{isolation}; landlock connect_tcp only to the proxy's port")
+            } else {
+                isolation.to_string()
             },
         )
     });
@@ -421,13 +468,35 @@ pub fn features(plan: &Plan, art: &Artifacts, namespace: bool) -> Vec<Feature> {
                 .map_or("Landlock is unavailable".into(), |g| g.detail.clone()),
         )),
     }
-    let tcp = art
-        .landlock
-        .as_ref()
-        .filter(|rs| rs.handle_tcp)
-        .map_or(String::new(), |_| {
-            "; landlock handles bind_tcp,connect_tcp with no rule".into()
-        });
+    network(plan, art, namespace, &mut out);
+    host_sockets(plan, art, namespace, &mut out);
+    out.push(by_seccomp(art, kind::IO_URING, "io_uring off"));
+    out.push(by_seccomp(
+        art,
+        kind::TERMINAL_INJECTION,
+        &format!(
+            "terminal injection (TIOCSTI {:#x}, TIOCLINUX {:#x})",
+            seccomp::TIOCSTI,
+            seccomp::TIOCLINUX
+        ),
+    ));
+    out.extend(super::terminals::features(plan, art, namespace));
+    namespace_features(art, namespace, &mut out);
+    out.extend(capabilities(art));
+    kernel_interfaces(art, &mut out);
+    if art.landlock.is_some() {
+        landlock_abi_features(art, namespace, &mut out);
+    }
+    out.push(no(
+        "macos",
+        "macos extensions",
+        "carried for Seatbelt; nothing on Linux enforces them",
+    ));
+    out
+}
+
+/// The network switch with its lists, unix sockets, socket pairs and vsock.
+fn network(plan: &Plan, art: &Artifacts, namespace: bool, out: &mut Vec<Feature>) {
     if plan.network.enabled {
         out.push(yes("network", "network on", "nothing to enforce"));
     } else if plan.network.partial() {
@@ -436,11 +505,12 @@ pub fn features(plan: &Plan, art: &Artifacts, namespace: bool) -> Vec<Feature> {
             kind::NETWORK,
             "network off but for TCP: no UDP, raw, ICMP, SCTP, MPTCP, netlink, packet or TCP Fast Open",
         ));
-        network_lists(plan, art, namespace, &mut out);
+        network_lists(plan, art, namespace, out);
     } else {
         let mut f = by_seccomp(art, kind::NETWORK, "network off");
-        if f.enforced {
-            f.mechanism.push_str(&tcp);
+        if f.enforced && art.landlock.as_ref().is_some_and(|rs| rs.handle_tcp) {
+            f.mechanism
+                .push_str("; landlock handles bind_tcp,connect_tcp with no rule");
         }
         out.push(f);
     }
@@ -459,6 +529,11 @@ pub fn features(plan: &Plan, art: &Artifacts, namespace: bool) -> Vec<Feature> {
         kind::VSOCK,
         "vsock sockets (a channel to the hypervisor host)",
     ));
+}
+
+/// The host daemons' sockets, masked or inside a writable root, and with
+/// unix sockets allowed, the pathname sockets nothing masks.
+fn host_sockets(plan: &Plan, art: &Artifacts, namespace: bool, out: &mut Vec<Feature>) {
     for d in &art.mounts.daemon_sockets {
         let what = format!("host daemon socket {}", d.path.display());
         let f = match &d.allowed_by {
@@ -490,29 +565,24 @@ pub fn features(plan: &Plan, art: &Artifacts, namespace: bool) -> Vec<Feature> {
              socket under a writable /tmp, stay reachable",
         ));
     }
-    out.push(by_seccomp(art, kind::IO_URING, "io_uring off"));
-    out.push(by_seccomp(
-        art,
-        kind::TERMINAL_INJECTION,
-        &format!(
-            "terminal injection (TIOCSTI {:#x}, TIOCLINUX {:#x})",
-            seccomp::TIOCSTI,
-            seccomp::TIOCLINUX
+}
+
+/// The capabilities kept from a privileged caller, when any are.
+fn capabilities(art: &Artifacts) -> Option<Feature> {
+    let keep = art.caps.filter(|k| k.0 != 0)?;
+    Some(yes(
+        "capabilities",
+        "capabilities of a privileged caller (reboot, kernel modules, clock, host name, \
+         network admin, other processes' memory maps...)",
+        format!(
+            "PR_CAPBSET_DROP and capset: only {} are kept",
+            keep.names().join(",")
         ),
-    ));
-    out.extend(super::terminals::features(plan, art, namespace));
-    namespace_features(art, namespace, &mut out);
-    if let Some(keep) = art.caps.filter(|k| k.0 != 0) {
-        out.push(yes(
-            "capabilities",
-            "capabilities of a privileged caller (reboot, kernel modules, clock, host name, \
-             network admin, other processes' memory maps...)",
-            format!(
-                "PR_CAPBSET_DROP and capset: only {} are kept",
-                keep.names().join(",")
-            ),
-        ));
-    }
+    ))
+}
+
+/// The kernel interfaces seccomp closes whatever the policy says.
+fn kernel_interfaces(art: &Artifacts, out: &mut Vec<Feature>) {
     out.push(by_seccomp(
         art,
         kind::MOUNT_CHANGES,
@@ -540,42 +610,30 @@ pub fn features(plan: &Plan, art: &Artifacts, namespace: bool) -> Vec<Feature> {
          placement of any process but the caller itself (its own children and threads \
          included)",
     ));
-    if art.landlock.is_some() {
-        out.push(abi_feature(
-            art,
-            namespace,
+}
+
+/// The Landlock rights and scopes that newer ABIs add.
+fn landlock_abi_features(art: &Artifacts, namespace: bool, out: &mut Vec<Feature>) {
+    for (gap, what, mechanism) in [
+        (
             "truncate",
             "truncate outside writable roots",
             "landlock right truncate",
-        ));
-        out.push(abi_feature(
-            art,
-            namespace,
-            "ioctl-dev",
-            "device ioctls",
-            "landlock right ioctl_dev",
-        ));
-        out.push(abi_feature(
-            art,
-            namespace,
+        ),
+        ("ioctl-dev", "device ioctls", "landlock right ioctl_dev"),
+        (
             "signal-scope",
             "signals to processes outside the sandbox",
             "landlock scope signal",
-        ));
-        out.push(abi_feature(
-            art,
-            namespace,
+        ),
+        (
             "abstract-unix-scope",
             "abstract unix sockets outside the sandbox",
             "landlock scope abstract_unix_socket",
-        ));
+        ),
+    ] {
+        out.push(abi_feature(art, namespace, gap, what, mechanism));
     }
-    out.push(no(
-        "macos",
-        "macos extensions",
-        "carried for Seatbelt; nothing on Linux enforces them",
-    ));
-    out
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::plan::{Handle, Plan, ReadScope};
+use crate::plan::{Handle, Plan, ReadScope, StdioFile};
 
 /// A set of Landlock filesystem rights (kernel bit values). Built only from
 /// the constants below, so a misspelt right is a compile error, never an
@@ -228,10 +228,9 @@ fn rule(path: PathBuf, is_dir: bool, rights: FsRights, why: String, handle: &Han
     }
 }
 
-/// Compiles the plan's filesystem and network parts for Landlock `abi`.
-pub fn compile(plan: &Plan, abi: u8) -> Ruleset {
-    let all = FsRights::all(abi);
-    let read = READ.and(all);
+/// The read rules: `/` whole, or the `:minimal` runtime paths then each
+/// readable path.
+fn read_rules(plan: &Plan, read: FsRights) -> Vec<Rule> {
     let mut rules = Vec::new();
     match &plan.read {
         ReadScope::All => rules.push(rule(
@@ -252,6 +251,32 @@ pub fn compile(plan: &Plan, abi: u8) -> Ruleset {
             }
         }
     }
+    rules
+}
+
+/// A stdio file's rule: the rights the descriptor already has, on its
+/// inode only.
+fn stdio_rule(s: &StdioFile, all: FsRights) -> Rule {
+    let mut rights = FsRights(0);
+    if s.read {
+        rights = rights.with(READ_FILE);
+    }
+    if s.write {
+        rights = rights.with(WRITE_FILE).with(TRUNCATE);
+    }
+    rule(
+        s.path.clone(),
+        false,
+        rights.and(all),
+        format!("stdio file {} ({})", s.path.display(), s.describe()),
+        &s.handle,
+    )
+}
+
+/// Compiles the plan's filesystem and network parts for Landlock `abi`.
+pub fn compile(plan: &Plan, abi: u8) -> Ruleset {
+    let all = FsRights::all(abi);
+    let mut rules = read_rules(plan, READ.and(all));
     for w in &plan.writable {
         let why = format!(
             "writable root {} from {}",
@@ -275,23 +300,7 @@ pub fn compile(plan: &Plan, abi: u8) -> Ruleset {
             &d.handle,
         ));
     }
-    for s in &plan.stdio_files {
-        // The rights the descriptor already has, on its inode only.
-        let mut rights = FsRights(0);
-        if s.read {
-            rights = rights.with(READ_FILE);
-        }
-        if s.write {
-            rights = rights.with(WRITE_FILE).with(TRUNCATE);
-        }
-        rules.push(rule(
-            s.path.clone(),
-            false,
-            rights.and(all),
-            format!("stdio file {} ({})", s.path.display(), s.describe()),
-            &s.handle,
-        ));
-    }
+    rules.extend(plan.stdio_files.iter().map(|s| stdio_rule(s, all)));
     let handle_tcp = !plan.network.enabled && abi >= 4;
     let ports = |list: &[u16]| {
         if handle_tcp {

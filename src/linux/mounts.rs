@@ -175,6 +175,67 @@ impl Placeholder {
 const NET_NOTE: &str =
     "; lo up, the domain proxy's listener bound on 127.0.0.1 in it, nothing else";
 
+/// The private `/dev` op's `--dry-run` line.
+impl fmt::Display for Dev {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<String> = self
+            .nodes
+            .iter()
+            .map(|n| {
+                let name = n.at.strip_prefix("/dev/").unwrap_or(&n.at);
+                if n.at == n.path {
+                    plan::shown(name).to_string()
+                } else {
+                    format!(
+                        "{} (the terminal {})",
+                        plan::shown(name),
+                        plan::shown(&n.path)
+                    )
+                }
+            })
+            .collect();
+        let pts = if self.private_ptys {
+            "; pts a private devpts instance, ptmx -> pts/ptmx"
+        } else {
+            ""
+        };
+        let shm = if self.private_shm {
+            "; shm a private tmpfs"
+        } else {
+            ""
+        };
+        write!(
+            f,
+            "private /dev (read-only tmpfs): {} bound from the host; fd, stdin, stdout, stderr -> /proc/self/fd{pts}{shm}",
+            names.join(" ")
+        )
+    }
+}
+
+/// A deny op's `--dry-run` line.
+impl fmt::Display for DenyMount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = plan::shown;
+        if self.dir {
+            write!(
+                f,
+                "deny {} (an empty read-only tmpfs, mode 000",
+                s(&self.path)
+            )?;
+        } else {
+            write!(
+                f,
+                "deny {} (an inert /dev/null: open fails with EACCES",
+                s(&self.path)
+            )?;
+        }
+        for l in &self.lifts {
+            write!(f, "; {} bound back", s(&l.path))?;
+        }
+        write!(f, ")")
+    }
+}
+
 impl fmt::Display for MountOp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = plan::shown;
@@ -203,60 +264,14 @@ impl fmt::Display for MountOp {
                 write!(f, "snapshot {} (while still writable)", s(path))
             }
             MountOp::ReadOnlyWorld => write!(f, "read-only / (recursive)"),
-            MountOp::Dev(d) => {
-                let names: Vec<String> = d
-                    .nodes
-                    .iter()
-                    .map(|n| {
-                        let name = n.at.strip_prefix("/dev/").unwrap_or(&n.at);
-                        if n.at == n.path {
-                            plan::shown(name).to_string()
-                        } else {
-                            format!(
-                                "{} (the terminal {})",
-                                plan::shown(name),
-                                plan::shown(&n.path)
-                            )
-                        }
-                    })
-                    .collect();
-                let pts = if d.private_ptys {
-                    "; pts a private devpts instance, ptmx -> pts/ptmx"
-                } else {
-                    ""
-                };
-                let shm = if d.private_shm {
-                    "; shm a private tmpfs"
-                } else {
-                    ""
-                };
-                write!(
-                    f,
-                    "private /dev (read-only tmpfs): {} bound from the host; fd, stdin, stdout, stderr -> /proc/self/fd{pts}{shm}",
-                    names.join(" ")
-                )
-            }
+            MountOp::Dev(d) => write!(f, "{d}"),
             MountOp::BindRw { path, nodev, .. } => {
                 let nodev = if *nodev { ",nodev" } else { "" };
                 write!(f, "bind-rw {} (nosuid{nodev})", s(path))
             }
             MountOp::Pin(p) => write!(f, "pin {} (cannot be renamed or removed)", s(p)),
             MountOp::BindRo { path, .. } => write!(f, "bind-ro {}", s(path)),
-            MountOp::Deny(d) => {
-                if d.dir {
-                    write!(f, "deny {} (an empty read-only tmpfs, mode 000", s(&d.path))?;
-                } else {
-                    write!(
-                        f,
-                        "deny {} (an inert /dev/null: open fails with EACCES",
-                        s(&d.path)
-                    )?;
-                }
-                for l in &d.lifts {
-                    write!(f, "; {} bound back", s(&l.path))?;
-                }
-                write!(f, ")")
-            }
+            MountOp::Deny(d) => write!(f, "{d}"),
             MountOp::PinLink(p) => write!(f, "bind-ro {} (the symlink itself)", s(p)),
             MountOp::Placeholder(p) => write!(
                 f,
@@ -720,6 +735,72 @@ pub fn compile(
             .map(|(_, p)| p.target.clone()),
     );
     let mut protections = classify(plan, &root_of, &kept_set);
+    limit_placeholders(&mut protections);
+    let links: Vec<PathBuf> = protections
+        .iter()
+        .filter(|p| p.link_pinned)
+        .map(|p| p.path.clone())
+        .collect();
+    let placeholders = placeholders(plan, &protections);
+    let slash_writable = roots.iter().any(|r| r.as_os_str() == "/");
+    let daemon_sockets = daemon_sockets(plan, sockets, session, &root_of);
+    let masked: Vec<PathBuf> = daemon_sockets
+        .iter()
+        .filter(|d| d.allowed_by.is_none())
+        .map(|d| d.path.clone())
+        .collect();
+    let reasons = reasons(plan, id, slash_writable, &protections, &masked);
+
+    let user = !id.sys_admin;
+    let mut ops = vec![
+        MountOp::Unshare {
+            user,
+            net: plan.network.proxied() && !plan.network.enabled,
+            uid: id.uid,
+            gid: id.gid,
+        },
+        MountOp::MakePrivate,
+    ];
+    // With `/` itself writable there is no read-only world to carve roots
+    // from, nor a /dev to replace.
+    if !slash_writable {
+        ops.extend(world_ops(plan, &roots));
+    }
+    let anchors: Vec<PathBuf> = plan
+        .writable
+        .iter()
+        .flat_map(|w| w.anchors.iter().cloned())
+        .collect();
+    let held = kept
+        .iter()
+        .chain(&links)
+        .chain(placeholders.iter().map(|p| &p.path));
+    ops.extend(pin_ops(plan, &root_of, &kept_set, held, &anchors));
+    ops.extend(links.into_iter().map(MountOp::PinLink));
+    ops.extend(bind_ro_ops(plan, &kept));
+    ops.extend(placeholders.into_iter().map(MountOp::Placeholder));
+    // After every bind, so a denied path inside a writable root or a
+    // protected path is hidden on top; outermost first, so one denied
+    // inside another's lift is hidden inside the lift.
+    ops.extend(plan.deny.denied.iter().map(deny_op));
+    ops.extend(masked.into_iter().map(MountOp::Mask));
+    if user {
+        ops.push(MountOp::DropCaps);
+    }
+    MountPlan {
+        reasons,
+        ops,
+        protections,
+        daemon_sockets,
+        privileged: id.privileged,
+        backfills: Vec::new(),
+        anchors,
+    }
+}
+
+/// Over `MAX_PLACEHOLDERS` distinct placeholders, none is made: each of
+/// them becomes `TooMany`.
+fn limit_placeholders(protections: &mut [Protection]) {
     let wanted: HashSet<&PathBuf> = protections
         .iter()
         .filter_map(|p| match &p.mechanism {
@@ -728,45 +809,88 @@ pub fn compile(
         })
         .collect();
     if wanted.len() > MAX_PLACEHOLDERS {
-        for p in &mut protections {
+        for p in protections {
             if matches!(p.mechanism, Mechanism::Placeholder(_)) {
                 p.mechanism = Mechanism::TooMany;
             }
         }
     }
-    let links: Vec<PathBuf> = protections
-        .iter()
-        .filter(|p| p.link_pinned)
-        .map(|p| p.path.clone())
-        .collect();
-    let placeholders: Vec<Placeholder> = {
-        let mut seen = HashSet::new();
-        plan.protected()
-            .zip(&protections)
-            .filter_map(|((_, p), m)| match &m.mechanism {
-                Mechanism::Placeholder(at) if seen.insert(at.clone()) => {
-                    // A multi-component name is held at its first missing
-                    // directory, which is a directory then.
-                    if *at != p.path {
-                        return Some(Placeholder {
-                            path: at.clone(),
-                            dir: true,
-                        });
-                    }
-                    if p.via == ProtectedVia::Git {
-                        return Some(Placeholder {
-                            path: at.clone(),
-                            dir: p.dir_hint,
-                        });
-                    }
-                    Some(Placeholder::for_name(at.clone(), &p.name))
-                }
-                _ => None,
-            })
-            .collect()
-    };
+}
 
-    let slash_writable = roots.iter().any(|r| r.as_os_str() == "/");
+/// One placeholder per distinct missing name held, shaped as what the name
+/// would be.
+fn placeholders(plan: &plan::Plan, protections: &[Protection]) -> Vec<Placeholder> {
+    let mut seen = HashSet::new();
+    plan.protected()
+        .zip(protections)
+        .filter_map(|((_, p), m)| match &m.mechanism {
+            Mechanism::Placeholder(at) if seen.insert(at.clone()) => {
+                // A multi-component name is held at its first missing
+                // directory, which is a directory then.
+                if *at != p.path {
+                    return Some(Placeholder {
+                        path: at.clone(),
+                        dir: true,
+                    });
+                }
+                if p.via == ProtectedVia::Git {
+                    return Some(Placeholder {
+                        path: at.clone(),
+                        dir: p.dir_hint,
+                    });
+                }
+                Some(Placeholder::for_name(at.clone(), &p.name))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The host daemon sockets, then the session sockets not among them, each
+/// with the writable root that allows it, if any.
+fn daemon_sockets(
+    plan: &plan::Plan,
+    sockets: &[PathBuf],
+    session: &[PathBuf],
+    root_of: &dyn Fn(&Path) -> Option<PathBuf>,
+) -> Vec<DaemonSocket> {
+    // A session socket is allowed only by a writable root that is the
+    // socket itself (`--allow-write $SSH_AUTH_SOCK`, perhaps merged into
+    // the root that holds it), not by /tmp.
+    let granted: HashSet<&Path> = plan
+        .writable
+        .iter()
+        .flat_map(|w| std::iter::once(&w.root.path).chain(&w.root.nested))
+        .map(PathBuf::as_path)
+        .collect();
+    sockets
+        .iter()
+        .map(|p| DaemonSocket {
+            path: p.clone(),
+            session: false,
+            allowed_by: root_of(p),
+        })
+        .chain(
+            session
+                .iter()
+                .filter(|p| !sockets.contains(p))
+                .map(|p| DaemonSocket {
+                    path: p.clone(),
+                    session: true,
+                    allowed_by: granted.get(p.as_path()).map(|r| r.to_path_buf()),
+                }),
+        )
+        .collect()
+}
+
+/// Why the namespace is wanted, one line per thing only it enforces.
+fn reasons(
+    plan: &plan::Plan,
+    id: &Identity,
+    slash_writable: bool,
+    protections: &[Protection],
+    masked: &[PathBuf],
+) -> Vec<String> {
     let mut reasons = vec![if id.privileged {
         "running as root or with capabilities: Landlock does not stop chmod, chown, utime or \
          xattr changes outside the writable roots"
@@ -813,38 +937,6 @@ pub fn compile(
             names.join(", ")
         ));
     }
-    // A session socket is allowed only by a writable root that is the
-    // socket itself (`--allow-write $SSH_AUTH_SOCK`, perhaps merged into
-    // the root that holds it), not by /tmp.
-    let granted: HashSet<&Path> = plan
-        .writable
-        .iter()
-        .flat_map(|w| std::iter::once(&w.root.path).chain(&w.root.nested))
-        .map(PathBuf::as_path)
-        .collect();
-    let daemon_sockets: Vec<DaemonSocket> = sockets
-        .iter()
-        .map(|p| DaemonSocket {
-            path: p.clone(),
-            session: false,
-            allowed_by: root_of(p),
-        })
-        .chain(
-            session
-                .iter()
-                .filter(|p| !sockets.contains(p))
-                .map(|p| DaemonSocket {
-                    path: p.clone(),
-                    session: true,
-                    allowed_by: granted.get(p.as_path()).map(|r| r.to_path_buf()),
-                }),
-        )
-        .collect();
-    let masked: Vec<PathBuf> = daemon_sockets
-        .iter()
-        .filter(|d| d.allowed_by.is_none())
-        .map(|d| d.path.clone())
-        .collect();
     if !masked.is_empty() {
         let names: Vec<String> = masked.iter().map(|p| p.display().to_string()).collect();
         reasons.push(format!(
@@ -853,17 +945,13 @@ pub fn compile(
             names.join(", ")
         ));
     }
+    reasons
+}
 
-    let user = !id.sys_admin;
-    let mut ops = vec![
-        MountOp::Unshare {
-            user,
-            net: plan.network.proxied() && !plan.network.enabled,
-            uid: id.uid,
-            gid: id.gid,
-        },
-        MountOp::MakePrivate,
-    ];
+/// The read-only world with the writable roots carried over: each root
+/// snapshotted, `/` remounted read-only, the private `/dev`, then each root
+/// bound back writable.
+fn world_ops(plan: &plan::Plan, roots: &[PathBuf]) -> Vec<MountOp> {
     // Lookups by path in maps: plans hold up to 10,000 roots.
     let root_ids: std::collections::HashMap<&Path, Option<FileId>> = plan
         .writable
@@ -871,31 +959,34 @@ pub fn compile(
         .map(|w| (w.root.path.as_path(), w.root.handle.id))
         .collect();
     let root_id = |r: &Path| root_ids.get(r).copied().flatten();
-    // With `/` itself writable there is no read-only world to carve roots
-    // from, nor a /dev to replace.
-    if !slash_writable {
-        ops.extend(roots.iter().map(|r| MountOp::Snapshot {
-            path: r.clone(),
-            id: root_id(r),
-        }));
-        ops.push(MountOp::ReadOnlyWorld);
-        ops.push(MountOp::Dev(dev(plan, &roots)));
-        ops.extend(roots.iter().map(|r| MountOp::BindRw {
-            path: r.clone(),
-            id: root_id(r),
-            nodev: !r.starts_with("/dev"),
-        }));
-    }
-    let anchors: Vec<PathBuf> = plan
-        .writable
+    let mut ops: Vec<MountOp> = roots
         .iter()
-        .flat_map(|w| w.anchors.iter().cloned())
+        .map(|r| MountOp::Snapshot {
+            path: r.clone(),
+            id: root_id(r),
+        })
         .collect();
-    // Directories on the way to a pinned path or placeholder, parents first.
-    let mut pins: Vec<PathBuf> = kept
-        .iter()
-        .chain(&links)
-        .chain(placeholders.iter().map(|p| &p.path))
+    ops.push(MountOp::ReadOnlyWorld);
+    ops.push(MountOp::Dev(dev(plan, roots)));
+    ops.extend(roots.iter().map(|r| MountOp::BindRw {
+        path: r.clone(),
+        id: root_id(r),
+        nodev: !r.starts_with("/dev"),
+    }));
+    ops
+}
+
+/// A pin on each directory on the way to a `held` path (pinned,
+/// placeholder) or a denied one, and on git mode's anchors, parents first;
+/// none under a kept read-only bind.
+fn pin_ops<'a>(
+    plan: &'a plan::Plan,
+    root_of: &dyn Fn(&Path) -> Option<PathBuf>,
+    kept_set: &HashSet<PathBuf>,
+    held: impl Iterator<Item = &'a PathBuf>,
+    anchors: &[PathBuf],
+) -> Vec<MountOp> {
+    let mut pins: Vec<PathBuf> = held
         // A denied path's directories too: renamed away inside a writable
         // root, they would carry the secret to a name no entry denies.
         .chain(plan.deny.denied.iter().map(|d| &d.path))
@@ -907,51 +998,42 @@ pub fn compile(
         .collect();
     pins.sort();
     pins.dedup();
-    ops.extend(pins.into_iter().map(MountOp::Pin));
-    ops.extend(links.into_iter().map(MountOp::PinLink));
+    pins.into_iter().map(MountOp::Pin).collect()
+}
+
+/// A read-only bind on each kept protected target, on the object planning
+/// found there.
+fn bind_ro_ops(plan: &plan::Plan, kept: &[PathBuf]) -> Vec<MountOp> {
     let target_ids: std::collections::HashMap<&Path, Option<FileId>> = plan
         .protected()
         .filter(|(_, p)| p.exists)
         .map(|(_, p)| (p.target.as_path(), p.id))
         .collect();
     let target_id = |t: &PathBuf| target_ids.get(t.as_path()).copied().flatten();
-    ops.extend(kept.iter().map(|t| MountOp::BindRo {
-        path: t.clone(),
-        id: target_id(t),
-    }));
-    ops.extend(placeholders.into_iter().map(MountOp::Placeholder));
-    // After every bind, so a denied path inside a writable root or a
-    // protected path is hidden on top; outermost first, so one denied
-    // inside another's lift is hidden inside the lift.
-    ops.extend(plan.deny.denied.iter().map(|d| {
-        MountOp::Deny(DenyMount {
-            path: d.path.clone(),
-            id: d.handle.id,
-            dir: d.is_dir,
-            lifts: d
-                .lifted
-                .iter()
-                .map(|l| DenyLift {
-                    path: l.path.clone(),
-                    id: l.handle.id,
-                    dir: l.is_dir,
-                })
-                .collect(),
+    kept.iter()
+        .map(|t| MountOp::BindRo {
+            path: t.clone(),
+            id: target_id(t),
         })
-    }));
-    ops.extend(masked.into_iter().map(MountOp::Mask));
-    if user {
-        ops.push(MountOp::DropCaps);
-    }
-    MountPlan {
-        reasons,
-        ops,
-        protections,
-        daemon_sockets,
-        privileged: id.privileged,
-        backfills: Vec::new(),
-        anchors,
-    }
+        .collect()
+}
+
+/// A denied path hidden, with the lifts shown through it.
+fn deny_op(d: &plan::Denied) -> MountOp {
+    MountOp::Deny(DenyMount {
+        path: d.path.clone(),
+        id: d.handle.id,
+        dir: d.is_dir,
+        lifts: d
+            .lifted
+            .iter()
+            .map(|l| DenyLift {
+                path: l.path.clone(),
+                id: l.handle.id,
+                dir: l.is_dir,
+            })
+            .collect(),
+    })
 }
 
 impl fmt::Display for MountPlan {

@@ -142,18 +142,7 @@ pub fn resolve(policy: &Policy, cwd: &Path, env: &Env, roots: &[Grant]) -> Resul
         c.entry(e, &mut plan)?;
     }
     let mut found = c.found;
-    // The lifting read grants that are not roots already.
-    let extra: Vec<(fs::Resolved, &str)> = policy
-        .lifts
-        .iter()
-        .filter_map(|g| match &g.spec {
-            crate::policy::PathSpec::Path(p) => {
-                let abs = absolute(p, cwd, env).ok()?;
-                fs::resolve(&abs).ok().map(|r| (r, g.origin.as_str()))
-            }
-            _ => None,
-        })
-        .collect();
+    let extra = lifting_reads(policy, cwd, env);
     let grants: Vec<Grant> = roots
         .iter()
         .copied()
@@ -168,6 +157,39 @@ pub fn resolve(policy: &Policy, cwd: &Path, env: &Env, roots: &[Grant]) -> Resul
     // Each candidate once, outermost first.
     found.sort_by(|a, b| a.resolved.path.cmp(&b.resolved.path));
     found.dedup_by(|b, a| a.resolved.path == b.resolved.path);
+    // Only a grant that names a path lifts: a special name (`:cwd`,
+    // `:tmpdir`) is wherever the caller or a request happened to be, and a
+    // rerun's `cwd` in `~/.ssh` must not open it (refused below).
+    let (named, special): (Vec<Grant>, Vec<Grant>) =
+        grants.into_iter().partition(|g| !g.origin.starts_with(':'));
+    let (lifts, waived_by) = lifts_and_waivers(&found, &named);
+    settle(&mut plan, found, lifts, waived_by);
+    refuse_special(&plan, &special)?;
+    Ok(plan)
+}
+
+/// The lifting read grants that are not roots already, resolved; one that
+/// does not resolve lifts nothing.
+fn lifting_reads<'a>(policy: &'a Policy, cwd: &Path, env: &Env) -> Vec<(fs::Resolved, &'a str)> {
+    policy
+        .lifts
+        .iter()
+        .filter_map(|g| match &g.spec {
+            crate::policy::PathSpec::Path(p) => {
+                let abs = absolute(p, cwd, env).ok()?;
+                fs::resolve(&abs).ok().map(|r| (r, g.origin.as_str()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// For each candidate (sorted, distinct), the `named` grants inside it
+/// that lift part of it, and the first grant that names it exactly.
+fn lifts_and_waivers<'a>(
+    found: &[Candidate],
+    named: &[Grant<'a>],
+) -> (Vec<Vec<Lift>>, Vec<Option<&'a str>>) {
     let index: HashMap<&Path, usize> = found
         .iter()
         .enumerate()
@@ -175,12 +197,7 @@ pub fn resolve(policy: &Policy, cwd: &Path, env: &Env, roots: &[Grant]) -> Resul
         .collect();
     let mut lifts: Vec<Vec<Lift>> = vec![Vec::new(); found.len()];
     let mut waived_by: Vec<Option<&str>> = vec![None; found.len()];
-    // Only a grant that names a path lifts: a special name (`:cwd`,
-    // `:tmpdir`) is wherever the caller or a request happened to be, and a
-    // rerun's `cwd` in `~/.ssh` must not open it (refused below).
-    let (named, special): (Vec<Grant>, Vec<Grant>) =
-        grants.into_iter().partition(|g| !g.origin.starts_with(':'));
-    for g in &named {
+    for g in named {
         // The nearest denied path at or above the grant: one hash look-up
         // per ancestor.
         let Some(i) = g.path.ancestors().find_map(|a| index.get(a).copied()) else {
@@ -197,6 +214,17 @@ pub fn resolve(policy: &Policy, cwd: &Path, env: &Env, roots: &[Grant]) -> Resul
             });
         }
     }
+    (lifts, waived_by)
+}
+
+/// Each candidate, outermost first, into `plan`: waived, denied with its
+/// lifts, or dropped when an outer denied path hides it already.
+fn settle(
+    plan: &mut DenyPlan,
+    found: Vec<Candidate>,
+    mut lifts: Vec<Vec<Lift>>,
+    waived_by: Vec<Option<&str>>,
+) {
     for (i, c) in found.into_iter().enumerate() {
         let spelled = (c.spelled != c.resolved.path).then_some(c.spelled);
         if let Some(by) = waived_by[i] {
@@ -232,7 +260,12 @@ pub fn resolve(policy: &Policy, cwd: &Path, env: &Env, roots: &[Grant]) -> Resul
             handle: c.resolved.handle,
         });
     }
-    for g in &special {
+}
+
+/// Refuses a special-name grant (`:cwd`, `:tmpdir`) that lies in a denied
+/// path no lift covers: a special name lifts nothing.
+fn refuse_special(plan: &DenyPlan, special: &[Grant]) -> Result<()> {
+    for g in special {
         if let Some((d, None)) = plan.hiding(g.path) {
             return Err(Error::new(format!(
                 "{} is {}, which lies in {}, denied by {} (from {}); a special name does not lift a deny entry: name the path (--allow-read or --allow-write {}) or work elsewhere",
@@ -245,7 +278,7 @@ pub fn resolve(policy: &Policy, cwd: &Path, env: &Env, roots: &[Grant]) -> Resul
             )));
         }
     }
-    Ok(plan)
+    Ok(())
 }
 
 /// Whether the directory that stopped the look-up of `path` (the deepest

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::path::Path;
 
-use super::{Plan, ProtectedVia, ReadScope, Root};
+use super::{Plan, Protected, ProtectedVia, ReadScope, Root};
 
 /// A path (or name) for line-oriented output: lossy UTF-8 with control
 /// characters escaped (`\n`), so a root named `a\nb` stays on its line.
@@ -57,76 +57,13 @@ impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "policy: {}", shown(&self.policy_name))?;
         writeln!(f, "cwd: {}", shown(&self.cwd))?;
-        if let Some(s) = &self.skill {
-            match &s.manifest {
-                Some(m) => writeln!(
-                    f,
-                    "skill: {} (permissions from {}, bounded by the turn: {})",
-                    shown(&s.dir),
-                    shown(m),
-                    shown(&s.turn)
-                )?,
-                None => writeln!(
-                    f,
-                    "skill: {} (no permissions block: the turn's sandbox, {})",
-                    shown(&s.dir),
-                    shown(&s.turn)
-                )?,
-            }
-            if let Some(why) = &s.matched {
-                writeln!(f, "  matched: {}", shown(why))?;
-            }
-            for d in &s.decisions {
-                writeln!(f, "  {}", shown(d))?;
-            }
-        }
+        self.skill_lines(f)?;
         write!(f, "{}", self.env)?;
         if !self.sandboxed {
             return writeln!(f, "sandbox: none (full access)");
         }
-        match &self.read {
-            ReadScope::All => writeln!(f, "read: all")?,
-            ReadScope::Restricted { minimal, roots, .. } => {
-                writeln!(
-                    f,
-                    "read: restricted{}",
-                    if *minimal { " (+ :minimal)" } else { "" }
-                )?;
-                for r in roots {
-                    root_line(f, "  read", r)?;
-                }
-            }
-        }
-        if self.writable.is_empty() {
-            writeln!(f, "write: none")?;
-        }
-        for w in &self.writable {
-            root_line(f, "write", &w.root)?;
-            if w.root.origin == ":caches" {
-                writeln!(f, "  note: {CACHE_NOTE}")?;
-            }
-            for p in &w.protected {
-                let state = match (p.exists, p.via) {
-                    (false, ProtectedVia::Git) => format!(
-                        "missing: {}",
-                        p.why.as_deref().unwrap_or("git reads or runs it")
-                    ),
-                    (false, _) => "missing".to_string(),
-                    (true, ProtectedVia::Direct) => "read-only".to_string(),
-                    (true, ProtectedVia::Symlink) => {
-                        format!("symlink, read-only at {}", shown(&p.target))
-                    }
-                    (true, ProtectedVia::Git) => format!(
-                        "read-only: {}",
-                        p.why.as_deref().unwrap_or("git reads or runs it")
-                    ),
-                    (true, ProtectedVia::Gitdir) => {
-                        format!("gitdir pointer, read-only at {}", shown(&p.target))
-                    }
-                };
-                writeln!(f, "  protected {} ({state})", shown(&p.path))?;
-            }
-        }
+        self.read_lines(f)?;
+        self.write_lines(f)?;
         self.deny_lines(f)?;
         for d in &self.devices {
             writeln!(f, "device {}", shown(&d.path))?;
@@ -137,6 +74,100 @@ impl fmt::Display for Plan {
         for s in &self.stdio_files {
             writeln!(f, "stdio file {} ({})", shown(&s.path), s.describe())?;
         }
+        self.network_lines(f)?;
+        self.macos_line(f)
+    }
+}
+
+/// A protected path's state in words: missing or read-only, and how.
+fn protected_state(p: &Protected) -> String {
+    match (p.exists, p.via) {
+        (false, ProtectedVia::Git) => format!(
+            "missing: {}",
+            p.why.as_deref().unwrap_or("git reads or runs it")
+        ),
+        (false, _) => "missing".to_string(),
+        (true, ProtectedVia::Direct) => "read-only".to_string(),
+        (true, ProtectedVia::Symlink) => {
+            format!("symlink, read-only at {}", shown(&p.target))
+        }
+        (true, ProtectedVia::Git) => format!(
+            "read-only: {}",
+            p.why.as_deref().unwrap_or("git reads or runs it")
+        ),
+        (true, ProtectedVia::Gitdir) => {
+            format!("gitdir pointer, read-only at {}", shown(&p.target))
+        }
+    }
+}
+
+impl Plan {
+    /// The skill whose permissions apply, and how it was matched.
+    fn skill_lines(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Some(s) = &self.skill else {
+            return Ok(());
+        };
+        match &s.manifest {
+            Some(m) => writeln!(
+                f,
+                "skill: {} (permissions from {}, bounded by the turn: {})",
+                shown(&s.dir),
+                shown(m),
+                shown(&s.turn)
+            )?,
+            None => writeln!(
+                f,
+                "skill: {} (no permissions block: the turn's sandbox, {})",
+                shown(&s.dir),
+                shown(&s.turn)
+            )?,
+        }
+        if let Some(why) = &s.matched {
+            writeln!(f, "  matched: {}", shown(why))?;
+        }
+        for d in &s.decisions {
+            writeln!(f, "  {}", shown(d))?;
+        }
+        Ok(())
+    }
+
+    /// `read: all`, or `read: restricted` and each readable root.
+    fn read_lines(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.read {
+            ReadScope::All => writeln!(f, "read: all"),
+            ReadScope::Restricted { minimal, roots, .. } => {
+                writeln!(
+                    f,
+                    "read: restricted{}",
+                    if *minimal { " (+ :minimal)" } else { "" }
+                )?;
+                for r in roots {
+                    root_line(f, "  read", r)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Each writable root with its protected paths, or `write: none`.
+    fn write_lines(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.writable.is_empty() {
+            writeln!(f, "write: none")?;
+        }
+        for w in &self.writable {
+            root_line(f, "write", &w.root)?;
+            if w.root.origin == ":caches" {
+                writeln!(f, "  note: {CACHE_NOTE}")?;
+            }
+            for p in &w.protected {
+                writeln!(f, "  protected {} ({})", shown(&p.path), protected_state(p))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The network switch, then the listed ports and domains.
+    fn network_lines(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let unix = if self.network.unix_sockets {
             "allowed"
         } else {
@@ -161,6 +192,11 @@ impl fmt::Display for Plan {
                 list.join(", ")
             )?;
         }
+        Ok(())
+    }
+
+    /// The macOS extensions, carried on every OS.
+    fn macos_line(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let m = &self.macos;
         let automation = match &m.automation {
             crate::policy::Automation::None => "none".to_string(),
@@ -176,9 +212,7 @@ impl fmt::Display for Plan {
         )?;
         writeln!(f, "{}", m.newer_extensions())
     }
-}
 
-impl Plan {
     /// `deny PATH  (ENTRY from ORIGIN)`, what lifts part of it, entries a
     /// grant names whole, and each glob's reach.
     fn deny_lines(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

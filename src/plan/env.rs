@@ -111,6 +111,39 @@ fn lossy(name: &OsString) -> String {
     name.to_string_lossy().into_owned()
 }
 
+/// The rule that drops a variable: its sort key (by rule, in policy order),
+/// the `exclude` pattern if it is one, and where the rule came from.
+type Dropping<'a> = ((RemovedBy, usize), Option<String>, &'a str);
+
+/// The rule that drops variable `n`, if any: outside `inherit`'s base set,
+/// or else the first `exclude` pattern that matches it.
+fn dropping_rule<'a>(policy: &'a EnvPolicy, n: &[u8]) -> Option<Dropping<'a>> {
+    let in_base = match policy.inherit {
+        Inherit::All => true,
+        Inherit::Core => is_core(n),
+        Inherit::None => false,
+    };
+    if !in_base {
+        return Some((
+            (RemovedBy::Inherit, 0),
+            None,
+            policy.inherit_origin.as_str(),
+        ));
+    }
+    policy
+        .exclude
+        .iter()
+        .enumerate()
+        .find(|(_, p)| p.matches(n))
+        .map(|(i, p)| {
+            (
+                (RemovedBy::Exclude, i),
+                Some(p.pattern.clone()),
+                p.origin.as_str(),
+            )
+        })
+}
+
 /// The command's environment: for each of the caller's variables, `inherit`
 /// picks it or not, `exclude` drops it, `keep` brings it back, and a name
 /// `set` replaces it; `CORDON_SANDBOX*` never passes.
@@ -136,32 +169,7 @@ pub fn compute(policy: &EnvPolicy, caller: &[(OsString, OsString)]) -> ChildEnv 
         if policy.set.iter().any(|s| s.name.as_bytes() == n) {
             continue;
         }
-        let in_base = match policy.inherit {
-            Inherit::All => true,
-            Inherit::Core => is_core(n),
-            Inherit::None => false,
-        };
-        let dropped = if !in_base {
-            Some((
-                (RemovedBy::Inherit, 0),
-                None,
-                policy.inherit_origin.as_str(),
-            ))
-        } else {
-            policy
-                .exclude
-                .iter()
-                .enumerate()
-                .find(|(_, p)| p.matches(n))
-                .map(|(i, p)| {
-                    (
-                        (RemovedBy::Exclude, i),
-                        Some(p.pattern.clone()),
-                        p.origin.as_str(),
-                    )
-                })
-        };
-        let Some((key, pattern, origin)) = dropped else {
+        let Some((key, pattern, origin)) = dropping_rule(policy, n) else {
             vars.push((name.clone(), value.clone()));
             continue;
         };

@@ -919,58 +919,16 @@ fn lifting_grants<'a>(writable: &'a [WritableRoot], read: &'a ReadScope) -> Vec<
 
 /// Resolves `policy` against `cwd` (must be absolute) and `env`.
 pub fn resolve(policy: &Policy, cwd: &Path, env: &Env) -> Result<Plan> {
-    let cwd_dir = canonical(
-        cwd,
-        "-C/--cwd or the current directory",
-        "working directory",
-    )?;
-    if !cwd_dir.is_dir {
-        return Err(Error::new(format!(
-            "working directory {} is not a directory; pass -C with a directory",
-            cwd_dir.path.display()
-        )));
-    }
+    let cwd_dir = working_dir(cwd)?;
     let cwd = cwd_dir.path.clone();
     let cwd_handle = cwd_dir.handle.clone();
     let sandboxed = !policy.is_full_access();
-    policy
-        .network
-        .check()
-        .map_err(|e| Error::new(format!("{}: {e}", policy.name)))?;
-    if policy.writes(&PathSpec::Root) && policy.restricts_reads() {
-        return Err(Error::new(format!(
-            "{} writes :root, which makes every path readable, so its read list cannot hold; drop :root from the write list or the read restriction",
-            policy.name
-        )));
-    }
+    refuse_contradictions(policy)?;
 
     // Every root is held open until exec, and a writable root's snapshot
     // takes another descriptor while the namespace is set up.
     crate::fdlimit::reserve(2 * (policy.write.len() + policy.read.len()));
-    let mut writable = Vec::with_capacity(policy.write.len());
-    for g in &policy.write {
-        for (root, resolved) in roots_for(&g.spec, &g.origin, &cwd, env, "writable root")? {
-            let protected = protected_in(&resolved, &policy.protected, policy.git_commits);
-            writable.push(WritableRoot {
-                root,
-                protected,
-                anchors: Vec::new(),
-            });
-        }
-    }
-    let mut writable = merge_nested(
-        writable,
-        |w| &mut w.root,
-        |outer, inner| {
-            // The same root given twice ($TMPDIR=/tmp) has the same entries.
-            for p in inner.protected {
-                if !outer.protected.contains(&p) {
-                    outer.protected.push(p);
-                }
-            }
-        },
-    );
-
+    let mut writable = writable_roots(policy, &cwd, env)?;
     refuse_planted_links(&writable, &cwd)?;
     protect_home(&mut writable, &policy.protected, env);
     if policy.protected.iter().any(|n| n == ".git") {
@@ -984,44 +942,8 @@ pub fn resolve(policy: &Policy, cwd: &Path, env: &Env) -> Result<Plan> {
     }
     refuse_grants_on_protected(&writable)?;
 
-    let read = if policy.restricts_reads() {
-        let minimal = policy.read.iter().any(|g| g.spec == PathSpec::Minimal);
-        let mut roots = Vec::new();
-        for g in &policy.read {
-            for (root, _) in roots_for(&g.spec, &g.origin, &cwd, env, "readable path")? {
-                roots.push(root);
-            }
-        }
-        ReadScope::Restricted {
-            minimal,
-            roots: merge_nested(roots, |r| r, |_, _| {}),
-            runtime: if minimal {
-                held(&LINUX_MINIMAL)
-            } else {
-                Vec::new()
-            },
-        }
-    } else {
-        ReadScope::All
-    };
-
-    let mut devices = held(&DEVICES);
-    for d in &policy.devices {
-        let path = PathBuf::from(d);
-        if devices.iter().any(|h| h.path == path) {
-            continue;
-        }
-        let (is_dir, handle) = fs::open(&path).map_err(|e| {
-            Error::new(format!(
-                "device {d} (granted by the policy) cannot be opened ({e}); remove it or check the path"
-            ))
-        })?;
-        devices.push(Held {
-            path,
-            is_dir,
-            handle,
-        });
-    }
+    let read = read_scope(policy, &cwd, env)?;
+    let devices = devices(policy)?;
     let deny = if sandboxed {
         deny::resolve(policy, &cwd, env, &lifting_grants(&writable, &read))?
     } else {
@@ -1057,4 +979,111 @@ pub fn resolve(policy: &Policy, cwd: &Path, env: &Env) -> Result<Plan> {
         kill_leftovers: true,
         skill: None,
     })
+}
+
+/// The working directory, resolved; refused unless it is a directory.
+fn working_dir(cwd: &Path) -> Result<fs::Resolved> {
+    let cwd_dir = canonical(
+        cwd,
+        "-C/--cwd or the current directory",
+        "working directory",
+    )?;
+    if !cwd_dir.is_dir {
+        return Err(Error::new(format!(
+            "working directory {} is not a directory; pass -C with a directory",
+            cwd_dir.path.display()
+        )));
+    }
+    Ok(cwd_dir)
+}
+
+/// Refuses a policy that contradicts itself: a bad `[network]`, or
+/// `:root` writable with reads restricted.
+fn refuse_contradictions(policy: &Policy) -> Result<()> {
+    policy
+        .network
+        .check()
+        .map_err(|e| Error::new(format!("{}: {e}", policy.name)))?;
+    if policy.writes(&PathSpec::Root) && policy.restricts_reads() {
+        return Err(Error::new(format!(
+            "{} writes :root, which makes every path readable, so its read list cannot hold; drop :root from the write list or the read restriction",
+            policy.name
+        )));
+    }
+    Ok(())
+}
+
+/// The writable roots with the protected names found in each, nested ones
+/// merged into the root that holds them.
+fn writable_roots(policy: &Policy, cwd: &Path, env: &Env) -> Result<Vec<WritableRoot>> {
+    let mut writable = Vec::with_capacity(policy.write.len());
+    for g in &policy.write {
+        for (root, resolved) in roots_for(&g.spec, &g.origin, cwd, env, "writable root")? {
+            let protected = protected_in(&resolved, &policy.protected, policy.git_commits);
+            writable.push(WritableRoot {
+                root,
+                protected,
+                anchors: Vec::new(),
+            });
+        }
+    }
+    Ok(merge_nested(
+        writable,
+        |w| &mut w.root,
+        |outer, inner| {
+            // The same root given twice ($TMPDIR=/tmp) has the same entries.
+            for p in inner.protected {
+                if !outer.protected.contains(&p) {
+                    outer.protected.push(p);
+                }
+            }
+        },
+    ))
+}
+
+/// `ReadScope::All`, or the readable paths merged, with the `:minimal`
+/// runtime paths when asked for.
+fn read_scope(policy: &Policy, cwd: &Path, env: &Env) -> Result<ReadScope> {
+    if !policy.restricts_reads() {
+        return Ok(ReadScope::All);
+    }
+    let minimal = policy.read.iter().any(|g| g.spec == PathSpec::Minimal);
+    let mut roots = Vec::new();
+    for g in &policy.read {
+        for (root, _) in roots_for(&g.spec, &g.origin, cwd, env, "readable path")? {
+            roots.push(root);
+        }
+    }
+    Ok(ReadScope::Restricted {
+        minimal,
+        roots: merge_nested(roots, |r| r, |_, _| {}),
+        runtime: if minimal {
+            held(&LINUX_MINIMAL)
+        } else {
+            Vec::new()
+        },
+    })
+}
+
+/// The always-usable devices, then the policy's own, each opened; one that
+/// cannot be opened is refused.
+fn devices(policy: &Policy) -> Result<Vec<Held>> {
+    let mut devices = held(&DEVICES);
+    for d in &policy.devices {
+        let path = PathBuf::from(d);
+        if devices.iter().any(|h| h.path == path) {
+            continue;
+        }
+        let (is_dir, handle) = fs::open(&path).map_err(|e| {
+            Error::new(format!(
+                "device {d} (granted by the policy) cannot be opened ({e}); remove it or check the path"
+            ))
+        })?;
+        devices.push(Held {
+            path,
+            is_dir,
+            handle,
+        });
+    }
+    Ok(devices)
 }
