@@ -1173,46 +1173,9 @@ fn tokenize(s: &[u8]) -> Vec<Tok> {
                     i += 1;
                 }
             }
-            b'\'' => {
-                let w = cur.get_or_insert_with(Word::default);
-                w.quoted = true;
-                i += 1;
-                while i < s.len() && s[i] != b'\'' {
-                    w.text.push(s[i]);
-                    i += 1;
-                }
-                i += 1;
-            }
-            b'"' => {
-                let w = cur.get_or_insert_with(Word::default);
-                w.quoted = true;
-                i += 1;
-                while i < s.len() && s[i] != b'"' {
-                    if s[i] == b'\\' && i + 1 < s.len() && b"$`\"\\\n".contains(&s[i + 1]) {
-                        if s[i + 1] != b'\n' {
-                            w.text.push(s[i + 1]);
-                        }
-                        i += 2;
-                        continue;
-                    }
-                    if s[i] == b'$' || s[i] == b'`' {
-                        w.dollar = true;
-                    }
-                    w.text.push(s[i]);
-                    i += 1;
-                }
-                i += 1;
-            }
-            b'\\' => {
-                let w = cur.get_or_insert_with(Word::default);
-                w.quoted = true;
-                if let Some(&n) = s.get(i + 1)
-                    && n != b'\n'
-                {
-                    w.text.push(n);
-                }
-                i += 2;
-            }
+            b'\'' => i = single_quoted(s, i, cur.get_or_insert_with(Word::default)),
+            b'"' => i = double_quoted(s, i, cur.get_or_insert_with(Word::default)),
+            b'\\' => i = escaped(s, i, cur.get_or_insert_with(Word::default)),
             b'$' if s.get(i + 1) == Some(&b'(') => {
                 flush(&mut cur, &mut toks);
                 toks.push(Tok::Sep);
@@ -1233,6 +1196,54 @@ fn tokenize(s: &[u8]) -> Vec<Tok> {
     }
     flush(&mut cur, &mut toks);
     toks
+}
+
+/// Appends the body of the single-quoted string opening at `s[i]` to `w`,
+/// verbatim; returns the index past the closing quote.
+fn single_quoted(s: &[u8], mut i: usize, w: &mut Word) -> usize {
+    w.quoted = true;
+    i += 1;
+    while i < s.len() && s[i] != b'\'' {
+        w.text.push(s[i]);
+        i += 1;
+    }
+    i + 1
+}
+
+/// Appends the body of the double-quoted string opening at `s[i]` to `w`:
+/// a backslash escapes only `` $`"\ `` and newline (a line continuation),
+/// and an unescaped `$` or backquote marks the word as expanded. Returns the
+/// index past the closing quote.
+fn double_quoted(s: &[u8], mut i: usize, w: &mut Word) -> usize {
+    w.quoted = true;
+    i += 1;
+    while i < s.len() && s[i] != b'"' {
+        if s[i] == b'\\' && i + 1 < s.len() && b"$`\"\\\n".contains(&s[i + 1]) {
+            if s[i + 1] != b'\n' {
+                w.text.push(s[i + 1]);
+            }
+            i += 2;
+            continue;
+        }
+        if s[i] == b'$' || s[i] == b'`' {
+            w.dollar = true;
+        }
+        w.text.push(s[i]);
+        i += 1;
+    }
+    i + 1
+}
+
+/// Appends the byte an unquoted backslash at `s[i]` escapes (nothing for a
+/// line continuation); returns the index past it.
+fn escaped(s: &[u8], i: usize, w: &mut Word) -> usize {
+    w.quoted = true;
+    if let Some(&n) = s.get(i + 1)
+        && n != b'\n'
+    {
+        w.text.push(n);
+    }
+    i + 2
 }
 
 /// What a word in a command line is to the command that runs it.
