@@ -1273,39 +1273,42 @@ fn is_assignment(w: &Word) -> bool {
     }
 }
 
+/// Reserved words after which a command follows.
+const RESERVED: [&[u8]; 11] = [
+    b"!", b"{", b"}", b"if", b"then", b"else", b"elif", b"fi", b"do", b"done", b"while",
+];
+/// Programs that run the command after their options.
+const WRAPPERS: [&[u8]; 11] = [
+    b"exec", b"command", b"builtin", b"nohup", b"time", b"nice", b"env", b"sudo", b"eval",
+    b"xargs", b"until",
+];
+const SHELLS: [&[u8]; 6] = [b"sh", b"bash", b"dash", b"zsh", b"ksh", b"busybox"];
+const INTERPRETERS: [&[u8]; 12] = [
+    b"node", b"nodejs", b"python", b"python2", b"python3", b"perl", b"ruby", b"php", b"deno",
+    b"bun", b"tsx", b"ts-node",
+];
+/// Interpreter options after which the next word is code or a module, not a script.
+const STOP: [&[u8]; 6] = [b"-c", b"-e", b"-m", b"-p", b"--eval", b"--print"];
+
+/// What the next word of a command line is, as `shell_programs` reads it.
+#[derive(Clone, Copy)]
+enum Next {
+    Command,
+    /// After a wrapper: options are skipped, then a command.
+    AfterWrapper,
+    Args,
+    /// After an interpreter: options, then the script.
+    Script {
+        shell: bool,
+    },
+    /// After `sh -c`: the command string.
+    ShellString,
+}
+
 /// The programs (and interpreter scripts) a shell command line runs, in
 /// order: every word in command position, past assignments, reserved words
 /// and wrappers (`env`, `exec`, ...); `sh -c '...'` is read recursively.
 fn shell_programs(s: &[u8], depth: usize) -> Vec<(Word, Role)> {
-    const RESERVED: [&[u8]; 11] = [
-        b"!", b"{", b"}", b"if", b"then", b"else", b"elif", b"fi", b"do", b"done", b"while",
-    ];
-    const WRAPPERS: [&[u8]; 11] = [
-        b"exec", b"command", b"builtin", b"nohup", b"time", b"nice", b"env", b"sudo", b"eval",
-        b"xargs", b"until",
-    ];
-    const SHELLS: [&[u8]; 6] = [b"sh", b"bash", b"dash", b"zsh", b"ksh", b"busybox"];
-    const INTERPRETERS: [&[u8]; 12] = [
-        b"node", b"nodejs", b"python", b"python2", b"python3", b"perl", b"ruby", b"php", b"deno",
-        b"bun", b"tsx", b"ts-node",
-    ];
-    // Options after which the next word is code or a module, not a script.
-    const STOP: [&[u8]; 6] = [b"-c", b"-e", b"-m", b"-p", b"--eval", b"--print"];
-
-    #[derive(Clone, Copy)]
-    enum Next {
-        Command,
-        /// After a wrapper: options are skipped, then a command.
-        AfterWrapper,
-        Args,
-        /// After an interpreter: options, then the script.
-        Script {
-            shell: bool,
-        },
-        /// After `sh -c`: the command string.
-        ShellString,
-    }
-
     let mut out = Vec::new();
     let mut next = Next::Command;
     let mut redirect = false;
@@ -1326,62 +1329,71 @@ fn shell_programs(s: &[u8], depth: usize) -> Vec<(Word, Role)> {
             redirect = false;
             continue;
         }
-        match next {
-            Next::Args => {}
+        next = match next {
+            Next::Args => Next::Args,
             Next::ShellString => {
                 if depth < 4 {
                     out.extend(shell_programs(&w.text, depth + 1));
                 }
-                next = Next::Args;
+                Next::Args
             }
-            Next::Script { shell } => {
-                if shell && w.text == b"-c" {
-                    next = Next::ShellString;
-                } else if !shell && STOP.contains(&w.text.as_slice()) {
-                    next = Next::Args;
-                } else if !w.text.starts_with(b"-") {
-                    out.push((w, Role::Script));
-                    next = Next::Args;
-                }
-            }
-            Next::Command | Next::AfterWrapper => {
-                if matches!(next, Next::AfterWrapper) && w.text.starts_with(b"-") {
-                    continue;
-                }
-                if is_assignment(&w) {
-                    continue;
-                }
-                let base = basename(&w.text);
-                if !w.quoted && RESERVED.contains(&w.text.as_slice()) {
-                    next = Next::Command;
-                    continue;
-                }
-                if !w.quoted
-                    && matches!(
-                        w.text.as_slice(),
-                        b"for" | b"case" | b"select" | b"function"
-                    )
-                {
-                    next = Next::Args;
-                    continue;
-                }
-                let wrapper = WRAPPERS.contains(&base);
-                let shell = SHELLS.contains(&base);
-                let interp = INTERPRETERS.contains(&base);
-                // The program word itself (its path matters when it has a
-                // slash, wrapper or interpreter alike).
-                out.push((w, Role::Program));
-                next = if wrapper {
-                    Next::AfterWrapper
-                } else if shell || interp {
-                    Next::Script { shell }
-                } else {
-                    Next::Args
-                };
-            }
-        }
+            Next::Script { shell } => script_word(w, shell, &mut out),
+            Next::Command | Next::AfterWrapper => command_word(w, next, &mut out),
+        };
     }
     out
+}
+
+/// Reads a word after an interpreter (`shell`: a shell): records the script
+/// it names, if any, and says what the next word is.
+fn script_word(w: Word, shell: bool, out: &mut Vec<(Word, Role)>) -> Next {
+    if shell && w.text == b"-c" {
+        Next::ShellString
+    } else if !shell && STOP.contains(&w.text.as_slice()) {
+        Next::Args
+    } else if !w.text.starts_with(b"-") {
+        out.push((w, Role::Script));
+        Next::Args
+    } else {
+        Next::Script { shell }
+    }
+}
+
+/// Reads a word in command position (`next` is `Command` or `AfterWrapper`):
+/// records the program it names, if any, and says what the next word is.
+/// Assignments and a wrapper's options leave the position as it was.
+fn command_word(w: Word, next: Next, out: &mut Vec<(Word, Role)>) -> Next {
+    if matches!(next, Next::AfterWrapper) && w.text.starts_with(b"-") {
+        return next;
+    }
+    if is_assignment(&w) {
+        return next;
+    }
+    let base = basename(&w.text);
+    if !w.quoted && RESERVED.contains(&w.text.as_slice()) {
+        return Next::Command;
+    }
+    if !w.quoted
+        && matches!(
+            w.text.as_slice(),
+            b"for" | b"case" | b"select" | b"function"
+        )
+    {
+        return Next::Args;
+    }
+    let wrapper = WRAPPERS.contains(&base);
+    let shell = SHELLS.contains(&base);
+    let interp = INTERPRETERS.contains(&base);
+    // The program word itself (its path matters when it has a
+    // slash, wrapper or interpreter alike).
+    out.push((w, Role::Program));
+    if wrapper {
+        Next::AfterWrapper
+    } else if shell || interp {
+        Next::Script { shell }
+    } else {
+        Next::Args
+    }
 }
 
 /// The first word of an `ext::` command (git-remote-ext splits on spaces,
