@@ -1688,15 +1688,15 @@ impl Planner<'_> {
         }
     }
 
-    fn visit(&mut self, v: Visit) {
-        let g = v.git_dir.clone();
-        // A linked worktree's (or a separated) gitdir names the directory
-        // holding the shared config and hooks.
-        let common = match self.read_meta(&g.join("commondir"), "the gitdir file") {
+    /// The directory holding the shared config and hooks: the one a linked
+    /// worktree's (or a separated) gitdir names in `commondir`, else the
+    /// gitdir itself.
+    fn common_dir(&mut self, g: &Path) -> PathBuf {
+        match self.read_meta(&g.join("commondir"), "the gitdir file") {
             Load::Text(t) => {
                 let line = first_line(&t);
                 if line.is_empty() {
-                    g.clone()
+                    g.to_path_buf()
                 } else {
                     // Usually `../..`: only parents of a canonical directory,
                     // which are canonical and exist.
@@ -1713,13 +1713,20 @@ impl Planner<'_> {
                         &format!("common directory named by {}", shown(&g.join("commondir"))),
                         true,
                     );
-                    if f.exists { f.path.clone() } else { g.clone() }
+                    if f.exists {
+                        f.path.clone()
+                    } else {
+                        g.to_path_buf()
+                    }
                 }
             }
-            _ => g.clone(),
-        };
-        let linked = common != g;
+            _ => g.to_path_buf(),
+        }
+    }
 
+    /// The config files git reads in the repository at gitdir `g`: the global
+    /// ones, the local `config`, and `config.worktree` when enabled.
+    fn config_sources(&mut self, g: &Path, common: &Path) -> Vec<Source> {
         let mut sources = self.global.clone();
         let local = common.join("config");
         sources.push(Source {
@@ -1739,6 +1746,14 @@ impl Planner<'_> {
                 scope: Scope::Worktree,
             });
         }
+        sources
+    }
+
+    fn visit(&mut self, v: Visit) {
+        let g = v.git_dir.clone();
+        let common = self.common_dir(&g);
+        let linked = common != g;
+        let sources = self.config_sources(&g, &common);
         let ctx = Context {
             git_dir: Some(g.clone()),
             home: self.env.home.clone(),
