@@ -1421,6 +1421,71 @@ fn ext_program(cmd: &[u8]) -> Vec<u8> {
     out
 }
 
+/// How a setting is named in the reasons: its key and where it was set.
+fn setting_key(s: &Setting) -> String {
+    let mut key = format!("{} of {}", display_name(&s.entry), s.origin);
+    if !s.active {
+        key.push_str(" (in an include git reads only under a condition that does not hold now)");
+    }
+    key
+}
+
+/// A path a setting names, resolved as git does: a relative path is taken
+/// from where git runs the command, `base` (the worktree top, or the gitdir
+/// of a bare repository).
+fn relative(base: &Path, p: &Path, why: String) -> Named {
+    Named {
+        why: if p.is_absolute() {
+            why
+        } else {
+            format!("{why}, relative to {}", shown(base))
+        },
+        path: base.join(p),
+        dir: false,
+        hooks: false,
+    }
+}
+
+/// The shell command line a shell-valued setting runs, if its value is one
+/// (`Shell`, `BoolOrShell`, `Helper` and `BangShell` shapes).
+fn shell_command<'v>(shape: Shape, e: &Entry, value: &'v [u8]) -> Option<&'v [u8]> {
+    match shape {
+        Shape::Shell => Some(value),
+        Shape::BoolOrShell => gitconfig::parse_bool(e.value.as_deref())
+            .is_none()
+            .then_some(value),
+        // Else `git credential-<name>`: found on PATH.
+        Shape::Helper => value
+            .strip_prefix(b"!")
+            .or_else(|| value.starts_with(b"/").then_some(value)),
+        Shape::BangShell => value.strip_prefix(b"!"),
+        _ => None,
+    }
+}
+
+/// The program an exec-valued setting runs without a shell, if its value
+/// names one (`Exec`, `AbsExec`, `GitProxy`, `ExtUrl` and `ExtUrlBase`).
+fn exec_command(shape: Shape, e: &Entry, value: &[u8]) -> Option<Vec<u8>> {
+    match shape {
+        Shape::Exec => Some(value.to_vec()),
+        Shape::AbsExec => value.starts_with(b"/").then(|| value.to_vec()),
+        Shape::GitProxy => {
+            let cmd = match find(value, b" for ") {
+                Some(i) => &value[..i],
+                None => value,
+            };
+            (cmd != b"none").then(|| cmd.to_vec())
+        }
+        Shape::ExtUrl => value.strip_prefix(b"ext::").map(ext_program),
+        Shape::ExtUrlBase => e
+            .subsection
+            .as_deref()
+            .and_then(|b| b.strip_prefix(b"ext::"))
+            .map(ext_program),
+        _ => None,
+    }
+}
+
 /// A path a config value names, with why it matters.
 struct Named {
     path: PathBuf,
@@ -1858,25 +1923,8 @@ impl Planner<'_> {
         let Some(shape) = shape(e) else {
             return Vec::new();
         };
-        let mut key = format!("{} of {}", display_name(e), s.origin);
-        if !s.active {
-            key.push_str(
-                " (in an include git reads only under a condition that does not hold now)",
-            );
-        }
-        // Relative paths are taken from where git runs the command: the
-        // worktree top, or the gitdir of a bare repository.
+        let key = setting_key(s);
         let base = worktree.unwrap_or(g);
-        let rel = |p: &Path, why: String| Named {
-            why: if p.is_absolute() {
-                why
-            } else {
-                format!("{why}, relative to {}", shown(base))
-            },
-            path: base.join(p),
-            dir: false,
-            hooks: false,
-        };
         let value = e.value.as_deref().unwrap_or_default();
         let mut out = Vec::new();
         let program = |p: &mut Self, cmd: &[u8], out: &mut Vec<Named>| {
@@ -1886,49 +1934,17 @@ impl Planner<'_> {
                     Role::Script => "script",
                 };
                 if let Some(path) = p.word_path(&w, role, &key, repo) {
-                    out.push(rel(&path, format!("{what} run by {key}")));
+                    out.push(relative(base, &path, format!("{what} run by {key}")));
                 }
-            }
-        };
-        let exec = |cmd: &[u8], out: &mut Vec<Named>| {
-            // execvp: a bare name is looked up on PATH.
-            if cmd.contains(&b'/') {
-                out.push(rel(Path::new(os(cmd)), format!("program run by {key}")));
             }
         };
         match shape {
             Shape::HooksDir | Shape::TemplateDir | Shape::File => {
-                if value.is_empty() {
-                    return out;
-                }
-                let mut w = FsWorld {
-                    fs: &mut self.fs,
-                    git_dir: g,
-                };
-                let Some(path) = gitconfig::interpolate(value, self.env.home.as_deref(), &mut w)
-                else {
-                    self.note(format!("{key}: cannot expand the path (repository {repo})"));
-                    return out;
-                };
-                let mut n = rel(&path, key.clone());
-                n.hooks = shape == Shape::HooksDir;
-                n.dir = shape != Shape::File;
-                out.push(n);
-                // Push hooks run in $GIT_DIR, so a relative hooks path is
-                // read from there too.
-                if shape == Shape::HooksDir && path.is_relative() && worktree.is_some() {
-                    out.push(Named {
-                        path: g.join(&path),
-                        why: format!("{key}, relative to {} (push hooks)", shown(g)),
-                        dir: true,
-                        hooks: true,
-                    });
-                }
+                out = self.path_setting(shape, value, &key, g, worktree, repo);
             }
-            Shape::Shell => program(self, value, &mut out),
-            Shape::BoolOrShell => {
-                if gitconfig::parse_bool(e.value.as_deref()).is_none() {
-                    program(self, value, &mut out);
+            Shape::Shell | Shape::BoolOrShell | Shape::Helper | Shape::BangShell => {
+                if let Some(cmd) = shell_command(shape, e, value) {
+                    program(self, cmd, &mut out);
                 }
             }
             Shape::Fsmonitor => {
@@ -1943,34 +1959,6 @@ impl Planner<'_> {
                     }
                 }
             }
-            Shape::Exec => exec(value, &mut out),
-            Shape::AbsExec => {
-                if value.starts_with(b"/") {
-                    exec(value, &mut out);
-                }
-            }
-            Shape::GitProxy => {
-                let cmd = match find(value, b" for ") {
-                    Some(i) => &value[..i],
-                    None => value,
-                };
-                if cmd != b"none" {
-                    exec(cmd, &mut out);
-                }
-            }
-            Shape::Helper => {
-                if let Some(cmd) = value.strip_prefix(b"!") {
-                    program(self, cmd, &mut out);
-                } else if value.starts_with(b"/") {
-                    program(self, value, &mut out);
-                }
-                // Else `git credential-<name>`: found on PATH.
-            }
-            Shape::BangShell => {
-                if let Some(cmd) = value.strip_prefix(b"!") {
-                    program(self, cmd, &mut out);
-                }
-            }
             Shape::Alias => {
                 if let Some(cmd) = value.strip_prefix(b"!") {
                     program(self, cmd, &mut out);
@@ -1978,20 +1966,59 @@ impl Planner<'_> {
                     self.alias_config(s, value, g, worktree, repo, &mut out);
                 }
             }
-            Shape::ExtUrl => {
-                if let Some(cmd) = value.strip_prefix(b"ext::") {
-                    exec(&ext_program(cmd), &mut out);
-                }
-            }
-            Shape::ExtUrlBase => {
-                if let Some(cmd) = e
-                    .subsection
-                    .as_deref()
-                    .and_then(|b| b.strip_prefix(b"ext::"))
+            Shape::Exec | Shape::AbsExec | Shape::GitProxy | Shape::ExtUrl | Shape::ExtUrlBase => {
+                // execvp: a bare name is looked up on PATH.
+                if let Some(cmd) = exec_command(shape, e, value)
+                    && cmd.contains(&b'/')
                 {
-                    exec(&ext_program(cmd), &mut out);
+                    out.push(relative(
+                        base,
+                        Path::new(os(&cmd)),
+                        format!("program run by {key}"),
+                    ));
                 }
             }
+        }
+        out
+    }
+
+    /// The paths a path-valued setting (hooks or template directory, a file)
+    /// names: the path itself and, for a relative hooks path in a repository
+    /// with a worktree, the same path under the gitdir.
+    fn path_setting(
+        &mut self,
+        shape: Shape,
+        value: &[u8],
+        key: &str,
+        g: &Path,
+        worktree: Option<&Path>,
+        repo: &str,
+    ) -> Vec<Named> {
+        let mut out = Vec::new();
+        if value.is_empty() {
+            return out;
+        }
+        let mut w = FsWorld {
+            fs: &mut self.fs,
+            git_dir: g,
+        };
+        let Some(path) = gitconfig::interpolate(value, self.env.home.as_deref(), &mut w) else {
+            self.note(format!("{key}: cannot expand the path (repository {repo})"));
+            return out;
+        };
+        let mut n = relative(worktree.unwrap_or(g), &path, key.to_string());
+        n.hooks = shape == Shape::HooksDir;
+        n.dir = shape != Shape::File;
+        out.push(n);
+        // Push hooks run in $GIT_DIR, so a relative hooks path is
+        // read from there too.
+        if shape == Shape::HooksDir && path.is_relative() && worktree.is_some() {
+            out.push(Named {
+                path: g.join(&path),
+                why: format!("{key}, relative to {} (push hooks)", shown(g)),
+                dir: true,
+                hooks: true,
+            });
         }
         out
     }
