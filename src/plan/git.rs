@@ -2354,11 +2354,9 @@ impl Planner<'_> {
 }
 
 impl Planner<'_> {
-    /// Git mode: each pinned gitdir in a writable root is unpinned and the
-    /// entries of [`COMMIT_MODE_PINS`] in it pinned instead. A gitdir inside
-    /// another pinned directory (a submodule's, in a pinned `modules`) stays
-    /// covered by it.
-    fn open_gitdirs(&mut self) {
+    /// The pinned gitdirs in a writable root that git mode opens: only
+    /// repositories git would use as one (with a `HEAD`).
+    fn openable_gitdirs(&mut self) -> Vec<PathBuf> {
         let gitdirs: HashSet<PathBuf> = self
             .plan
             .repos
@@ -2377,17 +2375,17 @@ impl Planner<'_> {
         // directory that is not one yet (a placeholder, an empty `.git`)
         // stays pinned whole, or a command could make it a repository of
         // its own config.
-        let opened: Vec<PathBuf> = opened
+        opened
             .into_iter()
             .filter(|g| {
                 let head = self.fs.probe(&g.join("HEAD"));
                 head.exists && !head.is_dir && head.links.is_empty()
             })
-            .collect();
-        if opened.is_empty() {
-            return;
-        }
-        let set: HashSet<&PathBuf> = opened.iter().collect();
+            .collect()
+    }
+
+    /// Drops the (non-link) pins of the opened gitdirs and reindexes the rest.
+    fn unpin(&mut self, set: &HashSet<&PathBuf>) {
         self.plan.pins.retain(|p| p.link || !set.contains(&p.path));
         self.pin_at.clear();
         self.link_pin_at.clear();
@@ -2399,31 +2397,94 @@ impl Planner<'_> {
             };
             at.insert(p.path.clone().into_os_string(), i);
         }
+    }
+
+    /// Pins the [`COMMIT_MODE_PINS`] entries of the opened gitdir `g` and
+    /// records which of its [`COMMIT_MODE_ANCHORS`] can anchor.
+    fn pin_commit_mode_entries(&mut self, g: &Path) {
+        for (name, dir, why) in COMMIT_MODE_PINS {
+            let path = g.join(name);
+            let f = self.fs.probe(&path);
+            // Held when missing: directories (an empty one is harmless)
+            // and nothing else; `commondir` is reported below.
+            if f.exists || (dir && !matches!(name, "rebase-merge" | "sequencer")) {
+                let why = format!("git mode: {name} of the gitdir {} ({why})", shown(g));
+                self.pin_found(&f, &why, dir);
+            }
+        }
+        // A linked worktree's gitdir has neither: they are in its
+        // common directory, which is opened as well.
+        for name in COMMIT_MODE_ANCHORS {
+            let path = g.join(name);
+            let f = self.fs.probe(&path);
+            if !f.exists {
+                continue;
+            }
+            if f.is_dir && f.links.is_empty() {
+                self.plan.anchors.push(path);
+            } else {
+                self.plan.unanchored.push(path);
+            }
+        }
+    }
+
+    /// Holds the entries at the worktree `top` that keep git from taking
+    /// it for a bare repository (see [`Self::open_gitdirs`]).
+    fn hold_worktree_top(&mut self, top: &Path) {
+        // Missing (a placeholder holds it), or there already and no use
+        // to git: a directory nobody may search (an earlier run's
+        // placeholder), or a `HEAD` that is a directory. Pinned, it
+        // stays so.
+        let useless = |n: &str| {
+            let p = top.join(n);
+            match std::fs::symlink_metadata(&p) {
+                Err(_) => true,
+                Ok(m) => {
+                    use std::os::unix::fs::PermissionsExt;
+                    m.is_dir() && (n == "HEAD" || m.permissions().mode() & 0o111 == 0)
+                }
+            }
+        };
+        let held = ["refs", "objects", "HEAD"]
+            .into_iter()
+            .find(|n| useless(n))
+            .unwrap_or("HEAD");
+        let why = format!(
+            "git mode: {held} at the top of the worktree {}, held so that git never takes the worktree for a bare repository (were its .git made unreadable)",
+            shown(&top)
+        );
+        self.pin_path(&top.join(held), &why, true);
+        // git reads `commondir` before it looks for `objects` and
+        // `refs`, and then looks in the directory it names: a planted
+        // top-level `commondir` made the held `refs` no matter
+        // (adversarial pass 8). Held too (a placeholder directory,
+        // which git fails to read and stops on); a project's own
+        // `commondir` file stays as it is, read-only, and `HEAD` is
+        // held beside it.
+        let why = format!(
+            "git mode: commondir at the top of the worktree {}, held so that git never takes the worktree for a bare repository whose objects and refs lie elsewhere",
+            shown(&top)
+        );
+        let own = std::fs::symlink_metadata(top.join("commondir")).is_ok_and(|m| !m.is_dir());
+        self.pin_path(&top.join("commondir"), &why, !own);
+        if own && held != "HEAD" {
+            self.pin_path(&top.join("HEAD"), &why, true);
+        }
+    }
+
+    /// Git mode: each pinned gitdir in a writable root is unpinned and the
+    /// entries of [`COMMIT_MODE_PINS`] in it pinned instead. A gitdir inside
+    /// another pinned directory (a submodule's, in a pinned `modules`) stays
+    /// covered by it.
+    fn open_gitdirs(&mut self) {
+        let opened = self.openable_gitdirs();
+        if opened.is_empty() {
+            return;
+        }
+        let set: HashSet<&PathBuf> = opened.iter().collect();
+        self.unpin(&set);
         for g in &opened {
-            for (name, dir, why) in COMMIT_MODE_PINS {
-                let path = g.join(name);
-                let f = self.fs.probe(&path);
-                // Held when missing: directories (an empty one is harmless)
-                // and nothing else; `commondir` is reported below.
-                if f.exists || (dir && !matches!(name, "rebase-merge" | "sequencer")) {
-                    let why = format!("git mode: {name} of the gitdir {} ({why})", shown(g));
-                    self.pin_found(&f, &why, dir);
-                }
-            }
-            // A linked worktree's gitdir has neither: they are in its
-            // common directory, which is opened as well.
-            for name in COMMIT_MODE_ANCHORS {
-                let path = g.join(name);
-                let f = self.fs.probe(&path);
-                if !f.exists {
-                    continue;
-                }
-                if f.is_dir && f.links.is_empty() {
-                    self.plan.anchors.push(path);
-                } else {
-                    self.plan.unanchored.push(path);
-                }
-            }
+            self.pin_commit_mode_entries(g);
         }
         // The mounts cannot stop a chmod: a command that makes `.git`,
         // `objects` or `refs` unreadable to its (unprivileged) owner makes
@@ -2444,45 +2505,7 @@ impl Planner<'_> {
             .filter(|w| set.contains(&w.join(".git")))
             .collect();
         for top in tops {
-            // Missing (a placeholder holds it), or there already and no use
-            // to git: a directory nobody may search (an earlier run's
-            // placeholder), or a `HEAD` that is a directory. Pinned, it
-            // stays so.
-            let useless = |n: &str| {
-                let p = top.join(n);
-                match std::fs::symlink_metadata(&p) {
-                    Err(_) => true,
-                    Ok(m) => {
-                        use std::os::unix::fs::PermissionsExt;
-                        m.is_dir() && (n == "HEAD" || m.permissions().mode() & 0o111 == 0)
-                    }
-                }
-            };
-            let held = ["refs", "objects", "HEAD"]
-                .into_iter()
-                .find(|n| useless(n))
-                .unwrap_or("HEAD");
-            let why = format!(
-                "git mode: {held} at the top of the worktree {}, held so that git never takes the worktree for a bare repository (were its .git made unreadable)",
-                shown(&top)
-            );
-            self.pin_path(&top.join(held), &why, true);
-            // git reads `commondir` before it looks for `objects` and
-            // `refs`, and then looks in the directory it names: a planted
-            // top-level `commondir` made the held `refs` no matter
-            // (adversarial pass 8). Held too (a placeholder directory,
-            // which git fails to read and stops on); a project's own
-            // `commondir` file stays as it is, read-only, and `HEAD` is
-            // held beside it.
-            let why = format!(
-                "git mode: commondir at the top of the worktree {}, held so that git never takes the worktree for a bare repository whose objects and refs lie elsewhere",
-                shown(&top)
-            );
-            let own = std::fs::symlink_metadata(top.join("commondir")).is_ok_and(|m| !m.is_dir());
-            self.pin_path(&top.join("commondir"), &why, !own);
-            if own && held != "HEAD" {
-                self.pin_path(&top.join("HEAD"), &why, true);
-            }
+            self.hold_worktree_top(&top);
         }
         // After the covered pins go: a gitdir inside a pinned directory
         // needs nothing of its own.
