@@ -2523,13 +2523,13 @@ impl Planner<'_> {
 }
 
 /// `gitdir: <path>` (git also accepts no space; trailing blanks go).
-fn gitdir_line(text: &[u8]) -> Option<Vec<u8>> {
+pub(super) fn gitdir_line(text: &[u8]) -> Option<Vec<u8>> {
     let line = first_line(text);
     let rest = line.strip_prefix(b"gitdir:")?.trim_ascii();
     (!rest.is_empty()).then(|| rest.to_vec())
 }
 
-fn first_line(text: &[u8]) -> &[u8] {
+pub(super) fn first_line(text: &[u8]) -> &[u8] {
     let end = text.iter().position(|&c| c == b'\n').unwrap_or(text.len());
     text[..end].trim_ascii()
 }

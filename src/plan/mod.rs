@@ -548,7 +548,7 @@ fn roots_for(
 /// The text of a small pointer file (`.git`, `commondir`): a regular file
 /// only, opened without blocking, so a FIFO planted at the name cannot stall
 /// the plan (adversarial pass 9) and a device is not read.
-fn read_pointer(file: &Path) -> Option<String> {
+fn read_pointer(file: &Path) -> Option<Vec<u8>> {
     use std::io::Read;
     use std::os::unix::fs::OpenOptionsExt;
     let f = std::fs::OpenOptions::new()
@@ -559,30 +559,30 @@ fn read_pointer(file: &Path) -> Option<String> {
     if !f.metadata().ok()?.is_file() {
         return None;
     }
-    let mut text = String::new();
-    f.take(64 * 1024).read_to_string(&mut text).ok()?;
+    let mut text = Vec::new();
+    f.take(64 * 1024).read_to_end(&mut text).ok()?;
     Some(text)
 }
 
-/// Reads `gitdir: X` from a `.git` pointer file, resolved against `dir`.
+/// Reads `gitdir: X` from a `.git` pointer file, resolved against `dir`,
+/// with the git planner's own parser (`git::gitdir_line`): both must take
+/// the same file for the same gitdir.
 fn gitdir_target(file: &Path, dir: &Path) -> Option<PathBuf> {
-    let text = read_pointer(file)?;
-    let target = text.lines().next()?.strip_prefix("gitdir:")?.trim();
-    if target.is_empty() {
-        return None;
-    }
-    std::fs::canonicalize(dir.join(target)).ok()
+    use std::os::unix::ffi::OsStrExt;
+    let target = git::gitdir_line(&read_pointer(file)?)?;
+    std::fs::canonicalize(dir.join(std::ffi::OsStr::from_bytes(&target))).ok()
 }
 
 /// A linked worktree's gitdir holds a `commondir` file naming the main
 /// repository's git directory, where its config and hooks live.
 fn commondir_target(gitdir: &Path) -> Option<PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
     let text = read_pointer(&gitdir.join("commondir"))?;
-    let target = text.lines().next()?.trim();
+    let target = git::first_line(&text);
     if target.is_empty() {
         return None;
     }
-    std::fs::canonicalize(gitdir.join(target)).ok()
+    std::fs::canonicalize(gitdir.join(std::ffi::OsStr::from_bytes(target))).ok()
 }
 
 /// The identity of what `path` leads to now (one stat).
