@@ -216,14 +216,14 @@ fn hold(p: &Placeholder, parent: &OwnedFd) -> io::Result<Option<Held>> {
     let cname =
         CString::new(name.as_bytes()).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
     let dirfd = parent.as_raw_fd();
-    // Another run may remove a placeholder between our finding it and
-    // locking it: then make it again.
     // Never blocks on a FIFO swapped in; a directory is opened as one.
     let kind = if p.dir {
         libc::O_DIRECTORY
     } else {
         libc::O_NONBLOCK
     };
+    // Another run may remove a placeholder between our finding it and
+    // locking it: then make it again.
     for _ in 0..8 {
         let mut created = false;
         // Another run's placeholder is usually there already (runs follow
