@@ -2,8 +2,11 @@
 //! exec. The pipeline (contract §1), one module per stage:
 //! [`policy`] (parse) -> [`plan`] (resolve) -> backends [`linux`] /
 //! [`seatbelt`] (compile, then apply) -> [`sandbox`] (the apply edge) -> [`cli`].
+//! What a backend enforces and what it cannot is said in [`enforcement`]'s
+//! words, which every stage above the backends reads.
 
 pub mod cli;
+pub mod enforcement;
 pub mod error;
 pub mod exec;
 pub mod fdlimit;

@@ -4,6 +4,7 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
+use crate::enforcement::Gap;
 use crate::error::{Error, Result};
 use crate::exec;
 use crate::plan::Plan;
@@ -69,7 +70,7 @@ fn exec_with_proxy(
 
 /// A bounded (`permissions`) execution runs with its whole sandbox or not at
 /// all: any gap refuses, whatever `--best-effort` says.
-fn refuse_bounded_gaps(gaps: &[crate::linux::Gap]) -> Result<()> {
+fn refuse_bounded_gaps(gaps: &[Gap]) -> Result<()> {
     use crate::linux::summarize;
     if gaps.is_empty() {
         return Ok(());

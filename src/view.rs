@@ -10,9 +10,10 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::enforcement::{Feature, Gap, Kind};
 use crate::error::Result;
 use crate::exec::sandbox_vars;
-use crate::linux::{self, Artifacts, Feature};
+use crate::linux::{self, Artifacts};
 use crate::plan::{Lookup, PathVerdict, Plan};
 use crate::stdio::Process;
 
@@ -142,7 +143,7 @@ pub fn platform_view(plan: &Plan, platform: Platform, landlock_abi: Option<u8>) 
 
 impl View {
     /// What this platform's compiled sandbox cannot enforce on this host.
-    pub fn gaps(&self) -> &[crate::linux::Gap] {
+    pub fn gaps(&self) -> &[Gap] {
         match self {
             View::Linux(LinuxView {
                 artifacts: Some(a), ..
@@ -194,7 +195,7 @@ impl View {
                 for f in v
                     .features
                     .iter()
-                    .filter(|f| f.kind == "protected" && !f.enforced)
+                    .filter(|f| f.kind == Kind::Protected && !f.enforced)
                 {
                     let _ = writeln!(out, "not enforced: {}: {}", f.feature, f.mechanism);
                 }

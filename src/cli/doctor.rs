@@ -11,6 +11,7 @@ use clap::Args;
 use serde::Serialize;
 
 use super::{PolicyArgs, print_json};
+use crate::enforcement::{Gap, Kind};
 use crate::error::Result;
 use crate::linux::host::{self, Errno};
 use crate::plan::{self, Env};
@@ -108,12 +109,6 @@ struct Macos {
     sandbox_exec: bool,
     /// `None` where it cannot be told.
     already_sandboxed: Option<bool>,
-}
-
-#[derive(Serialize)]
-struct Gap {
-    feature: String,
-    detail: String,
 }
 
 #[derive(Serialize)]
@@ -304,12 +299,7 @@ fn profile(name: &'static str, cwd: &Path) -> Profile {
     };
     // `run` refuses exactly on the compile's gaps; the protected paths it
     // cannot pin are listed too, since nothing enforces them.
-    for g in &art.gaps {
-        out.gaps.push(Gap {
-            feature: g.feature.to_string(),
-            detail: g.detail.clone(),
-        });
-    }
+    out.gaps.extend(art.gaps.iter().cloned());
     out.run_refuses = !art.gaps.is_empty();
     // The namespace is tried for real (in a throw-away child), exactly as
     // `run --best-effort` does: without it `run` refuses this profile.
@@ -318,8 +308,8 @@ fn profile(name: &'static str, cwd: &Path) -> Profile {
     {
         for g in art.mounts.gaps_without_namespace() {
             out.gaps.push(Gap {
-                feature: g.feature.to_string(),
                 detail: format!("{} (no private mount namespace: {why})", g.detail),
+                ..g
             });
         }
         out.run_refuses = true;
@@ -327,10 +317,10 @@ fn profile(name: &'static str, cwd: &Path) -> Profile {
     for f in linux
         .features
         .iter()
-        .filter(|f| f.kind == "protected" && !f.enforced)
+        .filter(|f| f.kind == Kind::Protected && !f.enforced)
     {
         out.gaps.push(Gap {
-            feature: "protected".into(),
+            feature: Kind::Protected,
             detail: format!("{}: {}", f.feature, f.mechanism),
         });
     }

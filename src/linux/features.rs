@@ -2,61 +2,21 @@
 //! enforces it (a Landlock rule, right or scope, a seccomp rule), or the gap
 //! that says it is not enforced. Read off `Artifacts`; decides nothing new.
 
-use std::path::{Path, PathBuf};
-
-use serde::Serialize;
+use std::path::Path;
 
 use super::Artifacts;
 use super::landlock::{FsRights, RuleIndex, Ruleset};
-use super::seccomp::{self, kind};
+use super::seccomp;
+use crate::enforcement::{Feature, Kind};
 use crate::plan::{Plan, ReadScope, describe_protected};
 use crate::policy::Network;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Feature {
-    /// A stable token: `filesystem`, `read-scope`, `readable-path`,
-    /// `writable-root`, `protected`, `protected-missing` (cannot be pinned
-    /// on Linux, by design), `reads-elsewhere`, `writes-elsewhere`,
-    /// `network`, `unix-sockets`, `local-ipc`, `vsock`, `io-uring`,
-    /// `terminal-injection`, `mount-changes`, `open-by-handle`,
-    /// `user-namespaces`, `keyrings`, `process-targets`, `capabilities`,
-    /// `daemon-socket`, `unix-connect`, `terminals`, `own-terminals`, `ptys`
-    /// (not enforced: pathname sockets outside the masked list),
-    /// `truncate`, `ioctl-dev`, `signal-scope`, `abstract-unix-scope`, `macos`,
-    /// and with ports or domains `tcp-port`, `tcp-other`, `domain-isolation`,
-    /// `domain`, `proxy-env`.
-    pub kind: &'static str,
-    /// The plan element in words, e.g. `writable root /repo from :cwd`.
-    pub feature: String,
-    /// The path it is about, for the path-shaped kinds.
-    pub path: Option<PathBuf>,
-    pub enforced: bool,
-    /// What enforces it, or why nothing does.
-    pub mechanism: String,
+fn yes(kind: Kind, feature: impl Into<String>, mechanism: impl Into<String>) -> Feature {
+    Feature::enforced(kind, feature, mechanism)
 }
 
-fn yes(kind: &'static str, feature: impl Into<String>, mechanism: impl Into<String>) -> Feature {
-    Feature {
-        kind,
-        feature: feature.into(),
-        path: None,
-        enforced: true,
-        mechanism: mechanism.into(),
-    }
-}
-
-fn no(kind: &'static str, feature: impl Into<String>, why: impl Into<String>) -> Feature {
-    Feature {
-        enforced: false,
-        ..yes(kind, feature, why)
-    }
-}
-
-impl Feature {
-    fn at(mut self, path: &Path) -> Feature {
-        self.path = Some(path.to_path_buf());
-        self
-    }
+fn no(kind: Kind, feature: impl Into<String>, why: impl Into<String>) -> Feature {
+    Feature::not_enforced(kind, feature, why)
 }
 
 /// The Landlock rule on exactly `path` that grants `want`.
@@ -77,7 +37,7 @@ fn rule_on(rs: &Ruleset, idx: &RuleIndex, path: &Path, want: FsRights) -> Option
 /// The seccomp rules that enforce feature `kind`, as `--dry-run` prints
 /// them; neighbours with the same condition and errno share one entry
 /// (`seccomp a, b if arg0 != 0x0 -> errno 1`). `None` when there is none.
-fn seccomp_rules(art: &Artifacts, kind: &str) -> Option<String> {
+fn seccomp_rules(art: &Artifacts, kind: Kind) -> Option<String> {
     let mut groups: Vec<(Vec<&str>, seccomp::Cond, i32)> = Vec::new();
     for r in art.seccomp.rules.iter().filter(|r| r.feature == kind) {
         match groups.last_mut() {
@@ -96,7 +56,7 @@ fn seccomp_rules(art: &Artifacts, kind: &str) -> Option<String> {
 
 /// Feature `kind`, enforced by its seccomp rules; a missing rule is an
 /// internal error shown as not enforced rather than claimed.
-fn by_seccomp(art: &Artifacts, kind: &'static str, what: &str) -> Feature {
+fn by_seccomp(art: &Artifacts, kind: Kind, what: &str) -> Feature {
     match seccomp_rules(art, kind) {
         Some(m) => yes(kind, what, m),
         None => no(kind, what, format!("internal: no seccomp rule for {kind}")),
@@ -112,7 +72,7 @@ fn filesystem(plan: &Plan, art: &Artifacts, rs: &Ruleset, namespace: bool, out: 
     read_scope(plan, rs, &idx, out);
     writable_roots(plan, art, rs, &idx, namespace, out);
     out.push(yes(
-        "writes-elsewhere",
+        Kind::WritesElsewhere,
         "writes elsewhere",
         "denied by landlock (no rule grants write outside the writable roots and devices)",
     ));
@@ -126,8 +86,8 @@ fn read_scope(plan: &Plan, rs: &Ruleset, idx: &RuleIndex, out: &mut Vec<Feature>
     match &plan.read {
         ReadScope::All => out.push(
             match rule_on(rs, idx, Path::new("/"), read) {
-                Some(m) => yes("read-scope", "read scope :root (/)", m),
-                None => no("read-scope", "read scope :root (/)", no_rule("/")),
+                Some(m) => yes(Kind::ReadScope, "read scope :root (/)", m),
+                None => no(Kind::ReadScope, "read scope :root (/)", no_rule("/")),
             }
             .at(Path::new("/")),
         ),
@@ -139,7 +99,7 @@ fn read_scope(plan: &Plan, rs: &Ruleset, idx: &RuleIndex, out: &mut Vec<Feature>
                     .filter(|r| r.why.starts_with("read scope :minimal"))
                     .count();
                 out.push(yes(
-                    "read-scope",
+                    Kind::ReadScope,
                     "read scope :minimal",
                     format!("{n} landlock rules (see --dry-run)"),
                 ));
@@ -147,13 +107,13 @@ fn read_scope(plan: &Plan, rs: &Ruleset, idx: &RuleIndex, out: &mut Vec<Feature>
             for r in roots {
                 let what = format!("readable path {} from {}", r.path.display(), r.origin);
                 let f = match rule_on(rs, idx, &r.path, read.and(super::landlock::FILE_ONLY)) {
-                    Some(m) => yes("readable-path", what, m),
-                    None => no("readable-path", what, no_rule(&r.path.to_string_lossy())),
+                    Some(m) => yes(Kind::ReadablePath, what, m),
+                    None => no(Kind::ReadablePath, what, no_rule(&r.path.to_string_lossy())),
                 };
                 out.push(f.at(&r.path));
             }
             out.push(yes(
-                "reads-elsewhere",
+                Kind::ReadsElsewhere,
                 "reads elsewhere",
                 "denied by landlock (no rule grants read_file or read_dir there)",
             ));
@@ -180,9 +140,9 @@ fn writable_roots(
             w.root.origin
         );
         let f = match rule_on(rs, idx, &w.root.path, super::landlock::WRITE_FILE) {
-            Some(m) => yes("writable-root", what, m),
+            Some(m) => yes(Kind::WritableRoot, what, m),
             None => no(
-                "writable-root",
+                Kind::WritableRoot,
                 what,
                 no_rule(&w.root.path.to_string_lossy()),
             ),
@@ -205,14 +165,14 @@ fn protected(
     namespace: bool,
 ) -> Feature {
     let Some(m) = found else {
-        return no("protected", what, "internal: not in the mount plan");
+        return no(Kind::Protected, what, "internal: not in the mount plan");
     };
     let e = art.mounts.explain(m, namespace);
     // By design, not a gap: see mounts::PROJECT_ONLY.
     let kind = if m.mechanism == super::mounts::Mechanism::Unheld {
-        "protected-unheld"
+        Kind::ProtectedUnheld
     } else {
-        "protected"
+        Kind::Protected
     };
     Feature {
         enforced: e.enforced,
@@ -230,7 +190,7 @@ fn denied_paths(plan: &Plan, art: &Artifacts, namespace: bool, out: &mut Vec<Fea
         }
         let f = Feature {
             enforced: e.enforced,
-            ..yes("deny", what, e.mechanism.clone())
+            ..yes(Kind::Deny, what, e.mechanism.clone())
         };
         out.push(f.at(&d.path));
     }
@@ -238,7 +198,7 @@ fn denied_paths(plan: &Plan, art: &Artifacts, namespace: bool, out: &mut Vec<Fea
         let what = format!("deny {} ({} from {})", w.path.display(), w.entry, w.origin);
         out.push(
             yes(
-                "deny-waived",
+                Kind::DenyWaived,
                 what,
                 format!("not applied: {} names it", w.by),
             )
@@ -252,7 +212,7 @@ fn denied_paths(plan: &Plan, art: &Artifacts, namespace: bool, out: &mut Vec<Fea
 fn abi_feature(
     art: &Artifacts,
     namespace: bool,
-    gap: &'static str,
+    gap: Kind,
     what: &str,
     mechanism: &str,
 ) -> Feature {
@@ -291,7 +251,7 @@ fn namespace_features(art: &Artifacts, namespace: bool, out: &mut Vec<Feature>) 
     };
     if m.read_only_world() {
         out.push(feature(
-            "metadata",
+            Kind::Metadata,
             "chmod, chown, utime and xattr changes outside the writable roots",
             "mount (read-only / in a private mount namespace: EROFS)".into(),
         ));
@@ -306,7 +266,7 @@ fn namespace_features(art: &Artifacts, namespace: bool, out: &mut Vec<Feature>) 
             .map(|n| n.path.display().to_string())
             .collect();
         out.push(feature(
-            "devices",
+            Kind::Devices,
             "host devices (block devices, /dev/mem, /dev/kmsg, other terminals' device files)",
             format!(
                 "mount (a private /dev holding only {}{})",
@@ -320,18 +280,18 @@ fn namespace_features(art: &Artifacts, namespace: bool, out: &mut Vec<Feature>) 
         ));
     }
     out.push(feature(
-        "ipc",
+        Kind::Ipc,
         "SysV IPC and POSIX message queues of processes outside",
         "namespace (a private IPC namespace)".into(),
     ));
     match art.leftovers {
         super::Leftovers::Reaper => out.push(yes(
-            "leftovers",
+            Kind::Leftovers,
             "processes the command leaves behind in the sandbox",
             "reaper (kill(-1, SIGKILL) from inside the sandbox when the command exits; Landlock's signal scope limits it to the sandbox)",
         )),
         super::Leftovers::Scan => out.push(feature(
-            "leftovers",
+            Kind::Leftovers,
             "processes the command leaves behind in the sandbox",
             "sentinel (killed when the command exits, found by the sandbox's mount namespace; a process forking fast can outrun the scan)".into(),
         )),
@@ -340,7 +300,7 @@ fn namespace_features(art: &Artifacts, namespace: bool, out: &mut Vec<Feature>) 
     let id = &art.identity;
     if id.collapsed || id.caps_cleared {
         out.push(yes(
-            "identity",
+            Kind::Identity,
             "the caller's other uids, gids and capabilities",
             format!(
                 "setresuid/setresgid and capset before the sandbox: {}",
@@ -354,7 +314,7 @@ fn namespace_features(art: &Artifacts, namespace: bool, out: &mut Vec<Feature>) 
 fn no_tcp_rights(art: &Artifacts) -> String {
     art.gaps
         .iter()
-        .find(|g| g.feature == "tcp-ports")
+        .find(|g| g.feature == Kind::TcpPorts)
         .map_or("ports: no Landlock TCP rights".to_string(), |g| {
             g.detail.clone()
         })
@@ -377,26 +337,26 @@ fn tcp_ports(net: &Network, art: &Artifacts, tcp: bool, out: &mut Vec<Feature>) 
         for port in list {
             let what = format!("TCP {right} to port {port} allowed (any host)");
             out.push(match (tcp, net.proxied()) {
-                (true, false) => yes("tcp-port", what, format!("landlock {right}_tcp rule on port {port}")),
+                (true, false) => yes(Kind::TcpPort, what, format!("landlock {right}_tcp rule on port {port}")),
                 (true, true) => yes(
-                    "tcp-port",
+                    Kind::TcpPort,
                     what,
                     format!("landlock {right}_tcp rule on port {port}; inside the network namespace only loopback exists"),
                 ),
-                (false, _) => no("tcp-port", what, no_tcp_rights(art)),
+                (false, _) => no(Kind::TcpPort, what, no_tcp_rights(art)),
             });
         }
     }
     if net.has_ports() && !net.proxied() {
         out.push(if tcp {
             yes(
-                "tcp-other",
+                Kind::TcpOther,
                 "TCP to and from other ports denied",
                 "landlock handles bind_tcp,connect_tcp; no rule for other ports (EACCES)",
             )
         } else {
             no(
-                "tcp-other",
+                Kind::TcpOther,
                 "TCP to and from other ports denied",
                 no_tcp_rights(art),
             )
@@ -415,7 +375,7 @@ fn proxied_domains(net: &Network, tcp: bool, namespace: bool, out: &mut Vec<Feat
     out.push(Feature {
         enforced: namespace,
         ..yes(
-            "domain-isolation",
+            Kind::DomainIsolation,
             "direct connections, UDP and DNS fail; only the proxy reaches out",
             if tcp {
                 format!("{isolation}; landlock connect_tcp only to the proxy's port")
@@ -440,14 +400,14 @@ fn proxied_domains(net: &Network, tcp: bool, namespace: bool, out: &mut Vec<Feat
         out.push(Feature {
             enforced: namespace,
             ..yes(
-                "domain",
+                Kind::Domain,
                 what,
                 "cordon's proxy (HTTP CONNECT, absolute-URI HTTP, SOCKS5) outside the sandbox; other hosts get 403 / SOCKS 0x02",
             )
         });
     }
     out.push(yes(
-        "proxy-env",
+        Kind::ProxyEnv,
         format!("{} point at the proxy", crate::proxy::ENV_NAMES.join(" ")),
         "set by cordon after the [env] policy (no exclude pattern removes them)",
     ));
@@ -460,20 +420,20 @@ pub fn features(plan: &Plan, art: &Artifacts, namespace: bool) -> Vec<Feature> {
     match &art.landlock {
         Some(rs) => filesystem(plan, art, rs, namespace, &mut out),
         None => out.push(no(
-            "filesystem",
+            Kind::Filesystem,
             "filesystem",
             art.gaps
                 .iter()
-                .find(|g| g.feature == "landlock")
+                .find(|g| g.feature == Kind::Landlock)
                 .map_or("Landlock is unavailable".into(), |g| g.detail.clone()),
         )),
     }
     network(plan, art, namespace, &mut out);
     host_sockets(plan, art, namespace, &mut out);
-    out.push(by_seccomp(art, kind::IO_URING, "io_uring off"));
+    out.push(by_seccomp(art, Kind::IoUring, "io_uring off"));
     out.push(by_seccomp(
         art,
-        kind::TERMINAL_INJECTION,
+        Kind::TerminalInjection,
         &format!(
             "terminal injection (TIOCSTI {:#x}, TIOCLINUX {:#x})",
             seccomp::TIOCSTI,
@@ -488,7 +448,7 @@ pub fn features(plan: &Plan, art: &Artifacts, namespace: bool) -> Vec<Feature> {
         landlock_abi_features(art, namespace, &mut out);
     }
     out.push(no(
-        "macos",
+        Kind::Macos,
         "macos extensions",
         "carried for Seatbelt; nothing on Linux enforces them",
     ));
@@ -498,16 +458,16 @@ pub fn features(plan: &Plan, art: &Artifacts, namespace: bool) -> Vec<Feature> {
 /// The network switch with its lists, unix sockets, socket pairs and vsock.
 fn network(plan: &Plan, art: &Artifacts, namespace: bool, out: &mut Vec<Feature>) {
     if plan.network.enabled {
-        out.push(yes("network", "network on", "nothing to enforce"));
+        out.push(yes(Kind::Network, "network on", "nothing to enforce"));
     } else if plan.network.partial() {
         out.push(by_seccomp(
             art,
-            kind::NETWORK,
+            Kind::Network,
             "network off but for TCP: no UDP, raw, ICMP, SCTP, MPTCP, netlink, packet or TCP Fast Open",
         ));
         network_lists(plan, art, namespace, out);
     } else {
-        let mut f = by_seccomp(art, kind::NETWORK, "network off");
+        let mut f = by_seccomp(art, Kind::Network, "network off");
         if f.enforced && art.landlock.as_ref().is_some_and(|rs| rs.handle_tcp) {
             f.mechanism
                 .push_str("; landlock handles bind_tcp,connect_tcp with no rule");
@@ -515,18 +475,22 @@ fn network(plan: &Plan, art: &Artifacts, namespace: bool, out: &mut Vec<Feature>
         out.push(f);
     }
     out.push(if plan.network.unix_sockets {
-        yes("unix-sockets", "unix sockets allowed", "nothing to enforce")
+        yes(
+            Kind::UnixSockets,
+            "unix sockets allowed",
+            "nothing to enforce",
+        )
     } else {
-        by_seccomp(art, kind::UNIX_SOCKETS, "unix sockets denied")
+        by_seccomp(art, Kind::UnixSockets, "unix sockets denied")
     });
     out.push(yes(
-        "local-ipc",
+        Kind::LocalIpc,
         "socketpair(AF_UNIX) and pipes allowed",
         "nothing to enforce: a connected pair reaches nothing outside the sandbox",
     ));
     out.push(by_seccomp(
         art,
-        kind::VSOCK,
+        Kind::Vsock,
         "vsock sockets (a channel to the hypervisor host)",
     ));
 }
@@ -538,18 +502,18 @@ fn host_sockets(plan: &Plan, art: &Artifacts, namespace: bool, out: &mut Vec<Fea
         let what = format!("host daemon socket {}", d.path.display());
         let f = match &d.allowed_by {
             Some(root) => yes(
-                "daemon-socket",
+                Kind::DaemonSocket,
                 what,
                 format!("allowed: inside the writable root {}", root.display()),
             ),
             None if namespace => yes(
-                "daemon-socket",
+                Kind::DaemonSocket,
                 what,
                 "mount (/dev/null bound over it in a private mount namespace: connect fails \
                  with ECONNREFUSED)",
             ),
             None => no(
-                "daemon-socket",
+                Kind::DaemonSocket,
                 what,
                 "needs the private mount namespace, which this host does not give",
             ),
@@ -558,7 +522,7 @@ fn host_sockets(plan: &Plan, art: &Artifacts, namespace: bool, out: &mut Vec<Fea
     }
     if plan.network.unix_sockets {
         out.push(no(
-            "unix-connect",
+            Kind::UnixConnect,
             "connect(2) to other pathname unix sockets",
             "Landlock has no right for it: the well-known host daemon sockets are masked \
              (daemon-socket), but others the command can reach, such as an ssh-agent or X11 \
@@ -571,7 +535,7 @@ fn host_sockets(plan: &Plan, art: &Artifacts, namespace: bool, out: &mut Vec<Fea
 fn capabilities(art: &Artifacts) -> Option<Feature> {
     let keep = art.caps.filter(|k| k.0 != 0)?;
     Some(yes(
-        "capabilities",
+        Kind::Capabilities,
         "capabilities of a privileged caller (reboot, kernel modules, clock, host name, \
          network admin, other processes' memory maps...)",
         format!(
@@ -585,27 +549,27 @@ fn capabilities(art: &Artifacts) -> Option<Feature> {
 fn kernel_interfaces(art: &Artifacts, out: &mut Vec<Feature>) {
     out.push(by_seccomp(
         art,
-        kind::MOUNT_CHANGES,
+        Kind::MountChanges,
         "mount, chroot and setns (the filesystem view stays as set up)",
     ));
     out.push(by_seccomp(
         art,
-        kind::OPEN_BY_HANDLE,
+        Kind::OpenByHandle,
         "open_by_handle_at (opens files past read-only binds and Landlock)",
     ));
     out.push(by_seccomp(
         art,
-        kind::USER_NAMESPACES,
+        Kind::UserNamespaces,
         "nested user namespaces",
     ));
     out.push(by_seccomp(
         art,
-        kind::KEYRINGS,
+        Kind::Keyrings,
         "the kernel keyrings (session, user)",
     ));
     out.push(by_seccomp(
         art,
-        kind::PROCESS_TARGETS,
+        Kind::ProcessTargets,
         "resource limits, priority, scheduling, CPU affinity, I/O priority and memory \
          placement of any process but the caller itself (its own children and threads \
          included)",
@@ -616,18 +580,18 @@ fn kernel_interfaces(art: &Artifacts, out: &mut Vec<Feature>) {
 fn landlock_abi_features(art: &Artifacts, namespace: bool, out: &mut Vec<Feature>) {
     for (gap, what, mechanism) in [
         (
-            "truncate",
+            Kind::Truncate,
             "truncate outside writable roots",
             "landlock right truncate",
         ),
-        ("ioctl-dev", "device ioctls", "landlock right ioctl_dev"),
+        (Kind::IoctlDev, "device ioctls", "landlock right ioctl_dev"),
         (
-            "signal-scope",
+            Kind::SignalScope,
             "signals to processes outside the sandbox",
             "landlock scope signal",
         ),
         (
-            "abstract-unix-scope",
+            Kind::AbstractUnixScope,
             "abstract unix sockets outside the sandbox",
             "landlock scope abstract_unix_socket",
         ),
@@ -697,7 +661,10 @@ mod tests {
                         "{ctx}: {f:?} has no rule"
                     );
                 }
-                let unix_f = features.iter().find(|f| f.kind == "unix-sockets").unwrap();
+                let unix_f = features
+                    .iter()
+                    .find(|f| f.kind == Kind::UnixSockets)
+                    .unwrap();
                 assert_eq!(unix_f.mechanism.starts_with("seccomp"), !unix, "{ctx}");
                 let denied_unix = art.seccomp.rules.iter().any(|r| {
                     r.syscall == "socket"
@@ -709,9 +676,9 @@ mod tests {
                     r.syscall == "socketpair"
                         && !matches!(r.cond, seccomp::Cond::ArgNe(0, seccomp::AF_UNIX))
                 }));
-                let vsock = features.iter().find(|f| f.kind == "vsock").unwrap();
+                let vsock = features.iter().find(|f| f.kind == Kind::Vsock).unwrap();
                 assert!(vsock.enforced && vsock.mechanism.contains("if arg0 == 0x28"));
-                let targets = features.iter().find(|f| f.kind == "process-targets");
+                let targets = features.iter().find(|f| f.kind == Kind::ProcessTargets);
                 assert!(targets.is_some_and(|f| f.enforced), "{ctx}");
             }
         }

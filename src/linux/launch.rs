@@ -7,6 +7,7 @@
 use std::path::Path;
 
 use super::{Artifacts, identity, namespace, sentinel};
+use crate::enforcement::{Gap, Kind};
 use crate::error::{Error, Result};
 use crate::plan::{Handle, Plan};
 
@@ -261,8 +262,8 @@ fn namespace_possible(plan: &Plan, art: &Artifacts, best_effort: bool) -> Result
 /// takes the worktree for one with the command's config. No `--best-effort`
 /// accepts that: it fails closed (run without `--git-commits`: the gitdir
 /// is then a plain gap `--best-effort` can accept, or be refused).
-fn refuse_git_mode(gaps: &[super::Gap], why: &str) -> Result<()> {
-    match gaps.iter().find(|g| g.feature == super::mounts::GIT_MODE) {
+fn refuse_git_mode(gaps: &[Gap], why: &str) -> Result<()> {
+    match gaps.iter().find(|g| g.feature == Kind::GitMode) {
         Some(g) => Err(Error::new(format!(
             "--git-commits needs the private mount namespace, which this host refuses ({why}): {}; --best-effort does not accept that: run without --git-commits (commits then go through `cordon rerun`, docs/rerun.md)",
             g.detail

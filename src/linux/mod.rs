@@ -36,9 +36,10 @@ use std::fmt;
 
 use serde::Serialize;
 
-pub use features::{Feature, features};
+pub use features::features;
 pub use verdict::verdict;
 
+use crate::enforcement::{Gap, Kind};
 use crate::error::Result;
 use crate::plan::Plan;
 
@@ -59,21 +60,6 @@ pub fn summarize(items: &[String]) -> String {
         ));
     }
     out
-}
-
-/// A feature of the plan this kernel cannot enforce, and how it shows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Gap {
-    /// Short name (`landlock`, `truncate`, `signal-scope`, ...).
-    pub feature: &'static str,
-    /// What is not enforced, and what would enforce it.
-    pub detail: String,
-}
-
-impl fmt::Display for Gap {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.feature, self.detail)
-    }
 }
 
 /// Everything the apply step needs, computed ahead. Its JSON shape is
@@ -186,43 +172,36 @@ impl fmt::Display for Sentinel {
     }
 }
 
-fn gap(feature: &'static str, detail: impl Into<String>) -> Gap {
-    Gap {
-        feature,
-        detail: detail.into(),
-    }
-}
-
 /// What a Landlock ABI below 6 leaves open. Network (ABI 4) is not a gap:
 /// the seccomp socket filter covers it on every ABI.
 pub fn gaps_for_abi(abi: u8) -> Vec<Gap> {
     if abi == 0 {
-        return vec![gap(
-            "landlock",
+        return vec![Gap::new(
+            Kind::Landlock,
             "Landlock is unavailable, so filesystem access is not restricted \
              (needs Linux 5.13+ with `landlock` in the lsm= boot list)",
         )];
     }
     let mut gaps = Vec::new();
     if abi < 3 {
-        gaps.push(gap(
-            "truncate",
+        gaps.push(Gap::new(
+            Kind::Truncate,
             format!("truncate(2) outside writable roots is not restricted (Landlock ABI {abi} < 3, needs Linux 6.2)"),
         ));
     }
     if abi < 5 {
-        gaps.push(gap(
-            "ioctl-dev",
+        gaps.push(Gap::new(
+            Kind::IoctlDev,
             format!("device ioctls are not restricted beyond seccomp's TIOCSTI/TIOCLINUX rule (Landlock ABI {abi} < 5, needs Linux 6.10)"),
         ));
     }
     if abi < 6 {
-        gaps.push(gap(
-            "signal-scope",
+        gaps.push(Gap::new(
+            Kind::SignalScope,
             format!("signals to processes outside the sandbox are not blocked (Landlock ABI {abi} < 6, needs Linux 6.12)"),
         ));
-        gaps.push(gap(
-            "abstract-unix-scope",
+        gaps.push(Gap::new(
+            Kind::AbstractUnixScope,
             format!("abstract unix sockets outside the sandbox are reachable (Landlock ABI {abi} < 6, needs Linux 6.12)"),
         ));
     }
@@ -272,13 +251,13 @@ pub fn compile_for(
     if plan.network.has_ports() && !plan.network.enabled && (1..4).contains(&abi) {
         // Without Landlock's TCP rights seccomp lets TCP sockets through
         // and nothing limits their ports. (abi 0 is the `landlock` gap.)
-        gaps.push(gap(
-            "tcp-ports",
+        gaps.push(Gap::new(
+            Kind::TcpPorts,
             format!("TCP would reach every port, not only the listed ones (Landlock ABI {abi} < 4, needs Linux 6.7)"),
         ));
     } else if plan.network.has_ports() && !plan.network.enabled && abi == 0 {
-        gaps.push(gap(
-            "tcp-ports",
+        gaps.push(Gap::new(
+            Kind::TcpPorts,
             "TCP would reach every port, not only the listed ones (no Landlock)",
         ));
     }
@@ -286,7 +265,7 @@ pub fn compile_for(
     if mounts.read_only_world() {
         // truncate(2) outside the roots meets a read-only mount: closed, as
         // long as the namespace can be had.
-        let (closed, open) = gaps.into_iter().partition(|g| g.feature == "truncate");
+        let (closed, open) = gaps.into_iter().partition(|g| g.feature == Kind::Truncate);
         mounts.backfills = closed;
         gaps = open;
     }

@@ -19,8 +19,8 @@ use std::collections::HashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use super::Gap;
 use super::identity::Identity;
+use crate::enforcement::{Gap, Kind};
 use crate::plan::{self, FileId, ProtectedVia};
 
 /// One step of the namespace setup, in the order `namespace::enter` runs them.
@@ -375,7 +375,7 @@ impl MountPlan {
             return Vec::new();
         }
         vec![Gap {
-            feature: "protected",
+            feature: Kind::Protected,
             detail: format!(
                 "{n} missing protected paths could be created: holding them would take more than {MAX_PLACEHOLDERS} placeholders (create them, lift names with --unprotect NAME, or use fewer writable roots)"
             ),
@@ -478,7 +478,7 @@ impl MountPlan {
                 "chmod, utime and xattr changes to your own files outside the writable roots \
                  are not restricted (Landlock does not check metadata)"
             };
-            gaps.push(gap("read-only-world", what.into()));
+            gaps.push(gap(Kind::ReadOnlyWorld, what.into()));
         }
         let dev = self.ops.iter().find_map(|op| match op {
             MountOp::Dev(d) => Some(d),
@@ -488,7 +488,7 @@ impl MountPlan {
             && !covered(Need::Devices(d))
         {
             gaps.push(gap(
-                "devices",
+                Kind::Devices,
                 "/dev is the host's: every device node the caller may open is reachable \
                  (as root: block devices, /dev/mem, /dev/kmsg), and /dev/shm is shared"
                     .into(),
@@ -496,7 +496,7 @@ impl MountPlan {
         }
         if !covered(Need::Ipc) {
             gaps.push(gap(
-                "ipc",
+                Kind::Ipc,
                 "SysV IPC and POSIX message queues of the caller's processes outside are reachable"
                     .into(),
             ));
@@ -511,13 +511,13 @@ impl MountPlan {
                 _ => continue,
             };
             if !covered(Need::Protected(p)) {
-                gaps.push(gap("protected", detail));
+                gaps.push(gap(Kind::Protected, detail));
             }
         }
         for a in &self.anchors {
             if !covered(Need::Anchor(a)) {
                 gaps.push(gap(
-                    GIT_MODE,
+                    Kind::GitMode,
                     format!(
                         "{} can be renamed or removed, which makes the gitdir no repository",
                         a.display()
@@ -532,7 +532,7 @@ impl MountPlan {
         {
             if !covered(Need::DaemonSocket(d)) {
                 gaps.push(gap(
-                    "daemon-socket",
+                    Kind::DaemonSocket,
                     format!(
                         "the host daemon socket {} stays reachable",
                         d.path.display()
@@ -563,11 +563,6 @@ pub enum Need<'a> {
     /// Git mode: a directory of a writable gitdir held in place.
     Anchor(&'a Path),
 }
-
-/// The gap feature no `--best-effort` accepts: git mode without its mount
-/// points lets a command make the gitdir no repository, and the user's next
-/// git outside then reads config the command wrote.
-pub const GIT_MODE: &str = "git-mode";
 
 /// `root/.cordon -> /target` or `root/.git`.
 fn shown(p: &Protection) -> String {
@@ -1137,12 +1132,12 @@ mod tests {
                 ops.contains(&"drop-capabilities".to_string()),
                 !id.sys_admin
             );
-            let gaps: Vec<&str> = m
+            let gaps: Vec<Kind> = m
                 .gaps_without_namespace()
                 .iter()
                 .map(|g| g.feature)
                 .collect();
-            assert_eq!(gaps, ["read-only-world", "devices", "ipc"]);
+            assert_eq!(gaps, [Kind::ReadOnlyWorld, Kind::Devices, Kind::Ipc]);
         }
     }
 
@@ -1200,7 +1195,7 @@ mod tests {
         let details: Vec<_> = m
             .gaps_without_namespace()
             .into_iter()
-            .filter(|g| g.feature == "protected")
+            .filter(|g| g.feature == Kind::Protected)
             .map(|g| g.detail)
             .collect();
         assert_eq!(details.len(), 3, "{details:?}");
@@ -1231,7 +1226,7 @@ mod tests {
         let gaps: Vec<_> = m
             .gaps_without_namespace()
             .into_iter()
-            .filter(|g| g.feature == "daemon-socket")
+            .filter(|g| g.feature == Kind::DaemonSocket)
             .collect();
         assert_eq!(gaps.len(), 1, "{gaps:?}");
     }

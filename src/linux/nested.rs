@@ -27,6 +27,7 @@ use std::path::{Path, PathBuf};
 
 use super::Artifacts;
 use super::mounts::{Need, Protection};
+use crate::enforcement::{Gap, Kind};
 use crate::plan::Plan;
 
 /// This process runs under `no_new_privs` and a seccomp filter: set by an
@@ -178,14 +179,14 @@ fn protected_covered(p: &Protection) -> bool {
 
 /// The gaps that stay open when this run stacks on the enclosing sandbox
 /// instead of entering a namespace of its own.
-pub fn uncovered(plan: &Plan, art: &Artifacts) -> Vec<super::Gap> {
+pub fn uncovered(plan: &Plan, art: &Artifacts) -> Vec<Gap> {
     let table = mounts();
     let mut gaps = art
         .mounts
         .gaps_without_namespace_unless(|need| covered(plan, &table, need));
     if art.leftovers == super::Leftovers::Scan {
-        gaps.push(super::Gap {
-            feature: "leftovers",
+        gaps.push(Gap {
+            feature: Kind::Leftovers,
             detail: "processes the command leaves behind are not killed (they are found by the sandbox's mount namespace)".into(),
         });
     }

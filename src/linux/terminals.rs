@@ -19,9 +19,10 @@
 
 use std::path::Path;
 
+use super::Artifacts;
 use super::landlock::{DEVICE, FILE_ONLY, FsRights, Rule, Ruleset};
 use super::mounts::{MountOp, MountPlan};
-use super::{Artifacts, Feature};
+use crate::enforcement::{Feature, Kind};
 use crate::plan::{Handle, Plan};
 
 /// The ptys directory: in the namespace a private instance.
@@ -123,19 +124,19 @@ pub fn features(plan: &Plan, art: &Artifacts, namespace: bool) -> Vec<Feature> {
     };
     vec![
         feature(
-            "terminals",
+            Kind::Terminals,
             "other terminals (ptys, consoles, serial lines, /dev/vcs*) cannot be opened",
             private,
             others,
         ),
         feature(
-            "own-terminals",
+            Kind::OwnTerminals,
             "own terminals",
             true,
             format!("{own}; the controlling terminal as /dev/tty"),
         ),
         feature(
-            "ptys",
+            Kind::Ptys,
             "ptys the command makes (script, tmux)",
             private,
             ptys,

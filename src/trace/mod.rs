@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::enforcement::Kind;
 pub use crate::plan::fix::{Fix, Want};
 use crate::plan::{self, Plan, shown};
 use crate::view::View;
@@ -153,13 +154,16 @@ fn seccomp_denial(
 ) -> Fix {
     let rule = seccomp_rule(view, nr, args);
     d.mechanism = "seccomp".into();
-    let (why, feature) = rule.unwrap_or(("denied by the sandbox's seccomp filter", ""));
+    let (why, feature) = match rule {
+        Some((why, kind)) => (why, Some(kind)),
+        None => ("denied by the sandbox's seccomp filter", None),
+    };
     d.rule = why.into();
     // A socket the filter refuses is no TCP stream (UDP, raw, netlink):
     // no port or domain allows it, only the whole network.
     match feature {
-        crate::linux::seccomp::kind::NETWORK if !plan.network.enabled => Fix::Network,
-        crate::linux::seccomp::kind::UNIX_SOCKETS => {
+        Some(Kind::Network) if !plan.network.enabled => Fix::Network,
+        Some(Kind::UnixSockets) => {
             Fix::ProfileLine("unix_sockets = true under [network] in the profile".into())
         }
         _ => Fix::Never(format!("no flag allows {}: {why}", seen.syscall)),
@@ -258,7 +262,7 @@ pub fn proxy_denial(line: &str) -> Option<Denial> {
 }
 
 /// The seccomp rule that matches a trapped call: its reason and feature.
-fn seccomp_rule(view: &View, nr: i64, args: &[u64; 6]) -> Option<(&'static str, &'static str)> {
+fn seccomp_rule(view: &View, nr: i64, args: &[u64; 6]) -> Option<(&'static str, Kind)> {
     #[cfg(target_os = "linux")]
     {
         let View::Linux(v) = view else {
@@ -381,8 +385,7 @@ impl Report {
         if self.dropped > 0 {
             out.push_str(&format!(
                 "  ({} further distinct failures not recorded: over the limit of {})\n",
-                self.dropped,
-                crate::trace::MAX_DISTINCT
+                self.dropped, MAX_DISTINCT
             ));
         }
         if self.outlived {

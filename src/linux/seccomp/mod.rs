@@ -7,6 +7,7 @@ use std::fmt;
 use serde::Serialize;
 use serde::ser::SerializeStruct;
 
+use crate::enforcement::Kind;
 use crate::plan::Plan;
 use crate::policy::Network;
 
@@ -178,7 +179,7 @@ pub struct Rule {
     /// a rule cannot be emitted without being reported, or reported
     /// without being emitted. Not in the JSON, whose shape is documented.
     #[serde(skip)]
-    pub feature: &'static str,
+    pub feature: Kind,
 }
 
 /// The filter: rules plus the fixed prologue (foreign-arch and x32 checks).
@@ -224,22 +225,7 @@ impl Serialize for Filter {
     }
 }
 
-/// The feature kinds of the rules `compile` emits, as `explain` names them.
-pub mod kind {
-    pub const NETWORK: &str = "network";
-    pub const UNIX_SOCKETS: &str = "unix-sockets";
-    pub const VSOCK: &str = "vsock";
-    pub const IO_URING: &str = "io-uring";
-    pub const MOUNT_CHANGES: &str = "mount-changes";
-    pub const OPEN_BY_HANDLE: &str = "open-by-handle";
-    pub const USER_NAMESPACES: &str = "user-namespaces";
-    pub const KEYRINGS: &str = "keyrings";
-    pub const TERMINAL_INJECTION: &str = "terminal-injection";
-    pub const PROCESS_TARGETS: &str = "process-targets";
-    pub const IPC: &str = "ipc";
-}
-
-fn deny(feature: &'static str, syscall: &'static str, cond: Cond, why: &'static str) -> Rule {
+fn deny(feature: Kind, syscall: &'static str, cond: Cond, why: &'static str) -> Rule {
     Rule {
         syscall,
         cond,
@@ -281,7 +267,7 @@ fn network_rules(net: &Network) -> Vec<Rule> {
         rules.extend(partial_network_rules());
     } else if !net.enabled {
         rules.push(deny(
-            kind::NETWORK,
+            Kind::Network,
             "socket",
             Cond::ArgNe(0, AF_UNIX),
             "network off: only AF_UNIX sockets",
@@ -290,7 +276,7 @@ fn network_rules(net: &Network) -> Vec<Rule> {
     if !net.enabled {
         // MPTCP is IPPROTO_MPTCP on an inet socket; denied on any family.
         rules.push(deny(
-            kind::NETWORK,
+            Kind::Network,
             "socket",
             Cond::ArgEq(2, IPPROTO_MPTCP),
             "network off: MPTCP on any family",
@@ -299,7 +285,7 @@ fn network_rules(net: &Network) -> Vec<Rule> {
         // cannot pair them (EOPNOTSUPP for inet): no other family's socket
         // comes into being, nor is its module loaded, through it either.
         rules.push(deny(
-            kind::NETWORK,
+            Kind::Network,
             "socketpair",
             Cond::ArgNe(0, AF_UNIX),
             "network off: only AF_UNIX socket pairs",
@@ -308,7 +294,7 @@ fn network_rules(net: &Network) -> Vec<Rule> {
     // socketpair(AF_UNIX) stays: a connected pair reaches nothing outside.
     if !net.unix_sockets {
         rules.push(deny(
-            kind::UNIX_SOCKETS,
+            Kind::UnixSockets,
             "socket",
             Cond::ArgEq(0, AF_UNIX),
             "unix_sockets = false",
@@ -323,7 +309,7 @@ fn network_rules(net: &Network) -> Vec<Rule> {
 fn partial_network_rules() -> Vec<Rule> {
     let mut rules = Vec::new();
     rules.push(deny(
-        kind::NETWORK,
+        Kind::Network,
         "socket",
         Cond::All(&NOT_UNIX_OR_INET),
         "network partial: only AF_UNIX, AF_INET and AF_INET6 sockets",
@@ -338,13 +324,13 @@ fn partial_network_rules() -> Vec<Rule> {
             "network partial: AF_INET6 only SOCK_STREAM",
         ),
     ] {
-        rules.push(deny(kind::NETWORK, "socket", Cond::All(cond), why));
+        rules.push(deny(Kind::Network, "socket", Cond::All(cond), why));
     }
     for (cond, why) in [
         (&INET_NOT_TCP, "network partial: AF_INET only TCP"),
         (&INET6_NOT_TCP, "network partial: AF_INET6 only TCP"),
     ] {
-        rules.push(deny(kind::NETWORK, "socket", Cond::All(cond), why));
+        rules.push(deny(Kind::Network, "socket", Cond::All(cond), why));
     }
     // TCP Fast Open connects inside sendto/sendmsg, where Landlock's
     // connect hook is not called (tests/network.rs shows the bypass):
@@ -352,7 +338,7 @@ fn partial_network_rules() -> Vec<Rule> {
     // and is checked there.
     for (syscall, arg) in [("sendto", 3), ("sendmsg", 2), ("sendmmsg", 3)] {
         rules.push(deny(
-            kind::NETWORK,
+            Kind::Network,
             syscall,
             Cond::ArgHasBits(arg, MSG_FASTOPEN),
             "network partial: MSG_FASTOPEN connects past Landlock",
@@ -377,7 +363,7 @@ fn view_rules() -> Vec<Rule> {
     // above, so it is off whatever the network says.
     for s in ["io_uring_setup", "io_uring_enter", "io_uring_register"] {
         rules.push(deny(
-            kind::IO_URING,
+            Kind::IoUring,
             s,
             Cond::Always,
             "io_uring bypasses syscall filtering",
@@ -389,7 +375,7 @@ fn view_rules() -> Vec<Rule> {
     // also covers hosts without Landlock.
     for s in MOUNT_API {
         rules.push(deny(
-            kind::MOUNT_CHANGES,
+            Kind::MountChanges,
             s,
             Cond::Always,
             "mount changes could undo the read-only mounts",
@@ -398,7 +384,7 @@ fn view_rules() -> Vec<Rule> {
     // With CAP_DAC_READ_SEARCH (root) it opens any file of a filesystem
     // through a writable mount of it, past read-only binds and Landlock.
     rules.push(deny(
-        kind::OPEN_BY_HANDLE,
+        Kind::OpenByHandle,
         "open_by_handle_at",
         Cond::Always,
         "opens files past read-only binds and Landlock",
@@ -410,7 +396,7 @@ fn view_rules() -> Vec<Rule> {
     // needs under a sandbox: denied with the mount API.
     for s in VIEW_CHANGES {
         rules.push(deny(
-            kind::MOUNT_CHANGES,
+            Kind::MountChanges,
             s,
             Cond::Always,
             "changes the root directory or namespaces, like the mount API",
@@ -424,7 +410,7 @@ fn view_rules() -> Vec<Rule> {
     // and the C libraries fall back to clone, whose flags are checked.
     for s in &USER_NS[..2] {
         rules.push(deny(
-            kind::USER_NAMESPACES,
+            Kind::UserNamespaces,
             s,
             Cond::ArgHasBits(0, CLONE_NEWUSER),
             "a nested user namespace regains capabilities",
@@ -435,7 +421,7 @@ fn view_rules() -> Vec<Rule> {
         cond: Cond::Always,
         errno: ENOSYS,
         why: "its flags cannot be checked; libc falls back to clone",
-        feature: kind::USER_NAMESPACES,
+        feature: Kind::UserNamespaces,
     });
     rules
 }
@@ -448,7 +434,7 @@ fn shared_state_rules() -> Vec<Rule> {
     // every network namespace and firewall of the guest: no profile needs
     // it, so it is denied whatever the network says.
     rules.push(deny(
-        kind::VSOCK,
+        Kind::Vsock,
         "socket",
         Cond::ArgEq(0, AF_VSOCK),
         "vsock reaches the hypervisor host",
@@ -459,20 +445,20 @@ fn shared_state_rules() -> Vec<Rule> {
     // filter denies these too.
     for s in KEYRING {
         rules.push(deny(
-            kind::KEYRINGS,
+            Kind::Keyrings,
             s,
             Cond::Always,
             "the kernel keyrings are shared with processes outside",
         ));
     }
     rules.push(deny(
-        kind::TERMINAL_INJECTION,
+        Kind::TerminalInjection,
         "ioctl",
         Cond::ArgEq(1, TIOCSTI),
         "TIOCSTI would push keystrokes into the caller's terminal",
     ));
     rules.push(deny(
-        kind::TERMINAL_INJECTION,
+        Kind::TerminalInjection,
         "ioctl",
         Cond::ArgEq(1, TIOCLINUX),
         "TIOCLINUX can push keystrokes into the console",
@@ -495,7 +481,7 @@ fn process_rules() -> Vec<Rule> {
     // Decisions). The kernel reads these arguments as ints: 32 bits.
     for s in BY_PID {
         rules.push(deny(
-            kind::PROCESS_TARGETS,
+            Kind::ProcessTargets,
             s,
             Cond::ArgNe(0, 0),
             "only the caller itself (pid 0), no other process",
@@ -506,7 +492,7 @@ fn process_rules() -> Vec<Rule> {
     // every process of the user.
     for (s, one_process) in BY_WHICH_WHO {
         rules.push(deny(
-            kind::PROCESS_TARGETS,
+            Kind::ProcessTargets,
             s,
             Cond::ArgNe(0, one_process),
             "only one process, never a process group or a user",
@@ -514,7 +500,7 @@ fn process_rules() -> Vec<Rule> {
     }
     for (s, _) in BY_WHICH_WHO {
         rules.push(deny(
-            kind::PROCESS_TARGETS,
+            Kind::ProcessTargets,
             s,
             Cond::ArgNe(1, 0),
             "only the caller itself (who 0), no other process",
@@ -530,7 +516,7 @@ impl Filter {
         let mut rules = self.rules.clone();
         for s in IPC {
             rules.push(deny(
-                kind::IPC,
+                Kind::Ipc,
                 s,
                 Cond::Always,
                 "nested run: no IPC namespace of its own, so no IPC with the enclosing sandbox",
