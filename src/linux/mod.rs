@@ -8,6 +8,7 @@ pub(crate) mod identity;
 pub(crate) mod landlock;
 pub(crate) mod mounts;
 pub(crate) mod seccomp;
+pub(crate) mod seen;
 pub(crate) mod terminals;
 mod verdict;
 

@@ -28,7 +28,8 @@ use nix::sys::signal::Signal;
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
 
-use crate::trace::{Seen, Want};
+use super::seen::{MAX_DISTINCT, Seen};
+use crate::plan::fix::Want;
 
 use super::seccomp::Insn;
 use super::seccomp::insn::{
@@ -40,9 +41,6 @@ const SYS_SECCOMP: i32 = 1;
 const AT_FDCWD: i64 = -100;
 /// Longest path read from the command: the kernel's PATH_MAX.
 const PATH_MAX: usize = 4096;
-/// Distinct denials kept; a command that fails on millions of distinct
-/// paths cannot make the tracer grow without bound.
-use crate::trace::MAX_DISTINCT;
 
 /// The sandbox's filter as `trace` installs it: every errno answer becomes
 /// a trap with the same errno in its data (see the module comment). A pure

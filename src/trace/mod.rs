@@ -11,27 +11,10 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::enforcement::Kind;
+pub use crate::linux::seen::{MAX_DISTINCT, Seen};
 pub use crate::plan::fix::{Fix, Want};
 use crate::plan::{self, Plan, shown};
 use crate::view::View;
-
-/// One failed call as the tracer saw it (before attribution).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Seen {
-    pub syscall: String,
-    /// open-read, open-write, create, mkdir, unlink, rename, exec,
-    /// connect, socket, signal, ...
-    pub op: String,
-    pub want: Want,
-    /// The paths it named, absolute as the command saw them.
-    pub paths: Vec<PathBuf>,
-    /// An address, a socket family, a process id.
-    pub target: Option<String>,
-    pub errno: i32,
-    /// Refused by the sandbox's seccomp filter: the syscall number and
-    /// arguments (the filter's rule is found from them).
-    pub seccomp: Option<(i64, [u64; 6])>,
-}
 
 /// One distinct denial, attributed.
 #[derive(Debug, Clone, Serialize)]
@@ -396,9 +379,6 @@ impl Report {
         out
     }
 }
-
-/// The tracer's limit on distinct failures (mirrors the Linux tracer's).
-pub const MAX_DISTINCT: usize = 4096;
 
 /// Control characters from the command's paths never reach the terminal.
 fn escape(s: &str) -> String {
