@@ -255,3 +255,33 @@ fn rerun_takes_codex_tool_call_fields() {
         assert!(!Path::new(&target).exists());
     }
 }
+
+/// The same request, read from a file or from stdin, resolves to the same
+/// plan: the source's name reaches only error messages. (Moved from
+/// `src/policy/request.rs`, whose tests keep to the policy it yields.)
+#[test]
+fn same_request_gives_equal_plan_wherever_it_was_read_from() {
+    use cordon::plan::{self, AccountHome, Env};
+    use cordon::policy::{parse_request, request_policy};
+    let d = tempfile::tempdir().unwrap();
+    let turn = r#"{"sandbox_policy":{"type":"workspace-write"},"macos":{"preferences":"read-write","automation":["com.apple.Terminal"],"calendar":true}}"#;
+    let execution = r#"{"permissions":{"additional":{"file_system":{"write":[":tmpdir"],"read":["~/x"]},"network":{"enabled":true}}}}"#;
+    let text = format!(
+        r#"{{"command":["true"],"cwd":{:?},"turn":{turn},"execution":{execution}}}"#,
+        d.path().to_str().unwrap()
+    );
+    let a = request_policy(&parse_request(&text, "request a.json").unwrap()).unwrap();
+    let b = request_policy(&parse_request(&text, "request (stdin)").unwrap()).unwrap();
+    let env = Env {
+        tmpdir: Some(d.path().into()),
+        home: None,
+        account_home: AccountHome::None,
+        terminals: vec![],
+        stdio_files: vec![],
+        vars: vec![],
+    };
+    let pa = plan::resolve(&a.0, &a.1, &env).unwrap();
+    let pb = plan::resolve(&b.0, &b.1, &env).unwrap();
+    assert_eq!(pa, pb);
+    assert_eq!(pa.to_string(), pb.to_string());
+}
