@@ -2845,3 +2845,54 @@ fn a_fifo_at_a_protected_name_does_not_stall_the_run() {
         .assert_errno("EROFS");
     }
 }
+
+/// Adversarial pass 10, F2: git keeps a pointer file's trailing blanks
+/// and tabs (it strips only `\n` and `\r`), so `gitdir: gd \n` names the
+/// directory `gd `, and a worktree's `commondir` of `../common \n` the
+/// directory `common `. cordon trimmed them and held `gd` (a placeholder)
+/// while `gd /config` stayed writable; git outside then ran the planted
+/// `core.fsmonitor`. Now the gitdir git uses is the one held, for a `.git`
+/// pointer, a submodule's pointer and a worktree's `commondir`.
+#[test]
+fn pointer_files_name_the_gitdir_git_uses_blanks_included() {
+    for user in users() {
+        let ws = Ws::new(user);
+        // The workspace's own `.git` is a pointer to `gd ` (then a tab).
+        for (dir, name) in [("work/a", "gd "), ("work/b", "gd\t")] {
+            let top = repo(&ws, dir);
+            std::fs::rename(top.join(".git"), top.join(name)).unwrap();
+            ws.write(&format!("{dir}/.git"), &format!("gitdir: {name}\r\n"));
+            // Control: git takes `gd ` (blank kept) for the gitdir, and its
+            // config is writable without cordon.
+            let out = git(&ws, &top, &["rev-parse", "--absolute-git-dir"]);
+            assert!(out.stdout.trim_end_matches('\n').ends_with(name), "{out:?}");
+            let config = top.join(name).join("config");
+            let config = config.to_str().unwrap();
+            control(&ws, &["overwrite", config]).assert_ok();
+            let cwd = top.to_str().unwrap();
+            sandboxed(&ws, &["-C", cwd], &["overwrite", config]).assert_errno("EROFS");
+        }
+        // A linked worktree whose `commondir` names `common ` (the main
+        // repository's gitdir, moved there; `common` without the blank
+        // does not exist).
+        let main = repo(&ws, "work/main");
+        let wt = ws.join("work/wt");
+        git(&ws, &main, &["worktree", "add", "-q", wt.to_str().unwrap()]);
+        std::fs::rename(main.join(".git"), main.join("common ")).unwrap();
+        let wtgd = main.join("common /worktrees/wt");
+        let common = format!("{} \n", main.join("common").display());
+        ws.write("work/main/common /worktrees/wt/commondir", &common);
+        ws.write("work/wt/.git", &format!("gitdir: {}\n", wtgd.display()));
+        let config = main.join("common /config");
+        let config = config.to_str().unwrap();
+        // Control: git in the worktree reads that config.
+        let out = git(&ws, &wt, &["rev-parse", "--git-common-dir"]);
+        assert!(
+            out.stdout.trim_end_matches('\n').ends_with("common "),
+            "{out:?}"
+        );
+        control(&ws, &["overwrite", config]).assert_ok();
+        let cwd = wt.to_str().unwrap();
+        sandboxed(&ws, &["-C", cwd], &["overwrite", config]).assert_errno("EROFS");
+    }
+}

@@ -1759,7 +1759,7 @@ impl Planner<'_> {
     fn common_dir(&mut self, g: &Path) -> PathBuf {
         match self.read_meta(&g.join("commondir"), "the gitdir file") {
             Load::Text(t) => {
-                let line = first_line(&t);
+                let line = pointer(&t);
                 if line.is_empty() {
                     g.to_path_buf()
                 } else {
@@ -2247,7 +2247,7 @@ impl Planner<'_> {
             let Load::Text(t) = self.read_meta(&g.join("gitdir"), "the worktree file") else {
                 continue;
             };
-            let line = first_line(&t);
+            let line = rtrimmed(&t);
             if line.is_empty() {
                 continue;
             }
@@ -2523,15 +2523,34 @@ impl Planner<'_> {
 }
 
 /// `gitdir: <path>` (git also accepts no space; trailing blanks go).
+/// The gitdir a `.git` pointer file names, read as git's
+/// `read_gitfile_gently` reads it: the whole file must start with
+/// `gitdir: `, and the path is the rest ([`pointer`]). Any other byte git
+/// keeps (a trailing blank or tab, a leading one after the prefix) stays:
+/// a path trimmed where git does not trim is a different directory, left
+/// writable while git uses the other (adversarial pass 10).
 pub(super) fn gitdir_line(text: &[u8]) -> Option<Vec<u8>> {
-    let line = first_line(text);
-    let rest = line.strip_prefix(b"gitdir:")?.trim_ascii();
+    let rest = pointer(text.strip_prefix(b"gitdir: ")?);
     (!rest.is_empty()).then(|| rest.to_vec())
 }
 
-pub(super) fn first_line(text: &[u8]) -> &[u8] {
-    let end = text.iter().position(|&c| c == b'\n').unwrap_or(text.len());
-    text[..end].trim_ascii()
+/// A path file's content as git takes it (`.git` pointers after their
+/// prefix, `commondir`): the whole file less trailing `\n` and `\r`, up to
+/// a NUL (git uses it as a C string).
+pub(super) fn pointer(text: &[u8]) -> &[u8] {
+    let text = text.split(|&c| c == 0).next().unwrap_or_default();
+    let end = text
+        .iter()
+        .rposition(|&c| c != b'\n' && c != b'\r')
+        .map_or(0, |i| i + 1);
+    &text[..end]
+}
+
+/// A worktree's `gitdir` file as git's `get_linked_worktree` reads it:
+/// `strbuf_rtrim`, every trailing blank gone, up to a NUL.
+fn rtrimmed(text: &[u8]) -> &[u8] {
+    let text = text.split(|&c| c == 0).next().unwrap_or_default();
+    text.trim_ascii_end()
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
@@ -3488,5 +3507,31 @@ mod tests {
         // The looping link cannot be resolved: reported missing, the link
         // itself pinned.
         assert!(p.pins.iter().any(|x| x.link && x.path == r.join("loop")));
+    }
+
+    /// Pointer files read byte for byte as git reads them (setup.c
+    /// `read_gitfile_gently`, `get_common_dir_noenv`; worktree.c
+    /// `get_linked_worktree`): a blank git keeps names another directory.
+    #[test]
+    fn pointer_files_keep_every_byte_git_keeps() {
+        let g = |t: &[u8]| gitdir_line(t).map(|v| String::from_utf8_lossy(&v).into_owned());
+        assert_eq!(g(b"gitdir: gd\n").as_deref(), Some("gd"));
+        assert_eq!(g(b"gitdir: gd\r\n").as_deref(), Some("gd"));
+        assert_eq!(g(b"gitdir: gd\n\n").as_deref(), Some("gd"));
+        assert_eq!(g(b"gitdir: gd").as_deref(), Some("gd"));
+        assert_eq!(g(b"gitdir: gd \n").as_deref(), Some("gd "));
+        assert_eq!(g(b"gitdir: gd\t\n").as_deref(), Some("gd\t"));
+        assert_eq!(g(b"gitdir: gd \r\n").as_deref(), Some("gd "));
+        assert_eq!(g(b"gitdir:  gd\n").as_deref(), Some(" gd"));
+        assert_eq!(g(b"gitdir: gd\0junk\n").as_deref(), Some("gd"));
+        assert_eq!(g(b"gitdir: a\nb\n").as_deref(), Some("a\nb"));
+        assert_eq!(g(b"gitdir:gd\n"), None);
+        assert_eq!(g(b" gitdir: gd\n"), None);
+        assert_eq!(g(b"gitdir: \n"), None);
+        assert_eq!(pointer(b"../common \n"), b"../common ");
+        assert_eq!(pointer(b"../..\r\n"), b"../..");
+        assert_eq!(pointer(b"\n"), b"");
+        assert_eq!(rtrimmed(b"/w/.git \t\n"), b"/w/.git");
+        assert_eq!(rtrimmed(b" /w/.git\n"), b" /w/.git");
     }
 }

@@ -578,7 +578,7 @@ fn gitdir_target(file: &Path, dir: &Path) -> Option<PathBuf> {
 fn commondir_target(gitdir: &Path) -> Option<PathBuf> {
     use std::os::unix::ffi::OsStrExt;
     let text = read_pointer(&gitdir.join("commondir"))?;
-    let target = git::first_line(&text);
+    let target = git::pointer(&text);
     if target.is_empty() {
         return None;
     }
