@@ -449,7 +449,7 @@ impl MountPlan {
                 plan::shown(at)
             )),
             Mechanism::Missing => no(
-                "a dangling symlink: its target does not exist, and nothing holds that name".into(),
+                "a dangling symlink: its target does not exist, and nothing holds that name (a symlink loop or an unreadable link on the way, or / writable)".into(),
             ),
             Mechanism::Unheld => no(
                 "missing, and held only in the working directory's writable root (a tool reads it from a project's root)".into(),
@@ -631,7 +631,8 @@ fn classify(
                         None if held_here => Mechanism::Placeholder(at.clone()),
                         None => Mechanism::Unheld,
                     },
-                    _ => Mechanism::Missing,
+                    Some(at) => dangling_target(at, root_of, &covering),
+                    None => Mechanism::Missing,
                 }
             } else if root_of(&p.target).is_none() {
                 Mechanism::OutsideRoots
@@ -656,6 +657,24 @@ fn classify(
             }
         })
         .collect()
+}
+
+/// What holds the missing target of a dangling protected symlink, `at` its
+/// first missing component: a placeholder in whichever writable root holds
+/// it (the link's name is in use, so even a project-only name is held);
+/// outside the roots nothing can create it.
+fn dangling_target(
+    at: &Path,
+    root_of: &dyn Fn(&Path) -> Option<PathBuf>,
+    covering: &dyn Fn(&Path) -> Option<PathBuf>,
+) -> Mechanism {
+    match (covering(at), root_of(at)) {
+        (Some(k), _) => Mechanism::Inside(k),
+        (None, None) => Mechanism::OutsideRoots,
+        // With / writable there is nothing to hold a name against.
+        (None, Some(r)) if r.as_os_str() == "/" => Mechanism::Missing,
+        (None, Some(_)) => Mechanism::Placeholder(at.to_path_buf()),
+    }
 }
 
 /// The private `/dev`: the plan's devices that live in `/dev` (the
@@ -731,9 +750,11 @@ pub fn compile(
     );
     let mut protections = classify(plan, &root_of, &kept_set);
     limit_placeholders(&mut protections);
+    // A link on the way to several protected targets is pinned once.
+    let mut seen_links = HashSet::new();
     let links: Vec<PathBuf> = protections
         .iter()
-        .filter(|p| p.link_pinned)
+        .filter(|p| p.link_pinned && seen_links.insert(&p.path))
         .map(|p| p.path.clone())
         .collect();
     let placeholders = placeholders(plan, &protections);
@@ -820,9 +841,10 @@ fn placeholders(plan: &plan::Plan, protections: &[Protection]) -> Vec<Placeholde
         .zip(protections)
         .filter_map(|((_, p), m)| match &m.mechanism {
             Mechanism::Placeholder(at) if seen.insert(at.clone()) => {
-                // A multi-component name is held at its first missing
-                // directory, which is a directory then.
-                if *at != p.path {
+                // A multi-component name (or a dangling symlink's target)
+                // is held at its first missing directory, which is a
+                // directory then; the target itself is shaped by the name.
+                if *at != p.target {
                     return Some(Placeholder {
                         path: at.clone(),
                         dir: true,

@@ -86,6 +86,9 @@ fn protected_state(p: &Protected) -> String {
             "missing: {}",
             p.why.as_deref().unwrap_or("git reads or runs it")
         ),
+        (false, ProtectedVia::Symlink) => {
+            format!("symlink, its target {} missing", shown(&p.target))
+        }
         (false, _) => "missing".to_string(),
         (true, ProtectedVia::Direct) => "read-only".to_string(),
         (true, ProtectedVia::Symlink) => {

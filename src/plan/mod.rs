@@ -11,6 +11,7 @@ mod git;
 mod gitconfig;
 mod glob;
 mod lookup;
+mod protect_links;
 mod request_cwd;
 mod roots;
 pub mod stdio_files;
@@ -599,10 +600,10 @@ fn id_of(path: &Path) -> Option<FileId> {
 /// A placeholder counts as missing, so this run holds that one too rather
 /// than making its own inside it: an entry inside would keep the outer
 /// placeholder from being removed when its run ends.
-fn first_missing(dir: &Path, name: &str) -> PathBuf {
+fn first_missing(dir: &Path, name: impl AsRef<Path>) -> PathBuf {
     use std::os::unix::fs::MetadataExt;
     let mut at = dir.to_path_buf();
-    for c in Path::new(name).components() {
+    for c in name.as_ref().components() {
         at.push(c);
         match std::fs::symlink_metadata(&at) {
             Ok(m) if !fs::is_placeholder(m.mode(), m.size() as i64) => {}
@@ -640,15 +641,9 @@ fn protected_entry(dir: &fs::Resolved, name: &str, label: &str) -> Vec<Protected
         fs::Entry::Missing | fs::Entry::Placeholder => {
             out.push(entry(path.clone(), false, ProtectedVia::Direct, None))
         }
-        fs::Entry::Symlink => match std::fs::canonicalize(&path) {
-            Ok(target) => {
-                let id = id_of(&target);
-                out.push(entry(target, true, ProtectedVia::Symlink, id));
-            }
-            // A dangling link cannot be pinned at its target; the name is
-            // reported as missing (the link itself is what holds it).
-            Err(_) => out.push(entry(path.clone(), false, ProtectedVia::Symlink, None)),
-        },
+        // At its target, with every link on the way pinned and a dangling
+        // one's target held (`protect_links.rs`).
+        fs::Entry::Symlink => out.extend(protect_links::symlink_entries(&path, label)),
         kind => {
             out.push(entry(path.clone(), true, ProtectedVia::Direct, id));
             if name == ".git"
@@ -931,6 +926,7 @@ pub fn resolve(policy: &Policy, cwd: &Path, env: &Env) -> Result<Plan> {
     let mut writable = writable_roots(policy, &cwd, env)?;
     refuse_planted_links(&writable, &cwd)?;
     protect_home(&mut writable, &policy.protected, env);
+    protect_links::rehome_links(&mut writable);
     if policy.protected.iter().any(|n| n == ".git") {
         protect_git(
             &mut writable,

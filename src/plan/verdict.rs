@@ -95,6 +95,13 @@ pub fn describe_protected(w: &WritableRoot, p: &Protected) -> String {
     let root = super::shown(&w.root.path);
     match p.via {
         ProtectedVia::Direct => format!("protected subpath {} of writable root {root}", p.name),
+        // A link crossed on the way to a protected target (`why` says to
+        // which), here or by `git.rs`.
+        ProtectedVia::Symlink if p.why.is_some() => format!(
+            "symlink {} of writable root {root} ({}), pinned",
+            super::shown(&p.path),
+            p.why.as_deref().unwrap_or_default(),
+        ),
         ProtectedVia::Symlink if p.exists => format!(
             "protected subpath {} of writable root {root}, a symlink protected at its target {}",
             p.name,
@@ -119,10 +126,15 @@ pub fn describe_protected(w: &WritableRoot, p: &Protected) -> String {
 
 impl Plan {
     /// The protected entry `resolved` (a looked-up path) falls under, if
-    /// any: an existing one by its target, a missing one by its spelling.
+    /// any: an existing one by its target, a missing one by its spelling
+    /// (a dangling symlink by its missing target, where a lookup leads).
     pub fn protection_for(&self, resolved: &Path) -> Option<(&WritableRoot, &Protected)> {
         self.protected().find(|(_, p)| {
-            let at = if p.exists { &p.target } else { &p.path };
+            let at = if p.exists || p.via == ProtectedVia::Symlink {
+                &p.target
+            } else {
+                &p.path
+            };
             resolved.starts_with(at)
         })
     }

@@ -1,0 +1,90 @@
+//! Protected names that are symlinks (the protect step's part of them): a
+//! symlink is protected at its target, so every symlink on the way there
+//! must stay put too (re-pointing `link` in `.agents -> link/agents` moves
+//! `.agents` onto whatever the command chose), and a dangling one's target
+//! must not appear (`.envrc -> envrc.real`, missing: creating `envrc.real`
+//! writes `.envrc`). The same as `git.rs` does for `.git` (`Found.links`),
+//! for every protected name. Mounts pin each link (`PinLink`) and hold a
+//! missing target with a placeholder; Seatbelt denies writes to both.
+
+use std::path::{Path, PathBuf};
+
+use super::{Protected, ProtectedVia, WritableRoot, first_missing, id_of, lookup};
+
+/// The entries for the protected name `label` at `path`, a symlink: the
+/// name itself at its target (or, dangling, at the target's first missing
+/// component), then every other symlink crossed on the way to it.
+pub(super) fn symlink_entries(path: &Path, label: &str) -> Vec<Protected> {
+    let l = lookup(path, Path::new("/"));
+    // Another run's placeholder at the target is no target: held again.
+    let exists = l.exists && !is_placeholder(&l.resolved);
+    let target = if exists {
+        std::fs::canonicalize(path).unwrap_or_else(|_| l.resolved.clone())
+    } else {
+        l.resolved.clone()
+    };
+    // A loop or an unreadable link (ELOOP, EACCES): no name can appear on
+    // the way while every link crossed is pinned; nothing to hold.
+    let missing_from = (!exists && l.error.is_none()).then(|| {
+        let rel = l.resolved.strip_prefix("/").unwrap_or(&l.resolved);
+        first_missing(Path::new("/"), rel)
+    });
+    let id = if exists { id_of(&target) } else { None };
+    let entry = |at: &Path, why: Option<String>| Protected {
+        name: label.to_string(),
+        path: at.to_path_buf(),
+        target: target.clone(),
+        exists,
+        via: ProtectedVia::Symlink,
+        missing_from: missing_from.clone(),
+        id,
+        why,
+        dir_hint: true,
+    };
+    let mut out = vec![entry(path, None)];
+    for link in &l.symlinks {
+        if link.at != path && !out.iter().any(|p| p.path == link.at) {
+            out.push(entry(
+                &link.at,
+                Some(format!("symlink on the way to {label}")),
+            ));
+        }
+    }
+    out
+}
+
+fn is_placeholder(path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::symlink_metadata(path)
+        .is_ok_and(|m| super::fs::is_placeholder(m.mode(), m.size() as i64))
+}
+
+/// Moves each symlink found on the way to a protected target to the
+/// writable root that holds it (the mounts and Seatbelt pin it there), and
+/// drops those outside every writable root (nothing there is writable).
+/// A link met by several names is kept once per target.
+pub(super) fn rehome_links(writable: &mut [WritableRoot]) {
+    let roots: Vec<PathBuf> = writable.iter().map(|w| w.root.path.clone()).collect();
+    let mut moved: Vec<(usize, Protected)> = Vec::new();
+    for w in writable.iter_mut() {
+        let root = w.root.path.clone();
+        let (stay, away): (Vec<Protected>, Vec<Protected>) = std::mem::take(&mut w.protected)
+            .into_iter()
+            .partition(|p| p.path.starts_with(&root));
+        w.protected = stay;
+        for p in away {
+            // Roots are merged: at most one holds a path.
+            if let Some(i) = roots.iter().position(|r| p.path.starts_with(r)) {
+                moved.push((i, p));
+            }
+        }
+    }
+    for (i, p) in moved {
+        writable[i].protected.push(p);
+    }
+    for w in writable.iter_mut() {
+        let mut seen = std::collections::HashSet::new();
+        w.protected
+            .retain(|p| seen.insert((p.path.clone(), p.target.clone())));
+    }
+}
