@@ -2896,3 +2896,118 @@ fn pointer_files_name_the_gitdir_git_uses_blanks_included() {
         sandboxed(&ws, &["-C", cwd], &["overwrite", config]).assert_errno("EROFS");
     }
 }
+
+/// A symlink at `rel` in the workspace leading to `text`, owned by the
+/// workspace's user.
+fn link_at(ws: &Ws, text: &str, rel: &str) -> String {
+    let at = ws.join(rel);
+    std::os::unix::fs::symlink(text, &at).unwrap();
+    ws.chown(&at);
+    at.to_str().unwrap().to_string()
+}
+
+/// Adversarial pass 10, F5 (1): `.agents -> link/agents` with `link ->
+/// real`. Only `.agents` itself was pinned: the command re-pointed `link`
+/// at a directory it planted, and `.agents` led there once it ended (the
+/// skills a later agent loads). Every symlink on the way to a protected
+/// target in a writable root is now bound onto itself read-only, as the
+/// git planner does for `.git`; so is a user `--protect` name's.
+#[test]
+fn links_on_the_way_to_a_protected_target_cannot_be_repointed() {
+    for user in users() {
+        let ws = Ws::new(user);
+        ws.mkdir("work/real/agents");
+        ws.mkdir("work/real/conf");
+        ws.write("work/evil/agents/skills/pwn/SKILL.md", "planted");
+        ws.write("work/evil/conf/x", "planted");
+        let link = link_at(&ws, "real", "work/link");
+        link_at(&ws, "link/agents", "work/.agents");
+        // A user name, spelled through a second link: `mine -> hop/conf`,
+        // `hop -> link`.
+        let hop = link_at(&ws, "link", "work/hop");
+        link_at(&ws, "hop/conf", "work/mine");
+        let fresh = ws.s("work/fresh");
+        let planted = ws.join("work/.agents/skills/pwn/SKILL.md");
+        // Control: re-pointing `link` (what `ln -sfn evil link` does) moves
+        // `.agents` onto the planted directory.
+        control(&ws, &["symlink", "evil", &fresh]).assert_ok();
+        control(&ws, &["rename", &fresh, &link]).assert_ok();
+        assert!(planted.exists(), "{user:?}: the control reached evil/");
+        control(&ws, &["unlink", &link]).assert_ok();
+        control(&ws, &["symlink", "real", &link]).assert_ok();
+        // Under cordon: the link is a mount point, neither replaced nor
+        // removed; a new link beside it is fine.
+        sandboxed(&ws, &[], &["symlink", "evil", &fresh]).assert_ok();
+        sandboxed(&ws, &[], &["rename", &fresh, &link]).assert_errno("EBUSY");
+        sandboxed(&ws, &[], &["unlink", &link]).assert_errno("EBUSY");
+        let protect = ["--protect", "mine"];
+        sandboxed(&ws, &protect, &["rename", &fresh, &hop]).assert_errno("EBUSY");
+        sandboxed(&ws, &protect, &["unlink", &hop]).assert_errno("EBUSY");
+        wait_for_placeholders(&ws);
+        assert_eq!(std::fs::read_link(&link).unwrap(), Path::new("real"));
+        assert_eq!(std::fs::read_link(&hop).unwrap(), Path::new("link"));
+        assert!(!planted.exists(), "{user:?}: .agents leads to evil/");
+        // And the targets themselves stay read-only.
+        for (flags, file) in [
+            (&[][..], "work/.agents/notes"),
+            (&protect[..], "work/mine/z"),
+        ] {
+            let file = ws.s(file);
+            control(&ws, &["create", &file]).assert_ok();
+            std::fs::remove_file(&file).unwrap();
+            sandboxed(&ws, flags, &["create", &file]).assert_errno("EROFS");
+        }
+    }
+}
+
+/// Adversarial pass 10, F5 (2): a dangling protected symlink (`.agents
+/// -> ag`, `.envrc -> envrc.real`, both missing). Only the link was
+/// pinned, so the command created the target and with it the protected
+/// name. Now the missing target is held by a placeholder, shaped by the
+/// name (a directory for `.agents`, a file for `.envrc`), and at its first
+/// missing directory when more is missing (`.codex -> sub/codex`);
+/// nothing stays behind once the run ends.
+#[test]
+fn a_dangling_protected_symlinks_target_cannot_be_created() {
+    let _host = host_sockets_unchanged();
+    for user in users() {
+        let ws = Ws::new(user);
+        link_at(&ws, "ag", "work/.agents");
+        link_at(&ws, "envrc.real", "work/.envrc");
+        link_at(&ws, "sub/codex", "work/.codex");
+        let ag = ws.s("work/ag");
+        let envrc = ws.s("work/envrc.real");
+        let sub = ws.s("work/sub");
+        let (skill, codex) = (ws.s("work/ag/SKILL.md"), ws.s("work/sub/codex"));
+        // Control: each target can be created, and with it the name.
+        control(&ws, &["mkdir", &ag]).assert_ok();
+        control(&ws, &["create", &skill]).assert_ok();
+        control(&ws, &["write", &envrc]).assert_ok();
+        control(&ws, &["mkdir", &sub]).assert_ok();
+        control(&ws, &["mkdir", &codex]).assert_ok();
+        assert!(ws.join("work/.agents/SKILL.md").exists());
+        for d in [&codex, &sub] {
+            std::fs::remove_dir(d).unwrap();
+        }
+        std::fs::remove_dir_all(&ag).unwrap();
+        std::fs::remove_file(&envrc).unwrap();
+        // Under cordon: the placeholders hold each name.
+        let denied = match user {
+            User::Root => "EROFS",
+            User::Nobody => "EACCES",
+        };
+        wait_for_placeholders(&ws);
+        sandboxed(&ws, &[], &["mkdir", &ag]).assert_errno("EEXIST");
+        sandboxed(&ws, &[], &["create", &skill]).assert_errno(denied);
+        sandboxed(&ws, &[], &["rename", &ag, &ws.s("work/moved")]).assert_errno("EBUSY");
+        sandboxed(&ws, &[], &["write", &envrc]).assert_errno(denied);
+        sandboxed(&ws, &[], &["write", &ws.s("work/.envrc")]).assert_errno(denied);
+        sandboxed(&ws, &[], &["unlink", &envrc]).assert_errno("EBUSY");
+        sandboxed(&ws, &[], &["mkdir", &sub]).assert_errno("EEXIST");
+        sandboxed(&ws, &[], &["mkdir", &codex]).assert_errno(denied);
+        wait_for_placeholders(&ws);
+        for p in [&ag, &envrc, &sub] {
+            assert!(!Path::new(p).exists(), "{user:?}: {p} stayed behind");
+        }
+    }
+}
