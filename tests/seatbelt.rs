@@ -930,6 +930,34 @@ fn resolved_plan_protects_git_dirs_pointers_and_symlinks() {
     }
 }
 
+/// Adversarial pass 10, F5: a protected symlink's links on the way
+/// (`.agents -> link/agents`, `link -> real`) and a dangling one's missing
+/// target (`.envrc -> envrc.real`) are denied writes, as `.git`'s are.
+#[test]
+fn resolved_plan_denies_links_on_the_way_and_dangling_targets() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().canonicalize().unwrap();
+    std::fs::create_dir_all(d.join("real/agents")).unwrap();
+    std::os::unix::fs::symlink("real", d.join("link")).unwrap();
+    std::os::unix::fs::symlink("link/agents", d.join(".agents")).unwrap();
+    std::os::unix::fs::symlink("envrc.real", d.join(".envrc")).unwrap();
+    let mut pol = policy::load_profile("workspace-write").unwrap();
+    pol.remove_write(&policy::PathSpec::Tmpdir);
+    pol.remove_write(&policy::PathSpec::SlashTmp);
+    let plan = plan::resolve(&pol, &d, &Env::default()).unwrap();
+    let profile = compile(&plan);
+    let parsed = lint(&profile);
+    let m = |p: PathBuf| macos_path(&p).to_str().unwrap().to_string();
+    let w = |p: PathBuf| sbpl::allows(&parsed, &profile.params, "file-write*", &m(p));
+    assert!(w(d.join("src.rs")));
+    assert!(w(d.join("real/other")));
+    assert!(!w(d.join("link")), "the link on the way");
+    assert!(!w(d.join("real/agents/x")), "the target");
+    assert!(!w(d.join(".agents")), "the symlink itself");
+    assert!(!w(d.join("envrc.real")), "the dangling link's target");
+    assert!(!w(d.join(".envrc")));
+}
+
 // ---------------------------------------------------------------------------
 // `cordon seatbelt`
 // ---------------------------------------------------------------------------
