@@ -2965,8 +2965,9 @@ fn links_on_the_way_to_a_protected_target_cannot_be_repointed() {
 /// pinned, so the command created the target and with it the protected
 /// name. Now the missing target is held by a placeholder, shaped by the
 /// name (a directory for `.agents`, a file for `.envrc`), and at its first
-/// missing directory when more is missing (`.codex -> sub/codex`);
-/// nothing stays behind once the run ends.
+/// missing directory when more is missing (`.codex -> sub/codex`), or
+/// at the missing directory a `..` steps back out of (`x` in `.claude ->
+/// x/../cl`); nothing stays behind once the run ends.
 #[test]
 fn a_dangling_protected_symlinks_target_cannot_be_created() {
     let _host = host_sockets_unchanged();
@@ -2975,6 +2976,7 @@ fn a_dangling_protected_symlinks_target_cannot_be_created() {
         link_at(&ws, "ag", "work/.agents");
         link_at(&ws, "envrc.real", "work/.envrc");
         link_at(&ws, "sub/codex", "work/.codex");
+        link_at(&ws, "x/../cl", "work/.claude");
         let ag = ws.s("work/ag");
         let envrc = ws.s("work/envrc.real");
         let sub = ws.s("work/sub");
@@ -3005,8 +3007,19 @@ fn a_dangling_protected_symlinks_target_cannot_be_created() {
         sandboxed(&ws, &[], &["unlink", &envrc]).assert_errno("EBUSY");
         sandboxed(&ws, &[], &["mkdir", &sub]).assert_errno("EEXIST");
         sandboxed(&ws, &[], &["mkdir", &codex]).assert_errno(denied);
+        // `.claude -> x/../cl` with `x` missing: a planted `x -> outside/sub`
+        // would lead it to `outside/cl`; `x` itself is held.
+        ws.write("outside/cl/settings.json", "planted");
+        let x = ws.s("work/x");
+        let away = ws.s("outside/sub");
+        ws.mkdir("outside/sub");
         wait_for_placeholders(&ws);
-        for p in [&ag, &envrc, &sub] {
+        control(&ws, &["symlink", &away, &x]).assert_ok();
+        assert!(ws.join("work/.claude/settings.json").exists());
+        std::fs::remove_file(&x).unwrap();
+        sandboxed(&ws, &[], &["symlink", &away, &x]).assert_errno("EEXIST");
+        wait_for_placeholders(&ws);
+        for p in [&ag, &envrc, &sub, &x] {
             assert!(!Path::new(p).exists(), "{user:?}: {p} stayed behind");
         }
     }

@@ -38,6 +38,11 @@ pub struct Lookup {
     pub symlinks: Vec<Link>,
     /// Why the lookup stopped early (`ELOOP`, a permission error), if it did.
     pub error: Option<String>,
+    /// A missing component a later `..` steps back out of (`x` in `x/../y`):
+    /// the kernel fails there (ENOENT), and what the path leads to once `x`
+    /// appears depends on what `x` is, so `x` is what decides it.
+    #[serde(skip)]
+    pub stepped_out_of: Option<PathBuf>,
 }
 
 /// The walk itself: resolved path, whether it exists, links as (at, text).
@@ -46,6 +51,7 @@ struct Walk {
     exists: bool,
     links: Vec<(PathBuf, PathBuf)>,
     error: Option<String>,
+    stepped_out_of: Option<PathBuf>,
 }
 
 fn components(p: &Path) -> impl Iterator<Item = OsString> + '_ {
@@ -62,8 +68,13 @@ fn walk(path: &Path) -> Walk {
     let mut links = Vec::new();
     let mut missing = false;
     let mut error = None;
+    let mut first_missing = None;
+    let mut stepped_out_of = None;
     while let Some(name) = pending.pop_front() {
         if name == ".." {
+            if stepped_out_of.is_none() {
+                stepped_out_of.clone_from(&first_missing);
+            }
             cur.pop();
             continue;
         }
@@ -102,6 +113,7 @@ fn walk(path: &Path) -> Walk {
                 if e.kind() != std::io::ErrorKind::NotFound {
                     error = Some(format!("cannot look up {}: {e}", next.display()));
                 }
+                first_missing = Some(next.clone());
                 missing = true;
                 cur = next;
             }
@@ -112,6 +124,7 @@ fn walk(path: &Path) -> Walk {
         exists: !missing,
         links,
         error,
+        stepped_out_of,
     }
 }
 
@@ -136,6 +149,7 @@ pub fn lookup(path: &Path, cwd: &Path) -> Lookup {
         is_dir,
         symlinks,
         error: w.error,
+        stepped_out_of: w.stepped_out_of,
     }
 }
 
@@ -194,6 +208,12 @@ mod tests {
         let l = lookup(&root.join("a/dangling"), Path::new("/"));
         assert_eq!(l.resolved, root.join("nowhere/x"));
         assert!(!l.exists && l.error.is_none());
+
+        // `nowhere/../b` fails while `nowhere` is missing: it decides.
+        let l = lookup(Path::new("nowhere/../a/b"), &root);
+        assert_eq!(l.resolved, root.join("a/b"));
+        assert_eq!(l.stepped_out_of, Some(root.join("nowhere")));
+        assert_eq!(lookup(Path::new("a/../a/b"), &root).stepped_out_of, None);
 
         let l = lookup(&root.join("loop"), Path::new("/"));
         assert!(l.error.as_deref().unwrap_or("").contains("ELOOP"), "{l:?}");

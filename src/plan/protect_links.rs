@@ -18,15 +18,17 @@ pub(super) fn symlink_entries(path: &Path, label: &str) -> Vec<Protected> {
     let l = lookup(path, Path::new("/"));
     // Another run's placeholder at the target is no target: held again.
     let exists = l.exists && !is_placeholder(&l.resolved);
-    let target = if exists {
-        std::fs::canonicalize(path).unwrap_or_else(|_| l.resolved.clone())
-    } else {
-        l.resolved.clone()
+    let target = match (&l.stepped_out_of, exists) {
+        (_, true) => std::fs::canonicalize(path).unwrap_or_else(|_| l.resolved.clone()),
+        // `.agents -> x/../ag` with `x` missing: held at `x`, since a
+        // planted `x -> /elsewhere/sub` would lead it to `/elsewhere/ag`.
+        (Some(x), false) => x.clone(),
+        (None, false) => l.resolved.clone(),
     };
     // A loop or an unreadable link (ELOOP, EACCES): no name can appear on
     // the way while every link crossed is pinned; nothing to hold.
     let missing_from = (!exists && l.error.is_none()).then(|| {
-        let rel = l.resolved.strip_prefix("/").unwrap_or(&l.resolved);
+        let rel = target.strip_prefix("/").unwrap_or(&target);
         first_missing(Path::new("/"), rel)
     });
     let id = if exists { id_of(&target) } else { None };
