@@ -1293,4 +1293,53 @@ mod tests {
         // The pointer file itself is inside the root: pinned read-only.
         assert_eq!(by_target(&w.join(".git")), Some(Mechanism::BindRo));
     }
+
+    /// Adversarial pass 10, F5: every link on the way to a protected
+    /// target is pinned once, a dangling one's target is held (shaped by
+    /// the name), a loop's links are pinned with nothing to hold, and a
+    /// chain out of the roots pins only what lies inside them.
+    #[test]
+    fn links_on_the_way_are_pinned_and_dangling_targets_held() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        let w = dir.path().canonicalize().unwrap();
+        std::fs::create_dir_all(w.join("real/agents")).unwrap();
+        symlink("real", w.join("link")).unwrap();
+        symlink("link/agents", w.join(".agents")).unwrap();
+        symlink("link/codex", w.join(".codex")).unwrap();
+        symlink("envrc.real", w.join(".envrc")).unwrap();
+        symlink("b", w.join(".cordon")).unwrap();
+        symlink(".cordon", w.join("b")).unwrap();
+        symlink("/nonexistent-cordon-test/x", w.join(".idea")).unwrap();
+        let names = r#"[".agents", ".codex", ".envrc", ".cordon", ".idea"]"#;
+        let m = compile(&plan_with(&w, names), &nobody(), &[], &[]);
+        let pinned: Vec<&PathBuf> = m
+            .ops
+            .iter()
+            .filter_map(|o| match o {
+                MountOp::PinLink(p) => Some(p),
+                _ => None,
+            })
+            .collect();
+        for l in [
+            ".agents", "link", ".codex", ".envrc", ".cordon", "b", ".idea",
+        ] {
+            let n = pinned.iter().filter(|p| **p == &w.join(l)).count();
+            assert_eq!(n, 1, "{l}: {pinned:?}");
+        }
+        let held: Vec<(PathBuf, bool)> =
+            m.placeholders().map(|p| (p.path.clone(), p.dir)).collect();
+        assert!(held.contains(&(w.join("envrc.real"), false)), "{held:?}");
+        assert!(held.contains(&(w.join("real/codex"), true)), "{held:?}");
+        assert_eq!(held.len(), 2, "{held:?}");
+        let mech = |path: &str| {
+            m.protections
+                .iter()
+                .find(|p| p.path == w.join(path))
+                .map(|p| p.mechanism.clone())
+        };
+        assert_eq!(mech(".cordon"), Some(Mechanism::Missing), "a loop");
+        assert_eq!(mech(".idea"), Some(Mechanism::OutsideRoots));
+        assert_eq!(mech(".agents"), Some(Mechanism::BindRo));
+    }
 }
