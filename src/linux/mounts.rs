@@ -750,13 +750,7 @@ pub fn compile(
     );
     let mut protections = classify(plan, &root_of, &kept_set);
     limit_placeholders(&mut protections);
-    // A link on the way to several protected targets is pinned once.
-    let mut seen_links = HashSet::new();
-    let links: Vec<PathBuf> = protections
-        .iter()
-        .filter(|p| p.link_pinned && seen_links.insert(&p.path))
-        .map(|p| p.path.clone())
-        .collect();
+    let links = pinned_links(&protections);
     let placeholders = placeholders(plan, &protections);
     let slash_writable = roots.iter().any(|r| r.as_os_str() == "/");
     let daemon_sockets = daemon_sockets(plan, sockets, session, &root_of);
@@ -812,6 +806,17 @@ pub fn compile(
         backfills: Vec::new(),
         anchors,
     }
+}
+
+/// The symlinks bound onto themselves: a link on the way to several
+/// protected targets is pinned once.
+fn pinned_links(protections: &[Protection]) -> Vec<PathBuf> {
+    let mut seen = HashSet::new();
+    protections
+        .iter()
+        .filter(|p| p.link_pinned && seen.insert(&p.path))
+        .map(|p| p.path.clone())
+        .collect()
 }
 
 /// Over `MAX_PLACEHOLDERS` distinct placeholders, none is made: each of
