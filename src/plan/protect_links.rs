@@ -69,7 +69,11 @@ pub(super) fn rehome_links(writable: &mut [WritableRoot]) {
     let roots: Vec<PathBuf> = writable.iter().map(|w| w.root.path.clone()).collect();
     let mut moved: Vec<(usize, Protected)> = Vec::new();
     for w in writable.iter_mut() {
-        let root = w.root.path.clone();
+        let root = &w.root.path;
+        if w.protected.iter().all(|p| p.path.starts_with(root)) {
+            continue;
+        }
+        let root = root.clone();
         let (stay, away): (Vec<Protected>, Vec<Protected>) = std::mem::take(&mut w.protected)
             .into_iter()
             .partition(|p| p.path.starts_with(&root));
@@ -84,9 +88,19 @@ pub(super) fn rehome_links(writable: &mut [WritableRoot]) {
     for (i, p) in moved {
         writable[i].protected.push(p);
     }
-    for w in writable.iter_mut() {
+    // Only links on the way can repeat (and most roots have none: no set
+    // is built for them, with 10,000 roots).
+    for w in writable
+        .iter_mut()
+        .filter(|w| w.protected.iter().any(on_the_way))
+    {
         let mut seen = std::collections::HashSet::new();
         w.protected
-            .retain(|p| seen.insert((p.path.clone(), p.target.clone())));
+            .retain(|p| !on_the_way(p) || seen.insert((p.path.clone(), p.target.clone())));
     }
+}
+
+/// An entry for a symlink crossed on the way to a protected target.
+fn on_the_way(p: &Protected) -> bool {
+    p.via == ProtectedVia::Symlink && p.why.is_some()
 }
