@@ -432,220 +432,321 @@ fn class_matches(name: &[u8], t: u8, f: WmFlags) -> Option<bool> {
 
 /// `dowild` from git, index for pointer. `p`/`t` end at their first NUL,
 /// as C strings do; reads past the end give 0 like the terminator.
-fn dowild(p: &[u8], start: usize, t: &[u8], mut ti: usize, f: WmFlags, depth: usize) -> i32 {
-    if depth > WM_MAX_DEPTH {
-        return WM_MATCH;
+fn dowild(p: &[u8], start: usize, t: &[u8], ti: usize, f: WmFlags, depth: usize) -> i32 {
+    Wild { p, t, f }.dowild(start, ti, depth)
+}
+
+/// A pattern and a text being matched: git's `dowild` split at its cases
+/// (`*`, `[...]`), each a method, with the same steps in the same order.
+struct Wild<'a> {
+    p: &'a [u8],
+    t: &'a [u8],
+    f: WmFlags,
+}
+
+/// What a run of stars leaves to do: the answer, or matching resumed at
+/// these pattern and text indexes (a `*/` skipped a directory name).
+enum Star {
+    Done(i32),
+    Resume(usize, usize),
+}
+
+/// One item of a `[...]` set: where it ends, the character a following
+/// `-` ranges from (0 after a range or a class: neither starts one), and
+/// whether the text's character is in it.
+struct Item {
+    end: usize,
+    last: u8,
+    hit: bool,
+}
+
+impl Wild<'_> {
+    fn pat(&self, i: usize) -> u8 {
+        self.p.get(i).copied().unwrap_or(0)
     }
-    let pat = |i: usize| p.get(i).copied().unwrap_or(0);
-    let txt = |i: usize| t.get(i).copied().unwrap_or(0);
-    let mut pi = start;
-    while pat(pi) != 0 {
-        let mut p_ch = pat(pi);
-        let mut t_ch = txt(ti);
-        if t_ch == 0 && p_ch != b'*' {
-            return WM_ABORT_ALL;
+
+    fn txt(&self, i: usize) -> u8 {
+        self.t.get(i).copied().unwrap_or(0)
+    }
+
+    fn dowild(&self, start: usize, mut ti: usize, depth: usize) -> i32 {
+        if depth > WM_MAX_DEPTH {
+            return WM_MATCH;
         }
-        t_ch = fold(t_ch, f);
-        p_ch = fold(p_ch, f);
-        match p_ch {
-            b'?' => {
-                if f.pathname && t_ch == b'/' {
-                    return WM_NOMATCH;
-                }
-            }
-            b'*' => {
-                let match_slash;
-                pi += 1;
-                if pat(pi) == b'*' {
-                    let prev_p = pi;
-                    pi += 1;
-                    while pat(pi) == b'*' {
-                        pi += 1;
-                    }
-                    if !f.pathname {
-                        match_slash = true;
-                    } else if (prev_p - start < 2 || pat(prev_p - 2) == b'/')
-                        && (pat(pi) == 0
-                            || pat(pi) == b'/'
-                            || (pat(pi) == b'\\' && pat(pi + 1) == b'/'))
-                    {
-                        // `**/` may match no directory at all: try the
-                        // rest of the pattern right here first.
-                        if pat(pi) == b'/' && dowild(p, pi + 1, t, ti, f, depth + 1) == WM_MATCH {
-                            return WM_MATCH;
-                        }
-                        match_slash = true;
-                    } else {
-                        match_slash = false;
-                    }
-                } else {
-                    match_slash = !f.pathname;
-                }
-                if pat(pi) == 0 {
-                    // A trailing `**` matches everything, a trailing `*`
-                    // only what has no more slashes.
-                    if !match_slash && t[ti.min(t.len())..].contains(&b'/') {
-                        return WM_ABORT_TO_STARSTAR;
-                    }
-                    return WM_MATCH;
-                } else if !match_slash && pat(pi) == b'/' {
-                    // One `*` then `/`: the rest of this directory name.
-                    match t[ti.min(t.len())..].iter().position(|&c| c == b'/') {
-                        None => return WM_ABORT_ALL,
-                        Some(off) => ti += off,
-                    }
-                    // The slash is consumed by the loop step below.
-                    ti += 1;
-                    pi += 1;
-                    continue;
-                }
-                loop {
-                    if t_ch == 0 {
-                        break;
-                    }
-                    if !glob_special(pat(pi)) {
-                        // Skip ahead to the literal that follows the star.
-                        let want = fold(pat(pi), f);
-                        loop {
-                            t_ch = txt(ti);
-                            if t_ch == 0 || (!match_slash && t_ch == b'/') {
-                                break;
-                            }
-                            t_ch = fold(t_ch, f);
-                            if t_ch == want {
-                                break;
-                            }
-                            ti += 1;
-                        }
-                        if t_ch != want {
-                            return if match_slash {
-                                WM_ABORT_ALL
-                            } else {
-                                WM_ABORT_TO_STARSTAR
-                            };
-                        }
-                    }
-                    let matched = dowild(p, pi, t, ti, f, depth + 1);
-                    if matched != WM_NOMATCH {
-                        if !match_slash || matched != WM_ABORT_TO_STARSTAR {
-                            return matched;
-                        }
-                    } else if !match_slash && t_ch == b'/' {
-                        return WM_ABORT_TO_STARSTAR;
-                    }
-                    ti += 1;
-                    t_ch = txt(ti);
-                }
+        let f = self.f;
+        let mut pi = start;
+        while self.pat(pi) != 0 {
+            let p_ch = self.pat(pi);
+            let t_ch = self.txt(ti);
+            if t_ch == 0 && p_ch != b'*' {
                 return WM_ABORT_ALL;
             }
-            b'[' => {
-                pi += 1;
-                p_ch = pat(pi);
-                if p_ch == b'^' {
-                    p_ch = b'!';
-                }
-                let negated = p_ch == b'!';
-                if negated {
-                    pi += 1;
-                    p_ch = pat(pi);
-                }
-                let mut prev_ch = 0u8;
-                let mut matched = false;
-                loop {
-                    'body: {
-                        if p_ch == 0 {
-                            return WM_ABORT_ALL;
-                        }
-                        if p_ch == b'\\' {
-                            pi += 1;
-                            p_ch = pat(pi);
-                            if p_ch == 0 {
-                                return WM_ABORT_ALL;
-                            }
-                            if t_ch == p_ch {
-                                matched = true;
-                            }
-                        } else if p_ch == b'-'
-                            && prev_ch != 0
-                            && pat(pi + 1) != 0
-                            && pat(pi + 1) != b']'
-                        {
-                            pi += 1;
-                            p_ch = pat(pi);
-                            if p_ch == b'\\' {
-                                pi += 1;
-                                p_ch = pat(pi);
-                                if p_ch == 0 {
-                                    return WM_ABORT_ALL;
-                                }
-                            }
-                            if t_ch <= p_ch && t_ch >= prev_ch {
-                                matched = true;
-                            } else if f.casefold && t_ch.is_ascii_lowercase() {
-                                let up = t_ch.to_ascii_uppercase();
-                                if up <= p_ch && up >= prev_ch {
-                                    matched = true;
-                                }
-                            }
-                            p_ch = 0;
-                        } else if p_ch == b'[' && pat(pi + 1) == b':' {
-                            pi += 2;
-                            let s = pi;
-                            loop {
-                                p_ch = pat(pi);
-                                if p_ch == 0 || p_ch == b']' {
-                                    break;
-                                }
-                                pi += 1;
-                            }
-                            if p_ch == 0 {
-                                return WM_ABORT_ALL;
-                            }
-                            if pi < s + 1 || pat(pi - 1) != b':' {
-                                // No `:]`: a plain `[` in the set.
-                                pi = s - 2;
-                                p_ch = b'[';
-                                if t_ch == p_ch {
-                                    matched = true;
-                                }
-                                break 'body;
-                            }
-                            match class_matches(&p[s..pi - 1], t_ch, f) {
-                                Some(true) => matched = true,
-                                Some(false) => {}
-                                None => return WM_ABORT_ALL,
-                            }
-                            p_ch = 0;
-                        } else if t_ch == p_ch {
-                            matched = true;
-                        }
+            let t_ch = fold(t_ch, f);
+            match fold(p_ch, f) {
+                b'?' => {
+                    if f.pathname && t_ch == b'/' {
+                        return WM_NOMATCH;
                     }
-                    prev_ch = p_ch;
-                    pi += 1;
-                    p_ch = pat(pi);
-                    if p_ch == b']' {
+                }
+                b'*' => match self.star(start, pi, ti, t_ch, depth) {
+                    Star::Done(r) => return r,
+                    Star::Resume(p_at, t_at) => {
+                        (pi, ti) = (p_at, t_at);
+                        continue;
+                    }
+                },
+                b'[' => match self.bracket(pi, t_ch) {
+                    Ok(end) => pi = end,
+                    Err(r) => return r,
+                },
+                mut p_ch => {
+                    // `\x` is a literal x (compared unfolded, as git does).
+                    if p_ch == b'\\' {
+                        pi += 1;
+                        p_ch = self.pat(pi);
+                    }
+                    if t_ch != p_ch {
+                        return WM_NOMATCH;
+                    }
+                }
+            }
+            ti += 1;
+            pi += 1;
+        }
+        if self.txt(ti) != 0 {
+            WM_NOMATCH
+        } else {
+            WM_MATCH
+        }
+    }
+
+    /// The stars at `pi` against the text from `ti` (`t_ch`, folded).
+    fn star(&self, start: usize, pi: usize, ti: usize, t_ch: u8, depth: usize) -> Star {
+        let (pi, match_slash) = match self.stars(start, pi, ti, depth) {
+            Ok(run) => run,
+            Err(r) => return Star::Done(r),
+        };
+        let rest = &self.t[ti.min(self.t.len())..];
+        if self.pat(pi) == 0 {
+            // A trailing `**` matches everything, a trailing `*`
+            // only what has no more slashes.
+            if !match_slash && rest.contains(&b'/') {
+                return Star::Done(WM_ABORT_TO_STARSTAR);
+            }
+            return Star::Done(WM_MATCH);
+        } else if !match_slash && self.pat(pi) == b'/' {
+            // One `*` then `/`: the rest of this directory name, and the
+            // slash (both sides) consumed here.
+            return match rest.iter().position(|&c| c == b'/') {
+                None => Star::Done(WM_ABORT_ALL),
+                Some(off) => Star::Resume(pi + 1, ti + off + 1),
+            };
+        }
+        Star::Done(self.star_scan(pi, ti, t_ch, match_slash, depth))
+    }
+
+    /// Past the run of stars at `pi`: where the pattern goes on, and
+    /// whether the run crosses slashes (`**` between slashes does under
+    /// WM_PATHNAME). `Err(WM_MATCH)` when a `**/` matching no directory at
+    /// all already matched.
+    fn stars(
+        &self,
+        start: usize,
+        pi: usize,
+        ti: usize,
+        depth: usize,
+    ) -> Result<(usize, bool), i32> {
+        let mut pi = pi + 1;
+        if self.pat(pi) != b'*' {
+            return Ok((pi, !self.f.pathname));
+        }
+        let prev_p = pi;
+        pi += 1;
+        while self.pat(pi) == b'*' {
+            pi += 1;
+        }
+        if !self.f.pathname {
+            return Ok((pi, true));
+        }
+        let at = self.pat(pi);
+        if (prev_p - start < 2 || self.pat(prev_p - 2) == b'/')
+            && (at == 0 || at == b'/' || (at == b'\\' && self.pat(pi + 1) == b'/'))
+        {
+            // `**/` may match no directory at all: try the rest of the
+            // pattern right here first.
+            if at == b'/' && self.dowild(pi + 1, ti, depth + 1) == WM_MATCH {
+                return Err(WM_MATCH);
+            }
+            return Ok((pi, true));
+        }
+        Ok((pi, false))
+    }
+
+    /// The rest of the pattern (from `pi`) tried at each text position the
+    /// stars can reach, from `ti` on.
+    fn star_scan(
+        &self,
+        pi: usize,
+        mut ti: usize,
+        mut t_ch: u8,
+        match_slash: bool,
+        depth: usize,
+    ) -> i32 {
+        let f = self.f;
+        while t_ch != 0 {
+            if !glob_special(self.pat(pi)) {
+                // Skip ahead to the literal that follows the star.
+                let want = fold(self.pat(pi), f);
+                loop {
+                    t_ch = self.txt(ti);
+                    if t_ch == 0 || (!match_slash && t_ch == b'/') {
                         break;
                     }
+                    t_ch = fold(t_ch, f);
+                    if t_ch == want {
+                        break;
+                    }
+                    ti += 1;
                 }
-                if matched == negated || (f.pathname && t_ch == b'/') {
-                    return WM_NOMATCH;
+                if t_ch != want {
+                    return if match_slash {
+                        WM_ABORT_ALL
+                    } else {
+                        WM_ABORT_TO_STARSTAR
+                    };
                 }
             }
-            _ => {
-                // `\x` is a literal x (compared unfolded, as git does).
-                if p_ch == b'\\' {
-                    pi += 1;
-                    p_ch = pat(pi);
+            let matched = self.dowild(pi, ti, depth + 1);
+            if matched != WM_NOMATCH {
+                if !match_slash || matched != WM_ABORT_TO_STARSTAR {
+                    return matched;
                 }
-                if t_ch != p_ch {
-                    return WM_NOMATCH;
-                }
+            } else if !match_slash && t_ch == b'/' {
+                return WM_ABORT_TO_STARSTAR;
+            }
+            ti += 1;
+            t_ch = self.txt(ti);
+        }
+        WM_ABORT_ALL
+    }
+
+    /// The set `[...]` at `pi` against `t_ch` (folded): `Ok` with the index
+    /// of its closing `]` when `t_ch` is in it (out of it, negated), else
+    /// what `dowild` answers.
+    fn bracket(&self, pi: usize, t_ch: u8) -> Result<usize, i32> {
+        let mut pi = pi + 1;
+        let mut p_ch = self.pat(pi);
+        if p_ch == b'^' {
+            p_ch = b'!';
+        }
+        let negated = p_ch == b'!';
+        if negated {
+            pi += 1;
+            p_ch = self.pat(pi);
+        }
+        let mut prev_ch = 0u8;
+        let mut matched = false;
+        loop {
+            let item = self.set_item(pi, p_ch, prev_ch, t_ch)?;
+            matched |= item.hit;
+            prev_ch = item.last;
+            pi = item.end + 1;
+            p_ch = self.pat(pi);
+            if p_ch == b']' {
+                break;
             }
         }
-        ti += 1;
-        pi += 1;
+        if matched == negated || (self.f.pathname && t_ch == b'/') {
+            return Err(WM_NOMATCH);
+        }
+        Ok(pi)
     }
-    if txt(ti) != 0 { WM_NOMATCH } else { WM_MATCH }
+
+    /// The set item at `pi` (`p_ch` is `pat(pi)`; `prev_ch` the previous
+    /// item's `last`): an escaped character, a range, a class or a
+    /// character.
+    fn set_item(&self, pi: usize, p_ch: u8, prev_ch: u8, t_ch: u8) -> Result<Item, i32> {
+        if p_ch == 0 {
+            return Err(WM_ABORT_ALL);
+        }
+        let next = self.pat(pi + 1);
+        if p_ch == b'\\' {
+            if next == 0 {
+                return Err(WM_ABORT_ALL);
+            }
+            let hit = t_ch == next;
+            return Ok(Item {
+                end: pi + 1,
+                last: next,
+                hit,
+            });
+        }
+        if p_ch == b'-' && prev_ch != 0 && next != 0 && next != b']' {
+            return self.range(pi + 1, prev_ch, t_ch);
+        }
+        if p_ch == b'[' && next == b':' {
+            return self.class(pi + 2, t_ch);
+        }
+        Ok(Item {
+            end: pi,
+            last: p_ch,
+            hit: t_ch == p_ch,
+        })
+    }
+
+    /// `prev_ch-X`, `X` (maybe escaped) at `pi`.
+    fn range(&self, mut pi: usize, prev_ch: u8, t_ch: u8) -> Result<Item, i32> {
+        let mut p_ch = self.pat(pi);
+        if p_ch == b'\\' {
+            pi += 1;
+            p_ch = self.pat(pi);
+            if p_ch == 0 {
+                return Err(WM_ABORT_ALL);
+            }
+        }
+        let mut hit = t_ch <= p_ch && t_ch >= prev_ch;
+        if !hit && self.f.casefold && t_ch.is_ascii_lowercase() {
+            let up = t_ch.to_ascii_uppercase();
+            hit = up <= p_ch && up >= prev_ch;
+        }
+        Ok(Item {
+            end: pi,
+            last: 0,
+            hit,
+        })
+    }
+
+    /// `[:name:]`, its name starting at `s`; without the closing `:]`, the
+    /// `[` is a plain character of the set.
+    fn class(&self, s: usize, t_ch: u8) -> Result<Item, i32> {
+        let mut pi = s;
+        let mut p_ch;
+        loop {
+            p_ch = self.pat(pi);
+            if p_ch == 0 || p_ch == b']' {
+                break;
+            }
+            pi += 1;
+        }
+        if p_ch == 0 {
+            return Err(WM_ABORT_ALL);
+        }
+        if pi < s + 1 || self.pat(pi - 1) != b':' {
+            return Ok(Item {
+                end: s - 2,
+                last: b'[',
+                hit: t_ch == b'[',
+            });
+        }
+        match class_matches(&self.p[s..pi - 1], t_ch, self.f) {
+            Some(hit) => Ok(Item {
+                end: pi,
+                last: 0,
+                hit,
+            }),
+            None => Err(WM_ABORT_ALL),
+        }
+    }
 }
 
 fn until_nul(s: &[u8]) -> &[u8] {
