@@ -65,7 +65,40 @@ impl Entry {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseError {
     pub line: usize,
-    pub what: &'static str,
+    pub what: BadLine,
+}
+
+/// Why git rejects a config line; shown in "bad config line N in FILE
+/// (WHY)".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BadLine {
+    HeaderNotClosed,
+    BadSectionChar,
+    EmptySection,
+    HeaderSpansLines,
+    SubsectionNotQuoted,
+    NoBracketAfterSubsection,
+    UnterminatedQuote,
+    UnknownEscape,
+    NoEquals,
+    BadLineStart,
+}
+
+impl std::fmt::Display for BadLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            BadLine::HeaderNotClosed => "section header not closed",
+            BadLine::BadSectionChar => "bad character in a section name",
+            BadLine::EmptySection => "empty section name",
+            BadLine::HeaderSpansLines => "section header spans lines",
+            BadLine::SubsectionNotQuoted => "subsection name not in double quotes",
+            BadLine::NoBracketAfterSubsection => "expected ] after the subsection name",
+            BadLine::UnterminatedQuote => "unterminated double quote",
+            BadLine::UnknownEscape => "unknown escape sequence",
+            BadLine::NoEquals => "expected = after a key",
+            BadLine::BadLineStart => "a line must start with [, a key, # or ;",
+        })
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -147,12 +180,12 @@ fn split_stem(stem: &[u8], sub: Option<Vec<u8>>) -> Section {
 }
 
 /// After `[`: `get_base_var` and `get_extended_base_var`.
-fn header(r: &mut Reader) -> Result<Section, &'static str> {
+fn header(r: &mut Reader) -> Result<Section, BadLine> {
     let mut stem = Vec::new();
     loop {
         let c = r.next();
         if r.eof {
-            return Err("section header not closed");
+            return Err(BadLine::HeaderNotClosed);
         }
         if c == b']' {
             break;
@@ -161,21 +194,21 @@ fn header(r: &mut Reader) -> Result<Section, &'static str> {
             return extended_header(r, &stem, c);
         }
         if !is_keychar(c) && c != b'.' {
-            return Err("bad character in a section name");
+            return Err(BadLine::BadSectionChar);
         }
         stem.push(c.to_ascii_lowercase());
     }
     if stem.is_empty() {
-        return Err("empty section name");
+        return Err(BadLine::EmptySection);
     }
     Ok(split_stem(&stem, None))
 }
 
-fn extended_header(r: &mut Reader, stem: &[u8], first: u8) -> Result<Section, &'static str> {
+fn extended_header(r: &mut Reader, stem: &[u8], first: u8) -> Result<Section, BadLine> {
     let mut c = first;
     loop {
         if c == b'\n' {
-            return Err("section header spans lines");
+            return Err(BadLine::HeaderSpansLines);
         }
         c = r.next();
         if !is_space(c) {
@@ -183,13 +216,13 @@ fn extended_header(r: &mut Reader, stem: &[u8], first: u8) -> Result<Section, &'
         }
     }
     if c != b'"' {
-        return Err("subsection name not in double quotes");
+        return Err(BadLine::SubsectionNotQuoted);
     }
     let mut sub = Vec::new();
     loop {
         let mut c = r.next();
         if c == b'\n' {
-            return Err("section header spans lines");
+            return Err(BadLine::HeaderSpansLines);
         }
         if c == b'"' {
             break;
@@ -198,20 +231,20 @@ fn extended_header(r: &mut Reader, stem: &[u8], first: u8) -> Result<Section, &'
         if c == b'\\' {
             c = r.next();
             if c == b'\n' {
-                return Err("section header spans lines");
+                return Err(BadLine::HeaderSpansLines);
             }
         }
         sub.push(c);
     }
     if r.next() != b']' {
-        return Err("expected ] after the subsection name");
+        return Err(BadLine::NoBracketAfterSubsection);
     }
     Ok(split_stem(stem, Some(sub)))
 }
 
 /// After `=`: quotes, escapes, comments, continuations and trimming, as
 /// git's `parse_value`.
-fn parse_value(r: &mut Reader) -> Result<Vec<u8>, &'static str> {
+fn parse_value(r: &mut Reader) -> Result<Vec<u8>, BadLine> {
     let mut value = Vec::new();
     let (mut quote, mut comment) = (false, false);
     // Length to cut back to at the end of the line: set by the first
@@ -221,7 +254,7 @@ fn parse_value(r: &mut Reader) -> Result<Vec<u8>, &'static str> {
         let c = r.next();
         if c == b'\n' {
             if quote {
-                return Err("unterminated double quote");
+                return Err(BadLine::UnterminatedQuote);
             }
             if trim_len != 0 {
                 value.truncate(trim_len);
@@ -253,7 +286,7 @@ fn parse_value(r: &mut Reader) -> Result<Vec<u8>, &'static str> {
                 b'b' => 0x08,
                 b'n' => b'\n',
                 b'\\' | b'"' => e,
-                _ => return Err("unknown escape sequence"),
+                _ => return Err(BadLine::UnknownEscape),
             };
             value.push(out);
             continue;
@@ -267,7 +300,7 @@ fn parse_value(r: &mut Reader) -> Result<Vec<u8>, &'static str> {
 }
 
 /// The key after its first letter, then the value (`get_value`).
-fn key_value(r: &mut Reader, first: u8) -> Result<(String, Option<Vec<u8>>), &'static str> {
+fn key_value(r: &mut Reader, first: u8) -> Result<(String, Option<Vec<u8>>), BadLine> {
     let mut key = String::new();
     key.push(first.to_ascii_lowercase() as char);
     let mut c;
@@ -285,7 +318,7 @@ fn key_value(r: &mut Reader, first: u8) -> Result<(String, Option<Vec<u8>>), &'s
         return Ok((key, None));
     }
     if c != b'=' {
-        return Err("expected = after a key");
+        return Err(BadLine::NoEquals);
     }
     parse_value(r).map(|v| (key, Some(v)))
 }
@@ -338,7 +371,7 @@ pub fn parse(text: &[u8]) -> Parsed {
                 })
             })
         } else {
-            Err("a line must start with [, a key, # or ;")
+            Err(BadLine::BadLineStart)
         };
         if let Err(what) = result {
             if c == b'[' {
@@ -380,10 +413,16 @@ pub fn parse_bool(value: Option<&[u8]>) -> Option<bool> {
 // ---------------------------------------------------------------------------
 // wildmatch: git's glob (wildmatch.c), used by the include conditions.
 
-const WM_MATCH: i32 = 0;
-const WM_NOMATCH: i32 = 1;
-const WM_ABORT_ALL: i32 = -1;
-const WM_ABORT_TO_STARSTAR: i32 = -2;
+/// `dowild`'s answers: git's `WM_MATCH`, `WM_NOMATCH`, `WM_ABORT_ALL`
+/// (no later position of an enclosing star can match either) and
+/// `WM_ABORT_TO_STARSTAR` (only an enclosing `**` may go on trying).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wm {
+    Match,
+    NoMatch,
+    AbortAll,
+    AbortToStarstar,
+}
 
 /// Recursion bound: each `*` recurses once. Past it the answer is "match",
 /// which for an include condition means the include is taken (the safe side).
@@ -432,7 +471,7 @@ fn class_matches(name: &[u8], t: u8, f: WmFlags) -> Option<bool> {
 
 /// `dowild` from git, index for pointer. `p`/`t` end at their first NUL,
 /// as C strings do; reads past the end give 0 like the terminator.
-fn dowild(p: &[u8], start: usize, t: &[u8], ti: usize, f: WmFlags, depth: usize) -> i32 {
+fn dowild(p: &[u8], start: usize, t: &[u8], ti: usize, f: WmFlags, depth: usize) -> Wm {
     Wild { p, t, f }.dowild(start, ti, depth)
 }
 
@@ -447,7 +486,7 @@ struct Wild<'a> {
 /// What a run of stars leaves to do: the answer, or matching resumed at
 /// these pattern and text indexes (a `*/` skipped a directory name).
 enum Star {
-    Done(i32),
+    Done(Wm),
     Resume(usize, usize),
 }
 
@@ -469,9 +508,9 @@ impl Wild<'_> {
         self.t.get(i).copied().unwrap_or(0)
     }
 
-    fn dowild(&self, start: usize, mut ti: usize, depth: usize) -> i32 {
+    fn dowild(&self, start: usize, mut ti: usize, depth: usize) -> Wm {
         if depth > WM_MAX_DEPTH {
-            return WM_MATCH;
+            return Wm::Match;
         }
         let f = self.f;
         let mut pi = start;
@@ -479,13 +518,13 @@ impl Wild<'_> {
             let p_ch = self.pat(pi);
             let t_ch = self.txt(ti);
             if t_ch == 0 && p_ch != b'*' {
-                return WM_ABORT_ALL;
+                return Wm::AbortAll;
             }
             let t_ch = fold(t_ch, f);
             match fold(p_ch, f) {
                 b'?' => {
                     if f.pathname && t_ch == b'/' {
-                        return WM_NOMATCH;
+                        return Wm::NoMatch;
                     }
                 }
                 b'*' => match self.star(start, pi, ti, t_ch, depth) {
@@ -506,7 +545,7 @@ impl Wild<'_> {
                         p_ch = self.pat(pi);
                     }
                     if t_ch != p_ch {
-                        return WM_NOMATCH;
+                        return Wm::NoMatch;
                     }
                 }
             }
@@ -514,9 +553,9 @@ impl Wild<'_> {
             pi += 1;
         }
         if self.txt(ti) != 0 {
-            WM_NOMATCH
+            Wm::NoMatch
         } else {
-            WM_MATCH
+            Wm::Match
         }
     }
 
@@ -531,14 +570,14 @@ impl Wild<'_> {
             // A trailing `**` matches everything, a trailing `*`
             // only what has no more slashes.
             if !match_slash && rest.contains(&b'/') {
-                return Star::Done(WM_ABORT_TO_STARSTAR);
+                return Star::Done(Wm::AbortToStarstar);
             }
-            return Star::Done(WM_MATCH);
+            return Star::Done(Wm::Match);
         } else if !match_slash && self.pat(pi) == b'/' {
             // One `*` then `/`: the rest of this directory name, and the
             // slash (both sides) consumed here.
             return match rest.iter().position(|&c| c == b'/') {
-                None => Star::Done(WM_ABORT_ALL),
+                None => Star::Done(Wm::AbortAll),
                 Some(off) => Star::Resume(pi + 1, ti + off + 1),
             };
         }
@@ -547,15 +586,9 @@ impl Wild<'_> {
 
     /// Past the run of stars at `pi`: where the pattern goes on, and
     /// whether the run crosses slashes (`**` between slashes does under
-    /// WM_PATHNAME). `Err(WM_MATCH)` when a `**/` matching no directory at
+    /// WM_PATHNAME). `Err(Wm::Match)` when a `**/` matching no directory at
     /// all already matched.
-    fn stars(
-        &self,
-        start: usize,
-        pi: usize,
-        ti: usize,
-        depth: usize,
-    ) -> Result<(usize, bool), i32> {
+    fn stars(&self, start: usize, pi: usize, ti: usize, depth: usize) -> Result<(usize, bool), Wm> {
         let mut pi = pi + 1;
         if self.pat(pi) != b'*' {
             return Ok((pi, !self.f.pathname));
@@ -574,8 +607,8 @@ impl Wild<'_> {
         {
             // `**/` may match no directory at all: try the rest of the
             // pattern right here first.
-            if at == b'/' && self.dowild(pi + 1, ti, depth + 1) == WM_MATCH {
-                return Err(WM_MATCH);
+            if at == b'/' && self.dowild(pi + 1, ti, depth + 1) == Wm::Match {
+                return Err(Wm::Match);
             }
             return Ok((pi, true));
         }
@@ -591,7 +624,7 @@ impl Wild<'_> {
         mut t_ch: u8,
         match_slash: bool,
         depth: usize,
-    ) -> i32 {
+    ) -> Wm {
         let f = self.f;
         while t_ch != 0 {
             if !glob_special(self.pat(pi)) {
@@ -610,30 +643,30 @@ impl Wild<'_> {
                 }
                 if t_ch != want {
                     return if match_slash {
-                        WM_ABORT_ALL
+                        Wm::AbortAll
                     } else {
-                        WM_ABORT_TO_STARSTAR
+                        Wm::AbortToStarstar
                     };
                 }
             }
             let matched = self.dowild(pi, ti, depth + 1);
-            if matched != WM_NOMATCH {
-                if !match_slash || matched != WM_ABORT_TO_STARSTAR {
+            if matched != Wm::NoMatch {
+                if !match_slash || matched != Wm::AbortToStarstar {
                     return matched;
                 }
             } else if !match_slash && t_ch == b'/' {
-                return WM_ABORT_TO_STARSTAR;
+                return Wm::AbortToStarstar;
             }
             ti += 1;
             t_ch = self.txt(ti);
         }
-        WM_ABORT_ALL
+        Wm::AbortAll
     }
 
     /// The set `[...]` at `pi` against `t_ch` (folded): `Ok` with the index
     /// of its closing `]` when `t_ch` is in it (out of it, negated), else
     /// what `dowild` answers.
-    fn bracket(&self, pi: usize, t_ch: u8) -> Result<usize, i32> {
+    fn bracket(&self, pi: usize, t_ch: u8) -> Result<usize, Wm> {
         let mut pi = pi + 1;
         let mut p_ch = self.pat(pi);
         if p_ch == b'^' {
@@ -657,7 +690,7 @@ impl Wild<'_> {
             }
         }
         if matched == negated || (self.f.pathname && t_ch == b'/') {
-            return Err(WM_NOMATCH);
+            return Err(Wm::NoMatch);
         }
         Ok(pi)
     }
@@ -665,14 +698,14 @@ impl Wild<'_> {
     /// The set item at `pi` (`p_ch` is `pat(pi)`; `prev_ch` the previous
     /// item's `last`): an escaped character, a range, a class or a
     /// character.
-    fn set_item(&self, pi: usize, p_ch: u8, prev_ch: u8, t_ch: u8) -> Result<Item, i32> {
+    fn set_item(&self, pi: usize, p_ch: u8, prev_ch: u8, t_ch: u8) -> Result<Item, Wm> {
         if p_ch == 0 {
-            return Err(WM_ABORT_ALL);
+            return Err(Wm::AbortAll);
         }
         let next = self.pat(pi + 1);
         if p_ch == b'\\' {
             if next == 0 {
-                return Err(WM_ABORT_ALL);
+                return Err(Wm::AbortAll);
             }
             let hit = t_ch == next;
             return Ok(Item {
@@ -695,13 +728,13 @@ impl Wild<'_> {
     }
 
     /// `prev_ch-X`, `X` (maybe escaped) at `pi`.
-    fn range(&self, mut pi: usize, prev_ch: u8, t_ch: u8) -> Result<Item, i32> {
+    fn range(&self, mut pi: usize, prev_ch: u8, t_ch: u8) -> Result<Item, Wm> {
         let mut p_ch = self.pat(pi);
         if p_ch == b'\\' {
             pi += 1;
             p_ch = self.pat(pi);
             if p_ch == 0 {
-                return Err(WM_ABORT_ALL);
+                return Err(Wm::AbortAll);
             }
         }
         let mut hit = t_ch <= p_ch && t_ch >= prev_ch;
@@ -718,7 +751,7 @@ impl Wild<'_> {
 
     /// `[:name:]`, its name starting at `s`; without the closing `:]`, the
     /// `[` is a plain character of the set.
-    fn class(&self, s: usize, t_ch: u8) -> Result<Item, i32> {
+    fn class(&self, s: usize, t_ch: u8) -> Result<Item, Wm> {
         let mut pi = s;
         let mut p_ch;
         loop {
@@ -729,7 +762,7 @@ impl Wild<'_> {
             pi += 1;
         }
         if p_ch == 0 {
-            return Err(WM_ABORT_ALL);
+            return Err(Wm::AbortAll);
         }
         if pi < s + 1 || self.pat(pi - 1) != b':' {
             return Ok(Item {
@@ -744,7 +777,7 @@ impl Wild<'_> {
                 last: 0,
                 hit,
             }),
-            None => Err(WM_ABORT_ALL),
+            None => Err(Wm::AbortAll),
         }
     }
 }
@@ -762,7 +795,7 @@ pub fn wildmatch(pattern: &[u8], text: &[u8], casefold: bool) -> bool {
         pathname: true,
         casefold,
     };
-    dowild(until_nul(pattern), 0, until_nul(text), 0, f, 0) == WM_MATCH
+    dowild(until_nul(pattern), 0, until_nul(text), 0, f, 0) == Wm::Match
 }
 
 // ---------------------------------------------------------------------------
@@ -1793,7 +1826,7 @@ mod tests {
         for (want, text, pat) in T3070 {
             for (i, (pathname, casefold)) in modes.into_iter().enumerate() {
                 let f = WmFlags { pathname, casefold };
-                let got = dowild(pat.as_bytes(), 0, text.as_bytes(), 0, f, 0) == WM_MATCH;
+                let got = dowild(pat.as_bytes(), 0, text.as_bytes(), 0, f, 0) == Wm::Match;
                 let expect = want.as_bytes()[i] == b'1';
                 assert_eq!(
                     got, expect,
