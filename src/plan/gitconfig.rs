@@ -81,7 +81,7 @@ pub enum BadLine {
     UnterminatedQuote,
     UnknownEscape,
     NoEquals,
-    BadLineStart,
+    BadStart,
 }
 
 impl std::fmt::Display for BadLine {
@@ -96,7 +96,7 @@ impl std::fmt::Display for BadLine {
             BadLine::UnterminatedQuote => "unterminated double quote",
             BadLine::UnknownEscape => "unknown escape sequence",
             BadLine::NoEquals => "expected = after a key",
-            BadLine::BadLineStart => "a line must start with [, a key, # or ;",
+            BadLine::BadStart => "a line must start with [, a key, # or ;",
         })
     }
 }
@@ -371,7 +371,7 @@ pub fn parse(text: &[u8]) -> Parsed {
                 })
             })
         } else {
-            Err(BadLine::BadLineStart)
+            Err(BadLine::BadStart)
         };
         if let Err(what) = result {
             if c == b'[' {
