@@ -10,6 +10,7 @@ pub mod fs;
 mod git;
 mod gitconfig;
 mod glob;
+mod host;
 mod lookup;
 mod request_cwd;
 mod roots;
