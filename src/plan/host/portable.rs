@@ -26,6 +26,7 @@ impl Fd {
     pub fn release(&self) {}
 }
 
+/// `path` followed to what it names; no handle.
 pub fn open(path: &Path) -> io::Result<(bool, Handle)> {
     let m = std::fs::metadata(path)?;
     Ok((m.is_dir(), Handle::default()))
@@ -40,6 +41,7 @@ pub fn open_no_follow(path: &Path) -> io::Result<Option<(bool, Handle)>> {
     Ok(Some((m.is_dir(), Handle::default())))
 }
 
+/// `realpath(3)`; no handle.
 pub fn resolve(path: &Path) -> io::Result<Resolved> {
     let path = std::fs::canonicalize(path)?;
     let is_dir = path.is_dir();
@@ -50,6 +52,7 @@ pub fn resolve(path: &Path) -> io::Result<Resolved> {
     })
 }
 
+/// `lstat` of `name` in `dir` (placeholders are a Linux apply step's).
 pub fn entry(dir: &Resolved, name: &str) -> (Entry, Option<FileId>) {
     match std::fs::symlink_metadata(dir.path.join(name)) {
         Err(_) => (Entry::Missing, None),
@@ -70,6 +73,7 @@ pub fn entry(dir: &Resolved, name: &str) -> (Entry, Option<FileId>) {
     }
 }
 
+/// No one-call check here: planning walks (as for the two below).
 pub fn probe(_path: &Path) -> Fast<bool> {
     Fast::Walk
 }
