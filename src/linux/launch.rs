@@ -242,7 +242,7 @@ fn namespace_possible(plan: &Plan, art: &Artifacts, best_effort: bool) -> Result
     if let Some(Err(why)) = &probed
         && super::nested::read_only_root()
     {
-        return nested(plan, art, best_effort, why);
+        return nested(plan, art, best_effort, &why.to_string());
     }
     if !best_effort {
         return Ok(Setup::Namespace);
@@ -253,7 +253,7 @@ fn namespace_possible(plan: &Plan, art: &Artifacts, best_effort: bool) -> Result
         Ok(()) => Ok(Setup::Namespace),
         Err(why) => {
             let gaps = art.mounts.gaps_without_namespace();
-            refuse_git_mode(&gaps, &why)?;
+            refuse_git_mode(&gaps, &why.to_string())?;
             for g in gaps {
                 eprintln!("cordon: warning: not enforced: {g} (no private mount namespace: {why})");
             }

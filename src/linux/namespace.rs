@@ -18,6 +18,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
+use super::ProbeError;
 use super::mounts::{DenyMount, Dev, MountOp, MountPlan};
 use crate::plan::FileId;
 
@@ -683,17 +684,17 @@ pub fn enter(
 /// succeed and then refuses the rest (Ubuntu's AppArmor userns restriction)
 /// can be detected without leaving this process half set up. Used only with
 /// `--best-effort`; costs one fork.
-pub fn probe(plan: &MountPlan) -> std::result::Result<(), String> {
+pub fn probe(plan: &MountPlan) -> std::result::Result<(), ProbeError> {
     let mut fds = [0; 2];
     // SAFETY: a pipe for the child's error message.
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return Err(format!("pipe: {}", std::io::Error::last_os_error()));
+        return Err(ProbeError::Pipe(std::io::Error::last_os_error()));
     }
     // SAFETY: the two fds were just created.
     let (r, w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
     // SAFETY: cordon is single-threaded, so the child may allocate.
     match unsafe { libc::fork() } {
-        -1 => Err(format!("fork: {}", std::io::Error::last_os_error())),
+        -1 => Err(ProbeError::Fork(std::io::Error::last_os_error())),
         0 => {
             drop(r);
             // The namespace itself and one mount operation: a host that
@@ -732,9 +733,9 @@ pub fn probe(plan: &MountPlan) -> std::result::Result<(), String> {
             if libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0 {
                 Ok(())
             } else if msg.is_empty() {
-                Err("the namespace setup failed in a test child".into())
+                Err(ProbeError::Silent)
             } else {
-                Err(msg)
+                Err(ProbeError::Child(msg))
             }
         }
     }

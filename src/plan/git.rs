@@ -30,6 +30,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::gitconfig::{self, Context, Entry, FileRead, Head, Load, Scope, Setting, Source, World};
+use super::host::{self, Fast};
 use super::shown;
 
 /// Whether to look for nested repositories everywhere under each root.
@@ -340,7 +341,7 @@ const MAX_READ: u64 = 16 << 20;
 const MAX_REPOS: usize = 10_000;
 const MAX_MODULE_DEPTH: usize = 16;
 /// Directory depth of the full scan (each level holds one descriptor).
-const MAX_SCAN_DEPTH: usize = 256;
+pub(super) const MAX_SCAN_DEPTH: usize = 256;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Found {
@@ -354,7 +355,7 @@ struct Found {
 
 /// What lives at a name, from `d_type` (or `lstat` when it says unknown).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(super) enum Kind {
     Dir,
     File,
     Link,
@@ -497,181 +498,6 @@ fn slow_walk(path: &Path) -> Found {
     }
 }
 
-/// Also for `fs::resolve`: one `openat2` proves a path canonical.
-#[cfg(target_os = "linux")]
-pub(super) use sys::{Fast, open as open_no_symlinks};
-
-#[cfg(target_os = "linux")]
-mod sys {
-    //! `openat2(RESOLVE_NO_SYMLINKS)`: one system call answers "exists, and
-    //! no symlink on the way" for the common case; `getdents64` on directory
-    //! descriptors for listings and the scan.
-
-    use super::Kind;
-    use std::ffi::{CStr, CString, OsStr};
-    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-    use std::os::unix::ffi::OsStrExt;
-    use std::path::Path;
-    use std::sync::atomic::{AtomicBool, Ordering};
-
-    /// Cleared once `openat2` answers ENOSYS (kernel before 5.6) or EPERM
-    /// (a seccomp filter that does not know it): then every look-up walks.
-    static OPENAT2: AtomicBool = AtomicBool::new(true);
-
-    pub enum Fast {
-        Open(OwnedFd),
-        Missing,
-        /// A symlink on the way, or something only the slow walk can tell.
-        Slow,
-    }
-
-    pub fn open(dir: Option<RawFd>, path: &Path, flags: i32) -> Fast {
-        if !OPENAT2.load(Ordering::Relaxed) {
-            return Fast::Slow;
-        }
-        let Ok(c) = CString::new(path.as_os_str().as_bytes()) else {
-            return Fast::Missing;
-        };
-        // SAFETY: open_how is plain integers (and non_exhaustive, so it
-        // cannot be built field by field); all zero is its default.
-        let mut how: libc::open_how = unsafe { std::mem::zeroed() };
-        how.flags = (flags | libc::O_CLOEXEC) as u64;
-        how.resolve = libc::RESOLVE_NO_SYMLINKS;
-        // SAFETY: c is a valid C string and how a valid open_how of the
-        // size passed; the returned descriptor is owned below.
-        let fd = unsafe {
-            libc::syscall(
-                libc::SYS_openat2,
-                dir.unwrap_or(libc::AT_FDCWD),
-                c.as_ptr(),
-                &how as *const libc::open_how,
-                std::mem::size_of::<libc::open_how>(),
-            )
-        };
-        if fd >= 0 {
-            // SAFETY: a fresh descriptor nobody else owns.
-            return Fast::Open(unsafe { OwnedFd::from_raw_fd(fd as RawFd) });
-        }
-        match std::io::Error::last_os_error().raw_os_error() {
-            Some(libc::ENOENT) => Fast::Missing,
-            Some(libc::ENOSYS | libc::EPERM | libc::E2BIG) => {
-                OPENAT2.store(false, Ordering::Relaxed);
-                Fast::Slow
-            }
-            _ => Fast::Slow,
-        }
-    }
-
-    pub fn mode(fd: &OwnedFd) -> Option<u32> {
-        nix::sys::stat::fstat(fd)
-            .ok()
-            .map(|st| st.st_mode & libc::S_IFMT)
-    }
-
-    fn kind_at(dir: RawFd, name: &CStr) -> Kind {
-        // SAFETY: st is written by fstatat before it is read.
-        let mut st: libc::stat = unsafe { std::mem::zeroed() };
-        // SAFETY: name is a valid C string, st a valid buffer.
-        let r = unsafe { libc::fstatat(dir, name.as_ptr(), &mut st, libc::AT_SYMLINK_NOFOLLOW) };
-        if r != 0 {
-            return Kind::Other;
-        }
-        match st.st_mode & libc::S_IFMT {
-            libc::S_IFDIR => Kind::Dir,
-            libc::S_IFREG => Kind::File,
-            libc::S_IFLNK => Kind::Link,
-            _ => Kind::Other,
-        }
-    }
-
-    /// Calls `f(name, kind)` for every entry of the open directory `fd`
-    /// (without `.` and `..`), reading with `getdents64` into `buf`.
-    pub fn entries(
-        fd: &OwnedFd,
-        buf: &mut Vec<u8>,
-        mut f: impl FnMut(&CStr, Kind),
-    ) -> std::io::Result<()> {
-        if buf.len() < 16 * 1024 {
-            buf.resize(16 * 1024, 0);
-        }
-        loop {
-            // SAFETY: buf is valid for buf.len() bytes.
-            let n = unsafe {
-                libc::syscall(
-                    libc::SYS_getdents64,
-                    fd.as_raw_fd(),
-                    buf.as_mut_ptr(),
-                    buf.len(),
-                )
-            };
-            if n < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            if n == 0 {
-                return Ok(());
-            }
-            let n = n as usize;
-            let mut off = 0;
-            // struct linux_dirent64 { u64 d_ino; i64 d_off; u16 d_reclen;
-            // u8 d_type; char d_name[]; }: name at offset 19.
-            while off + 19 <= n {
-                let reclen = u16::from_ne_bytes([buf[off + 16], buf[off + 17]]) as usize;
-                if reclen < 20 || off + reclen > n {
-                    break;
-                }
-                let d_type = buf[off + 18];
-                let Ok(name) = CStr::from_bytes_until_nul(&buf[off + 19..off + reclen]) else {
-                    off += reclen;
-                    continue;
-                };
-                let bytes = name.to_bytes();
-                if bytes != b"." && bytes != b".." {
-                    let kind = match d_type {
-                        libc::DT_DIR => Kind::Dir,
-                        libc::DT_REG => Kind::File,
-                        libc::DT_LNK => Kind::Link,
-                        libc::DT_UNKNOWN => kind_at(fd.as_raw_fd(), name),
-                        _ => Kind::Other,
-                    };
-                    f(name, kind);
-                }
-                off += reclen;
-            }
-        }
-    }
-
-    /// Opens `name` in `dir` as a directory to list, never through a symlink.
-    pub fn open_child(dir: &OwnedFd, name: &CStr) -> Option<OwnedFd> {
-        // SAFETY: name is a valid C string; the descriptor is owned below.
-        let fd = unsafe {
-            libc::openat(
-                dir.as_raw_fd(),
-                name.as_ptr(),
-                libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
-            )
-        };
-        // SAFETY: a fresh descriptor nobody else owns.
-        (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd) })
-    }
-
-    pub fn open_dir(path: &Path) -> Option<OwnedFd> {
-        let c = CString::new(path.as_os_str().as_bytes()).ok()?;
-        // SAFETY: c is a valid C string; the descriptor is owned below.
-        let fd = unsafe {
-            libc::open(
-                c.as_ptr(),
-                libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
-            )
-        };
-        // SAFETY: a fresh descriptor nobody else owns.
-        (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd) })
-    }
-
-    pub fn name(c: &CStr) -> &OsStr {
-        OsStr::from_bytes(c.to_bytes())
-    }
-}
-
 /// First read size: config files are small, so one `read` usually gets
 /// all of it (a short read of a regular file is its end).
 const FIRST_READ: usize = 16 * 1024;
@@ -755,32 +581,26 @@ impl Fs {
         found
     }
 
-    #[cfg(target_os = "linux")]
     fn probe_uncached(path: &Path) -> Found {
-        match sys::open(None, path, libc::O_PATH) {
-            sys::Fast::Open(fd) => Found {
+        match host::probe(path) {
+            Fast::Open(is_dir) => Found {
                 path: lexical(path),
                 exists: true,
-                is_dir: sys::mode(&fd) == Some(libc::S_IFDIR),
+                is_dir,
                 links: Vec::new(),
             },
             // ENOENT under RESOLVE_NO_SYMLINKS: no symlink before the
             // missing component (ELOOP would have come first). With `..`
             // after it, the walk finds which component that is.
-            sys::Fast::Missing if has_parent_dir(path) => slow_walk(path),
-            sys::Fast::Missing => Found {
+            Fast::Missing if has_parent_dir(path) => slow_walk(path),
+            Fast::Missing => Found {
                 path: lexical(path),
                 exists: false,
                 is_dir: false,
                 links: Vec::new(),
             },
-            sys::Fast::Slow => slow_walk(path),
+            Fast::Slow | Fast::Walk => slow_walk(path),
         }
-    }
-
-    #[cfg(not(target_os = "linux"))]
-    fn probe_uncached(path: &Path) -> Found {
-        slow_walk(path)
     }
 
     /// Reads a config-like file (regular files only: a FIFO or a device
@@ -798,43 +618,39 @@ impl Fs {
     }
 
     fn read_uncached(&mut self, path: &Path) -> (Found, Load) {
-        #[cfg(target_os = "linux")]
-        {
-            let flags = libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOCTTY;
-            match sys::open(None, path, flags) {
-                sys::Fast::Open(fd) => {
-                    // No fstat: a directory answers EISDIR, a FIFO (opened
-                    // non-blocking) an empty read, a device like /dev/null
-                    // is read like a file; the cap bounds the rest.
-                    let (is_dir, load) = match read_capped(std::fs::File::from(fd), &mut self.buf) {
-                        Ok(t) => (false, Load::Text(t)),
-                        Err(e) if e.raw_os_error() == Some(libc::EISDIR) => {
-                            (true, Load::Failed("is a directory".into()))
-                        }
-                        Err(e) => (false, Load::Failed(e.to_string())),
-                    };
-                    let found = Found {
-                        path: lexical(path),
-                        exists: true,
-                        is_dir,
-                        links: Vec::new(),
-                    };
-                    return (found, load);
-                }
-                sys::Fast::Missing if has_parent_dir(path) => {
-                    return (slow_walk(path), Load::Missing);
-                }
-                sys::Fast::Missing => {
-                    let found = Found {
-                        path: lexical(path),
-                        exists: false,
-                        is_dir: false,
-                        links: Vec::new(),
-                    };
-                    return (found, Load::Missing);
-                }
-                sys::Fast::Slow => {}
+        match host::open_read(path) {
+            Fast::Open(file) => {
+                // No fstat: a directory answers EISDIR, a FIFO (opened
+                // non-blocking) an empty read, a device like /dev/null
+                // is read like a file; the cap bounds the rest.
+                let (is_dir, load) = match read_capped(file, &mut self.buf) {
+                    Ok(t) => (false, Load::Text(t)),
+                    Err(e) if e.raw_os_error() == Some(libc::EISDIR) => {
+                        (true, Load::Failed("is a directory".into()))
+                    }
+                    Err(e) => (false, Load::Failed(e.to_string())),
+                };
+                let found = Found {
+                    path: lexical(path),
+                    exists: true,
+                    is_dir,
+                    links: Vec::new(),
+                };
+                return (found, load);
             }
+            Fast::Missing if has_parent_dir(path) => {
+                return (slow_walk(path), Load::Missing);
+            }
+            Fast::Missing => {
+                let found = Found {
+                    path: lexical(path),
+                    exists: false,
+                    is_dir: false,
+                    links: Vec::new(),
+                };
+                return (found, Load::Missing);
+            }
+            Fast::Slow | Fast::Walk => {}
         }
         let found = slow_walk(path);
         if !found.exists {
@@ -878,29 +694,24 @@ impl Fs {
     }
 
     fn list_uncached(&mut self, dir: &Path) -> Listing {
-        #[cfg(target_os = "linux")]
-        match sys::open(None, dir, libc::O_RDONLY | libc::O_DIRECTORY) {
-            sys::Fast::Open(fd) => {
-                let mut out = Vec::new();
-                let _ = sys::entries(&fd, &mut self.buf, |name, kind| {
-                    out.push((sys::name(name).to_os_string(), kind))
-                });
+        match host::list(dir, &mut self.buf) {
+            Fast::Open(mut out) => {
                 out.sort_by(|a, b| a.0.cmp(&b.0));
                 Listing::Entries(out)
             }
-            sys::Fast::Missing => Listing::Missing,
-            sys::Fast::Slow => Listing::Indirect,
-        }
-        // No openat2: the component walk tells whether a symlink is on the way.
-        #[cfg(not(target_os = "linux"))]
-        {
-            let f = slow_walk(dir);
-            if !f.exists {
-                Listing::Missing
-            } else if f.links.is_empty() {
-                Listing::Entries(Self::list_resolved(dir))
-            } else {
-                Listing::Indirect
+            Fast::Missing => Listing::Missing,
+            Fast::Slow => Listing::Indirect,
+            // No one-call check: the component walk tells whether a
+            // symlink is on the way.
+            Fast::Walk => {
+                let f = slow_walk(dir);
+                if !f.exists {
+                    Listing::Missing
+                } else if f.links.is_empty() {
+                    Listing::Entries(Self::list_resolved(dir))
+                } else {
+                    Listing::Indirect
+                }
             }
         }
     }
@@ -2301,7 +2112,7 @@ impl Planner<'_> {
             elapsed: Duration::ZERO,
         };
         let mut found = Vec::new();
-        scan_tree(root, &mut stats, &mut found);
+        super::host::scan_tree(root, &mut stats, &mut found);
         stats.found = found.len() as u64;
         stats.elapsed = start.elapsed();
         if stats.skipped > 0 {
@@ -2576,88 +2387,6 @@ fn file_why(f: &FileRead, repo: &str) -> String {
         why.push_str("; git reads it once it exists");
     }
     why
-}
-
-#[cfg(target_os = "linux")]
-fn scan_tree(root: &Path, stats: &mut ScanStats, found: &mut Vec<PathBuf>) {
-    use std::ffi::CString;
-    use std::os::fd::OwnedFd;
-
-    fn walk(
-        fd: OwnedFd,
-        path: &mut PathBuf,
-        depth: usize,
-        buf: &mut Vec<u8>,
-        stats: &mut ScanStats,
-        found: &mut Vec<PathBuf>,
-    ) {
-        stats.dirs += 1;
-        let mut subdirs: Vec<CString> = Vec::new();
-        let res = sys::entries(&fd, buf, |name, kind| {
-            stats.entries += 1;
-            if name.to_bytes() == b".git" {
-                // The root's own `.git` is tier 1's; below, a nested
-                // repository. Never descended into.
-                if depth > 0 {
-                    found.push(path.clone());
-                }
-            } else if kind == Kind::Dir {
-                subdirs.push(name.to_owned());
-            }
-        });
-        if res.is_err() {
-            stats.skipped += 1;
-        }
-        for name in subdirs {
-            if depth + 1 >= MAX_SCAN_DEPTH {
-                stats.skipped += 1;
-                continue;
-            }
-            let Some(child) = sys::open_child(&fd, &name) else {
-                stats.skipped += 1;
-                continue;
-            };
-            path.push(sys::name(&name));
-            walk(child, path, depth + 1, buf, stats, found);
-            path.pop();
-        }
-    }
-
-    let Some(fd) = sys::open_dir(root) else {
-        stats.skipped += 1;
-        return;
-    };
-    let mut buf = Vec::new();
-    let mut path = root.to_path_buf();
-    walk(fd, &mut path, 0, &mut buf, stats, found);
-}
-
-#[cfg(not(target_os = "linux"))]
-fn scan_tree(root: &Path, stats: &mut ScanStats, found: &mut Vec<PathBuf>) {
-    fn walk(dir: &Path, depth: usize, stats: &mut ScanStats, found: &mut Vec<PathBuf>) {
-        stats.dirs += 1;
-        let Ok(rd) = std::fs::read_dir(dir) else {
-            stats.skipped += 1;
-            return;
-        };
-        for e in rd.flatten() {
-            stats.entries += 1;
-            let name = e.file_name();
-            let Ok(t) = e.file_type() else { continue };
-            if name == ".git" {
-                if depth > 0 {
-                    found.push(dir.to_path_buf());
-                }
-            } else if t.is_dir() {
-                if depth + 1 >= MAX_SCAN_DEPTH {
-                    stats.skipped += 1;
-                } else {
-                    walk(&dir.join(&name), depth + 1, stats, found);
-                }
-            }
-        }
-    }
-    walk(root, 0, stats, found);
 }
 
 #[cfg(test)]

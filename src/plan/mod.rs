@@ -10,6 +10,7 @@ pub mod fs;
 mod git;
 mod gitconfig;
 mod glob;
+mod host;
 mod lookup;
 mod request_cwd;
 mod roots;
@@ -388,16 +389,29 @@ impl Plan {
     }
 }
 
+/// Why [`absolute`] cannot make a path absolute: it uses `~` and `$HOME`
+/// is not set (the path as given).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoHome(pub PathBuf);
+
+impl std::fmt::Display for NoHome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "`{}` uses ~ but $HOME is not set",
+            self.0.to_string_lossy().escape_debug()
+        )
+    }
+}
+
 /// Expands `~`, joins relative paths onto `cwd`. No filesystem access.
-pub fn absolute(path: &Path, cwd: &Path, env: &Env) -> std::result::Result<PathBuf, String> {
+pub fn absolute(path: &Path, cwd: &Path, env: &Env) -> std::result::Result<PathBuf, NoHome> {
     // `~` and `~/...` only (a whole first component): `~user` is a name.
     let expanded = if let Ok(rest) = path.strip_prefix("~") {
-        let home = env.home.as_ref().ok_or_else(|| {
-            format!(
-                "`{}` uses ~ but $HOME is not set",
-                path.to_string_lossy().escape_debug()
-            )
-        })?;
+        let home = env
+            .home
+            .as_ref()
+            .ok_or_else(|| NoHome(path.to_path_buf()))?;
         let mut p = PathBuf::from(home);
         if !rest.as_os_str().is_empty() {
             p.push(rest);
