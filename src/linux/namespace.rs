@@ -78,21 +78,10 @@ fn fd_from(rc: libc::c_long) -> OwnedFd {
 /// trailing symlink is returned as itself.
 pub(super) fn open_path(p: &Path) -> Result<OwnedFd> {
     let c = cpath(p)?;
-    // SAFETY: open_how is plain data; zero is a valid start.
-    let mut how: libc::open_how = unsafe { std::mem::zeroed() };
-    how.flags = (libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC) as u64;
-    how.resolve = libc::RESOLVE_NO_SYMLINKS;
-    // SAFETY: valid C string and open_how of the size passed.
-    let rc = unsafe {
-        libc::syscall(
-            libc::SYS_openat2,
-            libc::AT_FDCWD,
-            c.as_ptr(),
-            &how,
-            std::mem::size_of::<libc::open_how>(),
-        )
-    };
-    check(rc, || format!("open {}", p.display())).map(fd_from)
+    crate::plan::openat2_no_symlinks(&c, libc::O_PATH | libc::O_NOFOLLOW).map_err(|err| NsError {
+        step: format!("open {}", p.display()),
+        err,
+    })
 }
 
 fn stat(fd: &OwnedFd, p: &Path) -> Result<libc::stat> {

@@ -124,3 +124,21 @@ impl Resolved {
         host::entry(self, name)
     }
 }
+
+/// `.` and `..` resolved by name, as a path is spelled (a request's cwd, a
+/// skill's declared path: the skill directory is canonical, so a `..`
+/// there steps out of it as written), with no look-up.
+pub fn lexical(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}

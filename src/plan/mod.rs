@@ -26,6 +26,7 @@ pub use git::{
     GitEnv, GitOptions, GitPlan, Pin as GitPin, Repo as GitRepo, Scan as GitScan, ScanStats,
     plan_git,
 };
+pub use host::openat2_no_symlinks;
 pub use lookup::{Link, Lookup, lookup};
 pub use request_cwd::check_request_cwd;
 pub use roots::merge_nested;

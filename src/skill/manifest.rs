@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use yaml_serde::Value;
 
 use crate::error::{Error, Result};
+use crate::plan::fs::lexical;
 use crate::policy::{Automation, Grant, MacosExtensions, PathSpec, Preferences};
 
 /// The file that marks a skill directory.
@@ -508,23 +509,6 @@ impl Parser<'_> {
             }
         })
     }
-}
-
-/// `.` and `..` taken lexically (the skill directory is canonical, so a
-/// `..` in a declared path steps out of it as written).
-pub fn lexical(path: &Path) -> PathBuf {
-    use std::path::Component;
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -235,7 +235,35 @@ impl<T> Fast<T> {
 /// (a seccomp filter that does not know it): then every look-up walks.
 static OPENAT2: AtomicBool = AtomicBool::new(true);
 
-/// `openat2(path, flags, RESOLVE_NO_SYMLINKS)` from the working directory.
+/// `openat2(path, flags | O_CLOEXEC, RESOLVE_NO_SYMLINKS)` from the working
+/// directory: the one wrapper of the call, for planning and for the
+/// namespace's look-ups again after `unshare`. (libc has no function for
+/// it, nix none that takes `RESOLVE_*`.)
+pub fn openat2_no_symlinks(path: &CStr, flags: i32) -> io::Result<OwnedFd> {
+    // SAFETY: open_how is plain integers (and non_exhaustive, so it
+    // cannot be built field by field); all zero is its default.
+    let mut how: libc::open_how = unsafe { std::mem::zeroed() };
+    how.flags = (flags | libc::O_CLOEXEC) as u64;
+    how.resolve = libc::RESOLVE_NO_SYMLINKS;
+    // SAFETY: path is a valid C string and how a valid open_how of the
+    // size passed; the returned descriptor is owned below.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_openat2,
+            libc::AT_FDCWD,
+            path.as_ptr(),
+            &how as *const libc::open_how,
+            std::mem::size_of::<libc::open_how>(),
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: a fresh descriptor nobody else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+/// [`openat2_no_symlinks`], classified for planning.
 fn open_no_symlinks(path: &Path, flags: i32) -> Fast<OwnedFd> {
     if !OPENAT2.load(Ordering::Relaxed) {
         return Fast::Slow;
@@ -243,27 +271,11 @@ fn open_no_symlinks(path: &Path, flags: i32) -> Fast<OwnedFd> {
     let Ok(c) = CString::new(path.as_os_str().as_bytes()) else {
         return Fast::Missing;
     };
-    // SAFETY: open_how is plain integers (and non_exhaustive, so it
-    // cannot be built field by field); all zero is its default.
-    let mut how: libc::open_how = unsafe { std::mem::zeroed() };
-    how.flags = (flags | libc::O_CLOEXEC) as u64;
-    how.resolve = libc::RESOLVE_NO_SYMLINKS;
-    // SAFETY: c is a valid C string and how a valid open_how of the
-    // size passed; the returned descriptor is owned below.
-    let fd = unsafe {
-        libc::syscall(
-            libc::SYS_openat2,
-            libc::AT_FDCWD,
-            c.as_ptr(),
-            &how as *const libc::open_how,
-            std::mem::size_of::<libc::open_how>(),
-        )
+    let e = match openat2_no_symlinks(&c, flags) {
+        Ok(fd) => return Fast::Open(fd),
+        Err(e) => e,
     };
-    if fd >= 0 {
-        // SAFETY: a fresh descriptor nobody else owns.
-        return Fast::Open(unsafe { OwnedFd::from_raw_fd(fd as RawFd) });
-    }
-    match io::Error::last_os_error().raw_os_error() {
+    match e.raw_os_error() {
         Some(libc::ENOENT) => Fast::Missing,
         Some(libc::ENOSYS | libc::EPERM | libc::E2BIG) => {
             OPENAT2.store(false, Ordering::Relaxed);

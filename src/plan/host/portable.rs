@@ -124,3 +124,11 @@ pub fn stdio_files() -> Vec<StdioFile> {
 pub fn terminals() -> Vec<Terminal> {
     Vec::new()
 }
+
+/// No `openat2` here: the namespace that asks for it is Linux's own.
+pub fn openat2_no_symlinks(
+    _path: &std::ffi::CStr,
+    _flags: i32,
+) -> std::io::Result<std::os::fd::OwnedFd> {
+    Err(std::io::ErrorKind::Unsupported.into())
+}
