@@ -240,6 +240,9 @@ pub struct GitPlan {
     /// Git mode: an entry of `COMMIT_MODE_ANCHORS` that is a symlink or
     /// not a directory, which no mount point can hold (git mode refuses).
     pub unanchored: Vec<PathBuf>,
+    /// Files git reads that are larger than cordon reads: what git finds
+    /// past that cannot be pinned, so the run is refused.
+    pub too_large: Vec<PathBuf>,
 }
 
 /// What git mode keeps in place in a writable gitdir (mount points, their
@@ -332,9 +335,10 @@ fn command_entries(env: &GitEnv) -> Vec<Entry> {
 
 /// Symlinks the kernel follows in one look-up before ELOOP.
 const MAX_LINKS: usize = 40;
-/// Config files larger than this are read only up to it (git has no limit,
-/// but a planted multi-gigabyte file must not stall every `cordon run`).
-const MAX_READ: u64 = 16 << 20;
+/// Config files larger than this are not read past it (git has no limit,
+/// but a planted multi-gigabyte file must not stall every `cordon run`);
+/// planning reports them ([`GitPlan::too_large`]) and the run is refused.
+pub const MAX_READ: u64 = 16 << 20;
 /// Bounds on adversarial layouts: repositories visited, and the depth of
 /// `modules/` nesting.
 const MAX_REPOS: usize = 10_000;
@@ -374,6 +378,8 @@ struct Fs {
     /// Reused for every read and listing of one plan (allocated and
     /// zeroed once, not per file).
     buf: Vec<u8>,
+    /// Files read that are over [`MAX_READ`].
+    too_large: Vec<PathBuf>,
 }
 
 /// Whether `path` steps back with `..` (where a missing component changes
@@ -694,11 +700,35 @@ fn read_capped(mut file: std::fs::File, buf: &mut Vec<u8>) -> io::Result<Rc<[u8]
             break;
         }
         if buf.len() as u64 >= MAX_READ {
+            // Full at the cap: one byte more means git would read past
+            // what cordon saw (a setting there would go unpinned).
+            let mut more = [0u8; 1];
+            loop {
+                match file.read(&mut more) {
+                    Ok(0) => break,
+                    Ok(_) => return Err(io::Error::from_raw_os_error(libc::EFBIG)),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e),
+                }
+            }
             break;
         }
         buf.resize((buf.len() * 4).min(MAX_READ as usize), 0);
     }
     Ok(Rc::from(&buf[..n]))
+}
+
+/// What [`Load::Failed`] says of a file over [`MAX_READ`], which planning
+/// refuses ([`GitPlan::too_large`]) rather than pin only what it read.
+const TOO_LARGE: &str = "larger than cordon reads";
+
+/// A read error as a [`Load`].
+fn failed(e: &io::Error) -> Load {
+    if e.raw_os_error() == Some(libc::EFBIG) {
+        Load::Failed(TOO_LARGE.into())
+    } else {
+        Load::Failed(e.to_string())
+    }
 }
 
 impl Fs {
@@ -790,6 +820,9 @@ impl Fs {
             return (f.clone(), l.clone());
         }
         let (found, load) = self.read_uncached(path);
+        if matches!(&load, Load::Failed(m) if m == TOO_LARGE) {
+            self.too_large.push(found.path.clone());
+        }
         let found = Rc::new(found);
         self.probes.insert(path.into(), found.clone());
         self.reads
@@ -811,7 +844,7 @@ impl Fs {
                         Err(e) if e.raw_os_error() == Some(libc::EISDIR) => {
                             (true, Load::Failed("is a directory".into()))
                         }
-                        Err(e) => (false, Load::Failed(e.to_string())),
+                        Err(e) => (false, failed(&e)),
                     };
                     let found = Found {
                         path: lexical(path),
@@ -857,7 +890,7 @@ impl Fs {
         match file.metadata() {
             Ok(m) if m.is_file() => match read_capped(file, buf) {
                 Ok(t) => Load::Text(t),
-                Err(e) => Load::Failed(e.to_string()),
+                Err(e) => failed(&e),
             },
             Ok(m) if m.file_type().is_char_device() => Load::Text(Rc::from(Vec::new())),
             Ok(m) if m.is_dir() => Load::Failed("is a directory".into()),
@@ -2349,6 +2382,7 @@ impl Planner<'_> {
             .collect();
         let mut covered = covered.into_iter();
         self.plan.pins.retain(|_| !covered.next().unwrap_or(false));
+        self.plan.too_large = std::mem::take(&mut self.fs.too_large);
         self.plan
     }
 }

@@ -823,6 +823,13 @@ fn protect_git(
             shown(&g.join("commondir"))
         )));
     }
+    if let Some(f) = git.too_large.first() {
+        return Err(Error::new(format!(
+            "{} is larger than {} MiB, the most cordon reads of a file git reads as config or follows, so it cannot tell what git would run from the rest; shrink it (or remove what it does not need)",
+            shown(f),
+            git::MAX_READ >> 20
+        )));
+    }
     if let Some(a) = git.unanchored.first() {
         return Err(Error::new(format!(
             "--git-commits: {} is a symlink or no directory, so it cannot be held in place (a command that removes it makes the gitdir no repository, and git then takes the worktree itself for one); make it a plain directory, or run without --git-commits",
