@@ -310,6 +310,7 @@ pub fn plan_git(roots: &[PathBuf], env: &GitEnv, opts: &GitOptions) -> GitPlan {
     {
         p.discover(cwd);
     }
+    p.global_config();
     p.finish()
 }
 
@@ -354,6 +355,10 @@ struct Found {
     is_dir: bool,
     /// Symlinks crossed, each at its own (resolved-parent) path.
     links: Vec<PathBuf>,
+    /// `x/../y` with `x` missing: the kernel fails at `x`, but once `x`
+    /// is there as a directory (the placeholder that holds it) the path
+    /// leads on: `y`, spelled from `x`'s canonical parent.
+    then: Option<PathBuf>,
 }
 
 /// What lives at a name, from `d_type` (or `lstat` when it says unknown).
@@ -438,14 +443,22 @@ fn slow_walk(path: &Path) -> Found {
     let mut cur = PathBuf::from("/");
     let mut links = Vec::new();
     let mut missing = false;
-    let mut first_missing = None;
+    let mut first_missing: Option<PathBuf> = None;
     let mut is_dir = true;
+    let mut then = None;
     while let Some(name) = pending.pop_front() {
         if name == ".." {
             if let Some(first) = first_missing {
                 // The kernel cannot step back out of a missing directory
                 // (`x/../y` with no `x` is ENOENT): what decides where the
-                // path leads is whether `x` appears, and as what. Hold `x`.
+                // path leads is whether `x` appears, and as what. Hold `x`;
+                // with it held (an empty directory) `x/..` is its parent,
+                // so the rest of the path is read from there.
+                if cur == first
+                    && let Some(parent) = first.parent()
+                {
+                    then = Some(pending.iter().fold(parent.to_path_buf(), |p, c| p.join(c)));
+                }
                 cur = first;
                 break;
             }
@@ -500,6 +513,7 @@ fn slow_walk(path: &Path) -> Found {
         exists: !missing,
         is_dir: !missing && is_dir,
         links,
+        then,
     }
 }
 
@@ -752,6 +766,7 @@ impl Fs {
                 exists: true,
                 is_dir: true,
                 links: Vec::new(),
+                then: None,
             })
         });
     }
@@ -770,12 +785,14 @@ impl Fs {
                 path: path.clone(),
                 exists: true,
                 links: Vec::new(),
+                then: None,
             },
             Err(e) if e.kind() == io::ErrorKind::NotFound => Found {
                 path: path.clone(),
                 exists: false,
                 is_dir: false,
                 links: Vec::new(),
+                then: None,
             },
             // ENOTDIR, EACCES...: the walk tells what the kernel will do.
             Err(_) => slow_walk(&path),
@@ -793,6 +810,7 @@ impl Fs {
                 exists: true,
                 is_dir: sys::mode(&fd) == Some(libc::S_IFDIR),
                 links: Vec::new(),
+                then: None,
             },
             // ENOENT under RESOLVE_NO_SYMLINKS: no symlink before the
             // missing component (ELOOP would have come first). With `..`
@@ -803,6 +821,7 @@ impl Fs {
                 exists: false,
                 is_dir: false,
                 links: Vec::new(),
+                then: None,
             },
             sys::Fast::Slow => slow_walk(path),
         }
@@ -851,6 +870,7 @@ impl Fs {
                         exists: true,
                         is_dir,
                         links: Vec::new(),
+                        then: None,
                     };
                     return (found, load);
                 }
@@ -863,6 +883,7 @@ impl Fs {
                         exists: false,
                         is_dir: false,
                         links: Vec::new(),
+                        then: None,
                     };
                     return (found, Load::Missing);
                 }
@@ -970,11 +991,25 @@ struct FsWorld<'a> {
 }
 
 impl World for FsWorld<'_> {
+    /// A missing include that steps back out of a missing directory is
+    /// read where it leads once cordon's placeholder holds that directory,
+    /// as git reads it during the run.
     fn load(&mut self, path: &Path) -> Load {
-        self.fs.read(path).1
+        let (mut f, mut load) = self.fs.read(path);
+        for _ in 0..MAX_LINKS {
+            let (Load::Missing, Some(t)) = (&load, f.then.clone()) else {
+                break;
+            };
+            (f, load) = self.fs.read(&t);
+        }
+        load
     }
 
     fn head(&mut self) -> Head {
+        // No repository (the global config read for any of them).
+        if self.git_dir.as_os_str().is_empty() {
+            return Head::Unknown;
+        }
         let (_, load) = self.fs.read(&self.git_dir.join("HEAD"));
         let Load::Text(t) = load else {
             return Head::Unknown;
@@ -1602,7 +1637,36 @@ impl Planner<'_> {
 
     /// Pins where `f` leads, and every symlink crossed to get there. `dir`:
     /// a directory is expected there (for the placeholder of a missing one).
+    /// A path stepping back (`..`) out of a missing directory is pinned
+    /// where it leads once that directory's placeholder is there too: for
+    /// the whole run git reads (or runs) that path.
     fn pin_found(&mut self, f: &Found, why: &str, dir: bool) {
+        self.pin_one(f, why, dir);
+        let mut next = f.then.clone();
+        let mut hops = 0;
+        while let Some(t) = next
+            && hops < MAX_LINKS
+        {
+            let g = self.fs.probe(&t);
+            let held = format!("{why} (where it leads while a placeholder holds the directory it steps back out of)");
+            self.pin_one(&g, &held, dir);
+            next = g.then.clone();
+            hops += 1;
+        }
+    }
+
+    /// Where `f` leads while cordon's placeholders hold the missing
+    /// directories it steps back out of (`f` itself when it does not).
+    fn settled(&mut self, f: Rc<Found>) -> Rc<Found> {
+        let mut f = f;
+        for _ in 0..MAX_LINKS {
+            let Some(t) = f.then.clone() else { break };
+            f = self.fs.probe(&t);
+        }
+        f
+    }
+
+    fn pin_one(&mut self, f: &Found, why: &str, dir: bool) {
         for l in &f.links {
             self.add_pin(Pin {
                 path: l.clone(),
@@ -1719,6 +1783,46 @@ impl Planner<'_> {
         self.drain();
     }
 
+    /// The global and system config, read for no repository in particular:
+    /// git reads them in every repository the user runs it in later, found
+    /// in a writable root or not, so each include (conditions all taken)
+    /// and each absolute path they name is pinned. A relative one is
+    /// relative to a repository, pinned when that one is visited.
+    fn global_config(&mut self) {
+        let ctx = Context {
+            git_dir: None,
+            home: self.env.home.clone(),
+            follow_mutable: true,
+        };
+        let sources = self.global.clone();
+        let mut world = FsWorld {
+            fs: &mut self.fs,
+            git_dir: Path::new(""),
+        };
+        let x = gitconfig::expand(&sources, &self.command, &ctx, &mut world);
+        let owner = "every repository";
+        // What a visited repository pinned already keeps its reason (the
+        // condition holding there).
+        let known = |p: &Self, path: &Path| p.pin_at.contains_key(path.as_os_str());
+        for f in &x.files {
+            if !known(self, &f.path) {
+                self.pin_named(&f.path, &file_why(f, owner), false);
+            }
+        }
+        for s in &x.settings {
+            for n in self.named(s, Path::new(""), None, owner) {
+                if !n.path.is_absolute() || known(self, &n.path) {
+                    continue;
+                }
+                let f = self.pin_named(&n.path, &n.why, n.dir);
+                if n.hooks && f.exists && f.is_dir {
+                    let at = f.path.clone();
+                    self.symlinks_in(&at);
+                }
+            }
+        }
+    }
+
     /// The `.git` in `dir` (a canonical directory): a directory (the
     /// gitdir) or a `gitdir:` pointer file. Returns whether anything is there.
     fn dotgit(&mut self, dir: &Path, owner: &str) -> bool {
@@ -1762,6 +1866,7 @@ impl Planner<'_> {
             &format!("gitdir named by the pointer file {}", shown(file)),
             true,
         );
+        let g = self.settled(g);
         if g.exists && g.is_dir {
             self.queue.push_back(Visit {
                 git_dir: g.path.clone(),
@@ -1811,6 +1916,7 @@ impl Planner<'_> {
                         &format!("common directory named by {}", shown(&g.join("commondir"))),
                         true,
                     );
+                    let f = self.settled(f);
                     if f.exists {
                         f.path.clone()
                     } else {
@@ -3321,7 +3427,9 @@ mod tests {
             assert!(!x.why.contains("does not hold now"), "{name}: {}", x.why);
         }
         // The other branch's include is pinned too (a checkout makes it
-        // true), marked as such; the other gitdir's is not.
+        // true), marked as such; so is the other gitdir's (git reads it in
+        // a repository there), but what it names relative to that
+        // repository is not.
         let x = must_pin(&p, &r.join("otherbranch-program"));
         assert!(x.why.contains("does not hold now"), "{}", x.why);
         let inc_file = must_pin(&p, &f.home.join("otherbranch"));
@@ -3331,7 +3439,8 @@ mod tests {
             inc_file.why
         );
         assert!(pin(&p, &r.join("other-gitdir-program")).is_none());
-        assert!(pin(&p, &f.home.join("other-gitdir")).is_none());
+        let other = must_pin(&p, &f.home.join("other-gitdir"));
+        assert!(other.why.contains("does not hold now"), "{}", other.why);
     }
 
     #[test]
