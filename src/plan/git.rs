@@ -1648,7 +1648,9 @@ impl Planner<'_> {
             && hops < MAX_LINKS
         {
             let g = self.fs.probe(&t);
-            let held = format!("{why} (where it leads while a placeholder holds the directory it steps back out of)");
+            let held = format!(
+                "{why} (where it leads while a placeholder holds the directory it steps back out of)"
+            );
             self.pin_one(&g, &held, dir);
             next = g.then.clone();
             hops += 1;
