@@ -3679,4 +3679,97 @@ mod tests {
         assert_eq!(rtrimmed(b"/w/.git \t\n"), b"/w/.git");
         assert_eq!(rtrimmed(b" /w/.git\n"), b" /w/.git");
     }
+
+    #[test]
+    fn paths_stepping_back_out_of_a_missing_directory_pin_where_they_lead() {
+        let f = Fixture::new();
+        let r = f.repo("w");
+        f.config(&r, "core.hooksPath", "x/../hk");
+        f.config(&r, "core.fsmonitor", "y/../fsm.sh");
+        f.config(&r, "include.path", "../sub/../inc5");
+        std::fs::write(r.join("inc5"), "[core]\n\tpager = ./from-inc5\n").unwrap();
+        // A worktree-style gitdir whose commondir steps back out of `c`.
+        let wg = f.base.join("w/wg");
+        std::fs::create_dir_all(&wg).unwrap();
+        std::fs::write(wg.join("commondir"), "c/../cd\n").unwrap();
+        std::fs::create_dir_all(f.base.join("w/p")).unwrap();
+        std::fs::write(f.base.join("w/p/.git"), "gitdir: z/../gd\n").unwrap();
+        let mut p = plan(&[&r], &f.env(), Scan::Off);
+        for (held, led) in [("x", "hk"), ("y", "fsm.sh"), ("inc5", "inc5")] {
+            assert!(pin(&p, &r.join(held)).is_some(), "{held}: {:?}", p.pins);
+            let x = must_pin(&p, &r.join(led));
+            assert!(x.why.contains("placeholder"), "{led}: {}", x.why);
+        }
+        assert!(pin(&p, &r.join("hk")).is_some_and(|x| !x.exists && x.is_dir));
+        // The include is read where it leads: what it names is pinned.
+        must_pin(&p, &r.join("from-inc5"));
+        // The pointer and the commondir: their targets, and the gitdir
+        // reached is visited (its config pinned).
+        p = plan(&[&f.base.join("w/p")], &f.env(), Scan::Off);
+        let gd = must_pin(&p, &f.base.join("w/p/gd"));
+        assert!(!gd.exists && gd.is_dir, "{gd:?}");
+        // `common_dir` directly: a gitdir with no HEAD is no repository to
+        // visit from a root.
+        let env = f.env();
+        let mut pl = Planner {
+            root_set: [wg.as_os_str()].into_iter().collect(),
+            above_roots: HashSet::new(),
+            env: &env,
+            global: Vec::new(),
+            command: Vec::new(),
+            fs: Fs::default(),
+            visited: HashSet::new(),
+            queue: VecDeque::new(),
+            plan: GitPlan::default(),
+            pin_at: HashMap::new(),
+            link_pin_at: HashMap::new(),
+            commits: false,
+        };
+        std::fs::create_dir_all(wg.join("cd")).unwrap();
+        assert_eq!(pl.common_dir(&wg), wg.join("cd"));
+        let p = pl.finish();
+        assert!(pin(&p, &wg.join("c")).is_some() && pin(&p, &wg.join("cd")).is_some());
+    }
+
+    #[test]
+    fn the_global_config_is_pinned_with_no_repository_in_the_roots() {
+        let f = Fixture::new();
+        let hooks = f.home.join("githooks");
+        std::fs::create_dir_all(&hooks).unwrap();
+        std::fs::write(
+            f.home.join(".gitconfig"),
+            format!(
+                "[core]\n\thooksPath = {}\n[includeIf \"gitdir:/elsewhere/\"]\n\tpath = inc.cfg\n",
+                hooks.display()
+            ),
+        )
+        .unwrap();
+        let p = plan(&[&f.home], &f.env(), Scan::Off);
+        assert!(p.repos.is_empty());
+        must_pin(&p, &f.home.join(".gitconfig"));
+        let xdg = must_pin(&p, &f.home.join(".config/git/config"));
+        assert!(!xdg.exists && xdg.root.as_deref() == Some(f.home.as_path()));
+        // A condition that holds in some repository later counts.
+        assert!(
+            must_pin(&p, &f.home.join("inc.cfg"))
+                .why
+                .contains("does not hold now")
+        );
+        assert!(must_pin(&p, &hooks).exists);
+    }
+
+    #[test]
+    fn a_config_larger_than_cordon_reads_is_reported() {
+        let f = Fixture::new();
+        let r = f.repo("w");
+        let config = r.join(".git/config");
+        let mut text = std::fs::read(&config).unwrap();
+        text.resize(MAX_READ as usize + 1, b'\n');
+        std::fs::write(&config, &text).unwrap();
+        let p = plan(&[&r], &f.env(), Scan::Off);
+        assert_eq!(p.too_large, vec![config.clone()]);
+        text.truncate(MAX_READ as usize);
+        std::fs::write(&config, &text).unwrap();
+        assert!(plan(&[&r], &f.env(), Scan::Off).too_large.is_empty());
+    }
 }
