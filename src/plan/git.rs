@@ -429,17 +429,19 @@ fn lexical(path: &Path) -> PathBuf {
     out
 }
 
+/// The names a walk steps through (`..` kept, `.` and `/` dropped).
+fn steps(path: &Path) -> impl Iterator<Item = OsString> + '_ {
+    path.components().filter_map(|c| match c {
+        Component::Normal(n) => Some(n.to_os_string()),
+        Component::ParentDir => Some("..".into()),
+        _ => None,
+    })
+}
+
 /// The kernel's walk done by hand (`lstat` + `readlink` per component), for
 /// paths that cross symlinks or when `openat2` is unavailable.
 fn slow_walk(path: &Path) -> Found {
-    let mut pending: VecDeque<OsString> = path
-        .components()
-        .filter_map(|c| match c {
-            Component::Normal(n) => Some(n.to_os_string()),
-            Component::ParentDir => Some("..".into()),
-            _ => None,
-        })
-        .collect();
+    let mut pending: VecDeque<OsString> = steps(path).collect();
     let mut cur = PathBuf::from("/");
     let mut links = Vec::new();
     let mut missing = false;
@@ -484,14 +486,7 @@ fn slow_walk(path: &Path) -> Found {
                 if text.is_absolute() {
                     cur = PathBuf::from("/");
                 }
-                let parts: Vec<OsString> = text
-                    .components()
-                    .filter_map(|c| match c {
-                        Component::Normal(n) => Some(n.to_os_string()),
-                        Component::ParentDir => Some("..".into()),
-                        _ => None,
-                    })
-                    .collect();
+                let parts: Vec<OsString> = steps(&text).collect();
                 for c in parts.into_iter().rev() {
                     pending.push_front(c);
                 }
