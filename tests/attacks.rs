@@ -3030,3 +3030,107 @@ fn a_command_on_the_callers_terminal_cannot_hand_it_to_another_job() {
         );
     }
 }
+
+/// Adversarial pass 10, F3: a path git reads that steps back (`..`) out of
+/// a missing directory (`core.hooksPath = x/../hk`) leads on once cordon's
+/// placeholder holds that directory, for the whole run: where it leads then
+/// is held read-only too (a hooks directory, an include, an fsmonitor
+/// program, a gitdir pointer's target).
+#[test]
+fn git_paths_stepping_back_out_of_a_missing_directory_stay_read_only() {
+    for user in users() {
+        let ws = Ws::new(user);
+        let hooks = repo(&ws, "work/hooks");
+        git(&ws, &hooks, &["config", "core.hooksPath", "x/../hk"]);
+        ws.mkdir("work/hooks/hk");
+        let fsm = repo(&ws, "work/fsm");
+        git(&ws, &fsm, &["config", "core.fsmonitor", "y/../fsm.sh"]);
+        ws.write("work/fsm/fsm.sh", "#!/bin/sh\nexit 1\n");
+        let inc = repo(&ws, "work/inc");
+        git(&ws, &inc, &["config", "include.path", "../sub/../inc5"]);
+        ws.write("work/inc/inc5", "");
+        let ptr = ws.mkdir("work/ptr");
+        ws.write("work/ptr/.git", "gitdir: z/../gd\n");
+        let cases = [
+            (
+                &hooks,
+                ["create", &ws.s("work/hooks/hk/pre-commit")],
+                "EROFS",
+            ),
+            (&fsm, ["overwrite", &ws.s("work/fsm/fsm.sh")], "EROFS"),
+            (&inc, ["overwrite", &ws.s("work/inc/inc5")], "EROFS"),
+            (&ptr, ["mkdir", &ws.s("work/ptr/gd")], "EEXIST"),
+        ];
+        // Controls: each write succeeds without cordon (then is undone).
+        for (_, op, _) in &cases {
+            control(&ws, op).assert_ok();
+        }
+        std::fs::remove_file(ws.join("work/hooks/hk/pre-commit")).unwrap();
+        std::fs::remove_dir(ws.join("work/ptr/gd")).unwrap();
+        for (top, op, errno) in &cases {
+            let cwd = top.to_str().unwrap();
+            sandboxed(&ws, &["-C", cwd], op).assert_errno(errno);
+        }
+        wait_for_placeholders(&ws);
+        assert!(!ws.join("work/hooks/hk/pre-commit").exists(), "{user:?}");
+    }
+}
+
+/// Adversarial pass 10, F4: git reads the global config (and what it
+/// includes, its hooks path, its programs) in every repository the user
+/// runs it in later, so in a writable $HOME it is held read-only even when
+/// no repository lies in the roots; a missing global config name is held.
+#[test]
+fn global_git_config_in_a_writable_home_stays_read_only_without_a_repository() {
+    for user in users() {
+        let ws = Ws::new(user);
+        let home = ws.s("home");
+        ws.write(
+            "home/.gitconfig",
+            &format!("[core]\n\thooksPath = {home}/githooks\n[include]\n\tpath = {home}/inc.cfg\n"),
+        );
+        ws.write("home/inc.cfg", "");
+        ws.mkdir("home/githooks");
+        ws.mkdir("home/.config");
+        let inc = ws.s("home/inc.cfg");
+        let hook = ws.s("home/githooks/pre-commit");
+        let xdg = ws.s("home/.config/git");
+        // Controls: without cordon each write succeeds (then is undone).
+        control(&ws, &["overwrite", &inc]).assert_ok();
+        control(&ws, &["create", &hook]).assert_ok();
+        control(&ws, &["mkdir", &xdg]).assert_ok();
+        std::fs::remove_file(&hook).unwrap();
+        std::fs::remove_dir(&xdg).unwrap();
+        // cwd `work` holds no repository; $HOME is a writable root.
+        let flags = ["-w", &home];
+        sandboxed(&ws, &flags, &["overwrite", &inc]).assert_errno("EROFS");
+        sandboxed(&ws, &flags, &["create", &hook]).assert_errno("EROFS");
+        sandboxed(&ws, &flags, &["mkdir", &xdg]).assert_errno("EEXIST");
+        wait_for_placeholders(&ws);
+        assert!(!ws.join("home/githooks/pre-commit").exists(), "{user:?}");
+    }
+}
+
+/// Adversarial pass 10, F6: a git config larger than cordon reads (16 MiB)
+/// could name a hooks path past the part read; the run is refused, naming
+/// the file, rather than pinning only what was read.
+#[test]
+fn an_oversized_git_config_refuses_the_run() {
+    for user in users() {
+        let ws = Ws::new(user);
+        let top = repo(&ws, "work/big");
+        let mut config = ws.read("work/big/.git/config");
+        config.push_str(&format!("#{}\n", "x".repeat(16 << 20)));
+        config.push_str("[core]\n\thooksPath = hk\n");
+        ws.write("work/big/.git/config", &config);
+        // Control: git reads the setting past the cap.
+        let out = git(&ws, &top, &["config", "core.hooksPath"]);
+        assert_eq!(out.stdout.trim_end(), "hk", "{out:?}");
+        let hook = ws.s("work/big/hk");
+        control(&ws, &["mkdir", &hook]).assert_ok();
+        std::fs::remove_dir(&hook).unwrap();
+        let cwd = top.to_str().unwrap();
+        sandboxed(&ws, &["-C", cwd], &["mkdir", &hook]).assert_refused("big/.git/config");
+        assert!(!ws.join("work/big/hk").exists(), "{user:?}");
+    }
+}

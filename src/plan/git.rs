@@ -241,6 +241,9 @@ pub struct GitPlan {
     /// Git mode: an entry of `COMMIT_MODE_ANCHORS` that is a symlink or
     /// not a directory, which no mount point can hold (git mode refuses).
     pub unanchored: Vec<PathBuf>,
+    /// Files git reads that are larger than cordon reads: what git finds
+    /// past that cannot be pinned, so the run is refused.
+    pub too_large: Vec<PathBuf>,
 }
 
 /// What git mode keeps in place in a writable gitdir (mount points, their
@@ -308,6 +311,7 @@ pub fn plan_git(roots: &[PathBuf], env: &GitEnv, opts: &GitOptions) -> GitPlan {
     {
         p.discover(cwd);
     }
+    p.global_config();
     p.finish()
 }
 
@@ -333,9 +337,10 @@ fn command_entries(env: &GitEnv) -> Vec<Entry> {
 
 /// Symlinks the kernel follows in one look-up before ELOOP.
 const MAX_LINKS: usize = 40;
-/// Config files larger than this are read only up to it (git has no limit,
-/// but a planted multi-gigabyte file must not stall every `cordon run`).
-const MAX_READ: u64 = 16 << 20;
+/// Config files larger than this are not read past it (git has no limit,
+/// but a planted multi-gigabyte file must not stall every `cordon run`);
+/// planning reports them ([`GitPlan::too_large`]) and the run is refused.
+pub const MAX_READ: u64 = 16 << 20;
 /// Bounds on adversarial layouts: repositories visited, and the depth of
 /// `modules/` nesting.
 const MAX_REPOS: usize = 10_000;
@@ -351,6 +356,10 @@ struct Found {
     is_dir: bool,
     /// Symlinks crossed, each at its own (resolved-parent) path.
     links: Vec<PathBuf>,
+    /// `x/../y` with `x` missing: the kernel fails at `x`, but once `x`
+    /// is there as a directory (the placeholder that holds it) the path
+    /// leads on: `y`, spelled from `x`'s canonical parent.
+    then: Option<PathBuf>,
 }
 
 /// What lives at a name, from `d_type` (or `lstat` when it says unknown).
@@ -375,6 +384,8 @@ struct Fs {
     /// Reused for every read and listing of one plan (allocated and
     /// zeroed once, not per file).
     buf: Vec<u8>,
+    /// Files read that are over [`MAX_READ`].
+    too_large: Vec<PathBuf>,
 }
 
 /// Whether `path` steps back with `..` (where a missing component changes
@@ -419,28 +430,38 @@ fn lexical(path: &Path) -> PathBuf {
     out
 }
 
+/// The names a walk steps through (`..` kept, `.` and `/` dropped).
+fn steps(path: &Path) -> impl Iterator<Item = OsString> + '_ {
+    path.components().filter_map(|c| match c {
+        Component::Normal(n) => Some(n.to_os_string()),
+        Component::ParentDir => Some("..".into()),
+        _ => None,
+    })
+}
+
 /// The kernel's walk done by hand (`lstat` + `readlink` per component), for
 /// paths that cross symlinks or when `openat2` is unavailable.
 fn slow_walk(path: &Path) -> Found {
-    let mut pending: VecDeque<OsString> = path
-        .components()
-        .filter_map(|c| match c {
-            Component::Normal(n) => Some(n.to_os_string()),
-            Component::ParentDir => Some("..".into()),
-            _ => None,
-        })
-        .collect();
+    let mut pending: VecDeque<OsString> = steps(path).collect();
     let mut cur = PathBuf::from("/");
     let mut links = Vec::new();
     let mut missing = false;
-    let mut first_missing = None;
+    let mut first_missing: Option<PathBuf> = None;
     let mut is_dir = true;
+    let mut then = None;
     while let Some(name) = pending.pop_front() {
         if name == ".." {
             if let Some(first) = first_missing {
                 // The kernel cannot step back out of a missing directory
                 // (`x/../y` with no `x` is ENOENT): what decides where the
-                // path leads is whether `x` appears, and as what. Hold `x`.
+                // path leads is whether `x` appears, and as what. Hold `x`;
+                // with it held (an empty directory) `x/..` is its parent,
+                // so the rest of the path is read from there.
+                if cur == first
+                    && let Some(parent) = first.parent()
+                {
+                    then = Some(pending.iter().fold(parent.to_path_buf(), |p, c| p.join(c)));
+                }
                 cur = first;
                 break;
             }
@@ -466,14 +487,7 @@ fn slow_walk(path: &Path) -> Found {
                 if text.is_absolute() {
                     cur = PathBuf::from("/");
                 }
-                let parts: Vec<OsString> = text
-                    .components()
-                    .filter_map(|c| match c {
-                        Component::Normal(n) => Some(n.to_os_string()),
-                        Component::ParentDir => Some("..".into()),
-                        _ => None,
-                    })
-                    .collect();
+                let parts: Vec<OsString> = steps(&text).collect();
                 for c in parts.into_iter().rev() {
                     pending.push_front(c);
                 }
@@ -495,6 +509,7 @@ fn slow_walk(path: &Path) -> Found {
         exists: !missing,
         is_dir: !missing && is_dir,
         links,
+        then,
     }
 }
 
@@ -520,11 +535,35 @@ fn read_capped(mut file: std::fs::File, buf: &mut Vec<u8>) -> io::Result<Rc<[u8]
             break;
         }
         if buf.len() as u64 >= MAX_READ {
+            // Full at the cap: one byte more means git would read past
+            // what cordon saw (a setting there would go unpinned).
+            let mut more = [0u8; 1];
+            loop {
+                match file.read(&mut more) {
+                    Ok(0) => break,
+                    Ok(_) => return Err(io::Error::from_raw_os_error(libc::EFBIG)),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e),
+                }
+            }
             break;
         }
         buf.resize((buf.len() * 4).min(MAX_READ as usize), 0);
     }
     Ok(Rc::from(&buf[..n]))
+}
+
+/// What [`Load::Failed`] says of a file over [`MAX_READ`], which planning
+/// refuses ([`GitPlan::too_large`]) rather than pin only what it read.
+const TOO_LARGE: &str = "larger than cordon reads";
+
+/// A read error as a [`Load`].
+fn failed(e: &io::Error) -> Load {
+    if e.raw_os_error() == Some(libc::EFBIG) {
+        Load::Failed(TOO_LARGE.into())
+    } else {
+        Load::Failed(e.to_string())
+    }
 }
 
 impl Fs {
@@ -548,6 +587,7 @@ impl Fs {
                 exists: true,
                 is_dir: true,
                 links: Vec::new(),
+                then: None,
             })
         });
     }
@@ -566,12 +606,14 @@ impl Fs {
                 path: path.clone(),
                 exists: true,
                 links: Vec::new(),
+                then: None,
             },
             Err(e) if e.kind() == io::ErrorKind::NotFound => Found {
                 path: path.clone(),
                 exists: false,
                 is_dir: false,
                 links: Vec::new(),
+                then: None,
             },
             // ENOTDIR, EACCES...: the walk tells what the kernel will do.
             Err(_) => slow_walk(&path),
@@ -588,6 +630,7 @@ impl Fs {
                 exists: true,
                 is_dir,
                 links: Vec::new(),
+                then: None,
             },
             // ENOENT under RESOLVE_NO_SYMLINKS: no symlink before the
             // missing component (ELOOP would have come first). With `..`
@@ -598,6 +641,7 @@ impl Fs {
                 exists: false,
                 is_dir: false,
                 links: Vec::new(),
+                then: None,
             },
             Fast::Slow | Fast::Walk => slow_walk(path),
         }
@@ -610,6 +654,9 @@ impl Fs {
             return (f.clone(), l.clone());
         }
         let (found, load) = self.read_uncached(path);
+        if matches!(&load, Load::Failed(m) if m == TOO_LARGE) {
+            self.too_large.push(found.path.clone());
+        }
         let found = Rc::new(found);
         self.probes.insert(path.into(), found.clone());
         self.reads
@@ -628,13 +675,14 @@ impl Fs {
                     Err(e) if e.raw_os_error() == Some(libc::EISDIR) => {
                         (true, Load::Failed("is a directory".into()))
                     }
-                    Err(e) => (false, Load::Failed(e.to_string())),
+                    Err(e) => (false, failed(&e)),
                 };
                 let found = Found {
                     path: lexical(path),
                     exists: true,
                     is_dir,
                     links: Vec::new(),
+                    then: None,
                 };
                 return (found, load);
             }
@@ -647,6 +695,7 @@ impl Fs {
                     exists: false,
                     is_dir: false,
                     links: Vec::new(),
+                    then: None,
                 };
                 return (found, Load::Missing);
             }
@@ -673,7 +722,7 @@ impl Fs {
         match file.metadata() {
             Ok(m) if m.is_file() => match read_capped(file, buf) {
                 Ok(t) => Load::Text(t),
-                Err(e) => Load::Failed(e.to_string()),
+                Err(e) => failed(&e),
             },
             Ok(m) if m.file_type().is_char_device() => Load::Text(Rc::from(Vec::new())),
             Ok(m) if m.is_dir() => Load::Failed("is a directory".into()),
@@ -748,11 +797,25 @@ struct FsWorld<'a> {
 }
 
 impl World for FsWorld<'_> {
+    /// A missing include that steps back out of a missing directory is
+    /// read where it leads once cordon's placeholder holds that directory,
+    /// as git reads it during the run.
     fn load(&mut self, path: &Path) -> Load {
-        self.fs.read(path).1
+        let (mut f, mut load) = self.fs.read(path);
+        for _ in 0..MAX_LINKS {
+            let (Load::Missing, Some(t)) = (&load, f.then.clone()) else {
+                break;
+            };
+            (f, load) = self.fs.read(&t);
+        }
+        load
     }
 
     fn head(&mut self) -> Head {
+        // No repository (the global config read for any of them).
+        if self.git_dir.as_os_str().is_empty() {
+            return Head::Unknown;
+        }
         let (_, load) = self.fs.read(&self.git_dir.join("HEAD"));
         let Load::Text(t) = load else {
             return Head::Unknown;
@@ -1380,7 +1443,38 @@ impl Planner<'_> {
 
     /// Pins where `f` leads, and every symlink crossed to get there. `dir`:
     /// a directory is expected there (for the placeholder of a missing one).
+    /// A path stepping back (`..`) out of a missing directory is pinned
+    /// where it leads once that directory's placeholder is there too: for
+    /// the whole run git reads (or runs) that path.
     fn pin_found(&mut self, f: &Found, why: &str, dir: bool) {
+        self.pin_one(f, why, dir);
+        let mut next = f.then.clone();
+        let mut hops = 0;
+        while let Some(t) = next
+            && hops < MAX_LINKS
+        {
+            let g = self.fs.probe(&t);
+            let held = format!(
+                "{why} (where it leads while a placeholder holds the directory it steps back out of)"
+            );
+            self.pin_one(&g, &held, dir);
+            next = g.then.clone();
+            hops += 1;
+        }
+    }
+
+    /// Where `f` leads while cordon's placeholders hold the missing
+    /// directories it steps back out of (`f` itself when it does not).
+    fn settled(&mut self, f: Rc<Found>) -> Rc<Found> {
+        let mut f = f;
+        for _ in 0..MAX_LINKS {
+            let Some(t) = f.then.clone() else { break };
+            f = self.fs.probe(&t);
+        }
+        f
+    }
+
+    fn pin_one(&mut self, f: &Found, why: &str, dir: bool) {
         for l in &f.links {
             self.add_pin(Pin {
                 path: l.clone(),
@@ -1497,6 +1591,46 @@ impl Planner<'_> {
         self.drain();
     }
 
+    /// The global and system config, read for no repository in particular:
+    /// git reads them in every repository the user runs it in later, found
+    /// in a writable root or not, so each include (conditions all taken)
+    /// and each absolute path they name is pinned. A relative one is
+    /// relative to a repository, pinned when that one is visited.
+    fn global_config(&mut self) {
+        let ctx = Context {
+            git_dir: None,
+            home: self.env.home.clone(),
+            follow_mutable: true,
+        };
+        let sources = self.global.clone();
+        let mut world = FsWorld {
+            fs: &mut self.fs,
+            git_dir: Path::new(""),
+        };
+        let x = gitconfig::expand(&sources, &self.command, &ctx, &mut world);
+        let owner = "every repository";
+        // What a visited repository pinned already keeps its reason (the
+        // condition holding there).
+        let known = |p: &Self, path: &Path| p.pin_at.contains_key(path.as_os_str());
+        for f in &x.files {
+            if !known(self, &f.path) {
+                self.pin_named(&f.path, &file_why(f, owner), false);
+            }
+        }
+        for s in &x.settings {
+            for n in self.named(s, Path::new(""), None, owner) {
+                if !n.path.is_absolute() || known(self, &n.path) {
+                    continue;
+                }
+                let f = self.pin_named(&n.path, &n.why, n.dir);
+                if n.hooks && f.exists && f.is_dir {
+                    let at = f.path.clone();
+                    self.symlinks_in(&at);
+                }
+            }
+        }
+    }
+
     /// The `.git` in `dir` (a canonical directory): a directory (the
     /// gitdir) or a `gitdir:` pointer file. Returns whether anything is there.
     fn dotgit(&mut self, dir: &Path, owner: &str) -> bool {
@@ -1540,6 +1674,7 @@ impl Planner<'_> {
             &format!("gitdir named by the pointer file {}", shown(file)),
             true,
         );
+        let g = self.settled(g);
         if g.exists && g.is_dir {
             self.queue.push_back(Visit {
                 git_dir: g.path.clone(),
@@ -1589,6 +1724,7 @@ impl Planner<'_> {
                         &format!("common directory named by {}", shown(&g.join("commondir"))),
                         true,
                     );
+                    let f = self.settled(f);
                     if f.exists {
                         f.path.clone()
                     } else {
@@ -2160,6 +2296,7 @@ impl Planner<'_> {
             .collect();
         let mut covered = covered.into_iter();
         self.plan.pins.retain(|_| !covered.next().unwrap_or(false));
+        self.plan.too_large = std::mem::take(&mut self.fs.too_large);
         self.plan
     }
 }
@@ -3016,7 +3153,9 @@ mod tests {
             assert!(!x.why.contains("does not hold now"), "{name}: {}", x.why);
         }
         // The other branch's include is pinned too (a checkout makes it
-        // true), marked as such; the other gitdir's is not.
+        // true), marked as such; so is the other gitdir's (git reads it in
+        // a repository there), but what it names relative to that
+        // repository is not.
         let x = must_pin(&p, &r.join("otherbranch-program"));
         assert!(x.why.contains("does not hold now"), "{}", x.why);
         let inc_file = must_pin(&p, &f.home.join("otherbranch"));
@@ -3026,7 +3165,8 @@ mod tests {
             inc_file.why
         );
         assert!(pin(&p, &r.join("other-gitdir-program")).is_none());
-        assert!(pin(&p, &f.home.join("other-gitdir")).is_none());
+        let other = must_pin(&p, &f.home.join("other-gitdir"));
+        assert!(other.why.contains("does not hold now"), "{}", other.why);
     }
 
     #[test]
@@ -3262,5 +3402,99 @@ mod tests {
         assert_eq!(pointer(b"\n"), b"");
         assert_eq!(rtrimmed(b"/w/.git \t\n"), b"/w/.git");
         assert_eq!(rtrimmed(b" /w/.git\n"), b" /w/.git");
+    }
+
+    #[test]
+    fn paths_stepping_back_out_of_a_missing_directory_pin_where_they_lead() {
+        let f = Fixture::new();
+        let r = f.repo("w");
+        f.config(&r, "core.hooksPath", "x/../hk");
+        f.config(&r, "core.fsmonitor", "y/../fsm.sh");
+        f.config(&r, "include.path", "../sub/../inc5");
+        std::fs::write(r.join("inc5"), "[core]\n\tpager = ./from-inc5\n").unwrap();
+        // A worktree-style gitdir whose commondir steps back out of `c`.
+        let wg = f.base.join("w/wg");
+        std::fs::create_dir_all(&wg).unwrap();
+        std::fs::write(wg.join("commondir"), "c/../cd\n").unwrap();
+        std::fs::create_dir_all(f.base.join("w/p")).unwrap();
+        std::fs::write(f.base.join("w/p/.git"), "gitdir: z/../gd\n").unwrap();
+        let mut p = plan(&[&r], &f.env(), Scan::Off);
+        for (held, led) in [("x", "hk"), ("y", "fsm.sh"), ("inc5", "inc5")] {
+            assert!(pin(&p, &r.join(held)).is_some(), "{held}: {:?}", p.pins);
+            let x = must_pin(&p, &r.join(led));
+            assert!(x.why.contains("placeholder"), "{led}: {}", x.why);
+        }
+        assert!(pin(&p, &r.join("hk")).is_some_and(|x| !x.exists && x.is_dir));
+        // The include is read where it leads: what it names is pinned.
+        must_pin(&p, &r.join("from-inc5"));
+        // The pointer and the commondir: their targets, and the gitdir
+        // reached is visited (its config pinned).
+        p = plan(&[&f.base.join("w/p")], &f.env(), Scan::Off);
+        let gd = must_pin(&p, &f.base.join("w/p/gd"));
+        assert!(!gd.exists && gd.is_dir, "{gd:?}");
+        // `common_dir` directly: a gitdir with no HEAD is no repository to
+        // visit from a root.
+        let env = f.env();
+        let mut pl = Planner {
+            root_set: [wg.as_os_str()].into_iter().collect(),
+            above_roots: HashSet::new(),
+            env: &env,
+            global: Vec::new(),
+            command: Vec::new(),
+            fs: Fs::default(),
+            visited: HashSet::new(),
+            queue: VecDeque::new(),
+            plan: GitPlan::default(),
+            pin_at: HashMap::new(),
+            link_pin_at: HashMap::new(),
+            commits: false,
+        };
+        std::fs::create_dir_all(wg.join("cd")).unwrap();
+        assert_eq!(pl.common_dir(&wg), wg.join("cd"));
+        let p = pl.finish();
+        assert!(pin(&p, &wg.join("c")).is_some() && pin(&p, &wg.join("cd")).is_some());
+    }
+
+    #[test]
+    fn the_global_config_is_pinned_with_no_repository_in_the_roots() {
+        let f = Fixture::new();
+        let hooks = f.home.join("githooks");
+        std::fs::create_dir_all(&hooks).unwrap();
+        std::fs::write(
+            f.home.join(".gitconfig"),
+            format!(
+                "[core]\n\thooksPath = {}\n[includeIf \"gitdir:/elsewhere/\"]\n\tpath = inc.cfg\n",
+                hooks.display()
+            ),
+        )
+        .unwrap();
+        // No repository under the root (one around it, such as another
+        // run's placeholder `/tmp/.git`, changes nothing here).
+        let p = plan(&[&f.home], &f.env(), Scan::Off);
+        must_pin(&p, &f.home.join(".gitconfig"));
+        let xdg = must_pin(&p, &f.home.join(".config/git/config"));
+        assert!(!xdg.exists && xdg.root.as_deref() == Some(f.home.as_path()));
+        // A condition that holds in some repository later counts.
+        assert!(
+            must_pin(&p, &f.home.join("inc.cfg"))
+                .why
+                .contains("does not hold now")
+        );
+        assert!(must_pin(&p, &hooks).exists);
+    }
+
+    #[test]
+    fn a_config_larger_than_cordon_reads_is_reported() {
+        let f = Fixture::new();
+        let r = f.repo("w");
+        let config = r.join(".git/config");
+        let mut text = std::fs::read(&config).unwrap();
+        text.resize(MAX_READ as usize + 1, b'\n');
+        std::fs::write(&config, &text).unwrap();
+        let p = plan(&[&r], &f.env(), Scan::Off);
+        assert_eq!(p.too_large, vec![config.clone()]);
+        text.truncate(MAX_READ as usize);
+        std::fs::write(&config, &text).unwrap();
+        assert!(plan(&[&r], &f.env(), Scan::Off).too_large.is_empty());
     }
 }

@@ -854,6 +854,8 @@ pub trait World {
 pub struct Context {
     /// The repository's git directory: where `.git` leads after pointer
     /// files (a linked worktree's own, a submodule's under `modules/`).
+    /// `None`: no repository in particular, so with `follow_mutable` a
+    /// `gitdir:` condition may hold (for a repository git runs in later).
     pub git_dir: Option<PathBuf>,
     /// `$HOME`, for `~` (git uses it as set, and its realpath in patterns).
     pub home: Option<PathBuf>,
@@ -1125,7 +1127,13 @@ impl Expander<'_> {
     fn gitdir(&mut self, pat: &[u8], icase: bool, origin: &Origin) -> Cond {
         let ctx = self.ctx;
         let Some(git_dir) = ctx.git_dir.clone() else {
-            return Cond::False;
+            // Read for no repository in particular: some repository git
+            // runs in later may match.
+            return if ctx.follow_mutable {
+                Cond::Mutable
+            } else {
+                Cond::False
+            };
         };
         let home = ctx
             .home

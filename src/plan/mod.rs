@@ -808,6 +808,31 @@ fn refuse_planted_links(writable: &[WritableRoot], cwd: &Path) -> Result<()> {
     Ok(())
 }
 
+/// What the git plan cannot hold, refused before anything runs.
+fn refuse_git_plan(git: &GitPlan) -> Result<()> {
+    if let Some(g) = git.missing_commondir.first() {
+        return Err(Error::new(format!(
+            "--git-commits: the gitdir {} has no commondir file, which a command could plant to move the repository's config and hooks elsewhere; create it once with `echo . > {}` (git reads `.` as the gitdir itself, as when the file is missing), and git mode pins it read-only",
+            shown(g),
+            shown(&g.join("commondir"))
+        )));
+    }
+    if let Some(f) = git.too_large.first() {
+        return Err(Error::new(format!(
+            "{} is larger than {} MiB, the most cordon reads of a file git reads as config or follows, so it cannot tell what git would run from the rest; shrink it (or remove what it does not need)",
+            shown(f),
+            git::MAX_READ >> 20
+        )));
+    }
+    if let Some(a) = git.unanchored.first() {
+        return Err(Error::new(format!(
+            "--git-commits: {} is a symlink or no directory, so it cannot be held in place (a command that removes it makes the gitdir no repository, and git then takes the worktree itself for one); make it a plain directory, or run without --git-commits",
+            shown(a)
+        )));
+    }
+    Ok(())
+}
+
 /// Adds what git reads as config or runs later (`git.rs`): nested and
 /// submodule `.git`s, worktree gitdirs, hooks directories and the programs
 /// the repositories' config names, each to the writable root that holds it.
@@ -831,19 +856,7 @@ fn protect_git(
         commits,
     };
     let git = plan_git(&roots, &genv, &opts);
-    if let Some(g) = git.missing_commondir.first() {
-        return Err(Error::new(format!(
-            "--git-commits: the gitdir {} has no commondir file, which a command could plant to move the repository's config and hooks elsewhere; create it once with `echo . > {}` (git reads `.` as the gitdir itself, as when the file is missing), and git mode pins it read-only",
-            shown(g),
-            shown(&g.join("commondir"))
-        )));
-    }
-    if let Some(a) = git.unanchored.first() {
-        return Err(Error::new(format!(
-            "--git-commits: {} is a symlink or no directory, so it cannot be held in place (a command that removes it makes the gitdir no repository, and git then takes the worktree itself for one); make it a plain directory, or run without --git-commits",
-            shown(a)
-        )));
-    }
+    refuse_git_plan(&git)?;
     for a in &git.anchors {
         if let Some(w) = writable
             .iter_mut()
