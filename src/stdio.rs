@@ -153,10 +153,16 @@ impl Stdio {
                 "the caller's, which has no controlling terminal (cordon leads its process group, so setsid is refused; nothing to drop)",
             )
         };
+        // `launch::enter` adds the rule when the command has the terminal.
+        let fixed = if terminal == Terminal::Kept && caller.has_terminal {
+            "; its foreground process group stays the command's (TIOCSPGRP denied)"
+        } else {
+            ""
+        };
         Session {
             mechanism,
             terminal,
-            why: format!("{what}; {why}"),
+            why: format!("{what}; {why}{fixed}"),
         }
     }
 }
@@ -261,6 +267,12 @@ fn is_terminal(fd: RawFd) -> bool {
     unsafe { libc::isatty(fd) == 1 }
 }
 
+/// Whether this process has a controlling terminal: after [`prepare`],
+/// whether the command keeps the caller's.
+pub fn has_controlling_terminal() -> bool {
+    controlling_terminal().is_ok_and(|t| t.is_some())
+}
+
 /// The controlling terminal, opened without side effects (`O_NOCTTY`,
 /// non-blocking), or `None` when there is none (`ENXIO`).
 fn controlling_terminal() -> std::io::Result<Option<OwnedFd>> {
@@ -275,15 +287,17 @@ fn controlling_terminal() -> std::io::Result<Option<OwnedFd>> {
 }
 
 /// A helper process cordon leaves behind (the sentinel, the reaper, the
-/// domain proxy): its own process group, so a ^C or a kill of the caller's
-/// job reaches the command and not the helper, and fds 0-2 on `/dev/null`,
-/// so it holds none of the caller's terminal or pipes. A group, not a
-/// session: it never opens the terminal, and a new session costs a
-/// scheduler group of its own (autogroup, ~65 µs a helper here).
+/// domain proxy): its own session, so no terminal signals it, and fds 0-2
+/// on `/dev/null`, so it holds none of the caller's terminal or pipes. A
+/// session, not only a process group (which spared ~65 µs a helper, a
+/// session's scheduler autogroup): in a session the command leads, the
+/// command could take a pty as its controlling terminal, make a helper's
+/// group the foreground and have the terminal send it ^C, or a hang-up on
+/// exit, signals no Landlock scope sees (adversarial pass 10).
 pub fn detach_helper() {
     // SAFETY: plain syscalls on our own process and descriptors.
     unsafe {
-        libc::setpgid(0, 0);
+        libc::setsid();
         let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC);
         if null >= 0 {
             for fd in 0..3 {
@@ -476,13 +490,15 @@ mod tests {
         );
         assert_eq!((m, t), (Mechanism::None, Terminal::Kept));
         assert!(
-            why.ends_with("; fd 0, 2 are a terminal; --new-session drops it"),
+            why.ends_with(
+                "; fd 0, 2 are a terminal; --new-session drops it; its foreground process group stays the command's (TIOCSPGRP denied)"
+            ),
             "{why}"
         );
         let (m, _, _) = plan(&stdio(SessionFlag::New, &[0]), caller(false, false, true));
         assert_eq!(m, Mechanism::Setsid);
         let (m, t, why) = plan(&stdio(SessionFlag::Keep, &[]), caller(false, false, true));
         assert_eq!((m, t), (Mechanism::None, Terminal::Kept));
-        assert!(why.ends_with("; --no-new-session"), "{why}");
+        assert!(why.contains("; --no-new-session; its foreground"), "{why}");
     }
 }

@@ -106,9 +106,11 @@ pub fn platform_view(plan: &Plan, platform: Platform, landlock_abi: Option<u8>) 
             } else {
                 None
             };
-            let namespace_unavailable = artifacts
-                .as_ref()
-                .and_then(|art| linux::namespace_available(&art.mounts).err());
+            let namespace_unavailable = artifacts.as_ref().and_then(|art| {
+                linux::namespace_available(&art.mounts)
+                    .err()
+                    .map(|e| e.to_string())
+            });
             let namespace = namespace_unavailable.is_none();
             let (features, kind) = match &artifacts {
                 Some(art) => (linux::features(plan, art, namespace), art.sandbox_kind()),

@@ -2897,6 +2897,244 @@ fn pointer_files_name_the_gitdir_git_uses_blanks_included() {
     }
 }
 
+/// The command's attack on processes that share its session: take a pty
+/// as the controlling terminal (it leads its session when no terminal is
+/// on fds 0-2), make each other process group of the session the
+/// terminal's foreground, and type ^C. Prints what it found and did; a
+/// child of its own (the control's victim) is waited for.
+const FOREGROUND_KILL: &str = r#"
+import errno, fcntl, json, os, signal, termios, time
+me, sid = os.getpgrp(), os.getsid(0)
+others = set()
+for p in os.listdir("/proc"):
+    if not p.isdigit():
+        continue
+    try:
+        st = open("/proc/%s/stat" % p).read()
+    except OSError:
+        continue
+    f = st[st.rindex(")") + 2:].split()
+    if int(f[3]) == sid and int(f[2]) != me:
+        others.add(int(f[2]))
+signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+m, s = os.openpty()
+res = {"others": len(others), "sctty": "ok", "moved": 0}
+try:
+    fcntl.ioctl(s, termios.TIOCSCTTY, 0)
+except OSError as e:
+    res["sctty"] = errno.errorcode[e.errno]
+for g in others:
+    try:
+        os.tcsetpgrp(s, g)
+        os.write(m, b"\x03")
+        res["moved"] += 1
+    except OSError:
+        pass
+try:
+    pid, st = os.waitpid(-1, 0)
+    res["child"] = os.WTERMSIG(st) if os.WIFSIGNALED(st) else -1
+except ChildProcessError:
+    res["child"] = None
+print(json.dumps(res))
+"#;
+
+/// Adversarial pass 10, F1: with no terminal on fds 0-2 the command leads
+/// a session of its own, and the sentinel and the reaper, which only left
+/// the caller's process group, were in it: the command took a pty as its
+/// terminal, made a helper's group the foreground and typed ^C (or just
+/// exited, for the hang-up), which no Landlock scope sees. Without the
+/// sentinel the placeholders stayed, and a leftover planted `.git` and
+/// `.agents` once the next run removed them. The helpers now lead sessions
+/// of their own: the command finds no other group in its session, and the
+/// placeholders go after the run.
+#[test]
+fn the_command_finds_no_helper_in_its_session_to_signal_through_a_terminal() {
+    for user in users() {
+        let ws = Ws::new(user);
+        let script = ws.write("work/fg.py", FOREGROUND_KILL);
+        let script = script.to_str().unwrap();
+        // Control: the same attack, from a session leader whose session
+        // holds another group (a child sleeping in its own group), kills it.
+        let wrapper = format!(
+            "import os, sys, time\n\
+             os.setsid()\n\
+             if os.fork() == 0:\n    os.setpgid(0, 0)\n    time.sleep(30)\n    os._exit(0)\n\
+             time.sleep(0.2)\n\
+             os.execv(sys.executable, [sys.executable, {script:?}])\n"
+        );
+        let out = run_as(user, &ws.work(), &ws.env(), &["python3", "-c", &wrapper]);
+        let res: serde_json::Value = serde_json::from_str(out.stdout.trim()).expect(&out.stdout);
+        assert_eq!(res["others"], 1, "{user:?}: {out:?}");
+        assert_eq!(res["moved"], 1, "{user:?}: {out:?}");
+        assert_eq!(res["child"], libc::SIGINT, "{user:?}: {out:?}");
+        // Under cordon: the command leads its session (stdin is not a
+        // terminal), may take a pty, and finds no one else in the session.
+        let out = cordon(&ws, &["run", "--", "python3", script]);
+        assert_eq!(out.status, 0, "{user:?}: {out:?}");
+        let res: serde_json::Value = serde_json::from_str(out.stdout.trim()).expect(&out.stdout);
+        assert_eq!(res["sctty"], "ok", "{user:?}: {out:?}");
+        assert_eq!(res["others"], 0, "{user:?}: {out:?}");
+        // The sentinel lived to remove the placeholders.
+        wait_for_placeholders(&ws);
+        for name in [".git", ".agents", ".codex"] {
+            assert!(
+                !ws.join("work").join(name).exists(),
+                "{user:?}: {name} left"
+            );
+        }
+    }
+}
+
+/// Adversarial pass 10, F1, interactive: with the caller's terminal kept
+/// (fds 0-2 on it), the command shares the caller's session with the
+/// user's other jobs, and could make one of them the terminal's
+/// foreground, then have the terminal signal it (`VINTR` set to ESC and a
+/// cursor-position query, whose reply starts with ESC). TIOCSPGRP is
+/// denied for such a run; in `script`'s pty, from bash with job control.
+#[test]
+fn a_command_on_the_callers_terminal_cannot_hand_it_to_another_job() {
+    let take = "import errno, os, signal, sys\n\
+                signal.signal(signal.SIGTTOU, signal.SIG_IGN)\n\
+                try:\n    os.tcsetpgrp(0, int(sys.argv[1]))\n    print('moved')\n\
+                except OSError as e:\n    print('refused', errno.errorcode[e.errno])\n";
+    for user in users() {
+        let ws = Ws::new(user);
+        ws.write("work/take.py", take);
+        for (wrap, want) in [("", "moved"), ("cordon", "refused EPERM")] {
+            let prefix = if wrap.is_empty() {
+                String::new()
+            } else {
+                format!("{} run -- ", cordon_bin().display())
+            };
+            let job = format!(
+                "set -m\nsleep 30 &\npg=$!\n{prefix}python3 take.py \"$pg\" </dev/tty\nkill \"$pg\"\n"
+            );
+            ws.write("work/job.sh", &job);
+            let argv = ["script", "-qec", "bash job.sh", "/dev/null"];
+            let mut env = ws.env();
+            env.push(("SHELL".into(), "/bin/sh".into()));
+            let out = run_as(user, &ws.work(), &env, &argv);
+            assert!(out.stdout.contains(want), "{user:?} {wrap:?}: {out:?}");
+        }
+        // The dry run says so.
+        let dry = format!("{} run --dry-run -- true </dev/tty", cordon_bin().display());
+        let out = run_as(
+            user,
+            &ws.work(),
+            &ws.env(),
+            &["script", "-qec", &dry, "/dev/null"],
+        );
+        assert!(
+            out.stdout.contains("(TIOCSPGRP denied)"),
+            "{user:?}: {out:?}"
+        );
+    }
+}
+
+/// Adversarial pass 10, F3: a path git reads that steps back (`..`) out of
+/// a missing directory (`core.hooksPath = x/../hk`) leads on once cordon's
+/// placeholder holds that directory, for the whole run: where it leads then
+/// is held read-only too (a hooks directory, an include, an fsmonitor
+/// program, a gitdir pointer's target).
+#[test]
+fn git_paths_stepping_back_out_of_a_missing_directory_stay_read_only() {
+    for user in users() {
+        let ws = Ws::new(user);
+        let hooks = repo(&ws, "work/hooks");
+        git(&ws, &hooks, &["config", "core.hooksPath", "x/../hk"]);
+        ws.mkdir("work/hooks/hk");
+        let fsm = repo(&ws, "work/fsm");
+        git(&ws, &fsm, &["config", "core.fsmonitor", "y/../fsm.sh"]);
+        ws.write("work/fsm/fsm.sh", "#!/bin/sh\nexit 1\n");
+        let inc = repo(&ws, "work/inc");
+        git(&ws, &inc, &["config", "include.path", "../sub/../inc5"]);
+        ws.write("work/inc/inc5", "");
+        let ptr = ws.mkdir("work/ptr");
+        ws.write("work/ptr/.git", "gitdir: z/../gd\n");
+        let cases = [
+            (
+                &hooks,
+                ["create", &ws.s("work/hooks/hk/pre-commit")],
+                "EROFS",
+            ),
+            (&fsm, ["overwrite", &ws.s("work/fsm/fsm.sh")], "EROFS"),
+            (&inc, ["overwrite", &ws.s("work/inc/inc5")], "EROFS"),
+            (&ptr, ["mkdir", &ws.s("work/ptr/gd")], "EEXIST"),
+        ];
+        // Controls: each write succeeds without cordon (then is undone).
+        for (_, op, _) in &cases {
+            control(&ws, op).assert_ok();
+        }
+        std::fs::remove_file(ws.join("work/hooks/hk/pre-commit")).unwrap();
+        std::fs::remove_dir(ws.join("work/ptr/gd")).unwrap();
+        for (top, op, errno) in &cases {
+            let cwd = top.to_str().unwrap();
+            sandboxed(&ws, &["-C", cwd], op).assert_errno(errno);
+        }
+        wait_for_placeholders(&ws);
+        assert!(!ws.join("work/hooks/hk/pre-commit").exists(), "{user:?}");
+    }
+}
+
+/// Adversarial pass 10, F4: git reads the global config (and what it
+/// includes, its hooks path, its programs) in every repository the user
+/// runs it in later, so in a writable $HOME it is held read-only even when
+/// no repository lies in the roots; a missing global config name is held.
+#[test]
+fn global_git_config_in_a_writable_home_stays_read_only_without_a_repository() {
+    for user in users() {
+        let ws = Ws::new(user);
+        let home = ws.s("home");
+        ws.write(
+            "home/.gitconfig",
+            &format!("[core]\n\thooksPath = {home}/githooks\n[include]\n\tpath = {home}/inc.cfg\n"),
+        );
+        ws.write("home/inc.cfg", "");
+        ws.mkdir("home/githooks");
+        ws.mkdir("home/.config");
+        let inc = ws.s("home/inc.cfg");
+        let hook = ws.s("home/githooks/pre-commit");
+        let xdg = ws.s("home/.config/git");
+        // Controls: without cordon each write succeeds (then is undone).
+        control(&ws, &["overwrite", &inc]).assert_ok();
+        control(&ws, &["create", &hook]).assert_ok();
+        control(&ws, &["mkdir", &xdg]).assert_ok();
+        std::fs::remove_file(&hook).unwrap();
+        std::fs::remove_dir(&xdg).unwrap();
+        // cwd `work` holds no repository; $HOME is a writable root.
+        let flags = ["-w", &home];
+        sandboxed(&ws, &flags, &["overwrite", &inc]).assert_errno("EROFS");
+        sandboxed(&ws, &flags, &["create", &hook]).assert_errno("EROFS");
+        sandboxed(&ws, &flags, &["mkdir", &xdg]).assert_errno("EEXIST");
+        wait_for_placeholders(&ws);
+        assert!(!ws.join("home/githooks/pre-commit").exists(), "{user:?}");
+    }
+}
+
+/// Adversarial pass 10, F6: a git config larger than cordon reads (16 MiB)
+/// could name a hooks path past the part read; the run is refused, naming
+/// the file, rather than pinning only what was read.
+#[test]
+fn an_oversized_git_config_refuses_the_run() {
+    for user in users() {
+        let ws = Ws::new(user);
+        let top = repo(&ws, "work/big");
+        let mut config = ws.read("work/big/.git/config");
+        config.push_str(&format!("#{}\n", "x".repeat(16 << 20)));
+        config.push_str("[core]\n\thooksPath = hk\n");
+        ws.write("work/big/.git/config", &config);
+        // Control: git reads the setting past the cap.
+        let out = git(&ws, &top, &["config", "core.hooksPath"]);
+        assert_eq!(out.stdout.trim_end(), "hk", "{out:?}");
+        let hook = ws.s("work/big/hk");
+        control(&ws, &["mkdir", &hook]).assert_ok();
+        std::fs::remove_dir(&hook).unwrap();
+        let cwd = top.to_str().unwrap();
+        sandboxed(&ws, &["-C", cwd], &["mkdir", &hook]).assert_refused("big/.git/config");
+        assert!(!ws.join("work/big/hk").exists(), "{user:?}");
+    }
+}
+
 /// A symlink at `rel` in the workspace leading to `text`, owned by the
 /// workspace's user.
 fn link_at(ws: &Ws, text: &str, rel: &str) -> String {

@@ -25,6 +25,9 @@ pub fn enter(
     proxy_log: Option<&Path>,
 ) -> Result<Option<u16>> {
     settle_identity(art)?;
+    // Asked before the namespace hides anything: whether the command keeps
+    // the caller's terminal (stdio is settled by now).
+    let shares_terminal = crate::stdio::has_controlling_terminal();
     // Domains need the network namespace: no `--best-effort` without it.
     let proxied = plan.network.proxied() && !plan.network.enabled;
     let setup = namespace_possible(plan, art, best_effort && !proxied)?;
@@ -65,10 +68,17 @@ pub fn enter(
         ));
     }
     let stacked;
-    let art = if setup == Setup::Nested {
-        // No IPC namespace of its own: the filter denies IPC instead.
+    let art = if setup == Setup::Nested || shares_terminal {
+        let mut seccomp = art.seccomp.clone();
+        if setup == Setup::Nested {
+            // No IPC namespace of its own: the filter denies IPC instead.
+            seccomp = seccomp.with_ipc_denied()?;
+        }
+        if shares_terminal {
+            seccomp = seccomp.with_foreground_fixed()?;
+        }
         stacked = Artifacts {
-            seccomp: art.seccomp.with_ipc_denied()?,
+            seccomp,
             ..art.clone()
         };
         &stacked
@@ -232,7 +242,7 @@ fn namespace_possible(plan: &Plan, art: &Artifacts, best_effort: bool) -> Result
     if let Some(Err(why)) = &probed
         && super::nested::read_only_root()
     {
-        return nested(plan, art, best_effort, why);
+        return nested(plan, art, best_effort, &why.to_string());
     }
     if !best_effort {
         return Ok(Setup::Namespace);
@@ -243,7 +253,7 @@ fn namespace_possible(plan: &Plan, art: &Artifacts, best_effort: bool) -> Result
         Ok(()) => Ok(Setup::Namespace),
         Err(why) => {
             let gaps = art.mounts.gaps_without_namespace();
-            refuse_git_mode(&gaps, &why)?;
+            refuse_git_mode(&gaps, &why.to_string())?;
             for g in gaps {
                 eprintln!("cordon: warning: not enforced: {g} (no private mount namespace: {why})");
             }

@@ -209,9 +209,33 @@ pub fn gaps_for_abi(abi: u8) -> Vec<Gap> {
     gaps
 }
 
+/// Why the private mount namespace could not be set up in the throw-away
+/// child that tries it (`namespace::probe`).
+#[derive(Debug)]
+pub enum ProbeError {
+    /// The pipe for the child's message.
+    Pipe(std::io::Error),
+    Fork(std::io::Error),
+    /// What the child reported.
+    Child(String),
+    /// The child failed without a word.
+    Silent,
+}
+
+impl fmt::Display for ProbeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProbeError::Pipe(e) => write!(f, "pipe: {e}"),
+            ProbeError::Fork(e) => write!(f, "fork: {e}"),
+            ProbeError::Child(msg) => f.write_str(msg),
+            ProbeError::Silent => f.write_str("the namespace setup failed in a test child"),
+        }
+    }
+}
+
 /// Whether this host gives the private mount namespace `mounts` needs:
 /// tried for real in a throw-away child (one fork). Off Linux, assumed.
-pub fn namespace_available(mounts: &mounts::MountPlan) -> std::result::Result<(), String> {
+pub fn namespace_available(mounts: &mounts::MountPlan) -> std::result::Result<(), ProbeError> {
     #[cfg(target_os = "linux")]
     return namespace::probe(mounts);
     #[cfg(not(target_os = "linux"))]

@@ -149,15 +149,7 @@ const FILE_NAMES: [&str; 3] = [".mcp.json", ".gitmodules", ".envrc"];
 /// the working directory, the project the command works on. The others
 /// (`.git`, `.cordon`, `.agents`, `.codex`, names the profile adds) are
 /// held in every writable root: git finds a `.git` in any parent directory.
-pub const PROJECT_ONLY: [&str; 7] = [
-    ".vscode",
-    ".idea",
-    ".claude",
-    ".devcontainer",
-    ".mcp.json",
-    ".gitmodules",
-    ".envrc",
-];
+pub const PROJECT_ONLY: [&str; 7] = crate::policy::PROJECT_CONFIG;
 
 /// The most placeholders one run makes: each costs a directory entry, a
 /// mount and a descriptor. Past it, the missing names are a gap (refused,

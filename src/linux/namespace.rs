@@ -18,6 +18,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
+use super::ProbeError;
 use super::mounts::{DenyMount, Dev, MountOp, MountPlan};
 use crate::plan::FileId;
 
@@ -77,21 +78,10 @@ fn fd_from(rc: libc::c_long) -> OwnedFd {
 /// trailing symlink is returned as itself.
 pub(super) fn open_path(p: &Path) -> Result<OwnedFd> {
     let c = cpath(p)?;
-    // SAFETY: open_how is plain data; zero is a valid start.
-    let mut how: libc::open_how = unsafe { std::mem::zeroed() };
-    how.flags = (libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC) as u64;
-    how.resolve = libc::RESOLVE_NO_SYMLINKS;
-    // SAFETY: valid C string and open_how of the size passed.
-    let rc = unsafe {
-        libc::syscall(
-            libc::SYS_openat2,
-            libc::AT_FDCWD,
-            c.as_ptr(),
-            &how,
-            std::mem::size_of::<libc::open_how>(),
-        )
-    };
-    check(rc, || format!("open {}", p.display())).map(fd_from)
+    crate::plan::openat2_no_symlinks(&c, libc::O_PATH | libc::O_NOFOLLOW).map_err(|err| NsError {
+        step: format!("open {}", p.display()),
+        err,
+    })
 }
 
 fn stat(fd: &OwnedFd, p: &Path) -> Result<libc::stat> {
@@ -683,17 +673,17 @@ pub fn enter(
 /// succeed and then refuses the rest (Ubuntu's AppArmor userns restriction)
 /// can be detected without leaving this process half set up. Used only with
 /// `--best-effort`; costs one fork.
-pub fn probe(plan: &MountPlan) -> std::result::Result<(), String> {
+pub fn probe(plan: &MountPlan) -> std::result::Result<(), ProbeError> {
     let mut fds = [0; 2];
     // SAFETY: a pipe for the child's error message.
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return Err(format!("pipe: {}", std::io::Error::last_os_error()));
+        return Err(ProbeError::Pipe(std::io::Error::last_os_error()));
     }
     // SAFETY: the two fds were just created.
     let (r, w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
     // SAFETY: cordon is single-threaded, so the child may allocate.
     match unsafe { libc::fork() } {
-        -1 => Err(format!("fork: {}", std::io::Error::last_os_error())),
+        -1 => Err(ProbeError::Fork(std::io::Error::last_os_error())),
         0 => {
             drop(r);
             // The namespace itself and one mount operation: a host that
@@ -732,9 +722,9 @@ pub fn probe(plan: &MountPlan) -> std::result::Result<(), String> {
             if libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0 {
                 Ok(())
             } else if msg.is_empty() {
-                Err("the namespace setup failed in a test child".into())
+                Err(ProbeError::Silent)
             } else {
-                Err(msg)
+                Err(ProbeError::Child(msg))
             }
         }
     }

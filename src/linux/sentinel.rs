@@ -5,8 +5,9 @@
 //! protected names. It is forked before the namespace is entered (so it
 //! stays on the host's mounts, where it can remove them), twice (so it is
 //! no child of the command, which could otherwise reap it), and it leaves
-//! the caller's process group and closes the caller's descriptors (so it
-//! neither dies with the job nor holds a pipe open after the command).
+//! for a session of its own and closes the caller's descriptors (so it
+//! neither dies with the job, nor gets a terminal's signal, nor holds a
+//! pipe open after the command).
 //!
 //! Placeholders: an empty directory or file, mode 0444, made with `O_EXCL`
 //! in the planned parent, then bound read-only in the namespace (a
@@ -567,8 +568,9 @@ fn wait_empty(ns: u64, listener: Option<&OwnedFd>) {
 /// process it may signal in one pass under the task-list lock, so none can
 /// fork past it; Landlock's signal scope makes that exactly the processes
 /// of this sandbox (and of sandboxes nested in it). Forked twice, like the
-/// sentinel, so the command never sees it as a child; out of the caller's
-/// process group, so a ^C that ends the command does not end the reaper. Called
+/// sentinel, so the command never sees it as a child; in a session of its
+/// own, so no terminal signal (a ^C that ends the command, one the command
+/// arranges) ends the reaper. Called
 /// right after Landlock is enforced; the command then enters a domain
 /// nested in the reaper's (`apply::shield_reaper`), from which it can
 /// neither signal nor ptrace the reaper.
@@ -592,9 +594,9 @@ pub fn start_reaper() -> io::Result<Middle> {
             unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) };
             // SAFETY: as above.
             if unsafe { libc::fork() } == 0 {
-                // Its own process group (see `stdio::detach_helper`).
+                // Its own session (see `stdio::detach_helper`).
                 // SAFETY: plain syscalls on our own process.
-                unsafe { libc::setpgid(0, 0) };
+                unsafe { libc::setsid() };
                 close_others(&[pidfd.as_raw_fd()]);
                 // SAFETY: closing the caller's stdio: the reaper must hold
                 // no pipe open after the command.
@@ -614,8 +616,9 @@ pub fn start_reaper() -> io::Result<Middle> {
 
 /// The sentinel's whole life. Never returns.
 fn run(pidfd: &OwnedFd, sock: &OwnedFd, held: &[Held], duties: Duties) -> ! {
-    // Out of the caller's job: a ^C or a kill of the job's process group
-    // ends the command, not the cleanup.
+    // Out of the caller's job and session: a ^C, a kill of the job's
+    // process group or a terminal's hang-up ends the command, not the
+    // cleanup.
     crate::stdio::detach_helper();
     if !duties.kill_leftovers {
         // Only cleanup is left to it, none of it urgent: it yields to the

@@ -30,6 +30,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::gitconfig::{self, Context, Entry, FileRead, Head, Load, Scope, Setting, Source, World};
+use super::host::{self, Fast};
 use super::shown;
 
 /// Whether to look for nested repositories everywhere under each root.
@@ -240,6 +241,9 @@ pub struct GitPlan {
     /// Git mode: an entry of `COMMIT_MODE_ANCHORS` that is a symlink or
     /// not a directory, which no mount point can hold (git mode refuses).
     pub unanchored: Vec<PathBuf>,
+    /// Files git reads that are larger than cordon reads: what git finds
+    /// past that cannot be pinned, so the run is refused.
+    pub too_large: Vec<PathBuf>,
 }
 
 /// What git mode keeps in place in a writable gitdir (mount points, their
@@ -307,6 +311,7 @@ pub fn plan_git(roots: &[PathBuf], env: &GitEnv, opts: &GitOptions) -> GitPlan {
     {
         p.discover(cwd);
     }
+    p.global_config();
     p.finish()
 }
 
@@ -332,15 +337,16 @@ fn command_entries(env: &GitEnv) -> Vec<Entry> {
 
 /// Symlinks the kernel follows in one look-up before ELOOP.
 const MAX_LINKS: usize = 40;
-/// Config files larger than this are read only up to it (git has no limit,
-/// but a planted multi-gigabyte file must not stall every `cordon run`).
-const MAX_READ: u64 = 16 << 20;
+/// Config files larger than this are not read past it (git has no limit,
+/// but a planted multi-gigabyte file must not stall every `cordon run`);
+/// planning reports them ([`GitPlan::too_large`]) and the run is refused.
+pub const MAX_READ: u64 = 16 << 20;
 /// Bounds on adversarial layouts: repositories visited, and the depth of
 /// `modules/` nesting.
 const MAX_REPOS: usize = 10_000;
 const MAX_MODULE_DEPTH: usize = 16;
 /// Directory depth of the full scan (each level holds one descriptor).
-const MAX_SCAN_DEPTH: usize = 256;
+pub(super) const MAX_SCAN_DEPTH: usize = 256;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Found {
@@ -350,11 +356,15 @@ struct Found {
     is_dir: bool,
     /// Symlinks crossed, each at its own (resolved-parent) path.
     links: Vec<PathBuf>,
+    /// `x/../y` with `x` missing: the kernel fails at `x`, but once `x`
+    /// is there as a directory (the placeholder that holds it) the path
+    /// leads on: `y`, spelled from `x`'s canonical parent.
+    then: Option<PathBuf>,
 }
 
 /// What lives at a name, from `d_type` (or `lstat` when it says unknown).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(super) enum Kind {
     Dir,
     File,
     Link,
@@ -374,6 +384,8 @@ struct Fs {
     /// Reused for every read and listing of one plan (allocated and
     /// zeroed once, not per file).
     buf: Vec<u8>,
+    /// Files read that are over [`MAX_READ`].
+    too_large: Vec<PathBuf>,
 }
 
 /// Whether `path` steps back with `..` (where a missing component changes
@@ -418,28 +430,38 @@ fn lexical(path: &Path) -> PathBuf {
     out
 }
 
+/// The names a walk steps through (`..` kept, `.` and `/` dropped).
+fn steps(path: &Path) -> impl Iterator<Item = OsString> + '_ {
+    path.components().filter_map(|c| match c {
+        Component::Normal(n) => Some(n.to_os_string()),
+        Component::ParentDir => Some("..".into()),
+        _ => None,
+    })
+}
+
 /// The kernel's walk done by hand (`lstat` + `readlink` per component), for
 /// paths that cross symlinks or when `openat2` is unavailable.
 fn slow_walk(path: &Path) -> Found {
-    let mut pending: VecDeque<OsString> = path
-        .components()
-        .filter_map(|c| match c {
-            Component::Normal(n) => Some(n.to_os_string()),
-            Component::ParentDir => Some("..".into()),
-            _ => None,
-        })
-        .collect();
+    let mut pending: VecDeque<OsString> = steps(path).collect();
     let mut cur = PathBuf::from("/");
     let mut links = Vec::new();
     let mut missing = false;
-    let mut first_missing = None;
+    let mut first_missing: Option<PathBuf> = None;
     let mut is_dir = true;
+    let mut then = None;
     while let Some(name) = pending.pop_front() {
         if name == ".." {
             if let Some(first) = first_missing {
                 // The kernel cannot step back out of a missing directory
                 // (`x/../y` with no `x` is ENOENT): what decides where the
-                // path leads is whether `x` appears, and as what. Hold `x`.
+                // path leads is whether `x` appears, and as what. Hold `x`;
+                // with it held (an empty directory) `x/..` is its parent,
+                // so the rest of the path is read from there.
+                if cur == first
+                    && let Some(parent) = first.parent()
+                {
+                    then = Some(pending.iter().fold(parent.to_path_buf(), |p, c| p.join(c)));
+                }
                 cur = first;
                 break;
             }
@@ -465,14 +487,7 @@ fn slow_walk(path: &Path) -> Found {
                 if text.is_absolute() {
                     cur = PathBuf::from("/");
                 }
-                let parts: Vec<OsString> = text
-                    .components()
-                    .filter_map(|c| match c {
-                        Component::Normal(n) => Some(n.to_os_string()),
-                        Component::ParentDir => Some("..".into()),
-                        _ => None,
-                    })
-                    .collect();
+                let parts: Vec<OsString> = steps(&text).collect();
                 for c in parts.into_iter().rev() {
                     pending.push_front(c);
                 }
@@ -494,181 +509,7 @@ fn slow_walk(path: &Path) -> Found {
         exists: !missing,
         is_dir: !missing && is_dir,
         links,
-    }
-}
-
-/// Also for `fs::resolve`: one `openat2` proves a path canonical.
-#[cfg(target_os = "linux")]
-pub(super) use sys::{Fast, open as open_no_symlinks};
-
-#[cfg(target_os = "linux")]
-mod sys {
-    //! `openat2(RESOLVE_NO_SYMLINKS)`: one system call answers "exists, and
-    //! no symlink on the way" for the common case; `getdents64` on directory
-    //! descriptors for listings and the scan.
-
-    use super::Kind;
-    use std::ffi::{CStr, CString, OsStr};
-    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-    use std::os::unix::ffi::OsStrExt;
-    use std::path::Path;
-    use std::sync::atomic::{AtomicBool, Ordering};
-
-    /// Cleared once `openat2` answers ENOSYS (kernel before 5.6) or EPERM
-    /// (a seccomp filter that does not know it): then every look-up walks.
-    static OPENAT2: AtomicBool = AtomicBool::new(true);
-
-    pub enum Fast {
-        Open(OwnedFd),
-        Missing,
-        /// A symlink on the way, or something only the slow walk can tell.
-        Slow,
-    }
-
-    pub fn open(dir: Option<RawFd>, path: &Path, flags: i32) -> Fast {
-        if !OPENAT2.load(Ordering::Relaxed) {
-            return Fast::Slow;
-        }
-        let Ok(c) = CString::new(path.as_os_str().as_bytes()) else {
-            return Fast::Missing;
-        };
-        // SAFETY: open_how is plain integers (and non_exhaustive, so it
-        // cannot be built field by field); all zero is its default.
-        let mut how: libc::open_how = unsafe { std::mem::zeroed() };
-        how.flags = (flags | libc::O_CLOEXEC) as u64;
-        how.resolve = libc::RESOLVE_NO_SYMLINKS;
-        // SAFETY: c is a valid C string and how a valid open_how of the
-        // size passed; the returned descriptor is owned below.
-        let fd = unsafe {
-            libc::syscall(
-                libc::SYS_openat2,
-                dir.unwrap_or(libc::AT_FDCWD),
-                c.as_ptr(),
-                &how as *const libc::open_how,
-                std::mem::size_of::<libc::open_how>(),
-            )
-        };
-        if fd >= 0 {
-            // SAFETY: a fresh descriptor nobody else owns.
-            return Fast::Open(unsafe { OwnedFd::from_raw_fd(fd as RawFd) });
-        }
-        match std::io::Error::last_os_error().raw_os_error() {
-            Some(libc::ENOENT) => Fast::Missing,
-            Some(libc::ENOSYS | libc::EPERM | libc::E2BIG) => {
-                OPENAT2.store(false, Ordering::Relaxed);
-                Fast::Slow
-            }
-            _ => Fast::Slow,
-        }
-    }
-
-    pub fn mode(fd: &OwnedFd) -> Option<u32> {
-        nix::sys::stat::fstat(fd)
-            .ok()
-            .map(|st| st.st_mode & libc::S_IFMT)
-    }
-
-    fn kind_at(dir: RawFd, name: &CStr) -> Kind {
-        // SAFETY: st is written by fstatat before it is read.
-        let mut st: libc::stat = unsafe { std::mem::zeroed() };
-        // SAFETY: name is a valid C string, st a valid buffer.
-        let r = unsafe { libc::fstatat(dir, name.as_ptr(), &mut st, libc::AT_SYMLINK_NOFOLLOW) };
-        if r != 0 {
-            return Kind::Other;
-        }
-        match st.st_mode & libc::S_IFMT {
-            libc::S_IFDIR => Kind::Dir,
-            libc::S_IFREG => Kind::File,
-            libc::S_IFLNK => Kind::Link,
-            _ => Kind::Other,
-        }
-    }
-
-    /// Calls `f(name, kind)` for every entry of the open directory `fd`
-    /// (without `.` and `..`), reading with `getdents64` into `buf`.
-    pub fn entries(
-        fd: &OwnedFd,
-        buf: &mut Vec<u8>,
-        mut f: impl FnMut(&CStr, Kind),
-    ) -> std::io::Result<()> {
-        if buf.len() < 16 * 1024 {
-            buf.resize(16 * 1024, 0);
-        }
-        loop {
-            // SAFETY: buf is valid for buf.len() bytes.
-            let n = unsafe {
-                libc::syscall(
-                    libc::SYS_getdents64,
-                    fd.as_raw_fd(),
-                    buf.as_mut_ptr(),
-                    buf.len(),
-                )
-            };
-            if n < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            if n == 0 {
-                return Ok(());
-            }
-            let n = n as usize;
-            let mut off = 0;
-            // struct linux_dirent64 { u64 d_ino; i64 d_off; u16 d_reclen;
-            // u8 d_type; char d_name[]; }: name at offset 19.
-            while off + 19 <= n {
-                let reclen = u16::from_ne_bytes([buf[off + 16], buf[off + 17]]) as usize;
-                if reclen < 20 || off + reclen > n {
-                    break;
-                }
-                let d_type = buf[off + 18];
-                let Ok(name) = CStr::from_bytes_until_nul(&buf[off + 19..off + reclen]) else {
-                    off += reclen;
-                    continue;
-                };
-                let bytes = name.to_bytes();
-                if bytes != b"." && bytes != b".." {
-                    let kind = match d_type {
-                        libc::DT_DIR => Kind::Dir,
-                        libc::DT_REG => Kind::File,
-                        libc::DT_LNK => Kind::Link,
-                        libc::DT_UNKNOWN => kind_at(fd.as_raw_fd(), name),
-                        _ => Kind::Other,
-                    };
-                    f(name, kind);
-                }
-                off += reclen;
-            }
-        }
-    }
-
-    /// Opens `name` in `dir` as a directory to list, never through a symlink.
-    pub fn open_child(dir: &OwnedFd, name: &CStr) -> Option<OwnedFd> {
-        // SAFETY: name is a valid C string; the descriptor is owned below.
-        let fd = unsafe {
-            libc::openat(
-                dir.as_raw_fd(),
-                name.as_ptr(),
-                libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
-            )
-        };
-        // SAFETY: a fresh descriptor nobody else owns.
-        (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd) })
-    }
-
-    pub fn open_dir(path: &Path) -> Option<OwnedFd> {
-        let c = CString::new(path.as_os_str().as_bytes()).ok()?;
-        // SAFETY: c is a valid C string; the descriptor is owned below.
-        let fd = unsafe {
-            libc::open(
-                c.as_ptr(),
-                libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
-            )
-        };
-        // SAFETY: a fresh descriptor nobody else owns.
-        (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd) })
-    }
-
-    pub fn name(c: &CStr) -> &OsStr {
-        OsStr::from_bytes(c.to_bytes())
+        then,
     }
 }
 
@@ -694,11 +535,35 @@ fn read_capped(mut file: std::fs::File, buf: &mut Vec<u8>) -> io::Result<Rc<[u8]
             break;
         }
         if buf.len() as u64 >= MAX_READ {
+            // Full at the cap: one byte more means git would read past
+            // what cordon saw (a setting there would go unpinned).
+            let mut more = [0u8; 1];
+            loop {
+                match file.read(&mut more) {
+                    Ok(0) => break,
+                    Ok(_) => return Err(io::Error::from_raw_os_error(libc::EFBIG)),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e),
+                }
+            }
             break;
         }
         buf.resize((buf.len() * 4).min(MAX_READ as usize), 0);
     }
     Ok(Rc::from(&buf[..n]))
+}
+
+/// What [`Load::Failed`] says of a file over [`MAX_READ`], which planning
+/// refuses ([`GitPlan::too_large`]) rather than pin only what it read.
+const TOO_LARGE: &str = "larger than cordon reads";
+
+/// A read error as a [`Load`].
+fn failed(e: &io::Error) -> Load {
+    if e.raw_os_error() == Some(libc::EFBIG) {
+        Load::Failed(TOO_LARGE.into())
+    } else {
+        Load::Failed(e.to_string())
+    }
 }
 
 impl Fs {
@@ -722,6 +587,7 @@ impl Fs {
                 exists: true,
                 is_dir: true,
                 links: Vec::new(),
+                then: None,
             })
         });
     }
@@ -740,12 +606,14 @@ impl Fs {
                 path: path.clone(),
                 exists: true,
                 links: Vec::new(),
+                then: None,
             },
             Err(e) if e.kind() == io::ErrorKind::NotFound => Found {
                 path: path.clone(),
                 exists: false,
                 is_dir: false,
                 links: Vec::new(),
+                then: None,
             },
             // ENOTDIR, EACCES...: the walk tells what the kernel will do.
             Err(_) => slow_walk(&path),
@@ -755,32 +623,28 @@ impl Fs {
         found
     }
 
-    #[cfg(target_os = "linux")]
     fn probe_uncached(path: &Path) -> Found {
-        match sys::open(None, path, libc::O_PATH) {
-            sys::Fast::Open(fd) => Found {
+        match host::probe(path) {
+            Fast::Open(is_dir) => Found {
                 path: lexical(path),
                 exists: true,
-                is_dir: sys::mode(&fd) == Some(libc::S_IFDIR),
+                is_dir,
                 links: Vec::new(),
+                then: None,
             },
             // ENOENT under RESOLVE_NO_SYMLINKS: no symlink before the
             // missing component (ELOOP would have come first). With `..`
             // after it, the walk finds which component that is.
-            sys::Fast::Missing if has_parent_dir(path) => slow_walk(path),
-            sys::Fast::Missing => Found {
+            Fast::Missing if has_parent_dir(path) => slow_walk(path),
+            Fast::Missing => Found {
                 path: lexical(path),
                 exists: false,
                 is_dir: false,
                 links: Vec::new(),
+                then: None,
             },
-            sys::Fast::Slow => slow_walk(path),
+            Fast::Slow | Fast::Walk => slow_walk(path),
         }
-    }
-
-    #[cfg(not(target_os = "linux"))]
-    fn probe_uncached(path: &Path) -> Found {
-        slow_walk(path)
     }
 
     /// Reads a config-like file (regular files only: a FIFO or a device
@@ -790,6 +654,9 @@ impl Fs {
             return (f.clone(), l.clone());
         }
         let (found, load) = self.read_uncached(path);
+        if matches!(&load, Load::Failed(m) if m == TOO_LARGE) {
+            self.too_large.push(found.path.clone());
+        }
         let found = Rc::new(found);
         self.probes.insert(path.into(), found.clone());
         self.reads
@@ -798,43 +665,41 @@ impl Fs {
     }
 
     fn read_uncached(&mut self, path: &Path) -> (Found, Load) {
-        #[cfg(target_os = "linux")]
-        {
-            let flags = libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOCTTY;
-            match sys::open(None, path, flags) {
-                sys::Fast::Open(fd) => {
-                    // No fstat: a directory answers EISDIR, a FIFO (opened
-                    // non-blocking) an empty read, a device like /dev/null
-                    // is read like a file; the cap bounds the rest.
-                    let (is_dir, load) = match read_capped(std::fs::File::from(fd), &mut self.buf) {
-                        Ok(t) => (false, Load::Text(t)),
-                        Err(e) if e.raw_os_error() == Some(libc::EISDIR) => {
-                            (true, Load::Failed("is a directory".into()))
-                        }
-                        Err(e) => (false, Load::Failed(e.to_string())),
-                    };
-                    let found = Found {
-                        path: lexical(path),
-                        exists: true,
-                        is_dir,
-                        links: Vec::new(),
-                    };
-                    return (found, load);
-                }
-                sys::Fast::Missing if has_parent_dir(path) => {
-                    return (slow_walk(path), Load::Missing);
-                }
-                sys::Fast::Missing => {
-                    let found = Found {
-                        path: lexical(path),
-                        exists: false,
-                        is_dir: false,
-                        links: Vec::new(),
-                    };
-                    return (found, Load::Missing);
-                }
-                sys::Fast::Slow => {}
+        match host::open_read(path) {
+            Fast::Open(file) => {
+                // No fstat: a directory answers EISDIR, a FIFO (opened
+                // non-blocking) an empty read, a device like /dev/null
+                // is read like a file; the cap bounds the rest.
+                let (is_dir, load) = match read_capped(file, &mut self.buf) {
+                    Ok(t) => (false, Load::Text(t)),
+                    Err(e) if e.raw_os_error() == Some(libc::EISDIR) => {
+                        (true, Load::Failed("is a directory".into()))
+                    }
+                    Err(e) => (false, failed(&e)),
+                };
+                let found = Found {
+                    path: lexical(path),
+                    exists: true,
+                    is_dir,
+                    links: Vec::new(),
+                    then: None,
+                };
+                return (found, load);
             }
+            Fast::Missing if has_parent_dir(path) => {
+                return (slow_walk(path), Load::Missing);
+            }
+            Fast::Missing => {
+                let found = Found {
+                    path: lexical(path),
+                    exists: false,
+                    is_dir: false,
+                    links: Vec::new(),
+                    then: None,
+                };
+                return (found, Load::Missing);
+            }
+            Fast::Slow | Fast::Walk => {}
         }
         let found = slow_walk(path);
         if !found.exists {
@@ -857,7 +722,7 @@ impl Fs {
         match file.metadata() {
             Ok(m) if m.is_file() => match read_capped(file, buf) {
                 Ok(t) => Load::Text(t),
-                Err(e) => Load::Failed(e.to_string()),
+                Err(e) => failed(&e),
             },
             Ok(m) if m.file_type().is_char_device() => Load::Text(Rc::from(Vec::new())),
             Ok(m) if m.is_dir() => Load::Failed("is a directory".into()),
@@ -878,29 +743,24 @@ impl Fs {
     }
 
     fn list_uncached(&mut self, dir: &Path) -> Listing {
-        #[cfg(target_os = "linux")]
-        match sys::open(None, dir, libc::O_RDONLY | libc::O_DIRECTORY) {
-            sys::Fast::Open(fd) => {
-                let mut out = Vec::new();
-                let _ = sys::entries(&fd, &mut self.buf, |name, kind| {
-                    out.push((sys::name(name).to_os_string(), kind))
-                });
+        match host::list(dir, &mut self.buf) {
+            Fast::Open(mut out) => {
                 out.sort_by(|a, b| a.0.cmp(&b.0));
                 Listing::Entries(out)
             }
-            sys::Fast::Missing => Listing::Missing,
-            sys::Fast::Slow => Listing::Indirect,
-        }
-        // No openat2: the component walk tells whether a symlink is on the way.
-        #[cfg(not(target_os = "linux"))]
-        {
-            let f = slow_walk(dir);
-            if !f.exists {
-                Listing::Missing
-            } else if f.links.is_empty() {
-                Listing::Entries(Self::list_resolved(dir))
-            } else {
-                Listing::Indirect
+            Fast::Missing => Listing::Missing,
+            Fast::Slow => Listing::Indirect,
+            // No one-call check: the component walk tells whether a
+            // symlink is on the way.
+            Fast::Walk => {
+                let f = slow_walk(dir);
+                if !f.exists {
+                    Listing::Missing
+                } else if f.links.is_empty() {
+                    Listing::Entries(Self::list_resolved(dir))
+                } else {
+                    Listing::Indirect
+                }
             }
         }
     }
@@ -937,11 +797,25 @@ struct FsWorld<'a> {
 }
 
 impl World for FsWorld<'_> {
+    /// A missing include that steps back out of a missing directory is
+    /// read where it leads once cordon's placeholder holds that directory,
+    /// as git reads it during the run.
     fn load(&mut self, path: &Path) -> Load {
-        self.fs.read(path).1
+        let (mut f, mut load) = self.fs.read(path);
+        for _ in 0..MAX_LINKS {
+            let (Load::Missing, Some(t)) = (&load, f.then.clone()) else {
+                break;
+            };
+            (f, load) = self.fs.read(&t);
+        }
+        load
     }
 
     fn head(&mut self) -> Head {
+        // No repository (the global config read for any of them).
+        if self.git_dir.as_os_str().is_empty() {
+            return Head::Unknown;
+        }
         let (_, load) = self.fs.read(&self.git_dir.join("HEAD"));
         let Load::Text(t) = load else {
             return Head::Unknown;
@@ -1569,7 +1443,38 @@ impl Planner<'_> {
 
     /// Pins where `f` leads, and every symlink crossed to get there. `dir`:
     /// a directory is expected there (for the placeholder of a missing one).
+    /// A path stepping back (`..`) out of a missing directory is pinned
+    /// where it leads once that directory's placeholder is there too: for
+    /// the whole run git reads (or runs) that path.
     fn pin_found(&mut self, f: &Found, why: &str, dir: bool) {
+        self.pin_one(f, why, dir);
+        let mut next = f.then.clone();
+        let mut hops = 0;
+        while let Some(t) = next
+            && hops < MAX_LINKS
+        {
+            let g = self.fs.probe(&t);
+            let held = format!(
+                "{why} (where it leads while a placeholder holds the directory it steps back out of)"
+            );
+            self.pin_one(&g, &held, dir);
+            next = g.then.clone();
+            hops += 1;
+        }
+    }
+
+    /// Where `f` leads while cordon's placeholders hold the missing
+    /// directories it steps back out of (`f` itself when it does not).
+    fn settled(&mut self, f: Rc<Found>) -> Rc<Found> {
+        let mut f = f;
+        for _ in 0..MAX_LINKS {
+            let Some(t) = f.then.clone() else { break };
+            f = self.fs.probe(&t);
+        }
+        f
+    }
+
+    fn pin_one(&mut self, f: &Found, why: &str, dir: bool) {
         for l in &f.links {
             self.add_pin(Pin {
                 path: l.clone(),
@@ -1686,6 +1591,46 @@ impl Planner<'_> {
         self.drain();
     }
 
+    /// The global and system config, read for no repository in particular:
+    /// git reads them in every repository the user runs it in later, found
+    /// in a writable root or not, so each include (conditions all taken)
+    /// and each absolute path they name is pinned. A relative one is
+    /// relative to a repository, pinned when that one is visited.
+    fn global_config(&mut self) {
+        let ctx = Context {
+            git_dir: None,
+            home: self.env.home.clone(),
+            follow_mutable: true,
+        };
+        let sources = self.global.clone();
+        let mut world = FsWorld {
+            fs: &mut self.fs,
+            git_dir: Path::new(""),
+        };
+        let x = gitconfig::expand(&sources, &self.command, &ctx, &mut world);
+        let owner = "every repository";
+        // What a visited repository pinned already keeps its reason (the
+        // condition holding there).
+        let known = |p: &Self, path: &Path| p.pin_at.contains_key(path.as_os_str());
+        for f in &x.files {
+            if !known(self, &f.path) {
+                self.pin_named(&f.path, &file_why(f, owner), false);
+            }
+        }
+        for s in &x.settings {
+            for n in self.named(s, Path::new(""), None, owner) {
+                if !n.path.is_absolute() || known(self, &n.path) {
+                    continue;
+                }
+                let f = self.pin_named(&n.path, &n.why, n.dir);
+                if n.hooks && f.exists && f.is_dir {
+                    let at = f.path.clone();
+                    self.symlinks_in(&at);
+                }
+            }
+        }
+    }
+
     /// The `.git` in `dir` (a canonical directory): a directory (the
     /// gitdir) or a `gitdir:` pointer file. Returns whether anything is there.
     fn dotgit(&mut self, dir: &Path, owner: &str) -> bool {
@@ -1729,6 +1674,7 @@ impl Planner<'_> {
             &format!("gitdir named by the pointer file {}", shown(file)),
             true,
         );
+        let g = self.settled(g);
         if g.exists && g.is_dir {
             self.queue.push_back(Visit {
                 git_dir: g.path.clone(),
@@ -1778,6 +1724,7 @@ impl Planner<'_> {
                         &format!("common directory named by {}", shown(&g.join("commondir"))),
                         true,
                     );
+                    let f = self.settled(f);
                     if f.exists {
                         f.path.clone()
                     } else {
@@ -2301,7 +2248,7 @@ impl Planner<'_> {
             elapsed: Duration::ZERO,
         };
         let mut found = Vec::new();
-        scan_tree(root, &mut stats, &mut found);
+        super::host::scan_tree(root, &mut stats, &mut found);
         stats.found = found.len() as u64;
         stats.elapsed = start.elapsed();
         if stats.skipped > 0 {
@@ -2349,6 +2296,7 @@ impl Planner<'_> {
             .collect();
         let mut covered = covered.into_iter();
         self.plan.pins.retain(|_| !covered.next().unwrap_or(false));
+        self.plan.too_large = std::mem::take(&mut self.fs.too_large);
         self.plan
     }
 }
@@ -2576,88 +2524,6 @@ fn file_why(f: &FileRead, repo: &str) -> String {
         why.push_str("; git reads it once it exists");
     }
     why
-}
-
-#[cfg(target_os = "linux")]
-fn scan_tree(root: &Path, stats: &mut ScanStats, found: &mut Vec<PathBuf>) {
-    use std::ffi::CString;
-    use std::os::fd::OwnedFd;
-
-    fn walk(
-        fd: OwnedFd,
-        path: &mut PathBuf,
-        depth: usize,
-        buf: &mut Vec<u8>,
-        stats: &mut ScanStats,
-        found: &mut Vec<PathBuf>,
-    ) {
-        stats.dirs += 1;
-        let mut subdirs: Vec<CString> = Vec::new();
-        let res = sys::entries(&fd, buf, |name, kind| {
-            stats.entries += 1;
-            if name.to_bytes() == b".git" {
-                // The root's own `.git` is tier 1's; below, a nested
-                // repository. Never descended into.
-                if depth > 0 {
-                    found.push(path.clone());
-                }
-            } else if kind == Kind::Dir {
-                subdirs.push(name.to_owned());
-            }
-        });
-        if res.is_err() {
-            stats.skipped += 1;
-        }
-        for name in subdirs {
-            if depth + 1 >= MAX_SCAN_DEPTH {
-                stats.skipped += 1;
-                continue;
-            }
-            let Some(child) = sys::open_child(&fd, &name) else {
-                stats.skipped += 1;
-                continue;
-            };
-            path.push(sys::name(&name));
-            walk(child, path, depth + 1, buf, stats, found);
-            path.pop();
-        }
-    }
-
-    let Some(fd) = sys::open_dir(root) else {
-        stats.skipped += 1;
-        return;
-    };
-    let mut buf = Vec::new();
-    let mut path = root.to_path_buf();
-    walk(fd, &mut path, 0, &mut buf, stats, found);
-}
-
-#[cfg(not(target_os = "linux"))]
-fn scan_tree(root: &Path, stats: &mut ScanStats, found: &mut Vec<PathBuf>) {
-    fn walk(dir: &Path, depth: usize, stats: &mut ScanStats, found: &mut Vec<PathBuf>) {
-        stats.dirs += 1;
-        let Ok(rd) = std::fs::read_dir(dir) else {
-            stats.skipped += 1;
-            return;
-        };
-        for e in rd.flatten() {
-            stats.entries += 1;
-            let name = e.file_name();
-            let Ok(t) = e.file_type() else { continue };
-            if name == ".git" {
-                if depth > 0 {
-                    found.push(dir.to_path_buf());
-                }
-            } else if t.is_dir() {
-                if depth + 1 >= MAX_SCAN_DEPTH {
-                    stats.skipped += 1;
-                } else {
-                    walk(&dir.join(&name), depth + 1, stats, found);
-                }
-            }
-        }
-    }
-    walk(root, 0, stats, found);
 }
 
 #[cfg(test)]
@@ -3287,7 +3153,9 @@ mod tests {
             assert!(!x.why.contains("does not hold now"), "{name}: {}", x.why);
         }
         // The other branch's include is pinned too (a checkout makes it
-        // true), marked as such; the other gitdir's is not.
+        // true), marked as such; so is the other gitdir's (git reads it in
+        // a repository there), but what it names relative to that
+        // repository is not.
         let x = must_pin(&p, &r.join("otherbranch-program"));
         assert!(x.why.contains("does not hold now"), "{}", x.why);
         let inc_file = must_pin(&p, &f.home.join("otherbranch"));
@@ -3297,7 +3165,8 @@ mod tests {
             inc_file.why
         );
         assert!(pin(&p, &r.join("other-gitdir-program")).is_none());
-        assert!(pin(&p, &f.home.join("other-gitdir")).is_none());
+        let other = must_pin(&p, &f.home.join("other-gitdir"));
+        assert!(other.why.contains("does not hold now"), "{}", other.why);
     }
 
     #[test]
@@ -3533,5 +3402,99 @@ mod tests {
         assert_eq!(pointer(b"\n"), b"");
         assert_eq!(rtrimmed(b"/w/.git \t\n"), b"/w/.git");
         assert_eq!(rtrimmed(b" /w/.git\n"), b" /w/.git");
+    }
+
+    #[test]
+    fn paths_stepping_back_out_of_a_missing_directory_pin_where_they_lead() {
+        let f = Fixture::new();
+        let r = f.repo("w");
+        f.config(&r, "core.hooksPath", "x/../hk");
+        f.config(&r, "core.fsmonitor", "y/../fsm.sh");
+        f.config(&r, "include.path", "../sub/../inc5");
+        std::fs::write(r.join("inc5"), "[core]\n\tpager = ./from-inc5\n").unwrap();
+        // A worktree-style gitdir whose commondir steps back out of `c`.
+        let wg = f.base.join("w/wg");
+        std::fs::create_dir_all(&wg).unwrap();
+        std::fs::write(wg.join("commondir"), "c/../cd\n").unwrap();
+        std::fs::create_dir_all(f.base.join("w/p")).unwrap();
+        std::fs::write(f.base.join("w/p/.git"), "gitdir: z/../gd\n").unwrap();
+        let mut p = plan(&[&r], &f.env(), Scan::Off);
+        for (held, led) in [("x", "hk"), ("y", "fsm.sh"), ("inc5", "inc5")] {
+            assert!(pin(&p, &r.join(held)).is_some(), "{held}: {:?}", p.pins);
+            let x = must_pin(&p, &r.join(led));
+            assert!(x.why.contains("placeholder"), "{led}: {}", x.why);
+        }
+        assert!(pin(&p, &r.join("hk")).is_some_and(|x| !x.exists && x.is_dir));
+        // The include is read where it leads: what it names is pinned.
+        must_pin(&p, &r.join("from-inc5"));
+        // The pointer and the commondir: their targets, and the gitdir
+        // reached is visited (its config pinned).
+        p = plan(&[&f.base.join("w/p")], &f.env(), Scan::Off);
+        let gd = must_pin(&p, &f.base.join("w/p/gd"));
+        assert!(!gd.exists && gd.is_dir, "{gd:?}");
+        // `common_dir` directly: a gitdir with no HEAD is no repository to
+        // visit from a root.
+        let env = f.env();
+        let mut pl = Planner {
+            root_set: [wg.as_os_str()].into_iter().collect(),
+            above_roots: HashSet::new(),
+            env: &env,
+            global: Vec::new(),
+            command: Vec::new(),
+            fs: Fs::default(),
+            visited: HashSet::new(),
+            queue: VecDeque::new(),
+            plan: GitPlan::default(),
+            pin_at: HashMap::new(),
+            link_pin_at: HashMap::new(),
+            commits: false,
+        };
+        std::fs::create_dir_all(wg.join("cd")).unwrap();
+        assert_eq!(pl.common_dir(&wg), wg.join("cd"));
+        let p = pl.finish();
+        assert!(pin(&p, &wg.join("c")).is_some() && pin(&p, &wg.join("cd")).is_some());
+    }
+
+    #[test]
+    fn the_global_config_is_pinned_with_no_repository_in_the_roots() {
+        let f = Fixture::new();
+        let hooks = f.home.join("githooks");
+        std::fs::create_dir_all(&hooks).unwrap();
+        std::fs::write(
+            f.home.join(".gitconfig"),
+            format!(
+                "[core]\n\thooksPath = {}\n[includeIf \"gitdir:/elsewhere/\"]\n\tpath = inc.cfg\n",
+                hooks.display()
+            ),
+        )
+        .unwrap();
+        // No repository under the root (one around it, such as another
+        // run's placeholder `/tmp/.git`, changes nothing here).
+        let p = plan(&[&f.home], &f.env(), Scan::Off);
+        must_pin(&p, &f.home.join(".gitconfig"));
+        let xdg = must_pin(&p, &f.home.join(".config/git/config"));
+        assert!(!xdg.exists && xdg.root.as_deref() == Some(f.home.as_path()));
+        // A condition that holds in some repository later counts.
+        assert!(
+            must_pin(&p, &f.home.join("inc.cfg"))
+                .why
+                .contains("does not hold now")
+        );
+        assert!(must_pin(&p, &hooks).exists);
+    }
+
+    #[test]
+    fn a_config_larger_than_cordon_reads_is_reported() {
+        let f = Fixture::new();
+        let r = f.repo("w");
+        let config = r.join(".git/config");
+        let mut text = std::fs::read(&config).unwrap();
+        text.resize(MAX_READ as usize + 1, b'\n');
+        std::fs::write(&config, &text).unwrap();
+        let p = plan(&[&r], &f.env(), Scan::Off);
+        assert_eq!(p.too_large, vec![config.clone()]);
+        text.truncate(MAX_READ as usize);
+        std::fs::write(&config, &text).unwrap();
+        assert!(plan(&[&r], &f.env(), Scan::Off).too_large.is_empty());
     }
 }

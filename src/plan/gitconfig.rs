@@ -65,7 +65,40 @@ impl Entry {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseError {
     pub line: usize,
-    pub what: &'static str,
+    pub what: BadLine,
+}
+
+/// Why git rejects a config line; shown in "bad config line N in FILE
+/// (WHY)".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BadLine {
+    HeaderNotClosed,
+    BadSectionChar,
+    EmptySection,
+    HeaderSpansLines,
+    SubsectionNotQuoted,
+    NoBracketAfterSubsection,
+    UnterminatedQuote,
+    UnknownEscape,
+    NoEquals,
+    BadStart,
+}
+
+impl std::fmt::Display for BadLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            BadLine::HeaderNotClosed => "section header not closed",
+            BadLine::BadSectionChar => "bad character in a section name",
+            BadLine::EmptySection => "empty section name",
+            BadLine::HeaderSpansLines => "section header spans lines",
+            BadLine::SubsectionNotQuoted => "subsection name not in double quotes",
+            BadLine::NoBracketAfterSubsection => "expected ] after the subsection name",
+            BadLine::UnterminatedQuote => "unterminated double quote",
+            BadLine::UnknownEscape => "unknown escape sequence",
+            BadLine::NoEquals => "expected = after a key",
+            BadLine::BadStart => "a line must start with [, a key, # or ;",
+        })
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -147,12 +180,12 @@ fn split_stem(stem: &[u8], sub: Option<Vec<u8>>) -> Section {
 }
 
 /// After `[`: `get_base_var` and `get_extended_base_var`.
-fn header(r: &mut Reader) -> Result<Section, &'static str> {
+fn header(r: &mut Reader) -> Result<Section, BadLine> {
     let mut stem = Vec::new();
     loop {
         let c = r.next();
         if r.eof {
-            return Err("section header not closed");
+            return Err(BadLine::HeaderNotClosed);
         }
         if c == b']' {
             break;
@@ -161,21 +194,21 @@ fn header(r: &mut Reader) -> Result<Section, &'static str> {
             return extended_header(r, &stem, c);
         }
         if !is_keychar(c) && c != b'.' {
-            return Err("bad character in a section name");
+            return Err(BadLine::BadSectionChar);
         }
         stem.push(c.to_ascii_lowercase());
     }
     if stem.is_empty() {
-        return Err("empty section name");
+        return Err(BadLine::EmptySection);
     }
     Ok(split_stem(&stem, None))
 }
 
-fn extended_header(r: &mut Reader, stem: &[u8], first: u8) -> Result<Section, &'static str> {
+fn extended_header(r: &mut Reader, stem: &[u8], first: u8) -> Result<Section, BadLine> {
     let mut c = first;
     loop {
         if c == b'\n' {
-            return Err("section header spans lines");
+            return Err(BadLine::HeaderSpansLines);
         }
         c = r.next();
         if !is_space(c) {
@@ -183,13 +216,13 @@ fn extended_header(r: &mut Reader, stem: &[u8], first: u8) -> Result<Section, &'
         }
     }
     if c != b'"' {
-        return Err("subsection name not in double quotes");
+        return Err(BadLine::SubsectionNotQuoted);
     }
     let mut sub = Vec::new();
     loop {
         let mut c = r.next();
         if c == b'\n' {
-            return Err("section header spans lines");
+            return Err(BadLine::HeaderSpansLines);
         }
         if c == b'"' {
             break;
@@ -198,20 +231,20 @@ fn extended_header(r: &mut Reader, stem: &[u8], first: u8) -> Result<Section, &'
         if c == b'\\' {
             c = r.next();
             if c == b'\n' {
-                return Err("section header spans lines");
+                return Err(BadLine::HeaderSpansLines);
             }
         }
         sub.push(c);
     }
     if r.next() != b']' {
-        return Err("expected ] after the subsection name");
+        return Err(BadLine::NoBracketAfterSubsection);
     }
     Ok(split_stem(stem, Some(sub)))
 }
 
 /// After `=`: quotes, escapes, comments, continuations and trimming, as
 /// git's `parse_value`.
-fn parse_value(r: &mut Reader) -> Result<Vec<u8>, &'static str> {
+fn parse_value(r: &mut Reader) -> Result<Vec<u8>, BadLine> {
     let mut value = Vec::new();
     let (mut quote, mut comment) = (false, false);
     // Length to cut back to at the end of the line: set by the first
@@ -221,7 +254,7 @@ fn parse_value(r: &mut Reader) -> Result<Vec<u8>, &'static str> {
         let c = r.next();
         if c == b'\n' {
             if quote {
-                return Err("unterminated double quote");
+                return Err(BadLine::UnterminatedQuote);
             }
             if trim_len != 0 {
                 value.truncate(trim_len);
@@ -253,7 +286,7 @@ fn parse_value(r: &mut Reader) -> Result<Vec<u8>, &'static str> {
                 b'b' => 0x08,
                 b'n' => b'\n',
                 b'\\' | b'"' => e,
-                _ => return Err("unknown escape sequence"),
+                _ => return Err(BadLine::UnknownEscape),
             };
             value.push(out);
             continue;
@@ -267,7 +300,7 @@ fn parse_value(r: &mut Reader) -> Result<Vec<u8>, &'static str> {
 }
 
 /// The key after its first letter, then the value (`get_value`).
-fn key_value(r: &mut Reader, first: u8) -> Result<(String, Option<Vec<u8>>), &'static str> {
+fn key_value(r: &mut Reader, first: u8) -> Result<(String, Option<Vec<u8>>), BadLine> {
     let mut key = String::new();
     key.push(first.to_ascii_lowercase() as char);
     let mut c;
@@ -285,7 +318,7 @@ fn key_value(r: &mut Reader, first: u8) -> Result<(String, Option<Vec<u8>>), &'s
         return Ok((key, None));
     }
     if c != b'=' {
-        return Err("expected = after a key");
+        return Err(BadLine::NoEquals);
     }
     parse_value(r).map(|v| (key, Some(v)))
 }
@@ -338,7 +371,7 @@ pub fn parse(text: &[u8]) -> Parsed {
                 })
             })
         } else {
-            Err("a line must start with [, a key, # or ;")
+            Err(BadLine::BadStart)
         };
         if let Err(what) = result {
             if c == b'[' {
@@ -380,10 +413,16 @@ pub fn parse_bool(value: Option<&[u8]>) -> Option<bool> {
 // ---------------------------------------------------------------------------
 // wildmatch: git's glob (wildmatch.c), used by the include conditions.
 
-const WM_MATCH: i32 = 0;
-const WM_NOMATCH: i32 = 1;
-const WM_ABORT_ALL: i32 = -1;
-const WM_ABORT_TO_STARSTAR: i32 = -2;
+/// `dowild`'s answers: git's `WM_MATCH`, `WM_NOMATCH`, `WM_ABORT_ALL`
+/// (no later position of an enclosing star can match either) and
+/// `WM_ABORT_TO_STARSTAR` (only an enclosing `**` may go on trying).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wm {
+    Match,
+    NoMatch,
+    AbortAll,
+    AbortToStarstar,
+}
 
 /// Recursion bound: each `*` recurses once. Past it the answer is "match",
 /// which for an include condition means the include is taken (the safe side).
@@ -432,220 +471,315 @@ fn class_matches(name: &[u8], t: u8, f: WmFlags) -> Option<bool> {
 
 /// `dowild` from git, index for pointer. `p`/`t` end at their first NUL,
 /// as C strings do; reads past the end give 0 like the terminator.
-fn dowild(p: &[u8], start: usize, t: &[u8], mut ti: usize, f: WmFlags, depth: usize) -> i32 {
-    if depth > WM_MAX_DEPTH {
-        return WM_MATCH;
+fn dowild(p: &[u8], start: usize, t: &[u8], ti: usize, f: WmFlags, depth: usize) -> Wm {
+    Wild { p, t, f }.dowild(start, ti, depth)
+}
+
+/// A pattern and a text being matched: git's `dowild` split at its cases
+/// (`*`, `[...]`), each a method, with the same steps in the same order.
+struct Wild<'a> {
+    p: &'a [u8],
+    t: &'a [u8],
+    f: WmFlags,
+}
+
+/// What a run of stars leaves to do: the answer, or matching resumed at
+/// these pattern and text indexes (a `*/` skipped a directory name).
+enum Star {
+    Done(Wm),
+    Resume(usize, usize),
+}
+
+/// One item of a `[...]` set: where it ends, the character a following
+/// `-` ranges from (0 after a range or a class: neither starts one), and
+/// whether the text's character is in it.
+struct Item {
+    end: usize,
+    last: u8,
+    hit: bool,
+}
+
+impl Wild<'_> {
+    fn pat(&self, i: usize) -> u8 {
+        self.p.get(i).copied().unwrap_or(0)
     }
-    let pat = |i: usize| p.get(i).copied().unwrap_or(0);
-    let txt = |i: usize| t.get(i).copied().unwrap_or(0);
-    let mut pi = start;
-    while pat(pi) != 0 {
-        let mut p_ch = pat(pi);
-        let mut t_ch = txt(ti);
-        if t_ch == 0 && p_ch != b'*' {
-            return WM_ABORT_ALL;
+
+    fn txt(&self, i: usize) -> u8 {
+        self.t.get(i).copied().unwrap_or(0)
+    }
+
+    fn dowild(&self, start: usize, mut ti: usize, depth: usize) -> Wm {
+        if depth > WM_MAX_DEPTH {
+            return Wm::Match;
         }
-        t_ch = fold(t_ch, f);
-        p_ch = fold(p_ch, f);
-        match p_ch {
-            b'?' => {
-                if f.pathname && t_ch == b'/' {
-                    return WM_NOMATCH;
-                }
+        let f = self.f;
+        let mut pi = start;
+        while self.pat(pi) != 0 {
+            let p_ch = self.pat(pi);
+            let t_ch = self.txt(ti);
+            if t_ch == 0 && p_ch != b'*' {
+                return Wm::AbortAll;
             }
-            b'*' => {
-                let match_slash;
-                pi += 1;
-                if pat(pi) == b'*' {
-                    let prev_p = pi;
-                    pi += 1;
-                    while pat(pi) == b'*' {
+            let t_ch = fold(t_ch, f);
+            match fold(p_ch, f) {
+                b'?' => {
+                    if f.pathname && t_ch == b'/' {
+                        return Wm::NoMatch;
+                    }
+                }
+                b'*' => match self.star(start, pi, ti, t_ch, depth) {
+                    Star::Done(r) => return r,
+                    Star::Resume(p_at, t_at) => {
+                        (pi, ti) = (p_at, t_at);
+                        continue;
+                    }
+                },
+                b'[' => match self.bracket(pi, t_ch) {
+                    Ok(end) => pi = end,
+                    Err(r) => return r,
+                },
+                mut p_ch => {
+                    // `\x` is a literal x (compared unfolded, as git does).
+                    if p_ch == b'\\' {
                         pi += 1;
+                        p_ch = self.pat(pi);
                     }
-                    if !f.pathname {
-                        match_slash = true;
-                    } else if (prev_p - start < 2 || pat(prev_p - 2) == b'/')
-                        && (pat(pi) == 0
-                            || pat(pi) == b'/'
-                            || (pat(pi) == b'\\' && pat(pi + 1) == b'/'))
-                    {
-                        // `**/` may match no directory at all: try the
-                        // rest of the pattern right here first.
-                        if pat(pi) == b'/' && dowild(p, pi + 1, t, ti, f, depth + 1) == WM_MATCH {
-                            return WM_MATCH;
-                        }
-                        match_slash = true;
+                    if t_ch != p_ch {
+                        return Wm::NoMatch;
+                    }
+                }
+            }
+            ti += 1;
+            pi += 1;
+        }
+        if self.txt(ti) != 0 {
+            Wm::NoMatch
+        } else {
+            Wm::Match
+        }
+    }
+
+    /// The stars at `pi` against the text from `ti` (`t_ch`, folded).
+    fn star(&self, start: usize, pi: usize, ti: usize, t_ch: u8, depth: usize) -> Star {
+        let (pi, match_slash) = match self.stars(start, pi, ti, depth) {
+            Ok(run) => run,
+            Err(r) => return Star::Done(r),
+        };
+        let rest = &self.t[ti.min(self.t.len())..];
+        if self.pat(pi) == 0 {
+            // A trailing `**` matches everything, a trailing `*`
+            // only what has no more slashes.
+            if !match_slash && rest.contains(&b'/') {
+                return Star::Done(Wm::AbortToStarstar);
+            }
+            return Star::Done(Wm::Match);
+        } else if !match_slash && self.pat(pi) == b'/' {
+            // One `*` then `/`: the rest of this directory name, and the
+            // slash (both sides) consumed here.
+            return match rest.iter().position(|&c| c == b'/') {
+                None => Star::Done(Wm::AbortAll),
+                Some(off) => Star::Resume(pi + 1, ti + off + 1),
+            };
+        }
+        Star::Done(self.star_scan(pi, ti, t_ch, match_slash, depth))
+    }
+
+    /// Past the run of stars at `pi`: where the pattern goes on, and
+    /// whether the run crosses slashes (`**` between slashes does under
+    /// WM_PATHNAME). `Err(Wm::Match)` when a `**/` matching no directory at
+    /// all already matched.
+    fn stars(&self, start: usize, pi: usize, ti: usize, depth: usize) -> Result<(usize, bool), Wm> {
+        let mut pi = pi + 1;
+        if self.pat(pi) != b'*' {
+            return Ok((pi, !self.f.pathname));
+        }
+        let prev_p = pi;
+        pi += 1;
+        while self.pat(pi) == b'*' {
+            pi += 1;
+        }
+        if !self.f.pathname {
+            return Ok((pi, true));
+        }
+        let at = self.pat(pi);
+        if (prev_p - start < 2 || self.pat(prev_p - 2) == b'/')
+            && (at == 0 || at == b'/' || (at == b'\\' && self.pat(pi + 1) == b'/'))
+        {
+            // `**/` may match no directory at all: try the rest of the
+            // pattern right here first.
+            if at == b'/' && self.dowild(pi + 1, ti, depth + 1) == Wm::Match {
+                return Err(Wm::Match);
+            }
+            return Ok((pi, true));
+        }
+        Ok((pi, false))
+    }
+
+    /// The rest of the pattern (from `pi`) tried at each text position the
+    /// stars can reach, from `ti` on.
+    fn star_scan(
+        &self,
+        pi: usize,
+        mut ti: usize,
+        mut t_ch: u8,
+        match_slash: bool,
+        depth: usize,
+    ) -> Wm {
+        let f = self.f;
+        while t_ch != 0 {
+            if !glob_special(self.pat(pi)) {
+                // Skip ahead to the literal that follows the star.
+                let want = fold(self.pat(pi), f);
+                loop {
+                    t_ch = self.txt(ti);
+                    if t_ch == 0 || (!match_slash && t_ch == b'/') {
+                        break;
+                    }
+                    t_ch = fold(t_ch, f);
+                    if t_ch == want {
+                        break;
+                    }
+                    ti += 1;
+                }
+                if t_ch != want {
+                    return if match_slash {
+                        Wm::AbortAll
                     } else {
-                        match_slash = false;
-                    }
-                } else {
-                    match_slash = !f.pathname;
-                }
-                if pat(pi) == 0 {
-                    // A trailing `**` matches everything, a trailing `*`
-                    // only what has no more slashes.
-                    if !match_slash && t[ti.min(t.len())..].contains(&b'/') {
-                        return WM_ABORT_TO_STARSTAR;
-                    }
-                    return WM_MATCH;
-                } else if !match_slash && pat(pi) == b'/' {
-                    // One `*` then `/`: the rest of this directory name.
-                    match t[ti.min(t.len())..].iter().position(|&c| c == b'/') {
-                        None => return WM_ABORT_ALL,
-                        Some(off) => ti += off,
-                    }
-                    // The slash is consumed by the loop step below.
-                    ti += 1;
-                    pi += 1;
-                    continue;
-                }
-                loop {
-                    if t_ch == 0 {
-                        break;
-                    }
-                    if !glob_special(pat(pi)) {
-                        // Skip ahead to the literal that follows the star.
-                        let want = fold(pat(pi), f);
-                        loop {
-                            t_ch = txt(ti);
-                            if t_ch == 0 || (!match_slash && t_ch == b'/') {
-                                break;
-                            }
-                            t_ch = fold(t_ch, f);
-                            if t_ch == want {
-                                break;
-                            }
-                            ti += 1;
-                        }
-                        if t_ch != want {
-                            return if match_slash {
-                                WM_ABORT_ALL
-                            } else {
-                                WM_ABORT_TO_STARSTAR
-                            };
-                        }
-                    }
-                    let matched = dowild(p, pi, t, ti, f, depth + 1);
-                    if matched != WM_NOMATCH {
-                        if !match_slash || matched != WM_ABORT_TO_STARSTAR {
-                            return matched;
-                        }
-                    } else if !match_slash && t_ch == b'/' {
-                        return WM_ABORT_TO_STARSTAR;
-                    }
-                    ti += 1;
-                    t_ch = txt(ti);
-                }
-                return WM_ABORT_ALL;
-            }
-            b'[' => {
-                pi += 1;
-                p_ch = pat(pi);
-                if p_ch == b'^' {
-                    p_ch = b'!';
-                }
-                let negated = p_ch == b'!';
-                if negated {
-                    pi += 1;
-                    p_ch = pat(pi);
-                }
-                let mut prev_ch = 0u8;
-                let mut matched = false;
-                loop {
-                    'body: {
-                        if p_ch == 0 {
-                            return WM_ABORT_ALL;
-                        }
-                        if p_ch == b'\\' {
-                            pi += 1;
-                            p_ch = pat(pi);
-                            if p_ch == 0 {
-                                return WM_ABORT_ALL;
-                            }
-                            if t_ch == p_ch {
-                                matched = true;
-                            }
-                        } else if p_ch == b'-'
-                            && prev_ch != 0
-                            && pat(pi + 1) != 0
-                            && pat(pi + 1) != b']'
-                        {
-                            pi += 1;
-                            p_ch = pat(pi);
-                            if p_ch == b'\\' {
-                                pi += 1;
-                                p_ch = pat(pi);
-                                if p_ch == 0 {
-                                    return WM_ABORT_ALL;
-                                }
-                            }
-                            if t_ch <= p_ch && t_ch >= prev_ch {
-                                matched = true;
-                            } else if f.casefold && t_ch.is_ascii_lowercase() {
-                                let up = t_ch.to_ascii_uppercase();
-                                if up <= p_ch && up >= prev_ch {
-                                    matched = true;
-                                }
-                            }
-                            p_ch = 0;
-                        } else if p_ch == b'[' && pat(pi + 1) == b':' {
-                            pi += 2;
-                            let s = pi;
-                            loop {
-                                p_ch = pat(pi);
-                                if p_ch == 0 || p_ch == b']' {
-                                    break;
-                                }
-                                pi += 1;
-                            }
-                            if p_ch == 0 {
-                                return WM_ABORT_ALL;
-                            }
-                            if pi < s + 1 || pat(pi - 1) != b':' {
-                                // No `:]`: a plain `[` in the set.
-                                pi = s - 2;
-                                p_ch = b'[';
-                                if t_ch == p_ch {
-                                    matched = true;
-                                }
-                                break 'body;
-                            }
-                            match class_matches(&p[s..pi - 1], t_ch, f) {
-                                Some(true) => matched = true,
-                                Some(false) => {}
-                                None => return WM_ABORT_ALL,
-                            }
-                            p_ch = 0;
-                        } else if t_ch == p_ch {
-                            matched = true;
-                        }
-                    }
-                    prev_ch = p_ch;
-                    pi += 1;
-                    p_ch = pat(pi);
-                    if p_ch == b']' {
-                        break;
-                    }
-                }
-                if matched == negated || (f.pathname && t_ch == b'/') {
-                    return WM_NOMATCH;
+                        Wm::AbortToStarstar
+                    };
                 }
             }
-            _ => {
-                // `\x` is a literal x (compared unfolded, as git does).
-                if p_ch == b'\\' {
-                    pi += 1;
-                    p_ch = pat(pi);
+            let matched = self.dowild(pi, ti, depth + 1);
+            if matched != Wm::NoMatch {
+                if !match_slash || matched != Wm::AbortToStarstar {
+                    return matched;
                 }
-                if t_ch != p_ch {
-                    return WM_NOMATCH;
-                }
+            } else if !match_slash && t_ch == b'/' {
+                return Wm::AbortToStarstar;
+            }
+            ti += 1;
+            t_ch = self.txt(ti);
+        }
+        Wm::AbortAll
+    }
+
+    /// The set `[...]` at `pi` against `t_ch` (folded): `Ok` with the index
+    /// of its closing `]` when `t_ch` is in it (out of it, negated), else
+    /// what `dowild` answers.
+    fn bracket(&self, pi: usize, t_ch: u8) -> Result<usize, Wm> {
+        let mut pi = pi + 1;
+        let mut p_ch = self.pat(pi);
+        if p_ch == b'^' {
+            p_ch = b'!';
+        }
+        let negated = p_ch == b'!';
+        if negated {
+            pi += 1;
+            p_ch = self.pat(pi);
+        }
+        let mut prev_ch = 0u8;
+        let mut matched = false;
+        loop {
+            let item = self.set_item(pi, p_ch, prev_ch, t_ch)?;
+            matched |= item.hit;
+            prev_ch = item.last;
+            pi = item.end + 1;
+            p_ch = self.pat(pi);
+            if p_ch == b']' {
+                break;
             }
         }
-        ti += 1;
-        pi += 1;
+        if matched == negated || (self.f.pathname && t_ch == b'/') {
+            return Err(Wm::NoMatch);
+        }
+        Ok(pi)
     }
-    if txt(ti) != 0 { WM_NOMATCH } else { WM_MATCH }
+
+    /// The set item at `pi` (`p_ch` is `pat(pi)`; `prev_ch` the previous
+    /// item's `last`): an escaped character, a range, a class or a
+    /// character.
+    fn set_item(&self, pi: usize, p_ch: u8, prev_ch: u8, t_ch: u8) -> Result<Item, Wm> {
+        if p_ch == 0 {
+            return Err(Wm::AbortAll);
+        }
+        let next = self.pat(pi + 1);
+        if p_ch == b'\\' {
+            if next == 0 {
+                return Err(Wm::AbortAll);
+            }
+            let hit = t_ch == next;
+            return Ok(Item {
+                end: pi + 1,
+                last: next,
+                hit,
+            });
+        }
+        if p_ch == b'-' && prev_ch != 0 && next != 0 && next != b']' {
+            return self.range(pi + 1, prev_ch, t_ch);
+        }
+        if p_ch == b'[' && next == b':' {
+            return self.class(pi + 2, t_ch);
+        }
+        Ok(Item {
+            end: pi,
+            last: p_ch,
+            hit: t_ch == p_ch,
+        })
+    }
+
+    /// `prev_ch-X`, `X` (maybe escaped) at `pi`.
+    fn range(&self, mut pi: usize, prev_ch: u8, t_ch: u8) -> Result<Item, Wm> {
+        let mut p_ch = self.pat(pi);
+        if p_ch == b'\\' {
+            pi += 1;
+            p_ch = self.pat(pi);
+            if p_ch == 0 {
+                return Err(Wm::AbortAll);
+            }
+        }
+        let mut hit = t_ch <= p_ch && t_ch >= prev_ch;
+        if !hit && self.f.casefold && t_ch.is_ascii_lowercase() {
+            let up = t_ch.to_ascii_uppercase();
+            hit = up <= p_ch && up >= prev_ch;
+        }
+        Ok(Item {
+            end: pi,
+            last: 0,
+            hit,
+        })
+    }
+
+    /// `[:name:]`, its name starting at `s`; without the closing `:]`, the
+    /// `[` is a plain character of the set.
+    fn class(&self, s: usize, t_ch: u8) -> Result<Item, Wm> {
+        let mut pi = s;
+        let mut p_ch;
+        loop {
+            p_ch = self.pat(pi);
+            if p_ch == 0 || p_ch == b']' {
+                break;
+            }
+            pi += 1;
+        }
+        if p_ch == 0 {
+            return Err(Wm::AbortAll);
+        }
+        if pi < s + 1 || self.pat(pi - 1) != b':' {
+            return Ok(Item {
+                end: s - 2,
+                last: b'[',
+                hit: t_ch == b'[',
+            });
+        }
+        match class_matches(&self.p[s..pi - 1], t_ch, self.f) {
+            Some(hit) => Ok(Item {
+                end: pi,
+                last: 0,
+                hit,
+            }),
+            None => Err(Wm::AbortAll),
+        }
+    }
 }
 
 fn until_nul(s: &[u8]) -> &[u8] {
@@ -661,7 +795,7 @@ pub fn wildmatch(pattern: &[u8], text: &[u8], casefold: bool) -> bool {
         pathname: true,
         casefold,
     };
-    dowild(until_nul(pattern), 0, until_nul(text), 0, f, 0) == WM_MATCH
+    dowild(until_nul(pattern), 0, until_nul(text), 0, f, 0) == Wm::Match
 }
 
 // ---------------------------------------------------------------------------
@@ -720,6 +854,8 @@ pub trait World {
 pub struct Context {
     /// The repository's git directory: where `.git` leads after pointer
     /// files (a linked worktree's own, a submodule's under `modules/`).
+    /// `None`: no repository in particular, so with `follow_mutable` a
+    /// `gitdir:` condition may hold (for a repository git runs in later).
     pub git_dir: Option<PathBuf>,
     /// `$HOME`, for `~` (git uses it as set, and its realpath in patterns).
     pub home: Option<PathBuf>,
@@ -991,7 +1127,13 @@ impl Expander<'_> {
     fn gitdir(&mut self, pat: &[u8], icase: bool, origin: &Origin) -> Cond {
         let ctx = self.ctx;
         let Some(git_dir) = ctx.git_dir.clone() else {
-            return Cond::False;
+            // Read for no repository in particular: some repository git
+            // runs in later may match.
+            return if ctx.follow_mutable {
+                Cond::Mutable
+            } else {
+                Cond::False
+            };
         };
         let home = ctx
             .home
@@ -1452,6 +1594,254 @@ mod tests {
             assert!(!wildmatch(p.as_bytes(), t.as_bytes(), false), "{p} vs {t}");
         }
         assert!(wildmatch(b"/A/**", b"/a/b", true));
+    }
+
+    /// git's own wildmatch table (t/t3070-wildmatch.sh, the test-tool
+    /// columns): per case, whether it matches under WM_PATHNAME, under
+    /// WM_PATHNAME | WM_CASEFOLD, with no flag, and under WM_CASEFOLD; then
+    /// the text and the pattern. Pins `dowild` as a whole, through splits.
+    const T3070: &[(&str, &str, &str)] = &[
+        ("1111", "foo", "foo"),
+        ("0000", "foo", "bar"),
+        ("1111", "", ""),
+        ("1111", "foo", "???"),
+        ("0000", "foo", "??"),
+        ("1111", "foo", "*"),
+        ("1111", "foo", "f*"),
+        ("0000", "foo", "*f"),
+        ("1111", "foo", "*foo*"),
+        ("1111", "foobar", "*ob*a*r*"),
+        ("1111", "aaaaaaabababab", "*ab"),
+        ("1111", "foo*", r#"foo\*"#),
+        ("0000", "foobar", r#"foo\*bar"#),
+        ("1111", r#"f\oo"#, r#"f\\oo"#),
+        ("1111", "ball", "*[al]?"),
+        ("0000", "ten", "[ten]"),
+        ("1111", "ten", "**[!te]"),
+        ("0000", "ten", "**[!ten]"),
+        ("1111", "ten", "t[a-g]n"),
+        ("0000", "ten", "t[!a-g]n"),
+        ("1111", "ton", "t[!a-g]n"),
+        ("1111", "ton", "t[^a-g]n"),
+        ("1111", "a]b", "a[]]b"),
+        ("1111", "a-b", "a[]-]b"),
+        ("1111", "a]b", "a[]-]b"),
+        ("0000", "aab", "a[]-]b"),
+        ("1111", "aab", "a[]a-]b"),
+        ("1111", "]", "]"),
+        ("0011", "foo/baz/bar", "foo*bar"),
+        ("0011", "foo/baz/bar", "foo**bar"),
+        ("1111", "foobazbar", "foo**bar"),
+        ("1111", "foo/baz/bar", "foo/**/bar"),
+        ("1100", "foo/baz/bar", "foo/**/**/bar"),
+        ("1111", "foo/b/a/z/bar", "foo/**/bar"),
+        ("1111", "foo/b/a/z/bar", "foo/**/**/bar"),
+        ("1100", "foo/bar", "foo/**/bar"),
+        ("1100", "foo/bar", "foo/**/**/bar"),
+        ("0011", "foo/bar", "foo?bar"),
+        ("0011", "foo/bar", "foo[/]bar"),
+        ("0011", "foo/bar", "foo[^a-z]bar"),
+        ("0011", "foo/bar", "f[^eiu][^eiu][^eiu][^eiu][^eiu]r"),
+        ("1111", "foo-bar", "f[^eiu][^eiu][^eiu][^eiu][^eiu]r"),
+        ("1100", "foo", "**/foo"),
+        ("1111", "XXX/foo", "**/foo"),
+        ("1111", "bar/baz/foo", "**/foo"),
+        ("0011", "bar/baz/foo", "*/foo"),
+        ("0011", "foo/bar/baz", "**/bar*"),
+        ("1111", "deep/foo/bar/baz", "**/bar/*"),
+        ("0011", "deep/foo/bar/baz/", "**/bar/*"),
+        ("1111", "deep/foo/bar/baz/", "**/bar/**"),
+        ("0000", "deep/foo/bar", "**/bar/*"),
+        ("1111", "deep/foo/bar/", "**/bar/**"),
+        ("0011", "foo/bar/baz", "**/bar**"),
+        ("1111", "foo/bar/baz/x", "*/bar/**"),
+        ("0011", "deep/foo/bar/baz/x", "*/bar/**"),
+        ("1111", "deep/foo/bar/baz/x", "**/bar/*/*"),
+        ("0000", "acrt", "a[c-c]st"),
+        ("1111", "acrt", "a[c-c]rt"),
+        ("0000", "]", "[!]-]"),
+        ("1111", "a", "[!]-]"),
+        ("0000", "", r#"\"#),
+        ("0000", r#"\"#, r#"\"#),
+        ("0000", r#"XXX/\"#, r#"*/\"#),
+        ("1111", r#"XXX/\"#, r#"*/\\"#),
+        ("1111", "foo", "foo"),
+        ("1111", "@foo", "@foo"),
+        ("0000", "foo", "@foo"),
+        ("1111", "[ab]", r#"\[ab]"#),
+        ("1111", "[ab]", "[[]ab]"),
+        ("1111", "[ab]", "[[:]ab]"),
+        ("0000", "[ab]", "[[::]ab]"),
+        ("1111", "[ab]", "[[:digit]ab]"),
+        ("1111", "[ab]", r#"[\[:]ab]"#),
+        ("1111", "?a?b", r#"\??\?b"#),
+        ("1111", "abc", r#"\a\b\c"#),
+        ("0000", "foo", ""),
+        ("1111", "foo/bar/baz/to", "**/t[o]"),
+        ("1111", "a1B", "[[:alpha:]][[:digit:]][[:upper:]]"),
+        ("0101", "a", "[[:digit:][:upper:][:space:]]"),
+        ("1111", "A", "[[:digit:][:upper:][:space:]]"),
+        ("1111", "1", "[[:digit:][:upper:][:space:]]"),
+        ("0000", "1", "[[:digit:][:upper:][:spaci:]]"),
+        ("1111", " ", "[[:digit:][:upper:][:space:]]"),
+        ("0000", ".", "[[:digit:][:upper:][:space:]]"),
+        ("1111", ".", "[[:digit:][:punct:][:space:]]"),
+        ("1111", "5", "[[:xdigit:]]"),
+        ("1111", "f", "[[:xdigit:]]"),
+        ("1111", "D", "[[:xdigit:]]"),
+        (
+            "1111",
+            "_",
+            "[[:alnum:][:alpha:][:blank:][:cntrl:][:digit:][:graph:][:lower:][:print:][:punct:][:space:][:upper:][:xdigit:]]",
+        ),
+        (
+            "1111",
+            ".",
+            "[^[:alnum:][:alpha:][:blank:][:cntrl:][:digit:][:lower:][:space:][:upper:][:xdigit:]]",
+        ),
+        ("1111", "5", "[a-c[:digit:]x-z]"),
+        ("1111", "b", "[a-c[:digit:]x-z]"),
+        ("1111", "y", "[a-c[:digit:]x-z]"),
+        ("0000", "q", "[a-c[:digit:]x-z]"),
+        ("1111", "]", r#"[\\-^]"#),
+        ("0000", "[", r#"[\\-^]"#),
+        ("1111", "-", r#"[\-_]"#),
+        ("1111", "]", r#"[\]]"#),
+        ("0000", r#"\]"#, r#"[\]]"#),
+        ("0000", r#"\"#, r#"[\]]"#),
+        ("0000", "ab", "a[]b"),
+        ("0000", "a[]b", "a[]b"),
+        ("0000", "ab[", "ab["),
+        ("0000", "ab", "[!"),
+        ("0000", "ab", "[-"),
+        ("1111", "-", "[-]"),
+        ("0000", "-", "[a-"),
+        ("0000", "-", "[!a-"),
+        ("1111", "-", "[--A]"),
+        ("1111", "5", "[--A]"),
+        ("1111", " ", "[ --]"),
+        ("1111", "$", "[ --]"),
+        ("1111", "-", "[ --]"),
+        ("0000", "0", "[ --]"),
+        ("1111", "-", "[---]"),
+        ("1111", "-", "[------]"),
+        ("0000", "j", "[a-e-n]"),
+        ("1111", "-", "[a-e-n]"),
+        ("1111", "a", "[!------]"),
+        ("0000", "[", "[]-a]"),
+        ("1111", "^", "[]-a]"),
+        ("0000", "^", "[!]-a]"),
+        ("1111", "[", "[!]-a]"),
+        ("1111", "^", "[a^bc]"),
+        ("1111", "-b]", "[a-]b]"),
+        ("0000", r#"\"#, r#"[\]"#),
+        ("1111", r#"\"#, r#"[\\]"#),
+        ("0000", r#"\"#, r#"[!\\]"#),
+        ("1111", "G", r#"[A-\\]"#),
+        ("0000", "aaabbb", "b*a"),
+        ("0000", "aabcaa", "*ba*"),
+        ("1111", ",", "[,]"),
+        ("1111", ",", r#"[\\,]"#),
+        ("1111", r#"\"#, r#"[\\,]"#),
+        ("1111", "-", "[,-.]"),
+        ("0000", "+", "[,-.]"),
+        ("0000", "-.]", "[,-.]"),
+        ("1111", "2", r#"[\1-\3]"#),
+        ("1111", "3", r#"[\1-\3]"#),
+        ("0000", "4", r#"[\1-\3]"#),
+        ("1111", r#"\"#, r#"[[-\]]"#),
+        ("1111", "[", r#"[[-\]]"#),
+        ("1111", "]", r#"[[-\]]"#),
+        ("0000", "-", r#"[[-\]]"#),
+        (
+            "1111",
+            "-adobe-courier-bold-o-normal--12-120-75-75-m-70-iso8859-1",
+            "-*-*-*-*-*-*-12-*-*-*-m-*-*-*",
+        ),
+        (
+            "0000",
+            "-adobe-courier-bold-o-normal--12-120-75-75-X-70-iso8859-1",
+            "-*-*-*-*-*-*-12-*-*-*-m-*-*-*",
+        ),
+        (
+            "0000",
+            "-adobe-courier-bold-o-normal--12-120-75-75-/-70-iso8859-1",
+            "-*-*-*-*-*-*-12-*-*-*-m-*-*-*",
+        ),
+        (
+            "1111",
+            "XXX/adobe/courier/bold/o/normal//12/120/75/75/m/70/iso8859/1",
+            "XXX/*/*/*/*/*/*/12/*/*/*/m/*/*/*",
+        ),
+        (
+            "0000",
+            "XXX/adobe/courier/bold/o/normal//12/120/75/75/X/70/iso8859/1",
+            "XXX/*/*/*/*/*/*/12/*/*/*/m/*/*/*",
+        ),
+        (
+            "1111",
+            "abcd/abcdefg/abcdefghijk/abcdefghijklmnop.txt",
+            "**/*a*b*g*n*t",
+        ),
+        (
+            "0000",
+            "abcd/abcdefg/abcdefghijk/abcdefghijklmnop.txtz",
+            "**/*a*b*g*n*t",
+        ),
+        ("0000", "foo", "*/*/*"),
+        ("0000", "foo/bar", "*/*/*"),
+        ("1111", "foo/bba/arr", "*/*/*"),
+        ("0011", "foo/bb/aa/rr", "*/*/*"),
+        ("1111", "foo/bb/aa/rr", "**/**/**"),
+        ("1111", "abcXdefXghi", "*X*i"),
+        ("0011", "ab/cXd/efXg/hi", "*X*i"),
+        ("1111", "ab/cXd/efXg/hi", "*/*X*/*/*i"),
+        ("1111", "ab/cXd/efXg/hi", "**/*X*/**/*i"),
+        ("0000", "foo", "fo"),
+        ("1111", "foo/bar", "foo/bar"),
+        ("1111", "foo/bar", "foo/*"),
+        ("0011", "foo/bba/arr", "foo/*"),
+        ("1111", "foo/bba/arr", "foo/**"),
+        ("0011", "foo/bba/arr", "foo*"),
+        ("0011", "foo/bba/arr", "foo**"),
+        ("0011", "foo/bba/arr", "foo/*arr"),
+        ("0011", "foo/bba/arr", "foo/**arr"),
+        ("0000", "foo/bba/arr", "foo/*z"),
+        ("0000", "foo/bba/arr", "foo/**z"),
+        ("0011", "foo/bar", "foo?bar"),
+        ("0011", "foo/bar", "foo[/]bar"),
+        ("0011", "foo/bar", "foo[^a-z]bar"),
+        ("0011", "ab/cXd/efXg/hi", "*Xg*i"),
+        ("0101", "a", "[A-Z]"),
+        ("1111", "A", "[A-Z]"),
+        ("0101", "A", "[a-z]"),
+        ("1111", "a", "[a-z]"),
+        ("0101", "a", "[[:upper:]]"),
+        ("1111", "A", "[[:upper:]]"),
+        ("0101", "A", "[[:lower:]]"),
+        ("1111", "a", "[[:lower:]]"),
+        ("0101", "A", "[B-Za]"),
+        ("1111", "a", "[B-Za]"),
+        ("0101", "A", "[B-a]"),
+        ("1111", "a", "[B-a]"),
+        ("0101", "z", "[Z-y]"),
+        ("1111", "Z", "[Z-y]"),
+    ];
+
+    #[test]
+    fn dowild_agrees_with_gits_wildmatch_table() {
+        let modes = [(true, false), (true, true), (false, false), (false, true)];
+        for (want, text, pat) in T3070 {
+            for (i, (pathname, casefold)) in modes.into_iter().enumerate() {
+                let f = WmFlags { pathname, casefold };
+                let got = dowild(pat.as_bytes(), 0, text.as_bytes(), 0, f, 0) == Wm::Match;
+                let expect = want.as_bytes()[i] == b'1';
+                assert_eq!(
+                    got, expect,
+                    "{pat:?} vs {text:?}, pathname={pathname} casefold={casefold}"
+                );
+            }
+        }
     }
 
     /// An in-memory world.

@@ -10,6 +10,7 @@ pub mod fs;
 mod git;
 mod gitconfig;
 mod glob;
+mod host;
 mod lookup;
 mod protect_links;
 mod request_cwd;
@@ -26,6 +27,7 @@ pub use git::{
     GitEnv, GitOptions, GitPlan, Pin as GitPin, Repo as GitRepo, Scan as GitScan, ScanStats,
     plan_git,
 };
+pub use host::openat2_no_symlinks;
 pub use lookup::{Link, Lookup, lookup};
 pub use request_cwd::check_request_cwd;
 pub use roots::merge_nested;
@@ -389,16 +391,29 @@ impl Plan {
     }
 }
 
+/// Why [`absolute`] cannot make a path absolute: it uses `~` and `$HOME`
+/// is not set (the path as given).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoHome(pub PathBuf);
+
+impl std::fmt::Display for NoHome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "`{}` uses ~ but $HOME is not set",
+            self.0.to_string_lossy().escape_debug()
+        )
+    }
+}
+
 /// Expands `~`, joins relative paths onto `cwd`. No filesystem access.
-pub fn absolute(path: &Path, cwd: &Path, env: &Env) -> std::result::Result<PathBuf, String> {
+pub fn absolute(path: &Path, cwd: &Path, env: &Env) -> std::result::Result<PathBuf, NoHome> {
     // `~` and `~/...` only (a whole first component): `~user` is a name.
     let expanded = if let Ok(rest) = path.strip_prefix("~") {
-        let home = env.home.as_ref().ok_or_else(|| {
-            format!(
-                "`{}` uses ~ but $HOME is not set",
-                path.to_string_lossy().escape_debug()
-            )
-        })?;
+        let home = env
+            .home
+            .as_ref()
+            .ok_or_else(|| NoHome(path.to_path_buf()))?;
         let mut p = PathBuf::from(home);
         if !rest.as_os_str().is_empty() {
             p.push(rest);
@@ -788,6 +803,31 @@ fn refuse_planted_links(writable: &[WritableRoot], cwd: &Path) -> Result<()> {
     Ok(())
 }
 
+/// What the git plan cannot hold, refused before anything runs.
+fn refuse_git_plan(git: &GitPlan) -> Result<()> {
+    if let Some(g) = git.missing_commondir.first() {
+        return Err(Error::new(format!(
+            "--git-commits: the gitdir {} has no commondir file, which a command could plant to move the repository's config and hooks elsewhere; create it once with `echo . > {}` (git reads `.` as the gitdir itself, as when the file is missing), and git mode pins it read-only",
+            shown(g),
+            shown(&g.join("commondir"))
+        )));
+    }
+    if let Some(f) = git.too_large.first() {
+        return Err(Error::new(format!(
+            "{} is larger than {} MiB, the most cordon reads of a file git reads as config or follows, so it cannot tell what git would run from the rest; shrink it (or remove what it does not need)",
+            shown(f),
+            git::MAX_READ >> 20
+        )));
+    }
+    if let Some(a) = git.unanchored.first() {
+        return Err(Error::new(format!(
+            "--git-commits: {} is a symlink or no directory, so it cannot be held in place (a command that removes it makes the gitdir no repository, and git then takes the worktree itself for one); make it a plain directory, or run without --git-commits",
+            shown(a)
+        )));
+    }
+    Ok(())
+}
+
 /// Adds what git reads as config or runs later (`git.rs`): nested and
 /// submodule `.git`s, worktree gitdirs, hooks directories and the programs
 /// the repositories' config names, each to the writable root that holds it.
@@ -811,19 +851,7 @@ fn protect_git(
         commits,
     };
     let git = plan_git(&roots, &genv, &opts);
-    if let Some(g) = git.missing_commondir.first() {
-        return Err(Error::new(format!(
-            "--git-commits: the gitdir {} has no commondir file, which a command could plant to move the repository's config and hooks elsewhere; create it once with `echo . > {}` (git reads `.` as the gitdir itself, as when the file is missing), and git mode pins it read-only",
-            shown(g),
-            shown(&g.join("commondir"))
-        )));
-    }
-    if let Some(a) = git.unanchored.first() {
-        return Err(Error::new(format!(
-            "--git-commits: {} is a symlink or no directory, so it cannot be held in place (a command that removes it makes the gitdir no repository, and git then takes the worktree itself for one); make it a plain directory, or run without --git-commits",
-            shown(a)
-        )));
-    }
+    refuse_git_plan(&git)?;
     for a in &git.anchors {
         if let Some(w) = writable
             .iter_mut()

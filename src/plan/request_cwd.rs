@@ -15,6 +15,7 @@
 
 use std::path::{Component, Path, PathBuf};
 
+use super::fs::lexical;
 use super::{Env, fs, shown};
 use crate::error::{Error, Result};
 use crate::policy::{Grant, PathSpec, Policy};
@@ -26,21 +27,6 @@ fn uses_cwd(spec: &PathSpec) -> bool {
         PathSpec::Path(p) | PathSpec::Optional(p) => p.is_relative() && !p.starts_with("~"),
         _ => false,
     }
-}
-
-/// `.` and `..` resolved by name, as the request spells the path.
-fn lexical(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// Refuses `cwd` (the request's `field`, as spelled) as the `:cwd` of

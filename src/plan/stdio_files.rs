@@ -72,54 +72,8 @@ pub fn needed(files: &[StdioFile], reads_all: bool, roots: &[&std::path::Path]) 
 }
 
 /// The regular files on fds 0-2; empty (three `fstat`s) when there is none.
-#[cfg(target_os = "linux")]
 pub fn of_process() -> Vec<StdioFile> {
-    use nix::fcntl::{FcntlArg, OFlag, fcntl};
-    use nix::sys::stat::{SFlag, fstat};
-    let mut out: Vec<(StdioFile, (libc::dev_t, libc::ino_t))> = Vec::new();
-    for fd in 0..=2 {
-        // SAFETY: fds 0-2 are only inspected, never closed or taken over.
-        let fd_ref = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
-        let Ok(st) = fstat(fd_ref) else { continue };
-        if SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT != SFlag::S_IFREG {
-            continue;
-        }
-        let Ok(flags) = fcntl(fd_ref, FcntlArg::F_GETFL) else {
-            continue;
-        };
-        let mode = OFlag::from_bits_truncate(flags) & OFlag::O_ACCMODE;
-        let (read, write) = (mode != OFlag::O_WRONLY, mode != OFlag::O_RDONLY);
-        let id = (st.st_dev, st.st_ino);
-        if let Some((f, _)) = out.iter_mut().find(|(_, i)| *i == id) {
-            f.fds.push(fd);
-            f.read |= read;
-            f.write |= write;
-            continue;
-        }
-        let by_fd = format!("/proc/self/fd/{fd}");
-        // The descriptor's own file (the magic link), checked to be it.
-        let Ok((false, handle)) = super::fs::open(std::path::Path::new(&by_fd)) else {
-            continue;
-        };
-        if handle.id.map(|h| (h.dev, h.ino)) != Some(id) {
-            continue;
-        }
-        let path = std::fs::read_link(&by_fd).unwrap_or_else(|_| PathBuf::from(&by_fd));
-        let f = StdioFile {
-            path,
-            fds: vec![fd],
-            read,
-            write,
-            handle,
-        };
-        out.push((f, id));
-    }
-    out.into_iter().map(|(f, _)| f).collect()
-}
-
-#[cfg(not(target_os = "linux"))]
-pub fn of_process() -> Vec<StdioFile> {
-    Vec::new()
+    super::host::stdio_files()
 }
 
 #[cfg(test)]

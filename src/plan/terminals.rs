@@ -63,70 +63,8 @@ impl Terminal {
 
 /// The terminals on fds 0-2, the controlling one marked. Empty (three
 /// `fstat`s) when none of fds 0-2 is a terminal.
-#[cfg(target_os = "linux")]
 pub fn of_process() -> Vec<Terminal> {
-    use nix::sys::stat::{SFlag, fstat, stat};
-    let mut out: Vec<(Terminal, libc::dev_t, (libc::dev_t, libc::ino_t))> = Vec::new();
-    for fd in 0..=2 {
-        // SAFETY: fds 0-2 are only inspected, never closed or taken over.
-        let fd_ref = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
-        let Ok(st) = fstat(fd_ref) else { continue };
-        if SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT != SFlag::S_IFCHR
-            || !nix::unistd::isatty(fd_ref).unwrap_or(false)
-        {
-            continue;
-        }
-        let id = (st.st_dev, st.st_ino);
-        if let Some(t) = out.iter_mut().find(|(_, _, i)| *i == id) {
-            t.0.fds.push(fd);
-            continue;
-        }
-        let named = std::fs::read_link(format!("/proc/self/fd/{fd}"))
-            .ok()
-            .filter(|p| stat(p).is_ok_and(|s| (s.st_dev, s.st_ino) == id));
-        let path = named.unwrap_or_else(|| PathBuf::from(format!("/proc/self/fd/{fd}")));
-        let handle = super::fs::open(std::path::Path::new(&format!("/proc/self/fd/{fd}")))
-            .map(|(_, h)| h)
-            .unwrap_or_default();
-        let t = Terminal {
-            path,
-            fds: vec![fd],
-            controlling: false,
-            handle,
-        };
-        out.push((t, st.st_rdev, id));
-    }
-    if out.is_empty() {
-        return Vec::new();
-    }
-    if let Some(ctty) = controlling_device()
-        && let Some(t) = out.iter_mut().find(|(_, rdev, _)| *rdev == ctty)
-    {
-        t.0.controlling = true;
-    }
-    out.into_iter().map(|(t, _, _)| t).collect()
-}
-
-#[cfg(not(target_os = "linux"))]
-pub fn of_process() -> Vec<Terminal> {
-    Vec::new()
-}
-
-/// The controlling terminal's device number (`tty_nr` of /proc/self/stat),
-/// as `stat` encodes it.
-#[cfg(target_os = "linux")]
-fn controlling_device() -> Option<libc::dev_t> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // Fields after the command name, which may hold spaces and parentheses.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let tty_nr: u32 = rest.split(' ').nth(4)?.parse().ok()?;
-    if tty_nr == 0 {
-        return None;
-    }
-    // The kernel's encoding: minor in bits 0-7 and 20-31, major in 8-19.
-    let major = (tty_nr >> 8) & 0xfff;
-    let minor = (tty_nr & 0xff) | ((tty_nr >> 12) & 0xf_ff00);
-    Some(libc::makedev(major, minor))
+    super::host::terminals()
 }
 
 #[cfg(test)]

@@ -30,9 +30,9 @@ pub use merge::merge_permissions;
 pub use net::{DomainFault, DomainPattern, NetError, normalize_host, parse_port};
 pub use request::{Execution, ExecutionKind, Request, parse_request, read_request, request_policy};
 pub use source::{
-    PermissionProfile, load_profile, macos_from_value, parse_permission_profile, parse_policy_json,
-    parse_profile_toml, permission_profile_from_value, permission_profile_from_value_as,
-    policy_from_value,
+    PROJECT_CONFIG, PermissionProfile, load_profile, macos_from_value, parse_permission_profile,
+    parse_policy_json, parse_profile_toml, permission_profile_from_value,
+    permission_profile_from_value_as, policy_from_value,
 };
 pub use user::{PROFILE_VAR, profile_dir, valid_name as valid_profile_name};
 

@@ -18,6 +18,20 @@ use super::{
 };
 use crate::error::{Error, Result};
 
+/// The project's own tool configuration among the defaults: names an
+/// editor, an agent or direnv reads in the directory it opens. The Linux
+/// backend holds them only in the working directory's root
+/// (`linux::mounts`), where the others are held in every writable root.
+pub const PROJECT_CONFIG: [&str; 7] = [
+    ".vscode",
+    ".idea",
+    ".claude",
+    ".devcontainer",
+    ".mcp.json",
+    ".gitmodules",
+    ".envrc",
+];
+
 /// Read-only inside every writable root: what a harness, git or an editor
 /// later trusts and runs outside the sandbox. `~/` names are in `$HOME`,
 /// when `$HOME` lies in a writable root. The contract's four, plus the
@@ -28,13 +42,13 @@ pub(crate) const DEFAULT_PROTECTED: [&str; 18] = [
     ".cordon",
     ".agents",
     ".codex",
-    ".vscode",
-    ".idea",
-    ".claude",
-    ".devcontainer",
-    ".mcp.json",
-    ".gitmodules",
-    ".envrc",
+    PROJECT_CONFIG[0],
+    PROJECT_CONFIG[1],
+    PROJECT_CONFIG[2],
+    PROJECT_CONFIG[3],
+    PROJECT_CONFIG[4],
+    PROJECT_CONFIG[5],
+    PROJECT_CONFIG[6],
     "~/.bashrc",
     "~/.zshrc",
     "~/.profile",

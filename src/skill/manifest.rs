@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use yaml_serde::Value;
 
 use crate::error::{Error, Result};
+use crate::plan::fs::lexical;
 use crate::policy::{Automation, Grant, MacosExtensions, PathSpec, Preferences};
 
 /// The file that marks a skill directory.
@@ -168,13 +169,35 @@ fn read_manifest(path: &Path) -> std::io::Result<String> {
     Ok(text)
 }
 
+/// Why `SKILL.md`'s front matter cannot be read as the harness reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BadFrontMatter {
+    /// `---` after blank lines, or with more on its line.
+    Opening,
+    /// No closing `---` line.
+    Unclosed,
+}
+
+impl std::fmt::Display for BadFrontMatter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            BadFrontMatter::Opening => {
+                "the front matter must open with a first line that is exactly `---` (no blank lines before it, nothing after it); fix the opening line"
+            }
+            BadFrontMatter::Unclosed => {
+                "front matter starts with `---` but has no closing `---` line; close it"
+            }
+        })
+    }
+}
+
 /// The YAML between a first line `---` and the next `---` line; `None`
 /// when the file does not start with front matter at all. A start that
 /// looks like front matter but is not exactly `---` (`--- # x`, blank
 /// lines before it) is refused: read one way by cordon and another by the
 /// harness, a declared block would be dropped without a word (adversarial
 /// pass 5).
-fn front_matter(text: &str) -> std::result::Result<Option<&str>, String> {
+fn front_matter(text: &str) -> std::result::Result<Option<&str>, BadFrontMatter> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut lines = text.split_inclusive('\n');
     let Some(first) = lines.next() else {
@@ -183,10 +206,7 @@ fn front_matter(text: &str) -> std::result::Result<Option<&str>, String> {
     if first.trim_end() != "---" {
         let opening = text.lines().find(|l| !l.trim().is_empty());
         if opening.is_some_and(|l| l.trim_start().starts_with("---")) {
-            return Err(
-                "the front matter must open with a first line that is exactly `---` (no blank lines before it, nothing after it); fix the opening line"
-                    .into(),
-            );
+            return Err(BadFrontMatter::Opening);
         }
         return Ok(None);
     }
@@ -198,7 +218,7 @@ fn front_matter(text: &str) -> std::result::Result<Option<&str>, String> {
         }
         at += line.len();
     }
-    Err("front matter starts with `---` but has no closing `---` line; close it".into())
+    Err(BadFrontMatter::Unclosed)
 }
 
 /// The `permissions` block of one YAML document, if it has one.
@@ -489,23 +509,6 @@ impl Parser<'_> {
             }
         })
     }
-}
-
-/// `.` and `..` taken lexically (the skill directory is canonical, so a
-/// `..` in a declared path steps out of it as written).
-pub fn lexical(path: &Path) -> PathBuf {
-    use std::path::Component;
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -14,7 +14,8 @@
 use std::ffi::{OsStr, OsString};
 use std::path::{Component, Path, PathBuf};
 
-use super::manifest::{SKILL_FILE, lexical};
+use super::manifest::SKILL_FILE;
+use crate::plan::fs::lexical;
 
 /// A command's skill: its directory (canonical) and why it matched.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -25,6 +25,8 @@ pub const PRIO_PROCESS: u64 = 0;
 pub const IOPRIO_WHO_PROCESS: u64 = 1;
 pub const TIOCSTI: u64 = 0x5412;
 pub const TIOCLINUX: u64 = 0x541C;
+/// `tcsetpgrp`: which process group of the session the terminal signals.
+pub const TIOCSPGRP: u64 = 0x5410;
 pub const CLONE_NEWUSER: u64 = 0x1000_0000;
 pub const EPERM: i32 = 1;
 pub const ENOSYS: i32 = 38;
@@ -512,6 +514,27 @@ fn process_rules() -> Vec<Rule> {
 impl Filter {
     /// This filter plus the IPC rules, for a run stacked on an enclosing
     /// sandbox instead of a private IPC namespace (`nested.rs`).
+    /// The filter for a command that keeps the caller's controlling
+    /// terminal: it may not hand the terminal to another process group.
+    /// The terminal signals its foreground group itself (^C, ^\\, ^Z, a
+    /// hang-up, or a character the command made special with `VINTR`
+    /// arriving in the terminal's own reply to a query), and no signal
+    /// scope sees that: a command that made another job of the caller's
+    /// session the foreground could have the terminal kill it (adversarial
+    /// pass 10). Job control inside such a run is lost with it (a shell
+    /// there says so and goes on); a command in a session of its own (no
+    /// terminal on fds 0-2, `--new-session`) keeps it for its own ptys.
+    pub fn with_foreground_fixed(&self) -> crate::error::Result<Filter> {
+        let mut rules = self.rules.clone();
+        rules.push(deny(
+            Kind::TerminalInjection,
+            "ioctl",
+            Cond::ArgEq(1, TIOCSPGRP),
+            "TIOCSPGRP would hand the caller's terminal to a process group outside the sandbox, which the terminal then signals",
+        ));
+        filter(rules)
+    }
+
     pub fn with_ipc_denied(&self) -> crate::error::Result<Filter> {
         let mut rules = self.rules.clone();
         for s in IPC {
