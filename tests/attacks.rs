@@ -3262,3 +3262,26 @@ fn a_dangling_protected_symlinks_target_cannot_be_created() {
         }
     }
 }
+
+/// A dangling nested `.git -> gd` (any user can leave one in `/tmp`) made
+/// every `--scan-nested-git` run fail (125: the namespace opened the
+/// missing `gd` to bind it read-only): the git planner's link entry said
+/// it existed. Now the link is pinned and its missing target held by a
+/// placeholder, as for a dangling protected name (found by the F5 helper
+/// of adversarial pass 10).
+#[test]
+fn a_dangling_nested_git_link_is_held_not_a_failed_run() {
+    for user in users() {
+        let ws = Ws::new(user);
+        ws.mkdir("work/sub");
+        std::os::unix::fs::symlink("gd", ws.join("work/sub/.git")).unwrap();
+        ws.chown(&ws.join("work/sub/.git"));
+        let gd = ws.s("work/sub/gd");
+        let scan = ["--scan-nested-git"];
+        sandboxed(&ws, &scan, &["mkdir", &gd]).assert_errno("EEXIST");
+        wait_for_placeholders(&ws);
+        assert!(!ws.join("work/sub/gd").exists(), "{user:?}");
+        // Control: without cordon the name is free.
+        control(&ws, &["mkdir", &gd]).assert_ok();
+    }
+}

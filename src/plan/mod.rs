@@ -885,13 +885,32 @@ fn protect_git(
                 (true, Some(to)) => (ProtectedVia::Symlink, to.clone()),
                 _ => (ProtectedVia::Git, pin.path.clone()),
             };
+            // A link is protected at its target: it exists when that does
+            // (a dangling nested `.git -> gd` is no bind of a missing `gd`,
+            // which failed every `--scan-nested-git` run); else the target
+            // is held from its first missing component.
+            let exists = if via == ProtectedVia::Symlink {
+                pins.iter()
+                    .find(|p| p.path == target)
+                    .map_or_else(|| target.exists(), |p| p.exists)
+            } else {
+                pin.exists
+            };
+            let missing_from = match (exists, via) {
+                (true, _) => None,
+                (false, ProtectedVia::Symlink) => {
+                    let rel = target.strip_prefix("/").unwrap_or(&target);
+                    Some(first_missing(Path::new("/"), rel))
+                }
+                (false, _) => Some(first_missing(&root, &name)),
+            };
             w.protected.push(Protected {
-                missing_from: (!pin.exists).then(|| first_missing(&root, &name)),
-                id: if pin.exists { id_of(&target) } else { None },
+                missing_from,
+                id: if exists { id_of(&target) } else { None },
                 name,
                 path: pin.path.clone(),
                 target,
-                exists: pin.exists,
+                exists,
                 via,
                 why: Some(pin.why.clone()),
                 dir_hint: pin.is_dir,
