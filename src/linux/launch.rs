@@ -67,24 +67,8 @@ pub fn enter(
             "internal: the domain proxy got no listener; nothing ran",
         ));
     }
-    let stacked;
-    let art = if setup == Setup::Nested || shares_terminal {
-        let mut seccomp = art.seccomp.clone();
-        if setup == Setup::Nested {
-            // No IPC namespace of its own: the filter denies IPC instead.
-            seccomp = seccomp.with_ipc_denied()?;
-        }
-        if shares_terminal {
-            seccomp = seccomp.with_foreground_fixed()?;
-        }
-        stacked = Artifacts {
-            seccomp,
-            ..art.clone()
-        };
-        &stacked
-    } else {
-        art
-    };
+    let stacked = stacked_filter(art, setup == Setup::Nested, shares_terminal)?;
+    let art = stacked.as_ref().unwrap_or(art);
     let applied = super::apply(art, landlock, in_namespace, link.is_some(), proxy_port)?;
     if let Some(link) = &link {
         // If the sentinel missed this it would clean up at once, under a
@@ -103,6 +87,30 @@ pub fn enter(
 
 /// Refuses a setuid cordon, then gives up the caller's other ids and
 /// capabilities.
+/// The artifacts with the rules only the launch can know are needed, when
+/// there are any (`None`: the compiled ones as they are).
+fn stacked_filter(
+    art: &Artifacts,
+    nested: bool,
+    shares_terminal: bool,
+) -> Result<Option<Artifacts>> {
+    if !nested && !shares_terminal {
+        return Ok(None);
+    }
+    let mut seccomp = art.seccomp.clone();
+    if nested {
+        // No IPC namespace of its own: the filter denies IPC instead.
+        seccomp = seccomp.with_ipc_denied()?;
+    }
+    if shares_terminal {
+        seccomp = seccomp.with_foreground_fixed()?;
+    }
+    Ok(Some(Artifacts {
+        seccomp,
+        ..art.clone()
+    }))
+}
+
 fn settle_identity(art: &Artifacts) -> Result<()> {
     if identity::secure_exec() {
         return Err(Error::new(

@@ -877,47 +877,53 @@ fn protect_git(
             if known {
                 continue;
             }
-            let name = pin.path.strip_prefix(&root).map_or_else(
-                |_| pin.path.display().to_string(),
-                |r| r.display().to_string(),
-            );
-            let (via, target) = match (&pin.link, &pin.leads_to) {
-                (true, Some(to)) => (ProtectedVia::Symlink, to.clone()),
-                _ => (ProtectedVia::Git, pin.path.clone()),
-            };
-            // A link is protected at its target: it exists when that does
-            // (a dangling nested `.git -> gd` is no bind of a missing `gd`,
-            // which failed every `--scan-nested-git` run); else the target
-            // is held from its first missing component.
-            let exists = if via == ProtectedVia::Symlink {
-                pins.iter()
-                    .find(|p| p.path == target)
-                    .map_or_else(|| target.exists(), |p| p.exists)
-            } else {
-                pin.exists
-            };
-            let missing_from = match (exists, via) {
-                (true, _) => None,
-                (false, ProtectedVia::Symlink) => {
-                    let rel = target.strip_prefix("/").unwrap_or(&target);
-                    Some(first_missing(Path::new("/"), rel))
-                }
-                (false, _) => Some(first_missing(&root, &name)),
-            };
-            w.protected.push(Protected {
-                missing_from,
-                id: if exists { id_of(&target) } else { None },
-                name,
-                path: pin.path.clone(),
-                target,
-                exists,
-                via,
-                why: Some(pin.why.clone()),
-                dir_hint: pin.is_dir,
-            });
+            w.protected.push(git_pin_entry(pin, pins, &root));
         }
     }
     Ok(())
+}
+
+/// The protected entry for a pin of the git plan in the writable `root`
+/// (`pins`: all of that root's).
+fn git_pin_entry(pin: &git::Pin, pins: &[&git::Pin], root: &Path) -> Protected {
+    let name = pin.path.strip_prefix(root).map_or_else(
+        |_| pin.path.display().to_string(),
+        |r| r.display().to_string(),
+    );
+    let (via, target) = match (&pin.link, &pin.leads_to) {
+        (true, Some(to)) => (ProtectedVia::Symlink, to.clone()),
+        _ => (ProtectedVia::Git, pin.path.clone()),
+    };
+    // A link is protected at its target: it exists when that does
+    // (a dangling nested `.git -> gd` is no bind of a missing `gd`,
+    // which failed every `--scan-nested-git` run); else the target
+    // is held from its first missing component.
+    let exists = if via == ProtectedVia::Symlink {
+        pins.iter()
+            .find(|p| p.path == target)
+            .map_or_else(|| target.exists(), |p| p.exists)
+    } else {
+        pin.exists
+    };
+    let missing_from = match (exists, via) {
+        (true, _) => None,
+        (false, ProtectedVia::Symlink) => {
+            let rel = target.strip_prefix("/").unwrap_or(&target);
+            Some(first_missing(Path::new("/"), rel))
+        }
+        (false, _) => Some(first_missing(root, &name)),
+    };
+    Protected {
+        missing_from,
+        id: if exists { id_of(&target) } else { None },
+        name,
+        path: pin.path.clone(),
+        target,
+        exists,
+        via,
+        why: Some(pin.why.clone()),
+        dir_hint: pin.is_dir,
+    }
 }
 
 /// The plan's roots as grants that may lift a deny entry: writable roots
