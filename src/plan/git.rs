@@ -430,8 +430,9 @@ fn lexical(path: &Path) -> PathBuf {
     out
 }
 
-/// The names a walk steps through (`..` kept, `.` and `/` dropped).
-fn steps(path: &Path) -> impl Iterator<Item = OsString> + '_ {
+/// The names a walk steps through (`..` kept, `.` and `/` dropped): for
+/// both walks by hand, the git planner's and `lookup`'s.
+pub(super) fn steps(path: &Path) -> impl Iterator<Item = OsString> + '_ {
     path.components().filter_map(|c| match c {
         Component::Normal(n) => Some(n.to_os_string()),
         Component::ParentDir => Some("..".into()),

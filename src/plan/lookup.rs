@@ -6,7 +6,7 @@
 
 use std::collections::VecDeque;
 use std::ffi::OsString;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -54,16 +54,9 @@ struct Walk {
     stepped_out_of: Option<PathBuf>,
 }
 
-fn components(p: &Path) -> impl Iterator<Item = OsString> + '_ {
-    p.components().filter_map(|c| match c {
-        Component::Normal(n) => Some(n.to_os_string()),
-        Component::ParentDir => Some("..".into()),
-        _ => None,
-    })
-}
 
 fn walk(path: &Path) -> Walk {
-    let mut pending: VecDeque<OsString> = components(path).collect();
+    let mut pending: VecDeque<OsString> = super::git::steps(path).collect();
     let mut cur = PathBuf::from("/");
     let mut links = Vec::new();
     let mut missing = false;
@@ -103,7 +96,7 @@ fn walk(path: &Path) -> Walk {
                 if text.is_absolute() {
                     cur = PathBuf::from("/");
                 }
-                for c in components(&text).collect::<Vec<_>>().into_iter().rev() {
+                for c in super::git::steps(&text).collect::<Vec<_>>().into_iter().rev() {
                     pending.push_front(c);
                 }
                 links.push((next, text));
