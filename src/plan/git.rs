@@ -440,77 +440,18 @@ pub(super) fn steps(path: &Path) -> impl Iterator<Item = OsString> + '_ {
     })
 }
 
-/// The kernel's walk done by hand (`lstat` + `readlink` per component), for
-/// paths that cross symlinks or when `openat2` is unavailable.
+/// The kernel's walk done by hand (`lookup::walk`), for paths that cross
+/// symlinks or when `openat2` is unavailable: it stops at a missing
+/// directory a `..` steps back out of, and says where the path leads once
+/// a placeholder holds it.
 fn slow_walk(path: &Path) -> Found {
-    let mut pending: VecDeque<OsString> = steps(path).collect();
-    let mut cur = PathBuf::from("/");
-    let mut links = Vec::new();
-    let mut missing = false;
-    let mut first_missing: Option<PathBuf> = None;
-    let mut is_dir = true;
-    let mut then = None;
-    while let Some(name) = pending.pop_front() {
-        if name == ".." {
-            if let Some(first) = first_missing {
-                // The kernel cannot step back out of a missing directory
-                // (`x/../y` with no `x` is ENOENT): what decides where the
-                // path leads is whether `x` appears, and as what. Hold `x`;
-                // with it held (an empty directory) `x/..` is its parent,
-                // so the rest of the path is read from there.
-                if cur == first
-                    && let Some(parent) = first.parent()
-                {
-                    then = Some(pending.iter().fold(parent.to_path_buf(), |p, c| p.join(c)));
-                }
-                cur = first;
-                break;
-            }
-            cur.pop();
-            continue;
-        }
-        let next = cur.join(&name);
-        if missing {
-            cur = next;
-            continue;
-        }
-        match std::fs::symlink_metadata(&next) {
-            Ok(m) if m.file_type().is_symlink() => {
-                let text = match std::fs::read_link(&next) {
-                    Ok(t) if links.len() < MAX_LINKS => t,
-                    // A loop or an unreadable link: the kernel fails here.
-                    _ => {
-                        missing = true;
-                        cur = next;
-                        continue;
-                    }
-                };
-                if text.is_absolute() {
-                    cur = PathBuf::from("/");
-                }
-                let parts: Vec<OsString> = steps(&text).collect();
-                for c in parts.into_iter().rev() {
-                    pending.push_front(c);
-                }
-                links.push(next);
-            }
-            Ok(m) => {
-                is_dir = m.is_dir();
-                cur = next;
-            }
-            Err(_) => {
-                missing = true;
-                first_missing = Some(next.clone());
-                cur = next;
-            }
-        }
-    }
+    let w = super::lookup::walk(path, super::lookup::PastMissing::Stop);
     Found {
-        path: cur,
-        exists: !missing,
-        is_dir: !missing && is_dir,
-        links,
-        then,
+        path: w.resolved,
+        exists: w.exists,
+        is_dir: w.is_dir,
+        links: w.links.into_iter().map(|(at, _)| at).collect(),
+        then: w.then,
     }
 }
 

@@ -45,92 +45,143 @@ pub struct Lookup {
     pub stepped_out_of: Option<PathBuf>,
 }
 
-/// The walk itself: resolved path, whether it exists, links as (at, text).
-struct Walk {
-    resolved: PathBuf,
-    exists: bool,
-    links: Vec<(PathBuf, PathBuf)>,
-    error: Option<String>,
-    stepped_out_of: Option<PathBuf>,
+/// What a `..` after a missing component does to a walk by hand.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum PastMissing {
+    /// Taken lexically, as `explain` shows the path (the component is
+    /// recorded as `stepped_out_of`).
+    Lexical,
+    /// The walk ends at the missing component (the kernel's ENOENT), and
+    /// where the rest leads once a placeholder holds it is `then`: the
+    /// git planner's view, which pins both.
+    Stop,
 }
 
+/// The kernel's walk done by hand (`lstat` + `readlink` per component):
+/// the one walk `explain`'s look-ups and the git planner share.
+pub(super) struct Walk {
+    pub resolved: PathBuf,
+    pub exists: bool,
+    /// Whether the last component existing is a directory.
+    pub is_dir: bool,
+    /// The links crossed, as (where, text).
+    pub links: Vec<(PathBuf, PathBuf)>,
+    pub error: Option<String>,
+    pub stepped_out_of: Option<PathBuf>,
+    /// With [`PastMissing::Stop`]: where `x/../rest` leads once `x` is held.
+    pub then: Option<PathBuf>,
+}
 
-fn walk(path: &Path) -> Walk {
+pub(super) fn walk(path: &Path, past_missing: PastMissing) -> Walk {
     let mut pending: VecDeque<OsString> = super::git::steps(path).collect();
-    let mut cur = PathBuf::from("/");
-    let mut links = Vec::new();
-    let mut missing = false;
-    let mut error = None;
-    let mut first_missing = None;
-    let mut stepped_out_of = None;
+    let mut w = Walk {
+        resolved: PathBuf::from("/"),
+        exists: true,
+        is_dir: true,
+        links: Vec::new(),
+        error: None,
+        stepped_out_of: None,
+        then: None,
+    };
+    let mut first_missing: Option<PathBuf> = None;
     while let Some(name) = pending.pop_front() {
         if name == ".." {
-            if stepped_out_of.is_none() {
-                stepped_out_of.clone_from(&first_missing);
-            }
-            cur.pop();
-            continue;
-        }
-        let next = cur.join(&name);
-        if missing {
-            cur = next;
-            continue;
-        }
-        match std::fs::symlink_metadata(&next) {
-            Ok(meta) if meta.file_type().is_symlink() => {
-                if links.len() == MAX_LINKS {
-                    error = Some(format!("more than {MAX_LINKS} symlinks (ELOOP)"));
-                    missing = true;
-                    cur = next;
-                    continue;
-                }
-                let text = match std::fs::read_link(&next) {
-                    Ok(t) => t,
-                    Err(e) => {
-                        error = Some(format!("cannot read symlink {}: {e}", next.display()));
-                        missing = true;
-                        cur = next;
-                        continue;
+            match (&first_missing, past_missing) {
+                (Some(first), PastMissing::Stop) => {
+                    // The kernel cannot step back out of a missing
+                    // directory (`x/../y` with no `x` is ENOENT): whether
+                    // `x` appears, and as what, decides. Held (an empty
+                    // directory), `x/..` is its parent, so the rest of the
+                    // path is read from there.
+                    if w.resolved == *first
+                        && let Some(parent) = first.parent()
+                    {
+                        w.then = Some(pending.iter().fold(parent.to_path_buf(), |p, c| p.join(c)));
                     }
-                };
-                if text.is_absolute() {
-                    cur = PathBuf::from("/");
+                    w.resolved = first.clone();
+                    break;
                 }
-                for c in super::git::steps(&text).collect::<Vec<_>>().into_iter().rev() {
-                    pending.push_front(c);
+                (Some(_), PastMissing::Lexical) if w.stepped_out_of.is_none() => {
+                    w.stepped_out_of.clone_from(&first_missing);
                 }
-                links.push((next, text));
+                _ => {}
             }
-            Ok(_) => cur = next,
-            Err(e) => {
-                if e.kind() != std::io::ErrorKind::NotFound {
-                    error = Some(format!("cannot look up {}: {e}", next.display()));
-                }
-                first_missing = Some(next.clone());
-                missing = true;
-                cur = next;
-            }
+            w.resolved.pop();
+            continue;
         }
+        let next = w.resolved.join(&name);
+        if !w.exists {
+            w.resolved = next;
+            continue;
+        }
+        step(&mut w, &mut pending, &mut first_missing, next);
     }
-    Walk {
-        resolved: cur,
-        exists: !missing,
-        links,
-        error,
-        stepped_out_of,
+    w.is_dir &= w.exists;
+    w
+}
+
+/// One existing-so-far component: a link spliced into `pending`, a file
+/// or directory stepped into, or the first missing one.
+fn step(
+    w: &mut Walk,
+    pending: &mut VecDeque<OsString>,
+    first_missing: &mut Option<PathBuf>,
+    next: PathBuf,
+) {
+    match std::fs::symlink_metadata(&next) {
+        Ok(meta) if meta.file_type().is_symlink() => {
+            if w.links.len() == MAX_LINKS {
+                w.error = Some(format!("more than {MAX_LINKS} symlinks (ELOOP)"));
+                w.exists = false;
+                w.resolved = next;
+                return;
+            }
+            let text = match std::fs::read_link(&next) {
+                Ok(t) => t,
+                Err(e) => {
+                    w.error = Some(format!("cannot read symlink {}: {e}", next.display()));
+                    w.exists = false;
+                    w.resolved = next;
+                    return;
+                }
+            };
+            if text.is_absolute() {
+                w.resolved = PathBuf::from("/");
+            }
+            for c in super::git::steps(&text)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+            {
+                pending.push_front(c);
+            }
+            w.links.push((next, text));
+        }
+        Ok(meta) => {
+            w.is_dir = meta.is_dir();
+            w.resolved = next;
+        }
+        Err(e) => {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                w.error = Some(format!("cannot look up {}: {e}", next.display()));
+            }
+            *first_missing = Some(next.clone());
+            w.exists = false;
+            w.resolved = next;
+        }
     }
 }
 
 /// Looks `path` up (relative paths against `cwd`).
 pub fn lookup(path: &Path, cwd: &Path) -> Lookup {
     let path = cwd.join(path);
-    let w = walk(&path);
+    let w = walk(&path, PastMissing::Lexical);
     let symlinks = w
         .links
         .into_iter()
         .map(|(at, text)| {
             let base = at.parent().unwrap_or(Path::new("/"));
-            let target = walk(&base.join(&text)).resolved;
+            let target = walk(&base.join(&text), PastMissing::Lexical).resolved;
             Link { at, text, target }
         })
         .collect();
