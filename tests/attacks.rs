@@ -3285,3 +3285,35 @@ fn a_dangling_nested_git_link_is_held_not_a_failed_run() {
         control(&ws, &["mkdir", &gd]).assert_ok();
     }
 }
+
+/// Adversarial pass 11, F1: a protected name at the head of a chain of
+/// more than 40 symlinks (`.git -> l1 -> ... -> l45`) is ELOOP for now,
+/// and the walk stopped at the 40th link without pinning it: replaced by a
+/// directory (a bare repository, a skills tree), the path resolved through
+/// exactly 40 links and git outside ran the planted config. The link where
+/// the walk stops is pinned with the others.
+#[test]
+fn a_chain_of_more_than_forty_links_keeps_its_fortieth() {
+    for user in users() {
+        let ws = Ws::new(user);
+        for name in [".git", ".agents"] {
+            let dir = ws.mkdir(&format!("work/c{}", name.trim_start_matches('.')));
+            for i in 1..=45 {
+                let at = dir.join(format!("l{i}"));
+                std::os::unix::fs::symlink(format!("l{}", i + 1), &at).unwrap();
+                ws.chown(&at);
+            }
+            let head = dir.join(name);
+            std::os::unix::fs::symlink("l1", &head).unwrap();
+            ws.chown(&head);
+            let l40 = dir.join("l40");
+            let l40 = l40.to_str().unwrap();
+            let cwd = dir.to_str().unwrap();
+            let flags = ["--exclude-slash-tmp", "-C", cwd];
+            sandboxed(&ws, &flags, &["unlink", l40]).assert_errno("EBUSY");
+            sandboxed(&ws, &flags, &["rename", l40, &format!("{l40}.x")]).assert_errno("EBUSY");
+            // Control: without cordon the link goes.
+            control(&ws, &["unlink", l40]).assert_ok();
+        }
+    }
+}
