@@ -3317,3 +3317,46 @@ fn a_chain_of_more_than_forty_links_keeps_its_fortieth() {
         }
     }
 }
+
+/// Adversarial pass 11, F4: a protected link stepping back out of a
+/// missing directory (`.claude -> x/../cl`) was held at `x`; but with that
+/// placeholder there, `x/..` is the root and the name leads to `cl`, which
+/// root (whom the placeholder's mode does not stop) made, writing
+/// `.claude/settings.json`. Where it leads is held too.
+#[test]
+fn a_protected_link_past_a_missing_directory_is_held_where_it_leads() {
+    for user in users() {
+        let ws = Ws::new(user);
+        for (name, text, lead) in [(".claude", "x/../cl", "cl"), (".agents", "y/../ag", "ag")] {
+            let at = ws.join(&format!("work/{name}"));
+            std::os::unix::fs::symlink(text, &at).unwrap();
+            ws.chown(&at);
+            let lead = ws.s(&format!("work/{lead}"));
+            sandboxed(&ws, &[], &["mkdir", &lead]).assert_errno("EEXIST");
+            let inside = format!("{}/settings.json", at.display());
+            sandboxed(&ws, &[], &["create", &inside]).assert_errno_in(&["EROFS", "EACCES"]);
+            wait_for_placeholders(&ws);
+            // Control: without cordon the directory is made.
+            control(&ws, &["mkdir", &lead]).assert_ok();
+        }
+    }
+}
+
+/// Adversarial pass 11, F5: `.git -> x/../gd`, run after run: the first
+/// run held `gd` as a file, the next planned it as a directory and found
+/// the file, and every run within the grace second failed (125). A
+/// placeholder of either kind holds a name, and is taken over as it is.
+#[test]
+fn back_to_back_runs_take_over_a_placeholder_of_the_other_kind() {
+    for user in users() {
+        let ws = Ws::new(user);
+        let at = ws.join("work/.git");
+        std::os::unix::fs::symlink("x/../gd", &at).unwrap();
+        ws.chown(&at);
+        for i in 0..3 {
+            let out = cordon(&ws, &["run", "--", "true"]);
+            assert_eq!(out.status, 0, "{user:?} run {i}: {out:?}");
+        }
+        wait_for_placeholders(&ws);
+    }
+}

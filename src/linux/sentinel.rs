@@ -217,12 +217,12 @@ fn hold(p: &Placeholder, parent: &OwnedFd) -> io::Result<Option<Held>> {
     let cname =
         CString::new(name.as_bytes()).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
     let dirfd = parent.as_raw_fd();
-    // Never blocks on a FIFO swapped in; a directory is opened as one.
-    let kind = if p.dir {
-        libc::O_DIRECTORY
-    } else {
-        libc::O_NONBLOCK
-    };
+    // Never blocks on a FIFO swapped in, never takes a terminal. Either
+    // kind is opened: another run's placeholder may hold the name as the
+    // other kind (its plan saw the path another way: `.git -> x/../gd`
+    // with `x` held or not, adversarial pass 11), and an empty 0444 entry
+    // of either kind holds a name.
+    let kind = libc::O_NONBLOCK | libc::O_NOCTTY;
     // Another run may remove a placeholder between our finding it and
     // locking it: then make it again.
     for _ in 0..8 {
@@ -252,7 +252,8 @@ fn hold(p: &Placeholder, parent: &OwnedFd) -> io::Result<Option<Held>> {
             other => other.map_err(err_at(&p.path, "open the placeholder"))?,
         };
         let st = fstat(fd.as_raw_fd())?;
-        if !is_placeholder(&st, p.dir) {
+        let dir = st.st_mode & libc::S_IFMT == libc::S_IFDIR;
+        if !is_placeholder(&st, dir) {
             return Err(io::Error::other(format!(
                 "{} appeared while the sandbox was set up and is not a placeholder of cordon's; run again",
                 p.path.display()
@@ -269,7 +270,7 @@ fn hold(p: &Placeholder, parent: &OwnedFd) -> io::Result<Option<Held>> {
             name: cname.clone(),
             fd,
             id: id_of(&st),
-            dir: p.dir,
+            dir,
             stranger,
         };
         // One made now is known to no other run, so none is removing it.

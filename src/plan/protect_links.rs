@@ -15,6 +15,15 @@ use super::{Protected, ProtectedVia, WritableRoot, first_missing, id_of, lookup}
 /// name itself at its target (or, dangling, at the target's first missing
 /// component), then every other symlink crossed on the way to it.
 pub(super) fn symlink_entries(path: &Path, label: &str) -> Vec<Protected> {
+    let mut out = symlink_entries_inner(path, label);
+    let l = lookup(path, Path::new("/"));
+    if let Some(x) = &l.stepped_out_of {
+        out.extend(held_where_it_leads(path, label, x));
+    }
+    out
+}
+
+fn symlink_entries_inner(path: &Path, label: &str) -> Vec<Protected> {
     let l = lookup(path, Path::new("/"));
     // Another run's placeholder at the target is no target: held again.
     let exists = l.exists && !is_placeholder(&l.resolved);
@@ -53,6 +62,43 @@ pub(super) fn symlink_entries(path: &Path, label: &str) -> Vec<Protected> {
         }
     }
     out
+}
+
+/// `NAME -> x/../cl` with `x` missing is held at `x`; but while that
+/// placeholder (an empty directory) is there, `x/..` is its parent and the
+/// name leads to `cl`, which must be held too (adversarial pass 11: root,
+/// whom the placeholder's mode does not stop, wrote `.claude/settings.json`
+/// through it). The git planner does the same for git's paths.
+fn held_where_it_leads(path: &Path, label: &str, x: &Path) -> Vec<Protected> {
+    let Some(then) = super::lookup::walk(path, super::lookup::PastMissing::Stop).then else {
+        return Vec::new();
+    };
+    if std::fs::symlink_metadata(&then).is_ok_and(|m| m.file_type().is_symlink()) {
+        // A link itself: protected as a protected link is (one level; a
+        // further `y/../` past it is the kernel's ENOENT until `y` exists,
+        // which that link's own entry holds).
+        return symlink_entries_inner(&then, label);
+    }
+    let l = lookup(&then, Path::new("/"));
+    let exists = l.exists && !is_placeholder(&l.resolved);
+    let missing_from = (!exists && l.error.is_none()).then(|| {
+        let rel = l.resolved.strip_prefix("/").unwrap_or(&l.resolved);
+        first_missing(Path::new("/"), rel)
+    });
+    vec![Protected {
+        name: then.display().to_string(),
+        path: l.resolved.clone(),
+        target: l.resolved.clone(),
+        exists,
+        via: ProtectedVia::Git,
+        missing_from,
+        id: if exists { id_of(&l.resolved) } else { None },
+        why: Some(format!(
+            "where {label} leads while a placeholder holds {}",
+            x.display()
+        )),
+        dir_hint: true,
+    }]
 }
 
 fn is_placeholder(path: &Path) -> bool {
