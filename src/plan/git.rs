@@ -106,7 +106,7 @@ pub struct GitEnv {
     /// `$GIT_CONFIG_GLOBAL`: replaces both global files; empty means none.
     pub config_global: Option<PathBuf>,
     /// The system files: `$GIT_CONFIG_SYSTEM`, else every one a git the
-    /// user may run reads ([`system_configs`]); none with
+    /// user may run reads (`system_configs`); none with
     /// `$GIT_CONFIG_NOSYSTEM`.
     pub config_system: Vec<SystemConfig>,
     /// `GIT_CONFIG_COUNT` / `GIT_CONFIG_KEY_<n>` / `GIT_CONFIG_VALUE_<n>`.
@@ -2515,7 +2515,7 @@ fn file_why(f: &FileRead, repo: &str, env: &GitEnv) -> String {
             format!("{key} of {origin}")
         }
         (None, Scope::System) => match bin() {
-            Some(b) => format!("system git config of a git in {} (on $PATH)", shown(b)),
+            Some(b) => format!("system git config of a git on $PATH in {}", shown(b)),
             None => "system git config".to_string(),
         },
         (None, Scope::Global) => "global git config".to_string(),
@@ -2788,7 +2788,7 @@ mod tests {
         let p = plan(&[&r, &f.base], &env, Scan::Off);
         let sys = must_pin(&p, &pfx.join("etc/gitconfig"));
         let want = format!(
-            "system git config of a git in {} (on $PATH)",
+            "system git config of a git on $PATH in {}",
             pfx.join("bin").display()
         );
         assert_eq!(sys.why, want);
