@@ -3111,6 +3111,55 @@ fn global_git_config_in_a_writable_home_stays_read_only_without_a_repository() {
     }
 }
 
+/// Adversarial pass 11, F3: git's system config is `$(prefix)/etc/gitconfig`
+/// for a git not under `/usr` (`/usr/local/etc/gitconfig`), and one that
+/// includes a file in a writable root let the sandbox write an alias that
+/// git ran outside. A fake prefix stands in for `/usr/local` here: its
+/// `bin` first on the caller's PATH, its `etc/gitconfig` including
+/// `work/sys/inc`, which stays read-only.
+#[test]
+fn a_system_git_config_of_a_git_on_path_stays_read_only() {
+    for user in users() {
+        let ws = Ws::new(user);
+        ws.mkdir("outside/pfx/bin");
+        ws.mkdir("outside/pfx/etc");
+        let real_git = ["/usr/local/bin/git", "/usr/bin/git", "/bin/git"]
+            .into_iter()
+            .find(|g| Path::new(g).exists())
+            .expect("git");
+        link_at(&ws, real_git, "outside/pfx/bin/git");
+        let inc = ws.s("work/sys/inc");
+        ws.write(
+            "outside/pfx/etc/gitconfig",
+            &format!("[include]\n\tpath = {inc}\n"),
+        );
+        ws.mkdir("work/sys");
+        let mut env = ws.env();
+        for (k, v) in env.iter_mut() {
+            if k == "PATH" {
+                *v = format!("{}:{v}", ws.s("outside/pfx/bin"));
+            }
+        }
+        let probe = probe_bin();
+        let probe = probe.to_str().unwrap();
+        // Control: without cordon the include is written (then undone).
+        let control = run_as(user, &ws.work(), &env, &[probe, "write", &inc]);
+        control.assert_ok();
+        std::fs::remove_file(&inc).unwrap();
+        let cordon = cordon_bin();
+        let argv = [cordon.to_str().unwrap(), "run", "--", probe, "write", &inc];
+        // A read-only placeholder holds the name: nobody meets its mode
+        // 0444 before the read-only mount.
+        let denied = match user {
+            User::Root => "EROFS",
+            User::Nobody => "EACCES",
+        };
+        run_as(user, &ws.work(), &env, &argv).assert_errno(denied);
+        wait_for_placeholders(&ws);
+        assert!(!ws.join("work/sys/inc").exists(), "{user:?}");
+    }
+}
+
 /// Adversarial pass 10, F6: a git config larger than cordon reads (16 MiB)
 /// could name a hooks path past the part read; the run is refused, naming
 /// the file, rather than pinning only what was read.

@@ -105,22 +105,33 @@ pub struct GitEnv {
     pub xdg_config_home: Option<PathBuf>,
     /// `$GIT_CONFIG_GLOBAL`: replaces both global files; empty means none.
     pub config_global: Option<PathBuf>,
-    /// The system file: `$GIT_CONFIG_SYSTEM`, else git's compiled-in
-    /// `/etc/gitconfig`; `None` with `$GIT_CONFIG_NOSYSTEM`.
-    pub config_system: Option<PathBuf>,
+    /// The system files: `$GIT_CONFIG_SYSTEM`, else every one a git the
+    /// user may run reads (`system_configs`); none with
+    /// `$GIT_CONFIG_NOSYSTEM`.
+    pub config_system: Vec<SystemConfig>,
     /// `GIT_CONFIG_COUNT` / `GIT_CONFIG_KEY_<n>` / `GIT_CONFIG_VALUE_<n>`.
     pub config_command: Vec<(Vec<u8>, Vec<u8>)>,
 }
 
 impl GitEnv {
+    /// The process's environment, `$PATH` included.
     pub fn from_process() -> GitEnv {
+        GitEnv::from_process_with_path(std::env::var_os("PATH").as_deref())
+    }
+
+    /// The process's environment, but the system configs of the gits on
+    /// `path` (the `$PATH` the user runs git with later).
+    pub fn from_process_with_path(path: Option<&OsStr>) -> GitEnv {
         let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
         let no_system = var("GIT_CONFIG_NOSYSTEM")
             .is_some_and(|v| gitconfig::parse_bool(Some(v.as_bytes())).unwrap_or(true));
-        let config_system = if no_system {
-            None
-        } else {
-            Some(var("GIT_CONFIG_SYSTEM").map_or_else(|| "/etc/gitconfig".into(), PathBuf::from))
+        let config_system = match var("GIT_CONFIG_SYSTEM") {
+            _ if no_system => Vec::new(),
+            Some(s) => vec![SystemConfig {
+                path: s.into(),
+                bin: None,
+            }],
+            None => system_configs(path),
         };
         let count = var("GIT_CONFIG_COUNT")
             .and_then(|c| c.to_str().and_then(|c| c.parse::<usize>().ok()))
@@ -144,9 +155,9 @@ impl GitEnv {
     /// The system and global config files, in git's order.
     fn sources(&self) -> Vec<Source> {
         let mut out = Vec::new();
-        if let Some(s) = &self.config_system {
+        for s in &self.config_system {
             out.push(Source {
-                path: s.clone(),
+                path: s.path.clone(),
                 scope: Scope::System,
             });
         }
@@ -175,6 +186,52 @@ impl GitEnv {
         }
         out
     }
+}
+
+/// A system config file git may read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SystemConfig {
+    pub path: PathBuf,
+    /// The `$PATH` directory whose git reads it; `None` for
+    /// `/etc/gitconfig` and `$GIT_CONFIG_SYSTEM`.
+    pub bin: Option<PathBuf>,
+}
+
+/// The system configs of the gits on `path`: git's is compiled in as
+/// `$(sysconfdir)/gitconfig`, `/etc` for prefix `/usr`, else
+/// `$(prefix)/etc` (`/usr/local/etc/gitconfig`,
+/// `/opt/homebrew/etc/gitconfig`). So `/etc/gitconfig`, and for each
+/// absolute `D/bin` on `path` (its git's likely prefix `D`),
+/// `D/etc/gitconfig`, taken lexically: no git is run or looked at (this is
+/// on every command's path), and a missing file costs one failed open.
+pub fn system_configs(path: Option<&OsStr>) -> Vec<SystemConfig> {
+    let mut out = vec![SystemConfig {
+        path: "/etc/gitconfig".into(),
+        bin: None,
+    }];
+    let dirs = path.map(|p| p.as_bytes().split(|&c| c == b':'));
+    for d in dirs
+        .into_iter()
+        .flatten()
+        .map(|d| Path::new(OsStr::from_bytes(d)))
+    {
+        // A relative entry is relative to wherever git runs: no fixed prefix.
+        let Some(prefix) = d.parent().filter(|_| d.is_absolute()) else {
+            continue;
+        };
+        let usr = Path::new("/usr");
+        if d.file_name() != Some(OsStr::new("bin")) || prefix == usr || prefix == Path::new("/") {
+            continue;
+        }
+        let path = prefix.join("etc/gitconfig");
+        if !out.iter().any(|s| s.path == path) {
+            out.push(SystemConfig {
+                path,
+                bin: Some(d.to_path_buf()),
+            });
+        }
+    }
+    out
 }
 
 /// One path to keep read-only.
@@ -1556,7 +1613,7 @@ impl Planner<'_> {
         let known = |p: &Self, path: &Path| p.pin_at.contains_key(path.as_os_str());
         for f in &x.files {
             if !known(self, &f.path) {
-                self.pin_named(&f.path, &file_why(f, owner), false);
+                self.pin_named(&f.path, &file_why(f, owner, self.env), false);
             }
         }
         for s in &x.settings {
@@ -1735,7 +1792,7 @@ impl Planner<'_> {
             self.note(format!("{e} (repository {repo_name})"));
         }
         for f in &x.files {
-            let why = file_why(f, &repo_name);
+            let why = file_why(f, &repo_name, self.env);
             self.pin_named(&f.path, &why, false);
         }
         let mut hooks_dirs = vec![common.join("hooks")];
@@ -2447,13 +2504,20 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-fn file_why(f: &FileRead, repo: &str) -> String {
+fn file_why(f: &FileRead, repo: &str, env: &GitEnv) -> String {
+    let bin = || {
+        let s = env.config_system.iter().find(|s| s.path == f.path)?;
+        s.bin.as_deref()
+    };
     let mut why = match (&f.included_by, f.scope) {
         (Some((origin, key)), _) => {
             let key = key.replacen("includeif.", "includeIf.", 1);
             format!("{key} of {origin}")
         }
-        (None, Scope::System) => "system git config".to_string(),
+        (None, Scope::System) => match bin() {
+            Some(b) => format!("system git config of a git on $PATH in {}", shown(b)),
+            None => "system git config".to_string(),
+        },
         (None, Scope::Global) => "global git config".to_string(),
         (None, Scope::Local) => format!("repository config of {repo}"),
         (None, Scope::Worktree) => format!("worktree config of {repo}"),
@@ -2680,6 +2744,57 @@ mod tests {
         assert_eq!(p.repos.len(), 1);
         assert_eq!(p.repos[0].worktree.as_deref(), Some(r.as_path()));
         assert!(p.notes.is_empty(), "{:?}", p.notes);
+    }
+
+    #[test]
+    fn system_configs_are_etc_and_the_prefix_of_each_bin_on_path() {
+        let path = "/usr/local/bin:/usr/bin:rel/bin:/opt/homebrew/bin:/usr/local/bin/:\
+                    ::/bin:/usr/sbin:/opt/homebrew/bin:/home/u/.local/bin:/x/bin/..:.:bin";
+        let got: Vec<(String, Option<String>)> = system_configs(Some(OsStr::new(path)))
+            .into_iter()
+            .map(|s| {
+                let bin = s.bin.map(|b| b.display().to_string());
+                (s.path.display().to_string(), bin)
+            })
+            .collect();
+        let want = [
+            ("/etc/gitconfig", None),
+            ("/usr/local/etc/gitconfig", Some("/usr/local/bin")),
+            ("/opt/homebrew/etc/gitconfig", Some("/opt/homebrew/bin")),
+            ("/home/u/.local/etc/gitconfig", Some("/home/u/.local/bin")),
+        ];
+        let want: Vec<(String, Option<String>)> = want
+            .iter()
+            .map(|(p, b)| (p.to_string(), b.map(str::to_string)))
+            .collect();
+        assert_eq!(got, want);
+        assert_eq!(system_configs(None).len(), 1);
+    }
+
+    #[test]
+    fn a_system_config_in_a_root_is_pinned_and_names_its_git() {
+        let f = Fixture::new();
+        let r = f.repo("w");
+        let pfx = f.base.join("pfx");
+        std::fs::create_dir_all(pfx.join("etc")).unwrap();
+        let inc = r.join("sys/inc");
+        let text = format!("[include]\n\tpath = {}\n", inc.display());
+        std::fs::write(pfx.join("etc/gitconfig"), text).unwrap();
+        let path = format!("{}:/usr/bin", pfx.join("bin").display());
+        let env = GitEnv {
+            config_system: system_configs(Some(OsStr::new(&path))),
+            ..f.env()
+        };
+        let p = plan(&[&r, &f.base], &env, Scan::Off);
+        let sys = must_pin(&p, &pfx.join("etc/gitconfig"));
+        let want = format!(
+            "system git config of a git on $PATH in {}",
+            pfx.join("bin").display()
+        );
+        assert_eq!(sys.why, want);
+        let i = must_pin(&p, &inc);
+        assert!(!i.exists && i.root.as_deref() == Some(r.as_path()), "{i:?}");
+        assert!(i.why.contains("gitconfig:2"), "{}", i.why);
     }
 
     #[test]

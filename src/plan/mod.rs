@@ -841,9 +841,16 @@ fn protect_git(
     commits: bool,
 ) -> Result<()> {
     let roots: Vec<PathBuf> = writable.iter().map(|w| w.root.path.clone()).collect();
+    // The caller's PATH: the gits the user runs later, outside the sandbox.
+    let path = env
+        .vars
+        .iter()
+        .find(|(k, _)| k == "PATH")
+        .map(|(_, v)| v.clone());
+    let path = path.or_else(|| std::env::var_os("PATH"));
     let genv = GitEnv {
         home: env.home.clone().map(PathBuf::from),
-        ..GitEnv::from_process()
+        ..GitEnv::from_process_with_path(path.as_deref())
     };
     let opts = GitOptions {
         scan: if scan { GitScan::Full } else { GitScan::Off },
