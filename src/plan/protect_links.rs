@@ -9,24 +9,24 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Protected, ProtectedVia, WritableRoot, first_missing, id_of, lookup};
+use super::{Lookup, Protected, ProtectedVia, WritableRoot, first_missing, id_of, lookup};
 
 /// The entries for the protected name `label` at `path`, a symlink: the
 /// name itself at its target (or, dangling, at the target's first missing
 /// component), then every other symlink crossed on the way to it.
 pub(super) fn symlink_entries(path: &Path, label: &str) -> Vec<Protected> {
-    let mut out = symlink_entries_inner(path, label);
     let l = lookup(path, Path::new("/"));
+    let mut out = link_entries(path, label, &l);
     if let Some(x) = &l.stepped_out_of {
         out.extend(held_where_it_leads(path, label, x));
     }
     out
 }
 
-fn symlink_entries_inner(path: &Path, label: &str) -> Vec<Protected> {
-    let l = lookup(path, Path::new("/"));
-    // Another run's placeholder at the target is no target: held again.
-    let exists = l.exists && !is_placeholder(&l.resolved);
+/// The name's own entry and one per link on the way, from the look-up `l`
+/// of `path` (taken once by the caller).
+fn link_entries(path: &Path, label: &str, l: &Lookup) -> Vec<Protected> {
+    let exists = present(l);
     let target = match (&l.stepped_out_of, exists) {
         (_, true) => std::fs::canonicalize(path).unwrap_or_else(|_| l.resolved.clone()),
         // `.agents -> x/../ag` with `x` missing: held at `x`, since a
@@ -34,12 +34,7 @@ fn symlink_entries_inner(path: &Path, label: &str) -> Vec<Protected> {
         (Some(x), false) => x.clone(),
         (None, false) => l.resolved.clone(),
     };
-    // A loop or an unreadable link (ELOOP, EACCES): no name can appear on
-    // the way while every link crossed is pinned; nothing to hold.
-    let missing_from = (!exists && l.error.is_none()).then(|| {
-        let rel = target.strip_prefix("/").unwrap_or(&target);
-        first_missing(Path::new("/"), rel)
-    });
+    let missing_from = held_from(l, exists, &target);
     let id = if exists { id_of(&target) } else { None };
     let entry = |at: &Path, why: Option<String>| Protected {
         name: label.to_string(),
@@ -64,6 +59,22 @@ fn symlink_entries_inner(path: &Path, label: &str) -> Vec<Protected> {
     out
 }
 
+/// Whether a looked-up path is there: another run's placeholder at it is
+/// no target, and is held again.
+fn present(l: &Lookup) -> bool {
+    l.exists && !is_placeholder(&l.resolved)
+}
+
+/// Where a missing `target` is held from: its first missing component.
+/// A loop or an unreadable link (ELOOP, EACCES): no name can appear on the
+/// way while every link crossed is pinned; nothing to hold.
+fn held_from(l: &Lookup, exists: bool, target: &Path) -> Option<PathBuf> {
+    (!exists && l.error.is_none()).then(|| {
+        let rel = target.strip_prefix("/").unwrap_or(target);
+        first_missing(Path::new("/"), rel)
+    })
+}
+
 /// `NAME -> x/../cl` with `x` missing is held at `x`; but while that
 /// placeholder (an empty directory) is there, `x/..` is its parent and the
 /// name leads to `cl`, which must be held too (adversarial pass 11: root,
@@ -73,25 +84,21 @@ fn held_where_it_leads(path: &Path, label: &str, x: &Path) -> Vec<Protected> {
     let Some(then) = super::lookup::walk(path, super::lookup::PastMissing::Stop).then else {
         return Vec::new();
     };
+    let l = lookup(&then, Path::new("/"));
     if std::fs::symlink_metadata(&then).is_ok_and(|m| m.file_type().is_symlink()) {
         // A link itself: protected as a protected link is (one level; a
         // further `y/../` past it is the kernel's ENOENT until `y` exists,
         // which that link's own entry holds).
-        return symlink_entries_inner(&then, label);
+        return link_entries(&then, label, &l);
     }
-    let l = lookup(&then, Path::new("/"));
-    let exists = l.exists && !is_placeholder(&l.resolved);
-    let missing_from = (!exists && l.error.is_none()).then(|| {
-        let rel = l.resolved.strip_prefix("/").unwrap_or(&l.resolved);
-        first_missing(Path::new("/"), rel)
-    });
+    let exists = present(&l);
     vec![Protected {
         name: then.display().to_string(),
         path: l.resolved.clone(),
         target: l.resolved.clone(),
         exists,
         via: ProtectedVia::Git,
-        missing_from,
+        missing_from: held_from(&l, exists, &l.resolved),
         id: if exists { id_of(&l.resolved) } else { None },
         why: Some(format!(
             "where {label} leads while a placeholder holds {}",
