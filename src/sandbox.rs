@@ -144,6 +144,7 @@ fn launch_native(plan: &Plan, argv: &[OsString], opts: &Launch) -> Result<i32> {
         plan,
         &art,
         best_effort,
+        opts.stdio.keeps_terminal,
         opts.chdir.as_deref(),
         opts.proxy_log.as_deref(),
     )?;
@@ -290,6 +291,7 @@ fn traced_child(
         plan,
         art,
         best_effort,
+        opts.stdio.keeps_terminal,
         opts.chdir.as_deref(),
         opts.proxy_log.as_deref(),
     ) {

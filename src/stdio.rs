@@ -51,6 +51,9 @@ pub struct Stdio {
     pub session: SessionFlag,
     /// Which of fds 0-2 are terminals: they decide the default session.
     pub terminal_fds: Vec<RawFd>,
+    /// The command keeps the caller's controlling terminal (decided with
+    /// the session, so the launch need not ask the kernel again).
+    pub keeps_terminal: bool,
 }
 
 impl Stdio {
@@ -73,12 +76,15 @@ impl Stdio {
                 )));
             }
         }
-        let stdio = Stdio {
+        let mut stdio = Stdio {
             keep_fds: keep,
             session,
             terminal_fds: (0..=STDIO_LAST).filter(|&fd| is_terminal(fd)).collect(),
+            keeps_terminal: false,
         };
-        let plan = stdio.session_plan(&Caller::now());
+        let caller = Caller::now();
+        let plan = stdio.session_plan(&caller);
+        stdio.keeps_terminal = plan.terminal == Terminal::Kept && caller.has_terminal;
         if session == SessionFlag::New && plan.mechanism == Mechanism::Refused {
             return Err(Error::new(
                 "--new-session: cordon leads its session and has a controlling terminal, and giving it up would hang up the terminal's foreground process group; start cordon from a process that does not lead its session (a shell), or drop the flag",
@@ -153,7 +159,7 @@ impl Stdio {
                 "the caller's, which has no controlling terminal (cordon leads its process group, so setsid is refused; nothing to drop)",
             )
         };
-        // `launch::enter` adds the rule when the command has the terminal.
+        // `launch::enter` adds the rule for such a run (`keeps_terminal`).
         let fixed = if terminal == Terminal::Kept && caller.has_terminal {
             "; its foreground process group stays the command's (TIOCSPGRP denied)"
         } else {
@@ -265,12 +271,6 @@ fn is_open(fd: RawFd) -> bool {
 fn is_terminal(fd: RawFd) -> bool {
     // SAFETY: isatty only queries the descriptor.
     unsafe { libc::isatty(fd) == 1 }
-}
-
-/// Whether this process has a controlling terminal: after [`prepare`],
-/// whether the command keeps the caller's.
-pub fn has_controlling_terminal() -> bool {
-    controlling_terminal().is_ok_and(|t| t.is_some())
 }
 
 /// The controlling terminal, opened without side effects (`O_NOCTTY`,
@@ -465,6 +465,7 @@ mod tests {
             keep_fds: vec![],
             session,
             terminal_fds: terminal_fds.to_vec(),
+            keeps_terminal: false,
         };
         let plan = |s: &Stdio, c: Caller| {
             let p = s.session_plan(&c);

@@ -16,18 +16,17 @@ pub use super::summarize;
 /// Builds the sandbox around this process. `chdir` is the directory to
 /// end in (`-C`, or the plan's cwd when the namespace is entered);
 /// `proxy_log` where the domain proxy records refusals. Returns the domain
-/// proxy's port when there is one.
+/// proxy's port when there is one. `shares_terminal`: the command keeps
+/// the caller's controlling terminal (`Stdio::keeps_terminal`).
 pub fn enter(
     plan: &Plan,
     art: &Artifacts,
     best_effort: bool,
+    shares_terminal: bool,
     chdir: Option<&Path>,
     proxy_log: Option<&Path>,
 ) -> Result<Option<u16>> {
     settle_identity(art)?;
-    // Asked before the namespace hides anything: whether the command keeps
-    // the caller's terminal (stdio is settled by now).
-    let shares_terminal = crate::stdio::has_controlling_terminal();
     // Domains need the network namespace: no `--best-effort` without it.
     let proxied = plan.network.proxied() && !plan.network.enabled;
     let setup = namespace_possible(plan, art, best_effort && !proxied)?;
