@@ -96,14 +96,7 @@ fn stacked_filter(
     if !nested && !shares_terminal {
         return Ok(None);
     }
-    let mut seccomp = art.seccomp.clone();
-    if nested {
-        // No IPC namespace of its own: the filter denies IPC instead.
-        seccomp = seccomp.with_ipc_denied()?;
-    }
-    if shares_terminal {
-        seccomp = seccomp.with_foreground_fixed()?;
-    }
+    let seccomp = art.seccomp.with_launch_rules(nested, shares_terminal)?;
     Ok(Some(Artifacts {
         seccomp,
         ..art.clone()

@@ -326,7 +326,7 @@ mod tests {
         let mut out = Vec::new();
         for net in nets {
             let f = super::super::filter(super::super::rules(&net)).unwrap();
-            out.push(f.with_ipc_denied().unwrap().rules);
+            out.push(f.with_launch_rules(true, true).unwrap().rules);
             out.push(f.rules);
         }
         out

@@ -512,10 +512,11 @@ fn process_rules() -> Vec<Rule> {
 }
 
 impl Filter {
-    /// This filter plus the IPC rules, for a run stacked on an enclosing
-    /// sandbox instead of a private IPC namespace (`nested.rs`).
-    /// The filter for a command that keeps the caller's controlling
-    /// terminal: it may not hand the terminal to another process group.
+    /// This filter plus the rules only the launch knows are needed, in one
+    /// compile: `ipc_denied` for a run stacked on an enclosing sandbox
+    /// instead of a private IPC namespace (`nested.rs`);
+    /// `foreground_fixed` for a command that keeps the caller's controlling
+    /// terminal, which may not hand the terminal to another process group.
     /// The terminal signals its foreground group itself (^C, ^\\, ^Z, a
     /// hang-up, or a character the command made special with `VINTR`
     /// arriving in the terminal's own reply to a query), and no signal
@@ -524,25 +525,28 @@ impl Filter {
     /// pass 10). Job control inside such a run is lost with it (a shell
     /// there says so and goes on); a command in a session of its own (no
     /// terminal on fds 0-2, `--new-session`) keeps it for its own ptys.
-    pub fn with_foreground_fixed(&self) -> crate::error::Result<Filter> {
+    pub fn with_launch_rules(
+        &self,
+        ipc_denied: bool,
+        foreground_fixed: bool,
+    ) -> crate::error::Result<Filter> {
         let mut rules = self.rules.clone();
-        rules.push(deny(
-            Kind::TerminalInjection,
-            "ioctl",
-            Cond::ArgEq(1, TIOCSPGRP),
-            "TIOCSPGRP would hand the caller's terminal to a process group outside the sandbox, which the terminal then signals",
-        ));
-        filter(rules)
-    }
-
-    pub fn with_ipc_denied(&self) -> crate::error::Result<Filter> {
-        let mut rules = self.rules.clone();
-        for s in IPC {
+        if ipc_denied {
+            rules.extend(IPC.iter().map(|s| {
+                deny(
+                    Kind::Ipc,
+                    s,
+                    Cond::Always,
+                    "nested run: no IPC namespace of its own, so no IPC with the enclosing sandbox",
+                )
+            }));
+        }
+        if foreground_fixed {
             rules.push(deny(
-                Kind::Ipc,
-                s,
-                Cond::Always,
-                "nested run: no IPC namespace of its own, so no IPC with the enclosing sandbox",
+                Kind::TerminalInjection,
+                "ioctl",
+                Cond::ArgEq(1, TIOCSPGRP),
+                "TIOCSPGRP would hand the caller's terminal to a process group outside the sandbox, which the terminal then signals",
             ));
         }
         filter(rules)
