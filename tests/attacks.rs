@@ -3371,12 +3371,21 @@ fn a_chain_of_more_than_forty_links_keeps_its_fortieth() {
 /// missing directory (`.claude -> x/../cl`) was held at `x`; but with that
 /// placeholder there, `x/..` is the root and the name leads to `cl`, which
 /// root (whom the placeholder's mode does not stop) made, writing
-/// `.claude/settings.json`. Where it leads is held too.
+/// `.claude/settings.json`. Where it leads is held too, and past a second
+/// missing directory (`p/../q/../cx`) that directory as well: made a link
+/// by the command, it led the name into a directory it wrote (pass 12).
 #[test]
 fn a_protected_link_past_a_missing_directory_is_held_where_it_leads() {
     for user in users() {
         let ws = Ws::new(user);
-        for (name, text, lead) in [(".claude", "x/../cl", "cl"), (".agents", "y/../ag", "ag")] {
+        // Two levels (adversarial pass 12): with `x` held, `y` decides.
+        let levels = [
+            (".claude", "x/../cl", "cl"),
+            (".agents", "y/../ag", "ag"),
+            (".codex", "p/../q/../cx", "q"),
+            (".vscode", "r/../s/../vs", "vs"),
+        ];
+        for (name, text, lead) in levels {
             let at = ws.join(&format!("work/{name}"));
             std::os::unix::fs::symlink(text, &at).unwrap();
             ws.chown(&at);

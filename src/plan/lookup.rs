@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::Plan;
 
 /// The kernel's limit on symlinks followed in one lookup (ELOOP after it).
-const MAX_LINKS: usize = 40;
+pub(super) const MAX_LINKS: usize = 40;
 
 /// One symlink met on the way.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

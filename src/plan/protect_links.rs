@@ -81,31 +81,59 @@ fn held_from(l: &Lookup, exists: bool, target: &Path) -> Option<PathBuf> {
 /// whom the placeholder's mode does not stop, wrote `.claude/settings.json`
 /// through it). The git planner does the same for git's paths.
 fn held_where_it_leads(path: &Path, label: &str, x: &Path) -> Vec<Protected> {
-    let Some(then) = super::lookup::walk(path, super::lookup::PastMissing::Stop).then else {
-        return Vec::new();
-    };
-    let l = lookup(&then, Path::new("/"));
-    if std::fs::symlink_metadata(&then).is_ok_and(|m| m.file_type().is_symlink()) {
-        // A link itself: protected as a protected link is (one level; a
-        // further `y/../` past it is the kernel's ENOENT until `y` exists,
-        // which that link's own entry holds).
-        return link_entries(&then, label, &l);
+    let mut out = Vec::new();
+    let mut at = path.to_path_buf();
+    let mut holding = x.to_path_buf();
+    // Each round steps past one more missing directory (`x/../y/../cl`:
+    // with `x` held, `y` decides, adversarial pass 12), up to the
+    // kernel's limit on links, which bounds such a path's reach as well.
+    for _ in 0..super::lookup::MAX_LINKS {
+        let Some(then) = super::lookup::walk(&at, super::lookup::PastMissing::Stop).then else {
+            break;
+        };
+        let l = lookup(&then, Path::new("/"));
+        if std::fs::symlink_metadata(&then).is_ok_and(|m| m.file_type().is_symlink()) {
+            // A link itself: protected as a protected link is, its own
+            // entry holding any further `y/../` past it.
+            out.extend(link_entries(&then, label, &l));
+            break;
+        }
+        let why = format!(
+            "where {label} leads while a placeholder holds {}",
+            holding.display()
+        );
+        match &l.stepped_out_of {
+            // Another missing directory stepped back out of: held too,
+            // and the walk goes on from there with it held.
+            Some(y) => {
+                out.push(led_to(y, &l, why, false));
+                holding = y.clone();
+                at = then;
+            }
+            None => {
+                out.push(led_to(&l.resolved, &l, why, present(&l)));
+                break;
+            }
+        }
     }
-    let exists = present(&l);
-    vec![Protected {
-        name: then.display().to_string(),
-        path: l.resolved.clone(),
-        target: l.resolved.clone(),
+    out
+}
+
+/// The entry that holds `at`, where a protected link leads (`l` its
+/// look-up): bound read-only when it `exists`, else held from its first
+/// missing component.
+fn led_to(at: &Path, l: &Lookup, why: String, exists: bool) -> Protected {
+    Protected {
+        name: at.display().to_string(),
+        path: at.to_path_buf(),
+        target: at.to_path_buf(),
         exists,
         via: ProtectedVia::Git,
-        missing_from: held_from(&l, exists, &l.resolved),
-        id: if exists { id_of(&l.resolved) } else { None },
-        why: Some(format!(
-            "where {label} leads while a placeholder holds {}",
-            x.display()
-        )),
+        missing_from: held_from(l, exists, at),
+        id: if exists { id_of(at) } else { None },
+        why: Some(why),
         dir_hint: true,
-    }]
+    }
 }
 
 fn is_placeholder(path: &Path) -> bool {
