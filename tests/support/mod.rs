@@ -273,24 +273,18 @@ pub fn wait_for_placeholders(ws: &Ws) {
         std::fs::symlink_metadata(p)
             .is_ok_and(|m| m.permissions().mode() & 0o7777 == 0o444 && (m.is_dir() || m.len() == 0))
     };
-    // Placeholders sit up to a few levels down (`work/hooks/hk`, a link's
-    // `x/../y`), so the walk goes three deep, never through a link.
-    fn walk(dir: &Path, depth: u32, found: &mut Vec<PathBuf>, is: &dyn Fn(&Path) -> bool) {
-        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if is(&path) {
-                found.push(path);
-            } else if depth > 1 && entry.file_type().is_ok_and(|t| t.is_dir()) {
-                walk(&path, depth - 1, found, is);
-            }
-        }
-    }
     let left = || -> Vec<PathBuf> {
-        let mut found = Vec::new();
-        for d in ["work", "tmp", "home"] {
-            walk(&ws.join(d), 3, &mut found, &is_placeholder);
-        }
-        found
+        ["work", "tmp", "home"]
+            .iter()
+            .flat_map(|d| {
+                std::fs::read_dir(ws.join(d))
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+            })
+            .map(|e| e.path())
+            .filter(|p| is_placeholder(p))
+            .collect()
     };
     for _ in 0..500 {
         if left().is_empty() {
