@@ -85,14 +85,22 @@ if [ "$mode" = launchers ]; then
   echo
   if [ "$(id -u)" = 0 ]; then
     launchers root env
+    # An agent's user owns its $HOME: setpriv alone would keep root's, where
+    # every `:secrets` look-up fails with EACCES and is explained again.
+    mkdir -p "$scratch/home"
     chown -R 65534:65534 "$scratch"
-    launchers nobody setpriv --reuid=65534 --regid=65534 --clear-groups --
+    launchers nobody setpriv --reuid=65534 --regid=65534 --clear-groups -- env HOME="$scratch/home"
     chown -R 0:0 "$scratch"
   else
     launchers "$(id -un)" env
   fi
 elif [ "$mode" = scaling ]; then
-  rows=("| roots | \`run --dry-run\` median | \`run\` median |" "|---|---|---|")
+  # The kernel's floor for the same roots (examples/root-floor.rs): two
+  # look-ups and one Landlock rule per root, nothing else.
+  cargo build --release --quiet --example root-floor
+  floor=$PWD/target/$host/release/examples/root-floor
+  [ -x "$floor" ] || floor=$PWD/target/release/examples/root-floor
+  rows=("| roots | \`run --dry-run\` median | \`run\` median | floor: look-ups + Landlock rules |" "|---|---|---|---|")
   for n in 10 100 1000 10000; do
     dir="$scratch/roots$n"
     mkdir -p "$dir/cwd"
@@ -119,7 +127,13 @@ elif [ "$mode" = scaling ]; then
     row=$(python3 -c "
 import json,sys
 r=json.load(open('$dir/h.json'))['results']
-print(f'| $n | {r[0][\"median\"]*1000:.2f} ms | {r[1][\"median\"]*1000:.2f} ms |')")
+print(f'| $n | {r[0][\"median\"]*1000:.2f} ms | {r[1][\"median\"]*1000:.2f} ms |', end='')")
+    # Best of five: the floor is what the kernel needs, not the noise.
+    best=$(for _ in 1 2 3 4 5; do "$floor" "$dir" "$n"; done | python3 -c "
+import re,sys
+t=[sum(map(float,re.findall(r'([0-9.]+) ms',l))) for l in sys.stdin]
+print(f' {min(t):.2f} ms |')")
+    row="$row$best"
     rows+=("$row")
   done
   machine
