@@ -349,7 +349,6 @@ pub fn plan_git_held<'a>(
     opts: &GitOptions,
 ) -> GitPlan {
     let mut p = Planner {
-        root_set: roots.iter().map(|r| r.as_os_str()).collect(),
         above_roots: roots
             .iter()
             .flat_map(|r| ancestors(r.as_os_str()).skip(1))
@@ -373,11 +372,10 @@ pub fn plan_git_held<'a>(
     p.fs.lists.reserve(4 * n);
     p.visited.reserve(n);
     p.pin_at.reserve(2 * n);
-    p.fs.held.reserve(held.len());
-    for (root, h) in roots.iter().zip(held) {
-        if let Some(h) = h {
-            p.fs.held.insert(root.as_os_str(), &h.fd);
-        }
+    p.fs.held.reserve(n);
+    for (i, root) in roots.iter().enumerate() {
+        let fd = held.get(i).copied().flatten().map(|h| &h.fd);
+        p.fs.held.insert(root.as_os_str(), fd);
     }
     for root in roots {
         p.root(root, opts);
@@ -462,13 +460,13 @@ struct Fs<'a> {
     buf: Vec<u8>,
     /// Files read that are over [`MAX_READ`].
     too_large: Vec<PathBuf>,
-    /// The writable roots' descriptors (the plan's own: no new one), by
-    /// path, and the last few directories git reads in, opened while
+    /// The writable roots, with the descriptor of each the plan holds (no
+    /// new one), and the last few directories git reads in, opened while
     /// their entries are looked up (a bounded number: 10,000 repositories
     /// must not hold 10,000 more descriptors). An entry of one of them is
     /// asked of the descriptor, one component with no symlink followed,
     /// which is the absolute look-up's last step without the walk there.
-    held: HashMap<&'a OsStr, &'a host::Fd>,
+    held: HashMap<&'a OsStr, Option<&'a host::Fd>>,
     open: VecDeque<Held>,
 }
 
@@ -632,7 +630,8 @@ impl<'a> Fs<'a> {
         }
         let (dir, name) = (OsStr::from_bytes(dir), OsStr::from_bytes(name));
         let Some(h) = self.open.iter().find(|h| h.path.as_os_str() == dir) else {
-            return self.held.get(dir).map(|fd| At::In(fd, name));
+            let fd = self.held.get(dir).copied().flatten()?;
+            return Some(At::In(fd, name));
         };
         match &h.names {
             Some(names) if !names.split(|&c| c == 0).any(|n| n == name.as_bytes()) => {
@@ -1539,9 +1538,9 @@ struct Visit {
 }
 
 struct Planner<'a> {
-    /// The writable roots, and every directory above one, for look-ups by walking a
-    /// path's ancestors: linear in the number of pins, not pins x roots.
-    root_set: HashSet<&'a OsStr>,
+    /// Every directory above a writable root (the roots themselves are
+    /// `fs.held`'s keys), for look-ups by walking a path's ancestors:
+    /// linear in the number of pins, not pins x roots.
     above_roots: HashSet<&'a OsStr>,
     env: &'a GitEnv,
     global: Vec<Source>,
@@ -1567,7 +1566,7 @@ impl Planner<'_> {
     /// The innermost root holding `path`.
     fn root_of(&self, path: &Path) -> Option<PathBuf> {
         ancestors(path.as_os_str())
-            .find(|a| self.root_set.contains(a))
+            .find(|a| self.fs.held.contains_key(a))
             .map(PathBuf::from)
     }
 
@@ -3655,12 +3654,14 @@ mod tests {
         // visit from a root.
         let env = f.env();
         let mut pl = Planner {
-            root_set: [wg.as_os_str()].into_iter().collect(),
             above_roots: HashSet::new(),
             env: &env,
             global: Vec::new(),
             command: Vec::new(),
-            fs: Fs::default(),
+            fs: Fs {
+                held: [(wg.as_os_str(), None)].into_iter().collect(),
+                ..Fs::default()
+            },
             visited: HashSet::new(),
             queue: VecDeque::new(),
             plan: GitPlan::default(),
