@@ -781,7 +781,11 @@ impl<'a> Fs<'a> {
             // after it, the walk finds which component that is.
             Fast::Missing if has_parent_dir(path) => slow_walk(path),
             Fast::Missing => Found {
-                path: lexical(path),
+                path: if at {
+                    path.to_path_buf()
+                } else {
+                    lexical(path)
+                },
                 exists: false,
                 is_dir: false,
                 links: Vec::new(),
@@ -809,11 +813,13 @@ impl<'a> Fs<'a> {
     }
 
     fn read_uncached(&mut self, path: &Path) -> (Found, Load) {
-        let fast = match self.at(path) {
-            Some(At::In(d, n)) => host::open_read_at(d, n),
-            Some(At::Missing) => Fast::Missing,
-            None => host::open_read(path),
+        let (fast, at) = match self.at(path) {
+            Some(At::In(d, n)) => (host::open_read_at(d, n), true),
+            Some(At::Missing) => (Fast::Missing, true),
+            None => (host::open_read(path), false),
         };
+        // Relative to a held directory, `path` is normalized.
+        let spelled = |p: &Path| if at { p.to_path_buf() } else { lexical(p) };
         match fast {
             Fast::Open(file) => {
                 // No fstat: a directory answers EISDIR, a FIFO (opened
@@ -827,7 +833,7 @@ impl<'a> Fs<'a> {
                     Err(e) => (false, failed(&e)),
                 };
                 let found = Found {
-                    path: lexical(path),
+                    path: spelled(path),
                     exists: true,
                     is_dir,
                     links: Vec::new(),
@@ -840,7 +846,7 @@ impl<'a> Fs<'a> {
             }
             Fast::Missing => {
                 let found = Found {
-                    path: lexical(path),
+                    path: spelled(path),
                     exists: false,
                     is_dir: false,
                     links: Vec::new(),
