@@ -908,7 +908,7 @@ impl<'a> Fs<'a> {
         match fast {
             Fast::Open(mut out) => {
                 out.sort_by(|a, b| a.0.cmp(&b.0));
-                Listing::Entries(out)
+                Listing::Entries(out.into())
             }
             Fast::Missing => Listing::Missing,
             Fast::Slow => Listing::Indirect,
@@ -919,7 +919,7 @@ impl<'a> Fs<'a> {
                 if !f.exists {
                     Listing::Missing
                 } else if f.links.is_empty() {
-                    Listing::Entries(Self::list_resolved(dir))
+                    Listing::Entries(Self::list_resolved(dir).into())
                 } else {
                     Listing::Indirect
                 }
@@ -946,8 +946,11 @@ impl<'a> Fs<'a> {
     }
 }
 
+/// Shared, not copied, by each caller that walks a listing.
+type Names = Rc<[(OsString, Kind)]>;
+
 enum Listing {
-    Entries(Vec<(OsString, Kind)>),
+    Entries(Names),
     Missing,
     Indirect,
 }
@@ -1689,19 +1692,19 @@ impl Planner<'_> {
     /// The entries of a directory git reads (hooks, `modules`,
     /// `worktrees`), and where it really is: reached through a symlink, the
     /// directory is pinned at its target and the links on the way too.
-    fn entries(&mut self, dir: &Path, what: &str) -> (PathBuf, Vec<(OsString, Kind)>) {
+    fn entries(&mut self, dir: &Path, what: &str) -> (PathBuf, Names) {
         match &*self.fs.list(dir) {
             Listing::Entries(e) => (dir.to_path_buf(), e.clone()),
-            Listing::Missing => (dir.to_path_buf(), Vec::new()),
+            Listing::Missing => (dir.to_path_buf(), Rc::new([])),
             Listing::Indirect => {
                 let f = self.fs.probe(dir);
                 if !f.exists || !f.is_dir {
-                    return (dir.to_path_buf(), Vec::new());
+                    return (dir.to_path_buf(), Rc::new([]));
                 }
                 if !f.links.is_empty() {
                     self.pin_found(&f, &format!("{what} {}", shown(dir)), true);
                 }
-                (f.path.clone(), Fs::list_resolved(&f.path))
+                (f.path.clone(), Fs::list_resolved(&f.path).into())
             }
         }
     }
@@ -2255,9 +2258,9 @@ impl Planner<'_> {
 
     fn symlinks_in(&mut self, dir: &Path) {
         let (dir, entries) = self.entries(dir, "hooks directory");
-        for (name, kind) in entries {
-            if kind == Kind::Link {
-                let at = dir.join(&name);
+        for (name, kind) in entries.iter() {
+            if *kind == Kind::Link {
+                let at = dir.join(name);
                 self.pin_path(&at, &format!("target of the symlink {}", shown(&at)), false);
             }
         }
@@ -2270,11 +2273,11 @@ impl Planner<'_> {
         let mut stack = vec![(common.join("modules"), 0usize)];
         while let Some((dir, depth)) = stack.pop() {
             let (dir, entries) = self.entries(&dir, "submodule directory");
-            for (name, kind) in entries {
-                if kind != Kind::Dir {
+            for (name, kind) in entries.iter() {
+                if *kind != Kind::Dir {
                     continue;
                 }
-                let d = dir.join(&name);
+                let d = dir.join(name);
                 self.fs.known_dir(&d, d.clone());
                 if self.fs.probe_child(&d, "HEAD").exists {
                     self.module(common, &d);
@@ -2352,11 +2355,11 @@ impl Planner<'_> {
     /// `.git` pointer file.
     fn worktrees(&mut self, common: &Path) {
         let (dir, entries) = self.entries(&common.join("worktrees"), "worktree directory");
-        for (id, kind) in entries {
-            if kind != Kind::Dir {
+        for (id, kind) in entries.iter() {
+            if *kind != Kind::Dir {
                 continue;
             }
-            let g = dir.join(&id);
+            let g = dir.join(id);
             let Load::Text(t) = self.read_meta(&g.join("gitdir"), "the worktree file") else {
                 continue;
             };
