@@ -335,8 +335,20 @@ impl GitPlan {
 
 /// Plans the git pins for writable `roots` (canonical paths).
 pub fn plan_git(roots: &[PathBuf], env: &GitEnv, opts: &GitOptions) -> GitPlan {
+    plan_git_held(roots, &[], env, opts)
+}
+
+/// [`plan_git`] with the handles planning holds on the roots (a root's
+/// `.git` and `.gitmodules` are then looked up relative to it: one
+/// component, not the whole path walked again). `held[i]` is `roots[i]`'s
+/// (a directory's); roots without one are looked up by path.
+pub fn plan_git_held<'a>(
+    roots: &'a [PathBuf],
+    held: &[Option<&'a super::fs::Handle>],
+    env: &'a GitEnv,
+    opts: &GitOptions,
+) -> GitPlan {
     let mut p = Planner {
-        root_set: roots.iter().map(|r| r.as_os_str()).collect(),
         above_roots: roots
             .iter()
             .flat_map(|r| ancestors(r.as_os_str()).skip(1))
@@ -360,6 +372,11 @@ pub fn plan_git(roots: &[PathBuf], env: &GitEnv, opts: &GitOptions) -> GitPlan {
     p.fs.lists.reserve(4 * n);
     p.visited.reserve(n);
     p.pin_at.reserve(2 * n);
+    p.fs.held.reserve(n);
+    for (i, root) in roots.iter().enumerate() {
+        let fd = held.get(i).copied().flatten().map(|h| &h.fd);
+        p.fs.held.insert(root.as_os_str(), fd);
+    }
     for root in roots {
         p.root(root, opts);
     }
@@ -429,7 +446,7 @@ pub(super) enum Kind {
 }
 
 #[derive(Default)]
-struct Fs {
+struct Fs<'a> {
     /// Keyed by the path's bytes: hashing a `Path` walks its components,
     /// several times the cost of hashing its bytes, and planning builds its
     /// paths normalized (a differently spelled path only misses the cache).
@@ -443,7 +460,38 @@ struct Fs {
     buf: Vec<u8>,
     /// Files read that are over [`MAX_READ`].
     too_large: Vec<PathBuf>,
+    /// The writable roots, with the descriptor of each the plan holds (no
+    /// new one), and the last few directories git reads in, opened while
+    /// their entries are looked up (a bounded number: 10,000 repositories
+    /// must not hold 10,000 more descriptors). An entry of one of them is
+    /// asked of the descriptor, one component with no symlink followed,
+    /// which is the absolute look-up's last step without the walk there.
+    held: HashMap<&'a OsStr, Option<&'a host::Fd>>,
+    open: VecDeque<Held>,
 }
+
+/// A directory [`Fs`] opened, with its entries' names when one short
+/// listing read them all: a name not among them is missing, with no
+/// look-up of its own (a gitdir has a dozen entries; git reads several
+/// that most repositories do not have).
+struct Held {
+    path: PathBuf,
+    fd: host::Fd,
+    /// Each name followed by a NUL (which no name holds).
+    names: Option<Vec<u8>>,
+}
+
+/// Where [`Fs::at`] finds an entry of a directory it holds.
+enum At<'f> {
+    /// Not in the directory's listing.
+    Missing,
+    /// To be asked of the directory's descriptor, by name.
+    In(&'f host::Fd, &'f OsStr),
+}
+
+/// How many directories [`Fs`] keeps open: a gitdir and its common
+/// directory, and a couple more before they are looked at again.
+const OPEN_DIRS: usize = 4;
 
 /// Whether `path` steps back with `..` (where a missing component changes
 /// what the lexical form would say).
@@ -565,13 +613,77 @@ fn failed(e: &io::Error) -> Load {
     }
 }
 
-impl Fs {
+impl<'a> Fs<'a> {
+    /// The directory held open that `path` is a direct entry of, and the
+    /// entry's name: only for a plain name (not `.`, `..`) after the exact
+    /// spelling of a held directory, so `path` is that canonical directory
+    /// plus one component, normalized as written.
+    fn at<'f>(&'f self, path: &'f Path) -> Option<At<'f>> {
+        if self.held.is_empty() && self.open.is_empty() {
+            return None;
+        }
+        let b = path.as_os_str().as_bytes();
+        let i = b.iter().rposition(|&c| c == b'/')?;
+        let (dir, name) = (&b[..i], &b[i + 1..]);
+        if dir.is_empty() || name.is_empty() || name == b"." || name == b".." {
+            return None;
+        }
+        let (dir, name) = (OsStr::from_bytes(dir), OsStr::from_bytes(name));
+        let Some(h) = self.open.iter().find(|h| h.path.as_os_str() == dir) else {
+            let fd = self.held.get(dir).copied().flatten()?;
+            return Some(At::In(fd, name));
+        };
+        match &h.names {
+            Some(names) if !names.split(|&c| c == 0).any(|n| n == name.as_bytes()) => {
+                Some(At::Missing)
+            }
+            _ => Some(At::In(&h.fd, name)),
+        }
+    }
+
+    /// Keeps `fd`, the directory `path`, open for [`Self::at`] (with its
+    /// names, when a short listing reads them all), closing the oldest one
+    /// kept when there are [`OPEN_DIRS`].
+    fn keep_open(&mut self, path: &Path, fd: host::Fd) {
+        if self.open.iter().any(|h| h.path == path) {
+            return;
+        }
+        if self.open.len() == OPEN_DIRS {
+            self.open.pop_front();
+        }
+        let names = host::names(&fd, &mut self.buf);
+        self.open.push_back(Held {
+            path: path.to_path_buf(),
+            fd,
+            names,
+        });
+    }
+
+    /// Opens the directory `dir` (canonical, found with no symlink on the
+    /// way) for the look-ups of its entries that follow.
+    fn enter(&mut self, dir: &Path) {
+        if self.open.iter().any(|h| h.path == dir) {
+            return;
+        }
+        let fd = match self.at(dir) {
+            Some(At::In(parent, name)) => match host::hold_dir_at(parent, name) {
+                Fast::Open(fd) => Some(fd),
+                _ => None,
+            },
+            Some(At::Missing) => None,
+            None => host::hold_dir(dir),
+        };
+        if let Some(fd) = fd {
+            self.keep_open(dir, fd);
+        }
+    }
+
     /// Where `path` leads (cached).
     fn probe(&mut self, path: &Path) -> Rc<Found> {
         if let Some(f) = self.probes.get(path.as_os_str()) {
             return f.clone();
         }
-        let found = Rc::new(Self::probe_uncached(path));
+        let found = Rc::new(self.probe_uncached(path));
         self.probes.insert(path.into(), found.clone());
         found
     }
@@ -598,10 +710,33 @@ impl Fs {
         if let Some(f) = self.probes.get(path.as_os_str()) {
             return f.clone();
         }
-        let found = match std::fs::symlink_metadata(&path) {
-            Ok(m) if m.file_type().is_symlink() => slow_walk(&path),
-            Ok(m) => Found {
-                is_dir: m.is_dir(),
+        // Held open, a directory found here is opened (for the look-ups in
+        // it that follow) by the same call that finds it; anything else is
+        // asked with one `lstat` as below.
+        let missing = || Some(Err(io::ErrorKind::NotFound.into()));
+        let kind = match self.at(&path) {
+            None => None,
+            Some(At::Missing) => missing(),
+            Some(At::In(d, n)) => match host::hold_dir_at(d, n) {
+                Fast::Open(fd) => {
+                    self.keep_open(&path, fd);
+                    Some(Ok((false, true)))
+                }
+                // ENOENT, with no symlink on the way (it would be ELOOP).
+                Fast::Missing => missing(),
+                Fast::Slow | Fast::Walk => match self.at(&path) {
+                    Some(At::In(d, n)) => host::lstat_at(d, n),
+                    _ => None,
+                },
+            },
+        };
+        let kind = kind.unwrap_or_else(|| {
+            std::fs::symlink_metadata(&path).map(|m| (m.file_type().is_symlink(), m.is_dir()))
+        });
+        let found = match kind {
+            Ok((true, _)) => slow_walk(&path),
+            Ok((false, is_dir)) => Found {
+                is_dir,
                 path: path.clone(),
                 exists: true,
                 links: Vec::new(),
@@ -622,10 +757,20 @@ impl Fs {
         found
     }
 
-    fn probe_uncached(path: &Path) -> Found {
-        match host::probe(path) {
+    fn probe_uncached(&self, path: &Path) -> Found {
+        let (fast, at) = match self.at(path) {
+            Some(At::In(d, n)) => (host::probe_at(d, n), true),
+            Some(At::Missing) => (Fast::Missing, true),
+            None => (host::probe(path), false),
+        };
+        match fast {
             Fast::Open(is_dir) => Found {
-                path: lexical(path),
+                // Relative to a held directory, `path` is normalized.
+                path: if at {
+                    path.to_path_buf()
+                } else {
+                    lexical(path)
+                },
                 exists: true,
                 is_dir,
                 links: Vec::new(),
@@ -636,7 +781,11 @@ impl Fs {
             // after it, the walk finds which component that is.
             Fast::Missing if has_parent_dir(path) => slow_walk(path),
             Fast::Missing => Found {
-                path: lexical(path),
+                path: if at {
+                    path.to_path_buf()
+                } else {
+                    lexical(path)
+                },
                 exists: false,
                 is_dir: false,
                 links: Vec::new(),
@@ -664,7 +813,14 @@ impl Fs {
     }
 
     fn read_uncached(&mut self, path: &Path) -> (Found, Load) {
-        match host::open_read(path) {
+        let (fast, at) = match self.at(path) {
+            Some(At::In(d, n)) => (host::open_read_at(d, n), true),
+            Some(At::Missing) => (Fast::Missing, true),
+            None => (host::open_read(path), false),
+        };
+        // Relative to a held directory, `path` is normalized.
+        let spelled = |p: &Path| if at { p.to_path_buf() } else { lexical(p) };
+        match fast {
             Fast::Open(file) => {
                 // No fstat: a directory answers EISDIR, a FIFO (opened
                 // non-blocking) an empty read, a device like /dev/null
@@ -677,7 +833,7 @@ impl Fs {
                     Err(e) => (false, failed(&e)),
                 };
                 let found = Found {
-                    path: lexical(path),
+                    path: spelled(path),
                     exists: true,
                     is_dir,
                     links: Vec::new(),
@@ -690,7 +846,7 @@ impl Fs {
             }
             Fast::Missing => {
                 let found = Found {
-                    path: lexical(path),
+                    path: spelled(path),
                     exists: false,
                     is_dir: false,
                     links: Vec::new(),
@@ -742,10 +898,17 @@ impl Fs {
     }
 
     fn list_uncached(&mut self, dir: &Path) -> Listing {
-        match host::list(dir, &mut self.buf) {
+        let mut buf = std::mem::take(&mut self.buf);
+        let fast = match self.at(dir) {
+            Some(At::In(d, n)) => host::list_at(d, n, &mut buf),
+            Some(At::Missing) => Fast::Missing,
+            None => host::list(dir, &mut buf),
+        };
+        self.buf = buf;
+        match fast {
             Fast::Open(mut out) => {
                 out.sort_by(|a, b| a.0.cmp(&b.0));
-                Listing::Entries(out)
+                Listing::Entries(out.into())
             }
             Fast::Missing => Listing::Missing,
             Fast::Slow => Listing::Indirect,
@@ -756,7 +919,7 @@ impl Fs {
                 if !f.exists {
                     Listing::Missing
                 } else if f.links.is_empty() {
-                    Listing::Entries(Self::list_resolved(dir))
+                    Listing::Entries(Self::list_resolved(dir).into())
                 } else {
                     Listing::Indirect
                 }
@@ -783,19 +946,22 @@ impl Fs {
     }
 }
 
+/// Shared, not copied, by each caller that walks a listing.
+type Names = Rc<[(OsString, Kind)]>;
+
 enum Listing {
-    Entries(Vec<(OsString, Kind)>),
+    Entries(Names),
     Missing,
     Indirect,
 }
 
 /// The world `gitconfig::expand` reads, for one repository.
-struct FsWorld<'a> {
-    fs: &'a mut Fs,
+struct FsWorld<'a, 'r> {
+    fs: &'a mut Fs<'r>,
     git_dir: &'a Path,
 }
 
-impl World for FsWorld<'_> {
+impl World for FsWorld<'_, '_> {
     /// A missing include that steps back out of a missing directory is
     /// read where it leads once cordon's placeholder holds that directory,
     /// as git reads it during the run.
@@ -1381,14 +1547,14 @@ struct Visit {
 }
 
 struct Planner<'a> {
-    /// The writable roots, and every directory above one, for look-ups by walking a
-    /// path's ancestors: linear in the number of pins, not pins x roots.
-    root_set: HashSet<&'a OsStr>,
+    /// Every directory above a writable root (the roots themselves are
+    /// `fs.held`'s keys), for look-ups by walking a path's ancestors:
+    /// linear in the number of pins, not pins x roots.
     above_roots: HashSet<&'a OsStr>,
     env: &'a GitEnv,
     global: Vec<Source>,
     command: Vec<Entry>,
-    fs: Fs,
+    fs: Fs<'a>,
     visited: HashSet<OsString>,
     queue: VecDeque<Visit>,
     plan: GitPlan,
@@ -1409,7 +1575,7 @@ impl Planner<'_> {
     /// The innermost root holding `path`.
     fn root_of(&self, path: &Path) -> Option<PathBuf> {
         ancestors(path.as_os_str())
-            .find(|a| self.root_set.contains(a))
+            .find(|a| self.fs.held.contains_key(a))
             .map(PathBuf::from)
     }
 
@@ -1526,19 +1692,19 @@ impl Planner<'_> {
     /// The entries of a directory git reads (hooks, `modules`,
     /// `worktrees`), and where it really is: reached through a symlink, the
     /// directory is pinned at its target and the links on the way too.
-    fn entries(&mut self, dir: &Path, what: &str) -> (PathBuf, Vec<(OsString, Kind)>) {
+    fn entries(&mut self, dir: &Path, what: &str) -> (PathBuf, Names) {
         match &*self.fs.list(dir) {
             Listing::Entries(e) => (dir.to_path_buf(), e.clone()),
-            Listing::Missing => (dir.to_path_buf(), Vec::new()),
+            Listing::Missing => (dir.to_path_buf(), Rc::new([])),
             Listing::Indirect => {
                 let f = self.fs.probe(dir);
                 if !f.exists || !f.is_dir {
-                    return (dir.to_path_buf(), Vec::new());
+                    return (dir.to_path_buf(), Rc::new([]));
                 }
                 if !f.links.is_empty() {
                     self.pin_found(&f, &format!("{what} {}", shown(dir)), true);
                 }
-                (f.path.clone(), Fs::list_resolved(&f.path))
+                (f.path.clone(), Fs::list_resolved(&f.path).into())
             }
         }
     }
@@ -1762,7 +1928,11 @@ impl Planner<'_> {
 
     fn visit(&mut self, v: Visit) {
         let g = v.git_dir.clone();
+        self.fs.enter(&g);
         let common = self.common_dir(&g);
+        if common != g {
+            self.fs.enter(&common);
+        }
         let linked = common != g;
         let sources = self.config_sources(&g, &common);
         let ctx = Context {
@@ -2088,9 +2258,9 @@ impl Planner<'_> {
 
     fn symlinks_in(&mut self, dir: &Path) {
         let (dir, entries) = self.entries(dir, "hooks directory");
-        for (name, kind) in entries {
-            if kind == Kind::Link {
-                let at = dir.join(&name);
+        for (name, kind) in entries.iter() {
+            if *kind == Kind::Link {
+                let at = dir.join(name);
                 self.pin_path(&at, &format!("target of the symlink {}", shown(&at)), false);
             }
         }
@@ -2103,11 +2273,11 @@ impl Planner<'_> {
         let mut stack = vec![(common.join("modules"), 0usize)];
         while let Some((dir, depth)) = stack.pop() {
             let (dir, entries) = self.entries(&dir, "submodule directory");
-            for (name, kind) in entries {
-                if kind != Kind::Dir {
+            for (name, kind) in entries.iter() {
+                if *kind != Kind::Dir {
                     continue;
                 }
-                let d = dir.join(&name);
+                let d = dir.join(name);
                 self.fs.known_dir(&d, d.clone());
                 if self.fs.probe_child(&d, "HEAD").exists {
                     self.module(common, &d);
@@ -2185,11 +2355,11 @@ impl Planner<'_> {
     /// `.git` pointer file.
     fn worktrees(&mut self, common: &Path) {
         let (dir, entries) = self.entries(&common.join("worktrees"), "worktree directory");
-        for (id, kind) in entries {
-            if kind != Kind::Dir {
+        for (id, kind) in entries.iter() {
+            if *kind != Kind::Dir {
                 continue;
             }
-            let g = dir.join(&id);
+            let g = dir.join(id);
             let Load::Text(t) = self.read_meta(&g.join("gitdir"), "the worktree file") else {
                 continue;
             };
@@ -3493,12 +3663,14 @@ mod tests {
         // visit from a root.
         let env = f.env();
         let mut pl = Planner {
-            root_set: [wg.as_os_str()].into_iter().collect(),
             above_roots: HashSet::new(),
             env: &env,
             global: Vec::new(),
             command: Vec::new(),
-            fs: Fs::default(),
+            fs: Fs {
+                held: [(wg.as_os_str(), None)].into_iter().collect(),
+                ..Fs::default()
+            },
             visited: HashSet::new(),
             queue: VecDeque::new(),
             plan: GitPlan::default(),

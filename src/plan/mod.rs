@@ -857,7 +857,13 @@ fn protect_git(
         cwd: Some(cwd.to_path_buf()),
         commits,
     };
-    let git = plan_git(&roots, &genv, &opts);
+    // The roots' own descriptors: their `.git` is looked up relative to
+    // them rather than by walking each whole path again.
+    let held: Vec<Option<&Handle>> = writable
+        .iter()
+        .map(|w| w.root.is_dir.then_some(&w.root.handle))
+        .collect();
+    let git = git::plan_git_held(&roots, &held, &genv, &opts);
     refuse_git_plan(&git)?;
     for a in &git.anchors {
         if let Some(w) = writable

@@ -211,13 +211,15 @@ pub fn open_read(path: &Path) -> Fast<std::fs::File> {
 /// The entries of `dir` (unsorted; reading into `buf`) when no symlink is
 /// on the way to it.
 pub fn list(dir: &Path, buf: &mut Vec<u8>) -> Fast<Vec<(OsString, Kind)>> {
-    open_no_symlinks(dir, libc::O_RDONLY | libc::O_DIRECTORY).map(|fd| {
-        let mut out = Vec::new();
-        let _ = entries(&fd, buf, |n, kind| {
-            out.push((os_name(n).to_os_string(), kind))
-        });
-        out
-    })
+    open_no_symlinks(dir, libc::O_RDONLY | libc::O_DIRECTORY).map(|fd| listing(&fd, buf))
+}
+
+fn listing(fd: &OwnedFd, buf: &mut Vec<u8>) -> Vec<(OsString, Kind)> {
+    let mut out = Vec::new();
+    let _ = entries(fd, buf, |n, kind| {
+        out.push((os_name(n).to_os_string(), kind))
+    });
+    out
 }
 
 impl<T> Fast<T> {
@@ -240,17 +242,21 @@ static OPENAT2: AtomicBool = AtomicBool::new(true);
 /// namespace's look-ups again after `unshare`. (libc has no function for
 /// it, nix none that takes `RESOLVE_*`.)
 pub fn openat2_no_symlinks(path: &CStr, flags: i32) -> io::Result<OwnedFd> {
+    openat2(libc::AT_FDCWD, path, flags, libc::RESOLVE_NO_SYMLINKS)
+}
+
+fn openat2(dir: RawFd, path: &CStr, flags: i32, resolve: u64) -> io::Result<OwnedFd> {
     // SAFETY: open_how is plain integers (and non_exhaustive, so it
     // cannot be built field by field); all zero is its default.
     let mut how: libc::open_how = unsafe { std::mem::zeroed() };
     how.flags = (flags | libc::O_CLOEXEC) as u64;
-    how.resolve = libc::RESOLVE_NO_SYMLINKS;
+    how.resolve = resolve;
     // SAFETY: path is a valid C string and how a valid open_how of the
     // size passed; the returned descriptor is owned below.
     let fd = unsafe {
         libc::syscall(
             libc::SYS_openat2,
-            libc::AT_FDCWD,
+            dir,
             path.as_ptr(),
             &how as *const libc::open_how,
             std::mem::size_of::<libc::open_how>(),
@@ -271,7 +277,11 @@ fn open_no_symlinks(path: &Path, flags: i32) -> Fast<OwnedFd> {
     let Ok(c) = CString::new(path.as_os_str().as_bytes()) else {
         return Fast::Missing;
     };
-    let e = match openat2_no_symlinks(&c, flags) {
+    classify(openat2_no_symlinks(&c, flags))
+}
+
+fn classify(r: io::Result<OwnedFd>) -> Fast<OwnedFd> {
+    let e = match r {
         Ok(fd) => return Fast::Open(fd),
         Err(e) => e,
     };
@@ -283,6 +293,104 @@ fn open_no_symlinks(path: &Path, flags: i32) -> Fast<OwnedFd> {
         }
         _ => Fast::Slow,
     }
+}
+
+/// [`open_no_symlinks`] of `<dir>/<name>` for a `dir` held open that was
+/// resolved with no symlink on the way: `name` is one component (no `/`,
+/// no `..`), so with `RESOLVE_NO_SYMLINKS` this is the last step of the
+/// absolute look-up, without walking every directory above again.
+fn open_beneath(dir: &Fd, name: &OsStr, flags: i32) -> Fast<OwnedFd> {
+    if !OPENAT2.load(Ordering::Relaxed) {
+        return Fast::Slow;
+    }
+    let Ok(c) = CString::new(name.as_bytes()) else {
+        return Fast::Missing;
+    };
+    let resolve = libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_BENEATH;
+    match dir.with(|fd| openat2(fd.as_raw_fd(), &c, flags, resolve)) {
+        Some(r) => classify(r),
+        None => Fast::Slow,
+    }
+}
+
+impl Fd {
+    fn owned(fd: OwnedFd) -> Fd {
+        Fd(Some(Arc::new(Mutex::new(Some(fd)))))
+    }
+}
+
+/// A directory opened (`O_PATH`) when no symlink is on the way to it, to
+/// look its entries up relative to it ([`probe_at`] and the others).
+pub fn hold_dir(path: &Path) -> Option<Fd> {
+    match open_no_symlinks(path, libc::O_RDONLY | libc::O_DIRECTORY) {
+        Fast::Open(fd) => Some(Fd::owned(fd)),
+        _ => None,
+    }
+}
+
+/// [`hold_dir`] of `<dir>/<name>`: `Slow` when it is no directory, a
+/// symlink, or cannot be opened (the caller then asks the slow way).
+pub fn hold_dir_at(dir: &Fd, name: &OsStr) -> Fast<Fd> {
+    // Readable, for `names`; one that is not (mode 0) is looked up by path.
+    open_beneath(dir, name, libc::O_RDONLY | libc::O_DIRECTORY).map(Fd::owned)
+}
+
+/// Most entries [`names`] reads: past them, the directory is asked name
+/// by name (a directory a command filled must not make every plan read it).
+const MAX_NAMES: usize = 256;
+
+/// The names in the directory `dir` (opened readable, not read yet), each
+/// followed by a NUL, when it has at most [`MAX_NAMES`] of them; `None`
+/// otherwise, or when it cannot be read.
+pub fn names(dir: &Fd, buf: &mut Vec<u8>) -> Option<Vec<u8>> {
+    dir.with(|fd| {
+        let mut out = Vec::new();
+        let mut n = 0;
+        let r = getdents(fd.as_raw_fd(), buf, |name, _| {
+            n += 1;
+            out.extend_from_slice(name.to_bytes_with_nul());
+            n <= MAX_NAMES
+        });
+        (r.is_ok() && n <= MAX_NAMES).then_some(out)
+    })
+    .flatten()
+}
+
+/// `lstat` of `<dir>/<name>` (see [`open_beneath`]): (symlink, directory),
+/// `None` when the descriptor was released.
+pub fn lstat_at(dir: &Fd, name: &OsStr) -> Option<io::Result<(bool, bool)>> {
+    use nix::fcntl::AtFlags;
+    let st = dir.with(|fd| nix::sys::stat::fstatat(fd, name, AtFlags::AT_SYMLINK_NOFOLLOW))?;
+    Some(st.map_err(io::Error::from).map(|st| {
+        let kind = st.st_mode & libc::S_IFMT;
+        (kind == libc::S_IFLNK, kind == libc::S_IFDIR)
+    }))
+}
+
+/// [`probe`] of `<dir>/<name>`: one `fstatat` with no symlink followed,
+/// which answers what `openat2(RESOLVE_NO_SYMLINKS)` and `fstat` answer
+/// for a single component (a symlink there: the slow walk decides).
+pub fn probe_at(dir: &Fd, name: &OsStr) -> Fast<bool> {
+    if name.as_bytes().contains(&0) {
+        // As the absolute look-up answers it.
+        return Fast::Missing;
+    }
+    match lstat_at(dir, name) {
+        Some(Ok((false, is_dir))) => Fast::Open(is_dir),
+        Some(Err(e)) if e.raw_os_error() == Some(libc::ENOENT) => Fast::Missing,
+        _ => Fast::Slow,
+    }
+}
+
+/// [`open_read`] of `<dir>/<name>` (see [`open_beneath`]).
+pub fn open_read_at(dir: &Fd, name: &OsStr) -> Fast<std::fs::File> {
+    let flags = libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOCTTY;
+    open_beneath(dir, name, flags).map(std::fs::File::from)
+}
+
+/// [`list`] of `<dir>/<name>` (see [`open_beneath`]).
+pub fn list_at(dir: &Fd, name: &OsStr, buf: &mut Vec<u8>) -> Fast<Vec<(OsString, Kind)>> {
+    open_beneath(dir, name, libc::O_RDONLY | libc::O_DIRECTORY).map(|fd| listing(&fd, buf))
 }
 
 fn mode(fd: &OwnedFd) -> Option<u32> {
@@ -310,19 +418,29 @@ fn kind_at(dir: RawFd, name: &CStr) -> Kind {
 /// Calls `f(name, kind)` for every entry of the open directory `fd`
 /// (without `.` and `..`), reading with `getdents64` into `buf`.
 fn entries(fd: &OwnedFd, buf: &mut Vec<u8>, mut f: impl FnMut(&CStr, Kind)) -> io::Result<()> {
+    let raw = fd.as_raw_fd();
+    getdents(raw, buf, |name, d_type| {
+        let kind = match d_type {
+            libc::DT_DIR => Kind::Dir,
+            libc::DT_REG => Kind::File,
+            libc::DT_LNK => Kind::Link,
+            libc::DT_UNKNOWN => kind_at(raw, name),
+            _ => Kind::Other,
+        };
+        f(name, kind);
+        true
+    })
+}
+
+/// Calls `f(name, d_type)` for the entries of the open directory `fd`
+/// (without `.` and `..`) until it returns `false`.
+fn getdents(fd: RawFd, buf: &mut Vec<u8>, mut f: impl FnMut(&CStr, u8) -> bool) -> io::Result<()> {
     if buf.len() < 16 * 1024 {
         buf.resize(16 * 1024, 0);
     }
     loop {
         // SAFETY: buf is valid for buf.len() bytes.
-        let n = unsafe {
-            libc::syscall(
-                libc::SYS_getdents64,
-                fd.as_raw_fd(),
-                buf.as_mut_ptr(),
-                buf.len(),
-            )
-        };
+        let n = unsafe { libc::syscall(libc::SYS_getdents64, fd, buf.as_mut_ptr(), buf.len()) };
         if n < 0 {
             return Err(io::Error::last_os_error());
         }
@@ -344,15 +462,8 @@ fn entries(fd: &OwnedFd, buf: &mut Vec<u8>, mut f: impl FnMut(&CStr, Kind)) -> i
                 continue;
             };
             let bytes = name.to_bytes();
-            if bytes != b"." && bytes != b".." {
-                let kind = match d_type {
-                    libc::DT_DIR => Kind::Dir,
-                    libc::DT_REG => Kind::File,
-                    libc::DT_LNK => Kind::Link,
-                    libc::DT_UNKNOWN => kind_at(fd.as_raw_fd(), name),
-                    _ => Kind::Other,
-                };
-                f(name, kind);
+            if bytes != b"." && bytes != b".." && !f(name, d_type) {
+                return Ok(());
             }
             off += reclen;
         }

@@ -2,7 +2,7 @@
 //! step there, Seatbelt, takes paths) and no one-call "no symlink on the
 //! way" check (planning walks the components instead).
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::io;
 use std::os::fd::BorrowedFd;
 use std::os::unix::fs::MetadataExt;
@@ -83,6 +83,35 @@ pub fn open_read(_path: &Path) -> Fast<std::fs::File> {
 }
 
 pub fn list(_dir: &Path, _buf: &mut Vec<u8>) -> Fast<Vec<(OsString, Kind)>> {
+    Fast::Walk
+}
+
+/// No descriptors here: entries are looked up by their whole path.
+pub fn hold_dir(_path: &Path) -> Option<Fd> {
+    None
+}
+
+pub fn hold_dir_at(_dir: &Fd, _name: &OsStr) -> Fast<Fd> {
+    Fast::Walk
+}
+
+pub fn names(_dir: &Fd, _buf: &mut Vec<u8>) -> Option<Vec<u8>> {
+    None
+}
+
+pub fn lstat_at(_dir: &Fd, _name: &OsStr) -> Option<io::Result<(bool, bool)>> {
+    None
+}
+
+pub fn probe_at(_dir: &Fd, _name: &OsStr) -> Fast<bool> {
+    Fast::Walk
+}
+
+pub fn open_read_at(_dir: &Fd, _name: &OsStr) -> Fast<std::fs::File> {
+    Fast::Walk
+}
+
+pub fn list_at(_dir: &Fd, _name: &OsStr, _buf: &mut Vec<u8>) -> Fast<Vec<(OsString, Kind)>> {
     Fast::Walk
 }
 
