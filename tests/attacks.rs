@@ -2766,6 +2766,60 @@ fn git_hooks_path_stepping_back_through_a_directory() {
     }
 }
 
+/// Adversarial pass 13: a `.git` pointer (`gitdir: lnk/../store/gd`) or a
+/// `commondir` (`../lnk/../common`) stepping back out of a directory that
+/// exists. The command replaced `lnk` with a symlink into a directory it
+/// wrote, and the next `git status` outside read a gitdir it planted there
+/// and ran its fsmonitor. The directory stepped out of is held, as a hooks
+/// path's is: removing it fails with EBUSY.
+#[test]
+fn git_pointers_stepping_back_out_of_a_directory_hold_it() {
+    let _host = host_sockets_unchanged();
+    // (layout, the gitdir or common directory the attack copies and poisons)
+    let layouts = [
+        (
+            "mkdir -p store lnk && mv .git store/gd && printf 'gitdir: lnk/../store/gd\\n' > .git",
+            "store/gd",
+        ),
+        (
+            "mkdir -p lnk gd && mv .git common && cp common/HEAD common/index gd/ \
+             && printf '../lnk/../common\\n' > gd/commondir && printf 'gitdir: gd\\n' > .git",
+            "common",
+        ),
+    ];
+    for user in users() {
+        for (layout, gitdir) in layouts {
+            for sandbox in [false, true] {
+                let ws = Ws::new(user);
+                let top = repo(&ws, "work");
+                let out = run_as(user, &top, &ws.env(), &["sh", "-c", layout]);
+                assert_eq!(out.status, 0, "{out:?}");
+                git(&ws, &top, &["status", "--short"]);
+                let mark = ws.s("outside/pwned");
+                let plant = format!(
+                    "mkdir -p fake/sub fake/{gitdir} && cp -r {gitdir}/. fake/{gitdir}/ \
+                     && printf '[core]\\n\\tfsmonitor = \"echo PWNED >> {mark}; false\"\\n' >> fake/{gitdir}/config \
+                     && rmdir lnk && ln -s fake/sub lnk"
+                );
+                let lnk = ws.s("work/lnk");
+                if sandbox {
+                    sandboxed(&ws, &[], &["rename", &lnk, &ws.s("work/moved")])
+                        .assert_errno("EBUSY");
+                    let out = cordon(&ws, &["run", "--", "sh", "-c", &plant]);
+                    assert_ne!(out.status, 0, "{user:?} {gitdir}: {out:?}");
+                    wait_for_placeholders(&ws);
+                } else {
+                    let out = run_as(user, &top, &ws.env(), &["sh", "-c", &plant]);
+                    assert_eq!(out.status, 0, "{out:?}");
+                }
+                git(&ws, &top, &["status", "--short"]);
+                let pwned = Path::new(&mark).exists();
+                assert_eq!(pwned, !sandbox, "{user:?} {gitdir} sandbox={sandbox}");
+            }
+        }
+    }
+}
+
 /// Adversarial pass 3, F1: a second writable root closed by an earlier run
 /// (`chmod 000`): planning, as the caller, could not see its `.git` and
 /// took it for missing, and the placeholder it could not make was skipped

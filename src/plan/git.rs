@@ -1689,6 +1689,27 @@ impl Planner<'_> {
         self.pin_path(path, why, dir)
     }
 
+    /// The gitdir (or common directory) a file in `base` names as `rel`: a
+    /// pointer's `gitdir:`, a `commondir`. As for [`Self::pin_named`], each
+    /// directory the text names before a `..` is held, existing or not:
+    /// with `gitdir: lnk/../store/gd`, a command that replaced `lnk` with a
+    /// symlink chose the gitdir git reads next (adversarial pass 13). `base`
+    /// and the parents a leading `../..` climbs to are the file's own
+    /// canonical directory and its ancestors, not named by the text.
+    fn pin_stepped(&mut self, base: &Path, rel: &Path, why: &str) -> Rc<Found> {
+        let mut prefix = base.to_path_buf();
+        let mut comps = rel.components().peekable();
+        while let Some(c) = comps.next() {
+            prefix.push(c);
+            if matches!(c, Component::Normal(_)) && comps.peek() == Some(&Component::ParentDir) {
+                let f = self.fs.probe(&prefix);
+                let step = format!("{why} (a directory it steps back out of with ..)");
+                self.pin_found(&f, &step, true);
+            }
+        }
+        self.pin_path(&base.join(rel), why, true)
+    }
+
     /// The entries of a directory git reads (hooks, `modules`,
     /// `worktrees`), and where it really is: reached through a symlink, the
     /// directory is pinned at its target and the links on the way too.
@@ -1833,11 +1854,10 @@ impl Planner<'_> {
             return;
         };
         let base = file.parent().unwrap_or(Path::new("/"));
-        let target = base.join(os(&target));
-        let g = self.pin_path(
-            &target,
+        let g = self.pin_stepped(
+            base,
+            Path::new(os(&target)),
             &format!("gitdir named by the pointer file {}", shown(file)),
-            true,
         );
         let g = self.settled(g);
         if g.exists && g.is_dir {
@@ -1884,10 +1904,10 @@ impl Planner<'_> {
                         let at = g.join(rel);
                         self.fs.known_dir(&at, lexical(&at));
                     }
-                    let f = self.pin_path(
-                        &g.join(os(line)),
+                    let f = self.pin_stepped(
+                        g,
+                        rel,
                         &format!("common directory named by {}", shown(&g.join("commondir"))),
-                        true,
                     );
                     let f = self.settled(f);
                     if f.exists {
