@@ -2817,6 +2817,33 @@ fn git_pointers_stepping_back_out_of_a_directory_hold_it() {
                 assert_eq!(pwned, !sandbox, "{user:?} {gitdir} sandbox={sandbox}");
             }
         }
+        // A submodule's `core.worktree` so spelled: git would take its
+        // checkout where the command's link leads.
+        let ws = Ws::new(user);
+        let lib = repo(&ws, "outside/lib");
+        let top = repo(&ws, "work");
+        git(
+            &ws,
+            &top,
+            &["submodule", "add", "-q", lib.to_str().unwrap(), "sub"],
+        );
+        let config = ws.s("work/.git/modules/sub/config");
+        git(
+            &ws,
+            &top,
+            &[
+                "config",
+                "--file",
+                &config,
+                "core.worktree",
+                "../../../x/../sub",
+            ],
+        );
+        ws.mkdir("work/x");
+        git(&ws, &top, &["status", "--short"]);
+        let (x, moved) = (ws.s("work/x"), ws.s("work/moved"));
+        sandboxed(&ws, &[], &["rename", &x, &moved]).assert_errno("EBUSY");
+        control(&ws, &["rename", &x, &moved]).assert_ok();
     }
 }
 

@@ -1697,6 +1697,13 @@ impl Planner<'_> {
     /// and the parents a leading `../..` climbs to are the file's own
     /// canonical directory and its ancestors, not named by the text.
     fn pin_stepped(&mut self, base: &Path, rel: &Path, why: &str) -> Rc<Found> {
+        self.hold_steps(base, rel, why);
+        self.pin_path(&base.join(rel), why, true)
+    }
+
+    /// The holds of [`Self::pin_stepped`] without the pin of where `rel`
+    /// leads (a submodule's `core.worktree`: its checkout stays writable).
+    fn hold_steps(&mut self, base: &Path, rel: &Path, why: &str) {
         let mut prefix = base.to_path_buf();
         let mut comps = rel.components().peekable();
         while let Some(c) = comps.next() {
@@ -1707,7 +1714,6 @@ impl Planner<'_> {
                 self.pin_found(&f, &step, true);
             }
         }
-        self.pin_path(&base.join(rel), why, true)
     }
 
     /// The entries of a directory git reads (hooks, `modules`,
@@ -2347,7 +2353,11 @@ impl Planner<'_> {
                 .filter(|e| e.is("core", "worktree"))
                 .filter_map(|e| e.value.clone())
                 .next_back()
-                .map(|w| self.fs.probe(&gitdir.join(os(&w))).path.clone()),
+                .map(|w| {
+                    let why = format!("worktree named by {}", shown(&gitdir.join("config")));
+                    self.hold_steps(gitdir, Path::new(os(&w)), &why);
+                    self.fs.probe(&gitdir.join(os(&w))).path.clone()
+                }),
             _ => None,
         };
         if let Some(w) = &worktree
