@@ -77,6 +77,33 @@ fn toml_str(s: &str) -> String {
     serde_json::to_string(s).unwrap()
 }
 
+/// Adversarial pass 13: more roots than the open-file limit allows. The
+/// run is refused (cordon holds each root open while it sets up), and the
+/// line says to raise the limit, not to create a root that exists.
+#[test]
+fn more_roots_than_open_files_are_refused_with_the_limit_named() {
+    for user in users() {
+        let ws = Ws::new(user);
+        let parent = ws.join("outside/roots");
+        std::fs::create_dir(&parent).unwrap();
+        let mut flags = String::new();
+        for i in 0..300 {
+            let p = parent.join(format!("r{i}"));
+            std::fs::create_dir(&p).unwrap();
+            flags.push_str(&format!(" -w {}", p.display()));
+        }
+        ws.chown_tree(&parent);
+        let script = format!(
+            "ulimit -n 64 && exec {} run --unprotect .git --unprotect .cordon --unprotect .agents --unprotect .codex{flags} -- true",
+            cordon_bin().display()
+        );
+        let out = run_as(user, &ws.work(), &ws.env(), &["sh", "-c", &script]);
+        assert_no_panic(&out);
+        out.assert_refused("raise the open-file limit (ulimit -n)");
+        assert!(!out.stderr.contains("create it"), "{out:?}");
+    }
+}
+
 #[test]
 fn ten_thousand_writable_roots_run_and_dry_run() {
     const N: usize = 10_000;

@@ -432,6 +432,14 @@ pub fn absolute(path: &Path, cwd: &Path, env: &Env) -> std::result::Result<PathB
 /// Resolves `path`, reporting the origin in the error.
 fn canonical(path: &Path, origin: &str, what: &str) -> Result<fs::Resolved> {
     fs::resolve(path).map_err(|e| {
+        // Planning holds each root open until the sandbox is applied: out
+        // of descriptors, the path is fine and creating it helps nothing.
+        if matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE)) {
+            return Error::new(format!(
+                "{what} {} (from {origin}) cannot be resolved ({e}): cordon holds every root open while it sets the sandbox up; raise the open-file limit (ulimit -n) or name fewer roots",
+                path.display()
+            ));
+        }
         let why = match e.kind() {
             std::io::ErrorKind::NotFound => "does not exist".to_string(),
             _ => format!("cannot be resolved ({e})"),
