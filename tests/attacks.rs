@@ -2847,6 +2847,45 @@ fn git_pointers_stepping_back_out_of_a_directory_hold_it() {
     }
 }
 
+/// Adversarial pass 14: the same through a symlink's own text. With
+/// `lnk -> x/../store` on the way to a gitdir (`gitdir: lnk/gd`), a hooks
+/// path (`lnk/hk`, `lnk -> x/../hd`) or a protected name (`.claude ->
+/// x/../cl`), the command replaced `x` with a link into a directory it
+/// wrote: git ran its fsmonitor or hook, `.claude/settings.json` was its.
+/// `x` is held: EBUSY (control: renamed).
+#[test]
+fn symlinks_stepping_back_out_of_a_directory_hold_it() {
+    let _host = host_sockets_unchanged();
+    let layouts = [
+        "mkdir -p store x && mv .git store/gd && ln -s x/../store lnk \
+         && printf 'gitdir: lnk/gd\\n' > .git",
+        "mkdir -p hd/hk x && ln -s x/../hd lnk && git config core.hooksPath lnk/hk",
+        "mkdir -p cl x && echo '{}' > cl/settings.json && ln -s x/../cl .claude",
+    ];
+    for user in users() {
+        for layout in layouts {
+            let ws = Ws::new(user);
+            let top = repo(&ws, "work");
+            let out = run_as(user, &top, &ws.env(), &["sh", "-c", layout]);
+            assert_eq!(out.status, 0, "{out:?}");
+            git(&ws, &top, &["status", "--short"]);
+            let (x, moved) = (ws.s("work/x"), ws.s("work/moved"));
+            sandboxed(&ws, &[], &["rename", &x, &moved]).assert_errno("EBUSY");
+            control(&ws, &["rename", &x, &moved]).assert_ok();
+        }
+        // End to end for the protected name: the planted settings stay out.
+        let ws = Ws::new(user);
+        let top = repo(&ws, "work");
+        let out = run_as(user, &top, &ws.env(), &["sh", "-c", layouts[2]]);
+        assert_eq!(out.status, 0, "{out:?}");
+        let plant = "mkdir -p fake/x fake/cl && echo planted > fake/cl/settings.json \
+                     && rmdir x && ln -s \"$PWD/fake/x\" x";
+        let out = cordon(&ws, &["run", "--", "sh", "-c", plant]);
+        assert_ne!(out.status, 0, "{user:?}: {out:?}");
+        assert_eq!(ws.read("work/.claude/settings.json"), "{}\n", "{user:?}");
+    }
+}
+
 /// Adversarial pass 3, F1: a second writable root closed by an earlier run
 /// (`chmod 000`): planning, as the caller, could not see its `.git` and
 /// took it for missing, and the placeholder it could not make was skipped

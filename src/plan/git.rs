@@ -434,6 +434,9 @@ struct Found {
     /// is there as a directory (the placeholder that holds it) the path
     /// leads on: `y`, spelled from `x`'s canonical parent.
     then: Option<PathBuf>,
+    /// Existing directories a symlink's text on the way steps into and
+    /// back out of (`x` in `lnk -> x/../store`): held with the links.
+    stepped: Vec<PathBuf>,
 }
 
 /// What lives at a name, from `d_type` (or `lstat` when it says unknown).
@@ -557,6 +560,7 @@ fn slow_walk(path: &Path) -> Found {
         is_dir: w.is_dir,
         links: w.links.into_iter().map(|(at, _)| at).collect(),
         then: w.then,
+        stepped: w.stepped,
     }
 }
 
@@ -699,6 +703,7 @@ impl<'a> Fs<'a> {
                 is_dir: true,
                 links: Vec::new(),
                 then: None,
+                stepped: Vec::new(),
             })
         });
     }
@@ -741,6 +746,7 @@ impl<'a> Fs<'a> {
                 exists: true,
                 links: Vec::new(),
                 then: None,
+                stepped: Vec::new(),
             },
             Err(e) if e.kind() == io::ErrorKind::NotFound => Found {
                 path: path.clone(),
@@ -748,6 +754,7 @@ impl<'a> Fs<'a> {
                 is_dir: false,
                 links: Vec::new(),
                 then: None,
+                stepped: Vec::new(),
             },
             // ENOTDIR, EACCES...: the walk tells what the kernel will do.
             Err(_) => slow_walk(&path),
@@ -775,6 +782,7 @@ impl<'a> Fs<'a> {
                 is_dir,
                 links: Vec::new(),
                 then: None,
+                stepped: Vec::new(),
             },
             // ENOENT under RESOLVE_NO_SYMLINKS: no symlink before the
             // missing component (ELOOP would have come first). With `..`
@@ -790,6 +798,7 @@ impl<'a> Fs<'a> {
                 is_dir: false,
                 links: Vec::new(),
                 then: None,
+                stepped: Vec::new(),
             },
             Fast::Slow | Fast::Walk => slow_walk(path),
         }
@@ -838,6 +847,7 @@ impl<'a> Fs<'a> {
                     is_dir,
                     links: Vec::new(),
                     then: None,
+                    stepped: Vec::new(),
                 };
                 return (found, load);
             }
@@ -851,6 +861,7 @@ impl<'a> Fs<'a> {
                     is_dir: false,
                     links: Vec::new(),
                     then: None,
+                    stepped: Vec::new(),
                 };
                 return (found, Load::Missing);
             }
@@ -1649,6 +1660,19 @@ impl Planner<'_> {
                 leads_to: Some(f.path.clone()),
                 root: None,
                 why: format!("symlink on the way to {why}"),
+            });
+        }
+        // `lnk -> x/../store`: replaced by a link, `x` would move `store`
+        // (adversarial pass 14); held read-only, as `x` in a hooks path.
+        for d in &f.stepped {
+            self.add_pin(Pin {
+                path: d.clone(),
+                exists: true,
+                is_dir: true,
+                link: false,
+                leads_to: None,
+                root: None,
+                why: format!("a directory a symlink on the way to {why} steps back out of with .."),
             });
         }
         self.add_pin(Pin {

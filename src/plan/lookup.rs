@@ -43,6 +43,10 @@ pub struct Lookup {
     /// appears depends on what `x` is, so `x` is what decides it.
     #[serde(skip)]
     pub stepped_out_of: Option<PathBuf>,
+    /// [`Walk::stepped`]: existing directories a symlink's text steps back
+    /// out of, held with the links.
+    #[serde(skip)]
+    pub stepped: Vec<PathBuf>,
 }
 
 /// What a `..` after a missing component does to a walk by hand.
@@ -70,10 +74,36 @@ pub(super) struct Walk {
     pub stepped_out_of: Option<PathBuf>,
     /// With [`PastMissing::Stop`]: where `x/../rest` leads once `x` is held.
     pub then: Option<PathBuf>,
+    /// Existing directories a symlink's own text steps into and back out
+    /// of (`x` for `lnk -> x/../store`): replaced by a symlink, `x/..` is
+    /// wherever that leads, so whoever pins the path holds them too
+    /// (adversarial pass 14). The path's own spelling is its caller's.
+    pub stepped: Vec<PathBuf>,
+}
+
+/// A component still to walk, and whether a later `..` of the same
+/// symlink's text steps back out of it (see [`Walk::stepped`]).
+type Pending = VecDeque<(OsString, bool)>;
+
+/// `text`'s components, each marked when a later `..` of `text` cancels
+/// it (`x` and `y` in `x/y/../../store`).
+fn marked(text: &Path) -> Vec<(OsString, bool)> {
+    let mut out: Vec<(OsString, bool)> = super::git::steps(text).map(|c| (c, false)).collect();
+    let mut open: Vec<usize> = Vec::new();
+    for i in 0..out.len() {
+        if out[i].0 == ".." {
+            if let Some(j) = open.pop() {
+                out[j].1 = true;
+            }
+        } else {
+            open.push(i);
+        }
+    }
+    out
 }
 
 pub(super) fn walk(path: &Path, past_missing: PastMissing) -> Walk {
-    let mut pending: VecDeque<OsString> = super::git::steps(path).collect();
+    let mut pending: Pending = super::git::steps(path).map(|c| (c, false)).collect();
     let mut w = Walk {
         resolved: PathBuf::from("/"),
         exists: true,
@@ -82,9 +112,10 @@ pub(super) fn walk(path: &Path, past_missing: PastMissing) -> Walk {
         error: None,
         stepped_out_of: None,
         then: None,
+        stepped: Vec::new(),
     };
     let mut first_missing: Option<PathBuf> = None;
-    while let Some(name) = pending.pop_front() {
+    while let Some((name, cancelled)) = pending.pop_front() {
         if name == ".." {
             match (&first_missing, past_missing) {
                 (Some(first), PastMissing::Stop) => {
@@ -96,7 +127,8 @@ pub(super) fn walk(path: &Path, past_missing: PastMissing) -> Walk {
                     if w.resolved == *first
                         && let Some(parent) = first.parent()
                     {
-                        w.then = Some(pending.iter().fold(parent.to_path_buf(), |p, c| p.join(c)));
+                        let rest = pending.iter().map(|(c, _)| c);
+                        w.then = Some(rest.fold(parent.to_path_buf(), |p, c| p.join(c)));
                     }
                     w.resolved = first.clone();
                     break;
@@ -114,7 +146,12 @@ pub(super) fn walk(path: &Path, past_missing: PastMissing) -> Walk {
             w.resolved = next;
             continue;
         }
-        step(&mut w, &mut pending, &mut first_missing, next);
+        step(&mut w, &mut pending, &mut first_missing, next.clone());
+        // Stepped into as a directory (not a link, spliced instead), with
+        // the same text's `..` to come.
+        if cancelled && w.exists && w.resolved == next {
+            w.stepped.push(next);
+        }
     }
     w.is_dir &= w.exists;
     w
@@ -122,12 +159,7 @@ pub(super) fn walk(path: &Path, past_missing: PastMissing) -> Walk {
 
 /// One existing-so-far component: a link spliced into `pending`, a file
 /// or directory stepped into, or the first missing one.
-fn step(
-    w: &mut Walk,
-    pending: &mut VecDeque<OsString>,
-    first_missing: &mut Option<PathBuf>,
-    next: PathBuf,
-) {
+fn step(w: &mut Walk, pending: &mut Pending, first_missing: &mut Option<PathBuf>, next: PathBuf) {
     match std::fs::symlink_metadata(&next) {
         Ok(meta) if meta.file_type().is_symlink() => {
             if w.links.len() == MAX_LINKS {
@@ -154,11 +186,7 @@ fn step(
             if text.is_absolute() {
                 w.resolved = PathBuf::from("/");
             }
-            for c in super::git::steps(&text)
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-            {
+            for c in marked(&text).into_iter().rev() {
                 pending.push_front(c);
             }
             w.links.push((next, text));
@@ -200,6 +228,7 @@ pub fn lookup(path: &Path, cwd: &Path) -> Lookup {
         symlinks,
         error: w.error,
         stepped_out_of: w.stepped_out_of,
+        stepped: w.stepped,
     }
 }
 
@@ -267,5 +296,30 @@ mod tests {
 
         let l = lookup(&root.join("loop"), Path::new("/"));
         assert!(l.error.as_deref().unwrap_or("").contains("ELOOP"), "{l:?}");
+    }
+
+    #[test]
+    fn directories_a_links_text_steps_back_out_of_are_recorded() {
+        let d = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(d.path()).unwrap();
+        std::fs::create_dir_all(root.join("x/y")).unwrap();
+        std::fs::create_dir_all(root.join("store")).unwrap();
+        symlink("x/y/../../store", root.join("lnk")).unwrap();
+        symlink("../store", root.join("x/up")).unwrap();
+        let l = lookup(&root.join("lnk"), Path::new("/"));
+        assert_eq!(l.resolved, root.join("store"));
+        assert_eq!(l.stepped, vec![root.join("x"), root.join("x/y")]);
+        // The path's own `..` is its caller's, and a link's leading `..`
+        // steps out of the directory the link is in, not one it names.
+        assert!(
+            lookup(&root.join("x/../store"), Path::new("/"))
+                .stepped
+                .is_empty()
+        );
+        assert!(
+            lookup(&root.join("x/up"), Path::new("/"))
+                .stepped
+                .is_empty()
+        );
     }
 }

@@ -56,6 +56,16 @@ fn link_entries(path: &Path, label: &str, l: &Lookup) -> Vec<Protected> {
             ));
         }
     }
+    // `NAME -> x/../cl` with `x` there: replaced by a link, `x` would lead
+    // the name elsewhere (adversarial pass 14); held read-only, as the git
+    // planner holds it for git's paths.
+    for d in &l.stepped {
+        if !out.iter().any(|p| p.path == *d) {
+            let why =
+                format!("a directory a symlink on the way to {label} steps back out of with ..");
+            out.push(led_to(d, l, why, true));
+        }
+    }
     out
 }
 
