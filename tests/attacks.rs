@@ -2066,6 +2066,18 @@ fn repo(ws: &Ws, rel: &str) -> PathBuf {
     dir
 }
 
+/// `work`, a repository with `outside/lib` added as the submodule `sub`.
+fn repo_with_submodule(ws: &Ws) -> PathBuf {
+    let lib = repo(ws, "outside/lib");
+    let top = repo(ws, "work");
+    git(
+        ws,
+        &top,
+        &["submodule", "add", "-q", lib.to_str().unwrap(), "sub"],
+    );
+    top
+}
+
 /// Item 1: a caller with real uid 0 and another effective uid (a daemon
 /// that called seteuid) is judged privileged, its ids collapse to the
 /// effective ones and it keeps no capability: setresuid(0, 0, 0) fails.
@@ -2333,13 +2345,7 @@ fn nested_repositories_and_the_paths_git_config_names_stay_read_only() {
     let _host = host_sockets_unchanged();
     for user in users() {
         let ws = Ws::new(user);
-        let lib = repo(&ws, "outside/lib");
-        let top = repo(&ws, "work");
-        git(
-            &ws,
-            &top,
-            &["submodule", "add", "-q", lib.to_str().unwrap(), "sub"],
-        );
+        let top = repo_with_submodule(&ws);
         git(&ws, &top, &["config", "core.hooksPath", ".husky/_"]);
         repo(&ws, "work/vendor/dep");
         let roots = vec![ws.join("outside"), ws.join("work/sub/.git")];
@@ -2820,13 +2826,7 @@ fn git_pointers_stepping_back_out_of_a_directory_hold_it() {
         // A submodule's `core.worktree` so spelled: git would take its
         // checkout where the command's link leads.
         let ws = Ws::new(user);
-        let lib = repo(&ws, "outside/lib");
-        let top = repo(&ws, "work");
-        git(
-            &ws,
-            &top,
-            &["submodule", "add", "-q", lib.to_str().unwrap(), "sub"],
-        );
+        let top = repo_with_submodule(&ws);
         let config = ws.s("work/.git/modules/sub/config");
         git(
             &ws,
