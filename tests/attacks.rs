@@ -2852,7 +2852,9 @@ fn git_pointers_stepping_back_out_of_a_directory_hold_it() {
 /// path (`lnk/hk`, `lnk -> x/../hd`) or a protected name (`.claude ->
 /// x/../cl`), the command replaced `x` with a link into a directory it
 /// wrote: git ran its fsmonitor or hook, `.claude/settings.json` was its.
-/// `x` is held: EBUSY (control: renamed).
+/// `x` is held: EBUSY (control: renamed). Likewise the directories a link
+/// stepped back out of leads to (`.claude -> l1/../../cl`, `l1 -> x/e`:
+/// adversarial pass 15).
 #[test]
 fn symlinks_stepping_back_out_of_a_directory_hold_it() {
     let _host = host_sockets_unchanged();
@@ -2861,6 +2863,9 @@ fn symlinks_stepping_back_out_of_a_directory_hold_it() {
          && printf 'gitdir: lnk/gd\\n' > .git",
         "mkdir -p hd/hk x && ln -s x/../hd lnk && git config core.hooksPath lnk/hk",
         "mkdir -p cl x && echo '{}' > cl/settings.json && ln -s x/../cl .claude",
+        // A link stepped back out of (pass 15): `l1 -> x/e`, `..` twice.
+        "mkdir -p x/e cl && echo '{}' > cl/settings.json && ln -s x/e l1 \
+         && ln -s l1/../../cl .claude",
     ];
     for user in users() {
         for layout in layouts {

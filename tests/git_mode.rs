@@ -527,3 +527,35 @@ fn git_mode_nested_in_git_mode_keeps_the_holds() {
         inner(&["write", &g("refs/x")]).assert_ok();
     }
 }
+
+/// Adversarial pass 15: git mode runs back to back. The first run's
+/// placeholders (`.git/config.worktree` with `extensions.worktreeConfig`,
+/// `modules`, `refs` at the top) were still there when the next planned,
+/// which bound them as the user's own entries; the first run's sentinel
+/// then removed them from under that bind, and the command wrote
+/// `config.worktree` (git outside ran its fsmonitor). Another run's
+/// placeholder is held as missing: taken over, the write fails.
+#[test]
+fn git_mode_back_to_back_takes_the_last_runs_placeholders_over() {
+    for user in users() {
+        let ws = Ws::new(user);
+        repo(&ws);
+        let work = ws.work();
+        git(&ws, &work, &["config", "extensions.worktreeConfig", "true"]);
+        let cw = ws.s("work/.git/config.worktree");
+        control(&ws, &["write", &cw]).assert_ok();
+        std::fs::remove_file(&cw).unwrap();
+        let mode = ["--git-commits"];
+        ok(cordon(&ws, &["run", "--git-commits", "--", "true"]));
+        // Past the first run's grace second, when its sentinel removes
+        // what it made.
+        let script = format!("sleep 1.5; $P write {cw}");
+        // The placeholder's mode 0444 stops an ordinary user first.
+        let errno = match user {
+            User::Root => "EROFS",
+            User::Nobody => "EACCES",
+        };
+        sandboxed_sh(&ws, &mode, &script).assert_errno(errno);
+        assert!(gone_soon(Path::new(&cw)), "{user:?}: a placeholder stayed");
+    }
+}

@@ -74,33 +74,20 @@ pub(super) struct Walk {
     pub stepped_out_of: Option<PathBuf>,
     /// With [`PastMissing::Stop`]: where `x/../rest` leads once `x` is held.
     pub then: Option<PathBuf>,
-    /// Existing directories a symlink's own text steps into and back out
-    /// of (`x` for `lnk -> x/../store`): replaced by a symlink, `x/..` is
-    /// wherever that leads, so whoever pins the path holds them too
-    /// (adversarial pass 14). The path's own spelling is its caller's.
+    /// Existing directories a `..` steps back out of that a symlink's text
+    /// stepped into (`x` for `lnk -> x/../store`; `d/e` for `l1/../store`
+    /// with `l1 -> d/e`, and `d` too for `l1/../../store`): replaced by a
+    /// symlink, `x/..` is wherever that leads, so whoever pins the path
+    /// holds them too (adversarial passes 14, 15). The directories the
+    /// path's own spelling steps into are its caller's.
     pub stepped: Vec<PathBuf>,
+    /// Per component of `resolved`: whether a symlink's text named it.
+    from_link: Vec<bool>,
 }
 
-/// A component still to walk, and whether a later `..` of the same
-/// symlink's text steps back out of it (see [`Walk::stepped`]).
+/// A component still to walk, and whether it comes from a symlink's text
+/// (see [`Walk::stepped`]).
 type Pending = VecDeque<(OsString, bool)>;
-
-/// `text`'s components, each marked when a later `..` of `text` cancels
-/// it (`x` and `y` in `x/y/../../store`).
-fn marked(text: &Path) -> Vec<(OsString, bool)> {
-    let mut out: Vec<(OsString, bool)> = super::git::steps(text).map(|c| (c, false)).collect();
-    let mut open: Vec<usize> = Vec::new();
-    for i in 0..out.len() {
-        if out[i].0 == ".." {
-            if let Some(j) = open.pop() {
-                out[j].1 = true;
-            }
-        } else {
-            open.push(i);
-        }
-    }
-    out
-}
 
 pub(super) fn walk(path: &Path, past_missing: PastMissing) -> Walk {
     let mut pending: Pending = super::git::steps(path).map(|c| (c, false)).collect();
@@ -113,9 +100,10 @@ pub(super) fn walk(path: &Path, past_missing: PastMissing) -> Walk {
         stepped_out_of: None,
         then: None,
         stepped: Vec::new(),
+        from_link: Vec::new(),
     };
     let mut first_missing: Option<PathBuf> = None;
-    while let Some((name, cancelled)) = pending.pop_front() {
+    while let Some((name, from_link)) = pending.pop_front() {
         if name == ".." {
             match (&first_missing, past_missing) {
                 (Some(first), PastMissing::Stop) => {
@@ -138,20 +126,19 @@ pub(super) fn walk(path: &Path, past_missing: PastMissing) -> Walk {
                 }
                 _ => {}
             }
+            if w.from_link.pop() == Some(true) && w.exists {
+                w.stepped.push(w.resolved.clone());
+            }
             w.resolved.pop();
             continue;
         }
         let next = w.resolved.join(&name);
         if !w.exists {
             w.resolved = next;
+            w.from_link.push(from_link);
             continue;
         }
-        step(&mut w, &mut pending, &mut first_missing, next.clone());
-        // Stepped into as a directory (not a link, spliced instead), with
-        // the same text's `..` to come.
-        if cancelled && w.exists && w.resolved == next {
-            w.stepped.push(next);
-        }
+        step(&mut w, &mut pending, &mut first_missing, next, from_link);
     }
     w.is_dir &= w.exists;
     w
@@ -159,7 +146,13 @@ pub(super) fn walk(path: &Path, past_missing: PastMissing) -> Walk {
 
 /// One existing-so-far component: a link spliced into `pending`, a file
 /// or directory stepped into, or the first missing one.
-fn step(w: &mut Walk, pending: &mut Pending, first_missing: &mut Option<PathBuf>, next: PathBuf) {
+fn step(
+    w: &mut Walk,
+    pending: &mut Pending,
+    first_missing: &mut Option<PathBuf>,
+    next: PathBuf,
+    from_link: bool,
+) {
     match std::fs::symlink_metadata(&next) {
         Ok(meta) if meta.file_type().is_symlink() => {
             if w.links.len() == MAX_LINKS {
@@ -172,6 +165,7 @@ fn step(w: &mut Walk, pending: &mut Pending, first_missing: &mut Option<PathBuf>
                 w.error = Some(format!("more than {MAX_LINKS} symlinks (ELOOP)"));
                 w.exists = false;
                 w.resolved = next;
+                w.from_link.push(from_link);
                 return;
             }
             let text = match std::fs::read_link(&next) {
@@ -180,20 +174,24 @@ fn step(w: &mut Walk, pending: &mut Pending, first_missing: &mut Option<PathBuf>
                     w.error = Some(format!("cannot read symlink {}: {e}", next.display()));
                     w.exists = false;
                     w.resolved = next;
+                    w.from_link.push(from_link);
                     return;
                 }
             };
             if text.is_absolute() {
                 w.resolved = PathBuf::from("/");
+                w.from_link.clear();
             }
-            for c in marked(&text).into_iter().rev() {
-                pending.push_front(c);
+            let comps: Vec<OsString> = super::git::steps(&text).collect();
+            for c in comps.into_iter().rev() {
+                pending.push_front((c, true));
             }
             w.links.push((next, text));
         }
         Ok(meta) => {
             w.is_dir = meta.is_dir();
             w.resolved = next;
+            w.from_link.push(from_link);
         }
         Err(e) => {
             if e.kind() != std::io::ErrorKind::NotFound {
@@ -202,6 +200,7 @@ fn step(w: &mut Walk, pending: &mut Pending, first_missing: &mut Option<PathBuf>
             *first_missing = Some(next.clone());
             w.exists = false;
             w.resolved = next;
+            w.from_link.push(from_link);
         }
     }
 }
@@ -308,7 +307,7 @@ mod tests {
         symlink("../store", root.join("x/up")).unwrap();
         let l = lookup(&root.join("lnk"), Path::new("/"));
         assert_eq!(l.resolved, root.join("store"));
-        assert_eq!(l.stepped, vec![root.join("x"), root.join("x/y")]);
+        assert_eq!(l.stepped, vec![root.join("x/y"), root.join("x")]);
         // The path's own `..` is its caller's, and a link's leading `..`
         // steps out of the directory the link is in, not one it names.
         assert!(
@@ -321,5 +320,12 @@ mod tests {
                 .stepped
                 .is_empty()
         );
+        // A link stepped back out of: the directory it ends in is what
+        // the `..` leaves (`l1 -> x/y`, `l2 -> l1/../../store`).
+        symlink("x/y", root.join("l1")).unwrap();
+        symlink("l1/../../store", root.join("l2")).unwrap();
+        let l = lookup(&root.join("l2"), Path::new("/"));
+        assert_eq!(l.resolved, root.join("store"));
+        assert_eq!(l.stepped, vec![root.join("x/y"), root.join("x")]);
     }
 }

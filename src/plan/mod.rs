@@ -926,6 +926,18 @@ fn git_pin_entry(pin: &git::Pin, pins: &[&git::Pin], root: &Path) -> Protected {
     } else {
         pin.exists
     };
+    // One look at it: its identity, and whether it is another run's
+    // placeholder (runs within its grace second). That is no entry of the
+    // user's: bound as one, the first run's sentinel removed it from under
+    // this run's bind and the command made the name (adversarial pass 15,
+    // `--git-commits` back to back); held as missing, it is taken over.
+    let meta = exists.then(|| std::fs::metadata(&target).ok()).flatten();
+    let placeholder = via == ProtectedVia::Git
+        && meta.as_ref().is_some_and(|m| {
+            use std::os::unix::fs::MetadataExt;
+            fs::is_placeholder(m.mode(), m.size() as i64)
+        });
+    let exists = exists && !placeholder;
     let missing_from = match (exists, via) {
         (true, _) => None,
         (false, ProtectedVia::Symlink) => {
@@ -934,9 +946,16 @@ fn git_pin_entry(pin: &git::Pin, pins: &[&git::Pin], root: &Path) -> Protected {
         }
         (false, _) => Some(first_missing(root, &name)),
     };
+    let id = meta.filter(|_| exists).map(|m| {
+        use std::os::unix::fs::MetadataExt;
+        FileId {
+            dev: m.dev(),
+            ino: m.ino(),
+        }
+    });
     Protected {
         missing_from,
-        id: if exists { id_of(&target) } else { None },
+        id,
         name,
         path: pin.path.clone(),
         target,
