@@ -2891,6 +2891,30 @@ fn symlinks_stepping_back_out_of_a_directory_hold_it() {
     }
 }
 
+/// Adversarial pass 16: `.git/hooks`, `.git/modules` or `.git/worktrees`
+/// a symlink to a directory that does not exist yet. Nothing held the
+/// target: the command made `hkx` with a `pre-commit` (or `mmx/sub`, a
+/// planted submodule gitdir) and git outside ran it. The target is held
+/// like a missing hooks path: `mkdir` is EEXIST (control: made).
+#[test]
+fn a_dangling_link_for_a_gitdir_directory_is_held_at_its_target() {
+    let _host = host_sockets_unchanged();
+    for user in users() {
+        for name in ["hooks", "modules", "worktrees"] {
+            let ws = Ws::new(user);
+            let top = repo(&ws, "work");
+            let link = format!("rm -rf .git/{name} && ln -s ../target .git/{name}");
+            let out = run_as(user, &top, &ws.env(), &["sh", "-c", &link]);
+            assert_eq!(out.status, 0, "{out:?}");
+            let target = ws.s("work/target");
+            wait_for_placeholders(&ws);
+            sandboxed(&ws, &[], &["mkdir", &target]).assert_errno("EEXIST");
+            wait_for_placeholders(&ws);
+            control(&ws, &["mkdir", &target]).assert_ok();
+        }
+    }
+}
+
 /// Adversarial pass 3, F1: a second writable root closed by an earlier run
 /// (`chmod 000`): planning, as the caller, could not see its `.git` and
 /// took it for missing, and the placeholder it could not make was skipped

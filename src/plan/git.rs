@@ -1749,11 +1749,15 @@ impl Planner<'_> {
             Listing::Missing => (dir.to_path_buf(), Rc::new([])),
             Listing::Indirect => {
                 let f = self.fs.probe(dir);
-                if !f.exists || !f.is_dir {
-                    return (dir.to_path_buf(), Rc::new([]));
-                }
+                // Through a link, pinned whether or not it leads anywhere
+                // yet: `.git/hooks -> ../hkx` with `hkx` missing is held
+                // there, or the command made `hkx` and git ran its hooks
+                // (adversarial pass 16).
                 if !f.links.is_empty() {
                     self.pin_found(&f, &format!("{what} {}", shown(dir)), true);
+                }
+                if !f.exists || !f.is_dir {
+                    return (dir.to_path_buf(), Rc::new([]));
                 }
                 (f.path.clone(), Fs::list_resolved(&f.path).into())
             }
