@@ -2892,18 +2892,30 @@ fn symlinks_stepping_back_out_of_a_directory_hold_it() {
 }
 
 /// Adversarial pass 16: `.git/hooks`, `.git/modules` or `.git/worktrees`
-/// a symlink to a directory that does not exist yet. Nothing held the
+/// a symlink to a directory that does not exist yet (pass 17: or a gitdir
+/// inside the last two, `.git/modules/sm -> ../../target`). Nothing held the
 /// target: the command made `hkx` with a `pre-commit` (or `mmx/sub`, a
 /// planted submodule gitdir) and git outside ran it. The target is held
 /// like a missing hooks path: `mkdir` is EEXIST (control: made).
 #[test]
 fn a_dangling_link_for_a_gitdir_directory_is_held_at_its_target() {
     let _host = host_sockets_unchanged();
+    // (the link, its text) for the directories themselves and, pass 17,
+    // for a submodule's or a linked worktree's gitdir inside them.
+    let links = [
+        ("hooks", "../target"),
+        ("modules", "../target"),
+        ("worktrees", "../target"),
+        ("modules/sm", "../../target"),
+        ("worktrees/wt", "../../target"),
+    ];
     for user in users() {
-        for name in ["hooks", "modules", "worktrees"] {
+        for (name, text) in links {
             let ws = Ws::new(user);
             let top = repo(&ws, "work");
-            let link = format!("rm -rf .git/{name} && ln -s ../target .git/{name}");
+            let link = format!(
+                "rm -rf .git/{name} && mkdir -p \"$(dirname .git/{name})\" && ln -s {text} .git/{name}"
+            );
             let out = run_as(user, &top, &ws.env(), &["sh", "-c", &link]);
             assert_eq!(out.status, 0, "{out:?}");
             let target = ws.s("work/target");
@@ -2911,6 +2923,9 @@ fn a_dangling_link_for_a_gitdir_directory_is_held_at_its_target() {
             sandboxed(&ws, &[], &["mkdir", &target]).assert_errno("EEXIST");
             wait_for_placeholders(&ws);
             control(&ws, &["mkdir", &target]).assert_ok();
+            // There already: read-only for the run.
+            let inside = ws.s("work/target/HEAD");
+            sandboxed(&ws, &[], &["create", &inside]).assert_errno("EROFS");
         }
     }
 }

@@ -2328,11 +2328,9 @@ impl Planner<'_> {
         while let Some((dir, depth)) = stack.pop() {
             let (dir, entries) = self.entries(&dir, "submodule directory");
             for (name, kind) in entries.iter() {
-                if *kind != Kind::Dir {
+                let Some(d) = self.gitdir_entry(&dir, name, *kind, "submodule gitdir") else {
                     continue;
-                }
-                let d = dir.join(name);
-                self.fs.known_dir(&d, d.clone());
+                };
                 if self.fs.probe_child(&d, "HEAD").exists {
                     self.module(common, &d);
                 } else if depth < MAX_MODULE_DEPTH {
@@ -2361,6 +2359,35 @@ impl Planner<'_> {
             if dir.exists && dir.is_dir && !self.dotgit(&dir.path, &owner) {
                 self.missing_dotgit(&dir.path, &owner);
             }
+        }
+    }
+
+    /// The directory an entry of `modules/` or `worktrees/` is, for a
+    /// directory or a symlink (git follows one: `.git/modules/sm ->
+    /// ../../mx` is the submodule's gitdir at `mx`). A link is pinned with
+    /// its target, held by a placeholder while missing, or the command made
+    /// a gitdir there whose hooks git ran at `submodule update` (adversarial
+    /// pass 17). `None` for anything else, or a link leading nowhere yet.
+    fn gitdir_entry(
+        &mut self,
+        dir: &Path,
+        name: &OsStr,
+        kind: Kind,
+        what: &str,
+    ) -> Option<PathBuf> {
+        let d = dir.join(name);
+        match kind {
+            Kind::Dir => {
+                // An entry of a listed canonical directory.
+                self.fs.known_dir(&d, d.clone());
+                Some(d)
+            }
+            Kind::Link => {
+                let f = self.fs.probe(&d);
+                self.pin_found(&f, &format!("{what} {}", shown(&d)), true);
+                (f.exists && f.is_dir).then(|| f.path.clone())
+            }
+            Kind::File | Kind::Other => None,
         }
     }
 
@@ -2414,10 +2441,9 @@ impl Planner<'_> {
     fn worktrees(&mut self, common: &Path) {
         let (dir, entries) = self.entries(&common.join("worktrees"), "worktree directory");
         for (id, kind) in entries.iter() {
-            if *kind != Kind::Dir {
+            let Some(g) = self.gitdir_entry(&dir, id, *kind, "worktree gitdir") else {
                 continue;
-            }
-            let g = dir.join(id);
+            };
             let Load::Text(t) = self.read_meta(&g.join("gitdir"), "the worktree file") else {
                 continue;
             };
@@ -2432,8 +2458,6 @@ impl Planner<'_> {
                 id.to_string_lossy().escape_debug(),
                 shown(common)
             );
-            // Its gitdir is an entry of a listed canonical directory.
-            self.fs.known_dir(&g, g.clone());
             // The worktree directory, resolved; its `.git` may be gone. (Read,
             // not probed: a pointer file is read next anyway, and the read
             // answers where it is too.)
