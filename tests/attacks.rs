@@ -2930,6 +2930,41 @@ fn a_dangling_link_for_a_gitdir_directory_is_held_at_its_target() {
     }
 }
 
+/// Adversarial pass 18: without git mode `.git` is read-only as a whole,
+/// but entries of it that are symlinks (`refs -> ../xrefs`, `objects`,
+/// `index`) led out of that bind: the command wrote a loose ref and moved
+/// the branch to a commit of its own. Their targets are read-only too.
+#[test]
+fn symlinked_entries_of_a_read_only_gitdir_are_read_only_at_their_targets() {
+    let _host = host_sockets_unchanged();
+    let layout = "for d in objects refs; do mv .git/$d x$d && ln -s ../x$d .git/$d; done \
+                  && mv .git/index xindex && ln -s ../xindex .git/index";
+    for user in users() {
+        let ws = Ws::new(user);
+        let top = repo(&ws, "work");
+        let out = run_as(user, &top, &ws.env(), &["sh", "-c", layout]);
+        assert_eq!(out.status, 0, "{out:?}");
+        git(&ws, &top, &["status", "--short"]);
+        let head = ws.s("work/xrefs/heads/main");
+        let index = ws.s("work/xindex");
+        let object = ws.s("work/xobjects/planted");
+        for (op, path) in [
+            ("overwrite", &head),
+            ("overwrite", &index),
+            ("create", &object),
+        ] {
+            sandboxed(&ws, &[], &[op, path]).assert_errno("EROFS");
+        }
+        for (op, path) in [
+            ("overwrite", &head),
+            ("overwrite", &index),
+            ("create", &object),
+        ] {
+            control(&ws, &[op, path]).assert_ok();
+        }
+    }
+}
+
 /// Adversarial pass 3, F1: a second writable root closed by an earlier run
 /// (`chmod 000`): planning, as the caller, could not see its `.git` and
 /// took it for missing, and the placeholder it could not make was skipped

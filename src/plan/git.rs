@@ -482,6 +482,8 @@ struct Held {
     fd: host::Fd,
     /// Each name followed by a NUL (which no name holds).
     names: Option<Vec<u8>>,
+    /// Whether an entry may be a symlink (unknown without the listing).
+    links: bool,
 }
 
 /// Where [`Fs::at`] finds an entry of a directory it holds.
@@ -655,12 +657,25 @@ impl<'a> Fs<'a> {
         if self.open.len() == OPEN_DIRS {
             self.open.pop_front();
         }
-        let names = host::names(&fd, &mut self.buf);
+        let (names, links) = match host::names(&fd, &mut self.buf) {
+            Some((names, links)) => (Some(names), links),
+            None => (None, true),
+        };
         self.open.push_back(Held {
             path: path.to_path_buf(),
             fd,
             names,
+            links,
         });
+    }
+
+    /// Whether the directory `dir` may hold a symlink: known from its short
+    /// listing when [`Self::enter`] read one, else assumed.
+    fn may_hold_links(&self, dir: &Path) -> bool {
+        self.open
+            .iter()
+            .find(|h| h.path == dir)
+            .is_none_or(|h| h.links)
     }
 
     /// Opens the directory `dir` (canonical, found with no symlink on the
@@ -1988,6 +2003,12 @@ impl Planner<'_> {
             self.fs.enter(&common);
         }
         let linked = common != g;
+        if !self.commits {
+            self.links_in_gitdir(&g);
+            if linked {
+                self.links_in_gitdir(&common);
+            }
+        }
         let sources = self.config_sources(&g, &common);
         let ctx = Context {
             git_dir: Some(g.clone()),
@@ -2359,6 +2380,45 @@ impl Planner<'_> {
             if dir.exists && dir.is_dir && !self.dotgit(&dir.path, &owner) {
                 self.missing_dotgit(&dir.path, &owner);
             }
+        }
+    }
+
+    /// Outside git mode the whole gitdir is read-only; an entry of it that
+    /// is a symlink (`refs -> ../xrefs`, `objects`, `index`, `info`) leads
+    /// out of that bind, so its target is pinned too: else the command
+    /// wrote a ref and moved the branch to a commit of its own (adversarial
+    /// pass 18). One short listing says whether there is any such entry.
+    fn links_in_gitdir(&mut self, g: &Path) {
+        if !self.fs.may_hold_links(g) {
+            return;
+        }
+        let (dir, entries) = self.entries(g, "gitdir");
+        for (name, kind) in entries.iter() {
+            if *kind != Kind::Link {
+                continue;
+            }
+            let at = dir.join(name);
+            let f = self.fs.probe(&at);
+            // What a missing target is held as: git's files by name, else
+            // a directory (`refs`, `objects`, `logs`, `info`...).
+            let b = name.as_bytes();
+            let file = b.ends_with(b"HEAD")
+                || matches!(
+                    b,
+                    b"index"
+                        | b"packed-refs"
+                        | b"config"
+                        | b"config.worktree"
+                        | b"commondir"
+                        | b"description"
+                        | b"shallow"
+                        | b"gitdir"
+                );
+            self.pin_found(
+                &f,
+                &format!("entry {} of a read-only gitdir", shown(&at)),
+                !file,
+            );
         }
     }
 

@@ -340,18 +340,20 @@ pub fn hold_dir_at(dir: &Fd, name: &OsStr) -> Fast<Fd> {
 const MAX_NAMES: usize = 256;
 
 /// The names in the directory `dir` (opened readable, not read yet), each
-/// followed by a NUL, when it has at most [`MAX_NAMES`] of them; `None`
-/// otherwise, or when it cannot be read.
-pub fn names(dir: &Fd, buf: &mut Vec<u8>) -> Option<Vec<u8>> {
+/// followed by a NUL, and whether any may be a symlink, when it has at
+/// most [`MAX_NAMES`] of them; `None` otherwise, or when it cannot be read.
+pub fn names(dir: &Fd, buf: &mut Vec<u8>) -> Option<(Vec<u8>, bool)> {
     dir.with(|fd| {
         let mut out = Vec::new();
         let mut n = 0;
-        let r = getdents(fd.as_raw_fd(), buf, |name, _| {
+        let mut links = false;
+        let r = getdents(fd.as_raw_fd(), buf, |name, d_type| {
             n += 1;
             out.extend_from_slice(name.to_bytes_with_nul());
+            links |= matches!(d_type, libc::DT_LNK | libc::DT_UNKNOWN);
             n <= MAX_NAMES
         });
-        (r.is_ok() && n <= MAX_NAMES).then_some(out)
+        (r.is_ok() && n <= MAX_NAMES).then_some((out, links))
     })
     .flatten()
 }

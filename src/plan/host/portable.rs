@@ -95,7 +95,7 @@ pub fn hold_dir_at(_dir: &Fd, _name: &OsStr) -> Fast<Fd> {
     Fast::Walk
 }
 
-pub fn names(_dir: &Fd, _buf: &mut Vec<u8>) -> Option<Vec<u8>> {
+pub fn names(_dir: &Fd, _buf: &mut Vec<u8>) -> Option<(Vec<u8>, bool)> {
     None
 }
 
