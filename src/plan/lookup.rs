@@ -43,8 +43,8 @@ pub struct Lookup {
     /// appears depends on what `x` is, so `x` is what decides it.
     #[serde(skip)]
     pub stepped_out_of: Option<PathBuf>,
-    /// [`Walk::stepped`]: existing directories a symlink's text steps back
-    /// out of, held with the links.
+    /// Existing directories a `..` steps back out of that a symlink's text
+    /// stepped into (`x` for `lnk -> x/../store`): held with the links.
     #[serde(skip)]
     pub stepped: Vec<PathBuf>,
 }
