@@ -2965,6 +2965,30 @@ fn symlinked_entries_of_a_read_only_gitdir_are_read_only_at_their_targets() {
     }
 }
 
+/// Adversarial pass 19: a linked worktree's gitdir moved into the root
+/// behind a link (`.git/worktrees/wt -> ../../xwt`), its `commondir` of
+/// `../..` now leading above the root. That directory's pin (outside every
+/// root, so never bound) counted as covering the root, and every pin in it
+/// was dropped: the command rewrote `xwt/commondir` to a gitdir of its own
+/// and git in the worktree ran its fsmonitor. A pin outside the roots
+/// covers nothing: the write is EROFS (control: written).
+#[test]
+fn a_pin_above_the_root_does_not_drop_the_pins_inside_it() {
+    let _host = host_sockets_unchanged();
+    for user in users() {
+        let ws = Ws::new(user);
+        let top = repo(&ws, "work");
+        let wt = ws.s("outside/wt");
+        git(&ws, &top, &["worktree", "add", "-q", &wt, "-b", "wtb"]);
+        let layout = "mv .git/worktrees/wt xwt && ln -s ../../xwt .git/worktrees/wt";
+        let out = run_as(user, &top, &ws.env(), &["sh", "-c", layout]);
+        assert_eq!(out.status, 0, "{out:?}");
+        let commondir = ws.s("work/xwt/commondir");
+        sandboxed(&ws, &[], &["overwrite", &commondir]).assert_errno("EROFS");
+        control(&ws, &["overwrite", &commondir]).assert_ok();
+    }
+}
+
 /// Adversarial pass 3, F1: a second writable root closed by an earlier run
 /// (`chmod 000`): planning, as the caller, could not see its `.git` and
 /// took it for missing, and the placeholder it could not make was skipped

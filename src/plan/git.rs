@@ -2581,10 +2581,14 @@ impl Planner<'_> {
     /// The directories pinned whole (existing, not through a link): what
     /// they hold needs no pin of its own.
     fn pinned_dirs(&self) -> HashSet<&OsStr> {
+        // Only pins a writable root holds are bound: one outside them (a
+        // common directory above the root, `../..` through a worktree
+        // link) covers nothing, and counting it dropped every pin inside
+        // the root below it (adversarial pass 19).
         self.plan
             .pins
             .iter()
-            .filter(|p| p.exists && p.is_dir && !p.link)
+            .filter(|p| p.exists && p.is_dir && !p.link && p.root.is_some())
             .map(|p| p.path.as_os_str())
             .collect()
     }
@@ -3289,8 +3293,9 @@ mod tests {
         let common = must_pin(&p, &main.join(".git"));
         assert!(common.why.contains("common directory"), "{}", common.why);
         assert!(common.root.is_none());
-        // The pointer's gitdir lies inside the common dir (covered by it).
-        assert!(pin(&p, &main.join(".git/worktrees/wt")).is_none());
+        // The pointer's gitdir lies inside the common dir, outside every
+        // root: kept for `explain` like it, never bound.
+        assert!(pin(&p, &main.join(".git/worktrees/wt")).is_none_or(|x| x.root.is_none()));
         assert!(
             p.repos
                 .iter()
