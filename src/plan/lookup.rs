@@ -133,12 +133,15 @@ pub(super) fn walk(path: &Path, past_missing: PastMissing) -> Walk {
             continue;
         }
         let next = w.resolved.join(&name);
-        if !w.exists {
-            w.resolved = next;
-            w.from_link.push(from_link);
-            continue;
+        if w.exists {
+            step(&mut w, &mut pending, &mut first_missing, next.clone());
+        } else {
+            w.resolved = next.clone();
         }
-        step(&mut w, &mut pending, &mut first_missing, next, from_link);
+        // Stepped to it (a link is spliced into `pending` instead).
+        if w.resolved == next {
+            w.from_link.push(from_link);
+        }
     }
     w.is_dir &= w.exists;
     w
@@ -146,13 +149,7 @@ pub(super) fn walk(path: &Path, past_missing: PastMissing) -> Walk {
 
 /// One existing-so-far component: a link spliced into `pending`, a file
 /// or directory stepped into, or the first missing one.
-fn step(
-    w: &mut Walk,
-    pending: &mut Pending,
-    first_missing: &mut Option<PathBuf>,
-    next: PathBuf,
-    from_link: bool,
-) {
+fn step(w: &mut Walk, pending: &mut Pending, first_missing: &mut Option<PathBuf>, next: PathBuf) {
     match std::fs::symlink_metadata(&next) {
         Ok(meta) if meta.file_type().is_symlink() => {
             if w.links.len() == MAX_LINKS {
@@ -165,7 +162,6 @@ fn step(
                 w.error = Some(format!("more than {MAX_LINKS} symlinks (ELOOP)"));
                 w.exists = false;
                 w.resolved = next;
-                w.from_link.push(from_link);
                 return;
             }
             let text = match std::fs::read_link(&next) {
@@ -174,7 +170,6 @@ fn step(
                     w.error = Some(format!("cannot read symlink {}: {e}", next.display()));
                     w.exists = false;
                     w.resolved = next;
-                    w.from_link.push(from_link);
                     return;
                 }
             };
@@ -191,7 +186,6 @@ fn step(
         Ok(meta) => {
             w.is_dir = meta.is_dir();
             w.resolved = next;
-            w.from_link.push(from_link);
         }
         Err(e) => {
             if e.kind() != std::io::ErrorKind::NotFound {
@@ -200,7 +194,6 @@ fn step(
             *first_missing = Some(next.clone());
             w.exists = false;
             w.resolved = next;
-            w.from_link.push(from_link);
         }
     }
 }
