@@ -115,8 +115,13 @@ elif [ "$mode" = scaling ]; then
       for i in $(seq 1 "$n"); do printf ', "%s/r%d"' "$dir" "$i"; done
       echo ']'
     } >"$profile"
-    # Each root holds a .git directory: a protected subpath to find and pin.
-    for i in $(seq 1 "$n"); do mkdir -p "$dir/r$i/.git"; done
+    # Each root holds a .git directory with a HEAD: a repository's gitdir
+    # to find and pin (an empty .git is none, and git would try the root
+    # itself for a bare repository: its HEAD would be held instead).
+    for i in $(seq 1 "$n"); do
+      mkdir -p "$dir/r$i/.git"
+      echo 'ref: refs/heads/main' >"$dir/r$i/.git/HEAD"
+    done
     hyperfine -N --warmup 5 --runs "${SCALE_RUNS:-30}" --style none --export-json "$dir/h.json" \
       "$cordon run -p $profile -C $dir/cwd --dry-run -- /bin/true" \
       "$cordon run -p $profile -C $dir/cwd -- /bin/true" >/dev/null 2>&1 || {

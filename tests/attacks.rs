@@ -3641,3 +3641,66 @@ fn back_to_back_runs_take_over_a_placeholder_of_the_other_kind() {
         wait_for_placeholders(&ws);
     }
 }
+
+/// Adversarial pass 20: a writable root with no `.git` of its own. The
+/// command planted `HEAD`, `objects`, `refs` and a `config` at its top,
+/// and git run later in any directory below it that is in no repository
+/// of its own took the root for a bare repository and ran the config's
+/// fsmonitor (`/tmp` as root, a home used as the workspace). Its `HEAD` is
+/// held for the run (inside a repository, where a `HEAD` entry confuses
+/// `git diff HEAD`, its `refs` and `commondir`), so what is planted is no
+/// repository once the placeholder goes. Adversarial pass 21: a `.git`
+/// that is another run's placeholder (an empty mode-0444 directory) made
+/// an overlapping run skip the hold, and its command removed the first
+/// run's `HEAD` placeholder and planted one. A `.git` with no `HEAD` stops
+/// nothing. Control: planted outside the sandbox, git runs the fsmonitor.
+#[test]
+fn a_writable_root_without_a_git_cannot_be_made_a_bare_repository() {
+    for user in users() {
+        for layout in [
+            "plain",
+            "inside a repository",
+            "another run's .git placeholder",
+        ] {
+            let inside_repo = layout == "inside a repository";
+            for sandbox in [false, true] {
+                let ws = Ws::new(user);
+                let root = if inside_repo {
+                    repo(&ws, "outside/repo");
+                    ws.mkdir("outside/repo/sub")
+                } else {
+                    ws.mkdir("outside/plain")
+                };
+                if layout == "another run's .git placeholder" {
+                    let dotgit = ws.mkdir("outside/plain/.git");
+                    std::fs::set_permissions(&dotgit, std::fs::Permissions::from_mode(0o444))
+                        .unwrap();
+                }
+                let below = root.join("x");
+                ws.mkdir(below.strip_prefix(ws.path()).unwrap().to_str().unwrap());
+                let (r, mark) = (root.to_str().unwrap(), ws.s("outside/pwned"));
+                let plant = format!(
+                    "cd {r}; mkdir -p objects refs; echo 'ref: refs/heads/main' > HEAD; \
+                     printf '[core]\\n\\trepositoryformatversion = 0\\n\\tbare = false\\n\\tworktree = {r}\\n\\tfsmonitor = \"echo PWNED >> {mark}; false\"\\n' > config; true"
+                );
+                if sandbox {
+                    let out = cordon(&ws, &["run", "-w", r, "--", "sh", "-c", &plant]);
+                    assert_eq!(out.status, 0, "{out:?}");
+                    let held = root.join(if inside_repo { "refs" } else { "HEAD" });
+                    for _ in 0..500 {
+                        if !held.exists() || held.is_file() {
+                            break;
+                        }
+                        std::thread::sleep(std::time::Duration::from_millis(10));
+                    }
+                } else {
+                    let out = run_as(user, &ws.work(), &ws.env(), &["sh", "-c", &plant]);
+                    assert_eq!(out.status, 0, "{out:?}");
+                }
+                run_as(user, &below, &ws.env(), &["git", "status", "--short"]);
+                let pwned = Path::new(&mark).exists();
+                assert_eq!(pwned, !sandbox, "{user:?} {layout} sandbox={sandbox}");
+            }
+        }
+    }
+}

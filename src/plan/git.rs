@@ -1572,6 +1572,20 @@ struct Visit {
     found: String,
 }
 
+/// Where [`Planner::hold_bare_top`] holds a directory, in its reasons'
+/// words (`{prefix}refs at the top of {site}, held so that git never
+/// takes {it} for a bare repository ({when})`).
+struct BareTop<'s> {
+    prefix: &'s str,
+    site: &'s str,
+    it: &'s str,
+    when: &'s str,
+    /// `HEAD` alone, where that is enough and no worktree is confused by it.
+    head_first: bool,
+    /// Hold nothing where `HEAD`, `objects` and `refs` are all there.
+    leave_repository: bool,
+}
+
 struct Planner<'a> {
     /// Every directory above a writable root (the roots themselves are
     /// `fs.held`'s keys), for look-ups by walking a path's ancestors:
@@ -1800,18 +1814,53 @@ impl Planner<'_> {
         // Without its own `.git`, git run in the root uses the repository
         // around it (its discovery walks up), whose config may name paths
         // inside the root.
+        let mut around = false;
         if !own {
             for dir in root.ancestors().skip(1) {
                 if self.fs.probe_child(dir, ".git").exists {
                     self.dotgit(dir, &format!("repository around {}", shown(root)));
+                    around = true;
                     break;
                 }
             }
         }
         self.drain();
+        self.hold_root_top(root, around);
         if opts.scan == Scan::Full {
             self.scan(root);
             self.drain();
+        }
+    }
+
+    /// With no `.git` of its own to stop git's discovery there, the root
+    /// itself is tried for a bare repository by git run later in any
+    /// directory below it that is in no repository (a planted `HEAD`,
+    /// `objects`, `refs` and `config` in `/tmp` ran its fsmonitor for git
+    /// in `/tmp/x`: adversarial pass 20). A `.git` directory with no `HEAD`
+    /// does not stop it either: an empty one, or another run's placeholder
+    /// (overlapping runs: adversarial pass 21). Inside a repository `HEAD`
+    /// would make `git diff HEAD` ambiguous there.
+    fn hold_root_top(&mut self, root: &Path, around: bool) {
+        let is_dir = match self.fs.held.get(root.as_os_str()) {
+            Some(Some(_)) => true,
+            _ => self.fs.probe(root).is_dir,
+        };
+        let dotgit = self.fs.probe_child(root, ".git");
+        let stops =
+            dotgit.exists && (!dotgit.is_dir || self.fs.probe_child(&dotgit.path, "HEAD").exists);
+        if is_dir && !stops {
+            let site = format!("the writable root {}", shown(root));
+            self.hold_bare_top(
+                root,
+                &BareTop {
+                    prefix: "",
+                    site: &site,
+                    it: "the root",
+                    when: "it has no .git of its own: git run later in a directory below it would run what a planted config names",
+                    head_first: !around,
+                    leave_repository: true,
+                },
+            );
         }
     }
 
@@ -2694,6 +2743,26 @@ impl Planner<'_> {
     /// Holds the entries at the worktree `top` that keep git from taking
     /// it for a bare repository (see [`Self::open_gitdirs`]).
     fn hold_worktree_top(&mut self, top: &Path) {
+        let site = format!("the worktree {}", shown(&top));
+        self.hold_bare_top(
+            top,
+            &BareTop {
+                prefix: "git mode: ",
+                site: &site,
+                it: "the worktree",
+                when: "were its .git made unreadable",
+                head_first: false,
+                leave_repository: false,
+            },
+        );
+    }
+
+    /// Holds the entries at `top` that keep git from taking it for a bare
+    /// repository: git's discovery, walking up from a directory in no
+    /// repository of its own, tries each directory on the way for one
+    /// (`HEAD`, `objects` and `refs`, or a `commondir` naming where the
+    /// last two are) and then reads its config.
+    fn hold_bare_top(&mut self, top: &Path, b: &BareTop) {
         // Missing (a placeholder holds it), or there already and no use
         // to git: a directory nobody may search (an earlier run's
         // placeholder), or a `HEAD` that is a directory. Pinned, it
@@ -2708,15 +2777,28 @@ impl Planner<'_> {
                 }
             }
         };
-        let held = ["refs", "objects", "HEAD"]
-            .into_iter()
-            .find(|n| useless(n))
-            .unwrap_or("HEAD");
-        let why = format!(
-            "git mode: {held} at the top of the worktree {}, held so that git never takes the worktree for a bare repository (were its .git made unreadable)",
-            shown(&top)
-        );
-        self.pin_path(&top.join(held), &why, true);
+        let why = |held: &str| {
+            format!(
+                "{}{held} at the top of {}, held so that git never takes {} for a bare repository ({})",
+                b.prefix, b.site, b.it, b.when
+            )
+        };
+        // `HEAD` alone is enough, since git checks it before it reads a
+        // `commondir`; but in a worktree a `HEAD` entry makes `git diff
+        // HEAD` ambiguous, so there it comes last.
+        if b.head_first && useless("HEAD") {
+            self.pin_path(&top.join("HEAD"), &why("HEAD"), true);
+            return;
+        }
+        let held = ["refs", "objects", "HEAD"].into_iter().find(|n| useless(n));
+        // A root that already passes for a repository (a gitdir given as
+        // the root, `-C G`) is one, writable by the grant: a `commondir`
+        // placeholder would only make git outside fail on it.
+        if held.is_none() && b.leave_repository {
+            return;
+        }
+        let held = held.unwrap_or("HEAD");
+        self.pin_path(&top.join(held), &why(held), true);
         // git reads `commondir` before it looks for `objects` and
         // `refs`, and then looks in the directory it names: a planted
         // top-level `commondir` made the held `refs` no matter
@@ -2725,8 +2807,8 @@ impl Planner<'_> {
         // `commondir` file stays as it is, read-only, and `HEAD` is
         // held beside it.
         let why = format!(
-            "git mode: commondir at the top of the worktree {}, held so that git never takes the worktree for a bare repository whose objects and refs lie elsewhere",
-            shown(&top)
+            "{}commondir at the top of {}, held so that git never takes {} for a bare repository whose objects and refs lie elsewhere",
+            b.prefix, b.site, b.it
         );
         let own = std::fs::symlink_metadata(top.join("commondir")).is_ok_and(|m| !m.is_dir());
         self.pin_path(&top.join("commondir"), &why, !own);
