@@ -104,6 +104,31 @@ fn more_roots_than_open_files_are_refused_with_the_limit_named() {
     }
 }
 
+/// A `.git` holding more dangling symlinks than a run may make
+/// placeholders for (a git-mode run can leave them: adversarial pass 19)
+/// is refused; the line says they are git's paths and how to end them
+/// (`--unprotect` lifts names, and no such path).
+#[test]
+fn too_many_missing_git_paths_are_refused_with_gits_share_named() {
+    for user in users() {
+        let ws = Ws::new(user);
+        let gitdir = ws.work().join(".git");
+        std::fs::create_dir(&gitdir).unwrap();
+        for i in 0..300 {
+            std::os::unix::fs::symlink(format!("../gone{i}"), gitdir.join(format!("l{i}")))
+                .unwrap();
+        }
+        ws.chown_tree(&gitdir);
+        let out = cordon(&ws, &["run", "--", "true"]);
+        assert_no_panic(&out);
+        out.assert_refused("300 of them are paths git reads or runs, e.g. ");
+        assert!(
+            out.stderr.contains("remove dangling symlinks in the .git"),
+            "{out:?}"
+        );
+    }
+}
+
 #[test]
 fn ten_thousand_writable_roots_run_and_dry_run() {
     const N: usize = 10_000;
@@ -1119,5 +1144,35 @@ fn request_working_directories_that_would_widen_the_turn_are_refused() {
             assert!(out.stderr.contains(f), "{out:?}");
             assert!(!ws.join("outside/marker").exists(), "{user:?}: ran {text}");
         }
+    }
+}
+
+/// Adversarial pass 20: `--allow-write G/hooks`, for the gitdir `G` of the
+/// working directory's repository kept outside every root (`git init
+/// --separate-git-dir`), was accepted and the command wrote a hook; the
+/// same grant on a gitdir inside a root is refused. Both are now.
+#[test]
+fn a_grant_inside_a_gitdir_outside_the_roots_is_refused() {
+    for user in users() {
+        let ws = Ws::new(user);
+        let gd = ws.s("outside/gd");
+        let out = run_as(
+            user,
+            &ws.work(),
+            &ws.env(),
+            &["git", "init", "-q", "--separate-git-dir", &gd, "."],
+        );
+        assert_eq!(out.status, 0, "{out:?}");
+        let hooks = ws.s("outside/gd/hooks");
+        let out = cordon(&ws, &["run", "-w", &hooks, "--", "true"]);
+        assert_no_panic(&out);
+        out.assert_refused("which git reads or runs from");
+        assert!(
+            out.stderr.contains("a grant does not lift a protection"),
+            "{out:?}"
+        );
+        // The gitdir whole as a root is a grant of it, as before.
+        let out = cordon(&ws, &["run", "-w", &gd, "--", "true"]);
+        assert_eq!(out.status, 0, "{out:?}");
     }
 }

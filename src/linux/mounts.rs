@@ -358,18 +358,42 @@ impl MountPlan {
     /// What this plan cannot enforce even with the namespace: missing
     /// protected paths past [`MAX_PLACEHOLDERS`].
     pub fn gaps(&self) -> Vec<Gap> {
-        let n = self
+        let unheld: Vec<&Protection> = self
             .protections
             .iter()
             .filter(|p| p.mechanism == Mechanism::TooMany)
-            .count();
+            .collect();
+        let n = unheld.len();
         if n == 0 {
             return Vec::new();
         }
+        // Paths git follows (dangling links in a `.git`, say) are no name
+        // `--unprotect` lifts: the hint names what does end them
+        // (adversarial pass 19).
+        let from_git: Vec<&Path> = unheld
+            .iter()
+            .filter(|p| matches!(p.via, ProtectedVia::Git | ProtectedVia::Gitdir))
+            .map(|p| p.path.as_path())
+            .collect();
+        let mut fixes = Vec::new();
+        if from_git.len() < n {
+            fixes.push(
+                "create them, lift names with --unprotect NAME, or use fewer writable roots"
+                    .to_string(),
+            );
+        }
+        if let Some(first) = from_git.first() {
+            fixes.push(format!(
+                "{} of them are paths git reads or runs, e.g. {}: remove dangling symlinks in the .git, or create the paths; `cordon explain --json` lists them",
+                from_git.len(),
+                first.display()
+            ));
+        }
+        let fix = fixes.join("; ");
         vec![Gap {
             feature: Kind::Protected,
             detail: format!(
-                "{n} missing protected paths could be created: holding them would take more than {MAX_PLACEHOLDERS} placeholders (create them, lift names with --unprotect NAME, or use fewer writable roots)"
+                "{n} missing protected paths could be created: holding them would take more than {MAX_PLACEHOLDERS} placeholders ({fix})"
             ),
         }]
     }

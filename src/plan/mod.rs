@@ -836,6 +836,33 @@ fn refuse_git_plan(git: &GitPlan) -> Result<()> {
     Ok(())
 }
 
+/// A writable root inside a directory git reads or runs from that lies
+/// outside every other root (`--allow-write G/hooks` for the gitdir `G` of
+/// the working directory's repository, kept in `/tmp` by `git init
+/// --separate-git-dir`): inside a root the same grant is refused as a
+/// grant on a protected path, so outside one it is too (adversarial pass
+/// 20). A pinned directory that holds the working directory is another
+/// matter: the workspace itself lies inside it (a common directory of
+/// `..`), and its pins inside are held instead.
+fn refuse_grants_in_git_pins(writable: &[WritableRoot], git: &GitPlan, cwd: &Path) -> Result<()> {
+    let outside = git
+        .pins
+        .iter()
+        .filter(|p| p.root.is_none() && p.exists && p.is_dir && !p.link)
+        .filter(|p| !cwd.starts_with(&p.path));
+    for p in outside {
+        if let Some(w) = writable.iter().find(|w| w.root.path.starts_with(&p.path)) {
+            return Err(Error::new(format!(
+                "writable root {} lies in {}, which git reads or runs from ({}): a grant does not lift a protection; pass --unprotect .git to make it writable (what git later runs from it becomes writable too), or approve the command through `cordon rerun` (docs/rerun.md: approving a git commit)",
+                shown(&w.root.path),
+                shown(&p.path),
+                p.why
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Adds what git reads as config or runs later (`git.rs`): nested and
 /// submodule `.git`s, worktree gitdirs, hooks directories and the programs
 /// the repositories' config names, each to the writable root that holds it.
@@ -873,6 +900,7 @@ fn protect_git(
         .collect();
     let git = git::plan_git_held(&roots, &held, &genv, &opts);
     refuse_git_plan(&git)?;
+    refuse_grants_in_git_pins(writable, &git, cwd)?;
     for a in &git.anchors {
         if let Some(w) = writable
             .iter_mut()
