@@ -114,6 +114,7 @@ fn too_many_missing_git_paths_are_refused_with_gits_share_named() {
         let ws = Ws::new(user);
         let gitdir = ws.work().join(".git");
         std::fs::create_dir(&gitdir).unwrap();
+        std::fs::write(gitdir.join("HEAD"), "ref: refs/heads/main\n").unwrap();
         for i in 0..300 {
             std::os::unix::fs::symlink(format!("../gone{i}"), gitdir.join(format!("l{i}")))
                 .unwrap();
@@ -121,7 +122,11 @@ fn too_many_missing_git_paths_are_refused_with_gits_share_named() {
         ws.chown_tree(&gitdir);
         let out = cordon(&ws, &["run", "--", "true"]);
         assert_no_panic(&out);
-        out.assert_refused("300 of them are paths git reads or runs, e.g. ");
+        // The links' missing targets, `work/gone0`...
+        out.assert_refused(&format!(
+            "of them are paths git reads or runs, 300 in {}:",
+            ws.work().display()
+        ));
         assert!(
             out.stderr.contains("remove dangling symlinks in the .git"),
             "{out:?}"

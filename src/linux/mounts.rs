@@ -382,11 +382,17 @@ impl MountPlan {
                     .to_string(),
             );
         }
-        if let Some(first) = from_git.first() {
+        // The directory holding most of them (300 dangling links in one
+        // `.git`) says where to look.
+        let mut by_dir: std::collections::HashMap<&Path, usize> = Default::default();
+        for p in &from_git {
+            *by_dir.entry(p.parent().unwrap_or(p)).or_default() += 1;
+        }
+        if let Some((dir, most)) = by_dir.into_iter().max_by_key(|(d, k)| (*k, *d)) {
             fixes.push(format!(
-                "{} of them are paths git reads or runs, e.g. {}: remove dangling symlinks in the .git, or create the paths; `cordon explain --json` lists them",
+                "{} of them are paths git reads or runs, {most} in {}: remove dangling symlinks in the .git, or create the paths; `cordon explain --json` lists them",
                 from_git.len(),
-                first.display()
+                dir.display()
             ));
         }
         let fix = fixes.join("; ");
@@ -1241,9 +1247,12 @@ mod tests {
             .filter(|g| g.feature == Kind::Protected)
             .map(|g| g.detail)
             .collect();
-        assert_eq!(details.len(), 3, "{details:?}");
+        // A `.git` with no `HEAD` is no repository: git would try the root
+        // itself for a bare one, so its `HEAD` is held too.
+        assert_eq!(details.len(), 4, "{details:?}");
         assert!(details[1].contains(".cordon -> "), "{details:?}");
         assert!(details[2].contains(".agents can be created"), "{details:?}");
+        assert!(details[3].contains("HEAD can be created"), "{details:?}");
     }
 
     #[test]
