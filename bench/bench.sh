@@ -115,11 +115,11 @@ elif [ "$mode" = scaling ]; then
       for i in $(seq 1 "$n"); do printf ', "%s/r%d"' "$dir" "$i"; done
       echo ']'
     } >"$profile"
-    # Each root holds a .git directory with a HEAD: a repository's gitdir
-    # to find and pin (an empty .git is none, and git would try the root
-    # itself for a bare repository: its HEAD would be held instead).
+    # Each root holds a .git directory git takes for a gitdir (a HEAD,
+    # objects and refs): a repository's to find and pin (git tries a root
+    # with anything less for a bare repository, and its HEAD is held).
     for i in $(seq 1 "$n"); do
-      mkdir -p "$dir/r$i/.git"
+      mkdir -p "$dir/r$i/.git/objects" "$dir/r$i/.git/refs"
       echo 'ref: refs/heads/main' >"$dir/r$i/.git/HEAD"
     done
     hyperfine -N --warmup 5 --runs "${SCALE_RUNS:-30}" --style none --export-json "$dir/h.json" \

@@ -3653,15 +3653,21 @@ fn back_to_back_runs_take_over_a_placeholder_of_the_other_kind() {
 /// that is another run's placeholder (an empty mode-0444 directory) made
 /// an overlapping run skip the hold, and its command removed the first
 /// run's `HEAD` placeholder and planted one. A `.git` with no `HEAD` stops
-/// nothing. Control: planted outside the sandbox, git runs the fsmonitor.
+/// nothing. Adversarial pass 22: nor does a `.git` left broken, which git
+/// rejects before it tries the root (a `HEAD` and no `objects` or `refs`,
+/// or a `HEAD` that is no ref). Control: planted outside the sandbox, git
+/// runs the fsmonitor.
 #[test]
 fn a_writable_root_without_a_git_cannot_be_made_a_bare_repository() {
+    let layouts = [
+        "plain",
+        "inside a repository",
+        "another run's .git placeholder",
+        "a .git with a HEAD and no objects",
+        "a .git whose HEAD is no ref",
+    ];
     for user in users() {
-        for layout in [
-            "plain",
-            "inside a repository",
-            "another run's .git placeholder",
-        ] {
+        for layout in layouts {
             let inside_repo = layout == "inside a repository";
             for sandbox in [false, true] {
                 let ws = Ws::new(user);
@@ -3671,10 +3677,21 @@ fn a_writable_root_without_a_git_cannot_be_made_a_bare_repository() {
                 } else {
                     ws.mkdir("outside/plain")
                 };
-                if layout == "another run's .git placeholder" {
-                    let dotgit = ws.mkdir("outside/plain/.git");
-                    std::fs::set_permissions(&dotgit, std::fs::Permissions::from_mode(0o444))
-                        .unwrap();
+                match layout {
+                    "another run's .git placeholder" => {
+                        let dotgit = ws.mkdir("outside/plain/.git");
+                        std::fs::set_permissions(&dotgit, std::fs::Permissions::from_mode(0o444))
+                            .unwrap();
+                    }
+                    "a .git with a HEAD and no objects" => {
+                        ws.write("outside/plain/.git/HEAD", "ref: refs/heads/main\n");
+                    }
+                    "a .git whose HEAD is no ref" => {
+                        ws.mkdir("outside/plain/.git/objects");
+                        ws.mkdir("outside/plain/.git/refs");
+                        ws.write("outside/plain/.git/HEAD", "garbage\n");
+                    }
+                    _ => {}
                 }
                 let below = root.join("x");
                 ws.mkdir(below.strip_prefix(ws.path()).unwrap().to_str().unwrap());

@@ -1845,9 +1845,11 @@ impl Planner<'_> {
             Some(Some(_)) => true,
             _ => self.fs.probe(root).is_dir,
         };
+        // A `.git` file git follows or dies on; a `.git` directory stops
+        // the walk only if git takes it for a gitdir (adversarial pass 22:
+        // one left broken, with a `HEAD` and no `objects`, did not).
         let dotgit = self.fs.probe_child(root, ".git");
-        let stops =
-            dotgit.exists && (!dotgit.is_dir || self.fs.probe_child(&dotgit.path, "HEAD").exists);
+        let stops = dotgit.exists && (!dotgit.is_dir || self.is_gitdir(&dotgit.path));
         if is_dir && !stops {
             let site = format!("the writable root {}", shown(root));
             self.hold_bare_top(
@@ -1862,6 +1864,42 @@ impl Planner<'_> {
                 },
             );
         }
+    }
+
+    /// Whether git takes the directory `g` for a gitdir, as its
+    /// `is_git_directory` does: a `HEAD` that reads as a ref (or a symlink
+    /// into `refs/`, or an object id), and `objects` and `refs` it may
+    /// search in the common directory the visit found (`g` itself unless a
+    /// `commondir` names another).
+    fn is_gitdir(&mut self, g: &Path) -> bool {
+        let head = g.join("HEAD");
+        let valid_head = match std::fs::read_link(&head) {
+            Ok(target) => target.starts_with("refs/"),
+            Err(_) => match self.fs.read(&head).1 {
+                Load::Text(t) => {
+                    let t = t.trim_ascii();
+                    match t.strip_prefix(b"ref:") {
+                        Some(r) => r.trim_ascii_start().starts_with(b"refs/"),
+                        None => t.len() >= 40 && t.iter().all(u8::is_ascii_hexdigit),
+                    }
+                }
+                _ => false,
+            },
+        };
+        if !valid_head {
+            return false;
+        }
+        let common = self
+            .plan
+            .repos
+            .iter()
+            .find(|r| r.git_dir == g)
+            .map_or_else(|| g.to_path_buf(), |r| r.common_dir.clone());
+        // git's own check: access(X_OK), symlinks followed, as the caller.
+        let searchable = |name: &str| {
+            nix::unistd::access(&common.join(name), nix::unistd::AccessFlags::X_OK).is_ok()
+        };
+        searchable("objects") && searchable("refs")
     }
 
     /// The repository git finds from `cwd`: the first `.git` walking up.
