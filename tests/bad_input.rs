@@ -115,6 +115,8 @@ fn too_many_missing_git_paths_are_refused_with_gits_share_named() {
         let gitdir = ws.work().join(".git");
         std::fs::create_dir(&gitdir).unwrap();
         std::fs::write(gitdir.join("HEAD"), "ref: refs/heads/main\n").unwrap();
+        std::fs::create_dir(gitdir.join("objects")).unwrap();
+        std::fs::create_dir(gitdir.join("refs")).unwrap();
         for i in 0..300 {
             std::os::unix::fs::symlink(format!("../gone{i}"), gitdir.join(format!("l{i}")))
                 .unwrap();
