@@ -3655,8 +3655,11 @@ fn back_to_back_runs_take_over_a_placeholder_of_the_other_kind() {
 /// run's `HEAD` placeholder and planted one. A `.git` with no `HEAD` stops
 /// nothing. Adversarial pass 22: nor does a `.git` left broken, which git
 /// rejects before it tries the root (a `HEAD` and no `objects` or `refs`,
-/// or a `HEAD` that is no ref). Control: planted outside the sandbox, git
-/// runs the fsmonitor.
+/// or a `HEAD` that is no ref). Adversarial pass 23: nor a `HEAD` with a
+/// leading blank (git does not skip it), and a top with a project's own
+/// `HEAD` file beside `objects` and `refs` is no repository either, so it
+/// is held too. Control: planted outside the sandbox, git runs the
+/// fsmonitor.
 #[test]
 fn a_writable_root_without_a_git_cannot_be_made_a_bare_repository() {
     let layouts = [
@@ -3665,6 +3668,8 @@ fn a_writable_root_without_a_git_cannot_be_made_a_bare_repository() {
         "another run's .git placeholder",
         "a .git with a HEAD and no objects",
         "a .git whose HEAD is no ref",
+        "a .git whose HEAD starts with a blank",
+        "a project's HEAD beside objects and refs",
     ];
     for user in users() {
         for layout in layouts {
@@ -3690,6 +3695,16 @@ fn a_writable_root_without_a_git_cannot_be_made_a_bare_repository() {
                         ws.mkdir("outside/plain/.git/objects");
                         ws.mkdir("outside/plain/.git/refs");
                         ws.write("outside/plain/.git/HEAD", "garbage\n");
+                    }
+                    "a .git whose HEAD starts with a blank" => {
+                        ws.mkdir("outside/plain/.git/objects");
+                        ws.mkdir("outside/plain/.git/refs");
+                        ws.write("outside/plain/.git/HEAD", " ref: refs/heads/main\n");
+                    }
+                    "a project's HEAD beside objects and refs" => {
+                        ws.mkdir("outside/plain/objects");
+                        ws.mkdir("outside/plain/refs");
+                        ws.write("outside/plain/HEAD", "notahead\n");
                     }
                     _ => {}
                 }

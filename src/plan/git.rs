@@ -1876,13 +1876,14 @@ impl Planner<'_> {
         let valid_head = match std::fs::read_link(&head) {
             Ok(target) => target.starts_with("refs/"),
             Err(_) => match self.fs.read(&head).1 {
-                Load::Text(t) => {
-                    let t = t.trim_ascii();
-                    match t.strip_prefix(b"ref:") {
-                        Some(r) => r.trim_ascii_start().starts_with(b"refs/"),
-                        None => t.len() >= 40 && t.iter().all(u8::is_ascii_hexdigit),
-                    }
-                }
+                // As git's `validate_headref`: nothing skipped before `ref:`
+                // or the id (a leading blank makes it no head: adversarial
+                // pass 23), blanks skipped after `ref:`, the id's first 40
+                // hex digits (a SHA-256 id has 64).
+                Load::Text(t) => match t.strip_prefix(b"ref:") {
+                    Some(r) => r.trim_ascii_start().starts_with(b"refs/"),
+                    None => t.len() >= 40 && t[..40].iter().all(u8::is_ascii_hexdigit),
+                },
                 _ => false,
             },
         };
@@ -2829,10 +2830,12 @@ impl Planner<'_> {
             return;
         }
         let held = ["refs", "objects", "HEAD"].into_iter().find(|n| useless(n));
-        // A root that already passes for a repository (a gitdir given as
+        // A root that already is a repository to git (a gitdir given as
         // the root, `-C G`) is one, writable by the grant: a `commondir`
-        // placeholder would only make git outside fail on it.
-        if held.is_none() && b.leave_repository {
+        // placeholder would only make git outside fail on it. By git's own
+        // test: a project's `HEAD` file beside `objects` and `refs` is no
+        // repository until the command rewrites it (adversarial pass 23).
+        if held.is_none() && b.leave_repository && self.is_gitdir(top) {
             return;
         }
         let held = held.unwrap_or("HEAD");
