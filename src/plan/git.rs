@@ -1890,10 +1890,13 @@ impl Planner<'_> {
         if !valid_head {
             return false;
         }
+        // The root's own repository was visited last: from the end, not
+        // a scan of every repository per root (10,000 roots).
         let common = self
             .plan
             .repos
             .iter()
+            .rev()
             .find(|r| r.git_dir == g)
             .map_or_else(|| g.to_path_buf(), |r| r.common_dir.clone());
         // git's own check: access(X_OK), symlinks followed, as the caller.

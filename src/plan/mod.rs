@@ -959,13 +959,18 @@ fn git_pin_entry(pin: &git::Pin, pins: &[&git::Pin], root: &Path) -> Protected {
     // user's: bound as one, the first run's sentinel removed it from under
     // this run's bind and the command made the name (adversarial pass 15,
     // `--git-commits` back to back); held as missing, it is taken over.
-    let meta = exists.then(|| std::fs::metadata(&target).ok()).flatten();
+    let looked = exists.then(|| std::fs::metadata(&target));
+    // Gone since the planner saw it: another run's placeholder its
+    // sentinel removed meanwhile (back-to-back runs in a root whose `HEAD`
+    // is held); bound as existing, the namespace failed with ENOENT.
+    let gone = matches!(&looked, Some(Err(e)) if e.kind() == std::io::ErrorKind::NotFound);
+    let meta = looked.and_then(|r| r.ok());
     let placeholder = via == ProtectedVia::Git
         && meta.as_ref().is_some_and(|m| {
             use std::os::unix::fs::MetadataExt;
             fs::is_placeholder(m.mode(), m.size() as i64)
         });
-    let exists = exists && !placeholder;
+    let exists = exists && !placeholder && !gone;
     let missing_from = match (exists, via) {
         (true, _) => None,
         (false, ProtectedVia::Symlink) => {
@@ -1203,4 +1208,32 @@ fn devices(policy: &Policy) -> Result<Vec<Held>> {
         });
     }
     Ok(devices)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A pin the planner found that is gone a moment later (another run's
+    /// placeholder, removed by its sentinel between the look and the
+    /// check): held as missing, by a placeholder of this run's, not bound
+    /// as the user's entry (the namespace failed with ENOENT: back-to-back
+    /// runs of 1,000 roots, 3 in 60).
+    #[test]
+    fn a_git_pin_gone_since_planning_is_held_as_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let pin = git::Pin {
+            path: root.join("HEAD"),
+            exists: true,
+            is_dir: true,
+            link: false,
+            leads_to: None,
+            root: Some(root.clone()),
+            why: "test".into(),
+        };
+        let p = git_pin_entry(&pin, &[&pin], &root);
+        assert!(!p.exists, "{p:?}");
+        assert_eq!(p.missing_from.as_deref(), Some(root.join("HEAD").as_path()));
+    }
 }
