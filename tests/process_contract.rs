@@ -608,10 +608,12 @@ fn terminals_ptys_made_inside_the_sandbox_work() {
         assert!(out.stdout.starts_with("/dev/pts/"), "{user:?}: {out:?}");
         let py = "import os, pty\n\
                   m, s = pty.openpty()\n\
-                  print('openpty', os.ttyname(s))\n\
+                  print('openpty', os.ttyname(s), flush=True)\n\
                   pid, fd = pty.fork()\n\
                   if pid == 0:\n    print('child', os.ttyname(0), flush=True)\n    os._exit(0)\n\
-                  print(os.read(fd, 100).decode().strip())\n\
+                  out = b''\n\
+                  while b'\\n' not in out:\n    try:\n        d = os.read(fd, 100)\n    except OSError:\n        break\n    if not d:\n        break\n    out += d\n\
+                  print(out.decode().strip())\n\
                   os.waitpid(pid, 0)\n";
         let out = cordon(&ws, &["run", "--", "python3", "-c", py]);
         assert_eq!(out.status, 0, "{user:?}: {out:?}");
