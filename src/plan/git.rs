@@ -1582,7 +1582,8 @@ struct BareTop<'s> {
     when: &'s str,
     /// `HEAD` alone, where that is enough and no worktree is confused by it.
     head_first: bool,
-    /// Hold nothing where `HEAD`, `objects` and `refs` are all there.
+    /// Hold nothing where the top already is a repository to git (its
+    /// `HEAD`, `objects` and `refs` pass [`Planner::is_gitdir`]).
     leave_repository: bool,
 }
 
