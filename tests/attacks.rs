@@ -3736,3 +3736,59 @@ fn a_writable_root_without_a_git_cannot_be_made_a_bare_repository() {
         }
     }
 }
+
+/// Adversarial pass 25: whether a root's `.git` stops git's walk up was
+/// judged as the caller. Root may search any directory, so root's run took
+/// a `.git` whose `objects` nobody may search for a repository and held
+/// nothing at the top; nobody's git, refused by that
+/// `objects`, took the top for the bare repository root's command planted
+/// and ran its fsmonitor. A `.git` counts only if every user may search
+/// it (its `refs` and `commondir` at the top are held otherwise).
+/// Control: planted without cordon, nobody's git runs the fsmonitor.
+#[test]
+fn a_gitdir_only_its_owner_may_search_does_not_stop_anothers_git() {
+    if !is_root() {
+        return eprintln!(
+            "note: not root, so this test is skipped (root plants, nobody is the victim)"
+        );
+    }
+    for sandbox in [false, true] {
+        let ws = Ws::new(User::Nobody);
+        let top = repo(&ws, "work");
+        ws.mkdir("work/sub");
+        let objects = top.join(".git/objects");
+        std::fs::set_permissions(&objects, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let (r, mark) = (top.to_str().unwrap(), ws.s("outside/pwned"));
+        // Root's own, mode 0700: closed to the victim's git (nobody).
+        std::os::unix::fs::chown(&objects, Some(0), Some(0)).unwrap();
+        let plant = format!(
+            "cd {r}; mkdir -p objects refs; echo 'ref: refs/heads/main' > HEAD; \
+             printf '[core]\\n\\trepositoryformatversion = 0\\n\\tbare = false\\n\\tworktree = {r}\\n\\tfsmonitor = \"echo PWNED >> {mark}; false\"\\n' > config; true"
+        );
+        if sandbox {
+            let argv = [
+                cordon_bin().to_str().unwrap(),
+                "run",
+                "-C",
+                r,
+                "--",
+                "sh",
+                "-c",
+                &plant,
+            ];
+            let out = run_as(User::Root, &top, &ws.env(), &argv);
+            assert_eq!(out.status, 0, "{out:?}");
+            wait_for_placeholders(&ws);
+        } else {
+            let out = run_as(User::Root, &top, &ws.env(), &["sh", "-c", &plant]);
+            assert_eq!(out.status, 0, "{out:?}");
+        }
+        run_as(
+            User::Nobody,
+            &top.join("sub"),
+            &ws.env(),
+            &["git", "status", "--short"],
+        );
+        assert_eq!(Path::new(&mark).exists(), !sandbox, "sandbox={sandbox}");
+    }
+}

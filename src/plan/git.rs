@@ -1850,7 +1850,13 @@ impl Planner<'_> {
         // the walk only if git takes it for a gitdir (adversarial pass 22:
         // one left broken, with a `HEAD` and no `objects`, did not).
         let dotgit = self.fs.probe_child(root, ".git");
-        let stops = dotgit.exists && (!dotgit.is_dir || self.is_gitdir(&dotgit.path));
+        let gitdir = dotgit.exists && dotgit.is_dir && self.is_gitdir(&dotgit.path);
+        // Judged as the caller, a `.git` that another user's git rejects
+        // (its `objects` searchable by its owner only) stopped nothing for
+        // that user, whose git took the top for the repository the command
+        // planted (adversarial pass 25): it must be one for everyone.
+        let for_everyone = gitdir && self.open_to_everyone(&dotgit.path);
+        let stops = dotgit.exists && (!dotgit.is_dir || for_everyone);
         if is_dir && !stops {
             let site = format!("the writable root {}", shown(root));
             self.hold_bare_top(
@@ -1860,7 +1866,9 @@ impl Planner<'_> {
                     site: &site,
                     it: "the root",
                     when: "it has no .git of its own: git run later in a directory below it would run what a planted config names",
-                    head_first: !around,
+                    // A repository of the caller's own stays unconfused by
+                    // a `HEAD` entry: `refs` and `commondir` there.
+                    head_first: !around && !gitdir,
                     leave_repository: true,
                 },
             );
@@ -1891,20 +1899,42 @@ impl Planner<'_> {
         if !valid_head {
             return false;
         }
-        // The root's own repository was visited last: from the end, not
-        // a scan of every repository per root (10,000 roots).
-        let common = self
-            .plan
-            .repos
-            .iter()
-            .rev()
-            .find(|r| r.git_dir == g)
-            .map_or_else(|| g.to_path_buf(), |r| r.common_dir.clone());
+        let common = self.common_of(g);
         // git's own check: access(X_OK), symlinks followed, as the caller.
         let searchable = |name: &str| {
             nix::unistd::access(&common.join(name), nix::unistd::AccessFlags::X_OK).is_ok()
         };
         searchable("objects") && searchable("refs")
+    }
+
+    /// The common directory the visit found for the gitdir `g` (`g` itself
+    /// unless a `commondir` names another). The root's own repository was
+    /// visited last: looked for from the end, not a scan of every
+    /// repository per root (10,000 roots).
+    fn common_of(&self, g: &Path) -> PathBuf {
+        self.plan
+            .repos
+            .iter()
+            .rev()
+            .find(|r| r.git_dir == g)
+            .map_or_else(|| g.to_path_buf(), |r| r.common_dir.clone())
+    }
+
+    /// Whether every user may search the gitdir `g`, its `objects` and
+    /// `refs` (in its common directory), and read its `HEAD`: by the mode
+    /// bits, since [`Self::is_gitdir`] asks as the caller only.
+    fn open_to_everyone(&self, g: &Path) -> bool {
+        use std::os::unix::fs::PermissionsExt;
+        let common = self.common_of(g);
+        let mode = |p: &Path| std::fs::metadata(p).map(|m| m.permissions().mode());
+        let search = |p: &Path| mode(p).is_ok_and(|m| m & 0o111 == 0o111);
+        let head = g.join("HEAD");
+        let head_readable = std::fs::symlink_metadata(&head).is_ok_and(|m| m.is_symlink())
+            || mode(&head).is_ok_and(|m| m & 0o444 == 0o444);
+        search(g)
+            && head_readable
+            && search(&common.join("objects"))
+            && search(&common.join("refs"))
     }
 
     /// The repository git finds from `cwd`: the first `.git` walking up.
