@@ -1583,7 +1583,7 @@ struct BareTop<'s> {
     /// `HEAD` alone, where that is enough and no worktree is confused by it.
     head_first: bool,
     /// Hold nothing where the top already is a repository to git (its
-    /// `HEAD`, `objects` and `refs` pass [`Planner::is_gitdir`]).
+    /// `HEAD`, `objects` and `refs` pass [`Planner::gitdir_common`]).
     leave_repository: bool,
 }
 
@@ -1837,10 +1837,11 @@ impl Planner<'_> {
     /// itself is tried for a bare repository by git run later in any
     /// directory below it that is in no repository (a planted `HEAD`,
     /// `objects`, `refs` and `config` in `/tmp` ran its fsmonitor for git
-    /// in `/tmp/x`: adversarial pass 20). A `.git` directory with no `HEAD`
-    /// does not stop it either: an empty one, or another run's placeholder
-    /// (overlapping runs: adversarial pass 21). Inside a repository `HEAD`
-    /// would make `git diff HEAD` ambiguous there.
+    /// in `/tmp/x`: adversarial pass 20). Only a `.git` every user's git
+    /// takes for a gitdir stops it: not an empty one or another run's
+    /// placeholder (pass 21), one left broken (passes 22, 23), or one
+    /// closed to other users (pass 25). Inside a repository `HEAD` would
+    /// make `git diff HEAD` ambiguous there.
     fn hold_root_top(&mut self, root: &Path, around: bool) {
         let is_dir = match self.fs.held.get(root.as_os_str()) {
             Some(Some(_)) => true,
@@ -1850,12 +1851,15 @@ impl Planner<'_> {
         // the walk only if git takes it for a gitdir (adversarial pass 22:
         // one left broken, with a `HEAD` and no `objects`, did not).
         let dotgit = self.fs.probe_child(root, ".git");
-        let gitdir = dotgit.exists && dotgit.is_dir && self.is_gitdir(&dotgit.path);
+        let common = (dotgit.exists && dotgit.is_dir)
+            .then(|| self.gitdir_common(&dotgit.path))
+            .flatten();
+        let gitdir = common.is_some();
         // Judged as the caller, a `.git` that another user's git rejects
         // (its `objects` searchable by its owner only) stopped nothing for
         // that user, whose git took the top for the repository the command
         // planted (adversarial pass 25): it must be one for everyone.
-        let for_everyone = gitdir && self.open_to_everyone(&dotgit.path);
+        let for_everyone = common.is_some_and(|c| open_to_everyone(&dotgit.path, &c));
         let stops = dotgit.exists && (!dotgit.is_dir || for_everyone);
         if is_dir && !stops {
             let site = format!("the writable root {}", shown(root));
@@ -1875,12 +1879,12 @@ impl Planner<'_> {
         }
     }
 
-    /// Whether git takes the directory `g` for a gitdir, as its
+    /// The common directory of `g` when git takes `g` for a gitdir, as its
     /// `is_git_directory` does: a `HEAD` that reads as a ref (or a symlink
     /// into `refs/`, or an object id), and `objects` and `refs` it may
     /// search in the common directory the visit found (`g` itself unless a
     /// `commondir` names another).
-    fn is_gitdir(&mut self, g: &Path) -> bool {
+    fn gitdir_common(&mut self, g: &Path) -> Option<PathBuf> {
         let head = g.join("HEAD");
         let valid_head = match std::fs::read_link(&head) {
             Ok(target) => target.starts_with("refs/"),
@@ -1897,14 +1901,14 @@ impl Planner<'_> {
             },
         };
         if !valid_head {
-            return false;
+            return None;
         }
         let common = self.common_of(g);
         // git's own check: access(X_OK), symlinks followed, as the caller.
         let searchable = |name: &str| {
             nix::unistd::access(&common.join(name), nix::unistd::AccessFlags::X_OK).is_ok()
         };
-        searchable("objects") && searchable("refs")
+        (searchable("objects") && searchable("refs")).then_some(common)
     }
 
     /// The common directory the visit found for the gitdir `g` (`g` itself
@@ -1918,23 +1922,6 @@ impl Planner<'_> {
             .rev()
             .find(|r| r.git_dir == g)
             .map_or_else(|| g.to_path_buf(), |r| r.common_dir.clone())
-    }
-
-    /// Whether every user may search the gitdir `g`, its `objects` and
-    /// `refs` (in its common directory), and read its `HEAD`: by the mode
-    /// bits, since [`Self::is_gitdir`] asks as the caller only.
-    fn open_to_everyone(&self, g: &Path) -> bool {
-        use std::os::unix::fs::PermissionsExt;
-        let common = self.common_of(g);
-        let mode = |p: &Path| std::fs::metadata(p).map(|m| m.permissions().mode());
-        let search = |p: &Path| mode(p).is_ok_and(|m| m & 0o111 == 0o111);
-        let head = g.join("HEAD");
-        let head_readable = std::fs::symlink_metadata(&head).is_ok_and(|m| m.is_symlink())
-            || mode(&head).is_ok_and(|m| m & 0o444 == 0o444);
-        search(g)
-            && head_readable
-            && search(&common.join("objects"))
-            && search(&common.join("refs"))
     }
 
     /// The repository git finds from `cwd`: the first `.git` walking up.
@@ -2869,7 +2856,7 @@ impl Planner<'_> {
         // placeholder would only make git outside fail on it. By git's own
         // test: a project's `HEAD` file beside `objects` and `refs` is no
         // repository until the command rewrites it (adversarial pass 23).
-        if held.is_none() && b.leave_repository && self.is_gitdir(top) {
+        if held.is_none() && b.leave_repository && self.gitdir_common(top).is_some() {
             return;
         }
         let held = held.unwrap_or("HEAD");
@@ -2968,6 +2955,19 @@ pub(super) fn pointer(text: &[u8]) -> &[u8] {
 
 /// A worktree's `gitdir` file as git's `get_linked_worktree` reads it:
 /// `strbuf_rtrim`, every trailing blank gone, up to a NUL.
+/// Whether every user may search the gitdir `g`, its `objects` and `refs`
+/// (in its common directory `common`), and read its `HEAD`: by the mode
+/// bits, since [`Planner::gitdir_common`] asks as the caller only.
+fn open_to_everyone(g: &Path, common: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).map(|m| m.permissions().mode());
+    let search = |p: &Path| mode(p).is_ok_and(|m| m & 0o111 == 0o111);
+    let head = g.join("HEAD");
+    let head_readable = std::fs::symlink_metadata(&head).is_ok_and(|m| m.is_symlink())
+        || mode(&head).is_ok_and(|m| m & 0o444 == 0o444);
+    search(g) && head_readable && search(&common.join("objects")) && search(&common.join("refs"))
+}
+
 fn rtrimmed(text: &[u8]) -> &[u8] {
     let text = text.split(|&c| c == 0).next().unwrap_or_default();
     text.trim_ascii_end()
