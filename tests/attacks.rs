@@ -3642,6 +3642,17 @@ fn back_to_back_runs_take_over_a_placeholder_of_the_other_kind() {
     }
 }
 
+/// A script that makes the directory `top` a bare repository to git
+/// (`HEAD`, `objects`, `refs`, and a `config` whose `core.worktree` is
+/// `top`; `repositoryformatversion` makes git honour it) with an
+/// fsmonitor that appends to `mark`. It goes on past a step that fails.
+fn plant_bare_repository(top: &str, mark: &str) -> String {
+    format!(
+        "cd {top}; mkdir -p objects refs; echo 'ref: refs/heads/main' > HEAD; \
+         printf '[core]\\n\\trepositoryformatversion = 0\\n\\tbare = false\\n\\tworktree = {top}\\n\\tfsmonitor = \"echo PWNED >> {mark}; false\"\\n' > config; true"
+    )
+}
+
 /// Adversarial pass 20: a writable root with no `.git` of its own. The
 /// command planted `HEAD`, `objects`, `refs` and a `config` at its top,
 /// and git run later in any directory below it that is in no repository
@@ -3711,10 +3722,7 @@ fn a_writable_root_without_a_git_cannot_be_made_a_bare_repository() {
                 let below = root.join("x");
                 ws.mkdir(below.strip_prefix(ws.path()).unwrap().to_str().unwrap());
                 let (r, mark) = (root.to_str().unwrap(), ws.s("outside/pwned"));
-                let plant = format!(
-                    "cd {r}; mkdir -p objects refs; echo 'ref: refs/heads/main' > HEAD; \
-                     printf '[core]\\n\\trepositoryformatversion = 0\\n\\tbare = false\\n\\tworktree = {r}\\n\\tfsmonitor = \"echo PWNED >> {mark}; false\"\\n' > config; true"
-                );
+                let plant = plant_bare_repository(r, &mark);
                 if sandbox {
                     let out = cordon(&ws, &["run", "-w", r, "--", "sh", "-c", &plant]);
                     assert_eq!(out.status, 0, "{out:?}");
@@ -3756,15 +3764,12 @@ fn a_gitdir_only_its_owner_may_search_does_not_stop_anothers_git() {
         let ws = Ws::new(User::Nobody);
         let top = repo(&ws, "work");
         ws.mkdir("work/sub");
+        // Root's own, mode 0700: closed to the victim's git (nobody).
         let objects = top.join(".git/objects");
         std::fs::set_permissions(&objects, std::fs::Permissions::from_mode(0o700)).unwrap();
-        let (r, mark) = (top.to_str().unwrap(), ws.s("outside/pwned"));
-        // Root's own, mode 0700: closed to the victim's git (nobody).
         std::os::unix::fs::chown(&objects, Some(0), Some(0)).unwrap();
-        let plant = format!(
-            "cd {r}; mkdir -p objects refs; echo 'ref: refs/heads/main' > HEAD; \
-             printf '[core]\\n\\trepositoryformatversion = 0\\n\\tbare = false\\n\\tworktree = {r}\\n\\tfsmonitor = \"echo PWNED >> {mark}; false\"\\n' > config; true"
-        );
+        let (r, mark) = (top.to_str().unwrap(), ws.s("outside/pwned"));
+        let plant = plant_bare_repository(r, &mark);
         if sandbox {
             let argv = [
                 cordon_bin().to_str().unwrap(),
