@@ -3745,6 +3745,98 @@ fn a_writable_root_without_a_git_cannot_be_made_a_bare_repository() {
     }
 }
 
+/// Adversarial pass 26: a root's `.git` that git used at planning stopped
+/// being one during the run. `.git` (or its `objects`) was a link into a
+/// directory of the root, `store`, which the command closed (`chmod 000`;
+/// as root, `chown` to root and `chmod 700`): nobody's git then could not
+/// use `.git`, took the top for the bare repository the command planted
+/// there, and ran its fsmonitor. Every root's top is held now, whatever its
+/// `.git` (a worktree's by `refs` and `commondir`). Control: the same steps
+/// without cordon, and nobody's git runs the fsmonitor.
+#[test]
+fn a_git_the_command_makes_unusable_does_not_let_it_plant_a_bare_repository() {
+    // (layout, set-up run in the root, the worktree top below the root)
+    let layouts = [
+        (
+            "a .git link into the root",
+            "mkdir store && git init -q --separate-git-dir=store/gd . && rm .git && ln -s store/gd .git",
+            ".",
+        ),
+        (
+            "objects linked into the root",
+            "git init -q . && mkdir store && mv .git/objects store/objs && ln -s ../store/objs .git/objects",
+            ".",
+        ),
+        (
+            "a nested repository's .git link into the root",
+            "mkdir -p store n && cd n && git init -q --separate-git-dir=../store/gd . && rm .git && ln -s ../store/gd .git",
+            "n",
+        ),
+    ];
+    for caller in users() {
+        for (layout, init, wt) in layouts {
+            for sandbox in [false, true] {
+                // nobody's repository, and nobody the victim: git refuses
+                // a repository another user owns.
+                let ws = Ws::new(User::Nobody);
+                let root = ws.mkdir("work/t");
+                let setup = run_as(User::Nobody, &root, &ws.env(), &["sh", "-c", init]);
+                assert_eq!(setup.status, 0, "{setup:?}");
+                let top = root.join(wt).canonicalize().unwrap();
+                let below = ws.mkdir(&format!("work/t/{wt}/sub"));
+                let (r, t, mark) = (
+                    root.to_str().unwrap(),
+                    top.to_str().unwrap(),
+                    ws.s("outside/pwned"),
+                );
+                let close = match caller {
+                    User::Nobody => format!("chmod 000 {r}/store"),
+                    User::Root => format!("chown 0:0 {r}/store && chmod 700 {r}/store"),
+                };
+                let plant = format!("{close}; {}", plant_bare_repository(t, &mark));
+                let out = if sandbox {
+                    // The nested repository is found by the scan.
+                    let argv = [
+                        cordon_bin().to_str().unwrap(),
+                        "run",
+                        "--scan-nested-git",
+                        "-C",
+                        r,
+                        "--",
+                        "sh",
+                        "-c",
+                        &plant,
+                    ];
+                    run_as(caller, &root, &ws.env(), &argv)
+                } else {
+                    run_as(caller, &root, &ws.env(), &["sh", "-c", &plant])
+                };
+                assert_eq!(out.status, 0, "{out:?}");
+                if sandbox {
+                    // The top's placeholders go once the sandbox is empty.
+                    for _ in 0..500 {
+                        if !top.join("refs").exists() && !top.join("commondir").exists() {
+                            break;
+                        }
+                        std::thread::sleep(std::time::Duration::from_millis(10));
+                    }
+                    // The closing was allowed: the hold, not a refusal, stops it.
+                    let m = std::fs::symlink_metadata(root.join("store")).unwrap();
+                    assert_ne!(m.permissions().mode() & 0o7777, 0o755, "{layout}");
+                }
+                run_as(
+                    User::Nobody,
+                    &below,
+                    &ws.env(),
+                    &["git", "status", "--short"],
+                );
+                let pwned = Path::new(&mark).exists();
+                assert_eq!(pwned, !sandbox, "{caller:?} {layout} sandbox={sandbox}");
+            }
+        }
+    }
+}
+
 /// Adversarial pass 25: whether a root's `.git` stops git's walk up was
 /// judged as the caller. Root may search any directory, so root's run took
 /// a `.git` whose `objects` nobody may search for a repository and held

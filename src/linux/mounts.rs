@@ -1247,12 +1247,16 @@ mod tests {
             .filter(|g| g.feature == Kind::Protected)
             .map(|g| g.detail)
             .collect();
-        // A `.git` with no `HEAD` is no repository: git would try the root
-        // itself for a bare one, so its `HEAD` is held too.
-        assert_eq!(details.len(), 4, "{details:?}");
+        // Every root's top is held: with a `.git` of any kind, by `refs`
+        // and `commondir` (a `HEAD` entry would confuse `git diff HEAD`).
+        assert_eq!(details.len(), 5, "{details:?}");
         assert!(details[1].contains(".cordon -> "), "{details:?}");
         assert!(details[2].contains(".agents can be created"), "{details:?}");
-        assert!(details[3].contains("HEAD can be created"), "{details:?}");
+        assert!(details[3].contains("refs can be created"), "{details:?}");
+        assert!(
+            details[4].contains("commondir can be created"),
+            "{details:?}"
+        );
     }
 
     #[test]

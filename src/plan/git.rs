@@ -1833,50 +1833,50 @@ impl Planner<'_> {
         }
     }
 
-    /// With no `.git` of its own to stop git's discovery there, the root
-    /// itself is tried for a bare repository by git run later in any
-    /// directory below it that is in no repository (a planted `HEAD`,
-    /// `objects`, `refs` and `config` in `/tmp` ran its fsmonitor for git
-    /// in `/tmp/x`: adversarial pass 20). Only a `.git` every user's git
-    /// takes for a gitdir stops it: not an empty one or another run's
-    /// placeholder (pass 21), one left broken (passes 22, 23), or one
-    /// closed to other users (pass 25). Inside a repository `HEAD` would
-    /// make `git diff HEAD` ambiguous there.
+    /// The root itself is tried for a bare repository by git run later in
+    /// any directory below it that is in no repository of its own (a
+    /// planted `HEAD`, `objects`, `refs` and `config` in `/tmp` ran its
+    /// fsmonitor for git in `/tmp/x`: adversarial pass 20), and by git in
+    /// the root itself once its `.git` is no gitdir to that git. Whether
+    /// it is cannot be judged once, at planning: it depends on who runs
+    /// git (mode bits, ACLs, the directories on the way to a linked
+    /// gitdir: passes 25, 26) and on what the command changes during the
+    /// run (it closed the directory a `.git` link leads into: pass 26), so
+    /// every root's top is held, whatever its `.git`. With no `.git` and no
+    /// repository around, `HEAD` is held (nothing there to confuse); in a
+    /// worktree, where a `HEAD` entry makes `git diff HEAD` ambiguous,
+    /// `refs` and `commondir`.
     fn hold_root_top(&mut self, root: &Path, around: bool) {
         let is_dir = match self.fs.held.get(root.as_os_str()) {
             Some(Some(_)) => true,
             _ => self.fs.probe(root).is_dir,
         };
-        // A `.git` file git follows or dies on; a `.git` directory stops
-        // the walk only if git takes it for a gitdir (adversarial pass 22:
-        // one left broken, with a `HEAD` and no `objects`, did not).
-        let dotgit = self.fs.probe_child(root, ".git");
-        let common = (dotgit.exists && dotgit.is_dir)
-            .then(|| self.gitdir_common(&dotgit.path))
-            .flatten();
-        let gitdir = common.is_some();
-        // Judged as the caller, a `.git` that another user's git rejects
-        // (its `objects` searchable by its owner only) stopped nothing for
-        // that user, whose git took the top for the repository the command
-        // planted (adversarial pass 25): it must be one for everyone.
-        let for_everyone = common.is_some_and(|c| open_to_everyone(&dotgit.path, &c));
-        let stops = dotgit.exists && (!dotgit.is_dir || for_everyone);
-        if is_dir && !stops {
-            let site = format!("the writable root {}", shown(root));
-            self.hold_bare_top(
-                root,
-                &BareTop {
-                    prefix: "",
-                    site: &site,
-                    it: "the root",
-                    when: "it has no .git of its own: git run later in a directory below it would run what a planted config names",
-                    // A repository of the caller's own stays unconfused by
-                    // a `HEAD` entry: `refs` and `commondir` there.
-                    head_first: !around && !gitdir,
-                    leave_repository: true,
-                },
-            );
+        if !is_dir {
+            return;
         }
+        // Another run's placeholder is as good as missing (it goes when
+        // that run ends).
+        let dotgit = self.fs.probe_child(root, ".git").exists
+            && !std::fs::symlink_metadata(root.join(".git")).is_ok_and(|m| {
+                use std::os::unix::fs::MetadataExt;
+                super::fs::is_placeholder(m.mode(), m.size() as i64)
+            });
+        let site = format!("the writable root {}", shown(root));
+        self.hold_bare_top(
+            root,
+            &BareTop {
+                prefix: "",
+                site: &site,
+                it: "the root",
+                when: if dotgit {
+                    "its .git stops git's walk up only while git can use it, which the command or another user's rights can change: git run later below it would run what a planted config names"
+                } else {
+                    "it has no .git of its own: git run later in a directory below it would run what a planted config names"
+                },
+                head_first: !around && !dotgit,
+                leave_repository: true,
+            },
+        );
     }
 
     /// The common directory of `g` when git takes `g` for a gitdir, as its
@@ -2704,6 +2704,7 @@ impl Planner<'_> {
 
     /// Drops pins a pinned directory already covers, and returns the plan.
     fn finish(mut self) -> GitPlan {
+        self.hold_linked_worktree_tops();
         if self.commits {
             self.open_gitdirs();
         }
@@ -2797,6 +2798,56 @@ impl Planner<'_> {
             } else {
                 self.plan.unanchored.push(path);
             }
+        }
+    }
+
+    /// A repository inside a root whose gitdir is not all in its `.git`
+    /// directory (`.git` a link or a pointer file, or `objects`, `refs` or
+    /// a `commondir` leading elsewhere) stops git's walk only while what it
+    /// leads into stays open: the command closed a directory on the way
+    /// (`chmod 000`), git below the worktree then tried its top for a bare
+    /// repository, and ran what the command planted there (adversarial
+    /// pass 26). Its top is held like a root's. A self-contained `.git`
+    /// directory is pinned whole, so the command cannot close it.
+    fn hold_linked_worktree_tops(&mut self) {
+        let linked = |r: &Repo, w: &Path| {
+            let dotgit = w.join(".git");
+            let plain_dir = std::fs::symlink_metadata(&dotgit).is_ok_and(|m| m.is_dir());
+            let inside = |n: &str| {
+                std::fs::symlink_metadata(r.common_dir.join(n)).is_ok_and(|m| !m.is_symlink())
+            };
+            !plain_dir
+                || r.git_dir != dotgit
+                || r.common_dir != r.git_dir
+                || !inside("objects")
+                || !inside("refs")
+        };
+        let mut tops: Vec<PathBuf> = self
+            .plan
+            .repos
+            .iter()
+            .filter_map(|r| r.worktree.as_ref().map(|w| (r, w)))
+            // A root's own top is held already (`hold_root_top`).
+            .filter(|(_, w)| !self.fs.held.contains_key(w.as_os_str()))
+            .filter(|(_, w)| self.root_of(w).is_some())
+            .filter(|(r, w)| linked(r, w))
+            .map(|(_, w)| w.clone())
+            .collect();
+        tops.sort();
+        tops.dedup();
+        for top in tops {
+            let site = format!("the worktree {}", shown(&top));
+            self.hold_bare_top(
+                &top,
+                &BareTop {
+                    prefix: "",
+                    site: &site,
+                    it: "the worktree",
+                    when: "its .git leads out of the worktree's .git directory, and git can use it only while the way there stays open",
+                    head_first: false,
+                    leave_repository: false,
+                },
+            );
         }
     }
 
@@ -2955,19 +3006,6 @@ pub(super) fn pointer(text: &[u8]) -> &[u8] {
 
 /// A worktree's `gitdir` file as git's `get_linked_worktree` reads it:
 /// `strbuf_rtrim`, every trailing blank gone, up to a NUL.
-/// Whether every user may search the gitdir `g`, its `objects` and `refs`
-/// (in its common directory `common`), and read its `HEAD`: by the mode
-/// bits, since [`Planner::gitdir_common`] asks as the caller only.
-fn open_to_everyone(g: &Path, common: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = |p: &Path| std::fs::metadata(p).map(|m| m.permissions().mode());
-    let search = |p: &Path| mode(p).is_ok_and(|m| m & 0o111 == 0o111);
-    let head = g.join("HEAD");
-    let head_readable = std::fs::symlink_metadata(&head).is_ok_and(|m| m.is_symlink())
-        || mode(&head).is_ok_and(|m| m & 0o444 == 0o444);
-    search(g) && head_readable && search(&common.join("objects")) && search(&common.join("refs"))
-}
-
 fn rtrimmed(text: &[u8]) -> &[u8] {
     let text = text.split(|&c| c == 0).next().unwrap_or_default();
     text.trim_ascii_end()
@@ -3150,11 +3188,12 @@ mod tests {
         let p = plan_git(std::slice::from_ref(&r), &f.env(), &commits);
         assert!(p.missing_commondir.is_empty());
         assert!(must_pin(&p, &g.join("commondir")).exists);
-        // Without the mode the gitdir is pinned whole.
+        // Without the mode the gitdir is pinned whole; the root's top is
+        // held all the same (as every root's is).
         let p = plan_git(std::slice::from_ref(&r), &f.env(), &GitOptions::default());
         assert!(must_pin(&p, &g).is_dir);
         assert!(pin(&p, &g.join("config")).is_none());
-        assert!(p.anchors.is_empty() && pin(&p, &r.join("refs")).is_none());
+        assert!(p.anchors.is_empty() && !must_pin(&p, &r.join("refs")).exists);
         // A symlinked `objects` cannot be held in place: git mode refuses.
         std::fs::rename(g.join("objects"), r.join("objs")).unwrap();
         symlink("../objs", g.join("objects")).unwrap();
