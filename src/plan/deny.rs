@@ -137,6 +137,7 @@ pub fn resolve(policy: &Policy, cwd: &Path, env: &Env, roots: &[Grant]) -> Resul
         roots,
         found: Vec::new(),
         visits: 0,
+        closed: Vec::new(),
     };
     for e in &policy.deny {
         c.entry(e, &mut plan)?;
@@ -281,14 +282,15 @@ fn refuse_special(plan: &DenyPlan, special: &[Grant]) -> Result<()> {
     Ok(())
 }
 
-/// Whether the directory that stopped the look-up of `path` (the deepest
-/// ancestor that can be looked up: its child could not) is the caller's
+/// The directory that stopped the look-up of `path` (the deepest ancestor
+/// that can be looked up: its child could not), unless it is the caller's
 /// own and not a placeholder, so a command could open it again.
-fn reopenable(path: &Path) -> bool {
-    path.ancestors()
+fn closed_at(path: &Path) -> Option<PathBuf> {
+    let (dir, m) = path
+        .ancestors()
         .skip(1)
-        .find_map(|a| std::fs::symlink_metadata(a).ok())
-        .is_none_or(|m| fs::callers_own(&m))
+        .find_map(|a| std::fs::symlink_metadata(a).ok().map(|m| (a, m)))?;
+    (!fs::callers_own(&m)).then(|| dir.to_path_buf())
 }
 
 /// The home directory for `~/` entries and `:secrets`: absolute, or the
@@ -316,6 +318,10 @@ struct Collector<'a> {
     found: Vec<Candidate>,
     /// Directory entries all globs looked at ([`MAX_VISITS`]).
     visits: usize,
+    /// Directories found closed to the caller and not reopenable
+    /// ([`closed_at`]): every path below one is as absent, without a look-up
+    /// (`:secrets` names 32 paths in a home another user owns).
+    closed: Vec<PathBuf>,
 }
 
 impl Collector<'_> {
@@ -325,32 +331,43 @@ impl Collector<'_> {
     /// the path from planning, not from the command, which can open the
     /// directory again.
     fn add(&mut self, e: &DenyEntry, spelled: PathBuf, absent: &mut Vec<PathBuf>) -> Result<()> {
-        match fs::resolve(&spelled) {
-            Ok(resolved) => self.found.push(Candidate {
-                resolved,
-                spelled,
-                entry: e.spec.as_text(),
-                origin: e.origin.clone(),
-            }),
+        if self.closed.iter().any(|d| spelled.starts_with(d)) {
+            absent.push(spelled);
+            return Ok(());
+        }
+        let err = match fs::resolve(&spelled) {
+            Ok(resolved) => {
+                self.found.push(Candidate {
+                    resolved,
+                    spelled,
+                    entry: e.spec.as_text(),
+                    origin: e.origin.clone(),
+                });
+                return Ok(());
+            }
             // Missing: nothing to hide here.
             Err(err) if matches!(err.raw_os_error(), Some(libc::ENOENT | libc::ENOTDIR)) => {
-                absent.push(spelled)
+                absent.push(spelled);
+                return Ok(());
             }
             // Closed by someone else, or a placeholder (read-only for the
             // run): the command cannot open the way either.
-            Err(err) if err.raw_os_error() == Some(libc::EACCES) && !reopenable(&spelled) => {
-                absent.push(spelled)
-            }
-            Err(err) => {
-                return Err(Error::new(format!(
-                    "deny entry {} (from {}): cannot look up {} ({err}), so it cannot be hidden; make the directories on the way searchable (chmod u+x) or remove the entry",
-                    e.spec.as_text(),
-                    e.origin,
-                    shown(&spelled)
-                )));
-            }
-        }
-        Ok(())
+            Err(err) if err.raw_os_error() == Some(libc::EACCES) => match closed_at(&spelled) {
+                Some(dir) => {
+                    self.closed.push(dir);
+                    absent.push(spelled);
+                    return Ok(());
+                }
+                None => err,
+            },
+            Err(err) => err,
+        };
+        Err(Error::new(format!(
+            "deny entry {} (from {}): cannot look up {} ({err}), so it cannot be hidden; make the directories on the way searchable (chmod u+x) or remove the entry",
+            e.spec.as_text(),
+            e.origin,
+            shown(&spelled)
+        )))
     }
 
     /// Adds the paths one entry names; a glob's reach goes to `plan.globs`.
