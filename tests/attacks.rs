@@ -3750,9 +3750,11 @@ fn a_writable_root_without_a_git_cannot_be_made_a_bare_repository() {
 /// directory of the root, `store`, which the command closed (`chmod 000`;
 /// as root, `chown` to root and `chmod 700`): nobody's git then could not
 /// use `.git`, took the top for the bare repository the command planted
-/// there, and ran its fsmonitor. Every root's top is held now, whatever its
-/// `.git` (a worktree's by `refs` and `commondir`). Control: the same steps
-/// without cordon, and nobody's git runs the fsmonitor.
+/// there, and ran its fsmonitor. A `.git` that is no plain, self-contained
+/// directory no longer counts as one that stops git: the top is held (a
+/// worktree's by `refs` and `commondir`), and so is a nested repository's
+/// worktree top. Control: the same steps without cordon, and nobody's git
+/// runs the fsmonitor.
 #[test]
 fn a_git_the_command_makes_unusable_does_not_let_it_plant_a_bare_repository() {
     // (layout, set-up run in the root, the worktree top below the root)
@@ -3834,6 +3836,217 @@ fn a_git_the_command_makes_unusable_does_not_let_it_plant_a_bare_repository() {
                 assert_eq!(pwned, !sandbox, "{caller:?} {layout} sandbox={sandbox}");
             }
         }
+    }
+}
+
+/// Adversarial pass 27: a root's top laid out as part of a repository
+/// before the run, which the command completed into one. A project's own
+/// `commondir` file (`shared`) beside a `HEAD`: the command made `shared`
+/// a repository with a `config` of its own (its `core.pager` ran). A top
+/// with `HEAD`, `objects` and `refs` and a `.git` link: the command closed
+/// the link's `store` and wrote the top's `config` (its fsmonitor ran).
+/// git below the top, outside, took the top for a repository. Now the
+/// directory a project's `commondir` names is held, and what git reads at
+/// a top that is a repository too (`config`, `hooks`). Control: the same
+/// steps without cordon, and git finds the top.
+#[test]
+fn a_top_laid_out_as_part_of_a_repository_cannot_be_completed_into_one() {
+    let config = |t: &str, mark: &str| {
+        format!(
+            "printf '[core]\\n\\trepositoryformatversion = 0\\n\\tbare = false\\n\\tworktree = {t}\\n\\tfsmonitor = \"echo PWNED >> {mark}; false\"\\n'"
+        )
+    };
+    // (layout, set-up in the root as nobody, the command's plant)
+    let layouts: [(&str, &str, &dyn Fn(&str, &str, &str) -> String); 2] = [
+        (
+            "a project's commondir naming a missing directory",
+            "echo 'ref: refs/heads/main' > HEAD && echo shared > commondir",
+            &|t, mark, _close| {
+                format!(
+                    "mkdir -p {t}/shared/objects {t}/shared/refs; {} > {t}/shared/config",
+                    config(t, mark)
+                )
+            },
+        ),
+        (
+            "a top with HEAD, objects, refs and a .git link",
+            "mkdir -p objects refs/heads store && echo 'ref: refs/heads/main' > HEAD && git init -q --separate-git-dir=store/gd . && rm .git && ln -s store/gd .git",
+            &|t, mark, close| format!("{close}; {} > {t}/config", config(t, mark)),
+        ),
+    ];
+    for caller in users() {
+        for (layout, init, plant) in &layouts {
+            for sandbox in [false, true] {
+                let ws = Ws::new(User::Nobody);
+                let top = ws.mkdir("work/t");
+                let setup = run_as(User::Nobody, &top, &ws.env(), &["sh", "-c", init]);
+                assert_eq!(setup.status, 0, "{setup:?}");
+                ws.mkdir("work/t/sub");
+                let (t, mark) = (top.to_str().unwrap(), ws.s("outside/pwned"));
+                let close = match caller {
+                    User::Nobody => format!("chmod 000 {t}/store"),
+                    User::Root => format!("chown 0:0 {t}/store && chmod 700 {t}/store"),
+                };
+                let plant = format!("{}; true", plant(t, &mark, &close));
+                let out = if sandbox {
+                    let argv = [
+                        cordon_bin().to_str().unwrap(),
+                        "run",
+                        "-C",
+                        t,
+                        "--",
+                        "sh",
+                        "-c",
+                        &plant,
+                    ];
+                    run_as(caller, &top, &ws.env(), &argv)
+                } else {
+                    run_as(caller, &top, &ws.env(), &["sh", "-c", &plant])
+                };
+                assert_eq!(out.status, 0, "{out:?}");
+                if sandbox {
+                    // The run's placeholders go once the sandbox is empty.
+                    for _ in 0..500 {
+                        if !top.join("commondir").is_dir() && !top.join("shared").is_dir() {
+                            break;
+                        }
+                        std::thread::sleep(std::time::Duration::from_millis(10));
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                // git takes the top for the repository whose config the
+                // command wrote (a `commondir` one has no worktree, so its
+                // fsmonitor does not run; its pager, aliases and hooks would).
+                let found = run_as(
+                    User::Nobody,
+                    &top.join("sub"),
+                    &ws.env(),
+                    &["git", "rev-parse", "--absolute-git-dir"],
+                );
+                let taken = found.status == 0 && found.stdout.trim() == t;
+                run_as(
+                    User::Nobody,
+                    &top.join("sub"),
+                    &ws.env(),
+                    &["git", "status"],
+                );
+                // The second top is a repository by its own layout once its
+                // `.git` is closed: what counts is that its config is not
+                // the command's.
+                let hit = if layout.contains("commondir") {
+                    taken
+                } else {
+                    Path::new(&mark).exists()
+                };
+                assert_eq!(
+                    hit, !sandbox,
+                    "{caller:?} {layout} sandbox={sandbox}: {found:?}"
+                );
+            }
+        }
+    }
+}
+
+/// Adversarial pass 27: in a repository whose `.git` is a link (so its top
+/// is held), a project with `refs` and `objects` of its own got a `HEAD`
+/// placeholder at the top, and `git diff HEAD` failed as ambiguous in the
+/// sandbox. The `commondir` placeholder alone holds such a top.
+#[test]
+fn git_diff_head_works_in_a_held_top_with_its_own_refs_and_objects() {
+    for user in users() {
+        let ws = Ws::new(user);
+        let top = ws.work();
+        let init = "mkdir -p refs objects store && echo a > refs/a.bib && git init -q --separate-git-dir=store/gd . && rm .git && ln -s store/gd .git && git add -A && git -c user.name=t -c user.email=t@t commit -qm i && echo b >> refs/a.bib";
+        let setup = run_as(user, &top, &ws.env(), &["sh", "-c", init]);
+        assert_eq!(setup.status, 0, "{setup:?}");
+        let out = cordon(&ws, &["run", "--", "git", "diff", "HEAD", "--stat"]);
+        assert_eq!(out.status, 0, "{user:?}: {out:?}");
+        assert!(out.stdout.contains("refs/a.bib"), "{user:?}: {out:?}");
+        assert!(!top.join("HEAD").exists(), "{user:?}: no HEAD placeholder");
+    }
+}
+
+/// Adversarial pass 26: root's repository in a nobody-owned root, its
+/// `.git` closed to nobody by an ACL while its mode bits stay open (pass
+/// 25's test read only the bits). Root's command planted a bare repository
+/// at the top, and nobody's git, refused by `.git`, ran its fsmonitor. A
+/// `.git` with an ACL no longer counts as one that stops every git.
+/// Control: planted without cordon, nobody's git runs the fsmonitor.
+#[test]
+fn a_git_closed_to_another_user_by_an_acl_does_not_stop_its_git() {
+    use std::os::unix::ffi::OsStrExt;
+    if !is_root() {
+        return eprintln!(
+            "note: not root, so this test is skipped (root plants, nobody is the victim)"
+        );
+    }
+    for sandbox in [false, true] {
+        let ws = Ws::new(User::Nobody);
+        let top = ws.mkdir("work/t");
+        ws.mkdir("work/t/sub");
+        let setup = run_as(User::Root, &top, &ws.env(), &["git", "init", "-q", "."]);
+        assert_eq!(setup.status, 0, "{setup:?}");
+        // user::rwx, user:nobody:---, group::r-x, mask::r-x, other::r-x
+        // (the POSIX ACL attribute's format: version 2, then tag, perm, id).
+        let mut acl = 2u32.to_le_bytes().to_vec();
+        for (tag, perm, id) in [
+            (0x01u16, 7u16, u32::MAX),
+            (0x02, 0, 65534),
+            (0x04, 5, u32::MAX),
+            (0x10, 5, u32::MAX),
+            (0x20, 5, u32::MAX),
+        ] {
+            acl.extend(tag.to_le_bytes());
+            acl.extend(perm.to_le_bytes());
+            acl.extend(id.to_le_bytes());
+        }
+        let dotgit = std::ffi::CString::new(top.join(".git").as_os_str().as_bytes()).unwrap();
+        // SAFETY: a NUL-terminated path, a name, and a value of the length passed.
+        let rc = unsafe {
+            libc::setxattr(
+                dotgit.as_ptr(),
+                c"system.posix_acl_access".as_ptr(),
+                acl.as_ptr().cast(),
+                acl.len(),
+                0,
+            )
+        };
+        assert_eq!(rc, 0, "setxattr: {}", std::io::Error::last_os_error());
+        let m = std::fs::metadata(top.join(".git")).unwrap();
+        assert_eq!(m.permissions().mode() & 0o7777, 0o755, "the bits look open");
+        let (t, mark) = (top.to_str().unwrap(), ws.s("outside/pwned"));
+        let plant = plant_bare_repository(t, &mark);
+        let out = if sandbox {
+            let argv = [
+                cordon_bin().to_str().unwrap(),
+                "run",
+                "-C",
+                t,
+                "--",
+                "sh",
+                "-c",
+                &plant,
+            ];
+            run_as(User::Root, &top, &ws.env(), &argv)
+        } else {
+            run_as(User::Root, &top, &ws.env(), &["sh", "-c", &plant])
+        };
+        assert_eq!(out.status, 0, "{out:?}");
+        if sandbox {
+            for _ in 0..500 {
+                if !top.join("refs").exists() && !top.join("commondir").exists() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        }
+        run_as(
+            User::Nobody,
+            &top.join("sub"),
+            &ws.env(),
+            &["git", "status", "--short"],
+        );
+        assert_eq!(Path::new(&mark).exists(), !sandbox, "sandbox={sandbox}");
     }
 }
 
