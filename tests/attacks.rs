@@ -3857,7 +3857,9 @@ fn a_top_laid_out_as_part_of_a_repository_cannot_be_completed_into_one() {
         )
     };
     // (layout, set-up in the root as nobody, the command's plant)
-    let layouts: [(&str, &str, &dyn Fn(&str, &str, &str) -> String); 2] = [
+    // The command's plant, from the top, the mark and the closing step.
+    type Plant<'a> = dyn Fn(&str, &str, &str) -> String + 'a;
+    let layouts: [(&str, &str, &Plant<'_>); 2] = [
         (
             "a project's commondir naming a missing directory",
             "echo 'ref: refs/heads/main' > HEAD && echo shared > commondir",
