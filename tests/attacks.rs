@@ -2306,12 +2306,17 @@ fn protected_names_that_do_not_exist_cannot_be_created_and_leave_nothing() {
             before,
             "{user:?}: something stayed in the workspace"
         );
-        // ~/.bashrc when $HOME is a writable root.
-        let bashrc = ws.s("home/.bashrc");
+        // Every shell's startup files when $HOME is a writable root
+        // (adversarial pass 27: `.bash_login` and `.zshenv` were missed).
         let home = ws.s("home");
-        sandboxed(&ws, &["-w", &home], &["write", &bashrc]).assert_errno_in(&["EROFS", "EACCES"]);
-        wait_for_placeholders(&ws);
-        assert!(!Path::new(&bashrc).exists(), "{user:?}");
+        for name in [".bashrc", ".bash_login", ".bash_logout", ".zshenv", ".zlogin"] {
+            let rc = ws.s(&format!("home/{name}"));
+            sandboxed(&ws, &["-w", &home], &["write", &rc]).assert_errno_in(&["EROFS", "EACCES"]);
+            wait_for_placeholders(&ws);
+            assert!(!Path::new(&rc).exists(), "{user:?} {name}");
+        }
+        let fish = ws.s("home/.config/fish/config.fish");
+        sandboxed(&ws, &["-w", &home], &["write", &fish]).assert_errno_in(&["EROFS", "EACCES", "ENOENT"]);
         // Two runs in one directory: the first's placeholders hold while the
         // second starts and ends; nothing stays once both are done.
         let long = cordon(&ws, &["run", "--", "sh", "-c", "sleep 0.5 &"]);

@@ -37,7 +37,7 @@ pub const PROJECT_CONFIG: [&str; 7] = [
 /// when `$HOME` lies in a writable root. The contract's four, plus the
 /// configuration of tools that run outside (sandbox-runtime's mandatory
 /// deny list).
-pub(crate) const DEFAULT_PROTECTED: [&str; 18] = [
+pub(crate) const DEFAULT_PROTECTED: [&str; 24] = [
     ".git",
     ".cordon",
     ".agents",
@@ -54,6 +54,15 @@ pub(crate) const DEFAULT_PROTECTED: [&str; 18] = [
     "~/.profile",
     "~/.bash_profile",
     "~/.zprofile",
+    // Every other file a login or non-interactive shell of bash, zsh or
+    // fish runs (adversarial pass 27: `~/.bash_login`, read before
+    // `~/.profile` when there is no `~/.bash_profile`, and `~/.zshenv`).
+    "~/.bash_login",
+    "~/.bash_logout",
+    "~/.zshenv",
+    "~/.zlogin",
+    "~/.zlogout",
+    "~/.config/fish",
     "~/.gitconfig",
     "~/.ripgreprc",
 ];
