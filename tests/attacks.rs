@@ -2309,14 +2309,21 @@ fn protected_names_that_do_not_exist_cannot_be_created_and_leave_nothing() {
         // Every shell's startup files when $HOME is a writable root
         // (adversarial pass 27: `.bash_login` and `.zshenv` were missed).
         let home = ws.s("home");
-        for name in [".bashrc", ".bash_login", ".bash_logout", ".zshenv", ".zlogin"] {
+        for name in [
+            ".bashrc",
+            ".bash_login",
+            ".bash_logout",
+            ".zshenv",
+            ".zlogin",
+        ] {
             let rc = ws.s(&format!("home/{name}"));
             sandboxed(&ws, &["-w", &home], &["write", &rc]).assert_errno_in(&["EROFS", "EACCES"]);
             wait_for_placeholders(&ws);
             assert!(!Path::new(&rc).exists(), "{user:?} {name}");
         }
         let fish = ws.s("home/.config/fish/config.fish");
-        sandboxed(&ws, &["-w", &home], &["write", &fish]).assert_errno_in(&["EROFS", "EACCES", "ENOENT"]);
+        sandboxed(&ws, &["-w", &home], &["write", &fish])
+            .assert_errno_in(&["EROFS", "EACCES", "ENOENT"]);
         // Two runs in one directory: the first's placeholders hold while the
         // second starts and ends; nothing stays once both are done.
         let long = cordon(&ws, &["run", "--", "sh", "-c", "sleep 0.5 &"]);
@@ -3658,6 +3665,51 @@ fn plant_bare_repository(top: &str, mark: &str) -> String {
     )
 }
 
+/// The step that closes `store` (in the directory `dir`) to nobody's git:
+/// `chmod 000` as nobody; root's git searches anything, so as root the
+/// directory goes to root, mode 0700.
+fn close_store(caller: User, dir: &str) -> String {
+    match caller {
+        User::Nobody => format!("chmod 000 {dir}/store"),
+        User::Root => format!("chown 0:0 {dir}/store && chmod 700 {dir}/store"),
+    }
+}
+
+/// `script` run by `caller` in `dir`: under `cordon run [extra] -C dir`
+/// when `sandbox`, else plainly (the control).
+fn sh_as(
+    caller: User,
+    ws: &Ws,
+    dir: &Path,
+    sandbox: bool,
+    extra: &[&str],
+    script: &str,
+) -> Outcome {
+    let d = dir.to_str().unwrap();
+    let cordon = cordon_bin();
+    let mut argv = vec![cordon.to_str().unwrap(), "run"];
+    argv.extend(extra);
+    argv.extend(["-C", d, "--"]);
+    argv.extend(["sh", "-c", script]);
+    let argv = if sandbox {
+        &argv[..]
+    } else {
+        &argv[argv.len() - 3..]
+    };
+    run_as(caller, dir, &ws.env(), argv)
+}
+
+/// Waits (at most five seconds) until a run's placeholders at `paths`
+/// are gone: the sentinel removes them once the sandbox is empty.
+fn wait_gone(paths: &[PathBuf]) {
+    for _ in 0..500 {
+        if paths.iter().all(|p| !p.is_dir()) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
 /// Adversarial pass 20: a writable root with no `.git` of its own. The
 /// command planted `HEAD`, `objects`, `refs` and a `config` at its top,
 /// and git run later in any directory below it that is in no repository
@@ -3796,37 +3848,16 @@ fn a_git_the_command_makes_unusable_does_not_let_it_plant_a_bare_repository() {
                     top.to_str().unwrap(),
                     ws.s("outside/pwned"),
                 );
-                let close = match caller {
-                    User::Nobody => format!("chmod 000 {r}/store"),
-                    User::Root => format!("chown 0:0 {r}/store && chmod 700 {r}/store"),
-                };
-                let plant = format!("{close}; {}", plant_bare_repository(t, &mark));
-                let out = if sandbox {
-                    // The nested repository is found by the scan.
-                    let argv = [
-                        cordon_bin().to_str().unwrap(),
-                        "run",
-                        "--scan-nested-git",
-                        "-C",
-                        r,
-                        "--",
-                        "sh",
-                        "-c",
-                        &plant,
-                    ];
-                    run_as(caller, &root, &ws.env(), &argv)
-                } else {
-                    run_as(caller, &root, &ws.env(), &["sh", "-c", &plant])
-                };
+                let plant = format!(
+                    "{}; {}",
+                    close_store(caller, r),
+                    plant_bare_repository(t, &mark)
+                );
+                // The nested repository is found by the scan.
+                let out = sh_as(caller, &ws, &root, sandbox, &["--scan-nested-git"], &plant);
                 assert_eq!(out.status, 0, "{out:?}");
                 if sandbox {
-                    // The top's placeholders go once the sandbox is empty.
-                    for _ in 0..500 {
-                        if !top.join("refs").exists() && !top.join("commondir").exists() {
-                            break;
-                        }
-                        std::thread::sleep(std::time::Duration::from_millis(10));
-                    }
+                    wait_gone(&[top.join("refs"), top.join("commondir")]);
                     // The closing was allowed: the hold, not a refusal, stops it.
                     let m = std::fs::symlink_metadata(root.join("store")).unwrap();
                     assert_ne!(m.permissions().mode() & 0o7777, 0o755, "{layout}");
@@ -3890,35 +3921,11 @@ fn a_top_laid_out_as_part_of_a_repository_cannot_be_completed_into_one() {
                 assert_eq!(setup.status, 0, "{setup:?}");
                 ws.mkdir("work/t/sub");
                 let (t, mark) = (top.to_str().unwrap(), ws.s("outside/pwned"));
-                let close = match caller {
-                    User::Nobody => format!("chmod 000 {t}/store"),
-                    User::Root => format!("chown 0:0 {t}/store && chmod 700 {t}/store"),
-                };
-                let plant = format!("{}; true", plant(t, &mark, &close));
-                let out = if sandbox {
-                    let argv = [
-                        cordon_bin().to_str().unwrap(),
-                        "run",
-                        "-C",
-                        t,
-                        "--",
-                        "sh",
-                        "-c",
-                        &plant,
-                    ];
-                    run_as(caller, &top, &ws.env(), &argv)
-                } else {
-                    run_as(caller, &top, &ws.env(), &["sh", "-c", &plant])
-                };
+                let plant = format!("{}; true", plant(t, &mark, &close_store(caller, t)));
+                let out = sh_as(caller, &ws, &top, sandbox, &[], &plant);
                 assert_eq!(out.status, 0, "{out:?}");
                 if sandbox {
-                    // The run's placeholders go once the sandbox is empty.
-                    for _ in 0..500 {
-                        if !top.join("commondir").is_dir() && !top.join("shared").is_dir() {
-                            break;
-                        }
-                        std::thread::sleep(std::time::Duration::from_millis(10));
-                    }
+                    wait_gone(&[top.join("commondir"), top.join("shared")]);
                     std::thread::sleep(std::time::Duration::from_millis(100));
                 }
                 // git takes the top for the repository whose config the
@@ -4023,29 +4030,10 @@ fn a_git_closed_to_another_user_by_an_acl_does_not_stop_its_git() {
         assert_eq!(m.permissions().mode() & 0o7777, 0o755, "the bits look open");
         let (t, mark) = (top.to_str().unwrap(), ws.s("outside/pwned"));
         let plant = plant_bare_repository(t, &mark);
-        let out = if sandbox {
-            let argv = [
-                cordon_bin().to_str().unwrap(),
-                "run",
-                "-C",
-                t,
-                "--",
-                "sh",
-                "-c",
-                &plant,
-            ];
-            run_as(User::Root, &top, &ws.env(), &argv)
-        } else {
-            run_as(User::Root, &top, &ws.env(), &["sh", "-c", &plant])
-        };
+        let out = sh_as(User::Root, &ws, &top, sandbox, &[], &plant);
         assert_eq!(out.status, 0, "{out:?}");
         if sandbox {
-            for _ in 0..500 {
-                if !top.join("refs").exists() && !top.join("commondir").exists() {
-                    break;
-                }
-                std::thread::sleep(std::time::Duration::from_millis(10));
-            }
+            wait_gone(&[top.join("refs"), top.join("commondir")]);
         }
         run_as(
             User::Nobody,
