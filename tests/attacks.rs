@@ -3699,11 +3699,14 @@ fn sh_as(
     run_as(caller, dir, &ws.env(), argv)
 }
 
-/// Waits (at most five seconds) until a run's placeholders at `paths`
-/// are gone: the sentinel removes them once the sandbox is empty.
+/// Waits (at most five seconds) until no run's placeholder (mode 0444) is
+/// left at `paths`: the sentinel removes them once the sandbox is empty.
 fn wait_gone(paths: &[PathBuf]) {
+    let placeholder = |p: &PathBuf| {
+        std::fs::symlink_metadata(p).is_ok_and(|m| m.permissions().mode() & 0o7777 == 0o444)
+    };
     for _ in 0..500 {
-        if paths.iter().all(|p| !p.is_dir()) {
+        if !paths.iter().any(placeholder) {
             return;
         }
         std::thread::sleep(std::time::Duration::from_millis(10));
@@ -3956,6 +3959,74 @@ fn a_top_laid_out_as_part_of_a_repository_cannot_be_completed_into_one() {
                     hit, !sandbox,
                     "{caller:?} {layout} sandbox={sandbox}: {found:?}"
                 );
+            }
+        }
+    }
+}
+
+/// Adversarial pass 28: a plant at an unheld top waits for a later run.
+/// The top of a root whose `.git` looked sound was left unheld: one run's
+/// command planted a bare repository there, and a later git-mode run
+/// closed `.git/objects` (as root: gave it to root, mode 0700), after which
+/// nobody's git took the top for the planted repository. Likewise a
+/// project with `refs` and `objects` of its own, where a git-mode run
+/// closed `.git/objects` and planted `HEAD` and `config`. Every top is held
+/// now, and where the project has `refs` and `objects` its `config`,
+/// `config.worktree` and `hooks` too. Control: the same runs without cordon.
+#[test]
+fn a_plant_at_a_root_top_does_not_wait_for_a_later_run() {
+    let layouts = [
+        (
+            "a plain repository",
+            "git init -q . && echo . > .git/commondir",
+        ),
+        (
+            "a project with refs and objects of its own",
+            "mkdir refs objects && echo r > refs/r && echo o > objects/o && git init -q . && echo . > .git/commondir",
+        ),
+    ];
+    for caller in users() {
+        for (layout, init) in layouts {
+            for sandbox in [false, true] {
+                let ws = Ws::new(User::Nobody);
+                let top = ws.mkdir("work/t");
+                let setup = run_as(User::Nobody, &top, &ws.env(), &["sh", "-c", init]);
+                assert_eq!(setup.status, 0, "{setup:?}");
+                ws.mkdir("work/t/sub");
+                let (t, mark) = (top.to_str().unwrap(), ws.s("outside/pwned"));
+                let first = sh_as(
+                    caller,
+                    &ws,
+                    &top,
+                    sandbox,
+                    &[],
+                    &plant_bare_repository(t, &mark),
+                );
+                assert_eq!(first.status, 0, "{first:?}");
+                if sandbox {
+                    wait_gone(&[top.join("refs"), top.join("commondir")]);
+                }
+                let close = match caller {
+                    User::Nobody => format!("chmod 000 {t}/.git/objects"),
+                    User::Root => {
+                        format!("chown 0:0 {t}/.git/objects && chmod 700 {t}/.git/objects")
+                    }
+                };
+                let second = format!("{close}; {}", plant_bare_repository(t, &mark));
+                let out = sh_as(caller, &ws, &top, sandbox, &["--git-commits"], &second);
+                assert_eq!(out.status, 0, "{out:?}");
+                if sandbox {
+                    let held = ["refs", "objects", "commondir", "config", "hooks"];
+                    wait_gone(&held.map(|n| top.join(n)));
+                }
+                run_as(
+                    User::Nobody,
+                    &top.join("sub"),
+                    &ws.env(),
+                    &["git", "status", "--short"],
+                );
+                let pwned = Path::new(&mark).exists();
+                assert_eq!(pwned, !sandbox, "{caller:?} {layout} sandbox={sandbox}");
             }
         }
     }

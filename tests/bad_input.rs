@@ -124,9 +124,10 @@ fn too_many_missing_git_paths_are_refused_with_gits_share_named() {
         ws.chown_tree(&gitdir);
         let out = cordon(&ws, &["run", "--", "true"]);
         assert_no_panic(&out);
-        // The links' missing targets, `work/gone0`...
+        // The links' missing targets, `work/gone0`..., and the top's
+        // `refs` and `commondir`.
         out.assert_refused(&format!(
-            "of them are paths git reads or runs, 300 in {}:",
+            "of them are paths git reads or runs, 302 in {}:",
             ws.work().display()
         ));
         assert!(

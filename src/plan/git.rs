@@ -1837,12 +1837,18 @@ impl Planner<'_> {
     /// any directory below it that is in no repository of its own (a
     /// planted `HEAD`, `objects`, `refs` and `config` in `/tmp` ran its
     /// fsmonitor for git in `/tmp/x`: adversarial pass 20), and by git in
-    /// the root itself once its `.git` is no gitdir to that git. So the top
-    /// is held (`HEAD` with no `.git` and no repository around, where it
-    /// confuses nothing; else `refs` and `commondir`, since in a worktree a
-    /// `HEAD` entry makes `git diff HEAD` ambiguous), unless its `.git`
-    /// stops every user's git for the whole run ([`Self::stops_every_git`]):
-    /// a root with many repositories would otherwise spend its placeholders.
+    /// the root itself whenever its `.git` is no gitdir to that git. That
+    /// cannot be judged at planning: it depends on who runs git (mode bits,
+    /// ACLs, the directories on the way to a linked gitdir: passes 25, 26),
+    /// on what the command changes during the run (it closed the directory
+    /// a `.git` link leads into: pass 26), and on what happens after it, for
+    /// a plant at an unheld top stays: a later git-mode run closed
+    /// `.git/objects`, a `HEAD` hard-linked before the run was rewritten
+    /// (pass 28), and a user who removes `.git` would meet it too. So every
+    /// root's top is held, whatever its `.git`: `HEAD` with no `.git` and no
+    /// repository around, where it confuses nothing; else `refs` (or
+    /// `objects`) and `commondir`, since in a worktree a `HEAD` entry makes
+    /// `git diff HEAD` ambiguous.
     fn hold_root_top(&mut self, root: &Path, around: bool) {
         let is_dir = match self.fs.held.get(root.as_os_str()) {
             Some(Some(_)) => true,
@@ -1858,9 +1864,6 @@ impl Planner<'_> {
                 use std::os::unix::fs::MetadataExt;
                 super::fs::is_placeholder(m.mode(), m.size() as i64)
             });
-        if dotgit && self.stops_every_git(&root.join(".git")) {
-            return;
-        }
         let site = format!("the writable root {}", shown(root));
         self.hold_bare_top(
             root,
@@ -1880,35 +1883,6 @@ impl Planner<'_> {
                 leave_repository: !dotgit,
             },
         );
-    }
-
-    /// Whether the root's `.git` `g` stops git's walk up for every user for
-    /// the whole run. Each condition closes a way it stopped doing so:
-    /// - a plain directory holding all git checks (no `.git` link or
-    ///   pointer file, no linked `objects` or `refs`, no `commondir`): the
-    ///   command closed the directory a link led into (`chmod 000 store`,
-    ///   adversarial pass 26) or a directory on the way was private;
-    /// - valid to git: a `HEAD` git reads as one, `objects` and `refs`
-    ///   searchable (one left broken: passes 22, 23);
-    /// - open to every user by its mode bits, and with no ACL, which the
-    ///   mode bits do not show (the caller's own test missed another
-    ///   user's refusal: passes 25, 26);
-    /// - pinned read-only whole: not in git mode, whose `objects` and
-    ///   `refs` the command may close (an ACL laid in one run weakened the
-    ///   next: pass 26).
-    fn stops_every_git(&mut self, g: &Path) -> bool {
-        let kind = |p: &Path| std::fs::symlink_metadata(p).map(|m| m.file_type());
-        let plain_dir = |p: &Path| kind(p).is_ok_and(|t| t.is_dir());
-        !self.commits
-            && plain_dir(g)
-            && plain_dir(&g.join("objects"))
-            && plain_dir(&g.join("refs"))
-            && kind(&g.join("commondir")).is_err()
-            && self.gitdir_common(g).is_some()
-            && [g, &g.join("objects"), &g.join("refs"), &g.join("HEAD")]
-                .iter()
-                .all(|p| !has_acl(p))
-            && open_to_everyone(g)
     }
 
     /// The common directory of `g` when git takes `g` for a gitdir, as its
@@ -2954,11 +2928,13 @@ impl Planner<'_> {
         if let Some(held) = held {
             self.pin_path(&top.join(held), &why(held), true);
         }
-        // A worktree top laid out as a repository too (`HEAD`, `objects`,
-        // `refs`) is one to git whenever its `.git` fails, after the run as
-        // well: what git reads or runs there is held like a gitdir's (a
-        // planted `config` ran its fsmonitor: adversarial pass 27).
-        if held.is_none() && self.gitdir_common(top).is_some() {
+        // A worktree top whose project has `refs` and `objects` of its own
+        // (or is laid out as a repository too) is completed into one by a
+        // planted `HEAD`, and git takes it whenever its `.git` fails, after
+        // the run as well: what git reads or runs there is held like a
+        // gitdir's (a planted `config` ran its fsmonitor: adversarial
+        // passes 27, 28).
+        if held.is_none() {
             let why = format!(
                 "{}at the top of {}, which git takes for a repository whenever its .git fails",
                 b.prefix, b.site
@@ -3068,39 +3044,6 @@ pub(super) fn pointer(text: &[u8]) -> &[u8] {
         .rposition(|&c| c != b'\n' && c != b'\r')
         .map_or(0, |i| i + 1);
     &text[..end]
-}
-
-/// Whether every user may search the gitdir `g`, its `objects` and `refs`,
-/// and read its `HEAD`, by the mode bits ([`Planner::gitdir_common`] asks as
-/// the caller only).
-fn open_to_everyone(g: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = |p: &Path| std::fs::metadata(p).map(|m| m.permissions().mode());
-    let search = |p: &Path| mode(p).is_ok_and(|m| m & 0o111 == 0o111);
-    let head = g.join("HEAD");
-    let head_readable = std::fs::symlink_metadata(&head).is_ok_and(|m| m.is_symlink())
-        || mode(&head).is_ok_and(|m| m & 0o444 == 0o444);
-    search(g) && head_readable && search(&g.join("objects")) && search(&g.join("refs"))
-}
-
-/// Whether `p` carries an access control list (POSIX, NFSv4 or rich ACLs
-/// are all `system.` attributes), or its attributes cannot be listed:
-/// either way its mode bits do not tell who may use it. Raw `llistxattr`:
-/// neither `nix` nor std lists extended attributes.
-fn has_acl(p: &Path) -> bool {
-    let Ok(c) = std::ffi::CString::new(p.as_os_str().as_bytes()) else {
-        return true;
-    };
-    let mut buf = [0u8; 1024];
-    // SAFETY: a NUL-terminated path and a buffer of the length passed.
-    let n = unsafe { libc::llistxattr(c.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
-    if n < 0 {
-        // No attributes on this filesystem: no ACL either.
-        return std::io::Error::last_os_error().raw_os_error() != Some(libc::ENOTSUP);
-    }
-    buf[..n as usize]
-        .split(|&b| b == 0)
-        .any(|name| name.starts_with(b"system."))
 }
 
 /// A worktree's `gitdir` file as git's `get_linked_worktree` reads it:
@@ -3287,17 +3230,12 @@ mod tests {
         let p = plan_git(std::slice::from_ref(&r), &f.env(), &commits);
         assert!(p.missing_commondir.is_empty());
         assert!(must_pin(&p, &g.join("commondir")).exists);
-        // Without the mode the gitdir is pinned whole. One with a
-        // `commondir` (its own, here) is not taken for self-contained, so
-        // the top is held; without one nothing is.
+        // Without the mode the gitdir is pinned whole; the root's top is
+        // held all the same (as every root's is).
         let p = plan_git(std::slice::from_ref(&r), &f.env(), &GitOptions::default());
         assert!(must_pin(&p, &g).is_dir);
         assert!(pin(&p, &g.join("config")).is_none());
         assert!(p.anchors.is_empty() && !must_pin(&p, &r.join("refs")).exists);
-        std::fs::remove_file(g.join("commondir")).unwrap();
-        let p = plan_git(std::slice::from_ref(&r), &f.env(), &GitOptions::default());
-        assert!(pin(&p, &r.join("refs")).is_none());
-        std::fs::write(g.join("commondir"), ".\n").unwrap();
         // A symlinked `objects` cannot be held in place: git mode refuses.
         std::fs::rename(g.join("objects"), r.join("objs")).unwrap();
         symlink("../objs", g.join("objects")).unwrap();

@@ -37,7 +37,7 @@ pub const PROJECT_CONFIG: [&str; 7] = [
 /// when `$HOME` lies in a writable root. The contract's four, plus the
 /// configuration of tools that run outside (sandbox-runtime's mandatory
 /// deny list).
-pub(crate) const DEFAULT_PROTECTED: [&str; 24] = [
+pub(crate) const DEFAULT_PROTECTED: [&str; 26] = [
     ".git",
     ".cordon",
     ".agents",
@@ -63,6 +63,10 @@ pub(crate) const DEFAULT_PROTECTED: [&str; 24] = [
     "~/.zlogin",
     "~/.zlogout",
     "~/.config/fish",
+    // fish's vendor_conf.d and vendor_functions.d in the user's data dir,
+    // and zsh's usual `$ZDOTDIR` (adversarial pass 28).
+    "~/.local/share/fish",
+    "~/.config/zsh",
     "~/.gitconfig",
     "~/.ripgreprc",
 ];
