@@ -118,7 +118,8 @@ elif [ "$mode" = scaling ]; then
       for i in $(seq 1 "$n"); do printf ', "%s/r%d"' "$dir" "$i"; done
       echo ']'
     } >"$profile"
-    for i in $(seq 1 "$n"); do mkdir -p "$dir/r$i"; done
+    # Each with an empty .git, which the floor looks up (nothing protects it).
+    for i in $(seq 1 "$n"); do mkdir -p "$dir/r$i/.git"; done
     hyperfine -N --warmup 5 --runs "${SCALE_RUNS:-30}" --style none --export-json "$dir/h.json" \
       "$cordon run -p $profile -C $dir/cwd --dry-run -- /bin/true" \
       "$cordon run -p $profile -C $dir/cwd -- /bin/true" >/dev/null 2>&1 || {
