@@ -2321,9 +2321,16 @@ fn protected_names_that_do_not_exist_cannot_be_created_and_leave_nothing() {
             wait_for_placeholders(&ws);
             assert!(!Path::new(&rc).exists(), "{user:?} {name}");
         }
-        let fish = ws.s("home/.config/fish/config.fish");
-        sandboxed(&ws, &["-w", &home], &["write", &fish])
-            .assert_errno_in(&["EROFS", "EACCES", "ENOENT"]);
+        // Below a missing `~/.config` or `~/.local/share` the whole
+        // directory is held (ENOENT for the file, EROFS for its parent).
+        for rc in [
+            "home/.config/fish/config.fish",
+            "home/.local/share/fish/vendor_conf.d/x.fish",
+            "home/.config/zsh/.zshrc",
+        ] {
+            sandboxed(&ws, &["-w", &home], &["write", &ws.s(rc)])
+                .assert_errno_in(&["EROFS", "EACCES", "ENOENT"]);
+        }
         // Two runs in one directory: the first's placeholders hold while the
         // second starts and ends; nothing stays once both are done.
         let long = cordon(&ws, &["run", "--", "sh", "-c", "sleep 0.5 &"]);

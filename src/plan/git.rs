@@ -1872,7 +1872,7 @@ impl Planner<'_> {
                 site: &site,
                 it: "the root",
                 when: if dotgit {
-                    "its .git is not a plain, self-contained gitdir open to every user, so some git run later below it may not use it and would run what a planted config names"
+                    "whenever its .git fails some user's git (a directory on the way closed, an ACL, its removal), git run later below it would run what a planted config names"
                 } else {
                     "it has no .git of its own: git run later in a directory below it would run what a planted config names"
                 },
@@ -2908,8 +2908,8 @@ impl Planner<'_> {
             return;
         }
         // In a worktree no `HEAD` entry (`git diff HEAD` failed as
-        // ambiguous: adversarial pass 27); the `commondir` below stops git
-        // alone where the project has `refs` and `objects` of its own.
+        // ambiguous: adversarial pass 27): where the project has `refs`
+        // and `objects` of its own, what git reads there is held instead.
         let candidates: &[&str] = if b.head_first {
             &["refs", "objects", "HEAD"]
         } else {
