@@ -3706,6 +3706,13 @@ fn sh_as(
     run_as(caller, dir, &ws.env(), argv)
 }
 
+/// Whether nobody's `git status` in `dir`, outside any sandbox, ran the
+/// fsmonitor a planted config names (it appends to `mark`).
+fn nobodys_git_runs_it(ws: &Ws, dir: &Path, mark: &str) -> bool {
+    run_as(User::Nobody, dir, &ws.env(), &["git", "status", "--short"]);
+    Path::new(mark).exists()
+}
+
 /// Waits (at most five seconds) until no run's placeholder (mode 0444) is
 /// left at `paths`: the sentinel removes them once the sandbox is empty.
 fn wait_gone(paths: &[PathBuf]) {
@@ -3872,13 +3879,7 @@ fn a_git_the_command_makes_unusable_does_not_let_it_plant_a_bare_repository() {
                     let m = std::fs::symlink_metadata(root.join("store")).unwrap();
                     assert_ne!(m.permissions().mode() & 0o7777, 0o755, "{layout}");
                 }
-                run_as(
-                    User::Nobody,
-                    &below,
-                    &ws.env(),
-                    &["git", "status", "--short"],
-                );
-                let pwned = Path::new(&mark).exists();
+                let pwned = nobodys_git_runs_it(&ws, &below, &mark);
                 assert_eq!(pwned, !sandbox, "{caller:?} {layout} sandbox={sandbox}");
             }
         }
@@ -4026,13 +4027,7 @@ fn a_plant_at_a_root_top_does_not_wait_for_a_later_run() {
                     let held = ["refs", "objects", "commondir", "config", "hooks"];
                     wait_gone(&held.map(|n| top.join(n)));
                 }
-                run_as(
-                    User::Nobody,
-                    &top.join("sub"),
-                    &ws.env(),
-                    &["git", "status", "--short"],
-                );
-                let pwned = Path::new(&mark).exists();
+                let pwned = nobodys_git_runs_it(&ws, &top.join("sub"), &mark);
                 assert_eq!(pwned, !sandbox, "{caller:?} {layout} sandbox={sandbox}");
             }
         }
@@ -4042,7 +4037,8 @@ fn a_plant_at_a_root_top_does_not_wait_for_a_later_run() {
 /// Adversarial pass 27: in a repository whose `.git` is a link (so its top
 /// is held), a project with `refs` and `objects` of its own got a `HEAD`
 /// placeholder at the top, and `git diff HEAD` failed as ambiguous in the
-/// sandbox. The `commondir` placeholder alone holds such a top.
+/// sandbox. Such a top is held by `commondir`, `config`, `config.worktree`
+/// and `hooks` instead.
 #[test]
 fn git_diff_head_works_in_a_held_top_with_its_own_refs_and_objects() {
     for user in users() {
@@ -4061,9 +4057,9 @@ fn git_diff_head_works_in_a_held_top_with_its_own_refs_and_objects() {
 /// Adversarial pass 26: root's repository in a nobody-owned root, its
 /// `.git` closed to nobody by an ACL while its mode bits stay open (pass
 /// 25's test read only the bits). Root's command planted a bare repository
-/// at the top, and nobody's git, refused by `.git`, ran its fsmonitor. A
-/// `.git` with an ACL no longer counts as one that stops every git.
-/// Control: planted without cordon, nobody's git runs the fsmonitor.
+/// at the top, and nobody's git, refused by `.git`, ran its fsmonitor.
+/// Every root's top is held now, whatever its `.git`. Control: planted
+/// without cordon, nobody's git runs the fsmonitor.
 #[test]
 fn a_git_closed_to_another_user_by_an_acl_does_not_stop_its_git() {
     use std::os::unix::ffi::OsStrExt;
@@ -4128,9 +4124,9 @@ fn a_git_closed_to_another_user_by_an_acl_does_not_stop_its_git() {
 /// a `.git` whose `objects` nobody may search for a repository and held
 /// nothing at the top; nobody's git, refused by that
 /// `objects`, took the top for the bare repository root's command planted
-/// and ran its fsmonitor. A `.git` counts only if every user may search
-/// it (its `refs` and `commondir` at the top are held otherwise).
-/// Control: planted without cordon, nobody's git runs the fsmonitor.
+/// and ran its fsmonitor. Every root's top is held now, whatever its `.git`
+/// (passes 26, 28). Control: planted without cordon, nobody's git runs
+/// the fsmonitor.
 #[test]
 fn a_gitdir_only_its_owner_may_search_does_not_stop_anothers_git() {
     if !is_root() {
