@@ -96,6 +96,12 @@ pub fn is_placeholder(mode: u32, size: i64) -> bool {
         && mode & 0o7777 == PLACEHOLDER_MODE
 }
 
+/// Whether the entry at `path` itself (not followed) is a placeholder.
+pub fn is_placeholder_at(path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::symlink_metadata(path).is_ok_and(|m| is_placeholder(m.mode(), m.size() as i64))
+}
+
 /// Whether a sandboxed command running as this caller could open the
 /// entry `m` describes again after closing it (`chmod 000`): the caller
 /// owns it, and it is not a placeholder (read-only for the run).

@@ -1583,7 +1583,7 @@ struct BareTop<'s> {
     /// `HEAD` alone, where that is enough and no worktree is confused by it.
     head_first: bool,
     /// Hold nothing where the top already is a repository to git (its
-    /// `HEAD`, `objects` and `refs` pass [`Planner::gitdir_common`]).
+    /// `HEAD`, `objects` and `refs` pass [`Planner::is_gitdir`]).
     leave_repository: bool,
 }
 
@@ -1860,10 +1860,7 @@ impl Planner<'_> {
         // Another run's placeholder is as good as missing (it goes when
         // that run ends).
         let dotgit = self.fs.probe_child(root, ".git").exists
-            && !std::fs::symlink_metadata(root.join(".git")).is_ok_and(|m| {
-                use std::os::unix::fs::MetadataExt;
-                super::fs::is_placeholder(m.mode(), m.size() as i64)
-            });
+            && !super::fs::is_placeholder_at(&root.join(".git"));
         let site = format!("the writable root {}", shown(root));
         self.hold_bare_top(
             root,
@@ -1885,12 +1882,11 @@ impl Planner<'_> {
         );
     }
 
-    /// The common directory of `g` when git takes `g` for a gitdir, as its
-    /// `is_git_directory` does: a `HEAD` that reads as a ref (or a symlink
-    /// into `refs/`, or an object id), and `objects` and `refs` it may
-    /// search in the common directory the visit found (`g` itself unless a
-    /// `commondir` names another).
-    fn gitdir_common(&mut self, g: &Path) -> Option<PathBuf> {
+    /// Whether git takes `g` for a gitdir, as its `is_git_directory` does:
+    /// a `HEAD` that reads as a ref (or a symlink into `refs/`, or an object
+    /// id), and `objects` and `refs` it may search in the common directory
+    /// the visit found (`g` itself unless a `commondir` names another).
+    fn is_gitdir(&mut self, g: &Path) -> bool {
         let head = g.join("HEAD");
         let valid_head = match std::fs::read_link(&head) {
             Ok(target) => target.starts_with("refs/"),
@@ -1907,14 +1903,14 @@ impl Planner<'_> {
             },
         };
         if !valid_head {
-            return None;
+            return false;
         }
         let common = self.common_of(g);
         // git's own check: access(X_OK), symlinks followed, as the caller.
         let searchable = |name: &str| {
             nix::unistd::access(&common.join(name), nix::unistd::AccessFlags::X_OK).is_ok()
         };
-        (searchable("objects") && searchable("refs")).then_some(common)
+        searchable("objects") && searchable("refs")
     }
 
     /// The common directory the visit found for the gitdir `g` (`g` itself
@@ -2921,7 +2917,7 @@ impl Planner<'_> {
         // placeholder would only make git outside fail on it. By git's own
         // test: a project's `HEAD` file beside `objects` and `refs` is no
         // repository until the command rewrites it (adversarial pass 23).
-        if held.is_none() && b.leave_repository && self.gitdir_common(top).is_some() {
+        if held.is_none() && b.leave_repository && self.is_gitdir(top) {
             return;
         }
         let held = held.or(b.head_first.then_some("HEAD"));

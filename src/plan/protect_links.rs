@@ -72,7 +72,7 @@ fn link_entries(path: &Path, label: &str, l: &Lookup) -> Vec<Protected> {
 /// Whether a looked-up path is there: another run's placeholder at it is
 /// no target, and is held again.
 fn present(l: &Lookup) -> bool {
-    l.exists && !is_placeholder(&l.resolved)
+    l.exists && !super::fs::is_placeholder_at(&l.resolved)
 }
 
 /// Where a missing `target` is held from: its first missing component.
@@ -144,12 +144,6 @@ fn led_to(at: &Path, l: &Lookup, why: String, exists: bool) -> Protected {
         why: Some(why),
         dir_hint: true,
     }
-}
-
-fn is_placeholder(path: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::symlink_metadata(path)
-        .is_ok_and(|m| super::fs::is_placeholder(m.mode(), m.size() as i64))
 }
 
 /// Moves each symlink found on the way to a protected target to the
