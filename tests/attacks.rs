@@ -3672,13 +3672,13 @@ fn plant_bare_repository(top: &str, mark: &str) -> String {
     )
 }
 
-/// The step that closes `store` (in the directory `dir`) to nobody's git:
-/// `chmod 000` as nobody; root's git searches anything, so as root the
-/// directory goes to root, mode 0700.
-fn close_store(caller: User, dir: &str) -> String {
+/// The step by which `caller`'s command closes the directory `path` to
+/// nobody's git: `chmod 000` as nobody; root's git searches anything, so
+/// as root the directory goes to root, mode 0700.
+fn close_to_nobody(caller: User, path: &str) -> String {
     match caller {
-        User::Nobody => format!("chmod 000 {dir}/store"),
-        User::Root => format!("chown 0:0 {dir}/store && chmod 700 {dir}/store"),
+        User::Nobody => format!("chmod 000 {path}"),
+        User::Root => format!("chown 0:0 {path} && chmod 700 {path}"),
     }
 }
 
@@ -3867,7 +3867,7 @@ fn a_git_the_command_makes_unusable_does_not_let_it_plant_a_bare_repository() {
                 );
                 let plant = format!(
                     "{}; {}",
-                    close_store(caller, r),
+                    close_to_nobody(caller, &format!("{r}/store")),
                     plant_bare_repository(t, &mark)
                 );
                 // The nested repository is found by the scan.
@@ -3932,7 +3932,10 @@ fn a_top_laid_out_as_part_of_a_repository_cannot_be_completed_into_one() {
                 assert_eq!(setup.status, 0, "{setup:?}");
                 ws.mkdir("work/t/sub");
                 let (t, mark) = (top.to_str().unwrap(), ws.s("outside/pwned"));
-                let plant = format!("{}; true", plant(t, &mark, &close_store(caller, t)));
+                let plant = format!(
+                    "{}; true",
+                    plant(t, &mark, &close_to_nobody(caller, &format!("{t}/store")))
+                );
                 let out = sh_as(caller, &ws, &top, sandbox, &[], &plant);
                 assert_eq!(out.status, 0, "{out:?}");
                 if sandbox {
@@ -4014,12 +4017,7 @@ fn a_plant_at_a_root_top_does_not_wait_for_a_later_run() {
                 if sandbox {
                     wait_gone(&[top.join("refs"), top.join("commondir")]);
                 }
-                let close = match caller {
-                    User::Nobody => format!("chmod 000 {t}/.git/objects"),
-                    User::Root => {
-                        format!("chown 0:0 {t}/.git/objects && chmod 700 {t}/.git/objects")
-                    }
-                };
+                let close = close_to_nobody(caller, &format!("{t}/.git/objects"));
                 let second = format!("{close}; {}", plant_bare_repository(t, &mark));
                 let out = sh_as(caller, &ws, &top, sandbox, &["--git-commits"], &second);
                 assert_eq!(out.status, 0, "{out:?}");
@@ -4054,120 +4052,93 @@ fn git_diff_head_works_in_a_held_top_with_its_own_refs_and_objects() {
     }
 }
 
-/// Adversarial pass 26: root's repository in a nobody-owned root, its
-/// `.git` closed to nobody by an ACL while its mode bits stay open (pass
-/// 25's test read only the bits). Root's command planted a bare repository
-/// at the top, and nobody's git, refused by `.git`, ran its fsmonitor.
-/// Every root's top is held now, whatever its `.git`. Control: planted
-/// without cordon, nobody's git runs the fsmonitor.
+/// Root's repository in a nobody-owned root, closed to nobody's git, and
+/// root's command plants a bare repository at the top. Adversarial pass 25:
+/// whether a root's `.git` stops git's walk up was judged as the caller, and
+/// root may search any directory, so a `.git` whose `objects` only root may
+/// search (mode 0700) was taken for a repository and nothing was held.
+/// Pass 26: an ACL closing `.git` to nobody while its mode bits stay open
+/// passed the check that read the bits. Either way nobody's git, refused
+/// by `.git`, took the top for the planted repository and ran its
+/// fsmonitor. Every root's top is held now, whatever its `.git` (passes
+/// 26, 28). Control: planted without cordon, nobody's git runs the
+/// fsmonitor.
 #[test]
-fn a_git_closed_to_another_user_by_an_acl_does_not_stop_its_git() {
-    use std::os::unix::ffi::OsStrExt;
+fn a_gitdir_closed_to_another_user_does_not_stop_its_git() {
     if !is_root() {
         return eprintln!(
             "note: not root, so this test is skipped (root plants, nobody is the victim)"
         );
     }
-    for sandbox in [false, true] {
-        let ws = Ws::new(User::Nobody);
-        let top = ws.mkdir("work/t");
-        ws.mkdir("work/t/sub");
-        let setup = run_as(User::Root, &top, &ws.env(), &["git", "init", "-q", "."]);
-        assert_eq!(setup.status, 0, "{setup:?}");
-        // user::rwx, user:nobody:---, group::r-x, mask::r-x, other::r-x
-        // (the POSIX ACL attribute's format: version 2, then tag, perm, id).
-        let mut acl = 2u32.to_le_bytes().to_vec();
-        for (tag, perm, id) in [
-            (0x01u16, 7u16, u32::MAX),
-            (0x02, 0, 65534),
-            (0x04, 5, u32::MAX),
-            (0x10, 5, u32::MAX),
-            (0x20, 5, u32::MAX),
-        ] {
-            acl.extend(tag.to_le_bytes());
-            acl.extend(perm.to_le_bytes());
-            acl.extend(id.to_le_bytes());
+    for layout in [
+        "objects only its owner may search",
+        "an ACL closing .git to nobody",
+    ] {
+        for sandbox in [false, true] {
+            let ws = Ws::new(User::Nobody);
+            let top = if layout.starts_with("objects") {
+                let top = repo(&ws, "work/t");
+                // Root's own, mode 0700: closed to the victim's git (nobody).
+                let objects = top.join(".git/objects");
+                std::fs::set_permissions(&objects, std::fs::Permissions::from_mode(0o700)).unwrap();
+                std::os::unix::fs::chown(&objects, Some(0), Some(0)).unwrap();
+                top
+            } else {
+                let top = ws.mkdir("work/t");
+                let setup = run_as(User::Root, &top, &ws.env(), &["git", "init", "-q", "."]);
+                assert_eq!(setup.status, 0, "{setup:?}");
+                deny_nobody_by_acl(&top.join(".git"));
+                let m = std::fs::metadata(top.join(".git")).unwrap();
+                assert_eq!(m.permissions().mode() & 0o7777, 0o755, "the bits look open");
+                top
+            };
+            ws.mkdir("work/t/sub");
+            let (t, mark) = (top.to_str().unwrap(), ws.s("outside/pwned"));
+            let out = sh_as(
+                User::Root,
+                &ws,
+                &top,
+                sandbox,
+                &[],
+                &plant_bare_repository(t, &mark),
+            );
+            assert_eq!(out.status, 0, "{out:?}");
+            if sandbox {
+                wait_gone(&[top.join("refs"), top.join("commondir")]);
+            }
+            let pwned = nobodys_git_runs_it(&ws, &top.join("sub"), &mark);
+            assert_eq!(pwned, !sandbox, "{layout} sandbox={sandbox}");
         }
-        let dotgit = std::ffi::CString::new(top.join(".git").as_os_str().as_bytes()).unwrap();
-        // SAFETY: a NUL-terminated path, a name, and a value of the length passed.
-        let rc = unsafe {
-            libc::setxattr(
-                dotgit.as_ptr(),
-                c"system.posix_acl_access".as_ptr(),
-                acl.as_ptr().cast(),
-                acl.len(),
-                0,
-            )
-        };
-        assert_eq!(rc, 0, "setxattr: {}", std::io::Error::last_os_error());
-        let m = std::fs::metadata(top.join(".git")).unwrap();
-        assert_eq!(m.permissions().mode() & 0o7777, 0o755, "the bits look open");
-        let (t, mark) = (top.to_str().unwrap(), ws.s("outside/pwned"));
-        let plant = plant_bare_repository(t, &mark);
-        let out = sh_as(User::Root, &ws, &top, sandbox, &[], &plant);
-        assert_eq!(out.status, 0, "{out:?}");
-        if sandbox {
-            wait_gone(&[top.join("refs"), top.join("commondir")]);
-        }
-        run_as(
-            User::Nobody,
-            &top.join("sub"),
-            &ws.env(),
-            &["git", "status", "--short"],
-        );
-        assert_eq!(Path::new(&mark).exists(), !sandbox, "sandbox={sandbox}");
     }
 }
 
-/// Adversarial pass 25: whether a root's `.git` stops git's walk up was
-/// judged as the caller. Root may search any directory, so root's run took
-/// a `.git` whose `objects` nobody may search for a repository and held
-/// nothing at the top; nobody's git, refused by that
-/// `objects`, took the top for the bare repository root's command planted
-/// and ran its fsmonitor. Every root's top is held now, whatever its `.git`
-/// (passes 26, 28). Control: planted without cordon, nobody's git runs
-/// the fsmonitor.
-#[test]
-fn a_gitdir_only_its_owner_may_search_does_not_stop_anothers_git() {
-    if !is_root() {
-        return eprintln!(
-            "note: not root, so this test is skipped (root plants, nobody is the victim)"
-        );
+/// Sets on `path` the access ACL user::rwx, user:nobody:---, group::r-x,
+/// mask::r-x, other::r-x, written as the kernel's attribute (version 2,
+/// then tag, perm, id per entry): no `setfacl` needed.
+fn deny_nobody_by_acl(path: &Path) {
+    use std::os::unix::ffi::OsStrExt;
+    let mut acl = 2u32.to_le_bytes().to_vec();
+    for (tag, perm, id) in [
+        (0x01u16, 7u16, u32::MAX),
+        (0x02, 0, 65534),
+        (0x04, 5, u32::MAX),
+        (0x10, 5, u32::MAX),
+        (0x20, 5, u32::MAX),
+    ] {
+        acl.extend(tag.to_le_bytes());
+        acl.extend(perm.to_le_bytes());
+        acl.extend(id.to_le_bytes());
     }
-    for sandbox in [false, true] {
-        let ws = Ws::new(User::Nobody);
-        let top = repo(&ws, "work");
-        ws.mkdir("work/sub");
-        // Root's own, mode 0700: closed to the victim's git (nobody).
-        let objects = top.join(".git/objects");
-        std::fs::set_permissions(&objects, std::fs::Permissions::from_mode(0o700)).unwrap();
-        std::os::unix::fs::chown(&objects, Some(0), Some(0)).unwrap();
-        let (r, mark) = (top.to_str().unwrap(), ws.s("outside/pwned"));
-        let plant = plant_bare_repository(r, &mark);
-        if sandbox {
-            let argv = [
-                cordon_bin().to_str().unwrap(),
-                "run",
-                "-C",
-                r,
-                "--",
-                "sh",
-                "-c",
-                &plant,
-            ];
-            let out = run_as(User::Root, &top, &ws.env(), &argv);
-            assert_eq!(out.status, 0, "{out:?}");
-            wait_for_placeholders(&ws);
-        } else {
-            let out = run_as(User::Root, &top, &ws.env(), &["sh", "-c", &plant]);
-            assert_eq!(out.status, 0, "{out:?}");
-        }
-        run_as(
-            User::Nobody,
-            &top.join("sub"),
-            &ws.env(),
-            &["git", "status", "--short"],
-        );
-        assert_eq!(Path::new(&mark).exists(), !sandbox, "sandbox={sandbox}");
-    }
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    // SAFETY: a NUL-terminated path, a name, and a value of the length passed.
+    let rc = unsafe {
+        libc::setxattr(
+            c.as_ptr(),
+            c"system.posix_acl_access".as_ptr(),
+            acl.as_ptr().cast(),
+            acl.len(),
+            0,
+        )
+    };
+    assert_eq!(rc, 0, "setxattr: {}", std::io::Error::last_os_error());
 }
