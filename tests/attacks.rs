@@ -2320,6 +2320,9 @@ fn protected_names_that_do_not_exist_cannot_be_created_and_leave_nothing() {
             sandboxed(&ws, &["-w", &home], &["write", &rc]).assert_errno_in(&["EROFS", "EACCES"]);
             wait_for_placeholders(&ws);
             assert!(!Path::new(&rc).exists(), "{user:?} {name}");
+            // Control: without cordon the same write succeeds.
+            control(&ws, &["write", &rc]).assert_ok();
+            std::fs::remove_file(&rc).unwrap();
         }
         // Below a missing `~/.config` or `~/.local/share` the whole
         // directory is held (ENOENT for the file, EROFS for its parent).
