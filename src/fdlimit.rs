@@ -12,18 +12,23 @@ static SAVED: Mutex<Option<(rlim_t, rlim_t)>> = Mutex::new(None);
 
 /// Makes room for at least `need` more descriptors: the soft limit goes up
 /// (at most to the hard limit) when it is short. Cheap when it is not.
-pub fn reserve(need: usize) {
+/// Says whether the room is there now (the hard limit may be lower).
+pub fn reserve(need: usize) -> bool {
     let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
-        return;
+        return false;
     };
     let want = (need as rlim_t).saturating_add(64);
     if soft >= want {
-        return;
+        return true;
     }
-    if setrlimit(Resource::RLIMIT_NOFILE, want.min(hard), hard).is_ok() {
+    // Past the hard limit only with CAP_SYS_RESOURCE (a root caller); the
+    // kernel refuses anyone else, who gets the hard limit.
+    let raised = want > hard && setrlimit(Resource::RLIMIT_NOFILE, want, want).is_ok();
+    if raised || setrlimit(Resource::RLIMIT_NOFILE, want.min(hard), hard).is_ok() {
         let mut saved = SAVED.lock().unwrap_or_else(|e| e.into_inner());
         saved.get_or_insert((soft, hard));
     }
+    raised || hard >= want
 }
 
 /// Puts the caller's limit back (before exec). Lowering the soft limit

@@ -514,3 +514,79 @@ fn back_to_back_runs_leave_one_sentinel_waiting() {
         assert!(gone, "{user:?}: sentinels outlived the placeholders");
     }
 }
+
+/// Each writable root's copy is attached back onto the directory its
+/// snapshot opened and checked, or, where the hard limit on open files
+/// leaves no room for two descriptors a root, onto the root looked up
+/// again: both ways every root is writable, and beside them the world is
+/// read-only. 80 roots: two descriptors a root and the margin fit a hard
+/// limit of 4096, not one of 200.
+#[test]
+fn writable_roots_are_bound_back_with_or_without_room_for_two_descriptors_a_root() {
+    const ROOTS: usize = 80;
+    for user in users() {
+        let ws = Ws::new(user);
+        // Nothing protected: each root's protected names would take more
+        // placeholders than a run may make.
+        let mut profile =
+            String::from("[file_system]\nread = [\":root\"]\nprotected = []\nwrite = [");
+        ws.mkdir("roots");
+        for i in 0..ROOTS {
+            ws.mkdir(&format!("roots/r{i}"));
+            profile.push_str(&format!("{:?}, ", ws.s(&format!("roots/r{i}"))));
+        }
+        profile.push_str("]\n");
+        ws.write("profile.toml", &profile);
+        let flags = ["-p".to_string(), ws.s("profile.toml")];
+        let outside = ws.s("roots/outside");
+        control(&ws, &["create", &outside]).assert_ok();
+        std::fs::remove_file(&outside).unwrap();
+        let script = format!(
+            "for i in $(seq 0 {}); do $P create {}/r$i/f; done; $P create {outside}",
+            ROOTS - 1,
+            ws.s("roots"),
+        );
+        let script = format!("P={}; {script}", probe_bin().display());
+        for limit in ["4096", "200"] {
+            let nofile = format!("--nofile={limit}:{limit}");
+            let mut argv = vec![
+                "prlimit",
+                &nofile,
+                "--",
+                cordon_bin().to_str().unwrap(),
+                "run",
+            ];
+            argv.extend(flags.iter().map(String::as_str));
+            let dry: Vec<&str> = argv
+                .iter()
+                .copied()
+                .chain(["--dry-run", "--", "true"])
+                .collect();
+            let out = run_as(ws.user, &ws.work(), &ws.env(), &dry);
+            assert_eq!(out.status, 0, "{user:?} {limit}: {out:?}");
+            assert!(
+                out.stdout
+                    .contains(&format!("op bind-rw {} ", ws.s("roots/r79"))),
+                "{user:?}: the roots are bound back in a namespace: {}",
+                out.stdout
+            );
+            argv.extend(["--", "sh", "-c", &script]);
+            let out = run_as(ws.user, &ws.work(), &ws.env(), &argv);
+            // 1: the last probe's, refused outside the roots.
+            assert_eq!(out.status, 1, "{user:?} {limit}: {out:?}");
+            let results = lines(&out);
+            assert_eq!(results.len(), ROOTS + 1, "{user:?} {limit}: {out:?}");
+            for (i, r) in results[..ROOTS].iter().enumerate() {
+                assert_eq!(errno_of(r), "ok", "{user:?} {limit}: root r{i}: {r}");
+                std::fs::remove_file(ws.join(&format!("roots/r{i}/f"))).unwrap();
+            }
+            assert_eq!(
+                errno_of(&results[ROOTS]),
+                "EROFS",
+                "{user:?} {limit}: {out:?}"
+            );
+            assert!(!Path::new(&outside).exists(), "{user:?} {limit}");
+            wait_for_placeholders(&ws);
+        }
+    }
+}

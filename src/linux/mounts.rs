@@ -39,8 +39,13 @@ pub enum MountOp {
     },
     /// Every mount private, so nothing propagates to or from the host.
     MakePrivate,
-    /// Clone a writable root's mount tree while it is still writable.
-    Snapshot { path: PathBuf, id: Option<FileId> },
+    /// Clone a writable root's mount tree while it is still writable,
+    /// `nosuid`, and `nodev` as its `BindRw` says.
+    Snapshot {
+        path: PathBuf,
+        id: Option<FileId>,
+        nodev: bool,
+    },
     /// Every mount read-only, recursively.
     ReadOnlyWorld,
     /// A private `/dev`: a tmpfs holding the plan's devices, bound from the
@@ -1003,11 +1008,13 @@ fn world_ops(plan: &plan::Plan, roots: &[PathBuf]) -> Vec<MountOp> {
         .map(|w| (w.root.path.as_path(), w.root.handle.id))
         .collect();
     let root_id = |r: &Path| root_ids.get(r).copied().flatten();
+    let nodev = |r: &Path| !r.starts_with("/dev");
     let mut ops: Vec<MountOp> = roots
         .iter()
         .map(|r| MountOp::Snapshot {
             path: r.clone(),
             id: root_id(r),
+            nodev: nodev(r),
         })
         .collect();
     ops.push(MountOp::ReadOnlyWorld);
@@ -1015,7 +1022,7 @@ fn world_ops(plan: &plan::Plan, roots: &[PathBuf]) -> Vec<MountOp> {
     ops.extend(roots.iter().map(|r| MountOp::BindRw {
         path: r.clone(),
         id: root_id(r),
-        nodev: !r.starts_with("/dev"),
+        nodev: nodev(r),
     }));
     ops
 }
