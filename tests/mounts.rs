@@ -590,3 +590,42 @@ fn writable_roots_are_bound_back_with_or_without_room_for_two_descriptors_a_root
         }
     }
 }
+
+/// A directory root under `/dev` is `nodev` like any other: the host's
+/// `/dev/shm` granted whole (`-w /dev/shm/DIR`) holds whatever device
+/// nodes root made there, and none of them opens inside (adversarial pass
+/// 30: a block device did, past the private /dev's list).
+#[test]
+fn a_directory_root_under_dev_opens_no_device_node() {
+    if !is_root() {
+        eprintln!("skipped: only root can make the device node this needs");
+        return;
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("cordon-nodev-")
+        .tempdir_in("/dev/shm")
+        .unwrap();
+    let node = dir.path().join("null");
+    let c = std::ffi::CString::new(node.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: valid C string; /dev/null's numbers.
+    let rc = unsafe { libc::mknod(c.as_ptr(), libc::S_IFCHR | 0o666, libc::makedev(1, 3)) };
+    assert_eq!(rc, 0, "mknod: {}", std::io::Error::last_os_error());
+    use std::os::unix::fs::PermissionsExt as _;
+    // Past the umask: anyone may open it, outside the sandbox.
+    std::fs::set_permissions(&node, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let root = dir.path().to_str().unwrap();
+    let node = node.to_str().unwrap();
+    for user in users() {
+        let ws = Ws::new(user);
+        if user == User::Nobody {
+            std::os::unix::fs::chown(dir.path(), Some(65534), Some(65534)).unwrap();
+        }
+        control(&ws, &["open", node, "w"]).assert_ok();
+        sandboxed(&ws, &["-w", root], &["open", node, "w"]).assert_errno("EACCES");
+        // The root itself stays writable.
+        let file = format!("{root}/f");
+        sandboxed(&ws, &["-w", root], &["create", &file]).assert_ok();
+        std::fs::remove_file(&file).unwrap();
+        wait_for_placeholders(&ws);
+    }
+}

@@ -52,8 +52,9 @@ pub enum MountOp {
     /// host, and the usual symlinks; then read-only.
     Dev(Dev),
     /// Attach a writable root's snapshot on top of itself, `nosuid`, and
-    /// `nodev` unless the root lies in `/dev`. (`no_new_privs` already keeps
-    /// setuid files from raising privileges; `nosuid` says so at the mount.)
+    /// `nodev` unless the root is a file in `/dev` (a device granted).
+    /// (`no_new_privs` already keeps setuid files from raising privileges;
+    /// `nosuid` says so at the mount.)
     BindRw {
         path: PathBuf,
         id: Option<FileId>,
@@ -1002,13 +1003,19 @@ fn reasons(
 /// bound back writable.
 fn world_ops(plan: &plan::Plan, roots: &[PathBuf]) -> Vec<MountOp> {
     // Lookups by path in maps: plans hold up to 10,000 roots.
-    let root_ids: std::collections::HashMap<&Path, Option<FileId>> = plan
+    let root_ids: std::collections::HashMap<&Path, (Option<FileId>, bool)> = plan
         .writable
         .iter()
-        .map(|w| (w.root.path.as_path(), w.root.handle.id))
+        .map(|w| (w.root.path.as_path(), (w.root.handle.id, w.root.is_dir)))
         .collect();
-    let root_id = |r: &Path| root_ids.get(r).copied().flatten();
-    let nodev = |r: &Path| !r.starts_with("/dev");
+    let root_id = |r: &Path| root_ids.get(r).and_then(|(id, _)| *id);
+    // A directory is `nodev` wherever it is (a host `/dev/shm` granted
+    // whole holds the device nodes root made there: adversarial pass 30);
+    // a file root keeps its device only when it is one of /dev's.
+    let nodev = |r: &Path| {
+        let is_dir = root_ids.get(r).is_none_or(|(_, d)| *d);
+        is_dir || !r.starts_with("/dev")
+    };
     let mut ops: Vec<MountOp> = roots
         .iter()
         .map(|r| MountOp::Snapshot {
