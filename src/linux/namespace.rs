@@ -17,6 +17,7 @@ use std::fmt;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::ProbeError;
 use super::mounts::{DenyMount, Dev, MountOp, MountPlan};
@@ -134,15 +135,18 @@ pub(super) fn clone_tree(fd: &OwnedFd, p: &Path) -> Result<OwnedFd> {
 /// same number on every architecture since the syscall tables were unified.
 const SYS_OPEN_TREE_ATTR: libc::c_long = 467;
 
+/// Set once a kernel (or an enclosing filter) refused `open_tree_attr`, so
+/// a plan of thousands of roots asks once. cordon sets up its namespace on
+/// one thread; the atomic only keeps this a plain static.
+static TWO_STEP: AtomicBool = AtomicBool::new(false);
+
 /// A detached copy of the mount tree at `fd` with `set` added to every
 /// mount in it: one `open_tree_attr` where the kernel has it, else
-/// `open_tree` and `mount_setattr`. `two_step` remembers a kernel (or an
-/// enclosing filter) that refused the one call, so a plan of thousands of
-/// roots asks once.
-fn clone_tree_with(fd: &OwnedFd, p: &Path, set: u64, two_step: &mut bool) -> Result<OwnedFd> {
+/// `open_tree` and `mount_setattr`.
+fn clone_tree_with(fd: &OwnedFd, p: &Path, set: u64) -> Result<OwnedFd> {
     let recursive = libc::AT_EMPTY_PATH | libc::AT_RECURSIVE;
     let attrs = attr(set, 0);
-    if !*two_step {
+    if !TWO_STEP.load(Ordering::Relaxed) {
         let flags = libc::OPEN_TREE_CLONE | libc::OPEN_TREE_CLOEXEC | recursive as u32;
         // SAFETY: empty path relative to a valid fd; mount_attr of the size
         // passed.
@@ -161,7 +165,7 @@ fn clone_tree_with(fd: &OwnedFd, p: &Path, set: u64, two_step: &mut bool) -> Res
         }
         // Whatever the refusal, the two calls say it again with their own
         // step, or succeed where the one call is unknown.
-        *two_step = true;
+        TWO_STEP.store(true, Ordering::Relaxed);
     }
     let tree = clone_tree(fd, p)?;
     let rc = setattr(tree.as_raw_fd(), c"", recursive, &attrs);
@@ -223,16 +227,11 @@ fn bind_self(p: &Path, id: Option<FileId>, read_only: bool, symlink: bool) -> Re
     if (st.st_mode & libc::S_IFMT == libc::S_IFLNK) != symlink {
         return Err(changed(p, libc::ELOOP));
     }
-    let tree = clone_tree(&fd, p)?;
-    if read_only {
-        let rc = setattr(
-            tree.as_raw_fd(),
-            c"",
-            libc::AT_EMPTY_PATH | libc::AT_RECURSIVE,
-            &attr(libc::MOUNT_ATTR_RDONLY, 0),
-        );
-        check(rc, || format!("make {} read-only", p.display()))?;
-    }
+    let tree = if read_only {
+        clone_tree_with(&fd, p, libc::MOUNT_ATTR_RDONLY)?
+    } else {
+        clone_tree(&fd, p)?
+    };
     attach(&tree, &fd, p)
 }
 
@@ -534,18 +533,11 @@ fn deny(d: &DenyMount) -> Result<()> {
 /// Binds a read-only, nodev, noexec /dev/null on top of `at`.
 fn attach_null(at: &OwnedFd, p: &Path) -> Result<()> {
     let null = Path::new("/dev/null");
-    let tree = clone_tree(&open_path(null)?, null)?;
     let flags = libc::MOUNT_ATTR_RDONLY
         | libc::MOUNT_ATTR_NOSUID
         | libc::MOUNT_ATTR_NODEV
         | libc::MOUNT_ATTR_NOEXEC;
-    let rc = setattr(
-        tree.as_raw_fd(),
-        c"",
-        libc::AT_EMPTY_PATH | libc::AT_RECURSIVE,
-        &attr(flags, 0),
-    );
-    check(rc, || format!("make the mask of {} inert", p.display()))?;
+    let tree = clone_tree_with(&open_path(null)?, null, flags)?;
     attach(&tree, at, p)
 }
 
@@ -654,7 +646,6 @@ pub fn enter(
     // checked, so it needs no second look-up (10,000 roots: 10,000 fewer
     // path walks).
     let mut attached: HashSet<&Path> = HashSet::new();
-    let mut two_step = false;
     let recursive = libc::AT_RECURSIVE;
     for op in &plan.ops {
         match op {
@@ -679,7 +670,7 @@ pub fn enter(
                 if *nodev {
                     set |= libc::MOUNT_ATTR_NODEV;
                 }
-                let tree = clone_tree_with(&at, path, set, &mut two_step)?;
+                let tree = clone_tree_with(&at, path, set)?;
                 snapshots.insert(path, (tree, keep_places.then_some(at)));
             }
             MountOp::ReadOnlyWorld => {
