@@ -629,3 +629,37 @@ fn a_directory_root_under_dev_opens_no_device_node() {
         wait_for_placeholders(&ws);
     }
 }
+
+/// Where the kernel has no `open_tree_attr` (before Linux 6.15, or an
+/// enclosing filter that refuses it), every copy is made in two calls
+/// instead, with the same flags: roots writable, protected paths and the
+/// world read-only.
+#[test]
+fn the_mounts_are_the_same_without_open_tree_attr() {
+    for user in users() {
+        let ws = Ws::new(user);
+        repo(&ws, "work");
+        let new = ws.s("work/new");
+        let config = ws.s("work/.git/config");
+        ws.mkdir("outside");
+        let outside = ws.s("outside/file");
+        control(&ws, &["create", &outside]).assert_ok();
+        std::fs::remove_file(&outside).unwrap();
+        let probe = probe_bin().to_str().unwrap();
+        for (op, errno) in [
+            (vec!["create", new.as_str()], "ok"),
+            (vec!["write", config.as_str()], "EROFS"),
+            (vec!["create", outside.as_str()], "EROFS"),
+        ] {
+            let mut argv = vec![probe, "deny-syscall", "open_tree_attr=ENOSYS", "--"];
+            argv.extend([cordon_bin().to_str().unwrap(), "run", "--", probe]);
+            argv.extend(&op);
+            let out = run_as(ws.user, &ws.join("work"), &ws.env(), &argv);
+            let got = lines(&out);
+            assert_eq!(got.len(), 1, "{user:?} {op:?}: {out:?}");
+            assert_eq!(errno_of(&got[0]), errno, "{user:?} {op:?}: {out:?}");
+        }
+        std::fs::remove_file(&new).unwrap();
+        wait_for_placeholders(&ws);
+    }
+}

@@ -1484,8 +1484,12 @@ fn op_deny_syscall(a: &Args) -> Outcome {
         };
         let known = SYSCALLS
             .iter()
-            .find(|(_, n)| n.strip_prefix("SYS_") == Some(name));
-        let Some(&(nr, _)) = known else {
+            .find(|(_, n)| n.strip_prefix("SYS_") == Some(name))
+            .map(|&(nr, _)| nr);
+        // open_tree_attr (Linux 6.15) has no libc name yet; its number is
+        // the same on every architecture.
+        let known = known.or((name == "open_tree_attr").then_some(467));
+        let Some(nr) = known else {
             return usage(format!("deny-syscall: unknown syscall {name:?}"));
         };
         let Some(errno) = parse_errno(err) else {
