@@ -4,12 +4,13 @@
 //! Landlock (which forbids mount changes) and before exec; no process is
 //! left behind.
 //!
-//! Raw syscalls: `open_tree`, `move_mount`, `mount_setattr` and `openat2`
-//! have no wrapper in libc or nix. They are what makes the setup both fast
-//! (one `mount_setattr` turns the whole tree read-only) and race-free (a
-//! path is always opened with `RESOLVE_NO_SYMLINKS`, and mounts are cloned
-//! from and attached to descriptors, so swapping in a symlink between lookup
-//! and mount cannot redirect them).
+//! Raw syscalls: `open_tree`, `open_tree_attr`, `move_mount`,
+//! `mount_setattr` and `openat2` have no wrapper in libc or nix. They are
+//! what makes the setup both fast (one `mount_setattr` turns the whole tree
+//! read-only; one `open_tree_attr` makes a copy with its flags) and
+//! race-free (a path is always opened with `RESOLVE_NO_SYMLINKS`, and mounts
+//! are cloned from and attached to descriptors, so swapping in a symlink
+//! between lookup and mount cannot redirect them).
 
 use std::collections::{HashMap, HashSet};
 use std::ffi::CString;
