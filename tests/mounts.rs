@@ -646,6 +646,9 @@ fn the_mounts_are_the_same_without_open_tree_attr() {
         let outside = ws.s("outside/file");
         control(&ws, &["create", &outside]).assert_ok();
         std::fs::remove_file(&outside).unwrap();
+        let before = ws.read("work/.git/config");
+        control(&ws, &["write", &config]).assert_ok();
+        std::fs::write(&config, &before).unwrap();
         let probe = probe_bin().to_str().unwrap();
         for (op, errno) in [
             (vec!["create", new.as_str()], "ok"),

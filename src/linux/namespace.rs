@@ -635,11 +635,9 @@ pub fn enter(
     // Per writable root, its cloned tree and the object it was cloned from,
     // until the tree is attached back on top of that object: two fds per
     // snapshot, beside the plan's own. Where the hard limit has no room
-    // for two, the object is let go and looked up again when attached.
+    // for two (the soft limit is then raised to it, all there is), the
+    // object is let go and looked up again when attached.
     let keep_places = crate::fdlimit::reserve(2 * snapshots_needed);
-    if !keep_places {
-        crate::fdlimit::reserve(snapshots_needed);
-    }
     let mut snapshots: HashMap<&PathBuf, (OwnedFd, Option<OwnedFd>)> = HashMap::new();
     // Where this plan has attached mounts so far. A root at or below one
     // of them is looked up again, to land on top of what is there now; any
